@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what mdeploy needs on a fresh Debian machine, and nothing when it is already there:
+# the npm dependencies (which bring the pinned Node 24) and etcd from Debian's etcd-server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lock_hash() { sha256sum package-lock.json | cut -d' ' -f1; }
+if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.mdeploy-lock ] || [ "$(cat node_modules/.mdeploy-lock)" != "$(lock_hash)" ]; then
+  echo "==> installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  lock_hash > node_modules/.mdeploy-lock
+fi
+
+if ! command -v etcd >/dev/null 2>&1; then
+  echo "==> installing etcd (Debian etcd-server, etcd-client)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "etcd is missing and this user cannot install it: run 'apt-get install etcd-server etcd-client' as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends etcd-server etcd-client >/dev/null
+fi
+etcd --version | head -1
+echo "node $(node_modules/.bin/node --version)"
