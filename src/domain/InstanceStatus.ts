@@ -1,0 +1,48 @@
+// `status` of a ServiceInstance: written by the controller leader only, never by users.
+import { Schema } from "effect"
+
+export const Phase = Schema.Literals(["Pending", "Bouncing", "Running", "Stopped", "Stalled", "Invalid"])
+export type Phase = typeof Phase.Type
+
+export const ConditionType = Schema.Literals(["Ready", "Progressing", "Stalled"])
+export type ConditionType = typeof ConditionType.Type
+
+export const Condition = Schema.Struct({
+  type: ConditionType,
+  status: Schema.Literals(["True", "False", "Unknown"]),
+  reason: Schema.String,
+  message: Schema.String,
+  lastTransitionTime: Schema.String
+})
+export type Condition = typeof Condition.Type
+
+export const TaskCounts = Schema.Struct({
+  desired: Schema.Int,
+  happyNew: Schema.Int,
+  oldHappy: Schema.Int,
+  oldUnhappy: Schema.Int,
+  draining: Schema.Int,
+  atRisk: Schema.Int
+})
+export type TaskCounts = typeof TaskCounts.Type
+
+export const ReconcileResult = Schema.Literals(["Done", "RequeueAfter", "Error", "Invalid", "LockHeld"])
+export type ReconcileResult = typeof ReconcileResult.Type
+
+export const LastReconcile = Schema.Struct({
+  at: Schema.String,
+  traceId: Schema.optionalKey(Schema.String),
+  result: ReconcileResult,
+  error: Schema.optionalKey(Schema.String)
+})
+
+export const InstanceStatus = Schema.Struct({
+  observedGeneration: Schema.optionalKey(Schema.Int),
+  appId: Schema.optionalKey(Schema.String),
+  phase: Schema.optionalKey(Phase),
+  conditions: Schema.optionalKey(Schema.Array(Condition)),
+  tasks: Schema.optionalKey(TaskCounts),
+  lastReconcile: Schema.optionalKey(LastReconcile),
+  summary: Schema.optionalKey(Schema.String)
+}).annotate({ title: "InstanceStatus", description: "Written by the controller; read-only for users" })
+export type InstanceStatus = typeof InstanceStatus.Type
