@@ -1,0 +1,86 @@
+// The one etcd3 connection of a process. Owns connection options (endpoints, TLS, user/password,
+// per-call deadline) and turns etcd3 promises into Effects with typed StoreErrors. etcd3's own
+// cockatiel retry is switched off: Effect Schedules (`etcdRetry`) are the only retry owner, so every
+// retry shows in a trace. Per-host circuit breakers stay on multi-member clusters: they do not retry,
+// they let a call skip a member that just failed.
+import { ConsecutiveBreaker, circuitBreaker, handleAll, noop } from "cockatiel"
+import { Context, Effect, Layer, Schedule } from "effect"
+import { Etcd3 } from "etcd3"
+import type { IOptions } from "etcd3"
+import { readFileSync } from "node:fs"
+import { fromEtcd, StoreError } from "./StoreError.ts"
+
+export interface EtcdOptions {
+  /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
+  readonly endpoints: ReadonlyArray<string>
+  /** Key prefix of every mdeploy key (design.md §3), without a trailing slash. */
+  readonly prefix: string
+  readonly callTimeoutMs?: number
+  readonly dialTimeoutMs?: number
+  readonly tls?: { readonly caFile: string; readonly certFile?: string; readonly keyFile?: string }
+  readonly auth?: { readonly user: string; readonly password: string }
+}
+
+export const defaultPrefix = "/mdeploy/v1"
+export const defaultEndpoint = "http://127.0.0.1:2379"
+
+/** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most 8 retries. */
+export const etcdRetry = Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]).pipe(
+  Schedule.jittered,
+  Schedule.upTo({ times: 8 }),
+  Schedule.setInputType<StoreError>(),
+  Schedule.while(({ input }) => input.retryable)
+)
+
+const toEtcd3Options = (options: EtcdOptions): IOptions => {
+  const callTimeoutMs = options.callTimeoutMs ?? 5_000
+  const hosts = options.endpoints.map((endpoint) => endpoint.replace(/^https?:\/\//, ""))
+  return {
+    hosts,
+    dialTimeout: options.dialTimeoutMs ?? 3_000,
+    // Streams (watches, keep-alives) must not have a deadline; unary calls must, or a call in
+    // flight while the etcd leader dies stalls for the server's own ~7 s timeout.
+    defaultCallOptions: (context) => context.isStream ? {} : { deadline: Date.now() + callTimeoutMs },
+    faultHandling: {
+      global: noop,
+      host: () =>
+        hosts.length > 1
+          ? circuitBreaker(handleAll, { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(2) })
+          : noop
+    },
+    ...(options.tls === undefined ? {} : {
+      credentials: {
+        rootCertificate: readFileSync(options.tls.caFile),
+        ...(options.tls.keyFile === undefined ? {} : { privateKey: readFileSync(options.tls.keyFile) }),
+        ...(options.tls.certFile === undefined ? {} : { certChain: readFileSync(options.tls.certFile) })
+      }
+    }),
+    ...(options.auth === undefined ? {} : { auth: { username: options.auth.user, password: options.auth.password } })
+  }
+}
+
+export class EtcdClient extends Context.Service<EtcdClient, {
+  readonly client: Etcd3
+  readonly prefix: string
+  readonly endpoints: string
+  /** Runs one etcd3 call, mapping its failure to a StoreError that names the endpoint and operation. */
+  readonly call: <A>(operation: string, f: (client: Etcd3) => Promise<A>) => Effect.Effect<A, StoreError>
+}>()("mdeploy/store/EtcdClient") {
+  static readonly layer = (options: EtcdOptions) =>
+    Layer.effect(
+      EtcdClient,
+      Effect.gen(function*() {
+        const endpoints = options.endpoints.join(",")
+        const client = yield* Effect.acquireRelease(
+          Effect.try({
+            try: () => new Etcd3(toEtcd3Options(options)),
+            catch: (error) => fromEtcd(endpoints, "connect")(error)
+          }),
+          (client) => Effect.sync(() => client.close())
+        )
+        const call = <A>(operation: string, f: (client: Etcd3) => Promise<A>): Effect.Effect<A, StoreError> =>
+          Effect.tryPromise({ try: () => f(client), catch: fromEtcd(endpoints, operation) })
+        return EtcdClient.of({ client, prefix: options.prefix.replace(/\/+$/, ""), endpoints, call })
+      })
+    )
+}

@@ -1,0 +1,121 @@
+// A client-go style informer over one etcd prefix: list, then watch from the list revision + 1,
+// and relist (with backoff) whenever the watch breaks — compaction, a lost stream, an etcd restart.
+// A relist is diffed against what was already delivered, so consumers see only real changes: an
+// Upsert per new or changed key, a Delete per vanished key, then Synced. The stream never fails;
+// it retries until interrupted.
+import { Duration, Effect, Queue, Random, Stream } from "effect"
+import type { Watcher } from "etcd3"
+import { EtcdClient } from "./EtcdClient.ts"
+
+export type InformerEvent<A> =
+  | { readonly _tag: "Upsert"; readonly key: string; readonly value: A; readonly modRevision: string }
+  | { readonly _tag: "Delete"; readonly key: string; readonly modRevision: string }
+  | { readonly _tag: "Synced"; readonly revision: string; readonly relists: number }
+  | { readonly _tag: "Invalid"; readonly key: string; readonly error: Error }
+
+export interface InformerOptions<A> {
+  /** Full key prefix to follow. */
+  readonly prefix: string
+  /** Decodes a value; an Error return is delivered as Invalid and the key counts as absent. */
+  readonly parse: (key: string, value: string, modRevision: string) => A | Error
+}
+
+/**
+ * Backoff between relists after a broken watch: 100 ms doubling to 10 s, jittered ±20 %. The count
+ * restarts after every successful list, so a watch that broke after hours of health relists at once.
+ */
+export const watchRestartDelay = (consecutiveFailures: number, jitter: number): Duration.Duration =>
+  Duration.millis(Math.min(100 * 2 ** Math.max(consecutiveFailures - 1, 0), 10_000) * (0.8 + 0.4 * jitter))
+
+class WatchBroken extends Error {}
+
+export const informer = <A>(options: InformerOptions<A>): Stream.Stream<InformerEvent<A>, never, EtcdClient> =>
+  Stream.callback<InformerEvent<A>, never, EtcdClient>((queue) =>
+    Effect.gen(function*() {
+      const etcd = yield* EtcdClient
+      // key → mod revision of what consumers have been told exists.
+      const delivered = new Map<string, string>()
+      let relists = 0
+      let consecutiveFailures = 0
+
+      const emit = (event: InformerEvent<A>) => Queue.offerUnsafe(queue, event)
+
+      const deliver = (key: string, value: string, modRevision: string) => {
+        const parsed = options.parse(key, value, modRevision)
+        if (parsed instanceof Error) {
+          if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision })
+          emit({ _tag: "Invalid", key, error: parsed })
+          return
+        }
+        delivered.set(key, modRevision)
+        emit({ _tag: "Upsert", key, value: parsed, modRevision })
+      }
+
+      const relist = Effect.gen(function*() {
+        const response = yield* etcd.call("informer list", (client) => client.getAll().prefix(options.prefix).exec())
+        const seen = new Set<string>()
+        for (const kv of response.kvs) {
+          const key = kv.key.toString()
+          seen.add(key)
+          if (delivered.get(key) !== kv.mod_revision) deliver(key, kv.value.toString(), kv.mod_revision)
+        }
+        for (const key of [...delivered.keys()]) {
+          if (!seen.has(key)) {
+            delivered.delete(key)
+            emit({ _tag: "Delete", key, modRevision: response.header.revision })
+          }
+        }
+        consecutiveFailures = 0
+        emit({ _tag: "Synced", revision: response.header.revision, relists })
+        return response.header.revision
+      })
+
+      // Watch from `revision + 1` until the stream breaks; fails with WatchBroken.
+      const watchFrom = (revision: string) =>
+        Effect.acquireRelease(
+          etcd.call("informer watch", (client) =>
+            client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
+          (watcher: Watcher) => Effect.promise(() => watcher.cancel().catch(() => undefined))
+        ).pipe(
+          Effect.flatMap((watcher) =>
+            Effect.callback<never, WatchBroken>((resume) => {
+              watcher.on("put", (kv) => deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision))
+              watcher.on("delete", (kv) => {
+                const key = kv.key.toString()
+                if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+              })
+              // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
+              // catches anything compacted away while disconnected.
+              const broken = (reason: string) => resume(Effect.fail(new WatchBroken(reason)))
+              watcher.on("disconnected", (error) => broken(`disconnected: ${error.message}`))
+              watcher.on("error", (error) => broken(`error: ${error.message}`))
+              watcher.on("end", () => broken("stream ended"))
+            })
+          ),
+          Effect.scoped
+        )
+
+      const session = Effect.gen(function*() {
+        const revision = yield* relist
+        return yield* watchFrom(revision)
+      })
+
+      yield* session.pipe(
+        Effect.catch((error) =>
+          Effect.gen(function*() {
+            relists++
+            consecutiveFailures++
+            const delay = watchRestartDelay(consecutiveFailures, yield* Random.next)
+            yield* Effect.logDebug("informer: watch broken, relisting", {
+              prefix: options.prefix,
+              error: error.message,
+              delay: Duration.format(delay)
+            })
+            yield* Effect.sleep(delay)
+          })
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
+    })
+  )

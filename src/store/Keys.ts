@@ -1,0 +1,26 @@
+// The etcd key layout of design.md §3 (CONTRACT). Every key mdeploy reads or writes is built here.
+import type { InstanceName } from "../domain/InstanceName.ts"
+
+/** Generations are zero-padded so a prefix range lists history in order. */
+const generationKey = (generation: number): string => generation.toString().padStart(10, "0")
+
+export const makeKeys = (prefix: string) => ({
+  prefix,
+  specs: `${prefix}/specs/`,
+  spec: (name: InstanceName | string) => `${prefix}/specs/${name}`,
+  statuses: `${prefix}/status/`,
+  status: (name: InstanceName | string) => `${prefix}/status/${name}`,
+  history: (name: InstanceName | string) => `${prefix}/history/${name}/`,
+  historyEntry: (name: InstanceName | string, generation: number) =>
+    `${prefix}/history/${name}/${generationKey(generation)}`,
+  drains: `${prefix}/drain/`,
+  drainsOf: (name: InstanceName | string) => `${prefix}/drain/${name}/`,
+  drain: (name: InstanceName | string, taskId: string) => `${prefix}/drain/${name}/${taskId}`,
+  instanceLock: (name: InstanceName | string) => `${prefix}/locks/instance/${name}`,
+  appLifecycleLock: `${prefix}/locks/app-lifecycle`,
+  leader: `${prefix}/leader`
+})
+export type Keys = ReturnType<typeof makeKeys>
+
+/** Number of earlier specs kept per instance. */
+export const historyLimit = 10

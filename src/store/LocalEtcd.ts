@@ -1,0 +1,164 @@
+// Starts etcd members as child processes on loopback: the integration-test harness, benchmarks and
+// `mdeploy up` use it. Each member gets free ports and its own data dir (on tmpfs when there is
+// one), runs with --unsafe-no-fsync, and is waited on until /health answers. It never binds
+// anything but 127.0.0.1.
+import { spawn, spawnSync } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export interface EtcdMember {
+  readonly name: string
+  readonly clientUrl: string
+  readonly peerUrl: string
+  readonly dataDir: string
+  /** The running process, or undefined while the member is stopped. */
+  process: ChildProcess | undefined
+}
+
+export interface EtcdCluster {
+  readonly members: ReadonlyArray<EtcdMember>
+  /** Comma-separated client URLs of every member, as `--etcd` takes them. */
+  readonly endpoints: string
+  /** SIGKILL one member (a crash); its data dir is kept. */
+  readonly kill: (index: number) => Promise<void>
+  /** SIGTERM one member and wait for it to exit. */
+  readonly stop: (index: number) => Promise<void>
+  /** Start a stopped or killed member again with its data. */
+  readonly restart: (index: number) => Promise<void>
+  /** Stop every member and remove the data dirs. */
+  readonly close: () => Promise<void>
+}
+
+export interface LocalEtcdOptions {
+  readonly members?: number
+  /** Parent folder of the data dirs; defaults to /dev/shm when present, else the OS temp dir. */
+  readonly baseDir?: string
+  readonly startTimeoutMs?: number
+}
+
+/** Throws with an actionable message when the etcd binary is missing: tests must fail, not skip. */
+export const assertEtcdInstalled = (): void => {
+  const probe = spawnSync("etcd", ["--version"], { stdio: "ignore" })
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new Error("etcd is not installed: run `make test` (it installs Debian's etcd-server) or `apt-get install etcd-server`")
+  }
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+const launch = (member: EtcdMember, initialCluster: string, token: string, fresh: boolean): ChildProcess =>
+  spawn("etcd", [
+    "--name", member.name,
+    "--data-dir", member.dataDir,
+    "--logger=zap", "--log-outputs", join(member.dataDir, "..", `${member.name}.log`),
+    "--listen-client-urls", member.clientUrl, "--advertise-client-urls", member.clientUrl,
+    "--listen-peer-urls", member.peerUrl, "--initial-advertise-peer-urls", member.peerUrl,
+    "--initial-cluster", initialCluster,
+    "--initial-cluster-state", fresh ? "new" : "existing",
+    "--initial-cluster-token", token,
+    "--heartbeat-interval", "100", "--election-timeout", "1000",
+    "--unsafe-no-fsync"
+  ], { stdio: "ignore" })
+
+const healthy = async (clientUrl: string): Promise<boolean> => {
+  try {
+    const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(500) })
+    const body = (await response.json()) as { health?: string }
+    return body.health === "true"
+  } catch {
+    return false
+  }
+}
+
+const waitHealthy = async (members: ReadonlyArray<EtcdMember>, timeoutMs: number): Promise<void> => {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const dead = members.find((member) => member.process?.exitCode !== null && member.process?.exitCode !== undefined)
+    if (dead !== undefined) {
+      throw new Error(`etcd member ${dead.name} exited with code ${dead.process?.exitCode}; see ${dead.dataDir}/../${dead.name}.log`)
+    }
+    const states = await Promise.all(members.map((member) => healthy(member.clientUrl)))
+    if (states.every(Boolean)) return
+    if (performance.now() > deadline) throw new Error(`etcd did not become healthy within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const waitExit = (child: ChildProcess | undefined): Promise<void> =>
+  child === undefined || child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once("exit", () => resolve()))
+
+/** Starts a fresh etcd cluster of `members` members (1 by default) and waits until all are healthy. */
+export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<EtcdCluster> => {
+  assertEtcdInstalled()
+  const size = options.members ?? 1
+  const base = options.baseDir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir())
+  const root = mkdtempSync(join(base, "mdeploy-etcd-"))
+  const token = `mdeploy-${root.slice(-6)}`
+  const members: Array<EtcdMember> = []
+  for (let index = 0; index < size; index++) {
+    const name = `m${index + 1}`
+    members.push({
+      name,
+      clientUrl: `http://127.0.0.1:${await freePort()}`,
+      peerUrl: `http://127.0.0.1:${await freePort()}`,
+      dataDir: join(root, name),
+      process: undefined
+    })
+  }
+  const initialCluster = members.map((member) => `${member.name}=${member.peerUrl}`).join(",")
+  for (const member of members) member.process = launch(member, initialCluster, token, true)
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000
+
+  const stopMember = async (index: number, signal: NodeJS.Signals): Promise<void> => {
+    const member = members[index]
+    if (member === undefined) throw new Error(`no etcd member ${index}`)
+    const child = member.process
+    member.process = undefined
+    if (child === undefined) return
+    child.kill(signal)
+    await waitExit(child)
+  }
+
+  const close = async (): Promise<void> => {
+    await Promise.all(members.map((_, index) => stopMember(index, "SIGKILL")))
+    rmSync(root, { recursive: true, force: true })
+  }
+
+  try {
+    await waitHealthy(members, startTimeoutMs)
+  } catch (error) {
+    await close()
+    throw error
+  }
+
+  return {
+    members,
+    endpoints: members.map((member) => member.clientUrl).join(","),
+    kill: (index) => stopMember(index, "SIGKILL"),
+    stop: (index) => stopMember(index, "SIGTERM"),
+    restart: async (index) => {
+      const member = members[index]
+      if (member === undefined) throw new Error(`no etcd member ${index}`)
+      await stopMember(index, "SIGTERM")
+      member.process = launch(member, initialCluster, token, false)
+      // A lone restarted member of a multi-member cluster is healthy only with a quorum; wait for
+      // its own endpoint to answer at all, and for the whole cluster when it is a single node.
+      await waitHealthy(size === 1 ? [member] : members.filter((m) => m.process !== undefined), startTimeoutMs)
+    },
+    close
+  }
+}

@@ -1,0 +1,73 @@
+// Typed failures of the etcd store. etcd3's exception classes are mapped here and nowhere else
+// (`fromEtcd`), so the rest of mdeploy sees one tagged error with a reason and `retryable`.
+import { Schema } from "effect"
+import * as Etcd from "etcd3"
+
+export const StoreFailure = Schema.Literals([
+  "Unavailable",
+  "Timeout",
+  "Unauthenticated",
+  "PermissionDenied",
+  "Compacted",
+  "Closed",
+  "Internal"
+])
+export type StoreFailure = typeof StoreFailure.Type
+
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  reason: StoreFailure,
+  endpoint: Schema.String,
+  operation: Schema.String,
+  message: Schema.String,
+  cause: Schema.optionalKey(Schema.Defect())
+}) {
+  /** Transient failures worth retrying with backoff; the rest need a person. */
+  get retryable(): boolean {
+    return this.reason === "Unavailable" || this.reason === "Timeout"
+  }
+
+  /** One line for the CLI: names the endpoint, never a stack trace. */
+  get oneLine(): string {
+    return `etcd ${this.endpoint}: ${this.operation}: ${this.message}`
+  }
+}
+
+const reasonOf = (error: unknown): StoreFailure => {
+  if (error instanceof Etcd.GRPCUnavailableError || error instanceof Etcd.GRPCCancelledError) return "Unavailable"
+  if (error instanceof Etcd.GRPCDeadlineExceededError) return "Timeout"
+  if (error instanceof Etcd.EtcdAuthenticationFailedError || error instanceof Etcd.GRPCUnauthenticatedError) {
+    return "Unauthenticated"
+  }
+  if (error instanceof Etcd.EtcdInvalidAuthTokenError) return "Unauthenticated"
+  if (error instanceof Etcd.EtcdPermissionDeniedError) return "PermissionDenied"
+  if (error instanceof Etcd.GRPCOutOfRangeError) return "Compacted"
+  if (error instanceof Etcd.ClientClosedError) return "Closed"
+  if (error instanceof Error && /connect|ECONNREFUSED|No connection established|unavailable/i.test(error.message)) {
+    return "Unavailable"
+  }
+  return "Internal"
+}
+
+const describe = (reason: StoreFailure, error: unknown): string => {
+  switch (reason) {
+    case "Unavailable":
+      return "cannot reach etcd (is it running, and is the endpoint right?)"
+    case "Timeout":
+      return "etcd did not answer in time"
+    case "Unauthenticated":
+      return "authentication failed (check --etcd-user/--etcd-password)"
+    case "PermissionDenied":
+      return "permission denied by etcd"
+    case "Compacted":
+      return "the requested revision has been compacted"
+    case "Closed":
+      return "the etcd client is closed"
+    case "Internal":
+      return error instanceof Error ? error.message.split("\n")[0] ?? "unknown etcd error" : String(error)
+  }
+}
+
+export const fromEtcd = (endpoint: string, operation: string) => (error: unknown): StoreError => {
+  const reason = reasonOf(error)
+  return new StoreError({ reason, endpoint, operation, message: describe(reason, error), cause: error })
+}
