@@ -1,0 +1,116 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Stream } from "effect"
+import { afterEach } from "vitest"
+import type { InformerEvent } from "../../src/store/Informer.ts"
+import { informer } from "../../src/store/Informer.ts"
+import type { EtcdCluster } from "../harness/etcd.ts"
+import { compact, etcdLayer, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { waitUntil } from "../harness/wait.ts"
+
+const clusters: Array<EtcdCluster> = []
+afterEach(async () => {
+  await Promise.all(clusters.splice(0).map((cluster) => cluster.close()))
+})
+
+/** Runs an informer in the background and mirrors what it delivered into a map. */
+const follow = (cluster: EtcdCluster, endpoints: string, prefix: string) => {
+  const state = new Map<string, string>()
+  const events: Array<InformerEvent<string>> = []
+  let relists = 0
+  const layer = etcdLayer({ ...cluster, endpoints }, "/unused")
+  const fiber = Effect.runFork(
+    informer<string>({ prefix, parse: (_key, value) => value }).pipe(
+      Stream.runForEach((event) =>
+        Effect.sync(() => {
+          events.push(event)
+          if (event._tag === "Upsert") state.set(event.key, event.value)
+          if (event._tag === "Delete") state.delete(event.key)
+          if (event._tag === "Synced") relists = event.relists
+        })
+      ),
+      Effect.provide(Layer.fresh(layer))
+    )
+  )
+  return { state, events, relists: () => relists, stop: () => Effect.runPromise(Fiber.interrupt(fiber)) }
+}
+
+const sameAs = (state: Map<string, string>, expected: Record<string, string>) =>
+  state.size === Object.keys(expected).length && Object.entries(expected).every(([key, value]) => state.get(key) === value)
+
+describe("Informer against a real etcd", () => {
+  it("lists, then follows puts and deletes from the list revision", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const prefix = uniquePrefix("follow") + "/specs/"
+    await rawPut(etcd, `${prefix}a`, "1")
+    const watch = follow(etcd, etcd.endpoints, prefix)
+    await waitUntil("initial list", () => watch.state.get(`${prefix}a`) === "1")
+    await rawPut(etcd, `${prefix}b`, "2")
+    await rawPut(etcd, `${prefix}a`, "3")
+    await rawPut(etcd, "/elsewhere/key", "x")
+    await waitUntil("both keys", () => sameAs(watch.state, { [`${prefix}a`]: "3", [`${prefix}b`]: "2" }))
+    assert.strictEqual(watch.events.filter((event) => event._tag === "Synced").length, 1)
+    await watch.stop()
+  })
+
+  it("resumes after an etcd restart and ends with exactly the stored state", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const prefix = uniquePrefix("restart") + "/specs/"
+    const watch = follow(etcd, etcd.endpoints, prefix)
+    await rawPut(etcd, `${prefix}a`, "1")
+    await waitUntil("first put", () => watch.state.get(`${prefix}a`) === "1")
+    await etcd.restart(0)
+    await rawPut(etcd, `${prefix}b`, "2")
+    await waitUntil("put after restart", () => sameAs(watch.state, { [`${prefix}a`]: "1", [`${prefix}b`]: "2" }), {
+      timeoutMs: 30_000
+    })
+    assert.isAtLeast(watch.relists(), 1)
+    await watch.stop()
+  })
+
+  it("loses nothing when the revision is compacted under a live informer", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const prefix = uniquePrefix("compact") + "/specs/"
+    const watch = follow(etcd, etcd.endpoints, prefix)
+    await waitUntil("initial sync", () => watch.events.some((event) => event._tag === "Synced"))
+    for (let index = 0; index < 20; index++) await rawPut(etcd, `${prefix}k${index % 5}`, `${index}`)
+    await compact(etcd)
+    await rawPut(etcd, `${prefix}after`, "x")
+    const expected: Record<string, string> = { [`${prefix}after`]: "x" }
+    for (let index = 15; index < 20; index++) expected[`${prefix}k${index % 5}`] = `${index}`
+    await waitUntil("state after compaction", () => sameAs(watch.state, expected))
+    await watch.stop()
+  })
+
+  it("relists after its member was down while others wrote, deleted and compacted", async () => {
+    const etcd = await startLocalEtcd({ members: 3 })
+    clusters.push(etcd)
+    const [first, second, third] = etcd.members
+    const prefix = uniquePrefix("cluster") + "/specs/"
+    await rawPut(etcd, `${prefix}gone`, "old")
+    await rawPut(etcd, `${prefix}kept`, "old")
+    const watch = follow(etcd, first!.clientUrl, prefix)
+    await waitUntil("initial list", () => watch.state.size === 2)
+
+    await etcd.kill(0)
+    const survivors = { ...etcd, members: [second!, third!], endpoints: `${second!.clientUrl},${third!.clientUrl}` }
+    await waitUntil("quorum without the killed member", async () => {
+      await rawPut(survivors, `${prefix}kept`, "new")
+      return true
+    })
+    await fetch(`${second!.clientUrl}/v3/kv/deleterange`, {
+      method: "POST",
+      body: JSON.stringify({ key: Buffer.from(`${prefix}gone`).toString("base64") })
+    })
+    await rawPut(survivors, `${prefix}added`, "new")
+    await compact(survivors)
+
+    await etcd.restart(0)
+    await waitUntil("converged after the member came back", () =>
+      sameAs(watch.state, { [`${prefix}kept`]: "new", [`${prefix}added`]: "new" }), { timeoutMs: 30_000 })
+    assert.isAtLeast(watch.relists(), 1)
+    await watch.stop()
+  })
+})
