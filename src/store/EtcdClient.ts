@@ -19,18 +19,21 @@ export interface EtcdOptions {
   readonly dialTimeoutMs?: number
   readonly tls?: { readonly caFile: string; readonly certFile?: string; readonly keyFile?: string }
   readonly auth?: { readonly user: string; readonly password: string }
+  /** Retries of a failed idempotent call (default 8); the CLI uses fewer to fail fast. */
+  readonly retries?: number
 }
 
 export const defaultPrefix = "/mdeploy/v1"
 export const defaultEndpoint = "http://127.0.0.1:2379"
 
-/** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most 8 retries. */
-export const etcdRetry = Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]).pipe(
-  Schedule.jittered,
-  Schedule.upTo({ times: 8 }),
-  Schedule.setInputType<StoreError>(),
-  Schedule.while(({ input }) => input.retryable)
-)
+/** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most `times` retries. */
+export const etcdRetry = (times: number) =>
+  Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]).pipe(
+    Schedule.jittered,
+    Schedule.upTo({ times }),
+    Schedule.setInputType<StoreError>(),
+    Schedule.while(({ input }) => input.retryable)
+  )
 
 const toEtcd3Options = (options: EtcdOptions): IOptions => {
   const callTimeoutMs = options.callTimeoutMs ?? 5_000
@@ -65,6 +68,8 @@ export class EtcdClient extends Context.Service<EtcdClient, {
   readonly endpoints: string
   /** Runs one etcd3 call, mapping its failure to a StoreError that names the endpoint and operation. */
   readonly call: <A>(operation: string, f: (client: Etcd3) => Promise<A>) => Effect.Effect<A, StoreError>
+  /** `call` retried with `etcdRetry`: only for reads and other idempotent calls. */
+  readonly callIdempotent: <A>(operation: string, f: (client: Etcd3) => Promise<A>) => Effect.Effect<A, StoreError>
 }>()("mdeploy/store/EtcdClient") {
   static readonly layer = (options: EtcdOptions) =>
     Layer.effect(
@@ -80,7 +85,10 @@ export class EtcdClient extends Context.Service<EtcdClient, {
         )
         const call = <A>(operation: string, f: (client: Etcd3) => Promise<A>): Effect.Effect<A, StoreError> =>
           Effect.tryPromise({ try: () => f(client), catch: fromEtcd(endpoints, operation) })
-        return EtcdClient.of({ client, prefix: options.prefix.replace(/\/+$/, ""), endpoints, call })
+        const retry = etcdRetry(options.retries ?? 8)
+        const callIdempotent = <A>(operation: string, f: (client: Etcd3) => Promise<A>) =>
+          call(operation, f).pipe(Effect.retry(retry))
+        return EtcdClient.of({ client, prefix: options.prefix.replace(/\/+$/, ""), endpoints, call, callIdempotent })
       })
     )
 }

@@ -8,7 +8,7 @@ import { canonicalJson } from "../domain/CanonicalJson.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import { ServiceInstance } from "../domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../domain/ServiceInstanceSpec.ts"
-import { EtcdClient, etcdRetry } from "./EtcdClient.ts"
+import { EtcdClient } from "./EtcdClient.ts"
 import { historyLimit, makeKeys } from "./Keys.ts"
 import { StoreError } from "./StoreError.ts"
 
@@ -109,7 +109,7 @@ export class SpecStore extends Context.Service<SpecStore, {
 
       const get = Effect.fn("SpecStore.get")(function*(name: InstanceName) {
         const key = keys.spec(name)
-        const response = yield* etcd.call("get", (client) => client.get(key).exec()).pipe(Effect.retry(etcdRetry))
+        const response = yield* etcd.callIdempotent("get", (client) => client.get(key).exec())
         const kv = response.kvs[0]
         if (kv === undefined) return Option.none<StoredInstance>()
         const parsed = parseStored(key, kv.value.toString(), kv.mod_revision)
@@ -118,9 +118,7 @@ export class SpecStore extends Context.Service<SpecStore, {
       })
 
       const list = Effect.fn("SpecStore.list")(function*() {
-        const response = yield* etcd.call("list", (client) => client.getAll().prefix(keys.specs).exec()).pipe(
-          Effect.retry(etcdRetry)
-        )
+        const response = yield* etcd.callIdempotent("list", (client) => client.getAll().prefix(keys.specs).exec())
         const items: Array<StoredInstance> = []
         const corrupt: Array<CorruptSpecError> = []
         for (const kv of response.kvs) {
@@ -231,9 +229,7 @@ export class SpecStore extends Context.Service<SpecStore, {
       })
 
       const history = Effect.fn("SpecStore.history")(function*(name: InstanceName) {
-        const response = yield* etcd.call("history", (client) => client.getAll().prefix(keys.history(name)).exec()).pipe(
-          Effect.retry(etcdRetry)
-        )
+        const response = yield* etcd.callIdempotent("history", (client) => client.getAll().prefix(keys.history(name)).exec())
         return response.kvs.map((kv) => JSON.parse(kv.value.toString()) as HistoryEntry)
           .sort((a, b) => a.generation - b.generation)
       })

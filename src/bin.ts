@@ -1,0 +1,38 @@
+// Composition root of the `mdeploy` binary: the command tree, Node's platform services, and the
+// mapping of every way a command can end to a documented exit code with one-line messages.
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Effect } from "effect"
+import { Command } from "effect/cli"
+import { cli } from "./cli/Cli.ts"
+import { CliExit, ExitCode } from "./cli/CliExit.ts"
+
+const version = "0.1.0"
+
+const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: ReadonlyArray<string> } => {
+  const failure = Cause.findErrorOption(cause)
+  if (failure._tag === "Some") {
+    const error = failure.value
+    if (error instanceof CliExit) return { code: error.code, lines: error.lines }
+    const tagged = error as { _tag?: string; message?: string }
+    // Parse and usage errors were already rendered by the CLI module.
+    if (typeof tagged._tag === "string" && /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(tagged._tag)) {
+      return { code: ExitCode.error, lines: [] }
+    }
+    return { code: ExitCode.error, lines: [`error: ${tagged.message ?? String(error)}`] }
+  }
+  if (Cause.hasInterruptsOnly(cause)) return { code: 130, lines: [] }
+  return { code: ExitCode.error, lines: [`error: unexpected failure: ${Cause.pretty(cause).split("\n")[0]}`] }
+}
+
+cli.pipe(
+  Command.run({ version }),
+  Effect.catchCause((cause) =>
+    Effect.sync(() => {
+      const { code, lines } = exitCodeOf(cause)
+      for (const line of lines) process.stderr.write(`${line}\n`)
+      process.exitCode = code
+    })
+  ),
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

@@ -1,0 +1,67 @@
+// Flags every command shares (design.md §6, CONTRACT), each with its environment variable, and the
+// connection options built from them.
+import { Config, Option } from "effect"
+import { Flag } from "effect/cli"
+import type { EtcdOptions } from "../store/EtcdClient.ts"
+import { defaultEndpoint, defaultPrefix } from "../store/EtcdClient.ts"
+
+const withEnv = (flag: Flag.Flag<string>, variable: string) => flag.pipe(Flag.withFallbackConfig(Config.String(variable)))
+
+const optionalWithEnv = (name: string, variable: string, description: string) =>
+  withEnv(Flag.String(name), variable).pipe(Flag.withDescription(`${description} (env ${variable})`), Flag.optional)
+
+export const globalFlags = {
+  etcd: withEnv(Flag.String("etcd"), "MDEPLOY_ETCD_ENDPOINTS").pipe(
+    Flag.withDescription("etcd client URLs, comma-separated (env MDEPLOY_ETCD_ENDPOINTS)"),
+    Flag.withDefault(defaultEndpoint)
+  ),
+  etcdPrefix: withEnv(Flag.String("etcd-prefix"), "MDEPLOY_ETCD_PREFIX").pipe(
+    Flag.withDescription("key prefix of every mdeploy key (env MDEPLOY_ETCD_PREFIX)"),
+    Flag.withDefault(defaultPrefix)
+  ),
+  etcdCa: optionalWithEnv("etcd-ca", "MDEPLOY_ETCD_CA", "CA certificate file for etcd TLS"),
+  etcdCert: optionalWithEnv("etcd-cert", "MDEPLOY_ETCD_CERT", "client certificate file for etcd TLS"),
+  etcdKey: optionalWithEnv("etcd-key", "MDEPLOY_ETCD_KEY", "client key file for etcd TLS"),
+  etcdUser: optionalWithEnv("etcd-user", "MDEPLOY_ETCD_USER", "etcd user name"),
+  etcdPassword: optionalWithEnv("etcd-password", "MDEPLOY_ETCD_PASSWORD", "etcd password"),
+  marathon: withEnv(Flag.String("marathon"), "MDEPLOY_MARATHON_URLS").pipe(
+    Flag.withDescription("Marathon URLs, comma-separated, tried in order (env MDEPLOY_MARATHON_URLS)"),
+    Flag.withDefault("http://127.0.0.1:8080")
+  ),
+  output: Flag.Literals("output", ["table", "yaml", "json", "wide"]).pipe(
+    Flag.withAlias("o"),
+    Flag.withDescription("output format"),
+    Flag.withDefault("table")
+  )
+}
+
+export interface GlobalOptions {
+  readonly etcd: string
+  readonly etcdPrefix: string
+  readonly etcdCa: Option.Option<string>
+  readonly etcdCert: Option.Option<string>
+  readonly etcdKey: Option.Option<string>
+  readonly etcdUser: Option.Option<string>
+  readonly etcdPassword: Option.Option<string>
+  readonly marathon: string
+  readonly output: "table" | "yaml" | "json" | "wide"
+}
+
+export const etcdOptions = (flags: GlobalOptions): EtcdOptions => {
+  const ca = Option.getOrUndefined(flags.etcdCa)
+  const cert = Option.getOrUndefined(flags.etcdCert)
+  const key = Option.getOrUndefined(flags.etcdKey)
+  const user = Option.getOrUndefined(flags.etcdUser)
+  return {
+    endpoints: flags.etcd.split(",").map((endpoint) => endpoint.trim()).filter((endpoint) => endpoint !== ""),
+    prefix: flags.etcdPrefix,
+    retries: 2,
+    ...(ca === undefined ? {} : {
+      tls: { caFile: ca, ...(cert === undefined ? {} : { certFile: cert }), ...(key === undefined ? {} : { keyFile: key }) }
+    }),
+    ...(user === undefined ? {} : { auth: { user, password: Option.getOrElse(flags.etcdPassword, () => "") } })
+  }
+}
+
+export const marathonUrls = (flags: GlobalOptions): ReadonlyArray<string> =>
+  flags.marathon.split(",").map((url) => url.trim()).filter((url) => url !== "")

@@ -1,0 +1,68 @@
+// `mdeploy get [NAME...] [-l selector] [-o table|wide|yaml|json]`: specs with a status summary.
+// Exit 4 when a named instance does not exist (the others are still printed).
+import { Clock, Console, Effect, Option, Result } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { InstanceName } from "../../domain/InstanceName.ts"
+import { matchesSelector, parseLabelSelector } from "../../domain/LabelSelector.ts"
+import type { StoredInstance } from "../../store/SpecStore.ts"
+import { SpecStore } from "../../store/SpecStore.ts"
+import { StatusStore } from "../../store/StatusStore.ts"
+import { ExitCode, exitWith } from "../CliExit.ts"
+import { toDocument, toJson, toYaml } from "../render/Documents.ts"
+import { instanceTable } from "../render/InstanceTable.ts"
+import { root } from "../Root.ts"
+import { withStores } from "../Stores.ts"
+
+export const get = Command.make(
+  "get",
+  {
+    names: Argument.String("name").pipe(Argument.withDescription("instance names (all when omitted)"), Argument.variadic()),
+    selector: Flag.String("selector").pipe(
+      Flag.withAlias("l"),
+      Flag.withDescription("label selector, e.g. team=payments,tier!=batch"),
+      Flag.optional
+    )
+  },
+  Effect.fn("Cli.get")(function*({ names, selector }) {
+    const flags = yield* root
+    const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
+    if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
+    const { rows, missing } = yield* withStores(Effect.gen(function*() {
+      const specs = yield* SpecStore
+      const statuses = yield* StatusStore
+      const missing: Array<string> = []
+      let instances: Array<StoredInstance>
+      if (names.length === 0) instances = [...(yield* specs.list()).items]
+      else {
+        instances = []
+        for (const name of names) {
+          const found = yield* specs.get(name as InstanceName)
+          if (Option.isSome(found)) instances.push(found.value)
+          else missing.push(name)
+        }
+      }
+      const selected = instances.filter((instance) => matchesSelector(parsedSelector.success, instance.metadata.labels ?? {}))
+      const statusMap = yield* statuses.list()
+      return { rows: selected.map((instance) => ({ instance, status: statusMap.get(instance.metadata.name) })), missing }
+    }))
+    if (flags.output === "yaml") {
+      if (rows.length > 0) yield* Console.log(toYaml(rows.map((row) => toDocument(row.instance, row.status))).trimEnd())
+    } else if (flags.output === "json") {
+      yield* Console.log(toJson(rows.map((row) => toDocument(row.instance, row.status)), names.length === 1 && rows.length === 1).trimEnd())
+    } else if (rows.length > 0) {
+      yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis))
+    } else if (missing.length === 0) {
+      yield* Console.error("No ServiceInstances found.")
+    }
+    if (missing.length > 0) {
+      return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: serviceinstance "${name}" not found`))
+    }
+  })
+).pipe(
+  Command.withDescription("List ServiceInstances with their rollout status"),
+  Command.withExamples([
+    { command: "mdeploy get", description: "All instances" },
+    { command: "mdeploy get -l team=payments -o wide", description: "One team's instances, more columns" },
+    { command: "mdeploy get web.main -o yaml", description: "One instance as re-appliable YAML" }
+  ])
+)

@@ -1,0 +1,84 @@
+// Observed state per instance, in `<p>/status/<name>`, written only by whoever holds the right to
+// act: the controller leader or a `mdeploy reconcile` holding the instance lock. Writes are fenced:
+// the transaction succeeds only while the proving key (leader election key or lock key) still exists
+// with the create revision the writer got, so a paused ex-leader cannot overwrite a successor's status.
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import type { InstanceName } from "../domain/InstanceName.ts"
+import { InstanceStatus } from "../domain/InstanceStatus.ts"
+import { EtcdClient } from "./EtcdClient.ts"
+import { makeKeys } from "./Keys.ts"
+import type { StoreError } from "./StoreError.ts"
+
+/** Proof of the right to write: a key and the create revision it had when the right was granted. */
+export interface Fence {
+  readonly key: string
+  readonly createRevision: string
+}
+
+export class FenceLostError extends Schema.TaggedError<FenceLostError>()("FenceLostError", {
+  key: Schema.String,
+  message: Schema.String
+}) {}
+
+const decodeStatus = Schema.decodeUnknownOption(InstanceStatus)
+
+const parse = (value: string): Option.Option<InstanceStatus> => {
+  try {
+    return decodeStatus(JSON.parse(value))
+  } catch {
+    return Option.none()
+  }
+}
+
+export class StatusStore extends Context.Service<StatusStore, {
+  readonly get: (name: InstanceName) => Effect.Effect<Option.Option<InstanceStatus>, StoreError>
+  /** Every status, by instance name. Unreadable values are skipped: status is rebuilt on the next reconcile. */
+  readonly list: () => Effect.Effect<ReadonlyMap<string, InstanceStatus>, StoreError>
+  readonly put: (name: InstanceName, status: InstanceStatus, fence: Fence) => Effect.Effect<void, StoreError | FenceLostError>
+  readonly remove: (name: InstanceName, fence: Fence) => Effect.Effect<void, StoreError | FenceLostError>
+}>()("mdeploy/store/StatusStore") {
+  static readonly layerNoDeps = Layer.effect(
+    StatusStore,
+    Effect.gen(function*() {
+      const etcd = yield* EtcdClient
+      const keys = makeKeys(etcd.prefix)
+
+      const get = Effect.fn("StatusStore.get")(function*(name: InstanceName) {
+        const value = yield* etcd.callIdempotent("get status", (client) => client.get(keys.status(name)).string())
+        return value === null ? Option.none<InstanceStatus>() : parse(value)
+      })
+
+      const list = Effect.fn("StatusStore.list")(function*() {
+        const values = yield* etcd.callIdempotent("list status", (client) => client.getAll().prefix(keys.statuses).strings())
+        const statuses = new Map<string, InstanceStatus>()
+        for (const [key, value] of Object.entries(values)) {
+          const status = parse(value)
+          if (Option.isSome(status)) statuses.set(key.slice(keys.statuses.length), status.value)
+        }
+        return statuses
+      })
+
+      const fenced = Effect.fnUntraced(function*(
+        operation: string,
+        fence: Fence,
+        write: (client: EtcdClient["Service"]["client"]) => Parameters<ReturnType<EtcdClient["Service"]["client"]["if"]>["then"]>[0]
+      ) {
+        const result = yield* etcd.call(operation, (client) =>
+          client.if(fence.key, "Create", "==", fence.createRevision).then(write(client)).commit())
+        if (!result.succeeded) {
+          return yield* new FenceLostError({ key: fence.key, message: `${operation} refused: ${fence.key} is no longer ours` })
+        }
+      })
+
+      const put = Effect.fn("StatusStore.put")(function*(name: InstanceName, status: InstanceStatus, fence: Fence) {
+        yield* fenced("put status", fence, (client) => client.put(keys.status(name)).value(JSON.stringify(status)))
+      })
+
+      const remove = Effect.fn("StatusStore.remove")(function*(name: InstanceName, fence: Fence) {
+        yield* fenced("remove status", fence, (client) => client.delete().key(keys.status(name)))
+      })
+
+      return StatusStore.of({ get, list, put, remove })
+    })
+  )
+}
