@@ -1,7 +1,10 @@
 // The `mdeploy` command tree (design.md §6, CONTRACT).
 import { Command } from "effect/cli"
 import { apply } from "./commands/Apply.ts"
+import { deleteCommand } from "./commands/Delete.ts"
+import { describe } from "./commands/Describe.ts"
+import { diff } from "./commands/Diff.ts"
 import { get } from "./commands/Get.ts"
 import { root } from "./Root.ts"
 
-export const cli = root.pipe(Command.withSubcommands([apply, get]))
+export const cli = root.pipe(Command.withSubcommands([apply, get, describe, diff, deleteCommand]))
