@@ -1,0 +1,64 @@
+// What Marathon runs for one instance, as plain immutable data: the planner's view of the world.
+// Built by the reconciler from one `MarathonClient.listApps` snapshot (plus Mesos maintenance
+// hosts); never fetched here. Holds every app whose id starts with the instance prefix, managed
+// or not: the planner itself refuses to touch apps without the MDEPLOY_MANAGED label.
+import type { DateTime } from "effect"
+import { belongsTo } from "../domain/AppIdentity.ts"
+import type { InstanceName } from "../domain/InstanceName.ts"
+
+export interface HealthResult {
+  readonly alive: boolean
+}
+
+export interface ObservedTask {
+  /** Marathon task id (`<app id with / as _>.instance-<uuid>._app.<n>` or older forms). */
+  readonly id: string
+  readonly appId: string
+  readonly host: string
+  readonly ports: ReadonlyArray<number>
+  /** Mesos state, e.g. TASK_STAGING, TASK_RUNNING, TASK_KILLING, TASK_UNREACHABLE. */
+  readonly state: string
+  readonly stagedAt: DateTime.Utc | undefined
+  /** Set once the task reached TASK_RUNNING. */
+  readonly startedAt: DateTime.Utc | undefined
+  readonly healthCheckResults: ReadonlyArray<HealthResult>
+}
+
+/** The first health check of an app: what "old task missing health results" is measured against. */
+export interface ObservedHealthCheck {
+  readonly gracePeriodSeconds: number
+  readonly intervalSeconds: number
+}
+
+export interface ObservedApp {
+  /** Canonical absolute id, e.g. `/web.main.git9f2c1e7a.config1a2b3c4d`. */
+  readonly id: string
+  /** Target instance count Marathon was asked for (may exceed the tasks listed: unlaunched slots). */
+  readonly instances: number
+  readonly labels: Readonly<Record<string, string>>
+  /** Marathon's `versionInfo.lastConfigChangeAt` (or `version`): orders app versions, oldest first. */
+  readonly version: string
+  readonly healthCheck: ObservedHealthCheck | undefined
+  readonly tasks: ReadonlyArray<ObservedTask>
+  /** Ids of Marathon deployments in flight for the app. */
+  readonly deployments: ReadonlyArray<string>
+}
+
+export interface ObservedInstance {
+  readonly name: InstanceName
+  /** Apps whose id starts with `/<svc>.<inst>.`, managed or not. */
+  readonly apps: ReadonlyArray<ObservedApp>
+  /** Agents that Mesos maintenance marks as draining: their tasks are at risk. */
+  readonly drainingHosts: ReadonlySet<string>
+}
+
+/** Selects one instance's apps from a snapshot of many (exact `/<svc>.<inst>.` prefix match). */
+export const observedInstance = (
+  name: InstanceName,
+  apps: ReadonlyArray<ObservedApp>,
+  drainingHosts: Iterable<string> = []
+): ObservedInstance => ({
+  name,
+  apps: apps.filter((app) => belongsTo(app.id, name)),
+  drainingHosts: new Set(drainingHosts)
+})
