@@ -40,7 +40,7 @@ const common = {
 
 export const NoopDrain = Schema.Struct({
   method: Schema.Literal("noop"),
-  params: Schema.optionalKey(Schema.Struct({})),
+  params: Schema.optionalKey(Schema.Record(Schema.String, Schema.Never).annotate({ description: "noop takes no params" })),
   ...common
 })
 

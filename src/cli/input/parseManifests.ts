@@ -31,8 +31,17 @@ export const maxAliasCount = 100
 const decode = Schema.decodeUnknownResult(ServiceInstance, { onExcessProperty: "error", errors: "all" })
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
-const friendlier = (message: string): string =>
-  message === "Expected no excess property" ? "unknown field" : message
+/** Maps-with-key-rules report a bad key as an excess property; say what the rule is instead. */
+const friendlier = (path: ReadonlyArray<PropertyKey>, message: string): string => {
+  if (message === "Expected never") return "unknown field"
+  if (message !== "Expected no excess property") return message
+  const parent = path.slice(0, -1).join(".")
+  if (parent === "spec.env") return "environment variable names are [A-Za-z_][A-Za-z0-9_]*"
+  if (parent === "metadata.labels" || parent === "metadata.annotations") {
+    return "keys are \"[prefix/]name\", name at most 63 characters of [A-Za-z0-9_.-]"
+  }
+  return "unknown field"
+}
 
 const pathText = (path: ReadonlyArray<PropertyKey>): string =>
   path.reduce<string>((text, segment) =>
@@ -104,7 +113,7 @@ export const parseManifests = (
           typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
         ) as ReadonlyArray<PropertyKey>
         const at = position(offsetOf(document, path))
-        problems.push({ file, line: at.line, col: at.col, path: pathText(path), message: friendlier(issue.message) })
+        problems.push({ file, line: at.line, col: at.col, path: pathText(path), message: friendlier(path, issue.message) })
       }
       continue
     }
