@@ -36,6 +36,8 @@ export interface Partition {
 const byVersion = (a: ObservedApp, b: ObservedApp): number =>
   a.version < b.version ? -1 : a.version > b.version ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 
+const byId = (a: ObservedTask, b: ObservedTask): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
 /** Start (or staging) time in ms; tasks that have neither are the youngest. */
 const taskTime = (task: ObservedTask): number => {
   const at = task.startedAt ?? task.stagedAt
@@ -74,13 +76,13 @@ export const partition = (
   const newApp = newAppId === undefined ? undefined : apps.find((app) => app.id === newAppId)
   const oldApps = apps.filter((app) => app !== newApp).sort(byVersion)
   const old: Array<ClassifiedTask> = oldApps.flatMap((app, rank) =>
-    app.tasks.map((task) => ({ task, app, bucket: classifyTask(task, app, context), rank }))
+    [...app.tasks].sort(byId).map((task) => ({ task, app, bucket: classifyTask(task, app, context), rank }))
   )
   if (newApp === undefined) {
     return { newApp, oldApps, old, victims: [], happyNew: [], atRiskNew: 0, newAppScale: undefined, undrain: [] }
   }
 
-  const tasks = newApp.tasks
+  const tasks = [...newApp.tasks].sort(byId)
   const atRiskNew = tasks.filter((task) => context.drainingHosts.has(task.host)).length
   let victims: ReadonlyArray<ClassifiedTask> = []
   let newAppScale: Partition["newAppScale"] = undefined

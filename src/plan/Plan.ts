@@ -230,8 +230,9 @@ export const make = (
 const requeueAfter = (old: ReadonlyArray<ClassifiedTask>, drainState: DrainState, now: DateTime.Utc): number => {
   let seconds = bounceAgainSeconds
   for (const entry of old) {
-    const safeAt = drainState.answers.get(entry.task.id)?.safeAt
-    if (entry.bucket !== "draining" || safeAt === undefined) continue
+    const answer = drainState.answers.get(entry.task.id)
+    const safeAt = answer?.safeAt
+    if (entry.bucket !== "draining" || safeAt === undefined || answer?.safeToKill === true) continue
     const wait = Math.ceil((DateTime.toEpochMillis(safeAt) - DateTime.toEpochMillis(now)) / 1000)
     seconds = Math.min(seconds, Math.max(1, wait))
   }
