@@ -222,6 +222,8 @@ export class BounceSim {
     const leaving = [...new Set([...drainedNow, ...killed])].filter((id) => drainState.answers.get(id)?.draining !== true)
     const inLbAfter = inLbBefore - leaving.length
     this.progress = plan.progress
+    // Marathon reacts between passes: new slots get tasks right away.
+    this.launch()
     this.now += this.options.stepSeconds * 1000
     return { plan, inLbBefore, inLbAfter }
   }
