@@ -18,5 +18,8 @@ if (major < 22) {
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" })
   process.exit(result.status ?? 1)
 } else {
+  // Cache compiled code between runs: a CLI pays its start-up on every invocation.
+  const { enableCompileCache } = await import("node:module")
+  enableCompileCache?.()
   await import(pathToFileURL(join(root, "src", "bin.ts")).href)
 }

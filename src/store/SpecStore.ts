@@ -35,6 +35,11 @@ export interface ApplyOptions {
   readonly expectedResourceVersion?: string | undefined
   /** Validate and compute the outcome without writing (`--dry-run=server`). */
   readonly dryRun?: boolean
+  /**
+   * What the caller already read (from `list`), to save a round trip per document. The write is
+   * still a compare-and-swap on its revision, so a stale snapshot can only cause a conflict.
+   */
+  readonly current?: Option.Option<StoredInstance>
 }
 
 export class SpecConflictError extends Schema.TaggedError<SpecConflictError>()("SpecConflictError", {
@@ -134,7 +139,7 @@ export class SpecStore extends Context.Service<SpecStore, {
       const apply = Effect.fn("SpecStore.apply")(function*(document: ServiceInstance, options: ApplyOptions = {}) {
         const name = document.metadata.name
         const key = keys.spec(name)
-        const current = yield* get(name)
+        const current = options.current ?? (yield* get(name))
         const expected = options.expectedResourceVersion
         const now = DateTime.formatIso(yield* DateTime.now)
         const { status: _status, ...withoutStatus } = document

@@ -1,7 +1,7 @@
 // `mdeploy apply -f PATH...`: create or update specs from manifests. Validation is all-or-nothing
 // per invocation: when any document of any file is invalid, nothing is written. Each write is a
 // compare-and-swap; a document's metadata.resourceVersion, when present, is the expected revision.
-import { Console, Effect, Result } from "effect"
+import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
@@ -12,6 +12,8 @@ import { withStores } from "../Stores.ts"
 
 /** Writes in flight at once: enough to hide etcd round trips, few enough to stay polite. */
 const writeConcurrency = 16
+/** Above this many documents, read the whole store once rather than each spec on its own. */
+const snapshotThreshold = 20
 
 export const filenameFlag = Flag.String("filename").pipe(
   Flag.withAlias("f"),
@@ -50,11 +52,26 @@ export const apply = Command.make(
     }
     const outcomes = yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
-      return yield* Effect.forEach(documents, ({ document }) =>
-        Effect.result(store.apply(document, {
+      // Many documents: one range read instead of one get each; every write is still a CAS.
+      const snapshot = documents.length > snapshotThreshold
+        ? new Map((yield* store.list()).items.map((item) => [item.metadata.name, item]))
+        : undefined
+      const attempt = (document: (typeof documents)[number]["document"], useSnapshot: boolean) =>
+        store.apply(document, {
           expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-          dryRun: dryRun === "server"
-        })).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))), { concurrency: writeConcurrency })
+          dryRun: dryRun === "server",
+          ...(snapshot === undefined || !useSnapshot ? {} : { current: Option.fromUndefinedOr(snapshot.get(document.metadata.name)) })
+        })
+      // --force-conflicts: a lost race is retried from a fresh read, a few times.
+      const applyOne = (document: (typeof documents)[number]["document"]) =>
+        forceConflicts
+          ? attempt(document, true).pipe(
+            Effect.catchTag("SpecConflictError", () =>
+              attempt(document, false).pipe(Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })))
+          )
+          : attempt(document, true)
+      return yield* Effect.forEach(documents, ({ document }) =>
+        Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))), { concurrency: writeConcurrency })
     }))
     const suffix = dryRun === "server" ? " (server dry run)" : ""
     const conflicts: Array<string> = []

@@ -7,6 +7,8 @@ import type { InputProblem, ManifestDocument } from "./parseManifests.ts"
 import { duplicateNames, parseManifests } from "./parseManifests.ts"
 
 export const maxManifestBytes = 1024 * 1024
+/** Files read at once from one directory. */
+const readConcurrency = 32
 
 const manifestExtension = /\.(ya?ml|json)$/i
 
@@ -34,14 +36,11 @@ const filesOf = Effect.fnUntraced(function*(target: string, recursive: boolean) 
   const info = yield* fs.stat(target)
   if (info.type !== "Directory") return [target]
   const entries = yield* fs.readDirectory(target, { recursive })
-  const files: Array<string> = []
-  for (const entry of entries.sort()) {
-    if (!manifestExtension.test(entry)) continue
-    const full = path.join(target, entry)
-    const entryInfo = yield* fs.stat(full)
-    if (entryInfo.type === "File") files.push(full)
-  }
-  return files
+  const candidates = entries.filter((entry) => manifestExtension.test(entry)).sort().map((entry) => path.join(target, entry))
+  const kinds = yield* Effect.forEach(candidates, (file) => Effect.map(fs.stat(file), (entry) => entry.type), {
+    concurrency: readConcurrency
+  })
+  return candidates.filter((_, index) => kinds[index] === "File")
 })
 
 const readFile = Effect.fnUntraced(function*(file: string) {
@@ -58,7 +57,7 @@ export const readManifests = Effect.fn("readManifests")(function*(targets: Reado
   const documents: Array<ManifestDocument> = []
   const problems: Array<InputProblem> = []
   for (const target of targets) {
-    const texts: Array<[string, Result.Result<string, InputProblem>]> = []
+    const texts: Array<readonly [string, Result.Result<string, InputProblem>]> = []
     if (target === "-") texts.push(["<stdin>", yield* readStdin])
     else {
       const listed = yield* Effect.result(filesOf(target, recursive))
@@ -68,12 +67,12 @@ export const readManifests = Effect.fn("readManifests")(function*(targets: Reado
       }
       const files = listed.success
       if (files.length === 0) problems.push(problemAt(target, "no *.yaml, *.yml or *.json files here"))
-      for (const file of files) {
-        texts.push([
-          file,
-          yield* readFile(file).pipe(Effect.catch((error) => Effect.succeed(Result.fail(problemAt(file, error.message)))))
-        ])
-      }
+      const contents = yield* Effect.forEach(files, (file) =>
+        readFile(file).pipe(
+          Effect.catch((error) => Effect.succeed(Result.fail(problemAt(file, error.message)))),
+          Effect.map((text) => [file, text] as const)
+        ), { concurrency: readConcurrency })
+      texts.push(...contents)
     }
     for (const [file, text] of texts) {
       if (Result.isFailure(text)) {
