@@ -1,0 +1,61 @@
+// Asks the drain method about every task of one instance before planning, so Plan.make can stay
+// pure: is it draining, and if so is it safe to kill? Failures become "error" answers (the plan
+// decides what they mean); records of tasks Marathon no longer lists are forgotten here.
+import { Effect } from "effect"
+import { belongsTo, isManaged } from "../domain/AppIdentity.ts"
+import { taskRef } from "../plan/Action.ts"
+import type { DrainConfig, DrainState, ProgressMark, TaskDrainAnswer } from "../plan/DrainState.ts"
+import type { ObservedInstance } from "../plan/Observed.ts"
+import { DrainMethods } from "./DrainMethods.ts"
+import { DrainRecords } from "./DrainRecords.ts"
+
+/**
+ * Builds the DrainState for `Plan.make`. `drain` is spec.drain, or for a deleted instance the
+ * config the caller falls back to (`noopDrain`); `progress` is the mark persisted by the last pass.
+ */
+export const probe = Effect.fn("DrainProbe.probe")(function*(
+  observed: ObservedInstance,
+  drain: DrainConfig,
+  progress: ProgressMark | undefined
+) {
+  const records = yield* DrainRecords
+  const method = (yield* DrainMethods).forInstance(observed.name, drain)
+  const stored = yield* records.list(observed.name)
+  const tasks = observed.apps
+    .filter((app) => belongsTo(app.id, observed.name) && isManaged(app.labels))
+    .flatMap((app) => app.tasks)
+
+  const answers = new Map<string, TaskDrainAnswer>()
+  yield* Effect.forEach(tasks, (task) =>
+    Effect.gen(function*() {
+      const ref = taskRef(task)
+      const record = stored.get(task.id)
+      const draining = yield* method.isDraining(ref, record).pipe(Effect.orElseSucceed(() => "error" as const))
+      if (draining !== true) {
+        answers.set(task.id, { draining })
+        return
+      }
+      const verdict = yield* method.isSafeToKill(ref, record).pipe(Effect.orElseSucceed(() => "error" as const))
+      answers.set(
+        task.id,
+        verdict === "error"
+          ? { draining, safeToKill: "error" }
+          : { draining, safeToKill: verdict.safe, ...(verdict.safeAt === undefined ? {} : { safeAt: verdict.safeAt }) }
+      )
+    }), { concurrency: 64, discard: true })
+
+  // A record whose task is gone (killed out of band, or by a pass that crashed before cleaning up).
+  const live = new Set(tasks.map((task) => task.id))
+  const current = new Map([...stored].filter(([taskId]) => live.has(taskId)))
+  yield* Effect.forEach([...stored.keys()].filter((taskId) => !live.has(taskId)), (taskId) =>
+    records.remove(observed.name, taskId).pipe(Effect.ignore), { discard: true })
+
+  yield* Effect.annotateCurrentSpan({ "mdeploy.instance": observed.name, "mdeploy.tasks": tasks.length })
+  return {
+    drain,
+    safeOnDrain: method.safeOnDrain,
+    answers,
+    records: current,
+    progress
+  } satisfies DrainState as DrainState
+})
