@@ -34,8 +34,9 @@ export class StatusStore extends Context.Service<StatusStore, {
   readonly get: (name: InstanceName) => Effect.Effect<Option.Option<InstanceStatus>, StoreError>
   /** Every status, by instance name. Unreadable values are skipped: status is rebuilt on the next reconcile. */
   readonly list: () => Effect.Effect<ReadonlyMap<string, InstanceStatus>, StoreError>
-  readonly put: (name: InstanceName, status: InstanceStatus, fence: Fence) => Effect.Effect<void, StoreError | FenceLostError>
-  readonly remove: (name: InstanceName, fence: Fence) => Effect.Effect<void, StoreError | FenceLostError>
+  /** Writes status only while every fence still holds (leader key, instance lock). */
+  readonly put: (name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) => Effect.Effect<void, StoreError | FenceLostError>
+  readonly remove: (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.Effect<void, StoreError | FenceLostError>
 }>()("mdeploy/store/StatusStore") {
   static readonly layerNoDeps = Layer.effect(
     StatusStore,
@@ -60,22 +61,28 @@ export class StatusStore extends Context.Service<StatusStore, {
 
       const fenced = Effect.fnUntraced(function*(
         operation: string,
-        fence: Fence,
+        fences: ReadonlyArray<Fence>,
         write: (client: EtcdClient["Service"]["client"]) => Parameters<ReturnType<EtcdClient["Service"]["client"]["if"]>["then"]>[0]
       ) {
-        const result = yield* etcd.call(operation, (client) =>
-          client.if(fence.key, "Create", "==", fence.createRevision).then(write(client)).commit())
+        const [first, ...rest] = fences
+        if (first === undefined) return yield* Effect.die(new Error(`${operation} needs at least one fence`))
+        const result = yield* etcd.call(operation, (client) => {
+          const guard = client.if(first.key, "Create", "==", first.createRevision)
+          for (const fence of rest) guard.and(fence.key, "Create", "==", fence.createRevision)
+          return guard.then(write(client)).commit()
+        })
         if (!result.succeeded) {
-          return yield* new FenceLostError({ key: fence.key, message: `${operation} refused: ${fence.key} is no longer ours` })
+          const keys = fences.map((fence) => fence.key).join(", ")
+          return yield* new FenceLostError({ key: keys, message: `${operation} refused: ${keys} no longer held by this writer` })
         }
       })
 
-      const put = Effect.fn("StatusStore.put")(function*(name: InstanceName, status: InstanceStatus, fence: Fence) {
-        yield* fenced("put status", fence, (client) => client.put(keys.status(name)).value(JSON.stringify(status)))
+      const put = Effect.fn("StatusStore.put")(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
+        yield* fenced("put status", fences, (client) => client.put(keys.status(name)).value(JSON.stringify(status)))
       })
 
-      const remove = Effect.fn("StatusStore.remove")(function*(name: InstanceName, fence: Fence) {
-        yield* fenced("remove status", fence, (client) => client.delete().key(keys.status(name)))
+      const remove = Effect.fn("StatusStore.remove")(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
+        yield* fenced("remove status", fences, (client) => client.delete().key(keys.status(name)))
       })
 
       return StatusStore.of({ get, list, put, remove })
