@@ -1,0 +1,125 @@
+// The read endpoints' bodies that span many apps: app lists with filters, groups, tasks, the
+// launch queue and deployments. All return JSON text.
+import type { AppDef } from "../apps/AppDef.ts"
+import { parseSelector, SelectorParseError } from "../apps/LabelSelector.ts"
+import type { Deployments } from "../deploy/Deployments.ts"
+import { isUnder, parent } from "../ids/PathId.ts"
+import { iso } from "../ids/Timestamp.ts"
+import { ApiError } from "../state/ApiError.ts"
+import type { GroupIndex } from "../state/GroupIndex.ts"
+import type { AppRecord, SimContext } from "../state/SimContext.ts"
+import { timeLeft } from "../tasks/Backoff.ts"
+import { isTerminal } from "../tasks/Instance.ts"
+import type { AppViews } from "./AppView.ts"
+import { deploymentObject } from "./DeploymentView.ts"
+import type { Embeds } from "./Embeds.ts"
+import { isListed, taskJson } from "./TaskView.ts"
+
+export interface AppFilter {
+  readonly cmd: string | undefined
+  readonly id: string | undefined
+  readonly label: string | undefined
+}
+
+export class ListViews {
+  private readonly ctx: SimContext
+  private readonly apps: AppViews
+  private readonly deployments: Deployments
+  private readonly groups: GroupIndex
+
+  constructor(ctx: SimContext, apps: AppViews, deployments: Deployments, groups: GroupIndex) {
+    this.ctx = ctx
+    this.apps = apps
+    this.deployments = deployments
+    this.groups = groups
+  }
+
+  /** GET /v2/apps. */
+  appList(filter: AppFilter, embeds: Embeds): string {
+    let select: ((def: AppDef) => boolean) | undefined
+    if (filter.label !== undefined) {
+      try {
+        const selector = parseSelector(filter.label)
+        select = (def) => selector(def.labels)
+      } catch (e) {
+        if (e instanceof SelectorParseError) throw new ApiError(422, { message: e.message })
+        throw e
+      }
+    }
+    const cmd = filter.cmd?.toLowerCase()
+    const id = filter.id?.toLowerCase()
+    const parts: Array<string> = []
+    for (const record of this.ctx.apps.values()) {
+      const def = record.def
+      if (id !== undefined && !def.id.toLowerCase().includes(id)) continue
+      if (cmd !== undefined && !(typeof def.cmd === "string" && def.cmd.toLowerCase().includes(cmd))) continue
+      if (select !== undefined && !select(def)) continue
+      parts.push(this.apps.appInfo(record, embeds))
+    }
+    return `{"apps":[${parts.join(",")}]}`
+  }
+
+  /** Apps of a group and its subgroups, for `/v2/apps/{group}/*`. */
+  appsUnder(groupId: string): Array<AppRecord> {
+    if (!this.groups.has(groupId)) throw new ApiError(404, { message: `Group '${groupId}' does not exist` })
+    return [...this.ctx.apps.values()].filter((r) => isUnder(r.id, groupId) && r.id !== groupId)
+  }
+
+  /** Task list JSON of some instances: `{"tasks":[...]}`. */
+  tasks(appIds: Iterable<string>, keep: (state: string) => boolean = () => true): string {
+    const parts: Array<string> = []
+    for (const id of appIds) {
+      for (const i of this.ctx.instancesOf(id)) if (isListed(i) && keep(i.state!)) parts.push(taskJson(i))
+    }
+    return `{"tasks":[${parts.join(",")}]}`
+  }
+
+  deploymentList(): string {
+    return JSON.stringify(this.deployments.list().map(deploymentObject))
+  }
+
+  /** GET /v2/queue: apps with instances waiting to launch (spec §1.17). */
+  queue(withOffers: boolean): string {
+    const now = this.ctx.now()
+    const items: Array<Record<string, unknown>> = []
+    for (const record of this.ctx.apps.values()) {
+      let count = 0
+      let since = Infinity
+      for (const i of this.ctx.instancesOf(record.id)) {
+        if (i.goal !== "Running" || (i.state !== undefined && !isTerminal(i.state))) continue
+        count++
+        since = Math.min(since, i.queuedSince ?? now)
+      }
+      if (count === 0) continue
+      const left = timeLeft(record, now)
+      const item: Record<string, unknown> = {
+        app: record.def,
+        count,
+        role: typeof record.def["role"] === "string" ? record.def["role"] : "*",
+        delay: { timeLeftSeconds: Math.ceil(left / 1000), overdue: left === 0 },
+        since: iso(since),
+        processedOffersSummary: { processedOffersCount: 0, unusedOffersCount: 0 }
+      }
+      if (withOffers) item["lastUnusedOffers"] = []
+      items.push(item)
+    }
+    return JSON.stringify({ queue: items })
+  }
+
+  /** GroupInfo JSON for `/v2/groups[/{id}]` (spec §1.15). */
+  group(groupId: string, withApps: boolean, withGroups: boolean, embeds: Embeds): string {
+    if (!this.groups.has(groupId)) throw new ApiError(404, { message: `Group '${groupId}' does not exist` })
+    const all = this.groups.all()
+    const build = (id: string): string => {
+      const apps: Array<string> = []
+      let version = ""
+      for (const record of this.ctx.apps.values()) {
+        if (isUnder(record.id, id) && record.def.version > version) version = record.def.version
+        if (withApps && parent(record.id) === id) apps.push(this.apps.appInfo(record, embeds))
+      }
+      const children = withGroups ? all.filter((g) => parent(g) === id && g !== id).map(build) : []
+      return `{"id":${JSON.stringify(id)},"apps":[${apps.join(",")}],"groups":[${children.join(",")}],"pods":[],"dependencies":[],"version":${JSON.stringify(version === "" ? iso(this.ctx.options.startTime) : version)},"enforceRole":false}`
+    }
+    return build(groupId)
+  }
+}
