@@ -41,6 +41,9 @@ const toEtcd3Options = (options: EtcdOptions): IOptions => {
   return {
     hosts,
     dialTimeout: options.dialTimeoutMs ?? 3_000,
+    // gRPC's own reconnect backoff grows to 120 s; after an etcd restart the controller must be
+    // back within a second, and Effect schedules already pace the retries.
+    grpcOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1_000 },
     // Streams (watches, keep-alives) must not have a deadline; unary calls must, or a call in
     // flight while the etcd leader dies stalls for the server's own ~7 s timeout.
     defaultCallOptions: (context) => context.isStream ? {} : { deadline: Date.now() + callTimeoutMs },

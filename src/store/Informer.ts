@@ -75,7 +75,9 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         Effect.acquireRelease(
           etcd.call("informer watch", (client) =>
             client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
-          (watcher: Watcher) => Effect.promise(() => watcher.cancel().catch(() => undefined))
+          (watcher: Watcher) =>
+            // cancel() waits for the server's answer, which never comes on a dead stream.
+            Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
         ).pipe(
           Effect.flatMap((watcher) =>
             Effect.callback<never, WatchBroken>((resume) => {

@@ -34,7 +34,9 @@ const keyGone = (key: string, createRevision: string | undefined) =>
     const gone = yield* Deferred.make<void>()
     const watcher = yield* Effect.acquireRelease(
       etcd.call("watch leader", (client) => client.watch().key(key).create()),
-      (watcher: Watcher) => Effect.promise(() => watcher.cancel().catch(() => undefined))
+      (watcher: Watcher) =>
+            // cancel() waits for the server's answer, which never comes on a dead stream.
+            Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
     )
     const finish = () => Deferred.doneUnsafe(gone, Effect.void)
     watcher.on("delete", finish)
