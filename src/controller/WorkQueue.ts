@@ -1,0 +1,474 @@
+// The controller's queue of instance keys, with client-go's contract. Fair: FIFO within a priority,
+// every high key before any low one. Stingy: a key is never handed to two workers at once, and
+// adding a key that is already waiting does nothing. Lossless: a key added while it is being
+// processed is queued again, exactly once, when that run is `done`. Also delayed and rate-limited
+// re-adds, a drainable shutdown and client-go's metric set. Time only through Clock, so TestClock
+// drives every delay; backoff and token-bucket arithmetic are pure, in internal/.
+import type { Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Metric, Option } from "effect"
+import * as Backoff from "./internal/backoff.ts"
+import * as Bucket from "./internal/tokenBucket.ts"
+
+/** "high": user edits (spec watch, Marathon task events). "low": initial list and resync. */
+export type Priority = "high" | "low"
+
+export interface WorkQueueOptions {
+  /** The `name` attribute of every metric; one name per queue in a process. Default "mdeploy". */
+  readonly name?: string | undefined
+  /** Per-key retry delay after the first failure, doubling per further failure. Default 5 ms. */
+  readonly baseDelay?: Duration.Input | undefined
+  /** Cap of the per-key retry delay. Default 1000 s. */
+  readonly maxDelay?: Duration.Input | undefined
+  /** Global retry budget: tokens per second shared by all keys. Default 10. */
+  readonly retryQps?: number | undefined
+  /** Global retry burst. Default 100. */
+  readonly retryBurst?: number | undefined
+}
+
+export const defaults = {
+  name: "mdeploy",
+  baseDelay: Duration.millis(5),
+  maxDelay: Duration.seconds(1000),
+  retryQps: 10,
+  retryBurst: 100
+} as const
+
+export interface WorkQueueSnapshot {
+  readonly name: string
+  /** Keys marked for a run and not yet handed out, parked ones included (`workqueue_depth`). */
+  readonly depth: number
+  readonly waitingHigh: number
+  readonly waitingLow: number
+  /** Keys added during their own run, to be queued again by `done`. */
+  readonly parked: number
+  readonly processing: number
+  /** Keys waiting for an `addAfter` or `addRateLimited` delay. */
+  readonly delayed: number
+  readonly addsTotal: number
+  readonly retriesTotal: number
+  readonly unfinishedWorkSeconds: number
+  readonly longestRunningProcessorSeconds: number
+  readonly shuttingDown: boolean
+}
+
+export interface WorkQueue {
+  readonly name: string
+  /** Marks `key` for a run (default priority "high"). No-op if already marked, except that a high add moves a waiting low key ahead. Ignored after shutdown. */
+  readonly add: (key: string, priority?: Priority) => Effect.Effect<void>
+  /** Adds `key` once `delay` has passed; a key waiting for several delays keeps the earliest and the highest priority. Priority defaults to the one the key is being processed at, else "high". */
+  readonly addAfter: (key: string, delay: Duration.Input, priority?: Priority) => Effect.Effect<void>
+  /** Records a failure of `key` and adds it after max(per-key backoff, global retry bucket); returns that delay. */
+  readonly addRateLimited: (key: string, priority?: Priority) => Effect.Effect<Duration.Duration>
+  /** Clears the failure count of `key` (call after a successful run). Does not remove pending adds. */
+  readonly forget: (key: string) => Effect.Effect<void>
+  /** Failures recorded for `key` since its last `forget`. */
+  readonly numRequeues: (key: string) => Effect.Effect<number>
+  /** Waits for the next key and marks it in processing; None once shut down and empty. The caller must call `done`. */
+  readonly get: Effect.Effect<Option.Option<string>>
+  /** Ends the run of `key`; queues it again if it was added meanwhile. No-op for a key not in processing. */
+  readonly done: (key: string) => Effect.Effect<void>
+  /** `get`, run `handler`, then `done` whatever happens (interruption included); None once shut down and empty. */
+  readonly processNext: <A, E, R>(handler: (key: string) => Effect.Effect<A, E, R>) => Effect.Effect<Option.Option<A>, E, R>
+  /** Refuses further adds, drops pending delayed adds and wakes every waiting `get`. Queued keys are still handed out. */
+  readonly shutdown: Effect.Effect<void>
+  /** `shutdown`, then waits until no key is in processing: true if that happened within `timeout`. */
+  readonly shutdownWithDrain: (timeout: Duration.Input) => Effect.Effect<boolean>
+  readonly isShuttingDown: Effect.Effect<boolean>
+  /** Keys waiting to be handed out now (client-go's Len). */
+  readonly len: Effect.Effect<number>
+  /** Counts and ages, after refreshing the unfinished-work gauges. */
+  readonly snapshot: Effect.Effect<WorkQueueSnapshot>
+}
+
+// client-go's metric names, so existing dashboards carry over; each series carries `name`.
+// Latency buckets span 1 µs to 180 s (Argo CD's range) in decades plus 60 s and 180 s.
+const latencyBoundaries = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60, 180]
+const metrics = {
+  depth: Metric.gauge("workqueue_depth", { description: "Keys waiting in the work queue" }),
+  adds: Metric.counter("workqueue_adds_total", { description: "Adds handled by the work queue", incremental: true }),
+  queueDuration: Metric.histogram("workqueue_queue_duration_seconds", {
+    description: "Seconds a key waits in the work queue before it is handed out",
+    boundaries: latencyBoundaries
+  }),
+  workDuration: Metric.histogram("workqueue_work_duration_seconds", {
+    description: "Seconds from handing a key out to its done",
+    boundaries: latencyBoundaries
+  }),
+  unfinished: Metric.gauge("workqueue_unfinished_work_seconds", {
+    description: "Summed age of the runs in progress"
+  }),
+  longest: Metric.gauge("workqueue_longest_running_processor_seconds", {
+    description: "Age of the oldest run in progress"
+  }),
+  retries: Metric.counter("workqueue_retries_total", { description: "Delayed and rate-limited re-adds", incremental: true })
+}
+// client-go refreshes the unfinished-work gauges on this period too.
+const gaugeRefresh = Duration.millis(500)
+
+interface Pending {
+  priority: Priority
+  readonly addedAt: number
+}
+interface InFlight {
+  readonly priority: Priority
+  readonly startedAt: number
+}
+interface Delayed {
+  readyAt: number
+  priority: Priority
+}
+
+// A FIFO with O(1) removal: `live` holds each queued key's sequence number, and entries whose
+// number is no longer live are skipped when dequeued. (A Set used as a FIFO degrades to O(n) per
+// take once its front is full of deleted slots.)
+interface Fifo {
+  readonly entries: Array<{ readonly key: string; readonly seq: number }>
+  head: number
+  readonly live: Map<string, number>
+}
+const makeFifo = (): Fifo => ({ entries: [], head: 0, live: new Map() })
+const enqueue = (fifo: Fifo, key: string, seq: number): void => {
+  fifo.live.set(key, seq)
+  fifo.entries.push({ key, seq })
+}
+const dequeue = (fifo: Fifo): string | undefined => {
+  while (fifo.head < fifo.entries.length) {
+    const entry = fifo.entries[fifo.head++]!
+    if (fifo.live.get(entry.key) !== entry.seq) continue
+    fifo.live.delete(entry.key)
+    if (fifo.head > 1024 && fifo.head * 2 > fifo.entries.length) {
+      fifo.entries.splice(0, fifo.head)
+      fifo.head = 0
+    }
+    return entry.key
+  }
+  fifo.entries.length = 0
+  fifo.head = 0
+  return undefined
+}
+
+// A binary min-heap of delayed adds by ready time (ties in arrival order). A key whose delay is
+// shortened gets a second entry; the stale one is skipped because it no longer matches `delayed`.
+interface Timed {
+  readonly key: string
+  readonly readyAt: number
+  readonly seq: number
+}
+const earlier = (a: Timed, b: Timed) => a.readyAt < b.readyAt || (a.readyAt === b.readyAt && a.seq < b.seq)
+const heapPush = (heap: Array<Timed>, entry: Timed): void => {
+  let i = heap.push(entry) - 1
+  while (i > 0) {
+    const parent = (i - 1) >> 1
+    if (!earlier(heap[i]!, heap[parent]!)) return
+    ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
+    i = parent
+  }
+}
+const heapPop = (heap: Array<Timed>): void => {
+  const last = heap.pop()
+  if (last === undefined || heap.length === 0) return
+  heap[0] = last
+  for (let i = 0;;) {
+    const left = 2 * i + 1
+    const right = left + 1
+    let least = i
+    if (left < heap.length && earlier(heap[left]!, heap[least]!)) least = left
+    if (right < heap.length && earlier(heap[right]!, heap[least]!)) least = right
+    if (least === i) return
+    ;[heap[i], heap[least]] = [heap[least]!, heap[i]!]
+    i = least
+  }
+}
+
+export const make = Effect.fnUntraced(function*(
+  options?: WorkQueueOptions
+): Effect.fn.Return<WorkQueue, never, Scope.Scope> {
+  const name = options?.name ?? defaults.name
+  const backoff = Backoff.validateBackoff({
+    baseMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.baseDelay ?? defaults.baseDelay)),
+    maxMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.maxDelay ?? defaults.maxDelay))
+  })
+  const bucketConfig = Bucket.validateConfig({
+    ratePerSecond: options?.retryQps ?? defaults.retryQps,
+    burst: options?.retryBurst ?? defaults.retryBurst
+  })
+  const clock = yield* Clock.Clock
+  // Metrics are updated synchronously from inside the queue's critical sections, against the
+  // registry and attributes current when the queue was made.
+  const context = yield* Effect.context<never>()
+  const attributes = { name }
+  const depthGauge = Metric.withAttributes(metrics.depth, attributes)
+  const addsCounter = Metric.withAttributes(metrics.adds, attributes)
+  const queueDuration = Metric.withAttributes(metrics.queueDuration, attributes)
+  const workDuration = Metric.withAttributes(metrics.workDuration, attributes)
+  const unfinishedGauge = Metric.withAttributes(metrics.unfinished, attributes)
+  const longestGauge = Metric.withAttributes(metrics.longest, attributes)
+  const retriesCounter = Metric.withAttributes(metrics.retries, attributes)
+
+  // All state is plain and mutated only inside synchronous sections, which fibers never
+  // interleave. Invariants: a queued key is in `dirty`; a key is in at most one of high, low and
+  // processing; a dirty key in processing ("parked") is in neither queue until its `done`.
+  const high = makeFifo()
+  const low = makeFifo()
+  const dirty = new Map<string, Pending>()
+  const processing = new Map<string, InFlight>()
+  const delayed = new Map<string, Delayed>()
+  const timers: Array<Timed> = []
+  const failures = new Map<string, number>()
+  const waiters = new Set<() => void>()
+  let bucket = Bucket.full(bucketConfig, clock.currentTimeMillisUnsafe())
+  let seq = 0
+  let shuttingDown = false
+  let drained: Deferred.Deferred<void> | undefined
+  let addsTotal = 0
+  let retriesTotal = 0
+  let timerDeadline = Infinity
+  let wakeTimer: (() => void) | undefined
+
+  const queueOf = (priority: Priority) => (priority === "high" ? high : low)
+  const waiting = () => high.live.size + low.live.size
+
+  // One wake-up per queued key; each woken getter looks again, so a stolen key costs nothing.
+  const wakeOne = () => {
+    for (const waiter of waiters) {
+      waiters.delete(waiter)
+      return waiter()
+    }
+  }
+
+  const addNow = (key: string, priority: Priority): void => {
+    if (shuttingDown) return
+    const pending = dirty.get(key)
+    if (pending !== undefined) {
+      if (priority === "high" && pending.priority === "low") {
+        pending.priority = "high"
+        // Waiting at low: move to the back of the high queue. Parked: `done` will queue it high.
+        if (low.live.delete(key)) enqueue(high, key, ++seq)
+      }
+      return
+    }
+    dirty.set(key, { priority, addedAt: clock.currentTimeMillisUnsafe() })
+    addsTotal++
+    addsCounter.updateUnsafe(1, context)
+    depthGauge.updateUnsafe(dirty.size, context)
+    // Being processed: queuing it now could hand it to a second worker. `done` queues it.
+    if (processing.has(key)) return
+    enqueue(queueOf(priority), key, ++seq)
+    wakeOne()
+  }
+
+  // undefined: nothing to take yet; null: shut down and empty.
+  const tryTake = (): string | null | undefined => {
+    const key = dequeue(high) ?? dequeue(low)
+    if (key === undefined) return shuttingDown ? null : undefined
+    const now = clock.currentTimeMillisUnsafe()
+    const pending = dirty.get(key)!
+    dirty.delete(key)
+    processing.set(key, { priority: pending.priority, startedAt: now })
+    queueDuration.updateUnsafe((now - pending.addedAt) / 1000, context)
+    depthGauge.updateUnsafe(dirty.size, context)
+    return key
+  }
+
+  const doneNow = (key: string): void => {
+    const run = processing.get(key)
+    if (run === undefined) return
+    processing.delete(key)
+    workDuration.updateUnsafe((clock.currentTimeMillisUnsafe() - run.startedAt) / 1000, context)
+    // Added during the run: this is the one extra run that makes edits during reconcile safe.
+    const pending = dirty.get(key)
+    if (pending !== undefined) {
+      enqueue(queueOf(pending.priority), key, ++seq)
+      wakeOne()
+    }
+    if (drained !== undefined && processing.size === 0) Deferred.doneUnsafe(drained, Exit.void)
+  }
+
+  const addAfterNow = (key: string, delayMillis: number, priority: Priority): void => {
+    if (shuttingDown) return
+    retriesTotal++
+    retriesCounter.updateUnsafe(1, context)
+    if (!(delayMillis > 0)) return addNow(key, priority)
+    if (!Number.isFinite(delayMillis)) return
+    const readyAt = clock.currentTimeMillisUnsafe() + delayMillis
+    const entry = delayed.get(key)
+    if (entry !== undefined) {
+      if (priority === "high") entry.priority = "high"
+      if (entry.readyAt <= readyAt) return
+      entry.readyAt = readyAt
+    } else {
+      delayed.set(key, { readyAt, priority })
+    }
+    heapPush(timers, { key, readyAt, seq: ++seq })
+    if (readyAt < timerDeadline) {
+      timerDeadline = readyAt
+      wakeTimer?.()
+    }
+  }
+
+  // Adds every delayed key that is due; returns when the next one will be.
+  const fireDue = (now: number): number => {
+    for (;;) {
+      const top = timers[0]
+      if (top === undefined) return Infinity
+      const entry = delayed.get(top.key)
+      if (entry !== undefined && entry.readyAt === top.readyAt) {
+        if (top.readyAt > now) return top.readyAt
+        delayed.delete(top.key)
+        addNow(top.key, entry.priority)
+      }
+      heapPop(timers)
+    }
+  }
+
+  // The loser of the sleep/wake race may be cancelled after the next round registered its own
+  // wake, so a canceller clears only its own.
+  const timerWake = Effect.callback<void>((resume) => {
+    const wake = () => {
+      if (wakeTimer === wake) wakeTimer = undefined
+      resume(Effect.void)
+    }
+    wakeTimer = wake
+    return Effect.sync(() => {
+      if (wakeTimer === wake) wakeTimer = undefined
+    })
+  })
+  const timerLoop = Effect.suspend(() => {
+    const now = clock.currentTimeMillisUnsafe()
+    const next = fireDue(now)
+    timerDeadline = next
+    return next === Infinity ? timerWake : Effect.raceFirst(Effect.sleep(Duration.millis(next - now)), timerWake)
+  }).pipe(Effect.forever)
+
+  const refreshGauges = () => {
+    const now = clock.currentTimeMillisUnsafe()
+    let unfinished = 0
+    let longest = 0
+    for (const run of processing.values()) {
+      const age = (now - run.startedAt) / 1000
+      unfinished += age
+      if (age > longest) longest = age
+    }
+    unfinishedGauge.updateUnsafe(unfinished, context)
+    longestGauge.updateUnsafe(longest, context)
+    depthGauge.updateUnsafe(dirty.size, context)
+    return { unfinished, longest }
+  }
+
+  const shutdownNow = () => {
+    if (shuttingDown) return
+    shuttingDown = true
+    delayed.clear()
+    timers.length = 0
+    wakeTimer?.()
+    const all = Array.from(waiters)
+    waiters.clear()
+    for (const waiter of all) waiter()
+  }
+
+  // Waiting is the only interruptible part of taking a key: the take itself and the hand-over to
+  // `use` happen with interruption masked, so a key cannot be moved to processing and then lost.
+  const awaitWork = Effect.callback<void>((resume) => {
+    const waiter = () => resume(Effect.void)
+    waiters.add(waiter)
+    return Effect.sync(() => {
+      waiters.delete(waiter)
+    })
+  })
+  // A getter woken and then interrupted before it looked passes the wake-up on.
+  const passWakeOn = () =>
+    Effect.sync(() => {
+      if (waiting() > 0) wakeOne()
+    })
+  const nextKey = <A, E, R>(
+    use: (key: string | null, restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>) => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E, R> =>
+    Effect.uninterruptibleMask((restore) => {
+      const loop: Effect.Effect<A, E, R> = Effect.suspend(() => {
+        const key = tryTake()
+        return key === undefined ? Effect.flatMap(restore(awaitWork), () => loop) : use(key, restore)
+      })
+      return Effect.onInterrupt(loop, passWakeOn)
+    })
+
+  const get = nextKey((key) => Effect.succeed(key === null ? Option.none<string>() : Option.some(key)))
+
+  const processNext = <A, E, R>(handler: (key: string) => Effect.Effect<A, E, R>) =>
+    nextKey((key, restore): Effect.Effect<Option.Option<A>, E, R> =>
+      key === null
+        ? Effect.succeedNone
+        : restore(handler(key)).pipe(
+          Effect.map(Option.some),
+          Effect.ensuring(Effect.sync(() => doneNow(key)))
+        )
+    )
+
+  // Requeues decided during a run keep the priority the key was taken at (controller-runtime).
+  const priorityFor = (key: string, priority: Priority | undefined): Priority =>
+    priority ?? processing.get(key)?.priority ?? "high"
+
+  const addRateLimited = Effect.fn("WorkQueue.addRateLimited")(function*(
+    key: string,
+    priority?: Priority
+  ): Effect.fn.Return<Duration.Duration> {
+    const count = failures.get(key) ?? 0
+    const step = Backoff.recordFailure(count, backoff)
+    failures.set(key, step.failures)
+    // Both limits are charged, as client-go's max-of limiter does; the slower one decides.
+    const reservation = Bucket.reserve(bucket, bucketConfig, clock.currentTimeMillisUnsafe())
+    bucket = reservation.bucket
+    const delayMillis = Math.max(step.delayMillis, reservation.waitMillis)
+    addAfterNow(key, delayMillis, priorityFor(key, priority))
+    yield* Effect.annotateCurrentSpan({ "mdeploy.instance": key, "mdeploy.requeues": step.failures, "mdeploy.delay_ms": delayMillis })
+    return Duration.millis(delayMillis)
+  })
+
+  const shutdownWithDrain = Effect.fn("WorkQueue.shutdownWithDrain")(function*(
+    timeout: Duration.Input
+  ): Effect.fn.Return<boolean> {
+    shutdownNow()
+    yield* Effect.annotateCurrentSpan({ "mdeploy.workqueue.in_flight": processing.size })
+    if (processing.size === 0) return true
+    drained ??= Deferred.makeUnsafe<void>()
+    return Option.isSome(yield* Effect.timeoutOption(Deferred.await(drained), timeout))
+  })
+
+  yield* Effect.forkScoped(timerLoop)
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(gaugeRefresh), Effect.sync(refreshGauges))))
+  // Closing the scope releases every worker blocked in `get`.
+  yield* Effect.addFinalizer(() => Effect.sync(shutdownNow))
+
+  return {
+    name,
+    add: (key, priority = "high") => Effect.sync(() => addNow(key, priority)),
+    addAfter: (key, delay, priority) =>
+      Effect.sync(() => addAfterNow(key, Duration.toMillis(Duration.fromInputUnsafe(delay)), priorityFor(key, priority))),
+    addRateLimited,
+    forget: (key) => Effect.sync(() => void failures.delete(key)),
+    numRequeues: (key) => Effect.sync(() => failures.get(key) ?? 0),
+    get,
+    done: (key) => Effect.sync(() => doneNow(key)),
+    processNext,
+    shutdown: Effect.sync(shutdownNow),
+    shutdownWithDrain,
+    isShuttingDown: Effect.sync(() => shuttingDown),
+    len: Effect.sync(waiting),
+    snapshot: Effect.sync(() => {
+      const ages = refreshGauges()
+      return {
+        name,
+        depth: dirty.size,
+        waitingHigh: high.live.size,
+        waitingLow: low.live.size,
+        parked: dirty.size - waiting(),
+        processing: processing.size,
+        delayed: delayed.size,
+        addsTotal,
+        retriesTotal,
+        unfinishedWorkSeconds: ages.unfinished,
+        longestRunningProcessorSeconds: ages.longest,
+        shuttingDown
+      }
+    })
+  }
+})
