@@ -50,7 +50,9 @@ export const make = Effect.fnUntraced(function*(options?: TokenBucketOptions): E
           })
         ),
         // A span only when throttled: the trace shows where a write waited for the limit.
-        Effect.withSpan("TokenBucket.wait", { attributes: { "mdeploy.rate_limit.wait_ms": reservation.waitMillis } })
+        Effect.withSpan("TokenBucket.wait", {
+          attributes: { "mdeploy.rate_limit.wait_ms": reservation.waitMillis }
+        })
       )
     })
   )

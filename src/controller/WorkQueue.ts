@@ -4,6 +4,11 @@
 // processed is queued again, exactly once, when that run is `done`. Also delayed and rate-limited
 // re-adds, a drainable shutdown and client-go's metric set. Time only through Clock, so TestClock
 // drives every delay; backoff and token-bucket arithmetic are pure, in internal/.
+//
+//   make(options?) → Effect<WorkQueue, never, Scope>   (shut down when the scope closes)
+//   add · addAfter · addRateLimited · forget · numRequeues       producers and retry policy
+//   get · done · processNext                                     workers
+//   shutdown · shutdownWithDrain · isShuttingDown · len · snapshot
 import type { Scope } from "effect"
 import { Clock, Deferred, Duration, Effect, Exit, Metric, Option } from "effect"
 import * as Backoff from "./internal/backoff.ts"
@@ -53,30 +58,44 @@ export interface WorkQueueSnapshot {
 
 export interface WorkQueue {
   readonly name: string
-  /** Marks `key` for a run (default priority "high"). No-op if already marked, except that a high add moves a waiting low key ahead. Ignored after shutdown. */
+  /**
+   * Marks `key` for a run; priority defaults to "high". A no-op when the key is already marked,
+   * except that a high add moves a key waiting at low into the high queue. Ignored after shutdown.
+   */
   readonly add: (key: string, priority?: Priority) => Effect.Effect<void>
-  /** Adds `key` once `delay` has passed; a key waiting for several delays keeps the earliest and the highest priority. Priority defaults to the one the key is being processed at, else "high". */
+  /**
+   * Adds `key` once `delay` has passed. A key waiting for several delays keeps the earliest and
+   * the highest priority. Priority defaults to the one the key is being processed at, else high.
+   */
   readonly addAfter: (key: string, delay: Duration.Input, priority?: Priority) => Effect.Effect<void>
-  /** Records a failure of `key` and adds it after max(per-key backoff, global retry bucket); returns that delay. */
+  /**
+   * Records a failure of `key` and adds it after max(per-key backoff, wait for a token of the
+   * global retry bucket). Returns that delay. Priority defaults as for `addAfter`.
+   */
   readonly addRateLimited: (key: string, priority?: Priority) => Effect.Effect<Duration.Duration>
-  /** Clears the failure count of `key` (call after a successful run). Does not remove pending adds. */
+  /** Clears the failure count of `key` (after a successful run). Pending delayed adds stay. */
   readonly forget: (key: string) => Effect.Effect<void>
   /** Failures recorded for `key` since its last `forget`. */
   readonly numRequeues: (key: string) => Effect.Effect<number>
-  /** Waits for the next key and marks it in processing; None once shut down and empty. The caller must call `done`. */
+  /**
+   * Waits, without polling, for the next key and moves it to processing; None once shut down and
+   * empty. The caller owes a `done(key)`; `processNext` pays it even on failure or interruption.
+   */
   readonly get: Effect.Effect<Option.Option<string>>
-  /** Ends the run of `key`; queues it again if it was added meanwhile. No-op for a key not in processing. */
+  /** Ends the run of `key`; queues it again if it was added meanwhile. No-op unless in processing. */
   readonly done: (key: string) => Effect.Effect<void>
-  /** `get`, run `handler`, then `done` whatever happens (interruption included); None once shut down and empty. */
-  readonly processNext: <A, E, R>(handler: (key: string) => Effect.Effect<A, E, R>) => Effect.Effect<Option.Option<A>, E, R>
-  /** Refuses further adds, drops pending delayed adds and wakes every waiting `get`. Queued keys are still handed out. */
+  /** `get`, then `handler`, then `done` whatever happens. None once shut down and empty. */
+  readonly processNext: <A, E, R>(
+    handler: (key: string) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<Option.Option<A>, E, R>
+  /** Refuses new adds, drops pending delayed adds, wakes every `get`; queued keys are still handed out. */
   readonly shutdown: Effect.Effect<void>
-  /** `shutdown`, then waits until no key is in processing: true if that happened within `timeout`. */
+  /** `shutdown`, then waits for no key to be in processing: true if that happened within `timeout`. */
   readonly shutdownWithDrain: (timeout: Duration.Input) => Effect.Effect<boolean>
   readonly isShuttingDown: Effect.Effect<boolean>
-  /** Keys waiting to be handed out now (client-go's Len). */
+  /** Keys waiting to be handed out now (client-go's Len): parked and delayed keys are not counted. */
   readonly len: Effect.Effect<number>
-  /** Counts and ages, after refreshing the unfinished-work gauges. */
+  /** Counts and ages, after refreshing the two age gauges. */
   readonly snapshot: Effect.Effect<WorkQueueSnapshot>
 }
 
@@ -84,8 +103,11 @@ export interface WorkQueue {
 // Latency buckets span 1 µs to 180 s (Argo CD's range) in decades plus 60 s and 180 s.
 const latencyBoundaries = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60, 180]
 const metrics = {
-  depth: Metric.gauge("workqueue_depth", { description: "Keys waiting in the work queue" }),
-  adds: Metric.counter("workqueue_adds_total", { description: "Adds handled by the work queue", incremental: true }),
+  depth: Metric.gauge("workqueue_depth", { description: "Keys marked for a run and not yet handed out" }),
+  adds: Metric.counter("workqueue_adds_total", {
+    description: "Adds handled by the work queue",
+    incremental: true
+  }),
   queueDuration: Metric.histogram("workqueue_queue_duration_seconds", {
     description: "Seconds a key waits in the work queue before it is handed out",
     boundaries: latencyBoundaries
@@ -100,9 +122,13 @@ const metrics = {
   longest: Metric.gauge("workqueue_longest_running_processor_seconds", {
     description: "Age of the oldest run in progress"
   }),
-  retries: Metric.counter("workqueue_retries_total", { description: "Delayed and rate-limited re-adds", incremental: true })
+  retries: Metric.counter("workqueue_retries_total", {
+    description: "Delayed and rate-limited re-adds",
+    incremental: true
+  })
 }
-// client-go refreshes the unfinished-work gauges on this period too.
+// The two age gauges change with time, not with events, so they are recomputed on a timer as
+// client-go does (and on every snapshot); otherwise a stuck reconcile would look idle.
 const gaugeRefresh = Duration.millis(500)
 
 interface Pending {
@@ -180,13 +206,15 @@ const heapPop = (heap: Array<Timed>): void => {
   }
 }
 
+const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
+
 export const make = Effect.fnUntraced(function*(
   options?: WorkQueueOptions
 ): Effect.fn.Return<WorkQueue, never, Scope.Scope> {
   const name = options?.name ?? defaults.name
   const backoff = Backoff.validateBackoff({
-    baseMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.baseDelay ?? defaults.baseDelay)),
-    maxMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.maxDelay ?? defaults.maxDelay))
+    baseMillis: toMillis(options?.baseDelay ?? defaults.baseDelay),
+    maxMillis: toMillis(options?.maxDelay ?? defaults.maxDelay)
   })
   const bucketConfig = Bucket.validateConfig({
     ratePerSecond: options?.retryQps ?? defaults.retryQps,
@@ -236,6 +264,8 @@ export const make = Effect.fnUntraced(function*(
     }
   }
 
+  // client-go's Add, plus priorities. `addedAt` is kept from the first add only, so the queue
+  // duration measures how long the oldest unserved request for this key has waited.
   const addNow = (key: string, priority: Priority): void => {
     if (shuttingDown) return
     const pending = dirty.get(key)
@@ -272,6 +302,8 @@ export const make = Effect.fnUntraced(function*(
 
   const doneNow = (key: string): void => {
     const run = processing.get(key)
+    // A stray done (twice, or for a key never taken) must not queue a key that is already
+    // waiting a second time, which client-go's Done would do.
     if (run === undefined) return
     processing.delete(key)
     workDuration.updateUnsafe((clock.currentTimeMillisUnsafe() - run.startedAt) / 1000, context)
@@ -284,11 +316,14 @@ export const make = Effect.fnUntraced(function*(
     if (drained !== undefined && processing.size === 0) Deferred.doneUnsafe(drained, Exit.void)
   }
 
+  // client-go's AddAfter: every call counts as a retry, whatever its delay, so
+  // `workqueue_retries_total` means the same on our dashboards as on Kubernetes ones.
   const addAfterNow = (key: string, delayMillis: number, priority: Priority): void => {
     if (shuttingDown) return
     retriesTotal++
     retriesCounter.updateUnsafe(1, context)
     if (!(delayMillis > 0)) return addNow(key, priority)
+    // "Never" is not a delay; keeping it would hold the key in `delayed` forever.
     if (!Number.isFinite(delayMillis)) return
     const readyAt = clock.currentTimeMillisUnsafe() + delayMillis
     const entry = delayed.get(key)
@@ -300,6 +335,7 @@ export const make = Effect.fnUntraced(function*(
       delayed.set(key, { readyAt, priority })
     }
     heapPush(timers, { key, readyAt, seq: ++seq })
+    // Only a new earliest deadline needs the timer fiber; later ones are found when it wakes.
     if (readyAt < timerDeadline) {
       timerDeadline = readyAt
       wakeTimer?.()
@@ -337,7 +373,8 @@ export const make = Effect.fnUntraced(function*(
     const now = clock.currentTimeMillisUnsafe()
     const next = fireDue(now)
     timerDeadline = next
-    return next === Infinity ? timerWake : Effect.raceFirst(Effect.sleep(Duration.millis(next - now)), timerWake)
+    if (next === Infinity) return timerWake
+    return Effect.raceFirst(Effect.sleep(Duration.millis(next - now)), timerWake)
   }).pipe(Effect.forever)
 
   const refreshGauges = () => {
@@ -355,6 +392,8 @@ export const make = Effect.fnUntraced(function*(
     return { unfinished, longest }
   }
 
+  // Pending delays are dropped as client-go's delaying queue does: after a shutdown (leader
+  // lost, process stopping) the next leader relists every key anyway.
   const shutdownNow = () => {
     if (shuttingDown) return
     shuttingDown = true
@@ -366,6 +405,8 @@ export const make = Effect.fnUntraced(function*(
     for (const waiter of all) waiter()
   }
 
+  // Getters are woken, not handed a key: a woken fiber takes from the queue itself, so a key is
+  // never assigned to a fiber that might be interrupted before it runs.
   // Waiting is the only interruptible part of taking a key: the take itself and the hand-over to
   // `use` happen with interruption masked, so a key cannot be moved to processing and then lost.
   const awaitWork = Effect.callback<void>((resume) => {
@@ -380,8 +421,9 @@ export const make = Effect.fnUntraced(function*(
     Effect.sync(() => {
       if (waiting() > 0) wakeOne()
     })
+  type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
   const nextKey = <A, E, R>(
-    use: (key: string | null, restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>) => Effect.Effect<A, E, R>
+    use: (key: string | null, restore: Restore) => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) => {
       const loop: Effect.Effect<A, E, R> = Effect.suspend(() => {
@@ -391,6 +433,8 @@ export const make = Effect.fnUntraced(function*(
       return Effect.onInterrupt(loop, passWakeOn)
     })
 
+  // `get` itself cannot protect the key once it has returned it: a caller interrupted between
+  // `get` and `done` leaves the key in processing. Workers should use `processNext`.
   const get = nextKey((key) => Effect.succeed(key === null ? Option.none<string>() : Option.some(key)))
 
   const processNext = <A, E, R>(handler: (key: string) => Effect.Effect<A, E, R>) =>
@@ -419,10 +463,16 @@ export const make = Effect.fnUntraced(function*(
     bucket = reservation.bucket
     const delayMillis = Math.max(step.delayMillis, reservation.waitMillis)
     addAfterNow(key, delayMillis, priorityFor(key, priority))
-    yield* Effect.annotateCurrentSpan({ "mdeploy.instance": key, "mdeploy.requeues": step.failures, "mdeploy.delay_ms": delayMillis })
+    yield* Effect.annotateCurrentSpan({
+      "mdeploy.instance": key,
+      "mdeploy.requeues": step.failures,
+      "mdeploy.delay_ms": delayMillis
+    })
     return Duration.millis(delayMillis)
   })
 
+  // As in client-go, "drained" means nothing in processing at one moment; keys still waiting then
+  // are left for whoever calls `get` next (or for the next leader).
   const shutdownWithDrain = Effect.fn("WorkQueue.shutdownWithDrain")(function*(
     timeout: Duration.Input
   ): Effect.fn.Return<boolean> {
@@ -434,7 +484,7 @@ export const make = Effect.fnUntraced(function*(
   })
 
   yield* Effect.forkScoped(timerLoop)
-  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(gaugeRefresh), Effect.sync(refreshGauges))))
+  yield* Effect.forkScoped(Effect.sleep(gaugeRefresh).pipe(Effect.andThen(Effect.sync(refreshGauges)), Effect.forever))
   // Closing the scope releases every worker blocked in `get`.
   yield* Effect.addFinalizer(() => Effect.sync(shutdownNow))
 
@@ -442,7 +492,7 @@ export const make = Effect.fnUntraced(function*(
     name,
     add: (key, priority = "high") => Effect.sync(() => addNow(key, priority)),
     addAfter: (key, delay, priority) =>
-      Effect.sync(() => addAfterNow(key, Duration.toMillis(Duration.fromInputUnsafe(delay)), priorityFor(key, priority))),
+      Effect.sync(() => addAfterNow(key, toMillis(delay), priorityFor(key, priority))),
     addRateLimited,
     forget: (key) => Effect.sync(() => void failures.delete(key)),
     numRequeues: (key) => Effect.sync(() => failures.get(key) ?? 0),

@@ -93,12 +93,11 @@ describe("TokenBucket", () => {
     Effect.gen(function*() {
       const bucket = yield* TokenBucket.make({ qps: 10, burst: 3 })
       const takenAt: Array<number> = []
-      const taker = yield* Effect.forkChild(
-        Effect.forEach(Array.from({ length: 6 }), () =>
-          Effect.andThen(bucket.take, Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => takenAt.push(now)))), {
-          discard: true
-        })
+      const takeAndRecord = Effect.andThen(
+        bucket.take,
+        Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => takenAt.push(now)))
       )
+      const taker = yield* Effect.forkChild(Effect.forEach(Array.from({ length: 6 }), () => takeAndRecord, { discard: true }))
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(taker)
       assert.deepStrictEqual(takenAt, [0, 0, 0, 100, 200, 300])

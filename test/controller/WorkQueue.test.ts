@@ -21,6 +21,9 @@ const takeAll = (queue: WorkQueue.WorkQueue) =>
     return keys
   })
 
+const concurrently = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) =>
+  Effect.all(effects, { concurrency: "unbounded" })
+
 const addAll = (queue: WorkQueue.WorkQueue, keys: ReadonlyArray<string>, priority: WorkQueue.Priority = "high") =>
   Effect.forEach(keys, (key) => queue.add(key, priority), { discard: true })
 
@@ -97,7 +100,7 @@ describe("WorkQueue: fair and stingy", () => {
       const worker = Effect.gen(function*() {
         while (Option.isSome(yield* queue.processNext(handler)));
       })
-      const workers = yield* Effect.forkChild(Effect.all(Array.from({ length: 5 }, () => worker), { concurrency: "unbounded" }))
+      const workers = yield* Effect.forkChild(concurrently(Array.from({ length: 5 }, () => worker)))
       const keys = ["k0", "k1", "k2", "k3"]
       const producer = Effect.forEach(Array.from({ length: 60 }, (_, i) => keys[(i * 7) % keys.length]!), (key) =>
         Effect.gen(function*() {
@@ -105,7 +108,7 @@ describe("WorkQueue: fair and stingy", () => {
           yield* queue.add(key)
           yield* Effect.sleep(Duration.millis(3))
         }), { discard: true })
-      const producers = yield* Effect.forkChild(Effect.all([producer, producer, producer], { concurrency: "unbounded" }))
+      const producers = yield* Effect.forkChild(concurrently([producer, producer, producer]))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(producers)
       assert.isTrue(yield* queue.shutdownWithDrain("1 minute"))
@@ -295,7 +298,7 @@ describe("WorkQueue: shutdown", () => {
   it.effect("wakes every waiting get with None", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make()
-      const getters = yield* Effect.forkChild(Effect.all([queue.get, queue.get, queue.get], { concurrency: "unbounded" }))
+      const getters = yield* Effect.forkChild(concurrently([queue.get, queue.get, queue.get]))
       yield* settle
       yield* queue.shutdown
       assert.deepStrictEqual(yield* Fiber.join(getters), [Option.none(), Option.none(), Option.none()])
@@ -402,7 +405,9 @@ describe("WorkQueue: processNext", () => {
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make()
       const ran: Array<string> = []
-      const first = yield* Effect.forkChild(queue.processNext((key) => Effect.andThen(Effect.sync(() => ran.push(`first ${key}`)), Effect.never)))
+      const first = yield* Effect.forkChild(
+        queue.processNext((key) => Effect.andThen(Effect.sync(() => ran.push(`first ${key}`)), Effect.never))
+      )
       const second = yield* Effect.forkChild(queue.processNext((key) => Effect.sync(() => ran.push(`second ${key}`))))
       yield* settle
       yield* queue.add("a")
@@ -428,7 +433,8 @@ describe("WorkQueue: metrics", () => {
   const gauge = (id: string, name: string) =>
     Effect.map(series(id, name), (s) => (s?.type === "Gauge" ? Number(s.state.value) : undefined))
   const histogram = (id: string, name: string) =>
-    Effect.map(series(id, name), (s) => (s?.type === "Histogram" ? { count: s.state.count, sum: s.state.sum } : undefined))
+    Effect.map(series(id, name), (s) =>
+      s?.type === "Histogram" ? { count: s.state.count, sum: s.state.sum } : undefined)
 
   it.effect("records client-go's work-queue metrics under the queue's name", () =>
     Effect.gen(function*() {
@@ -522,10 +528,8 @@ const runInterleaving = (input: typeof interleaving extends fc.Arbitrary<infer A
           log.push({ op: "add", key: step.key })
           yield* queue.add(step.key, step.priority)
         }), { discard: true })
-    const workers = yield* Effect.forkChild(
-      Effect.all(Array.from({ length: input.workers }, () => worker), { concurrency: "unbounded" })
-    )
-    yield* Effect.forkChild(Effect.all(input.producers.map(producer), { concurrency: "unbounded" }))
+    const workers = yield* Effect.forkChild(concurrently(Array.from({ length: input.workers }, () => worker)))
+    yield* Effect.forkChild(concurrently(input.producers.map(producer)))
     yield* TestClock.adjust("10 seconds")
     const drained = yield* Effect.forkChild(queue.shutdownWithDrain("1 minute"))
     yield* TestClock.adjust("1 minute")

@@ -25,7 +25,9 @@ export interface Reservation {
 /** Rejects a rate or burst that would block forever or never limit anything by accident. */
 export const validateConfig = (config: BucketConfig): BucketConfig => {
   if (!(config.ratePerSecond > 0) || !(config.burst >= 1) || !Number.isFinite(config.burst)) {
-    throw new RangeError(`token bucket needs rate > 0 and a finite burst >= 1, got ${config.ratePerSecond}/s, ${config.burst}`)
+    throw new RangeError(
+      `token bucket needs rate > 0 and a finite burst >= 1, got ${config.ratePerSecond}/s, ${config.burst}`
+    )
   }
   return config
 }
