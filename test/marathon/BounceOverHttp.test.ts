@@ -26,6 +26,10 @@ const specOf = (name: string, overrides: ServiceInstanceSpec): ResolvedSpec =>
     ...overrides
   })
 
+const listed = Effect.gen(function*() {
+  return yield* (yield* MarathonClient).listApps
+})
+
 /** The instance's apps as Marathon lists them, with healthy running task counts. */
 const appsOf = (name: string) =>
   Effect.gen(function*() {
@@ -182,5 +186,24 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       assert.deepStrictEqual(yield* h.run(appsOf("gone.main")), [])
       const all = yield* Effect.promise(() => fetch(`${h.sim.url}/v2/apps`).then((r) => r.json() as Promise<{ apps: Array<{ id: string }> }>))
       assert.deepStrictEqual(all.apps.map((app) => app.id), ["/gone.main.githand.configmade"])
+    }).pipe(Effect.scoped))
+
+  it.live("tasks on a host put into maintenance are surged around, then drained and killed", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      const v1 = specOf("risk.main", { instances: 3, drain: { method: "test", params: { delay: 1 } } })
+      assert.isTrue((yield* converge(h, v1.name, Option.some(v1))).converged)
+      const [victim] = (yield* h.run(listed))[0]!.tasks
+      yield* Effect.promise(() =>
+        fetch(`${h.sim.url}/__sim/hosts/${victim!.host}/maintenance`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"draining":true}' })
+      )
+      const result = yield* converge(h, v1.name, Option.some(v1))
+      assert.isTrue(result.converged)
+      const scaled = result.passes[0]!.plan.actions.find((a) => a.type === "scaleApp")
+      assert.deepStrictEqual(scaled?.type === "scaleApp" ? [scaled.instances, scaled.reason] : [], [4, "atRiskSurge"])
+      const [app] = yield* h.run(listed)
+      assert.strictEqual(app!.instances, 3)
+      assert.isFalse(app!.tasks.some((task) => task.host === victim!.host))
+      assert.strictEqual(result.passes.at(-1)!.plan.tasks.happyNew, 3)
     }).pipe(Effect.scoped))
 })

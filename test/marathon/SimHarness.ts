@@ -8,6 +8,7 @@ import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { probe } from "../../src/drain/DrainProbe.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { MarathonClient } from "../../src/marathon/MarathonClient.ts"
+import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import type { MarathonError } from "../../src/marathon/MarathonError.ts"
 import type { ProgressMark } from "../../src/plan/DrainState.ts"
 import { noopDrain } from "../../src/plan/DrainState.ts"
@@ -41,11 +42,12 @@ const simClock = (running: RunningSim, base: Clock.Clock): Clock.Clock => {
   }
 }
 
+type Services = MarathonClient | Executor | DrainRecords | DrainMethods | MesosMaintenance
+
 export interface Harness {
   readonly sim: RunningSim
-  readonly layer: Layer.Layer<MarathonClient | Executor | DrainRecords | DrainMethods>
   /** Runs an effect with the harness services and the emulator's clock. */
-  readonly run: <A, E>(effect: Effect.Effect<A, E, MarathonClient | Executor | DrainRecords | DrainMethods>) => Effect.Effect<A, E>
+  readonly run: <A, E>(effect: Effect.Effect<A, E, Services>) => Effect.Effect<A, E>
 }
 
 export const harness = (
@@ -61,15 +63,15 @@ export const harness = (
       requestTimeout: client.requestTimeout ?? "5 seconds"
     })
     const drains = Layer.mergeAll(DrainMethods.layer, DrainRecords.layerMemory)
+    const maintenance = MesosMaintenance.layerNoDeps({ url: sim.url })
     const layer = Executor.layer.pipe(
-      Layer.provideMerge(Layer.mergeAll(marathon, drains)),
+      Layer.provideMerge(Layer.mergeAll(marathon, drains, maintenance)),
       Layer.provide(NodeHttpClient.layerUndici)
     )
     const context = yield* Layer.build(layer)
     const clock = simClock(sim, base)
     return {
       sim,
-      layer,
       run: (effect) => effect.pipe(Effect.provide(context), Effect.provideService(Clock.Clock, clock))
     } satisfies Harness
   })
@@ -83,7 +85,7 @@ export interface PassResult {
 export const reconcileOnce = (name: InstanceName, desired: Option.Option<ResolvedSpec>, progress: ProgressMark | undefined) =>
   Effect.gen(function*() {
     const apps = yield* (yield* MarathonClient).listApps
-    const observed = observedInstance(name, apps)
+    const observed = observedInstance(name, apps, yield* (yield* MesosMaintenance).drainingHosts)
     const drain = Option.match(desired, { onNone: () => noopDrain, onSome: (spec) => spec.drain })
     const state = yield* probe(observed, drain, progress)
     const plan = Plan.make(desired, observed, state, yield* DateTime.now)
