@@ -96,8 +96,12 @@ const drainTasks = Effect.fn("Executor.drainTasks")(function*(deps: Deps, plan: 
   const failed: Array<DrainFailure> = []
   yield* Effect.forEach(action.tasks, (task) =>
     method.drain(task).pipe(
-      // The record is written only once the backend accepted the drain.
-      Effect.andThen(known.has(task.id) ? Effect.void : deps.records.put(plan.name, task.id, { requestedAt: now, method: method.name, appId: task.appId })),
+      // The record is written only once the backend accepted the drain; noop has nothing to remember.
+      Effect.andThen(
+        known.has(task.id) || method.name === "noop"
+          ? Effect.void
+          : deps.records.put(plan.name, task.id, { requestedAt: now, method: method.name, appId: task.appId })
+      ),
       Effect.catchTag("DrainError", (error) => Effect.sync(() => failed.push({ taskId: task.id, operation: "drain", message: error.message })))
     ), { concurrency: 16, discard: true })
   if (failed.length === 0) return {} satisfies Step
@@ -124,7 +128,7 @@ const stopDraining = Effect.fn("Executor.stopDraining")(function*(deps: Deps, pl
 const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "killTasks" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
   yield* deps.marathon.killTasks(action.tasks.map((task: TaskRef) => task.id))
-  yield* Effect.forEach(action.tasks, (task) => deps.records.remove(plan.name, task.id), { discard: true })
+  yield* Effect.forEach(action.tasks, (task) => deps.records.remove(plan.name, task.id), { concurrency: 16, discard: true })
   return {} satisfies Step
 })
 
