@@ -5,6 +5,7 @@ import { deleteCommand } from "./commands/Delete.ts"
 import { describe } from "./commands/Describe.ts"
 import { diff } from "./commands/Diff.ts"
 import { get } from "./commands/Get.ts"
+import { rollout } from "./commands/Rollout.ts"
 import { root } from "./Root.ts"
 
-export const cli = root.pipe(Command.withSubcommands([apply, get, describe, diff, deleteCommand]))
+export const cli = root.pipe(Command.withSubcommands([apply, get, describe, diff, deleteCommand, rollout]))

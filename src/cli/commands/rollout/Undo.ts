@@ -1,0 +1,53 @@
+// `mdeploy rollout undo NAME [--to-revision N]`: writes the spec of a kept revision back as a new
+// generation (CAS), so the controller rolls to it like to any other change. Without --to-revision,
+// the newest kept revision older than the current generation. Labels and annotations stay as they are.
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { SpecStore } from "../../../store/SpecStore.ts"
+import { ExitCode, exitWith } from "../../CliExit.ts"
+import { withStores } from "../../Stores.ts"
+import { updateSpec } from "./updateSpec.ts"
+
+export const undo = Command.make(
+  "undo",
+  {
+    name: Argument.String("name").pipe(Argument.withDescription("instance name")),
+    toRevision: Flag.Int("to-revision").pipe(
+      Flag.withDescription("revision (generation) to restore; default: the one before the current"),
+      Flag.optional
+    )
+  },
+  Effect.fn("Cli.rollout.undo")(function*({ name, toRevision }) {
+    let restored = 0
+    const update = yield* withStores(Effect.gen(function*() {
+      const specs = yield* SpecStore
+      return yield* updateSpec(name, (instance) =>
+        Effect.gen(function*() {
+          const kept = yield* specs.history(name)
+          const current = instance.metadata.generation
+          const target = Option.isSome(toRevision)
+            ? kept.find((entry) => entry.generation === toRevision.value)
+            : kept.filter((entry) => entry.generation < current).at(-1)
+          if (target === undefined) {
+            const list = kept.map((entry) => entry.generation).join(", ")
+            return yield* Option.isSome(toRevision)
+              ? exitWith(ExitCode.invalid, `error: serviceinstance/${name} has no revision ${toRevision.value} (kept: ${list === "" ? "none" : list})`)
+              : exitWith(ExitCode.invalid, `error: serviceinstance/${name} has no earlier revision to roll back to (kept: ${list === "" ? "none" : list})`)
+          }
+          restored = target.generation
+          return Option.some(target.spec)
+        }))
+    }))
+    if (update._tag === "Unchanged") {
+      yield* Console.log(`serviceinstance/${name} skipped rollback (spec already matches revision ${restored})`)
+    } else {
+      yield* Console.log(`serviceinstance/${name} rolled back to revision ${restored}`)
+    }
+  })
+).pipe(
+  Command.withDescription("Restore the spec of an earlier revision as a new generation"),
+  Command.withExamples([
+    { command: "mdeploy rollout undo web.main", description: "Back to the revision before the current one" },
+    { command: "mdeploy rollout undo web.main --to-revision 3", description: "Back to revision 3 (see rollout history)" }
+  ])
+)

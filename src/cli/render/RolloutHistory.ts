@@ -1,0 +1,84 @@
+// Pure: the revisions of `mdeploy rollout history` — each kept spec with what changed against the
+// revision before it — as a table or as documents for -o yaml|json. A revision is a generation:
+// the store keeps the spec of each of the newest 10.
+import { canonicalJson } from "../../domain/CanonicalJson.ts"
+import type { HistoryEntry } from "../../store/SpecStore.ts"
+import { renderTable } from "./Table.ts"
+
+export interface RevisionView {
+  readonly revision: number
+  readonly recordedAt: string
+  readonly current: boolean
+  readonly image: string
+  /** Spec paths that differ from the previous kept revision; undefined when that one is not kept. */
+  readonly changes: ReadonlyArray<string> | undefined
+  readonly spec: HistoryEntry["spec"]
+}
+
+const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+
+/**
+ * Spec paths that differ between two specs: top-level fields, one level deeper for object fields
+ * (`bounce.method`, `env.LOG_LEVEL`), because "bounce changed" rarely says enough.
+ */
+export const specChanges = (before: unknown, after: unknown): Array<string> => {
+  const a = isPlainObject(before) ? before : {}
+  const b = isPlainObject(after) ? after : {}
+  const changed: Array<string> = []
+  for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const x = a[key]
+    const y = b[key]
+    if (canonicalJson(x) === canonicalJson(y)) continue
+    if (isPlainObject(x) && isPlainObject(y) && key !== "marathon") {
+      for (const inner of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
+        if (canonicalJson(x[inner]) !== canonicalJson(y[inner])) changed.push(`${key}.${inner}`)
+      }
+    } else {
+      changed.push(key)
+    }
+  }
+  return changed
+}
+
+/** Oldest first, as the store returns them; `generation` is the instance's current one. */
+export const revisionViews = (history: ReadonlyArray<HistoryEntry>, generation: number): Array<RevisionView> => {
+  const sorted = [...history].sort((x, y) => x.generation - y.generation)
+  return sorted.map((entry, index) => {
+    const previous = sorted[index - 1]
+    const changes = entry.generation === 1
+      ? ["created"]
+      : previous !== undefined && previous.generation === entry.generation - 1
+      ? specChanges(previous.spec, entry.spec)
+      : undefined
+    return {
+      revision: entry.generation,
+      recordedAt: entry.recordedAt,
+      current: entry.generation === generation,
+      image: entry.spec.image ?? entry.spec.cmd ?? (entry.spec.args === undefined ? "-" : entry.spec.args.join(" ")),
+      changes,
+      spec: entry.spec
+    }
+  })
+}
+
+const changeText = (changes: ReadonlyArray<string> | undefined): string =>
+  changes === undefined ? "(previous revision not kept)" : changes.length === 0 ? "(no change)" : changes.join(", ")
+
+/** kubectl-style table, newest last like `kubectl rollout history`; the current revision is marked. */
+export const historyTable = (views: ReadonlyArray<RevisionView>): string =>
+  renderTable(
+    ["REVISION", "RECORDED", "IMAGE", "CHANGES"],
+    views.map((view) => [`${view.revision}${view.current ? " (current)" : ""}`, view.recordedAt, view.image, changeText(view.changes)])
+  )
+
+/** The entries as printed by -o yaml|json. */
+export const historyDocuments = (views: ReadonlyArray<RevisionView>): Array<Record<string, unknown>> =>
+  views.map((view) => ({
+    revision: view.revision,
+    recordedAt: view.recordedAt,
+    current: view.current,
+    image: view.image,
+    ...(view.changes === undefined ? {} : { changes: view.changes }),
+    spec: view.spec
+  }))
