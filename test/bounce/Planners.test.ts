@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Exit, Schema } from "effect"
 import { brutal } from "../../src/bounce/Brutal.ts"
 import { crossover } from "../../src/bounce/Crossover.ts"
 import { down } from "../../src/bounce/Down.ts"
@@ -6,6 +7,7 @@ import { downthenup } from "../../src/bounce/DownThenUp.ts"
 import type { BounceInput } from "../../src/bounce/Planner.ts"
 import { planners } from "../../src/bounce/Planners.ts"
 import { upthendown } from "../../src/bounce/UpThenDown.ts"
+import { ServiceInstanceSpec } from "../../src/domain/ServiceInstanceSpec.ts"
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`)
 const input = (overrides: Partial<BounceInput<string>>): BounceInput<string> => ({
@@ -112,5 +114,12 @@ describe("bounce planners (paasta-behaviour §4.3, §8 BL)", () => {
     assert.strictEqual(planners.crossover, crossover)
     assert.strictEqual(planners.down, down)
     assert.deepStrictEqual(Object.keys(planners).sort(), ["brutal", "crossover", "down", "downthenup", "upthendown"])
+  })
+
+  it("47/48: an unknown bounce or drain method is an invalid spec, never a run-time lookup failure", () => {
+    const decode = Schema.decodeUnknownExit(ServiceInstanceSpec)
+    assert.isTrue(Exit.isFailure(decode({ cmd: "./serve", bounce: { method: "sideways" } })))
+    assert.isTrue(Exit.isFailure(decode({ cmd: "./serve", drain: { method: "crashy_drain" } })))
+    assert.isTrue(Exit.isSuccess(decode({ cmd: "./serve", bounce: { method: "downthenup" }, drain: { method: "test" } })))
   })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { appDefinitionFor } from "../../src/domain/AppDefinition.ts"
+import { appDefinitionFor, backoffSecondsFor } from "../../src/domain/AppDefinition.ts"
 import { appIdPrefix, belongsTo, desiredApp, instanceNameOf, isManaged, parseAppId } from "../../src/domain/AppIdentity.ts"
 import { canonicalJson, configHash } from "../../src/domain/ConfigHash.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
@@ -161,5 +161,9 @@ describe("AppIdentity", () => {
     assert.isUndefined(parseAppId("/folder/svc.main.gitabc.config123"))
     assert.isUndefined(parseAppId("/svc.main"))
     assert.isUndefined(parseAppId("/svc.main.abc.config1"))
+  })
+
+  it("72: backoffSeconds is 1 for 100 instances, 10 for 1, 1 for 0", () => {
+    assert.deepStrictEqual([100, 1, 0, 3].map(backoffSecondsFor), [1, 10, 1, 4])
   })
 })

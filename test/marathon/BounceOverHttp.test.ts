@@ -206,4 +206,20 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       assert.isFalse(app!.tasks.some((task) => task.host === victim!.host))
       assert.strictEqual(result.passes.at(-1)!.plan.tasks.happyNew, 3)
     }).pipe(Effect.scoped))
+
+  it.live("editing instances scales the same app in place (1 → 5 → 2), and stop keeps it at 0", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      const at = (instances: number, extra: ServiceInstanceSpec = {}) =>
+        specOf("scale.main", { instances, drain: { method: "test", params: { delay: 1 } }, ...extra })
+      const id = desiredApp(at(1)).id
+      for (const [spec, expected] of [[at(1), 1], [at(5), 5], [at(2), 2], [at(2, { desiredState: "stop" }), 0]] as const) {
+        const result = yield* converge(h, spec.name, Option.some(spec))
+        assert.isTrue(result.converged)
+        assert.isFalse(result.passes.some((pass) => pass.plan.actions.some((a) => a.type === "createApp")) && expected !== 1)
+        assert.deepStrictEqual(yield* h.run(appsOf("scale.main")), [{ id, instances: expected, healthy: expected }])
+      }
+      const stopped = yield* converge(h, at(2, { desiredState: "stop" }).name, Option.some(at(2, { desiredState: "stop" })))
+      assert.strictEqual(stopped.passes.at(-1)!.plan.phase, "Stopped")
+    }).pipe(Effect.scoped))
 })
