@@ -3,7 +3,6 @@
 // (another actor won the race, §1.8.1 step 4) or a DeploymentLocked answer stops the pass and
 // becomes a requeue, not an error. Drain failures follow spec.drain.onError. Decides nothing else.
 import { Context, DateTime, Effect, Layer } from "effect"
-import type { InstanceName } from "../domain/InstanceName.ts"
 import type { DrainMethod } from "../drain/DrainMethod.ts"
 import { DrainMethods } from "../drain/DrainMethods.ts"
 import type { DrainRecordsError } from "../drain/DrainRecords.ts"
@@ -145,7 +144,7 @@ const run = Effect.fn("Executor.run")(function*(plan: Plan, deps: Deps): Effect.
     "mdeploy.bounce.method": plan.method,
     "mdeploy.actions": plan.actions.length
   })
-  const method = deps.methods.forInstance(plan.name as InstanceName, plan.drain)
+  const method = deps.methods.forInstance(plan.name, plan.drain)
   const failures: Array<DrainFailure> = []
   const killed: Array<string> = []
   let completed = 0
