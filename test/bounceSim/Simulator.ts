@@ -6,7 +6,8 @@ import { capacityFloor } from "../../src/bounce/Crossover.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import type { ResolvedSpec } from "../../src/domain/ResolvedSpec.ts"
 import type { DrainRecord } from "../../src/drain/DrainRecord.ts"
-import type { DrainState, ProgressMark, TaskDrainAnswer } from "../../src/plan/DrainState.ts"
+import type { DrainConfig, DrainState, ProgressMark, TaskDrainAnswer } from "../../src/plan/DrainState.ts"
+import { noopDrain } from "../../src/plan/DrainState.ts"
 import type { ObservedApp, ObservedInstance, ObservedTask } from "../../src/plan/Observed.ts"
 import * as Plan from "../../src/plan/Plan.ts"
 
@@ -141,7 +142,7 @@ export class BounceSim {
     return { name: this.options.name, apps, drainingHosts: new Set(this.options.drainingHosts ?? []) }
   }
 
-  drainState(spec: ResolvedSpec): DrainState {
+  drainState(drain: DrainConfig): DrainState {
     const answers = new Map<string, TaskDrainAnswer>()
     if (this.options.drain === "delayed") {
       for (const app of this.apps) {
@@ -157,7 +158,7 @@ export class BounceSim {
       }
     }
     return {
-      drain: this.options.drain === "noop" ? spec.drain : { method: "test", onError: "retry", timeoutSeconds: 15 },
+      drain: this.options.drain === "noop" ? drain : { method: "test", onError: "retry", timeoutSeconds: 15 },
       safeOnDrain: this.options.drain === "noop",
       answers,
       records: new Map(this.records),
@@ -169,7 +170,7 @@ export class BounceSim {
   step(desired: Option.Option<ResolvedSpec>): StepResult {
     this.launch()
     const spec = Option.getOrUndefined(desired)
-    const drainState = this.drainState(spec ?? ({ drain: { method: "noop", onError: "retry", timeoutSeconds: 15 } } as ResolvedSpec))
+    const drainState = this.drainState(spec?.drain ?? noopDrain)
     const plan = Plan.make(desired, this.observe(), drainState, DateTime.makeUnsafe(this.now))
     const inLbBefore = plan.tasks.happyNew + plan.tasks.oldHappy + plan.tasks.oldUnhappy + plan.tasks.atRisk
     const drainedNow = new Set<string>()
