@@ -25,8 +25,11 @@ export interface ParsedAppId {
   readonly config: string
 }
 
-/** Part of the id written when the spec has no gitSha (CONTRACT spelling). */
-export const unknownGitPart = "UNKNOWN"
+/**
+ * Part of the id written when the spec has no gitSha. Lower case: Marathon ids allow only
+ * [a-z0-9.-], so the "gitUNKNOWN" of the original contract could never be created (CHANGELOG).
+ */
+export const unknownGitPart = "unknown"
 
 /** Fields that change without a bounce: scaled in place, so kept out of the hash. */
 const unhashedFields: ReadonlySet<string> = new Set(["id", "instances", "backoffSeconds"])

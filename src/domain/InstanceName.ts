@@ -1,6 +1,7 @@
 // The name of a ServiceInstance: "<service>.<instance>". The parts become a Marathon app id prefix,
-// where "_" is written "--" (Marathon ids allow only [a-z0-9.-]); "--" is therefore forbidden in a
-// name so that every app id maps back to exactly one instance.
+// where "_" is written "--" (Marathon ids allow only [a-z0-9.-]); "--", "-_" and "_-" are therefore
+// forbidden in a name ("a-_b" and "a_-b" would both become "a---b"), so every app id maps back to
+// exactly one instance.
 import { Schema } from "effect"
 
 const part = "[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?"
@@ -11,12 +12,12 @@ export const InstanceName = Schema.String.check(
   Schema.isPattern(instanceNamePattern, {
     message: "must be \"<service>.<instance>\", each part lowercase [a-z0-9_-], starting and ending with [a-z0-9]"
   }),
-  Schema.isPattern(/^(?!.*--)/, {
-    message: "must not contain \"--\" (it is how \"_\" is written in Marathon app ids)"
+  Schema.isPattern(/^(?!.*(--|-_|_-))/, {
+    message: "must not contain \"--\", \"-_\" or \"_-\" (\"_\" is written \"--\" in Marathon app ids, so these would collide)"
   })
 ).annotate({
   title: "InstanceName",
-  description: "\"<service>.<instance>\"; each part [a-z0-9]([a-z0-9_-]*[a-z0-9])?, no \"--\"",
+  description: "\"<service>.<instance>\"; each part [a-z0-9]([a-z0-9_-]*[a-z0-9])?, no \"--\", \"-_\" or \"_-\"",
   examples: ["web.main", "payments_api.canary"]
 })
 export type InstanceName = typeof InstanceName.Type

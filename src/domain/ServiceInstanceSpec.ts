@@ -31,7 +31,7 @@ export const ServiceInstanceSpec = Schema.Struct({
   gitSha: Schema.optionalKey(
     Schema.String.check(
       Schema.isPattern(/^[0-9a-f]{4,64}$/, { message: "must be a lowercase hex git sha" })
-    ).annotate({ description: "shown in the app id as git<first 8 chars>; gitUNKNOWN when absent" })
+    ).annotate({ description: "shown in the app id as git<first 8 chars>; gitunknown when absent" })
   ),
   cmd: Schema.optionalKey(Schema.NonEmptyString.annotate({ description: "shell command; exclusive with args" })),
   args: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "argv; exclusive with cmd" })),

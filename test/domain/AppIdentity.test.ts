@@ -36,7 +36,7 @@ const examples = {
 
 const golden = {
   web: "/web.main.git9f2c1e7a.config64ac21de",
-  minimal: "/batch--jobs.canary--1.gitUNKNOWN.configbc5625dc",
+  minimal: "/batch--jobs.canary--1.gitunknown.configbc5625dc",
   worker: "/payments.worker.gitabcdef01.config6de0e251"
 }
 
@@ -83,8 +83,8 @@ describe("AppIdentity", () => {
     assert.match(desiredApp(resolved("web.main", { ...base, gitSha: "abcdef0000" })).id, /^\/web\.main\.gitabcdef00\.config/)
   })
 
-  it("writes _ as -- and gitUNKNOWN without a sha", () => {
-    assert.match(desiredApp(examples.minimal).id, /^\/batch--jobs\.canary--1\.gitUNKNOWN\.config[0-9a-f]{8}$/)
+  it("writes _ as -- and gitunknown without a sha", () => {
+    assert.match(desiredApp(examples.minimal).id, /^\/batch--jobs\.canary--1\.gitunknown\.config[0-9a-f]{8}$/)
   })
 
   it("labels every app as managed, with service, instance and config hash", () => {
@@ -150,7 +150,7 @@ describe("AppIdentity", () => {
     assert.deepStrictEqual(parseAppId(id), {
       service: "batch_jobs",
       instance: "canary_1",
-      git: "UNKNOWN",
+      git: "unknown",
       config: desiredApp(examples.minimal).configHash
     })
     assert.strictEqual(instanceNameOf(id), "batch_jobs.canary_1")

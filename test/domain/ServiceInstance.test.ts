@@ -57,6 +57,8 @@ describe("ServiceInstance schema", () => {
     ["Web.main", "must be \"<service>.<instance>\""],
     ["web", "must be \"<service>.<instance>\""],
     ["web.ma--in", "must not contain \"--\""],
+    ["a-_b.main", "would collide"],
+    ["a_-b.main", "would collide"],
     ["web.main.x", "must be \"<service>.<instance>\""]
   ])("rejects the name %s", (name, message) => {
     assert.isTrue(problemsOf(manifest("  image: x\n", name)).some((line) => line.includes("metadata.name") && line.includes(message)))
