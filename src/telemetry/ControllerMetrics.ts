@@ -1,0 +1,109 @@
+// The controller's metrics, defined with Effect's Metric module so that recording them needs no
+// OpenTelemetry code: Telemetry.ts exports whatever is recorded. Names follow controller-runtime
+// (spec/controller-anchors.md §1.5) with an `mdeploy_` prefix so existing panels carry over.
+// The work-queue set lives with the queue (controller/WorkQueue.ts) and is not repeated here.
+// This module must never import `@opentelemetry/*`: the CLI loads it on every command.
+import { Effect, Metric } from "effect"
+
+/** How a reconcile ended; the `result` label of `mdeploy_reconcile_total`. */
+export type ReconcileResult = "success" | "error" | "requeue_after" | "lock_held"
+export const reconcileResults: ReadonlyArray<ReconcileResult> = ["success", "error", "requeue_after", "lock_held"]
+
+// Seconds. A reconcile is a few etcd and Marathon round trips, a slow one waits on a drain probe
+// or a locked app; a Marathon call is one round trip with its retries.
+const reconcileBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+const requestBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+export const reconcileTotal = Metric.counter("mdeploy_reconcile_total", {
+  description: "Reconciles by result",
+  incremental: true
+})
+export const reconcileErrors = Metric.counter("mdeploy_reconcile_errors_total", {
+  description: "Reconciles that ended in an error",
+  incremental: true
+})
+export const terminalReconcileErrors = Metric.counter("mdeploy_terminal_reconcile_errors_total", {
+  description: "Reconciles that ended in an error retrying cannot fix (invalid spec)",
+  incremental: true
+})
+export const reconcileDuration = Metric.histogram("mdeploy_reconcile_duration_seconds", {
+  description: "Seconds per reconcile, by result",
+  boundaries: reconcileBoundaries
+})
+export const marathonRequests = Metric.counter("mdeploy_marathon_requests_total", {
+  description: "Marathon HTTP calls by route and status",
+  incremental: true
+})
+export const marathonRequestDuration = Metric.histogram("mdeploy_marathon_request_duration_seconds", {
+  description: "Seconds per Marathon HTTP call, by route",
+  boundaries: requestBoundaries
+})
+export const marathonRequestRetries = Metric.counter("mdeploy_marathon_request_retries_total", {
+  description: "Retried Marathon HTTP calls by route",
+  incremental: true
+})
+export const activeWorkers = Metric.gauge("mdeploy_active_workers", {
+  description: "Workers reconciling a key right now"
+})
+export const maxConcurrentReconciles = Metric.gauge("mdeploy_max_concurrent_reconciles", {
+  description: "Configured number of workers"
+})
+// Same name and description as store/Leadership.ts: Effect keys a series by type, name,
+// description and attributes, so both definitions update one series.
+export const leaderStatus = Metric.gauge("leader_election_master_status", {
+  description: "1 while this process is the mdeploy controller leader"
+})
+
+/** Counts one finished reconcile and its duration; errors also count in the error totals. */
+export const recordReconcile = (
+  result: ReconcileResult,
+  seconds: number,
+  options: { readonly terminal?: boolean | undefined } = {}
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const attributes = { result }
+    yield* Metric.update(Metric.withAttributes(reconcileTotal, attributes), 1)
+    yield* Metric.update(Metric.withAttributes(reconcileDuration, attributes), seconds)
+    if (result !== "error") return
+    yield* Metric.update(reconcileErrors, 1)
+    if (options.terminal === true) yield* Metric.update(terminalReconcileErrors, 1)
+  })
+
+/**
+ * Counts one Marathon HTTP call. `route` is the method and path template
+ * ("GET /v2/apps/{id}"), never the concrete path, to keep the series few; `status` is the HTTP
+ * status, or "error" when no answer came (connection refused, timeout).
+ */
+export const recordMarathonRequest = (
+  route: string,
+  status: number | "error",
+  seconds: number
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    yield* Metric.update(Metric.withAttributes(marathonRequests, { route, status: String(status) }), 1)
+    yield* Metric.update(Metric.withAttributes(marathonRequestDuration, { route }), seconds)
+  })
+
+/** Counts one retry of a Marathon call (the retry itself is a span event on the call). */
+export const recordMarathonRetry = (route: string): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(marathonRequestRetries, { route }), 1)
+
+/** Runs `effect` counted in `mdeploy_active_workers`, decremented however it ends. */
+export const withActiveWorker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(Metric.modify(activeWorkers, 1), () => effect, () => Metric.modify(activeWorkers, -1))
+
+/**
+ * Publishes zeroes for every reconcile result and the worker gauges, so that rates and alerts
+ * work from the first scrape instead of after the first error (controller-runtime does the same).
+ */
+export const initialize = (workers: number): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    for (const result of reconcileResults) {
+      yield* Metric.update(Metric.withAttributes(reconcileTotal, { result }), 0)
+    }
+    yield* Metric.update(reconcileErrors, 0)
+    yield* Metric.update(terminalReconcileErrors, 0)
+    yield* Metric.update(maxConcurrentReconciles, workers)
+    // modify by 0, not update: creates the series without resetting a count already running.
+    yield* Metric.modify(activeWorkers, 0)
+  })
