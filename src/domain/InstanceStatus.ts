@@ -36,6 +36,15 @@ export const LastReconcile = Schema.Struct({
   error: Schema.optionalKey(Schema.String)
 })
 
+/** The best bounce position seen so far; the Stalled verdict compares against it. */
+export const ProgressMarkStatus = Schema.Struct({
+  at: Schema.String,
+  appId: Schema.String,
+  happyNew: Schema.Int,
+  remainingOld: Schema.Int
+})
+export type ProgressMarkStatus = typeof ProgressMarkStatus.Type
+
 export const InstanceStatus = Schema.Struct({
   observedGeneration: Schema.optionalKey(Schema.Int),
   appId: Schema.optionalKey(Schema.String),
@@ -43,6 +52,7 @@ export const InstanceStatus = Schema.Struct({
   conditions: Schema.optionalKey(Schema.Array(Condition)),
   tasks: Schema.optionalKey(TaskCounts),
   lastReconcile: Schema.optionalKey(LastReconcile),
-  summary: Schema.optionalKey(Schema.String)
+  summary: Schema.optionalKey(Schema.String),
+  progress: Schema.optionalKey(ProgressMarkStatus)
 }).annotate({ title: "InstanceStatus", description: "Written by the controller; read-only for users" })
 export type InstanceStatus = typeof InstanceStatus.Type
