@@ -62,9 +62,10 @@ const hrToMs = (time: readonly [number, number]): number => time[0] * 1e3 + time
 // OpenTelemetry's SpanStatusCode: 0 unset, 1 ok, 2 error (numbers, to keep the API out of the import graph).
 const statusName = (code: number): RecordedSpan["status"] => code === 2 ? "error" : code === 1 ? "ok" : "unset"
 
+// Bare when unambiguous, JSON-quoted otherwise; arrays as JSON arrays.
 const value = (raw: AttributeValue): string => {
-  const rendered = typeof raw === "string" ? raw : JSON.stringify(raw)
-  return /^[^\s"=,{}]+$/.test(rendered) ? rendered : JSON.stringify(rendered)
+  if (typeof raw !== "string") return JSON.stringify(raw)
+  return /^[^\s"=,{}]+$/.test(raw) ? raw : JSON.stringify(raw)
 }
 
 const attributeText = (
