@@ -11,6 +11,7 @@ import { makeSession } from "./EtcdSession.ts"
 import { makeKeys } from "./Keys.ts"
 import type { Fence } from "./StatusStore.ts"
 import type { StoreError } from "./StoreError.ts"
+import { leaderStatus } from "../telemetry/ControllerMetrics.ts"
 
 export interface LeadershipOptions {
   /** Written into the leader key: who leads (host/pid). */
@@ -22,10 +23,6 @@ export interface Leader {
   readonly fence: Fence
   readonly session: EtcdSession
 }
-
-export const leaderStatus = Metric.gauge("leader_election_master_status", {
-  description: "1 while this process is the mdeploy controller leader"
-})
 
 /** Completes when `key` no longer has create revision `createRevision` (deleted or replaced). */
 const keyGone = (key: string, createRevision: string | undefined) =>
