@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Metric } from "effect"
-import { leaderStatus as storeLeaderStatus } from "../../src/store/Leadership.ts"
 import * as ControllerMetrics from "../../src/telemetry/ControllerMetrics.ts"
 
 const count = (metric: Metric.Counter<number>, attributes: Record<string, string> = {}) =>
@@ -30,9 +29,9 @@ describe("ControllerMetrics", () => {
       assert.strictEqual((yield* Metric.value(ControllerMetrics.activeWorkers)).value, 0)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 
-  it.effect("leader status is one series with store/Leadership.ts's gauge", () =>
+  it.effect("leader status is one series", () =>
     Effect.gen(function*() {
-      yield* Metric.update(storeLeaderStatus, 1)
+      yield* Metric.update(ControllerMetrics.leaderStatus, 1)
       assert.strictEqual((yield* Metric.value(ControllerMetrics.leaderStatus)).value, 1)
       assert.strictEqual((yield* Metric.snapshot).filter((m) => m.id === "leader_election_master_status").length, 1)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
