@@ -1,0 +1,80 @@
+// Composition root: the live layers, wired once. The only place (with bin.ts) that picks concrete
+// implementations: undici for HTTP, etcd for specs/status/drain records, and a token bucket in
+// front of every Marathon write so a mass rollout cannot flood Marathon.
+import { NodeHttpClient } from "@effect/platform-node"
+import { hostname } from "node:os"
+import { Effect, Layer, Redacted } from "effect"
+import * as TokenBucket from "./controller/TokenBucket.ts"
+import { Executor } from "./controller/Executor.ts"
+import { DrainMethods } from "./drain/DrainMethods.ts"
+import { MarathonClient } from "./marathon/MarathonClient.ts"
+import { MesosMaintenance } from "./marathon/MesosMaintenance.ts"
+import type { EtcdOptions } from "./store/EtcdClient.ts"
+import { EtcdClient } from "./store/EtcdClient.ts"
+import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
+import { SpecStore } from "./store/SpecStore.ts"
+import { StatusStore } from "./store/StatusStore.ts"
+
+export interface MarathonOptions {
+  readonly urls: ReadonlyArray<string>
+  readonly username?: string | undefined
+  readonly password?: string | undefined
+  /** Mesos master for maintenance (at-risk hosts); none = no host is ever draining. */
+  readonly mesosUrl?: string | undefined
+  /** Global limit on Marathon writes (create, scale, delete, kill). */
+  readonly writeQps?: number
+  readonly writeBurst?: number
+}
+
+/** MarathonClient whose write calls each take a token first; reads are never limited. */
+const rateLimitedMarathon = (options: MarathonOptions) =>
+  Layer.effect(
+    MarathonClient,
+    Effect.gen(function*() {
+      const base = yield* MarathonClient
+      const bucket = yield* TokenBucket.make({ qps: options.writeQps, burst: options.writeBurst })
+      return MarathonClient.of({
+        ...base,
+        createApp: (definition) => Effect.andThen(bucket.take, base.createApp(definition)),
+        scaleApp: (appId, instances) => Effect.andThen(bucket.take, base.scaleApp(appId, instances)),
+        deleteApp: (appId) => Effect.andThen(bucket.take, base.deleteApp(appId)),
+        killTasks: (taskIds) => Effect.andThen(bucket.take, base.killTasks(taskIds))
+      })
+    })
+  )
+
+/** HttpClient, MarathonClient (rate-limited), MesosMaintenance and DrainMethods. */
+export const marathonLayer = (options: MarathonOptions) => {
+  const http = NodeHttpClient.layerUndici
+  const client = rateLimitedMarathon(options).pipe(
+    Layer.provide(MarathonClient.layerNoDeps({
+      urls: options.urls,
+      username: options.username,
+      password: options.password === undefined ? undefined : Redacted.make(options.password)
+    }))
+  )
+  const maintenance = options.mesosUrl === undefined
+    ? MesosMaintenance.layerNone
+    : MesosMaintenance.layerNoDeps({ url: options.mesosUrl })
+  return Layer.mergeAll(client, maintenance, DrainMethods.layer).pipe(Layer.provideMerge(http))
+}
+
+/** Everything a reconcile needs: etcd stores and drain records, Marathon, drain methods, executor. */
+export const reconcileLayer = (etcd: EtcdOptions, marathon: MarathonOptions) => {
+  const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, etcdDrainRecordsLayer).pipe(
+    Layer.provideMerge(EtcdClient.layer(etcd))
+  )
+  const outside = marathonLayer(marathon)
+  return Executor.layer.pipe(Layer.provideMerge(Layer.merge(stores, outside)))
+}
+
+/** Who this process is, in lock and leader keys: host/pid. */
+export const processIdentity = (role: string): string => `${role}@${hostname()}/${process.pid}`
+
+/** Marathon options from the global flag and MDEPLOY_MARATHON_USER / MDEPLOY_MARATHON_PASSWORD. */
+export const marathonOptionsFromEnv = (urls: ReadonlyArray<string>, mesosUrl: string | undefined): MarathonOptions => ({
+  urls,
+  username: process.env["MDEPLOY_MARATHON_USER"],
+  password: process.env["MDEPLOY_MARATHON_PASSWORD"],
+  mesosUrl
+})

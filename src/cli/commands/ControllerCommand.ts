@@ -1,0 +1,63 @@
+// `mdeploy controller`: runs the controller until a signal — leader election included, so any
+// number of replicas may run; only the leader acts. Telemetry (OTLP via OTEL_* variables,
+// Prometheus on --metrics-addr) is loaded here only, never by the short-lived commands; the
+// controller itself is imported when the command runs, so `mdeploy get` does not pay for it.
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Command, Flag } from "effect/cli"
+import * as LazyTelemetry from "../../telemetry/LazyTelemetry.ts"
+import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
+import { root } from "../Root.ts"
+
+export const mesosFlag = Flag.String("mesos").pipe(
+  Flag.withDescription("Mesos master URL for maintenance (at-risk hosts) (env MDEPLOY_MESOS_URL)"),
+  Flag.optional
+)
+
+export const controllerCommand = Command.make(
+  "controller",
+  {
+    workers: Flag.Int("workers").pipe(Flag.withDescription("reconciles running at once"), Flag.withDefault(8)),
+    leaderTtl: Flag.Int("leader-ttl").pipe(Flag.withDescription("leader lease TTL in seconds (failover takes about this long)"), Flag.withDefault(5)),
+    metricsAddr: Flag.String("metrics-addr").pipe(Flag.withDescription("host:port for the Prometheus /metrics endpoint"), Flag.optional),
+    resyncSeconds: Flag.Int("resync").pipe(
+      Flag.withDescription("seconds between drift resyncs of every instance"),
+      Flag.withDefault(180)
+    ),
+    force: Flag.Boolean("force").pipe(
+      Flag.withDescription("allow cleanup to delete more than half of the managed apps, or all of them"),
+      Flag.withDefault(false)
+    ),
+    mesos: mesosFlag
+  },
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos }) {
+    const flags = yield* root
+    const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
+    const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
+    const urls = marathonUrls(flags)
+    const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
+    const identity = processIdentity("controller")
+    const services = reconcileLayer({ ...etcdOptions(flags), retries: 8 }, marathonOptionsFromEnv(urls, mesosUrl))
+    const telemetry = LazyTelemetry.layer({
+      serviceName: "mdeploy-controller",
+      metricsAddr: Option.getOrUndefined(metricsAddr)
+    })
+    yield* Effect.logInfo("mdeploy controller starting", { identity, workers, marathon: urls.join(","), etcd: flags.etcd })
+    return yield* runController({
+      identity,
+      workers: Math.max(1, workers),
+      leaderTtlSeconds: Math.max(2, leaderTtl),
+      resyncEvery: Duration.seconds(Math.max(1, resyncSeconds)),
+      force,
+      events: {
+        urls,
+        username: process.env["MDEPLOY_MARATHON_USER"],
+        password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make))
+      }
+    }).pipe(Effect.provide(Layer.merge(services, telemetry)))
+  })
+).pipe(
+  Command.withDescription("Run the controller (leader election included) until a signal"),
+  Command.withExamples([
+    { command: "mdeploy controller --workers 16 --metrics-addr :9102", description: "Run with 16 workers and a Prometheus endpoint" }
+  ])
+)

@@ -1,0 +1,82 @@
+// `mdeploy reconcile NAME [--dry-run] [-o json]`: one reconcile pass by hand, as operators ran
+// setup_marathon_job — under the same instance lock as the controller (exit 5 while it is held).
+// --dry-run computes the plan with the same pure planner and changes nothing (no lock needed).
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { InstanceName } from "../../domain/InstanceName.ts"
+import { SpecStore } from "../../store/SpecStore.ts"
+import { ExitCode, exitWith } from "../CliExit.ts"
+import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
+import { root } from "../Root.ts"
+import { storeFailure } from "../Stores.ts"
+import { mesosFlag } from "./ControllerCommand.ts"
+
+export const reconcile = Command.make(
+  "reconcile",
+  {
+    name: Argument.String("name").pipe(Argument.withDescription("instance name")),
+    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("print the plan, change nothing"), Flag.withDefault(false)),
+    mesos: mesosFlag
+  },
+  Effect.fn("Cli.reconcile")(function*({ name, dryRun, mesos }) {
+    const flags = yield* root
+    // Loaded on use: the Marathon client, planner and executor are not needed by other commands.
+    const { makeMarathonSnapshot } = yield* Effect.promise(() => import("../../controller/MarathonSnapshot.ts"))
+    const { makeReconciler } = yield* Effect.promise(() => import("../../controller/Reconciler.ts"))
+    const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
+    const Plan = yield* Effect.promise(() => import("../../plan/Plan.ts"))
+    const { makeSession } = yield* Effect.promise(() => import("../../store/EtcdSession.ts"))
+    const urls = marathonUrls(flags)
+    const holder = processIdentity("mdeploy-reconcile")
+    const outcome = yield* Effect.gen(function*() {
+      const specs = yield* SpecStore
+      const session = yield* makeSession({ ttlSeconds: 10 })
+      const snapshot = yield* makeMarathonSnapshot()
+      const reconciler = yield* makeReconciler({
+        snapshot,
+        session,
+        holder,
+        fences: [],
+        cleanupInput: Effect.gen(function*() {
+          const listed = yield* specs.list().pipe(Effect.option)
+          const latest = yield* snapshot.latest
+          return {
+            specNames: new Set(Option.match(listed, { onNone: () => [], onSome: (l) => l.items.map((i) => i.metadata.name) })),
+            specsSynced: Option.isSome(listed),
+            managedInstances: new Set(latest?.byInstance.keys() ?? []),
+            force: false
+          }
+        })
+      })
+      return yield* reconciler.reconcile(name as InstanceName, { dryRun })
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(reconcileLayer(etcdOptions(flags), marathonOptionsFromEnv(urls, Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]))),
+      Effect.catchTag("StoreError", (error) => Effect.fail(storeFailure(error)))
+    )
+    if (flags.output === "json") {
+      yield* Console.log(JSON.stringify({
+        result: outcome.result,
+        ...(outcome.error === undefined ? {} : { error: outcome.error }),
+        plan: outcome.plan === undefined ? null : Plan.toDocument(outcome.plan)
+      }, null, 2))
+    } else if (outcome.plan !== undefined) {
+      const plan = outcome.plan
+      yield* Console.log(`${name}: ${plan.phase}: ${plan.summary}`)
+      const verb = dryRun ? "would run" : "ran"
+      if (plan.actions.length === 0) yield* Console.log("  no actions")
+      for (const action of Plan.toDocument(plan).actions) yield* Console.log(`  ${verb} ${JSON.stringify(action)}`)
+      if (outcome.requeueAfterSeconds !== undefined) yield* Console.log(`  next pass in ${outcome.requeueAfterSeconds}s`)
+    } else if (outcome.result === "Done") {
+      yield* Console.log(`${name}: nothing to do`)
+    }
+    if (outcome.result === "LockHeld") return yield* exitWith(ExitCode.lockHeld, `error: ${name}: ${outcome.error ?? "lock held"}`)
+    if (outcome.result === "Error") return yield* exitWith(ExitCode.error, `error: ${name}: ${outcome.error ?? "reconcile failed"}`)
+  })
+).pipe(
+  Command.withDescription("Run one reconcile pass for one instance under its lock (exit 5 when the lock is held)"),
+  Command.withExamples([
+    { command: "mdeploy reconcile web.main --dry-run -o json", description: "The plan the controller would carry out now" },
+    { command: "mdeploy reconcile web.main", description: "Take one bounce step by hand" }
+  ])
+)

@@ -1,0 +1,208 @@
+// The running controller (design.md §4): while this process leads, spec changes from the etcd
+// informer, Marathon events and a periodic drift resync feed keys into one work queue; N workers
+// take keys and run one reconcile pass each, under the instance lock. Leadership loss interrupts
+// everything at once (before the lease could pass to a successor); a standby does nothing but wait.
+import { Clock, Duration, Effect, Option, Stream } from "effect"
+import type { HttpClient } from "effect/http"
+import { instanceNameOf } from "../domain/AppIdentity.ts"
+import type { InstanceName } from "../domain/InstanceName.ts"
+import { DrainRecords } from "../drain/DrainRecords.ts"
+import { MarathonClient } from "../marathon/MarathonClient.ts"
+import type { MarathonEventsConfig } from "../marathon/MarathonEvents.ts"
+import { marathonEvents } from "../marathon/MarathonEvents.ts"
+import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
+import { EtcdClient } from "../store/EtcdClient.ts"
+import { informer } from "../store/Informer.ts"
+import { makeKeys } from "../store/Keys.ts"
+import type { Leader } from "../store/Leadership.ts"
+import { runAsLeader } from "../store/Leadership.ts"
+import { SpecStore } from "../store/SpecStore.ts"
+import { StatusStore } from "../store/StatusStore.ts"
+import * as ControllerMetrics from "../telemetry/ControllerMetrics.ts"
+import { Executor } from "./Executor.ts"
+import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
+import type { Outcome } from "./Reconciler.ts"
+import { makeReconciler } from "./Reconciler.ts"
+import * as WorkQueue from "./WorkQueue.ts"
+
+export interface ControllerConfig {
+  /** host/pid: written into the leader and lock keys. */
+  readonly identity: string
+  readonly workers: number
+  readonly leaderTtlSeconds: number
+  /** Every key is reconciled at least this often, events or not (drift from out-of-band changes). */
+  readonly resyncEvery: Duration.Duration
+  /** Allow cleanup of an empty spec set or of more than half the managed instances. */
+  readonly force: boolean
+  readonly events: MarathonEventsConfig
+  /** Minimum gap between two Marathon list calls. */
+  readonly snapshotMinIntervalMs?: number
+}
+
+export const defaultResyncEvery = Duration.minutes(3)
+
+const outcomeMetric = (outcome: Outcome): ControllerMetrics.ReconcileResult => {
+  switch (outcome.result) {
+    case "Done":
+      return "success"
+    case "RequeueAfter":
+      return "requeue_after"
+    case "LockHeld":
+      return "lock_held"
+    default:
+      return "error"
+  }
+}
+
+/** What one leadership term runs: informers, event stream, resync timer and workers. */
+const lead = (config: ControllerConfig, leader: Leader) =>
+  Effect.gen(function*() {
+    const etcd = yield* EtcdClient
+    const keys = makeKeys(etcd.prefix)
+    const queue = yield* WorkQueue.make({ name: "mdeploy" })
+    const snapshot = yield* makeMarathonSnapshot(
+      config.snapshotMinIntervalMs === undefined ? {} : { minIntervalMs: config.snapshotMinIntervalMs }
+    )
+    const specNames = new Set<string>()
+    let specsSynced = false
+    // The moment each key was last queued: its reconcile needs Marathon state at least this fresh.
+    const queuedAt = new Map<string, number>()
+
+    const enqueue = (name: string, priority: WorkQueue.Priority) =>
+      Effect.gen(function*() {
+        queuedAt.set(name, yield* Clock.currentTimeMillis)
+        yield* queue.add(name, priority)
+      })
+
+    const allKeys = Effect.gen(function*() {
+      const latest = yield* snapshot.latest
+      return new Set<string>([...specNames, ...(latest?.byInstance.keys() ?? [])])
+    })
+    const resyncAll = Effect.gen(function*() {
+      for (const name of yield* allKeys) yield* enqueue(name, "low")
+    })
+
+    const reconciler = yield* makeReconciler({
+      snapshot,
+      session: leader.session,
+      holder: config.identity,
+      fences: [leader.fence],
+      cleanupInput: Effect.gen(function*() {
+        const latest = yield* snapshot.latest
+        return {
+          specNames,
+          specsSynced,
+          managedInstances: new Set(latest?.byInstance.keys() ?? []),
+          force: config.force
+        }
+      })
+    })
+
+    // Desired state: every change is a user edit, ahead of resync work.
+    yield* informer<string>({
+      prefix: keys.specs,
+      parse: (key) => key.slice(keys.specs.length)
+    }).pipe(
+      Stream.runForEach((event) =>
+        Effect.gen(function*() {
+          switch (event._tag) {
+            case "Upsert":
+              specNames.add(event.value)
+              return yield* enqueue(event.value, specsSynced ? "high" : "low")
+            case "Delete": {
+              const name = event.key.slice(keys.specs.length)
+              specNames.delete(name)
+              return yield* enqueue(name, "high")
+            }
+            case "Synced":
+              specsSynced = true
+              // After a relist the watch may have missed anything: look at everything again.
+              if (event.relists > 0) yield* resyncAll
+              return
+            case "Invalid":
+              return yield* Effect.logWarning("unreadable spec in etcd", { key: event.key, error: event.error.message })
+          }
+        })
+      ),
+      Effect.forkScoped
+    )
+
+    // Observed state: a task or deployment change requeues its instance at once.
+    yield* marathonEvents(config.events).pipe(
+      Stream.runForEach((event) =>
+        Effect.gen(function*() {
+          if (event._tag === "Reconnected") return yield* resyncAll
+          const names = new Set<string>()
+          for (const appId of event.appIds) {
+            const name = instanceNameOf(appId)
+            if (name !== undefined) names.add(name)
+          }
+          const latest = yield* snapshot.latest
+          for (const deployment of event.deploymentIds) {
+            for (const name of latest?.deployments.get(deployment) ?? []) names.add(name)
+          }
+          for (const name of names) yield* enqueue(name, "high")
+        })
+      ),
+      Effect.forkScoped
+    )
+
+    // Drift: every key, every resyncEvery, from one fresh snapshot (which also finds orphans).
+    yield* Effect.gen(function*() {
+      yield* snapshot.get(yield* Clock.currentTimeMillis).pipe(Effect.ignore)
+      yield* resyncAll
+    }).pipe(
+      Effect.andThen(Effect.sleep(config.resyncEvery)),
+      Effect.forever,
+      Effect.forkScoped
+    )
+
+    const handle = (name: string) =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: queuedAt.get(name) ?? started })
+        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds)
+        switch (outcome.result) {
+          case "Error":
+            yield* Effect.logWarning("reconcile failed", { instance: name, error: outcome.error })
+            yield* queue.addRateLimited(name)
+            return
+          case "LockHeld":
+            yield* queue.addAfter(name, Duration.seconds(outcome.requeueAfterSeconds ?? 2))
+            return
+          default:
+            yield* queue.forget(name)
+            if (outcome.requeueAfterSeconds !== undefined) {
+              yield* queue.addAfter(name, Duration.seconds(outcome.requeueAfterSeconds))
+            }
+        }
+      })
+
+    yield* ControllerMetrics.initialize(config.workers)
+    for (let worker = 0; worker < config.workers; worker++) {
+      yield* queue.processNext((name) => ControllerMetrics.withActiveWorker(handle(name))).pipe(
+        Effect.repeat({ while: Option.isSome }),
+        Effect.forkScoped
+      )
+    }
+    // On the way out (leadership lost or shutdown): no new keys; let passes in flight finish briefly.
+    yield* Effect.addFinalizer(() => queue.shutdownWithDrain(Duration.seconds(1)).pipe(Effect.asVoid))
+    yield* Effect.logInfo("controller leading", { identity: config.identity, workers: config.workers })
+    return yield* Effect.never
+  }).pipe(Effect.scoped)
+
+/** Runs the controller: campaign, lead while elected, campaign again after losing. Never returns. */
+export const runController = (config: ControllerConfig) =>
+  runAsLeader({ identity: config.identity, ttlSeconds: config.leaderTtlSeconds }, (leader) => lead(config, leader))
+
+/** The services the controller needs, for the composition root. */
+export type ControllerServices =
+  | EtcdClient
+  | SpecStore
+  | StatusStore
+  | MarathonClient
+  | MesosMaintenance
+  | Executor
+  | DrainRecords
+  | HttpClient.HttpClient

@@ -1,0 +1,86 @@
+// Pure: the status a reconcile pass leaves behind, and whether it differs from what is stored.
+// Conditions keep their lastTransitionTime until their status flips (Kubernetes convention);
+// lastReconcile's time and trace id alone never count as a change, so a steady instance costs no
+// etcd write per resync.
+import { DateTime } from "effect"
+import { canonicalJson } from "../domain/CanonicalJson.ts"
+import type { Condition, InstanceStatus, ReconcileResult } from "../domain/InstanceStatus.ts"
+import type { ProgressMark } from "../plan/DrainState.ts"
+import type { Plan } from "../plan/Plan.ts"
+
+export interface PassFacts {
+  readonly previous: InstanceStatus | undefined
+  /** The plan of this pass; undefined when the pass failed before planning. */
+  readonly plan: Plan | undefined
+  readonly generation: number
+  readonly result: ReconcileResult
+  readonly error: string | undefined
+  readonly now: DateTime.Utc
+  readonly traceId: string | undefined
+}
+
+const mergeConditions = (
+  previous: ReadonlyArray<Condition>,
+  next: Plan["conditions"],
+  nowIso: string
+): ReadonlyArray<Condition> =>
+  next.map((condition) => {
+    const before = previous.find((old) => old.type === condition.type)
+    const lastTransitionTime = before !== undefined && before.status === condition.status ? before.lastTransitionTime : nowIso
+    return { ...condition, lastTransitionTime }
+  })
+
+export const progressToStatus = (mark: ProgressMark): NonNullable<InstanceStatus["progress"]> => ({
+  at: DateTime.formatIso(mark.at),
+  appId: mark.appId,
+  happyNew: mark.happyNew,
+  remainingOld: mark.remainingOld
+})
+
+export const progressFromStatus = (status: InstanceStatus | undefined): ProgressMark | undefined => {
+  const stored = status?.progress
+  if (stored === undefined) return undefined
+  const at = DateTime.make(stored.at)
+  return at._tag === "Some"
+    ? { at: DateTime.toUtc(at.value), appId: stored.appId, happyNew: stored.happyNew, remainingOld: stored.remainingOld }
+    : undefined
+}
+
+export const nextStatus = (facts: PassFacts): InstanceStatus => {
+  const nowIso = DateTime.formatIso(facts.now)
+  const previous = facts.previous ?? {}
+  const lastReconcile = {
+    at: nowIso,
+    result: facts.result,
+    ...(facts.traceId === undefined ? {} : { traceId: facts.traceId }),
+    ...(facts.error === undefined ? {} : { error: facts.error })
+  }
+  const plan = facts.plan
+  if (plan === undefined) {
+    // The pass failed before planning: keep what we knew, record the failure.
+    return { ...previous, lastReconcile }
+  }
+  return {
+    observedGeneration: facts.generation,
+    ...(plan.appId === undefined ? {} : { appId: plan.appId }),
+    phase: plan.phase,
+    conditions: mergeConditions(previous.conditions ?? [], plan.conditions, nowIso),
+    tasks: plan.tasks,
+    summary: plan.summary,
+    progress: progressToStatus(plan.progress),
+    lastReconcile
+  }
+}
+
+/** Everything but lastReconcile.at and lastReconcile.traceId. */
+const significant = (status: InstanceStatus | undefined) => {
+  if (status === undefined) return "none"
+  const { lastReconcile, ...rest } = status
+  return canonicalJson({
+    ...rest,
+    lastReconcile: lastReconcile === undefined ? undefined : { result: lastReconcile.result, error: lastReconcile.error }
+  })
+}
+
+export const statusChanged = (before: InstanceStatus | undefined, after: InstanceStatus): boolean =>
+  significant(before) !== significant(after)
