@@ -10,6 +10,7 @@ import { marathonSimCommand } from "./commands/MarathonSimCommand.ts"
 import { reconcile } from "./commands/Reconcile.ts"
 import { rollout } from "./commands/Rollout.ts"
 import { root } from "./Root.ts"
+import { up } from "./commands/Up.ts"
 
 export const cli = root.pipe(Command.withSubcommands([
   apply,
@@ -20,5 +21,6 @@ export const cli = root.pipe(Command.withSubcommands([
   reconcile,
   rollout,
   controllerCommand,
-  marathonSimCommand
+  marathonSimCommand,
+  up
 ]))
