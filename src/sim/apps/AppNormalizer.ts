@@ -169,11 +169,13 @@ export const normalize = (raw: JsonObject, id: string): Draft => {
     : unreachable ?? (resident ? "disabled" : { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 })
   copy("tty")
   o["role"] = raw["role"] ?? "*"
-  for (const k of omitWhenEmpty) {
-    const v = o[k]
-    if ((Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0)) delete o[k]
+  // Rebuilt rather than `delete`d: stored definitions keep fast (non-dictionary) objects.
+  const out: Record<string, Json> = {}
+  for (const [k, v] of Object.entries(o)) {
+    if (omitWhenEmpty.includes(k) && ((Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0))) continue
+    out[k] = v
   }
-  return o as Draft
+  return out as Draft
 }
 
 /** Fields a deprecated request field replaces, so a partial update can swap representations. */

@@ -57,12 +57,8 @@ export const read = (shape: Shape, value: Json, path: string, errors: Array<Path
       const arr = value as ReadonlyArray<Json>
       if (shape.minItems !== undefined && arr.length < shape.minItems) return fail("error.minLength")
       if (shape.maxItems !== undefined && arr.length > shape.maxItems) return fail("error.maxLength")
-      const out: Array<Json> = []
-      arr.forEach((item, i) => {
-        const r = read(shape.items, item, `${path}(${i})`, errors)
-        if (r !== undefined) out.push(r)
-      })
-      return out
+      // map, not push: arrays sized exactly (stored definitions stay small).
+      return arr.map((item, i) => read(shape.items, item, `${path}(${i})`, errors) ?? null)
     }
     case "object": {
       if (!isObject(value)) return fail("error.expected.jsobject")

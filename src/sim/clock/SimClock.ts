@@ -2,7 +2,7 @@
 // SimClock for `now` and schedules callbacks on it. "virtual" time moves only through
 // advance(), so a 300 s grace period takes microseconds in a test; "real" time follows the wall
 // clock with a single node timer armed for the earliest due callback.
-import { TimerQueue, type Timer } from "./TimerQueue.ts"
+import { TimerQueue } from "./TimerQueue.ts"
 
 export type ClockMode = "real" | "virtual"
 
@@ -32,7 +32,7 @@ export class SimClock {
   schedule(delayMs: number, run: () => void): TimerHandle {
     const timer = this.queue.push(this.now() + Math.max(0, delayMs), run)
     if (this.mode === "real") this.arm()
-    return handle(timer)
+    return timer
   }
 
   /** Moves virtual time forward, running every callback that falls due, in order. */
@@ -88,9 +88,3 @@ export class SimClock {
     }
   }
 }
-
-const handle = (timer: Timer): TimerHandle => ({
-  cancel: () => {
-    timer.cancelled = true
-  }
-})

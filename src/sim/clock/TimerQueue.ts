@@ -2,11 +2,21 @@
 // same instant always run in the order they were scheduled (the emulator must be deterministic).
 // It only orders callbacks; SimClock decides when "now" moves.
 
-export interface Timer {
+export class Timer {
   readonly due: number
   readonly seq: number
   readonly run: () => void
-  cancelled: boolean
+  cancelled = false
+
+  constructor(due: number, seq: number, run: () => void) {
+    this.due = due
+    this.seq = seq
+    this.run = run
+  }
+
+  cancel(): void {
+    this.cancelled = true
+  }
 }
 
 export class TimerQueue {
@@ -18,7 +28,7 @@ export class TimerQueue {
   }
 
   push(due: number, run: () => void): Timer {
-    const timer: Timer = { due, seq: this.seq++, run, cancelled: false }
+    const timer = new Timer(due, this.seq++, run)
     const heap = this.heap
     heap.push(timer)
     let i = heap.length - 1

@@ -23,6 +23,8 @@ export class Deployments {
   private readonly tasks: TaskLifecycle
   private readonly readinessPoller: ReadinessPoller
   private readonly running = new Map<string, Deployment>()
+  /** Running deployments by affected app: lookups on hot paths never scan every deployment. */
+  private readonly byApp = new Map<string, Set<Deployment>>()
   private readonly dirty = new Set<string>()
   private draining = false
   freeze: FreezeRule | undefined = undefined
@@ -47,16 +49,34 @@ export class Deployments {
 
   /** Running deployments whose affected apps overlap `apps`. */
   conflicts(apps: ReadonlyArray<string>): Array<Deployment> {
-    if (this.running.size === 0 || apps.length === 0) return []
-    const set = new Set(apps)
-    return this.list().filter((d) => d.affectedApps.some((a) => set.has(a)))
+    const out = new Set<Deployment>()
+    for (const a of apps) for (const d of this.byApp.get(a) ?? []) out.add(d)
+    return [...out]
   }
 
   /** Ids of the running deployments that affect `appId`. */
   forApp(appId: string): Array<string> {
-    const out: Array<string> = []
-    for (const d of this.running.values()) if (d.affectedApps.includes(appId)) out.push(d.id)
-    return out
+    const set = this.byApp.get(appId)
+    return set === undefined ? [] : [...set].map((d) => d.id)
+  }
+
+  private add(d: Deployment): void {
+    this.running.set(d.id, d)
+    for (const a of d.affectedApps) {
+      let set = this.byApp.get(a)
+      if (set === undefined) this.byApp.set(a, (set = new Set()))
+      set.add(d)
+    }
+  }
+
+  private remove(d: Deployment): boolean {
+    if (!this.running.delete(d.id)) return false
+    for (const a of d.affectedApps) {
+      const set = this.byApp.get(a)
+      set?.delete(d)
+      if (set?.size === 0) this.byApp.delete(a)
+    }
+    return true
   }
 
   begin(
@@ -72,13 +92,13 @@ export class Deployments {
       this.ctx.events.emit("deployment_success", () => ({ id, plan: planJson(d) }))
       return d
     }
-    this.running.set(id, d)
+    this.add(d)
     d.startTimer = this.ctx.clock.schedule(0, () => this.batch(() => this.startStep(d, 1)))
     return d
   }
 
   cancel(d: Deployment, reason: string): void {
-    if (!this.running.delete(d.id)) return
+    if (!this.remove(d)) return
     d.startTimer?.cancel()
     for (const r of d.runs) r.cancel()
     this.ctx.events.emit("deployment_failed", () => ({ id: d.id, plan: planJson(d), reason }))
@@ -100,7 +120,9 @@ export class Deployments {
       while (this.dirty.size > 0) {
         const app = this.dirty.values().next().value as string
         this.dirty.delete(app)
-        for (const d of [...this.running.values()]) {
+        const affected = this.byApp.get(app)
+        if (affected === undefined) continue
+        for (const d of [...affected]) {
           if (d.currentStep === 0 || !d.runs.some((r) => r.appId === app && !r.done)) continue
           for (const r of d.runs) if (r.appId === app && !r.done) r.update()
           this.checkStep(d)
@@ -128,7 +150,7 @@ export class Deployments {
     if (d.held || !this.running.has(d.id) || !d.runs.every((r) => r.done)) return
     this.ctx.events.emit("deployment_step_success", () => ({ plan: planJson(d), currentStep: stepJson(d) }))
     if (d.currentStep < d.steps.length) return this.startStep(d, d.currentStep + 1)
-    this.running.delete(d.id)
+    this.remove(d)
     this.ctx.events.emit("deployment_success", () => ({ id: d.id, plan: planJson(d) }))
   }
 

@@ -45,6 +45,16 @@ export const adminRoute = (deps: AdminDeps, x: Exchange): void => {
     switch (key) {
       case "GET state":
         return x.ok(200, simState(deps))
+      case "POST process": {
+        // Only when node runs with --expose-gc (benchmarks): measure the state, not V8's slack.
+        const gc = (globalThis as { gc?: () => void }).gc
+        gc?.()
+        return x.ok(200, { collected: gc !== undefined })
+      }
+      case "GET process": {
+        const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
+        return x.ok(200, { pid: process.pid, rss, heapUsed, heapTotal, external, arrayBuffers, apps: sim.ctx.apps.size, instances: sim.ctx.instances.size })
+      }
       case "GET clock":
         return x.ok(200, { mode: sim.ctx.clock.mode, now: sim.ctx.iso() })
       case "POST clock":

@@ -41,15 +41,14 @@ const collection = (sim: Sim, x: Exchange): void => {
   switch (x.method) {
     case "GET": {
       const filter = { cmd: x.query.get("cmd") ?? undefined, id: x.query.get("id") ?? undefined, label: x.query.get("label") ?? undefined }
-      return x.ok(200, sim.lists.appList(filter, parseEmbeds(x.query.getAll("embed"), false)))
+      const embeds = parseEmbeds(x.query.getAll("embed"), false)
+      return x.stream(200, (write) => sim.lists.appList(filter, embeds, write))
     }
     case "POST": {
       const r = sim.apps.create(x.json(), x.flag("force", false), { clientIp: x.clientIp, uri: x.path })
-      const record = sim.ctx.apps.get(r.def.id)!
       // The 201 body has the new definition's version but no versionInfo yet (spec §1.2).
-      const info = JSON.parse(sim.appViews.appInfo(record, parseEmbeds([], false))) as Record<string, unknown>
-      delete info["versionInfo"]
-      return x.ok(201, info, { "Marathon-Deployment-Id": r.deploymentId, Location: location(x, r.def.id) })
+      const body = sim.appViews.created(sim.ctx.apps.get(r.def.id)!)
+      return x.ok(201, body, { "Marathon-Deployment-Id": r.deploymentId, Location: location(x, r.def.id) })
     }
     case "PUT":
       return deployed(x, sim.apps.putMany(x.json(), x.flag("force", false), x.flag("partialUpdate", true), false))
@@ -97,9 +96,12 @@ const appTasks = (sim: Sim, x: Exchange, pathId: string): void => {
   if (x.method !== "GET") return methodNotAllowed(x)
   const accept = x.req.headers.accept ?? ""
   if (accept !== "" && !accept.includes("json") && !accept.includes("*/*")) throw new ApiError(406, { message: "Not Acceptable" })
-  if (id.endsWith("/*")) return x.ok(200, sim.lists.tasks(sim.lists.appsUnder(canonical(id.slice(0, -2))).map((r) => r.id)))
+  if (id.endsWith("/*")) {
+    const ids = sim.lists.appsUnder(canonical(id.slice(0, -2))).map((r) => r.id)
+    return x.stream(200, (write) => sim.lists.tasks(ids, write))
+  }
   if (!sim.ctx.apps.has(id)) throw appNotFound(id)
-  x.ok(200, sim.lists.tasks([id]))
+  x.stream(200, (write) => sim.lists.tasks([id], write))
 }
 
 const versions = (sim: Sim, x: Exchange, id: string): void => {

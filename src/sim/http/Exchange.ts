@@ -65,6 +65,39 @@ export class Exchange {
     this.res.end(body)
   }
 
+  /**
+   * A large JSON answer (the 10,000-app list) given as fragments, taken synchronously (a
+   * consistent snapshot). The fragments are ropes over cached JSON, so holding them is cheap;
+   * they are flattened ~64 KB at a time into buffers and written as the socket drains (chunked
+   * encoding). No multi-megabyte string or buffer is ever built.
+   */
+  stream(status: number, produce: (write: (fragment: string) => void) => void): void {
+    if (this.answered) return
+    // Produce first: a failure (a bad label selector, say) still gets its error answer.
+    const fragments: Array<string> = []
+    produce((fragment) => void fragments.push(fragment))
+    if (this.onAnswer !== undefined && this.onAnswer(status)) return
+    this.answered = true
+    const res = this.res
+    res.writeHead(status, { ...this.baseHeaders, "Content-Type": "application/json" })
+    let i = 0
+    const pump = (): void => {
+      while (i < fragments.length) {
+        let chunk = ""
+        while (i < fragments.length && chunk.length < 65536) chunk += fragments[i++]
+        if (!res.write(Buffer.from(chunk))) {
+          res.once("drain", pump)
+          return
+        }
+      }
+      res.end()
+    }
+    res.once("close", () => {
+      i = fragments.length
+    })
+    pump()
+  }
+
   /** JSON answer; `body` may be pre-serialised text. */
   ok(status: number, body: unknown, headers: Record<string, string> = {}): void {
     this.send(status, typeof body === "string" ? body : JSON.stringify(body), "application/json", headers)

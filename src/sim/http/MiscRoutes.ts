@@ -15,7 +15,7 @@ export const tasksRoute = (sim: Sim, x: Exchange): void => {
     if (x.method !== "GET") return methodNotAllowed(x)
     const wanted = [...x.query.getAll("status"), ...x.query.getAll("status[]")].filter((s) => s === "running" || s === "staging")
     const states = new Set<string>(wanted.map((s) => (s === "running" ? "TASK_RUNNING" : "TASK_STAGING")))
-    return x.ok(200, sim.lists.tasks(sim.ctx.apps.keys(), (state) => states.size === 0 || states.has(state)))
+    return x.stream(200, (write) => sim.lists.tasks(sim.ctx.apps.keys(), write, (state) => states.size === 0 || states.has(state)))
   }
   if (x.path === "/v2/tasks/delete") {
     if (x.method !== "POST") return methodNotAllowed(x)

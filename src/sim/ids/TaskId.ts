@@ -2,9 +2,10 @@
 // `<safeId>.instance-<uuid>._app.<incarnation>`, plus the older forms a client may still send.
 // Parsing mirrors Marathon's failure modes: unparseable ids, and ids whose tail is not a UUID.
 
-export const instanceIdOf = (safeId: string, uuid: string): string => `${safeId}.instance-${uuid}`
+// join() keeps ids flat strings (no rope nodes), which matters for 30,000 tasks.
+export const instanceIdOf = (safeId: string, uuid: string): string => [safeId, ".instance-", uuid].join("")
 
-export const taskIdOf = (instanceId: string, incarnation: number): string => `${instanceId}._app.${incarnation}`
+export const taskIdOf = (instanceId: string, incarnation: number): string => [instanceId, "._app.", incarnation].join("")
 
 export type ParsedTaskId =
   | { readonly _tag: "Parsed"; readonly instanceId: string; readonly incarnation: number | undefined }

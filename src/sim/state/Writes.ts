@@ -48,11 +48,13 @@ export class Writes {
 
   /** Gives a draft its version fields relative to the definition it replaces (spec §3.3). */
   versioned(draft: Draft, before: AppDef | undefined, version: string, restart = false): AppDef {
-    const base = { ...draft } as Record<string, unknown>
-    delete base["version"]
-    delete base["versionInfo"]
-    const make = (lastScalingAt: string, lastConfigChangeAt: string) =>
-      ({ ...base, version, versionInfo: { lastScalingAt, lastConfigChangeAt } }) as unknown as AppDef
+    const make = (lastScalingAt: string, lastConfigChangeAt: string) => {
+      const def: Record<string, unknown> = {}
+      for (const k in draft) if (k !== "version" && k !== "versionInfo") def[k] = draft[k]
+      def["version"] = version
+      def["versionInfo"] = { lastScalingAt, lastConfigChangeAt }
+      return def as AppDef
+    }
     if (before === undefined) return make(version, version)
     const candidate = make(before.versionInfo.lastScalingAt, before.versionInfo.lastConfigChangeAt)
     if (restart) return make(before.versionInfo.lastScalingAt, version)

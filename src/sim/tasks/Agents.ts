@@ -45,12 +45,11 @@ export class Agents {
   /** Host ports for one task; the range wraps, which is harmless for an emulator. */
   ports(agent: Agent, count: number, fixed: ReadonlyArray<number> | undefined): Array<number> {
     if (fixed !== undefined) return [...fixed]
-    const out: Array<number> = []
-    for (let i = 0; i < count; i++) {
-      out.push(agent.nextPort)
+    return Array.from({ length: count }, () => {
+      const port = agent.nextPort
       agent.nextPort = agent.nextPort >= portMax ? portMin : agent.nextPort + 1
-    }
-    return out
+      return port
+    })
   }
 
   /**

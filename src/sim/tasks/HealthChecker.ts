@@ -6,7 +6,7 @@
 import type { HealthCheckDef } from "../apps/AppDef.ts"
 import { failedHealthCheck, healthStatusChanged, instanceHealthChanged, unhealthyInstanceKill } from "../events/SimEvents.ts"
 import type { SimContext } from "../state/SimContext.ts"
-import { isHealthy, type HealthResult, type Instance } from "./Instance.ts"
+import { cancelFor, isHealthy, scheduleFor, type HealthResult, type Instance } from "./Instance.ts"
 import type { TaskLifecycle } from "./TaskLifecycle.ts"
 
 export class HealthChecker {
@@ -30,8 +30,7 @@ export class HealthChecker {
   }
 
   stop(inst: Instance): void {
-    for (const t of inst.checkTimers) t.cancel()
-    inst.checkTimers.length = 0
+    cancelFor(inst, "checkTimers")
   }
 
   /** Admin override: from now on every probe of this task answers `alive`. */
@@ -41,7 +40,7 @@ export class HealthChecker {
   }
 
   private at(inst: Instance, ms: number, run: () => void): void {
-    inst.checkTimers.push(this.ctx.clock.schedule(ms, run))
+    scheduleFor(this.ctx.clock, inst, "checkTimers", ms, run)
   }
 
   private tick(inst: Instance, index: number, hc: HealthCheckDef, interval: number): void {

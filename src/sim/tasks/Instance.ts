@@ -2,7 +2,7 @@
 // data. An instance lives until it is expunged; each relaunch gives its task a new id with the
 // incarnation raised by one. Only TaskLifecycle changes these fields.
 import type { AppDef } from "../apps/AppDef.ts"
-import type { TimerHandle } from "../clock/SimClock.ts"
+import type { SimClock, TimerHandle } from "../clock/SimClock.ts"
 import type { Agent } from "./Agents.ts"
 
 export type TaskState =
@@ -82,3 +82,26 @@ export const isHealthy = (i: Instance): boolean =>
   i.health !== undefined && i.health.length > 0 && i.health.every((h) => h !== undefined && h.alive)
 
 export const isUnhealthy = (i: Instance): boolean => i.health !== undefined && i.health.some((h) => h !== undefined && !h.alive)
+
+type TimerKey = "timers" | "checkTimers"
+
+/**
+ * Schedules `run` for an instance and keeps its handle only while it is pending, so a
+ * long-running task holds no fired timers (30,000 tasks must stay small).
+ */
+export const scheduleFor = (clock: SimClock, inst: Instance, key: TimerKey, ms: number, run: () => void): void => {
+  const handle = clock.schedule(ms, () => {
+    const list = inst[key]
+    const i = list.indexOf(handle)
+    if (list.length === 1 && i === 0) inst[key] = []
+    else if (i >= 0) list.splice(i, 1)
+    run()
+  })
+  inst[key].push(handle)
+}
+
+export const cancelFor = (inst: Instance, key: TimerKey): void => {
+  if (inst[key].length === 0) return
+  for (const t of inst[key]) t.cancel()
+  inst[key] = []
+}

@@ -2,7 +2,7 @@
 // waits on the task; polling stops once the task is ready. The answer comes from the app's
 // behaviour: 503 until `readyAfterSeconds` after TASK_RUNNING (or for ever with "never"), then 200.
 import type { SimContext } from "../state/SimContext.ts"
-import type { Instance } from "./Instance.ts"
+import { scheduleFor, type Instance } from "./Instance.ts"
 
 export class ReadinessPoller {
   private readonly ctx: SimContext
@@ -37,10 +37,10 @@ export class ReadinessPoller {
         inst.ready = true
         this.watched.delete(inst)
       } else {
-        inst.checkTimers.push(this.ctx.clock.schedule(Math.max(1, check.intervalSeconds) * 1000, poll))
+        scheduleFor(this.ctx.clock, inst, "checkTimers", Math.max(1, check.intervalSeconds) * 1000, poll)
       }
       this.ctx.onChange(inst.appId)
     }
-    inst.checkTimers.push(this.ctx.clock.schedule(0, poll))
+    scheduleFor(this.ctx.clock, inst, "checkTimers", 0, poll)
   }
 }

@@ -11,7 +11,7 @@ import { instanceIdOf, taskIdOf } from "../ids/TaskId.ts"
 import type { AppRecord, SimContext } from "../state/SimContext.ts"
 import { constraintsOf, type Agent } from "./Agents.ts"
 import { raiseDelay, timeLeft } from "./Backoff.ts"
-import { failureStates, isActive, isTerminal, recordedFailures, type Instance, type TaskState } from "./Instance.ts"
+import { cancelFor, failureStates, isActive, isTerminal, recordedFailures, scheduleFor, type Instance, type TaskState } from "./Instance.ts"
 
 /** The checks that run against running tasks; wired in by Sim. */
 export interface TaskChecks {
@@ -53,12 +53,12 @@ export class TaskLifecycle {
     this.cancelTimers(inst)
     const wait = timeLeft(app, this.ctx.now())
     if (wait > 0) {
-      inst.timers.push(this.ctx.clock.schedule(wait, () => this.tryLaunch(inst)))
+      this.after(inst, wait, () => this.tryLaunch(inst))
       return
     }
     const agent = this.ctx.agents.place(constraintsOf(app.def), this.usedHosts(inst.appId))
     if (agent === undefined) {
-      inst.timers.push(this.ctx.clock.schedule(this.ctx.options.offerIntervalMs, () => this.tryLaunch(inst)))
+      this.after(inst, this.ctx.options.offerIntervalMs, () => this.tryLaunch(inst))
       return
     }
     this.launch(inst, app, agent)
@@ -160,7 +160,7 @@ export class TaskLifecycle {
     if (recordedFailures.has(state)) app.lastTaskFailure = this.failure(inst, state, message)
     inst.queuedSince = now
     // Relaunch asynchronously, as Marathon does, so the terminal state is observable.
-    inst.timers.push(this.ctx.clock.schedule(0, () => this.tryLaunch(inst)))
+    this.after(inst, 0, () => this.tryLaunch(inst))
   }
 
   failure(inst: Instance, state: TaskState, message: string): JsonObject {
@@ -208,12 +208,11 @@ export class TaskLifecycle {
   }
 
   private after(inst: Instance, ms: number, run: () => void): void {
-    inst.timers.push(this.ctx.clock.schedule(ms, run))
+    scheduleFor(this.ctx.clock, inst, "timers", ms, run)
   }
 
   private cancelTimers(inst: Instance): void {
-    for (const t of inst.timers) t.cancel()
-    inst.timers.length = 0
+    cancelFor(inst, "timers")
   }
 
   private usedHosts(appId: string): Map<string, number> {

@@ -64,28 +64,49 @@ export class AppViews {
     this.deployments = deployments
   }
 
+  /** The 201 answer to a create: the new definition without versionInfo, counts, deployments. */
+  created(record: AppRecord): string {
+    const def: Record<string, unknown> = {}
+    for (const k in record.def) if (k !== "versionInfo") def[k] = record.def[k]
+    return this.appInfo(record, { tasks: false, readiness: false, lastTaskFailure: false, taskStats: false }, JSON.stringify(def).slice(0, -1))
+  }
+
   /** One AppInfo as JSON text. */
-  appInfo(record: AppRecord, embeds: Embeds): string {
+  appInfo(record: AppRecord, embeds: Embeds, open = defOpen(record.def)): string {
+    const parts: Array<string> = []
+    this.writeAppInfo(record, embeds, (f) => void parts.push(f), open)
+    return parts.join("")
+  }
+
+  /**
+   * One AppInfo as JSON fragments. Lists write these straight out: the cached definition and
+   * task texts are passed through, never concatenated into one string per app.
+   */
+  writeAppInfo(record: AppRecord, embeds: Embeds, write: (fragment: string) => void, open = defOpen(record.def)): void {
     const instances = this.ctx.instancesOf(record.id)
     const c = countTasks(instances)
-    let out = `${defOpen(record.def)},"tasksStaged":${c.staged},"tasksRunning":${c.running},"tasksHealthy":${c.healthy},"tasksUnhealthy":${c.unhealthy}`
-    const deployments = this.deployments.size === 0 ? [] : this.deployments.forApp(record.id)
-    out += `,"deployments":${JSON.stringify(deployments.map((id) => ({ id })))}`
+    write(open)
+    const deployments = this.deployments.forApp(record.id)
+    const ids = deployments.length === 0 ? "[]" : JSON.stringify(deployments.map((id) => ({ id })))
+    write(`,"tasksStaged":${c.staged},"tasksRunning":${c.running},"tasksHealthy":${c.healthy},"tasksUnhealthy":${c.unhealthy},"deployments":${ids}`)
     if (embeds.readiness) {
       const results = this.deployments.list().flatMap((d) => d.runs.filter((r) => r.appId === record.id).flatMap((r) => r.readiness().map(readinessJson)))
-      out += `,"readinessCheckResults":${JSON.stringify(results)}`
+      write(`,"readinessCheckResults":${JSON.stringify(results)}`)
     }
     if (embeds.tasks) {
-      let tasks = ""
+      let first = true
+      write(',"tasks":[')
       for (const i of instances) {
         if (!isListed(i)) continue
-        tasks += tasks === "" ? taskJson(i) : "," + taskJson(i)
+        if (!first) write(",")
+        first = false
+        write(taskJson(i))
       }
-      out += `,"tasks":[${tasks}]`
+      write("]")
     }
-    if (embeds.lastTaskFailure && record.lastTaskFailure !== undefined) out += `,"lastTaskFailure":${JSON.stringify(record.lastTaskFailure)}`
-    if (embeds.taskStats) out += `,"tasksStats":${JSON.stringify(this.taskStats(record, [...instances]))}`
-    return out + "}"
+    if (embeds.lastTaskFailure && record.lastTaskFailure !== undefined) write(`,"lastTaskFailure":${JSON.stringify(record.lastTaskFailure)}`)
+    if (embeds.taskStats) write(`,"tasksStats":${JSON.stringify(this.taskStats(record, [...instances]))}`)
+    write("}")
   }
 
   private taskStats(record: AppRecord, instances: ReadonlyArray<Instance>) {

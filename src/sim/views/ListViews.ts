@@ -34,8 +34,8 @@ export class ListViews {
     this.groups = groups
   }
 
-  /** GET /v2/apps. */
-  appList(filter: AppFilter, embeds: Embeds): string {
+  /** GET /v2/apps, written fragment by fragment (see Exchange.stream). */
+  appList(filter: AppFilter, embeds: Embeds, write: (fragment: string) => void): void {
     let select: ((def: AppDef) => boolean) | undefined
     if (filter.label !== undefined) {
       try {
@@ -48,15 +48,18 @@ export class ListViews {
     }
     const cmd = filter.cmd?.toLowerCase()
     const id = filter.id?.toLowerCase()
-    const parts: Array<string> = []
+    let first = true
+    write('{"apps":[')
     for (const record of this.ctx.apps.values()) {
       const def = record.def
       if (id !== undefined && !def.id.toLowerCase().includes(id)) continue
       if (cmd !== undefined && !(typeof def.cmd === "string" && def.cmd.toLowerCase().includes(cmd))) continue
       if (select !== undefined && !select(def)) continue
-      parts.push(this.apps.appInfo(record, embeds))
+      if (!first) write(",")
+      first = false
+      this.apps.writeAppInfo(record, embeds, write)
     }
-    return `{"apps":[${parts.join(",")}]}`
+    write("]}")
   }
 
   /** Apps of a group and its subgroups, for `/v2/apps/{group}/*`. */
@@ -65,13 +68,19 @@ export class ListViews {
     return [...this.ctx.apps.values()].filter((r) => isUnder(r.id, groupId) && r.id !== groupId)
   }
 
-  /** Task list JSON of some instances: `{"tasks":[...]}`. */
-  tasks(appIds: Iterable<string>, keep: (state: string) => boolean = () => true): string {
-    const parts: Array<string> = []
+  /** Task list of some apps, `{"tasks":[...]}`, written fragment by fragment. */
+  tasks(appIds: Iterable<string>, write: (fragment: string) => void, keep: (state: string) => boolean = () => true): void {
+    let first = true
+    write('{"tasks":[')
     for (const id of appIds) {
-      for (const i of this.ctx.instancesOf(id)) if (isListed(i) && keep(i.state!)) parts.push(taskJson(i))
+      for (const i of this.ctx.instancesOf(id)) {
+        if (!isListed(i) || !keep(i.state!)) continue
+        if (!first) write(",")
+        first = false
+        write(taskJson(i))
+      }
     }
-    return `{"tasks":[${parts.join(",")}]}`
+    write("]}")
   }
 
   deploymentList(): string {
