@@ -5,7 +5,7 @@
 import { arr, bool, either, int, map, num, obj, opaque, str, type Shape } from "./Shape.ts"
 
 /** RAML `strings.PathId`. */
-export const pathIdPattern =
+const pathIdPattern =
   /^(\/?((\.\.)|(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))?($|\/))+$/
 const pathId = str({ minLength: 1, pattern: pathIdPattern })
 const legacyName = str({ minLength: 1, pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ })
@@ -46,7 +46,7 @@ const container = obj({
   portMappings: arr(portMapping)
 })
 
-export const healthCheckShape = obj({
+const healthCheckShape = obj({
   command: obj({ value: str() }),
   gracePeriodSeconds: int({ min: 0 }),
   ignoreHttp1xx: bool,

@@ -1,6 +1,7 @@
 // Marathon's label selector for `GET /v2/apps?label=` (spec §1.1.1): comma-separated terms,
 // AND-ed; `key`, `key==v`, `key!=v`, `key in (a,b)`, `key notin (a,b)`. Every form requires the
 // key to be present. Characters outside [-A-Za-z0-9_.] must be escaped with a backslash.
+// Not the Kubernetes grammar of domain/LabelSelector.ts: there `!=` also matches absent keys.
 
 export type Selector = (labels: Readonly<Record<string, string>>) => boolean
 

@@ -1,6 +1,7 @@
 // How a change becomes a deployment plan (spec §4.1): stop steps for removed apps, start steps
 // for new ones, then dependency-ordered steps where each changed app is scaled (only `instances`
 // changed, or scaled to 0) or restarted (anything else). Pure functions over definitions.
+import { canonicalJson } from "../../domain/CanonicalJson.ts"
 import type { AppDef } from "../apps/AppDef.ts"
 
 export type ActionName = "StartApplication" | "StopApplication" | "ScaleApplication" | "RestartApplication"
@@ -20,19 +21,11 @@ export interface AppChange {
   readonly restart?: boolean
 }
 
-const sortKeys = (v: unknown): unknown => {
-  if (Array.isArray(v)) return v.map(sortKeys)
-  if (typeof v === "object" && v !== null) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
-  }
-  return v
-}
-
 const ignoredForConfig = new Set(["id", "instances", "version", "versionInfo"])
 
 /** A stable text of everything that makes a change a "config change" (all but instances). */
 export const configKey = (def: AppDef): string =>
-  JSON.stringify(sortKeys(Object.fromEntries(Object.entries(def).filter(([k]) => !ignoredForConfig.has(k)))))
+  canonicalJson(Object.fromEntries(Object.entries(def).filter(([k]) => !ignoredForConfig.has(k))))
 
 export const isConfigChange = (before: AppDef, after: AppDef): boolean => configKey(before) !== configKey(after)
 

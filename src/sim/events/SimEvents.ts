@@ -10,7 +10,7 @@ const conditions: Record<string, string> = {
 }
 
 /** Marathon's instance condition for a Mesos task state (`Scheduled` before any task). */
-export const conditionOf = (state: TaskState | undefined): string => (state === undefined ? "Scheduled" : conditions[state] ?? "Unknown")
+const conditionOf = (state: TaskState | undefined): string => (state === undefined ? "Scheduled" : conditions[state] ?? "Unknown")
 
 export const statusUpdate = (i: Instance) => ({
   slaveId: i.agent?.agentId ?? "",

@@ -113,7 +113,7 @@ export class Exchange {
   }
 }
 
-export const jettyPage = (status: number, reason: string, path: string): string =>
+const jettyPage = (status: number, reason: string, path: string): string =>
   `<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>\n<title>Error ${status} ${reason}</title>\n</head>\n<body><h2>HTTP ERROR ${status}</h2>\n<p>Problem accessing ${path}. Reason:\n<pre>    ${reason}</pre></p>\n</body>\n</html>\n`
 
 export const methodNotAllowed = (x: Exchange): void => x.ok(405, { message: "Method Not Allowed" })

@@ -3,7 +3,7 @@
 
 const label = "([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])"
 /** The segment rule as Marathon prints it in its validation message. */
-export const segmentPatternText =
+const segmentPatternText =
   "^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$"
 const segmentRegex = new RegExp(`^(${label}\\.)*${label}$`)
 const reservedLast = ["restart", "tasks", "versions", ".", ".."]
@@ -37,8 +37,6 @@ export const idErrors = (raw: string): Array<string> => {
   if (canonical(raw) === "/") return ["Path must contain at least one path element"]
   return []
 }
-
-export const isValidId = (raw: string): boolean => idErrors(raw).length === 0
 
 /** `/a/b` → `/a`; the root's parent is the root. */
 export const parent = (id: string): string => {
