@@ -1,6 +1,7 @@
 // Conformance statements 60–62 of spec §6 (the event stream), over a raw SSE connection.
+import { connect } from "node:net"
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
-import { advanceUntil, noDeployments, startSim, web, type Api, type Harness } from "./SimHarness.ts"
+import { advanceUntil, noDeployments, startSim, waitUntil, web, type Api, type Harness } from "./SimHarness.ts"
 import { SseReader } from "./SseReader.ts"
 
 describe("event stream", () => {
@@ -77,5 +78,24 @@ describe("event stream", () => {
     await first.waitFor("own attach", (r) => r.frames.length === 1)
     await open()
     await first.waitFor("the second attach", (r) => r.of("event_stream_attached").length === 2)
+  })
+
+  it("a consumer that falls behind by more than the outstanding limit is disconnected", async () => {
+    const slow = await startSim({ eventStreamMaxOutstanding: 2 })
+    const detached: Array<unknown> = []
+    slow.sim.onEvent((e) => detached.push(e.payload), ["event_stream_detached"])
+    // A client that sends the request and then never reads.
+    const socket = connect(slow.sim.port, "127.0.0.1")
+    socket.write(`GET /v2/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`)
+    socket.pause()
+    await waitUntil("the stream is attached", () => slow.sim.server.streams.count === 1)
+    const big = "x".repeat(1 << 20)
+    for (let i = 0; i < 24 && slow.sim.server.streams.count === 1; i++) {
+      await slow.api.post("/v2/apps", { ...web, id: `/big/app-${i}`, labels: { filler: big } })
+    }
+    assert.strictEqual(slow.sim.server.streams.count, 0)
+    assert.lengthOf(detached, 1)
+    socket.destroy()
+    await slow.sim.close()
   })
 })
