@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { Agent, request } from "node:http"
 import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
 import type { Bench, BenchRow } from "./BenchReport.ts"
 
 const apps = 10_000
@@ -118,8 +119,10 @@ const app = (i: number, instances: number, ports = true) =>
     ...(ports ? {} : { portDefinitions: [] })
   })
 
+const simProcess = fileURLToPath(new URL("../src/sim/SimProcess.ts", import.meta.url))
+
 const simArgs = (...extra: ReadonlyArray<string>) => [
-  "src/sim/SimProcess.ts",
+  simProcess,
   "--clock",
   "real",
   "--options",
