@@ -216,7 +216,7 @@ export const make = (
       atRisk: tasks.atRisk
     },
     actions: paused ? [] : actions,
-    requeueAfterSeconds: steady || paused ? undefined : requeueAfter(old, drainState, now),
+    requeueAfterSeconds: steady || paused ? undefined : requeueAfter(old, drainState, now, actions),
     phase,
     summary,
     conditions: conditionsOf(facts, phase, summary),
@@ -226,9 +226,39 @@ export const make = (
   }
 }
 
-/** 60 s, or sooner when a draining task is known to become safe to kill before that. */
-const requeueAfter = (old: ReadonlyArray<ClassifiedTask>, drainState: DrainState, now: DateTime.Utc): number => {
+/**
+ * Seconds until a task drained in this pass may be safe to kill, as far as the method says:
+ * test and hacheck wait `delay` (hacheck from when it recorded the down state); http can only be
+ * asked again, so soon; noop is safe at once.
+ */
+const drainWaitSeconds = (drain: DrainState["drain"]): number => {
+  switch (drain.method) {
+    case "noop":
+      return 1
+    case "test":
+      return drain.params?.delay ?? 1
+    case "hacheck":
+      return drain.params?.delay ?? 240
+    case "http":
+      return 5
+  }
+}
+
+/**
+ * 60 s, or sooner when a draining task is known to become safe to kill before that — including the
+ * tasks this very pass starts draining, which the controller must come back for (no event will say
+ * that a drain delay has passed).
+ */
+const requeueAfter = (
+  old: ReadonlyArray<ClassifiedTask>,
+  drainState: DrainState,
+  now: DateTime.Utc,
+  actions: ReadonlyArray<Action>
+): number => {
   let seconds = bounceAgainSeconds
+  if (actions.some((action) => action.type === "drainTasks")) {
+    seconds = Math.min(seconds, Math.max(1, Math.ceil(drainWaitSeconds(drainState.drain))))
+  }
   for (const entry of old) {
     const answer = drainState.answers.get(entry.task.id)
     const safeAt = answer?.safeAt

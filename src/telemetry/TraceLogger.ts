@@ -85,11 +85,22 @@ export interface LogOptions {
   readonly write?: ((line: string) => void) | undefined
 }
 
+const logLevels = ["All", "Fatal", "Error", "Warn", "Info", "Debug", "Trace", "None"] as const
+
+const logLevelOf = (text: string): LogLevel.LogLevel | undefined => {
+  const wanted = text.trim().toLowerCase() === "warning" ? "warn" : text.trim().toLowerCase()
+  return logLevels.find((level) => level.toLowerCase() === wanted)
+}
+
 /** Fills what `options` leaves open from `MDEPLOY_LOG_FORMAT` (default logfmt) and `MDEPLOY_LOG_LEVEL`. */
 export const settingsFromEnv = (options: LogOptions = {}): Effect.Effect<LogSettings, Config.ConfigError> =>
   Effect.gen(function*() {
     const format = options.format ?? (yield* logFormatConfig)
-    const level = options.level ?? Option.getOrUndefined(yield* Config.option(Config.LogLevel("MDEPLOY_LOG_LEVEL")))
+    // Case-insensitive, as people write it: debug, DEBUG and Debug all mean Debug.
+    const raw = Option.getOrUndefined(yield* Config.option(Config.String("MDEPLOY_LOG_LEVEL")))
+    // An unknown name falls through to the strict reader, whose error lists the valid ones.
+    const level = options.level ??
+      (raw === undefined ? undefined : logLevelOf(raw) ?? (yield* Config.LogLevel("MDEPLOY_LOG_LEVEL")))
     return { format, level, write: options.write }
   })
 

@@ -316,7 +316,7 @@ describe("Plan.make (paasta-behaviour §1.8, §8 SMJ)", () => {
       { type: "killTasks", taskIds: [old.tasks[0]!.id], scale: true },
       { type: "deleteApp", appId: oldId(1) }
     ])
-    assert.strictEqual(document.requeueAfterSeconds, 60)
+    assert.strictEqual(document.requeueAfterSeconds, 1)
     assert.strictEqual(document.summary, "brutal: 0/1 new happy, 1 old happy, 0 old unhappy, 0 draining, 0 at risk, 1 old app, new app not created yet")
     assert.deepStrictEqual(JSON.parse(JSON.stringify(document)), document)
   })

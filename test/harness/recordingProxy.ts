@@ -1,0 +1,65 @@
+// A loopback HTTP proxy in front of the Marathon emulator that records every request the
+// controller makes (method, path, body), so tests can assert what was written — "no app created
+// twice", "no task killed twice" — without trusting the controller's own account. Streams
+// (the SSE event bus) pass through untouched.
+import { createServer, request as httpRequest } from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface RecordedRequest {
+  readonly at: number
+  readonly method: string
+  readonly path: string
+  readonly body: string
+  status?: number | undefined
+}
+
+export interface RecordingProxy {
+  readonly url: string
+  readonly requests: Array<RecordedRequest>
+  /** Writes only: POST/PUT/PATCH/DELETE on /v2. */
+  readonly writes: () => ReadonlyArray<RecordedRequest>
+  readonly close: () => Promise<void>
+}
+
+export const startRecordingProxy = async (target: string): Promise<RecordingProxy> => {
+  const upstream = new URL(target)
+  const requests: Array<RecordedRequest> = []
+  const server = createServer((req, res) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => {
+      const body = Buffer.concat(chunks)
+      const record: RecordedRequest = { at: performance.now(), method: req.method ?? "GET", path: req.url ?? "/", body: body.toString("utf8") }
+      requests.push(record)
+      const forward = httpRequest({
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host }
+      }, (answer) => {
+        record.status = answer.statusCode
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      forward.on("error", () => {
+        if (!res.headersSent) res.writeHead(502)
+        res.end()
+      })
+      res.on("close", () => forward.destroy())
+      forward.end(body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    writes: () => requests.filter((r) => r.method !== "GET" && r.path.startsWith("/v2/")),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+  }
+}

@@ -1,0 +1,136 @@
+// The whole system for integration tests: a real etcd (one member or three), the Marathon
+// emulator in-process behind a recording proxy, the real `mdeploy` binary for the CLI, and real
+// controller processes (killable with SIGKILL). Each stack has its own etcd key prefix.
+import { spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
+import type { RunningSim, SimOptions } from "../../src/sim/MarathonSim.ts"
+import { start as startSim } from "../../src/sim/MarathonSim.ts"
+import type { CliResult } from "./cli.ts"
+import { binPath, repoRoot, runCli } from "./cli.ts"
+import type { EtcdCluster } from "./etcd.ts"
+import { startLocalEtcd, uniquePrefix } from "./etcd.ts"
+import type { RecordingProxy } from "./recordingProxy.ts"
+import { startRecordingProxy } from "./recordingProxy.ts"
+import { waitUntil } from "./wait.ts"
+
+export interface ControllerProcess {
+  readonly process: ChildProcess
+  readonly logs: () => string
+  readonly kill: (signal?: NodeJS.Signals) => Promise<void>
+}
+
+export interface MarathonTask {
+  readonly id: string
+  readonly state: string
+  readonly healthCheckResults?: ReadonlyArray<{ alive: boolean }>
+}
+export interface MarathonApp {
+  readonly id: string
+  readonly instances: number
+  readonly labels?: Record<string, string>
+  readonly tasks?: ReadonlyArray<MarathonTask>
+}
+
+export interface Stack {
+  readonly etcd: EtcdCluster
+  readonly sim: RunningSim
+  readonly proxy: RecordingProxy
+  readonly prefix: string
+  readonly env: Record<string, string>
+  readonly cli: (args: ReadonlyArray<string>, stdin?: string) => Promise<CliResult>
+  readonly startController: (args?: ReadonlyArray<string>) => Promise<ControllerProcess>
+  readonly apps: () => Promise<ReadonlyArray<MarathonApp>>
+  readonly status: (name: string) => Promise<any>
+  readonly spec: (name: string) => Promise<any>
+  readonly close: () => Promise<void>
+}
+
+const readKey = async (etcd: EtcdCluster, key: string): Promise<unknown> => {
+  for (const member of etcd.members) {
+    if (member.process === undefined) continue
+    try {
+      const response = await fetch(`${member.clientUrl}/v3/kv/range`, {
+        method: "POST",
+        body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
+        signal: AbortSignal.timeout(2_000)
+      })
+      const body = (await response.json()) as { kvs?: Array<{ value: string }> }
+      const value = body.kvs?.[0]?.value
+      return value === undefined ? undefined : JSON.parse(Buffer.from(value, "base64").toString("utf8"))
+    } catch {
+      continue
+    }
+  }
+  throw new Error("no etcd member answered")
+}
+
+export const startStack = async (
+  options: { readonly etcdMembers?: number; readonly sim?: Partial<SimOptions>; readonly label?: string } = {}
+): Promise<Stack> => {
+  const etcd = await startLocalEtcd({ members: options.etcdMembers ?? 1 })
+  const sim = await startSim({ clock: "real", taskStartDelayMs: 40, healthyAfterMs: 80, taskKillDelayMs: 20, ...options.sim })
+  const proxy = await startRecordingProxy(sim.url)
+  const prefix = uniquePrefix(options.label ?? "stack")
+  const env = {
+    MDEPLOY_ETCD_ENDPOINTS: etcd.endpoints,
+    MDEPLOY_ETCD_PREFIX: prefix,
+    MDEPLOY_MARATHON_URLS: proxy.url,
+    MDEPLOY_LOG_LEVEL: "debug"
+  }
+  const controllers: Array<ControllerProcess> = []
+  return {
+    etcd,
+    sim,
+    proxy,
+    prefix,
+    env,
+    cli: (args, stdin) => runCli(args, { env, ...(stdin === undefined ? {} : { stdin }) }),
+    startController: async (args = []) => {
+      const child = spawn(process.execPath, [binPath, "controller", "--leader-ttl", "2", "--workers", "4", "--resync", "20", ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let logs = ""
+      child.stdout.on("data", (chunk) => (logs += chunk))
+      child.stderr.on("data", (chunk) => (logs += chunk))
+      const controller: ControllerProcess = {
+        process: child,
+        logs: () => logs,
+        kill: async (signal = "SIGTERM") => {
+          if (child.exitCode !== null || child.signalCode !== null) return
+          const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+          child.kill(signal)
+          await exited
+        }
+      }
+      controllers.push(controller)
+      await waitUntil("controller started", () => logs.includes("mdeploy controller starting"), { timeoutMs: 20_000 })
+      return controller
+    },
+    apps: async () => {
+      const response = await fetch(`${sim.url}/v2/apps?embed=apps.tasks`)
+      return ((await response.json()) as { apps: Array<MarathonApp> }).apps
+    },
+    status: (name) => readKey(etcd, `${prefix}/status/${name}`),
+    spec: (name) => readKey(etcd, `${prefix}/specs/${name}`),
+    close: async () => {
+      await Promise.all(controllers.map((controller) => controller.kill("SIGKILL")))
+      await proxy.close()
+      await sim.close()
+      await etcd.close()
+    }
+  }
+}
+
+/** A ServiceInstance manifest for tests. */
+export const manifest = (name: string, fields: Record<string, unknown>): string =>
+  JSON.stringify({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name }, spec: { gitSha: "abcdef12", ...fields } })
+
+/** Healthy RUNNING tasks of one app. */
+export const happyTasks = (app: MarathonApp | undefined): number =>
+  (app?.tasks ?? []).filter((task) => task.state === "TASK_RUNNING" && (task.healthCheckResults ?? []).some((r) => r.alive)).length
+
+/** Apps of one instance (exact `/<svc>.<inst>.` prefix, `_` written `--`). */
+export const appsOf = (apps: ReadonlyArray<MarathonApp>, name: string): ReadonlyArray<MarathonApp> =>
+  apps.filter((app) => app.id.startsWith(`/${name.replace(/_/g, "--")}.`))

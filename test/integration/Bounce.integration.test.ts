@@ -1,0 +1,102 @@
+import { assert, describe, it } from "@effect/vitest"
+import { afterAll, beforeAll } from "vitest"
+import type { Stack } from "../harness/stack.ts"
+import { appsOf, happyTasks, manifest, startStack } from "../harness/stack.ts"
+import { waitUntil } from "../harness/wait.ts"
+
+// The real controller process, real etcd, the emulator over HTTP, and the real CLI: each bounce
+// method from `mdeploy apply` of a new image to only the new app running.
+
+let stack: Stack
+beforeAll(async () => {
+  stack = await startStack({ label: "bounce" })
+  await stack.startController()
+})
+afterAll(async () => {
+  await stack?.close()
+})
+
+const web = (method: string, image: string, extra: Record<string, unknown> = {}) => ({
+  image,
+  instances: 3,
+  ports: [8080],
+  healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1 },
+  bounce: { method },
+  drain: { method: "test", params: { delay: 0.2 } },
+  ...extra
+})
+
+/** Polls status until `done`, collecting every phase seen on the way. */
+const followPhases = async (name: string, done: (status: any) => boolean, timeoutMs = 30_000) => {
+  const phases: Array<string> = []
+  await waitUntil(`${name} to finish`, async () => {
+    const status = await stack.status(name)
+    const phase = status?.phase as string | undefined
+    if (phase !== undefined && phases.at(-1) !== phase) phases.push(phase)
+    return status !== undefined && done(status)
+  }, { timeoutMs, intervalMs: 10 })
+  return phases
+}
+
+const rolledOut = (generation: number) => (status: any) =>
+  status.observedGeneration === generation && status.phase === "Running"
+
+describe("bounces end to end", () => {
+  for (const method of ["crossover", "upthendown", "downthenup", "brutal"]) {
+    it(`${method}: from apply of a new image to only the new app, healthy`, async () => {
+      const name = `${method}.main`
+      const first = await stack.cli(["apply", "-f", "-"], manifest(name, web(method, "web:1")))
+      assert.strictEqual(first.code, 0, first.stderr)
+      await followPhases(name, rolledOut(1))
+      const before = appsOf(await stack.apps(), name)
+      assert.strictEqual(before.length, 1)
+
+      const second = await stack.cli(["apply", "-f", "-"], manifest(name, web(method, "web:2")))
+      assert.strictEqual(second.code, 0, second.stderr)
+      const phases = await followPhases(name, rolledOut(2))
+      assert.include(phases, "Bouncing", `phases seen: ${phases.join(" → ")}`)
+      assert.strictEqual(phases.at(-1), "Running")
+
+      const after = appsOf(await stack.apps(), name)
+      assert.strictEqual(after.length, 1, "only the new app remains")
+      assert.notStrictEqual(after[0]!.id, before[0]!.id)
+      assert.strictEqual(happyTasks(after[0]), 3)
+      const status = await stack.status(name)
+      assert.strictEqual(status.appId, after[0]!.id)
+      assert.deepStrictEqual(status.tasks, { desired: 3, happyNew: 3, oldHappy: 0, oldUnhappy: 0, draining: 0, atRisk: 0 })
+    })
+  }
+
+  it("down: drains the old app and creates nothing", async () => {
+    const name = "down.main"
+    await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1")))
+    await followPhases(name, rolledOut(1))
+    await stack.cli(["apply", "-f", "-"], manifest(name, web("down", "web:2")))
+    await waitUntil("old app gone, nothing new", async () => appsOf(await stack.apps(), name).length === 0, { timeoutMs: 30_000 })
+    const creates = stack.proxy.writes().filter((r) => r.method === "POST" && r.path === "/v2/apps" && r.body.includes(`"/${name}.`))
+    assert.strictEqual(creates.length, 1, "only the first app was ever created")
+  })
+
+  it("scales in place without a bounce, and stops and starts again keeping the app", async () => {
+    const name = "scale.main"
+    await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1")))
+    await followPhases(name, rolledOut(1))
+    const [app] = appsOf(await stack.apps(), name)
+
+    await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1", { instances: 5 })))
+    await followPhases(name, (status) => status.observedGeneration === 2 && status.phase === "Running" && status.tasks.happyNew === 5)
+    const scaled = appsOf(await stack.apps(), name)
+    assert.deepStrictEqual(scaled.map((a) => a.id), [app!.id], "same app id: no bounce")
+    assert.strictEqual(happyTasks(scaled[0]), 5)
+
+    await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1", { instances: 5, desiredState: "stop" })))
+    const stopping = await followPhases(name, (status) => status.observedGeneration === 3 && status.phase === "Stopped")
+    assert.strictEqual(stopping.at(-1), "Stopped")
+    const stopped = appsOf(await stack.apps(), name)
+    assert.deepStrictEqual(stopped.map((a) => [a.id, a.instances]), [[app!.id, 0]], "the app is kept at 0 instances")
+
+    await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1", { instances: 5, desiredState: "start" })))
+    await followPhases(name, (status) => status.observedGeneration === 4 && status.phase === "Running")
+    assert.strictEqual(happyTasks(appsOf(await stack.apps(), name)[0]), 5)
+  })
+})
