@@ -68,7 +68,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // Instances whose last create met an app mdeploy did not label: look for it next time.
     const lookForUnmanaged = new Set<string>()
 
-    const pass = Effect.fnUntraced(function*(name: InstanceName, notBefore: number, dryRun: boolean) {
+    const pass = Effect.fnUntraced(function*(
+      name: InstanceName,
+      notBefore: number,
+      dryRun: boolean,
+      fences: ReadonlyArray<Fence>
+    ) {
       const stored = yield* specs.get(name)
       const previous = Option.getOrUndefined(yield* statuses.get(name))
       const snapshot = yield* deps.snapshot.get(notBefore)
@@ -82,7 +87,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
 
       if (Option.isNone(stored)) {
         if (apps.length === 0) {
-          if (!dryRun && previous !== undefined) yield* statuses.remove(name, deps.fences)
+          if (!dryRun && previous !== undefined) yield* statuses.remove(name, fences)
           return { result: "Done" } satisfies Outcome
         }
         const verdict = cleanupVerdict(yield* deps.cleanupInput)
@@ -121,16 +126,16 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           now,
           traceId: Option.getOrUndefined(Option.map(span, (s) => s.traceId))
         })
-        if (statusChanged(previous, status)) yield* statuses.put(name, status, deps.fences)
+        if (statusChanged(previous, status)) yield* statuses.put(name, status, fences)
       } else if (plan.actions.length === 0 && apps.length === 0) {
-        if (previous !== undefined) yield* statuses.remove(name, deps.fences)
+        if (previous !== undefined) yield* statuses.remove(name, fences)
         yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
       }
       return { result, plan, ...(requeue === undefined ? {} : { requeueAfterSeconds: requeue }) } satisfies Outcome
     })
 
     /** Records a failed pass in status (best effort) so `get`/`describe` show why nothing moves. */
-    const recordFailure = Effect.fnUntraced(function*(name: InstanceName, error: string) {
+    const recordFailure = Effect.fnUntraced(function*(name: InstanceName, error: string, fences: ReadonlyArray<Fence>) {
       const previous = Option.getOrUndefined(yield* statuses.get(name))
       const stored = yield* specs.get(name)
       if (Option.isNone(stored)) return
@@ -143,7 +148,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         now: DateTime.toUtc(yield* DateTime.now),
         traceId: undefined
       })
-      if (statusChanged(previous, status)) yield* statuses.put(name, status, deps.fences)
+      if (statusChanged(previous, status)) yield* statuses.put(name, status, fences)
     }, (effect) => Effect.ignore(effect))
 
     // A root span: one trace per reconcile, not one per leadership term.
@@ -154,29 +159,22 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       yield* Effect.annotateCurrentSpan({ "mdeploy.instance": name })
       const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
       const dryRun = options.dryRun === true
+      // Status writes hold while the leader key (controller) and this pass's lock both do.
       const guarded = dryRun
-        ? pass(name, notBefore, true)
+        ? pass(name, notBefore, true, deps.fences)
         : Effect.gen(function*() {
           const lock = yield* acquireInstanceLock(name, deps.holder, deps.session)
+          const fences = [...deps.fences, lock]
           yield* acquireAppLifecycleShared(deps.holder, deps.session)
-          return yield* pass(name, notBefore, false).pipe(
-            Effect.provideService(StatusStore, {
-              ...statuses,
-              put: (n, s, fences) => statuses.put(n, s, [...fences, lock]),
-              remove: (n, fences) => statuses.remove(n, [...fences, lock])
-            })
+          // A failed pass is recorded in status while the lock is still ours.
+          return yield* pass(name, notBefore, false, fences).pipe(
+            Effect.tapError((error) => recordFailure(name, messageOf(error), fences))
           )
         }).pipe(Effect.scoped)
       const outcome: Outcome = yield* guarded.pipe(
         Effect.catchTag("LockHeldError", (error) =>
           Effect.succeed<Outcome>({ result: "LockHeld", requeueAfterSeconds: lockHeldRequeueSeconds, error: `lock held by ${error.holder}` })),
-        Effect.catch((error) =>
-          Effect.gen(function*() {
-            const message = messageOf(error)
-            if (!dryRun) yield* recordFailure(name, message)
-            return { result: "Error", error: message } satisfies Outcome
-          })
-        )
+        Effect.catch((error) => Effect.succeed<Outcome>({ result: "Error", error: messageOf(error) }))
       )
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": outcome.result })
       return outcome

@@ -1,0 +1,142 @@
+import { assert, describe, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { afterEach } from "vitest"
+import type { RecordedRequest } from "../harness/recordingProxy.ts"
+import type { Stack } from "../harness/stack.ts"
+import { appsOf, happyTasks, manifest, startStack } from "../harness/stack.ts"
+import { waitUntil } from "../harness/wait.ts"
+
+// Leadership, locks and faults with real controller processes: kill -9 of the leader or of the
+// etcd leader mid-bounce, a manual reconcile against a held lock, etcd restarts and Marathon faults.
+
+const stacks: Array<Stack> = []
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((stack) => stack.close()))
+})
+
+const slowBounce = (image: string) => ({
+  image,
+  instances: 3,
+  ports: [8080],
+  healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1 },
+  bounce: { method: "crossover" },
+  // Each drain takes a second: the bounce lasts a few seconds, long enough to break things in.
+  drain: { method: "test", params: { delay: 1 } }
+})
+
+const rolledOut = (stack: Stack, name: string, generation: number, timeoutMs = 60_000) =>
+  waitUntil(`${name} rolled out at generation ${generation}`, async () => {
+    const status = await stack.status(name)
+    return status?.observedGeneration === generation && status.phase === "Running"
+  }, { timeoutMs, intervalMs: 20 })
+
+/** Task ids named by successful kill requests, once per request. */
+const killedTaskIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
+  writes.filter((r) => r.status !== undefined && r.status < 300).flatMap((r) => {
+    if (r.method === "POST" && r.path.startsWith("/v2/tasks/delete")) return (JSON.parse(r.body) as { ids: Array<string> }).ids
+    const single = r.path.match(/^\/v2\/apps\/.+\/tasks\/([^/?]+)/)
+    return r.method === "DELETE" && single !== null ? [single[1]!] : []
+  })
+
+const createdAppIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
+  writes.filter((r) => r.method === "POST" && r.path.startsWith("/v2/apps") && r.status === 201)
+    .map((r) => (JSON.parse(r.body) as { id: string }).id)
+
+const assertNoDuplicates = (stack: Stack) => {
+  const created = createdAppIds(stack.proxy.writes())
+  assert.strictEqual(new Set(created).size, created.length, `an app was created twice: ${created.join(", ")}`)
+  const killed = killedTaskIds(stack.proxy.writes())
+  assert.strictEqual(new Set(killed).size, killed.length, `a task was killed twice: ${killed.join(", ")}`)
+}
+
+describe("failover", () => {
+  it("two controllers: only one leads; kill -9 of the leader mid-bounce and the standby finishes it", async () => {
+    const stack = await startStack({ label: "failover" })
+    stacks.push(stack)
+    const first = await stack.startController()
+    await waitUntil("first leads", () => first.logs().includes("controller leading"))
+    const second = await stack.startController()
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:1")))
+    await rolledOut(stack, "web.main", 1)
+    assert.notInclude(second.logs(), "controller leading", "the standby must not act while the leader lives")
+
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:2")))
+    await waitUntil("bounce under way", async () => {
+      const status = await stack.status("web.main")
+      return status?.observedGeneration === 2 && status.phase === "Bouncing"
+    }, { intervalMs: 10 })
+    await first.kill("SIGKILL")
+    await waitUntil("the standby takes over", () => second.logs().includes("controller leading"), { timeoutMs: 15_000 })
+    await rolledOut(stack, "web.main", 2)
+
+    const apps = appsOf(await stack.apps(), "web.main")
+    assert.strictEqual(apps.length, 1)
+    assert.strictEqual(happyTasks(apps[0]), 3)
+    assertNoDuplicates(stack)
+  })
+
+  it("kill -9 of the etcd leader of a 3-member cluster mid-bounce costs seconds, and the bounce completes", async () => {
+    const stack = await startStack({ label: "etcd-leader", etcdMembers: 3 })
+    stacks.push(stack)
+    await stack.startController()
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:1")))
+    await rolledOut(stack, "web.main", 1)
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:2")))
+    await waitUntil("bounce under way", async () => (await stack.status("web.main"))?.phase === "Bouncing", { intervalMs: 10 })
+
+    const statuses = await Promise.all(stack.etcd.members.map(async (member) => {
+      const response = await fetch(`${member.clientUrl}/v3/maintenance/status`, { method: "POST", body: "{}" })
+      return (await response.json()) as { header: { member_id: string }; leader: string }
+    }))
+    const leaderIndex = statuses.findIndex((status) => status.header.member_id === status.leader)
+    assert.isAtLeast(leaderIndex, 0)
+    const killedAt = performance.now()
+    await stack.etcd.kill(leaderIndex)
+    await rolledOut(stack, "web.main", 2)
+    const seconds = (performance.now() - killedAt) / 1000
+    // The bounce itself takes ~3–4 s of drains; the etcd election must not add more than a few.
+    assert.isBelow(seconds, 20)
+    assertNoDuplicates(stack)
+  })
+})
+
+describe("locks", () => {
+  it("a manual reconcile while the instance lock is held exits 5 and changes nothing", async () => {
+    const stack = await startStack({ label: "manual" })
+    stacks.push(stack)
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:1")))
+    // Hold the lock as a controller worker does, from another process.
+    const holder = spawn(process.execPath, [
+      join(import.meta.dirname, "..", "harness", "lockHolder.ts"),
+      stack.etcd.endpoints,
+      stack.prefix,
+      "web.main",
+      "5"
+    ], { stdio: ["ignore", "pipe", "inherit"] })
+    let output = ""
+    holder.stdout.on("data", (chunk) => (output += chunk))
+    try {
+      await waitUntil("lock held", () => output.includes("locked"))
+      const result = await stack.cli(["reconcile", "web.main"])
+      assert.strictEqual(result.code, 5, result.stderr)
+      assert.include(result.stderr, "lock held")
+      assert.deepStrictEqual(stack.proxy.writes(), [])
+      assert.isUndefined(await stack.status("web.main"))
+
+      const dry = await stack.cli(["reconcile", "web.main", "--dry-run", "-o", "json"])
+      assert.strictEqual(dry.code, 0, dry.stderr)
+      const document = JSON.parse(dry.stdout)
+      assert.strictEqual(document.plan.actions[0].type, "createApp")
+      assert.deepStrictEqual(stack.proxy.writes(), [], "a dry run writes nothing")
+    } finally {
+      holder.kill("SIGKILL")
+    }
+    const freed = await waitUntil("reconcile once the holder's lease expired", async () => {
+      const result = await stack.cli(["reconcile", "web.main"])
+      return result.code === 0 ? result : undefined
+    }, { timeoutMs: 20_000, intervalMs: 500 })
+    assert.include(freed.stdout, "ran {\"type\":\"createApp\"")
+    assert.strictEqual(createdAppIds(stack.proxy.writes()).length, 1)
+  })
+})
