@@ -86,7 +86,9 @@ export const startStack = async (
     env,
     cli: (args, stdin) => runCli(args, { env, ...(stdin === undefined ? {} : { stdin }) }),
     startController: async (args = []) => {
-      const child = spawn(process.execPath, [binPath, "controller", "--leader-ttl", "2", "--workers", "4", "--resync", "20", ...args], {
+      const defaults: Record<string, string> = { "--leader-ttl": "2", "--workers": "4", "--resync": "20" }
+      const flags = Object.entries(defaults).filter(([flag]) => !args.includes(flag)).flat()
+      const child = spawn(process.execPath, [binPath, "controller", ...flags, ...args], {
         cwd: repoRoot,
         env: { ...process.env, ...env },
         stdio: ["ignore", "pipe", "pipe"]

@@ -1,0 +1,114 @@
+import { assert, describe, it } from "@effect/vitest"
+import { afterEach } from "vitest"
+import type { Stack } from "../harness/stack.ts"
+import { appsOf, happyTasks, manifest, startStack } from "../harness/stack.ts"
+import { waitUntil } from "../harness/wait.ts"
+
+// etcd restarts and Marathon faults during a bounce, and cleanup's safety rules, with the real
+// controller process. The bounce must finish once the faults stop, and nothing unmanaged is touched.
+
+const stacks: Array<Stack> = []
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((stack) => stack.close()))
+})
+
+const spec = (image: string, instances = 3) => ({
+  image,
+  instances,
+  ports: [8080],
+  healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1 },
+  bounce: { method: "crossover" },
+  drain: { method: "test", params: { delay: 1 } }
+})
+
+const rolledOut = (stack: Stack, name: string, generation: number, timeoutMs = 60_000) =>
+  waitUntil(`${name} rolled out at generation ${generation}`, async () => {
+    const status = await stack.status(name)
+    return status?.observedGeneration === generation && status.phase === "Running"
+  }, { timeoutMs, intervalMs: 20 })
+
+const admin = async (stack: Stack, path: string, body: unknown, method = "POST") => {
+  const response = await fetch(`${stack.sim.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body)
+  })
+  assert.isTrue(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`)
+}
+
+const createUnmanaged = async (stack: Stack, id: string) => {
+  const response = await fetch(`${stack.sim.url}/v2/apps`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ id, cmd: "sleep 100000", instances: 2, labels: { team: "not-mdeploy" } })
+  })
+  assert.strictEqual(response.status, 201)
+}
+
+describe("faults during a bounce", () => {
+  it("finishes after an etcd restart, Marathon 5xx, latency, a leader change and dropped events; never touches unmanaged apps", async () => {
+    const stack = await startStack({ label: "faults" })
+    stacks.push(stack)
+    // Two apps mdeploy must leave alone: one elsewhere, one under web.main's own id prefix.
+    await createUnmanaged(stack, "/billing.legacy")
+    await createUnmanaged(stack, "/web.main.gitmanual0.confighandmade")
+    await stack.startController()
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", spec("web:1")))
+    await rolledOut(stack, "web.main", 1)
+
+    await admin(stack, "/__sim/faults", { route: "/v2/apps", method: "POST", error: "unavailable", times: 2 })
+    await admin(stack, "/__sim/faults", { route: "/v2/tasks/delete", status: 500, times: 2 })
+    await admin(stack, "/__sim/faults", { route: "/v2/apps", latencyMs: 300, times: 20 })
+    await admin(stack, "/__sim/faults", { sse: "drop", eventType: "status_update_event", times: 10 })
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", spec("web:2")))
+    await waitUntil("bounce under way", async () => (await stack.status("web.main"))?.phase === "Bouncing", { intervalMs: 10 })
+
+    await stack.etcd.restart(0)
+    await fetch(`${stack.sim.url}/v2/leader`, { method: "DELETE" })
+    await admin(stack, "/__sim/faults", { sse: "disconnect" })
+    await admin(stack, "/__sim/faults", undefined, "DELETE")
+    await rolledOut(stack, "web.main", 2)
+
+    const apps = await stack.apps()
+    const managed = appsOf(apps, "web.main").filter((app) => app.labels?.["MDEPLOY_MANAGED"] === "true")
+    assert.strictEqual(managed.length, 1)
+    assert.strictEqual(happyTasks(managed[0]), 3)
+    for (const id of ["/billing.legacy", "/web.main.gitmanual0.confighandmade"]) {
+      const app = apps.find((candidate) => candidate.id === id)
+      assert.strictEqual(app?.instances, 2, `${id} must be left as it was`)
+      const touched = stack.proxy.writes().filter((r) => r.path.includes(id.slice(1)) || r.body.includes(id.slice(1)))
+      assert.deepStrictEqual(touched.map((r) => `${r.method} ${r.path}`), [], `${id} must never be written`)
+    }
+  })
+})
+
+describe("cleanup", () => {
+  it("removes 1 of 3 deleted instances, refuses 3 of 3 without --force, and deletes them with it", async () => {
+    const stack = await startStack({ label: "cleanup" })
+    stacks.push(stack)
+    await createUnmanaged(stack, "/outsider.app")
+    const controller = await stack.startController(["--resync", "2"])
+    for (const name of ["a.main", "b.main", "c.main"]) {
+      await stack.cli(["apply", "-f", "-"], manifest(name, { ...spec("img:1", 1), drain: { method: "noop" } }))
+    }
+    for (const name of ["a.main", "b.main", "c.main"]) await rolledOut(stack, name, 1)
+
+    await stack.cli(["delete", "a.main"])
+    await waitUntil("a.main's app removed", async () => appsOf(await stack.apps(), "a.main").length === 0, { timeoutMs: 30_000 })
+    await waitUntil("a.main's status removed", async () => (await stack.status("a.main")) === undefined)
+
+    await stack.cli(["delete", "b.main", "c.main"])
+    await waitUntil("the refusal is logged", () => controller.logs().includes("the spec set is empty"), { timeoutMs: 30_000 })
+    const kept = await stack.apps()
+    assert.strictEqual(appsOf(kept, "b.main").length, 1, "b.main must not be deleted when the spec set is empty")
+    assert.strictEqual(appsOf(kept, "c.main").length, 1)
+
+    await controller.kill()
+    await stack.startController(["--resync", "2", "--force"])
+    await waitUntil("b and c removed with --force", async () => {
+      const apps = await stack.apps()
+      return appsOf(apps, "b.main").length === 0 && appsOf(apps, "c.main").length === 0
+    }, { timeoutMs: 30_000 })
+    assert.isDefined((await stack.apps()).find((app) => app.id === "/outsider.app"), "unmanaged apps survive even --force")
+  })
+})
