@@ -99,7 +99,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const spec = Option.map(stored, (instance) => resolveSpec(name, instance.spec))
       const drain = Option.match(spec, { onNone: () => noopDrain, onSome: (resolved) => resolved.drain })
       const drainState = yield* probe(observed, drain, progressFromStatus(previous))
-      const plan = Plan.make(spec, observed, drainState, now)
+      const plan = yield* Effect.sync(() => Plan.make(spec, observed, drainState, now)).pipe(
+        Effect.withSpan("Plan.make", { attributes: { "mdeploy.instance": name } })
+      )
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,
