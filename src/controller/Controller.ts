@@ -120,7 +120,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
               if (event.relists > 0) yield* resyncAll
               return
             case "Invalid":
-              return yield* Effect.logWarning("unreadable spec in etcd", { key: event.key, error: event.error.message })
+              return yield* Effect.logWarning("unreadable spec in etcd").pipe(Effect.annotateLogs({ key: event.key, error: event.error.message }))
           }
         })
       ),
@@ -165,7 +165,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds)
         switch (outcome.result) {
           case "Error":
-            yield* Effect.logWarning("reconcile failed", { instance: name, error: outcome.error })
+            yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.error }))
             yield* queue.addRateLimited(name)
             return
           case "LockHeld":
@@ -188,7 +188,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     }
     // On the way out (leadership lost or shutdown): no new keys; let passes in flight finish briefly.
     yield* Effect.addFinalizer(() => queue.shutdownWithDrain(Duration.seconds(1)).pipe(Effect.asVoid))
-    yield* Effect.logInfo("controller leading", { identity: config.identity, workers: config.workers })
+    yield* Effect.logInfo("controller leading").pipe(Effect.annotateLogs({ identity: config.identity, workers: config.workers }))
     return yield* Effect.never
   }).pipe(Effect.scoped)
 

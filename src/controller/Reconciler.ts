@@ -92,7 +92,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         }
         const verdict = cleanupVerdict(yield* deps.cleanupInput)
         if (!verdict.allowed) {
-          yield* Effect.logWarning("cleanup refused", { instance: name, reason: verdict.reason })
+          yield* Effect.logWarning("cleanup refused").pipe(Effect.annotateLogs({ instance: name, reason: verdict.reason }))
           return { result: "RequeueAfter", requeueAfterSeconds: refusedTeardownRequeueSeconds, error: verdict.reason } satisfies Outcome
         }
       }

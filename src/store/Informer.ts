@@ -108,11 +108,11 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
             relists++
             consecutiveFailures++
             const delay = watchRestartDelay(consecutiveFailures, yield* Random.next)
-            yield* Effect.logDebug("informer: watch broken, relisting", {
+            yield* Effect.logDebug("informer: watch broken, relisting").pipe(Effect.annotateLogs({
               prefix: options.prefix,
               error: error.message,
               delay: Duration.format(delay)
-            })
+            }))
             yield* Effect.sleep(delay)
           })
         ),

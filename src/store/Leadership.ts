@@ -73,17 +73,17 @@ export const runAsLeader = <R>(
         return
       }
       const leader: Leader = { fence: { key, createRevision: attempt.header.revision }, session }
-      yield* Effect.logInfo("elected leader", { identity: options.identity, lease: session.leaseId })
+      yield* Effect.logInfo("elected leader").pipe(Effect.annotateLogs({ identity: options.identity, lease: session.leaseId }))
       yield* Metric.update(leaderStatus, 1)
       yield* Effect.raceFirst(
         work(leader).pipe(Effect.andThen(Effect.never)),
         Effect.raceFirst(session.lost, keyGone(key, leader.fence.createRevision))
       ).pipe(Effect.ensuring(Metric.update(leaderStatus, 0)))
-      yield* Effect.logWarning("leadership lost; workers stopped", { identity: options.identity })
+      yield* Effect.logWarning("leadership lost; workers stopped").pipe(Effect.annotateLogs({ identity: options.identity }))
     }).pipe(Effect.scoped)
     return yield* term.pipe(
       Effect.catch((error) =>
-        Effect.logWarning("leader election: etcd error, campaigning again", { error: error.message }).pipe(
+        Effect.logWarning("leader election: etcd error, campaigning again").pipe(Effect.annotateLogs({ error: error.message })).pipe(
           Effect.andThen(Effect.sleep(Duration.millis(500)))
         )
       ),

@@ -41,7 +41,7 @@ export const controllerCommand = Command.make(
       serviceName: "mdeploy-controller",
       metricsAddr: Option.getOrUndefined(metricsAddr)
     })
-    yield* Effect.logInfo("mdeploy controller starting", { identity, workers, marathon: urls.join(","), etcd: flags.etcd })
+    yield* Effect.logInfo("mdeploy controller starting").pipe(Effect.annotateLogs({ identity, workers, marathon: urls.join(","), etcd: flags.etcd }))
     return yield* runController({
       identity,
       workers: Math.max(1, workers),
