@@ -10,6 +10,7 @@ import type { AppDefinition } from "../domain/AppDefinition.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
 import type { MarathonErrorReason } from "./MarathonError.ts"
 import { AlreadyExists, AppNotFound, DeploymentLocked, MarathonError, Rejected, Unauthorized, Unavailable } from "./MarathonError.ts"
+import { recordMarathonRequest } from "../telemetry/ControllerMetrics.ts"
 import type { DeploymentResult, MarathonDeployment } from "./MarathonSchema.ts"
 import * as Payload from "./MarathonSchema.ts"
 
@@ -75,6 +76,17 @@ interface Answer {
   readonly text: string
 }
 
+/** "GET /v2/apps/{id}": the route of a request without its ids, to keep metric series few. */
+export const routeTemplate = (method: string, url: string): string => {
+  const path = url.split("?")[0] ?? url
+  const template = path
+    .replace(/^\/v2\/apps\/.+\/tasks\/[^/]+$/, "/v2/apps/{id}/tasks/{taskId}")
+    .replace(/^\/v2\/apps\/.+\/(tasks|restart|versions)$/, "/v2/apps/{id}/$1")
+    .replace(/^\/v2\/apps\/(?!\{id\}).+$/, "/v2/apps/{id}")
+    .replace(/^\/v2\/deployments\/.+$/, "/v2/deployments/{id}")
+  return `${method} ${template}`
+}
+
 const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(Payload.ErrorBody))
 
 /** Maps a non-2xx answer to its reason (spec/marathon-emulator.md §2). */
@@ -113,18 +125,24 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
 
   /** One call: the current URL, a timeout, then fail-over and retries on retryable errors. */
   const call = (request: HttpClientRequest.HttpClientRequest) => {
+    const route = routeTemplate(request.method, request.url)
     const attempt = Effect.gen(function*() {
       const index = yield* Ref.get(current)
       const base = urls[index % urls.length]!
       const fail = (reason: MarathonErrorReason) =>
         new MarathonError({ reason, method: request.method, path: request.url })
+      const started = yield* Clock.currentTimeMillis
       const answer = yield* http.execute(authorize(HttpClientRequest.prependUrl(request, base))).pipe(
         Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
         Effect.mapError((error) => fail(new Unavailable({ message: error.message }))),
         Effect.timeoutOrElse({
           duration: timeout,
           orElse: () => Effect.fail(fail(new Unavailable({ message: `no answer from ${base} in time` })))
-        })
+        }),
+        Effect.onExit((exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            recordMarathonRequest(route, exit._tag === "Success" ? exit.value.status : "error", (now - started) / 1000))
+        )
       )
       if (answer.status >= 200 && answer.status < 300) return answer
       return yield* fail(reasonFor(answer))
