@@ -8,6 +8,7 @@ import * as TokenBucket from "./controller/TokenBucket.ts"
 import { Executor } from "./controller/Executor.ts"
 import { DrainMethods } from "./drain/DrainMethods.ts"
 import { MarathonClient } from "./marathon/MarathonClient.ts"
+import type { MarathonClientConfig } from "./marathon/MarathonClient.ts"
 import { MesosMaintenance } from "./marathon/MesosMaintenance.ts"
 import type { EtcdOptions } from "./store/EtcdClient.ts"
 import { EtcdClient } from "./store/EtcdClient.ts"
@@ -24,6 +25,8 @@ export interface MarathonOptions {
   /** Global limit on Marathon writes (create, scale, delete, kill). */
   readonly writeQps?: number
   readonly writeBurst?: number
+  /** Replaces the client's retry policy (short-lived commands retry less). */
+  readonly retrySchedule?: MarathonClientConfig["retrySchedule"]
 }
 
 /** MarathonClient whose write calls each take a token first; reads are never limited. */
@@ -50,7 +53,8 @@ export const marathonLayer = (options: MarathonOptions) => {
     Layer.provide(MarathonClient.layerNoDeps({
       urls: options.urls,
       username: options.username,
-      password: options.password === undefined ? undefined : Redacted.make(options.password)
+      password: options.password === undefined ? undefined : Redacted.make(options.password),
+      ...(options.retrySchedule === undefined ? {} : { retrySchedule: options.retrySchedule })
     }))
   )
   const maintenance = options.mesosUrl === undefined

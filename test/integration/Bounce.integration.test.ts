@@ -82,7 +82,13 @@ describe("bounces end to end", () => {
     await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1")))
     await followPhases(name, rolledOut(1))
     const [app] = appsOf(await stack.apps(), name)
+    const described = await stack.cli(["describe", name])
+    assert.include(described.stdout, `Marathon:\n  ${app!.id}  instances=3`)
+    assert.strictEqual((described.stdout.match(/TASK_RUNNING/g) ?? []).length, 3)
 
+    const planned = await stack.cli(["diff", "-f", "-"], manifest(name, web("crossover", "web:1", { instances: 5 })))
+    assert.strictEqual(planned.code, 1)
+    assert.include(planned.stdout, `plan for ${name} (crossover, Pending): {"type":"scaleApp","appId":"${app!.id}","instances":5}`)
     await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1", { instances: 5 })))
     await followPhases(name, (status) => status.observedGeneration === 2 && status.phase === "Running" && status.tasks.happyNew === 5)
     const scaled = appsOf(await stack.apps(), name)

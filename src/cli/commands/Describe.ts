@@ -1,12 +1,33 @@
-// `mdeploy describe NAME`: spec, status, conditions and revision history of one instance.
-import { Clock, Console, Effect, Option } from "effect"
+// `mdeploy describe NAME`: spec, status, conditions, the instance's Marathon apps and tasks, and
+// its revision history. Marathon being away costs a line, not the command.
+import { Clock, Console, Effect, Option, Schedule } from "effect"
 import { Argument, Command } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { describeView } from "../render/DescribeView.ts"
+import { marathonView } from "../render/MarathonView.ts"
+import { marathonUrls } from "../GlobalFlags.ts"
+import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
+
+/** The instance's apps and tasks as Marathon has them now; a line saying why when it cannot tell. */
+const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMillis: number) {
+  const flags = yield* root
+  const { marathonLayer, marathonOptionsFromEnv } = yield* Effect.promise(() => import("../../Layers.ts"))
+  const { observeInstance } = yield* Effect.promise(() => import("../../controller/PlanPreview.ts"))
+  const options = {
+    ...marathonOptionsFromEnv(marathonUrls(flags), process.env["MDEPLOY_MESOS_URL"]),
+    retrySchedule: Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 1 }))
+  }
+  return yield* observeInstance(name).pipe(
+    Effect.map((observed) => marathonView(observed.apps, nowMillis)),
+    Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.succeed("<Marathon did not answer in time>") }),
+    Effect.catch((error) => Effect.succeed(`<unavailable: ${(error as { message?: string }).message ?? String(error)}>`)),
+    Effect.provide(marathonLayer(options))
+  )
+})
 
 export const describe = Command.make(
   "describe",
@@ -18,11 +39,13 @@ export const describe = Command.make(
       if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: serviceinstance "${name}" not found`)
       const status = yield* (yield* StatusStore).get(name as InstanceName)
       const history = yield* specs.history(name as InstanceName)
+      const nowMillis = yield* Clock.currentTimeMillis
       return describeView({
         instance: found.value,
         status: Option.getOrUndefined(status),
         history,
-        nowMillis: yield* Clock.currentTimeMillis
+        extra: [{ title: "Marathon", body: yield* marathonSection(name as InstanceName, nowMillis) }],
+        nowMillis
       })
     }))
     yield* Console.log(text)
