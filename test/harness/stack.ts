@@ -129,6 +129,23 @@ export const startStack = async (
 export const manifest = (name: string, fields: Record<string, unknown>): string =>
   JSON.stringify({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name }, spec: { gitSha: "abcdef12", ...fields } })
 
+/** Waits until `name`'s status says generation `generation` is rolled out (phase Running). */
+export const rolledOut = (stack: Stack, name: string, generation: number, timeoutMs = 60_000) =>
+  waitUntil(`${name} rolled out at generation ${generation}`, async () => {
+    const status = await stack.status(name)
+    return status?.observedGeneration === generation && status.phase === "Running"
+  }, { timeoutMs, intervalMs: 20 })
+
+/** A spec whose crossover bounce takes a few seconds (each drain waits a second). */
+export const slowCrossover = (image: string, instances = 3) => ({
+  image,
+  instances,
+  ports: [8080],
+  healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1 },
+  bounce: { method: "crossover" },
+  drain: { method: "test", params: { delay: 1 } }
+})
+
 /** Healthy RUNNING tasks of one app. */
 export const happyTasks = (app: MarathonApp | undefined): number =>
   (app?.tasks ?? []).filter((task) => task.state === "TASK_RUNNING" && (task.healthCheckResults ?? []).some((r) => r.alive)).length

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { afterEach } from "vitest"
 import type { RecordedRequest } from "../harness/recordingProxy.ts"
 import type { Stack } from "../harness/stack.ts"
-import { appsOf, happyTasks, manifest, startStack } from "../harness/stack.ts"
+import { appsOf, happyTasks, manifest, rolledOut, slowCrossover, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
 
 // Leadership, locks and faults with real controller processes: kill -9 of the leader or of the
@@ -15,21 +15,7 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((stack) => stack.close()))
 })
 
-const slowBounce = (image: string) => ({
-  image,
-  instances: 3,
-  ports: [8080],
-  healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1 },
-  bounce: { method: "crossover" },
-  // Each drain takes a second: the bounce lasts a few seconds, long enough to break things in.
-  drain: { method: "test", params: { delay: 1 } }
-})
 
-const rolledOut = (stack: Stack, name: string, generation: number, timeoutMs = 60_000) =>
-  waitUntil(`${name} rolled out at generation ${generation}`, async () => {
-    const status = await stack.status(name)
-    return status?.observedGeneration === generation && status.phase === "Running"
-  }, { timeoutMs, intervalMs: 20 })
 
 /** Task ids named by successful kill requests, once per request. */
 const killedTaskIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
@@ -57,11 +43,11 @@ describe("failover", () => {
     const first = await stack.startController()
     await waitUntil("first leads", () => first.logs().includes("controller leading"))
     const second = await stack.startController()
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:1")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
     await rolledOut(stack, "web.main", 1)
     assert.notInclude(second.logs(), "controller leading", "the standby must not act while the leader lives")
 
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:2")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2")))
     await waitUntil("bounce under way", async () => {
       const status = await stack.status("web.main")
       return status?.observedGeneration === 2 && status.phase === "Bouncing"
@@ -80,9 +66,9 @@ describe("failover", () => {
     const stack = await startStack({ label: "etcd-leader", etcdMembers: 3 })
     stacks.push(stack)
     await stack.startController()
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:1")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
     await rolledOut(stack, "web.main", 1)
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:2")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2")))
     await waitUntil("bounce under way", async () => (await stack.status("web.main"))?.phase === "Bouncing", { intervalMs: 10 })
 
     const statuses = await Promise.all(stack.etcd.members.map(async (member) => {
@@ -105,7 +91,7 @@ describe("locks", () => {
   it("a manual reconcile while the instance lock is held exits 5 and changes nothing", async () => {
     const stack = await startStack({ label: "manual" })
     stacks.push(stack)
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowBounce("web:1")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
     // Hold the lock as a controller worker does, from another process.
     const holder = spawn(process.execPath, [
       join(import.meta.dirname, "..", "harness", "lockHolder.ts"),

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { afterEach } from "vitest"
 import type { Stack } from "../harness/stack.ts"
-import { appsOf, happyTasks, manifest, startStack } from "../harness/stack.ts"
+import { appsOf, happyTasks, manifest, rolledOut, slowCrossover, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
 
 // etcd restarts and Marathon faults during a bounce, and cleanup's safety rules, with the real
@@ -12,20 +12,7 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((stack) => stack.close()))
 })
 
-const spec = (image: string, instances = 3) => ({
-  image,
-  instances,
-  ports: [8080],
-  healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1 },
-  bounce: { method: "crossover" },
-  drain: { method: "test", params: { delay: 1 } }
-})
 
-const rolledOut = (stack: Stack, name: string, generation: number, timeoutMs = 60_000) =>
-  waitUntil(`${name} rolled out at generation ${generation}`, async () => {
-    const status = await stack.status(name)
-    return status?.observedGeneration === generation && status.phase === "Running"
-  }, { timeoutMs, intervalMs: 20 })
 
 const admin = async (stack: Stack, path: string, body: unknown, method = "POST") => {
   const response = await fetch(`${stack.sim.url}${path}`, {
@@ -53,14 +40,14 @@ describe("faults during a bounce", () => {
     await createUnmanaged(stack, "/billing.legacy")
     await createUnmanaged(stack, "/web.main.gitmanual0.confighandmade")
     await stack.startController()
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", spec("web:1")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
     await rolledOut(stack, "web.main", 1)
 
     await admin(stack, "/__sim/faults", { route: "/v2/apps", method: "POST", error: "unavailable", times: 2 })
     await admin(stack, "/__sim/faults", { route: "/v2/tasks/delete", status: 500, times: 2 })
     await admin(stack, "/__sim/faults", { route: "/v2/apps", latencyMs: 300, times: 20 })
     await admin(stack, "/__sim/faults", { sse: "drop", eventType: "status_update_event", times: 10 })
-    await stack.cli(["apply", "-f", "-"], manifest("web.main", spec("web:2")))
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2")))
     await waitUntil("bounce under way", async () => (await stack.status("web.main"))?.phase === "Bouncing", { intervalMs: 10 })
 
     await stack.etcd.restart(0)
@@ -89,7 +76,7 @@ describe("cleanup", () => {
     await createUnmanaged(stack, "/outsider.app")
     const controller = await stack.startController(["--resync", "2"])
     for (const name of ["a.main", "b.main", "c.main"]) {
-      await stack.cli(["apply", "-f", "-"], manifest(name, { ...spec("img:1", 1), drain: { method: "noop" } }))
+      await stack.cli(["apply", "-f", "-"], manifest(name, { ...slowCrossover("img:1", 1), drain: { method: "noop" } }))
     }
     for (const name of ["a.main", "b.main", "c.main"]) await rolledOut(stack, name, 1)
 
