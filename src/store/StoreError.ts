@@ -39,6 +39,8 @@ const reasonOf = (error: unknown): StoreFailure => {
     return "Unauthenticated"
   }
   if (error instanceof Etcd.EtcdInvalidAuthTokenError) return "Unauthenticated"
+  // etcd with auth enabled, asked without credentials.
+  if (error instanceof Error && /user name is empty/.test(error.message)) return "Unauthenticated"
   if (error instanceof Etcd.EtcdPermissionDeniedError) return "PermissionDenied"
   if (error instanceof Etcd.GRPCOutOfRangeError) return "Compacted"
   if (error instanceof Etcd.ClientClosedError) return "Closed"
@@ -55,7 +57,7 @@ const describe = (reason: StoreFailure, error: unknown): string => {
     case "Timeout":
       return "etcd did not answer in time"
     case "Unauthenticated":
-      return "authentication failed (check --etcd-user/--etcd-password)"
+      return "authentication failed or missing (check --etcd-user/--etcd-password)"
     case "PermissionDenied":
       return "permission denied by etcd"
     case "Compacted":

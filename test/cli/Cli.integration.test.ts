@@ -143,6 +143,26 @@ describe("mdeploy CLI (real processes, real etcd)", () => {
     assert.strictEqual(badSelector.code, 2)
   })
 
+  it("authenticates to an etcd with auth enabled, and says so in one line when it cannot", async () => {
+    const secured = await startLocalEtcd()
+    try {
+      const post = (path: string, body: unknown) => fetch(`${secured.endpoints}${path}`, { method: "POST", body: JSON.stringify(body) })
+      await post("/v3/auth/user/add", { name: "root", password: "s3cret" })
+      await post("/v3/auth/user/grant", { user: "root", role: "root" })
+      assert.isTrue((await post("/v3/auth/enable", {})).ok)
+      const env = { MDEPLOY_ETCD_ENDPOINTS: secured.endpoints }
+      const anonymous = await runCli(["get"], { env })
+      assert.strictEqual(anonymous.code, 2)
+      assert.include(anonymous.stderr, "authentication failed or missing")
+      const wrong = await runCli(["get"], { env: { ...env, MDEPLOY_ETCD_USER: "root", MDEPLOY_ETCD_PASSWORD: "nope" } })
+      assert.strictEqual(wrong.code, 2)
+      const right = await runCli(["apply", "-f", "-"], { env: { ...env, MDEPLOY_ETCD_USER: "root", MDEPLOY_ETCD_PASSWORD: "s3cret" }, stdin: manifest("web.main", "web:1") })
+      assert.strictEqual(right.code, 0, right.stderr)
+    } finally {
+      await secured.close()
+    }
+  })
+
   it("says which etcd endpoint it cannot reach, in one line, with exit 2", async () => {
     const result = await runCli(["get"], { env: { MDEPLOY_ETCD_ENDPOINTS: "http://127.0.0.1:9" } })
     assert.strictEqual(result.code, 2)
