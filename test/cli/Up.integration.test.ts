@@ -1,0 +1,42 @@
+import { assert, describe, it } from "@effect/vitest"
+import { spawn, spawnSync } from "node:child_process"
+import { binPath, repoRoot } from "../harness/cli.ts"
+import { waitUntil } from "../harness/wait.ts"
+
+// `mdeploy up` (what `make demo` runs): the whole local stack in one process tree.
+
+const etcdChildrenOf = (pid: number): Array<string> => {
+  const listed = spawnSync("pgrep", ["-P", String(pid), "-x", "etcd"], { encoding: "utf8" })
+  return listed.stdout.split("\n").filter((line) => line.trim() !== "")
+}
+
+describe("mdeploy up", () => {
+  it("brings etcd, the emulator and the controller up, rolls the examples out, and Ctrl-C stops everything", async () => {
+    const child = spawn(process.execPath, [binPath, "up"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    child.stdout.on("data", (chunk) => (output += chunk))
+    child.stderr.on("data", (chunk) => (output += chunk))
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+    await waitUntil("every example rolled out", () => /web\.main\s+crossover\s+3\s+3\/3\s+Running/.test(output) &&
+      /worker\.batch\s+upthendown\s+2\s+2\/2\s+Running/.test(output) && /scheduler\.main\s+downthenup\s+1\s+1\/1\s+Running/.test(output),
+      { timeoutMs: 60_000 })
+    const etcdPids = etcdChildrenOf(child.pid!)
+    assert.strictEqual(etcdPids.length, 1, "up runs its own etcd")
+    child.kill("SIGINT")
+    await exited
+    await waitUntil("etcd stopped with it", () => etcdPids.every((pid) => spawnSync("kill", ["-0", pid]).status !== 0))
+    assert.include(output, "MDEPLOY_ETCD_ENDPOINTS=http://127.0.0.1:")
+  })
+
+  it("--until-rolled-out exits 0 once the examples are rolled out", async () => {
+    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [binPath, "up", "--until-rolled-out", "--timeout", "60"], { cwd: repoRoot })
+      let output = ""
+      child.stdout.on("data", (chunk) => (output += chunk))
+      child.stderr.on("data", (chunk) => (output += chunk))
+      child.on("exit", (code) => resolve({ code, output }))
+    })
+    assert.strictEqual(result.code, 0, result.output)
+    assert.include(result.output, "every instance is rolled out")
+  })
+})
