@@ -13,6 +13,9 @@ import type { Scope } from "effect"
 import { Clock, Deferred, Duration, Effect, Exit, Metric, Option } from "effect"
 import * as Backoff from "./internal/backoff.ts"
 import * as Bucket from "./internal/tokenBucket.ts"
+import { dequeue, enqueue, makeFifo } from "./internal/keyFifo.ts"
+import { heapPop, heapPush, type Timed } from "./internal/timerHeap.ts"
+import { metrics } from "./internal/workQueueMetrics.ts"
 
 /** "high": user edits (spec watch, Marathon task events). "low": initial list and resync. */
 export type Priority = "high" | "low"
@@ -99,34 +102,6 @@ export interface WorkQueue {
   readonly snapshot: Effect.Effect<WorkQueueSnapshot>
 }
 
-// client-go's metric names, so existing dashboards carry over; each series carries `name`.
-// Latency buckets span 1 µs to 180 s (Argo CD's range) in decades plus 60 s and 180 s.
-const latencyBoundaries = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60, 180]
-const metrics = {
-  depth: Metric.gauge("workqueue_depth", { description: "Keys marked for a run and not yet handed out" }),
-  adds: Metric.counter("workqueue_adds_total", {
-    description: "Adds handled by the work queue",
-    incremental: true
-  }),
-  queueDuration: Metric.histogram("workqueue_queue_duration_seconds", {
-    description: "Seconds a key waits in the work queue before it is handed out",
-    boundaries: latencyBoundaries
-  }),
-  workDuration: Metric.histogram("workqueue_work_duration_seconds", {
-    description: "Seconds from handing a key out to its done",
-    boundaries: latencyBoundaries
-  }),
-  unfinished: Metric.gauge("workqueue_unfinished_work_seconds", {
-    description: "Summed age of the runs in progress"
-  }),
-  longest: Metric.gauge("workqueue_longest_running_processor_seconds", {
-    description: "Age of the oldest run in progress"
-  }),
-  retries: Metric.counter("workqueue_retries_total", {
-    description: "Delayed and rate-limited re-adds",
-    incremental: true
-  })
-}
 // The two age gauges change with time, not with events, so they are recomputed on a timer as
 // client-go does (and on every snapshot); otherwise a stuck reconcile would look idle.
 const gaugeRefresh = Duration.millis(500)
@@ -144,67 +119,7 @@ interface Delayed {
   priority: Priority
 }
 
-// A FIFO with O(1) removal: `live` holds each queued key's sequence number, and entries whose
-// number is no longer live are skipped when dequeued. (A Set used as a FIFO degrades to O(n) per
-// take once its front is full of deleted slots.)
-interface Fifo {
-  readonly entries: Array<{ readonly key: string; readonly seq: number }>
-  head: number
-  readonly live: Map<string, number>
-}
-const makeFifo = (): Fifo => ({ entries: [], head: 0, live: new Map() })
-const enqueue = (fifo: Fifo, key: string, seq: number): void => {
-  fifo.live.set(key, seq)
-  fifo.entries.push({ key, seq })
-}
-const dequeue = (fifo: Fifo): string | undefined => {
-  while (fifo.head < fifo.entries.length) {
-    const entry = fifo.entries[fifo.head++]!
-    if (fifo.live.get(entry.key) !== entry.seq) continue
-    fifo.live.delete(entry.key)
-    if (fifo.head > 1024 && fifo.head * 2 > fifo.entries.length) {
-      fifo.entries.splice(0, fifo.head)
-      fifo.head = 0
-    }
-    return entry.key
-  }
-  fifo.entries.length = 0
-  fifo.head = 0
-  return undefined
-}
 
-// A binary min-heap of delayed adds by ready time (ties in arrival order). A key whose delay is
-// shortened gets a second entry; the stale one is skipped because it no longer matches `delayed`.
-interface Timed {
-  readonly key: string
-  readonly readyAt: number
-  readonly seq: number
-}
-const earlier = (a: Timed, b: Timed) => a.readyAt < b.readyAt || (a.readyAt === b.readyAt && a.seq < b.seq)
-const heapPush = (heap: Array<Timed>, entry: Timed): void => {
-  let i = heap.push(entry) - 1
-  while (i > 0) {
-    const parent = (i - 1) >> 1
-    if (!earlier(heap[i]!, heap[parent]!)) return
-    ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
-    i = parent
-  }
-}
-const heapPop = (heap: Array<Timed>): void => {
-  const last = heap.pop()
-  if (last === undefined || heap.length === 0) return
-  heap[0] = last
-  for (let i = 0;;) {
-    const left = 2 * i + 1
-    const right = left + 1
-    let least = i
-    if (left < heap.length && earlier(heap[left]!, heap[least]!)) least = left
-    if (right < heap.length && earlier(heap[right]!, heap[least]!)) least = right
-    if (least === i) return
-    ;[heap[i], heap[least]] = [heap[least]!, heap[i]!]
-    i = least
-  }
-}
 
 const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
 
