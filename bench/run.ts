@@ -4,8 +4,12 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Bench, BenchReport } from "./BenchReport.ts"
 
+// In the order `make bench` runs them; `node bench/run.ts reaction steady` runs a subset.
 const benches: Record<string, () => Promise<{ default: Bench }>> = {
-  apply: () => import("./applyThroughput.ts")
+  apply: () => import("./applyThroughput.ts"),
+  sim: () => import("./simThroughput.ts"),
+  reaction: () => import("./reactionLatency.ts"),
+  bounce: () => import("./bounceStep.ts")
 }
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches)
