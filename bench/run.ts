@@ -9,7 +9,10 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   apply: () => import("./applyThroughput.ts"),
   sim: () => import("./simThroughput.ts"),
   reaction: () => import("./reactionLatency.ts"),
-  bounce: () => import("./bounceStep.ts")
+  bounce: () => import("./bounceStep.ts"),
+  rollout: () => import("./massRollout.ts"),
+  steady: () => import("./steadyState.ts"),
+  failover: () => import("./failover.ts")
 }
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches)

@@ -18,6 +18,8 @@ import { type EtcdCluster, freePort, startLocalEtcd } from "../../src/store/Loca
 
 export const root = join(import.meta.dirname, "..", "..")
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+/** NaN after `ms`, for races against an event; never keeps the process alive. */
+export const deadline = (ms: number) => new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), ms).unref())
 
 /**
  * The spec every benchmark instance starts from: a docker image, one port, an HTTP health check
@@ -148,7 +150,7 @@ export const tapRequests = (port: number) => {
         const timer = setTimeout(() => {
           waiters.delete(waiter)
           resolve(undefined)
-        }, timeoutMs)
+        }, timeoutMs).unref()
         waiters.add(waiter)
       }),
     /** Waits until no request arrived for `quietMs` (at most `maxMs`). */
@@ -186,6 +188,8 @@ export interface ControllerOptions {
   readonly leaderTtl?: number
   readonly resyncSeconds?: number
   readonly nodeArgs?: ReadonlyArray<string>
+  /** Run bench/internal/controllerMain.ts with this Marathon write limit instead of the binary. */
+  readonly writeQps?: number
 }
 
 /** Starts `mdeploy controller` as a child and waits until its /metrics endpoint answers. */
@@ -194,7 +198,9 @@ export const startController = async (options: ControllerOptions): Promise<Contr
   const metricsUrl = `http://127.0.0.1:${port}/metrics`
   const args = [
     ...(options.nodeArgs ?? []),
-    join(root, "bin", "mdeploy.js"), "controller",
+    ...(options.writeQps === undefined
+      ? [join(root, "bin", "mdeploy.js"), "controller"]
+      : [join(root, "bench", "internal", "controllerMain.ts"), "--write-qps", String(options.writeQps)]),
     "--workers", String(options.workers ?? 8),
     "--leader-ttl", String(options.leaderTtl ?? 5),
     "--resync", String(options.resyncSeconds ?? 180),

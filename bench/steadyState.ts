@@ -1,0 +1,162 @@
+// Steady state: N converged instances and nothing changing; the controller (a child process)
+// re-reconciles every instance each `--resync` seconds. Measured over whole resync cycles: Marathon
+// calls per cycle (seen by the emulator), etcd requests per reconcile (etcd's own counters), the
+// controller's CPU seconds per cycle (/proc/<pid>/stat) and its RSS. Floor, same run: a bare
+// process doing one full resync's least work — one Marathon list, every spec and status read and
+// parsed (bench/internal/bareResync.ts) — its CPU seconds and RSS.
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import type { Bench, BenchReport, BenchRow } from "./BenchReport.ts"
+import { benchSpec, call, converge, percentile, round, sleep, startStack, waitFor } from "./internal/stack.ts"
+
+export interface Size {
+  readonly instances: number
+  /** Seconds between resyncs: longer than one pass over every instance, so cycles stay distinct. */
+  readonly resyncSeconds: number
+}
+
+export interface Options {
+  readonly sizes: ReadonlyArray<Size>
+  /** Whole cycles measured per size. */
+  readonly cycles: number
+}
+
+interface Measured {
+  readonly instances: number
+  readonly resyncSeconds: number
+  readonly seconds: number
+  readonly cycles: number
+  readonly listsPerCycle: number
+  readonly writesPerCycle: number
+  readonly etcdPerReconcile: number
+  readonly cpuPerCycle: number
+  readonly passSeconds: ReadonlyArray<number>
+  readonly rssMb: number
+  readonly floorCpu: number
+  readonly floorRssMb: number
+}
+
+/** Sum of etcd's unary gRPC calls handled so far (its Prometheus endpoint). */
+const etcdCalls = async (endpoint: string) => {
+  const { body } = await call(`${endpoint}/metrics`, "GET")
+  let sum = 0
+  for (const line of body.split("\n")) if (line.startsWith("grpc_server_handled_total{") && line.includes('grpc_type="unary"')) sum += Number(line.slice(line.lastIndexOf(" ") + 1))
+  return sum
+}
+
+const bareResync = (args: ReadonlyArray<string>) =>
+  new Promise<{ cpuSeconds: number; rssMb: number; apps: number; specs: number }>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, "internal", "bareResync.ts"), ...args], { stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.on("data", (chunk) => (out += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bareResync exited ${code}`))))
+  })
+
+const measure = async (size: Size, cycles: number): Promise<Measured> => {
+  const { instances, resyncSeconds } = size
+  const stack = await startStack()
+  try {
+    const { controller } = await converge(stack, instances, (index) => benchSpec(index, "v1", 1, {}, true), { resyncSeconds })
+    const endpoint = stack.etcd.members[0]!.clientUrl
+    const reconciles = () => controller.metric("mdeploy_reconcile_total")
+    // Start at the first reconcile of a cycle, stop at the first reconcile of the cycle `cycles` later.
+    const base = await reconciles()
+    const first = await waitFor("a resync cycle to start", (resyncSeconds + 30) * 1000, async () => ((await reconciles()) > base ? true : undefined), 50)
+    void first
+    const t0 = performance.now()
+    const cpu0 = controller.cpuSeconds()
+    const lists0 = stack.tap.count("GET /v2/apps")
+    const gets0 = stack.tap.count("GET")
+    const all0 = [...stack.tap.counts.values()].reduce((a, b) => a + b, 0)
+    const etcd0 = await etcdCalls(endpoint)
+    const total0 = await reconciles()
+    let rss = controller.rssMb()
+    const passSeconds: Array<number> = []
+    let cycleStart = t0
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      // The cycle's pass ends when every instance was reconciled once more.
+      await waitFor(`resync pass ${cycle}`, (resyncSeconds + 120) * 1000, async () => {
+        rss = Math.max(rss, controller.rssMb())
+        return (await reconciles()) >= base + cycle * instances ? true : undefined
+      }, 100)
+      passSeconds.push((performance.now() - cycleStart) / 1000)
+      await waitFor(`resync cycle ${cycle + 1}`, (resyncSeconds + 30) * 1000, async () => {
+        rss = Math.max(rss, controller.rssMb())
+        return (await reconciles()) > base + cycle * instances ? true : undefined
+      }, 50)
+      cycleStart = performance.now()
+    }
+    const seconds = (performance.now() - t0) / 1000
+    const cpu = controller.cpuSeconds() - cpu0
+    const done = (await reconciles()) - total0
+    const etcd = (await etcdCalls(endpoint)) - etcd0
+    const lists = stack.tap.count("GET /v2/apps") - lists0
+    const all = [...stack.tap.counts.values()].reduce((a, b) => a + b, 0) - all0
+    const writes = all - (stack.tap.count("GET") - gets0)
+    // The floor: three bare resyncs against the same state, median CPU.
+    const floors = []
+    for (let k = 0; k < 3; k++) {
+      floors.push(await bareResync([stack.sim.url, stack.etcd.endpoints, stack.prefix]))
+      await sleep(100)
+    }
+    return {
+      instances,
+      resyncSeconds,
+      seconds: round(seconds, 1),
+      cycles,
+      listsPerCycle: round(lists / cycles, 2),
+      writesPerCycle: round(writes / cycles, 2),
+      etcdPerReconcile: round(etcd / Math.max(done, 1), 2),
+      cpuPerCycle: round(cpu / cycles, 2),
+      passSeconds: passSeconds.map((value) => round(value, 2)),
+      rssMb: round(rss),
+      floorCpu: round(percentile(floors.map((f) => f.cpuSeconds), 50), 3),
+      floorRssMb: round(percentile(floors.map((f) => f.rssMb), 50))
+    }
+  } finally {
+    await stack.close()
+  }
+}
+
+export const run = async (options: Options): Promise<BenchReport> => {
+  const results: Array<Measured> = []
+  for (const size of options.sizes) results.push(await measure(size, options.cycles))
+  const smallest = results[0]!
+  const rows: Array<BenchRow> = []
+  for (const result of results) {
+    const n = result.instances.toLocaleString("en")
+    const largest = result === results[results.length - 1] && results.length > 1
+    const growth = (result.cpuPerCycle / smallest.cpuPerCycle) / (result.instances / smallest.instances)
+    rows.push(
+      {
+        metric: `Marathon list calls per resync cycle (${n} instances)`,
+        value: result.listsPerCycle,
+        unit: "calls",
+        ...(largest ? { goal: `independent of N (<= ${smallest.instances.toLocaleString("en")}'s + 1)`, met: result.listsPerCycle <= smallest.listsPerCycle + 1 } : {}),
+        note: `${result.cycles} cycles of --resync ${result.resyncSeconds} s, ${result.seconds} s measured; full pass took ${result.passSeconds.join(", ")} s; ${result.etcdPerReconcile} etcd requests per reconcile`
+      },
+      { metric: `Marathon writes per resync cycle (${n} instances)`, value: result.writesPerCycle, unit: "calls", goal: "0", met: result.writesPerCycle === 0 },
+      {
+        metric: `controller CPU per full resync (${n} instances)`,
+        value: result.cpuPerCycle,
+        unit: "s",
+        floor: result.floorCpu,
+        ...(largest ? { goal: "linear or better (per-instance cost <= 1.2x the smallest size's)", met: growth <= 1.2 } : {}),
+        note: `floor: one bare list + every spec and status read and parsed, in a process of its own${largest ? `; per-instance cost ${round(growth, 2)}x the smallest size's` : ""}`
+      },
+      {
+        metric: `controller RSS (${n} instances)`,
+        value: result.rssMb,
+        unit: "MB",
+        floor: result.floorRssMb,
+        ...(result.instances >= 10_000 ? { goal: "<= 400 MB", met: result.rssMb <= 400 } : {}),
+        note: "max over the cycles; floor: RSS of the bare resync process"
+      }
+    )
+  }
+  return { name: "steady-state", rows, details: { cycles: options.cycles, spec: "compact: {image, instances: 1}", sizes: results } }
+}
+
+const bench: Bench = () => run({ sizes: [{ instances: 1_000, resyncSeconds: 5 }, { instances: 10_000, resyncSeconds: 30 }], cycles: 3 })
+export default bench
