@@ -65,12 +65,14 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     )
     const specNames = new Set<string>()
     let specsSynced = false
-    // The moment each key was last queued: its reconcile needs Marathon state at least this fresh.
-    const queuedAt = new Map<string, number>()
+    // How fresh each key's view of Marathon must be: an event or edit needs state from after it
+    // (fetched for that instance alone); resync work takes the shared snapshot (0 = any).
+    const freshAfter = new Map<string, number>()
+    const needFresh = (name: string, at: number) => freshAfter.set(name, Math.max(freshAfter.get(name) ?? 0, at))
 
     const enqueue = (name: string, priority: WorkQueue.Priority) =>
       Effect.gen(function*() {
-        queuedAt.set(name, yield* Clock.currentTimeMillis)
+        if (priority === "high") needFresh(name, yield* Clock.currentTimeMillis)
         yield* queue.add(name, priority)
       })
 
@@ -160,20 +162,28 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     const handle = (name: string) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
-        const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: queuedAt.get(name) ?? started })
+        const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: freshAfter.get(name) ?? 0 })
         const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
         yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds)
+        // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
+        const now = yield* Clock.currentTimeMillis
         switch (outcome.result) {
-          case "Error":
+          case "Error": {
             yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.error }))
-            yield* queue.addRateLimited(name)
+            const delay = yield* queue.addRateLimited(name)
+            needFresh(name, now + Duration.toMillis(delay))
             return
-          case "LockHeld":
-            yield* queue.addAfter(name, Duration.seconds(outcome.requeueAfterSeconds ?? 2))
+          }
+          case "LockHeld": {
+            const delay = outcome.requeueAfterSeconds ?? 2
+            needFresh(name, now + delay * 1000)
+            yield* queue.addAfter(name, Duration.seconds(delay))
             return
+          }
           default:
             yield* queue.forget(name)
             if (outcome.requeueAfterSeconds !== undefined) {
+              needFresh(name, now + outcome.requeueAfterSeconds * 1000)
               yield* queue.addAfter(name, Duration.seconds(outcome.requeueAfterSeconds))
             }
         }

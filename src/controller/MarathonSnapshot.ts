@@ -1,10 +1,12 @@
-// The controller's shared view of Marathon (the seed's cached master state): one
-// `GET /v2/apps?embed=apps.tasks` serves every reconcile that asks for state no older than the
-// moment its key was queued. Concurrent askers wait for one fetch instead of issuing their own,
-// fetches are spaced at least `minIntervalMs` apart, and a snapshot may be slightly stale by
-// design: every write is checked again by Marathon (409 on a locked app) and by the next reconcile.
+// The controller's view of Marathon (the seed's cached master state). Resync work — thousands of
+// keys at once — is served from one shared `GET /v2/apps?embed=apps.tasks` snapshot; concurrent
+// askers wait for one fetch, and fetches are spaced at least `minIntervalMs` apart. Work caused by
+// an event or an edit needs state newer than the snapshot: it fetches just its own instance's apps
+// (`?id=<prefix>`), a few milliseconds instead of a full list of every app. Either view may be
+// slightly stale by design: every write is checked again by Marathon and by the next reconcile.
 import { Clock, Duration, Effect, Semaphore } from "effect"
-import { instanceNameOf, isManaged } from "../domain/AppIdentity.ts"
+import { appIdPrefix, belongsTo, instanceNameOf, isManaged } from "../domain/AppIdentity.ts"
+import type { InstanceName } from "../domain/InstanceName.ts"
 import type { MarathonError } from "../marathon/MarathonError.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
@@ -22,14 +24,31 @@ export interface Snapshot {
   readonly drainingHosts: ReadonlySet<string>
 }
 
+/** What one reconcile sees of Marathon. */
+export interface InstanceView {
+  /** The instance's apps (managed ones; also unmanaged ones under its prefix when fetched alone). */
+  readonly apps: ReadonlyArray<ObservedApp>
+  readonly drainingHosts: ReadonlySet<string>
+}
+
 export interface MarathonSnapshot {
   /** A snapshot whose fetch started at or after `notBefore` (ms, the Effect clock). */
   readonly get: (notBefore: number) => Effect.Effect<Snapshot, MarathonError>
+  /**
+   * One instance's apps as of `notBefore` or later: from the shared snapshot when it is fresh
+   * enough, else fetched alone. `notBefore` 0 takes any snapshot (fetching one if there is none).
+   */
+  readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError>
   /** The last snapshot taken, if any, without fetching. */
   readonly latest: Effect.Effect<Snapshot | undefined>
-  /** List calls made so far (for the steady-state benchmark). */
+  /** Full list calls made so far (for the steady-state benchmark). */
   readonly fetches: Effect.Effect<number>
+  /** Single-instance list calls made so far. */
+  readonly targetedFetches: Effect.Effect<number>
 }
+
+/** Maintenance answers older than this are asked again on a single-instance fetch. */
+const maintenanceMaxAgeMs = 10_000
 
 export const indexSnapshot = (
   apps: ReadonlyArray<ObservedApp>,
@@ -61,6 +80,9 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
     const lock = yield* Semaphore.make(1)
     let current: Snapshot | undefined
     let fetches = 0
+    let targetedFetches = 0
+    let maintenanceAt = 0
+    let drainingHosts: ReadonlySet<string> = new Set()
 
     const refresh = Effect.fnUntraced(function*(notBefore: number) {
       // Someone else's fetch, finished while we waited for the lock, may already be fresh enough.
@@ -70,11 +92,13 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
         yield* Effect.sleep(Duration.millis(minIntervalMs - (now - current.startedAt)))
       }
       const startedAt = yield* Clock.currentTimeMillis
-      const [apps, drainingHosts] = yield* Effect.all([marathon.listApps, maintenance.drainingHosts], {
+      const [apps, hosts] = yield* Effect.all([marathon.listApps, maintenance.drainingHosts], {
         concurrency: 2
       })
       fetches++
-      current = indexSnapshot(apps, startedAt, drainingHosts)
+      drainingHosts = hosts
+      maintenanceAt = startedAt
+      current = indexSnapshot(apps, startedAt, hosts)
       return current
     })
 
@@ -83,9 +107,31 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
       return yield* lock.withPermits(1)(refresh(notBefore))
     })
 
+    const forInstance = Effect.fn("MarathonSnapshot.forInstance")(function*(name: string, notBefore: number) {
+      if (notBefore === 0 || (current !== undefined && current.startedAt >= notBefore)) {
+        const snapshot = current !== undefined ? current : yield* get(0)
+        return { apps: snapshot.byInstance.get(name) ?? [], drainingHosts: snapshot.drainingHosts }
+      }
+      const now = yield* Clock.currentTimeMillis
+      const [apps, hosts] = yield* Effect.all([
+        marathon.listAppsById(appIdPrefix(name as InstanceName)),
+        now - maintenanceAt > maintenanceMaxAgeMs
+          ? Effect.tap(maintenance.drainingHosts, (fresh) => Effect.sync(() => {
+            drainingHosts = fresh
+            maintenanceAt = now
+          }))
+          : Effect.succeed(drainingHosts)
+      ], { concurrency: 2 })
+      targetedFetches++
+      // Marathon's id filter matches anywhere in the id: keep only this instance's own apps.
+      return { apps: apps.filter((app) => belongsTo(app.id, name as InstanceName)), drainingHosts: hosts }
+    })
+
     return {
       get,
+      forInstance,
       latest: Effect.sync(() => current),
-      fetches: Effect.sync(() => fetches)
+      fetches: Effect.sync(() => fetches),
+      targetedFetches: Effect.sync(() => targetedFetches)
     } satisfies MarathonSnapshot
   })

@@ -76,13 +76,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     ) {
       const stored = yield* specs.get(name)
       const previous = Option.getOrUndefined(yield* statuses.get(name))
-      const snapshot = yield* deps.snapshot.get(notBefore)
-      let apps: ReadonlyArray<ObservedApp> = snapshot.byInstance.get(name) ?? []
+      const view = yield* deps.snapshot.forInstance(name, notBefore)
+      let apps: ReadonlyArray<ObservedApp> = view.apps
       if (lookForUnmanaged.has(name)) {
         const all = yield* marathon.listAppsById(appIdPrefix(name))
         apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
       }
-      const observed = observedInstance(name, apps, snapshot.drainingHosts)
+      const observed = observedInstance(name, apps, view.drainingHosts)
       const now = DateTime.toUtc(yield* DateTime.now)
 
       if (Option.isNone(stored)) {

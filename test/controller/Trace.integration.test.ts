@@ -73,7 +73,7 @@ describe("traces", () => {
 
     const inTrace = recorder.trace(root.traceId)
     const names = inTrace.map((span) => span.name)
-    for (const expected of ["SpecStore.get", "MarathonSnapshot.get", "DrainProbe.probe", "Plan.make", "Executor.run", "StatusStore.put"]) {
+    for (const expected of ["SpecStore.get", "MarathonSnapshot.forInstance", "DrainProbe.probe", "Plan.make", "Executor.run", "StatusStore.put"]) {
       assert.include(names, expected, `missing ${expected} in:\n${recorder.tree({ root: "Reconciler.reconcile" })}`)
     }
     const actions = inTrace.filter((span) => span.name.startsWith("Executor.") && span.name !== "Executor.run")
