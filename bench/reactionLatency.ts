@@ -75,6 +75,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
     const toListStart: Array<number> = []
     let missed = 0
     const listsBefore = stack.tap.count("GET /v2/apps")
+    const targetedBefore = stack.tap.count("GET /v2/apps?id=")
     for (let k = 0; k < options.changes && missed < 3; k++) {
       // Distinct apps in a scattered order; each goes from 1 to 2 instances once.
       const index = (k * 7919) % options.instances
@@ -82,7 +83,8 @@ export const run = async (options: Options): Promise<BenchReport> => {
       // From a quiet controller: the previous change's follow-up lists are parsed and done.
       await stack.tap.quiet(100, 5_000)
       await controller.idle(60, 3_000)
-      const listed = stack.tap.next((method, path) => method === "GET" && path === "/v2/apps", 10_000)
+      // The controller's first look at Marathon for this change: a full list or its own apps.
+      const listed = stack.tap.next((_method, _path, route) => route === "GET /v2/apps" || route === "GET /v2/apps?id=", 10_000)
       const wrote = stack.tap.next((method, path) => method !== "GET" && path.startsWith(appPrefix), 10_000)
       const t0 = performance.now()
       await stack.client.put(`${stack.prefix}/specs/${instanceName(index)}`).value(storedSpec(instanceName(index), compactSpec(index, 2), 2))
@@ -96,6 +98,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
       if (listAt !== undefined && listAt < at) toListStart.push(listAt - t0)
     }
     const lists = stack.tap.count("GET /v2/apps") - listsBefore
+    const targeted = stack.tap.count("GET /v2/apps?id=") - targetedBefore
     const cpu = controller.cpuSeconds()
     const rss = controller.rssMb()
 
@@ -107,7 +110,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
     const floor50 = percentile(floor, 50)
     const floor99 = percentile(floor, 99)
     const size = options.instances.toLocaleString("en")
-    const note = latencies.length === 0 ? `no reaction to ${missed} changes within 10 s each` : `${latencies.length} changes, ${missed} unanswered; ${round(lists / Math.max(latencies.length, 1), 2)} full list calls per change; list started p50 ${round(percentile(toListStart, 50))} ms after the put`
+    const note = latencies.length === 0 ? `no reaction to ${missed} changes within 10 s each` : `${latencies.length} changes, ${missed} unanswered; ${round(lists / Math.max(latencies.length, 1), 2)} full lists and ${round(targeted / Math.max(latencies.length, 1), 2)} single-instance lists per change; the first Marathon read started p50 ${round(percentile(toListStart, 50))} ms after the put`
     const rows: Array<BenchRow> = [
       { metric: `spec change → first Marathon write, p50 (${size} instances)`, value: round(p50), unit: "ms", floor: round(floor50), note },
       {
@@ -141,7 +144,8 @@ export const run = async (options: Options): Promise<BenchReport> => {
         latenciesMs: latencies.map((value) => round(value)),
         floorMs: floor.map((value) => round(value)),
         listStartMs: toListStart.map((value) => round(value)),
-        listCallsDuringChanges: lists,
+        fullListsDuringChanges: lists,
+        singleInstanceListsDuringChanges: targeted,
         controllerCpuSeconds: cpu,
         controllerRssMb: round(rss),
         spec: "compact: {image, instances}; the realistic spec (ports, healthCheck, bounce, labels) is ~470 B stored",

@@ -109,9 +109,15 @@ export const runningStatuses = async (etcd: Etcd3, prefix: string, generation: (
   return running
 }
 
-/** "METHOD route" with app and task ids collapsed, so counts stay few. */
-const routeOf = (method: string, path: string) =>
-  `${method} ${path.startsWith("/v2/apps/") ? "/v2/apps/{id}" : path.startsWith("/__sim") ? "/__sim" : path}`
+/**
+ * "METHOD route" with app and task ids collapsed, so counts stay few. A list of one instance's apps
+ * (`GET /v2/apps?id=…`) is told apart from the full list (`GET /v2/apps`).
+ */
+const routeOf = (method: string, path: string, query: string) => {
+  if (path.startsWith("/v2/apps/")) return `${method} /v2/apps/{id}`
+  if (path === "/v2/apps" && method === "GET" && /(^|&)id=/.test(query)) return "GET /v2/apps?id="
+  return `${method} ${path}`
+}
 
 /**
  * Every HTTP request the in-process emulator receives on `port`, seen when its headers arrive
@@ -121,19 +127,20 @@ const routeOf = (method: string, path: string) =>
 export const tapRequests = (port: number) => {
   const counts = new Map<string, number>()
   let lastAt = performance.now()
-  const waiters = new Set<{ readonly match: (method: string, path: string) => boolean; readonly resolve: (at: number) => void }>()
+  const waiters = new Set<{ readonly match: (method: string, path: string, route: string) => boolean; readonly resolve: (at: number) => void }>()
   const onStart = (message: unknown) => {
     const req = (message as { request: IncomingMessage }).request
     if (req.socket.localPort !== port) return
     const at = performance.now()
     const method = req.method ?? "GET"
-    const path = decodeURIComponent((req.url ?? "/").split("?")[0]!)
+    const [rawPath, query = ""] = (req.url ?? "/").split("?") as [string, string?]
+    const path = decodeURIComponent(rawPath)
     if (path.startsWith("/__sim")) return
     lastAt = at
-    const route = routeOf(method, path)
+    const route = routeOf(method, path, query)
     counts.set(route, (counts.get(route) ?? 0) + 1)
     for (const waiter of waiters) {
-      if (!waiter.match(method, path)) continue
+      if (!waiter.match(method, path, route)) continue
       waiters.delete(waiter)
       waiter.resolve(at)
     }
@@ -141,10 +148,12 @@ export const tapRequests = (port: number) => {
   subscribe("http.server.request.start", onStart)
   return {
     counts,
-    /** Requests so far whose route starts with `prefix` ("GET /v2/apps"). */
-    count: (prefix: string) => [...counts].reduce((sum, [route, n]) => (route.startsWith(prefix) ? sum + n : sum), 0),
+    /** Requests so far on exactly this route ("GET /v2/apps" is the full list only). */
+    count: (route: string) => counts.get(route) ?? 0,
+    /** Requests so far that are not GETs: Marathon writes. */
+    writes: () => [...counts].reduce((sum, [route, n]) => (route.startsWith("GET ") ? sum : sum + n), 0),
     /** Arrival time of the next matching request, or undefined after `timeoutMs`. */
-    next: (match: (method: string, path: string) => boolean, timeoutMs: number) =>
+    next: (match: (method: string, path: string, route: string) => boolean, timeoutMs: number) =>
       new Promise<number | undefined>((resolve) => {
         const waiter = { match, resolve: (at: number) => (clearTimeout(timer), resolve(at)) }
         const timer = setTimeout(() => {
