@@ -12,8 +12,6 @@ import type { MarathonEventsConfig } from "../marathon/MarathonEvents.ts"
 import { marathonEvents } from "../marathon/MarathonEvents.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
-import { informer } from "../store/Informer.ts"
-import { makeKeys } from "../store/Keys.ts"
 import type { Leader } from "../store/Leadership.ts"
 import { runAsLeader } from "../store/Leadership.ts"
 import { SpecStore } from "../store/SpecStore.ts"
@@ -21,6 +19,8 @@ import { StatusStore } from "../store/StatusStore.ts"
 import * as ControllerMetrics from "../telemetry/ControllerMetrics.ts"
 import { Executor } from "./Executor.ts"
 import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
+import type { StateCache } from "./StateCache.ts"
+import { makeStateCache } from "./StateCache.ts"
 import type { Outcome } from "./Reconciler.ts"
 import { makeReconciler } from "./Reconciler.ts"
 import * as WorkQueue from "./WorkQueue.ts"
@@ -57,14 +57,10 @@ const outcomeMetric = (outcome: Outcome): ControllerMetrics.ReconcileResult => {
 /** What one leadership term runs: informers, event stream, resync timer and workers. */
 const lead = (config: ControllerConfig, leader: Leader) =>
   Effect.gen(function*() {
-    const etcd = yield* EtcdClient
-    const keys = makeKeys(etcd.prefix)
     const queue = yield* WorkQueue.make({ name: "mdeploy" })
     const snapshot = yield* makeMarathonSnapshot(
       config.snapshotMinIntervalMs === undefined ? {} : { minIntervalMs: config.snapshotMinIntervalMs }
     )
-    const specNames = new Set<string>()
-    let specsSynced = false
     // How fresh each key's view of Marathon must be: an event or edit needs state from after it
     // (fetched for that instance alone); resync work takes the shared snapshot (0 = any).
     const freshAfter = new Map<string, number>()
@@ -76,58 +72,40 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         yield* queue.add(name, priority)
       })
 
+    // Filled by the spec watch below; `resyncAll` may run before it has listed once.
+    let cache: StateCache | undefined
     const allKeys = Effect.gen(function*() {
       const latest = yield* snapshot.latest
-      return new Set<string>([...specNames, ...(latest?.byInstance.keys() ?? [])])
+      return new Set<string>([...(cache?.specNames() ?? []), ...(latest?.byInstance.keys() ?? [])])
     })
     const resyncAll = Effect.gen(function*() {
       for (const name of yield* allKeys) yield* enqueue(name, "low")
     })
+
+    // Desired state and status, watched: every spec change is a user edit, ahead of resync work;
+    // after the first list and after every relist, everything is looked at again.
+    cache = yield* makeStateCache({
+      onSpecChange: (name) => enqueue(name, "high"),
+      onSpecsListed: () => resyncAll
+    })
+    const state = cache
 
     const reconciler = yield* makeReconciler({
       snapshot,
       session: leader.session,
       holder: config.identity,
       fences: [leader.fence],
+      cache: state,
       cleanupInput: Effect.gen(function*() {
         const latest = yield* snapshot.latest
         return {
-          specNames,
-          specsSynced,
+          specNames: new Set(state.specNames()),
+          specsSynced: state.specsSynced(),
           managedInstances: new Set(latest?.byInstance.keys() ?? []),
           force: config.force
         }
       })
     })
-
-    // Desired state: every change is a user edit, ahead of resync work.
-    yield* informer<string>({
-      prefix: keys.specs,
-      parse: (key) => key.slice(keys.specs.length)
-    }).pipe(
-      Stream.runForEach((event) =>
-        Effect.gen(function*() {
-          switch (event._tag) {
-            case "Upsert":
-              specNames.add(event.value)
-              return yield* enqueue(event.value, specsSynced ? "high" : "low")
-            case "Delete": {
-              const name = event.key.slice(keys.specs.length)
-              specNames.delete(name)
-              return yield* enqueue(name, "high")
-            }
-            case "Synced":
-              specsSynced = true
-              // After a relist the watch may have missed anything: look at everything again.
-              if (event.relists > 0) yield* resyncAll
-              return
-            case "Invalid":
-              return yield* Effect.logWarning("unreadable spec in etcd").pipe(Effect.annotateLogs({ key: event.key, error: event.error.message }))
-          }
-        })
-      ),
-      Effect.forkScoped
-    )
 
     // Observed state: a task or deployment change requeues its instance at once.
     yield* marathonEvents(config.events).pipe(

@@ -24,6 +24,7 @@ import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
+import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 
 export interface Outcome {
@@ -43,6 +44,8 @@ export interface ReconcilerDeps {
   readonly fences: ReadonlyArray<Fence>
   /** What the cleanup guard needs to know right now. */
   readonly cleanupInput: Effect.Effect<CleanupInput>
+  /** The leader's watch-fed copy of specs and statuses; without it every pass reads etcd. */
+  readonly cache?: StateCache
 }
 
 /** A held lock is usually free again within one pass of its holder. */
@@ -65,6 +68,23 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const executor = yield* Executor
     const marathon = yield* MarathonClient
     const records = yield* DrainRecords
+    const readSpec = (name: InstanceName) => {
+      const cached = deps.cache?.spec(name)
+      return cached === undefined ? specs.get(name) : Effect.succeed(cached)
+    }
+    const readStatus = (name: InstanceName) => {
+      const cached = deps.cache === undefined ? false : deps.cache.status(name)
+      return cached === false ? Effect.map(statuses.get(name), Option.getOrUndefined) : Effect.succeed(cached)
+    }
+    const writeStatus = Effect.fnUntraced(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
+      const revision = yield* statuses.put(name, status, fences)
+      deps.cache?.wroteStatus(name, status, revision)
+    })
+    const removeStatus = Effect.fnUntraced(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
+      const revision = yield* statuses.remove(name, fences)
+      deps.cache?.wroteStatus(name, undefined, revision)
+    })
+
     // Instances whose last create met an app mdeploy did not label: look for it next time.
     const lookForUnmanaged = new Set<string>()
 
@@ -74,8 +94,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       dryRun: boolean,
       fences: ReadonlyArray<Fence>
     ) {
-      const stored = yield* specs.get(name)
-      const previous = Option.getOrUndefined(yield* statuses.get(name))
+      const stored = yield* readSpec(name)
+      const previous = yield* readStatus(name)
       const view = yield* deps.snapshot.forInstance(name, notBefore)
       let apps: ReadonlyArray<ObservedApp> = view.apps
       if (lookForUnmanaged.has(name)) {
@@ -87,7 +107,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
 
       if (Option.isNone(stored)) {
         if (apps.length === 0) {
-          if (!dryRun && previous !== undefined) yield* statuses.remove(name, fences)
+          if (!dryRun && previous !== undefined) yield* removeStatus(name, fences)
           return { result: "Done" } satisfies Outcome
         }
         const verdict = cleanupVerdict(yield* deps.cleanupInput)
@@ -128,9 +148,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           now,
           traceId: Option.getOrUndefined(Option.map(span, (s) => s.traceId))
         })
-        if (statusChanged(previous, status)) yield* statuses.put(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
       } else if (plan.actions.length === 0 && apps.length === 0) {
-        if (previous !== undefined) yield* statuses.remove(name, fences)
+        if (previous !== undefined) yield* removeStatus(name, fences)
         yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
       }
       return { result, plan, ...(requeue === undefined ? {} : { requeueAfterSeconds: requeue }) } satisfies Outcome
@@ -138,8 +158,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
 
     /** Records a failed pass in status (best effort) so `get`/`describe` show why nothing moves. */
     const recordFailure = Effect.fnUntraced(function*(name: InstanceName, error: string, fences: ReadonlyArray<Fence>) {
-      const previous = Option.getOrUndefined(yield* statuses.get(name))
-      const stored = yield* specs.get(name)
+      const previous = yield* readStatus(name)
+      const stored = yield* readSpec(name)
       if (Option.isNone(stored)) return
       const status: InstanceStatus = nextStatus({
         previous,
@@ -150,7 +170,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         now: DateTime.toUtc(yield* DateTime.now),
         traceId: undefined
       })
-      if (statusChanged(previous, status)) yield* statuses.put(name, status, fences)
+      if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
     }, (effect) => Effect.ignore(effect))
 
     // A root span: one trace per reconcile, not one per leadership term.

@@ -22,7 +22,7 @@ export class FenceLostError extends Schema.TaggedError<FenceLostError>()("FenceL
 
 const decodeStatus = Schema.decodeUnknownOption(InstanceStatus)
 
-const parse = (value: string): Option.Option<InstanceStatus> => {
+export const parseStatus = (value: string): Option.Option<InstanceStatus> => {
   try {
     return decodeStatus(JSON.parse(value))
   } catch {
@@ -35,8 +35,9 @@ export class StatusStore extends Context.Service<StatusStore, {
   /** Every status, by instance name. Unreadable values are skipped: status is rebuilt on the next reconcile. */
   readonly list: () => Effect.Effect<ReadonlyMap<string, InstanceStatus>, StoreError>
   /** Writes status only while every fence still holds (leader key, instance lock). */
-  readonly put: (name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) => Effect.Effect<void, StoreError | FenceLostError>
-  readonly remove: (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.Effect<void, StoreError | FenceLostError>
+  /** Returns the etcd revision of the write, to order it against watch events. */
+  readonly put: (name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) => Effect.Effect<string, StoreError | FenceLostError>
+  readonly remove: (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.Effect<string, StoreError | FenceLostError>
 }>()("mdeploy/store/StatusStore") {
   static readonly layerNoDeps = Layer.effect(
     StatusStore,
@@ -46,14 +47,14 @@ export class StatusStore extends Context.Service<StatusStore, {
 
       const get = Effect.fn("StatusStore.get")(function*(name: InstanceName) {
         const value = yield* etcd.callIdempotent("get status", (client) => client.get(keys.status(name)).string())
-        return value === null ? Option.none<InstanceStatus>() : parse(value)
+        return value === null ? Option.none<InstanceStatus>() : parseStatus(value)
       })
 
       const list = Effect.fn("StatusStore.list")(function*() {
         const values = yield* etcd.callIdempotent("list status", (client) => client.getAll().prefix(keys.statuses).strings())
         const statuses = new Map<string, InstanceStatus>()
         for (const [key, value] of Object.entries(values)) {
-          const status = parse(value)
+          const status = parseStatus(value)
           if (Option.isSome(status)) statuses.set(key.slice(keys.statuses.length), status.value)
         }
         return statuses
@@ -75,14 +76,15 @@ export class StatusStore extends Context.Service<StatusStore, {
           const keys = fences.map((fence) => fence.key).join(", ")
           return yield* new FenceLostError({ key: keys, message: `${operation} refused: ${keys} no longer held by this writer` })
         }
+        return result.header.revision
       })
 
       const put = Effect.fn("StatusStore.put")(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
-        yield* fenced("put status", fences, (client) => client.put(keys.status(name)).value(JSON.stringify(status)))
+        return yield* fenced("put status", fences, (client) => client.put(keys.status(name)).value(JSON.stringify(status)))
       })
 
       const remove = Effect.fn("StatusStore.remove")(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
-        yield* fenced("remove status", fences, (client) => client.delete().key(keys.status(name)))
+        return yield* fenced("remove status", fences, (client) => client.delete().key(keys.status(name)))
       })
 
       return StatusStore.of({ get, list, put, remove })
