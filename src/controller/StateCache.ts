@@ -11,32 +11,7 @@ import { makeKeys } from "../store/Keys.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import { parseStored } from "../store/SpecStore.ts"
 import { parseStatus } from "../store/StatusStore.ts"
-
-interface Entry<V> {
-  readonly value: V | undefined
-  readonly revision: bigint
-}
-
-/** A map whose entries only move forward in etcd revision order; `undefined` marks a deletion. */
-class RevisionedMap<V> {
-  private readonly entries = new Map<string, Entry<V>>()
-  synced = false
-
-  set(key: string, value: V | undefined, revision: string): void {
-    const at = BigInt(revision)
-    const current = this.entries.get(key)
-    if (current !== undefined && current.revision > at) return
-    this.entries.set(key, { value, revision: at })
-  }
-
-  get(key: string): V | undefined {
-    return this.entries.get(key)?.value
-  }
-
-  keys(): Array<string> {
-    return [...this.entries].filter(([, entry]) => entry.value !== undefined).map(([key]) => key)
-  }
-}
+import { RevisionedMap } from "./internal/revisionedMap.ts"
 
 export interface StateCache {
   /** Names with a spec; meaningful once `specsSynced`. */
