@@ -205,7 +205,11 @@ export interface ControllerOptions {
 export const startController = async (options: ControllerOptions): Promise<ControllerChild> => {
   const port = await freePort()
   const metricsUrl = `http://127.0.0.1:${port}/metrics`
+  // MDEPLOY_BENCH_CONTROLLER_NODE_ARGS profiles any benchmark's controllers, e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof" (profiles are written when a controller stops).
+  const extra = (process.env["MDEPLOY_BENCH_CONTROLLER_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "")
   const args = [
+    ...extra,
     ...(options.nodeArgs ?? []),
     ...(options.writeQps === undefined
       ? [join(root, "bin", "mdeploy.js"), "controller"]
