@@ -43,7 +43,12 @@ const toEtcd3Options = (options: EtcdOptions): IOptions => {
     dialTimeout: options.dialTimeoutMs ?? 3_000,
     // gRPC's own reconnect backoff grows to 120 s; after an etcd restart the controller must be
     // back within a second, and Effect schedules already pace the retries.
-    grpcOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1_000 },
+    grpcOptions: {
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1_000,
+      // gRPC refuses answers over 4 MiB by default; listing 10,000 specs or statuses is more.
+      "grpc.max_receive_message_length": 512 * 1024 * 1024
+    },
     // Streams (watches, keep-alives) must not have a deadline; unary calls must, or a call in
     // flight while the etcd leader dies stalls for the server's own ~7 s timeout.
     defaultCallOptions: (context) => context.isStream ? {} : { deadline: Date.now() + callTimeoutMs },
