@@ -58,7 +58,7 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
   const { instances, resyncSeconds } = size
   const stack = await startStack()
   try {
-    const { controller } = await converge(stack, instances, (index) => benchSpec(index, "v1", 1, {}, true), { resyncSeconds })
+    const { controller } = await converge(stack, instances, (index) => benchSpec(index, "v1", 1), { resyncSeconds })
     const endpoint = stack.etcd.members[0]!.clientUrl
     const reconciles = () => controller.metric("mdeploy_reconcile_total")
     // Start at the first reconcile of a cycle, stop at the first reconcile of the cycle `cycles` later.
@@ -157,7 +157,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
       }
     )
   }
-  return { name: "steady-state", rows, details: { cycles: options.cycles, spec: "compact: {image, instances: 1}", sizes: results } }
+  return { name: "steady-state", rows, details: { cycles: options.cycles, spec: "image, 1 instance, one port, MESOS_HTTP health check, crossover, one label", sizes: results } }
 }
 
 const bench: Bench = () => run({ sizes: [{ instances: 1_000, resyncSeconds: 5 }, { instances: 10_000, resyncSeconds: 30 }], cycles: 3 })
