@@ -27,16 +27,27 @@ export const controllerCommand = Command.make(
       Flag.withDescription("allow cleanup to delete more than half of the managed apps, or all of them"),
       Flag.withDefault(false)
     ),
-    mesos: mesosFlag
+    mesos: mesosFlag,
+    writeQps: Flag.Int("marathon-write-qps").pipe(
+      Flag.withDescription("Marathon writes (create, scale, delete, kill) per second, all instances together"),
+      Flag.withDefault(50)
+    ),
+    writeBurst: Flag.Int("marathon-write-burst").pipe(
+      Flag.withDescription("Marathon writes allowed at once after a quiet period"),
+      Flag.withDefault(100)
+    )
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst }) {
     const flags = yield* root
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const urls = marathonUrls(flags)
     const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
     const identity = processIdentity("controller")
-    const services = reconcileLayer({ ...etcdOptions(flags), retries: 8 }, marathonOptionsFromEnv(urls, mesosUrl))
+    const services = reconcileLayer(
+      { ...etcdOptions(flags), retries: 8 },
+      { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) }
+    )
     const telemetry = LazyTelemetry.layer({
       serviceName: "mdeploy-controller",
       metricsAddr: Option.getOrUndefined(metricsAddr)
