@@ -1,9 +1,10 @@
-// `mdeploy controller` wired the way src/cli/commands/ControllerCommand.ts wires it, plus the one
-// knob the CLI does not expose: the global Marathon write limit (MarathonOptions.writeQps and
-// writeBurst, 50/s and 100 by default). The mass-rollout benchmark runs it to show what the
-// controller does without that limit. Same flags as the command, and --write-qps N.
+// `mdeploy controller` wired the way src/cli/commands/ControllerCommand.ts wires it, plus knobs the
+// CLI does not expose: the global Marathon write limit (--write-qps N; MarathonOptions.writeQps,
+// 50/s with a burst of 100 by default), which the mass-rollout benchmark lifts, and
+// --tracer native, which keeps Prometheus metrics but traces with Effect's own tracer instead of
+// the OpenTelemetry bridge (for measuring what that bridge costs).
 import { NodeRuntime } from "@effect/platform-node"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Tracer } from "effect"
 import { parseArgs } from "node:util"
 import { runController } from "../../src/controller/Controller.ts"
 import { marathonOptionsFromEnv, processIdentity, reconcileLayer } from "../../src/Layers.ts"
@@ -15,7 +16,8 @@ const { values } = parseArgs({
     "leader-ttl": { type: "string", default: "5" },
     resync: { type: "string", default: "180" },
     "metrics-addr": { type: "string" },
-    "write-qps": { type: "string", default: "50" }
+    "write-qps": { type: "string", default: "50" },
+    tracer: { type: "string", default: "otel" }
   },
   strict: true
 })
@@ -36,4 +38,8 @@ runController({
   resyncEvery: Duration.seconds(Number(values.resync)),
   force: false,
   events: { urls }
-}).pipe(Effect.provide(Layer.merge(services, telemetry)), NodeRuntime.runMain)
+}).pipe(
+  (controller) => (values.tracer === "native" ? Effect.withTracer(controller, Tracer.nativeTracer) : controller),
+  Effect.provide(Layer.merge(services, telemetry)),
+  NodeRuntime.runMain
+)

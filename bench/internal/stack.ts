@@ -199,6 +199,8 @@ export interface ControllerOptions {
   readonly nodeArgs?: ReadonlyArray<string>
   /** Run bench/internal/controllerMain.ts with this Marathon write limit instead of the binary. */
   readonly writeQps?: number
+  /** With `writeQps`: trace with Effect's own tracer instead of the OpenTelemetry bridge. */
+  readonly nativeTracer?: boolean
 }
 
 /** Starts `mdeploy controller` as a child and waits until its /metrics endpoint answers. */
@@ -213,7 +215,7 @@ export const startController = async (options: ControllerOptions): Promise<Contr
     ...(options.nodeArgs ?? []),
     ...(options.writeQps === undefined
       ? [join(root, "bin", "mdeploy.js"), "controller"]
-      : [join(root, "bench", "internal", "controllerMain.ts"), "--write-qps", String(options.writeQps)]),
+      : [join(root, "bench", "internal", "controllerMain.ts"), "--write-qps", String(options.writeQps), ...(options.nativeTracer === true ? ["--tracer", "native"] : [])]),
     "--workers", String(options.workers ?? 8),
     "--leader-ttl", String(options.leaderTtl ?? 5),
     "--resync", String(options.resyncSeconds ?? 180),
