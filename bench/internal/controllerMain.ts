@@ -1,8 +1,7 @@
-// `mdeploy controller` wired the way src/cli/commands/ControllerCommand.ts wires it, plus knobs the
-// CLI does not expose: the global Marathon write limit (--write-qps N; MarathonOptions.writeQps,
-// 50/s with a burst of 100 by default), which the mass-rollout benchmark lifts, and
-// --tracer native, which keeps Prometheus metrics but traces with Effect's own tracer instead of
-// the OpenTelemetry bridge (for measuring what that bridge costs).
+// `mdeploy controller` wired the way src/cli/commands/ControllerCommand.ts wires it, plus a knob the
+// CLI does not have: --tracer native keeps the Prometheus metrics but traces with Effect's own
+// tracer instead of the OpenTelemetry bridge, to measure what that bridge costs. Same flags as the
+// command otherwise (--write-qps N for its --marathon-write-qps).
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect, Layer, Tracer } from "effect"
 import { parseArgs } from "node:util"

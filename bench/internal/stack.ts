@@ -197,9 +197,9 @@ export interface ControllerOptions {
   readonly leaderTtl?: number
   readonly resyncSeconds?: number
   readonly nodeArgs?: ReadonlyArray<string>
-  /** Run bench/internal/controllerMain.ts with this Marathon write limit instead of the binary. */
+  /** Marathon writes per second (and burst), `--marathon-write-qps`; the binary's default is 50. */
   readonly writeQps?: number
-  /** With `writeQps`: trace with Effect's own tracer instead of the OpenTelemetry bridge. */
+  /** Run bench/internal/controllerMain.ts, tracing with Effect's own tracer instead of OpenTelemetry's. */
   readonly nativeTracer?: boolean
 }
 
@@ -213,9 +213,11 @@ export const startController = async (options: ControllerOptions): Promise<Contr
   const args = [
     ...extra,
     ...(options.nodeArgs ?? []),
-    ...(options.writeQps === undefined
-      ? [join(root, "bin", "mdeploy.js"), "controller"]
-      : [join(root, "bench", "internal", "controllerMain.ts"), "--write-qps", String(options.writeQps), ...(options.nativeTracer === true ? ["--tracer", "native"] : [])]),
+    ...(options.nativeTracer === true
+      ? [join(root, "bench", "internal", "controllerMain.ts"), "--tracer", "native"]
+      : [join(root, "bin", "mdeploy.js"), "controller"]),
+    ...(options.writeQps === undefined ? [] : [options.nativeTracer === true ? "--write-qps" : "--marathon-write-qps", String(options.writeQps)]),
+    ...(options.writeQps === undefined || options.nativeTracer === true ? [] : ["--marathon-write-burst", String(Math.max(100, options.writeQps))]),
     "--workers", String(options.workers ?? 8),
     "--leader-ttl", String(options.leaderTtl ?? 5),
     "--resync", String(options.resyncSeconds ?? 180),
