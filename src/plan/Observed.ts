@@ -53,12 +53,24 @@ export interface ObservedInstance {
 }
 
 /** Selects one instance's apps from a snapshot of many (exact `/<svc>.<inst>.` prefix match). */
+/**
+ * Tasks already on their way out: Marathon lists a killed task as TASK_KILLING until Mesos confirms.
+ * They serve nothing and must not be drained or killed a second time (a retried pass would).
+ */
+const goingAway: ReadonlySet<string> = new Set(["TASK_KILLING", "TASK_KILLED", "TASK_FINISHED", "TASK_GONE"])
+
 export const observedInstance = (
   name: InstanceName,
   apps: ReadonlyArray<ObservedApp>,
   drainingHosts: Iterable<string> = []
 ): ObservedInstance => ({
   name,
-  apps: apps.filter((app) => belongsTo(app.id, name)),
+  apps: apps
+    .filter((app) => belongsTo(app.id, name))
+    .map((app) =>
+      app.tasks.some((task) => goingAway.has(task.state))
+        ? { ...app, tasks: app.tasks.filter((task) => !goingAway.has(task.state)) }
+        : app
+    ),
   drainingHosts: new Set(drainingHosts)
 })
