@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net"
 import { SpanRecorder } from "../../src/telemetry/SpanRecorder.ts"
 import { Telemetry } from "../../src/telemetry/Telemetry.ts"
 import { waitUntil } from "../harness/wait.ts"
+import { withEnv as withEnvOf } from "./withEnv.ts"
 
 interface Received {
   readonly method: string
@@ -57,23 +58,7 @@ const otelVariables = [
   "OTEL_SDK_DISABLED"
 ]
 
-/** Runs with exactly these OTEL_* variables set (the others unset), restoring them afterwards. */
-const withEnv = (variables: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const saved = Object.fromEntries(otelVariables.map((name) => [name, process.env[name]]))
-      for (const name of otelVariables) delete process.env[name]
-      Object.assign(process.env, variables)
-      return saved
-    }),
-    (saved) =>
-      Effect.sync(() => {
-        for (const [name, value] of Object.entries(saved)) {
-          if (value === undefined) delete process.env[name]
-          else process.env[name] = value
-        }
-      })
-  )
+const withEnv = (values: Record<string, string>) => withEnvOf(otelVariables, values)
 
 const work = Effect.gen(function*() {
   yield* Metric.update(Metric.counter("otlp_probe_total", { incremental: true }), 1)

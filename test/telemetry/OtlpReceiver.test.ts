@@ -7,25 +7,11 @@ import { OtlpReceiver } from "../../src/telemetry/OtlpReceiver.ts"
 import type { RecordedSpan } from "../../src/telemetry/SpanRecorder.ts"
 import { renderSpanTree, SpanRecorder } from "../../src/telemetry/SpanRecorder.ts"
 import { Telemetry } from "../../src/telemetry/Telemetry.ts"
+import { withEnv as withEnvOf } from "./withEnv.ts"
 
 const variables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_SERVICE_NAME"]
 
-const withEnv = (values: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const saved = Object.fromEntries(variables.map((name) => [name, process.env[name]]))
-      for (const name of variables) delete process.env[name]
-      Object.assign(process.env, values)
-      return saved
-    }),
-    (saved) =>
-      Effect.sync(() => {
-        for (const [name, value] of Object.entries(saved)) {
-          if (value === undefined) delete process.env[name]
-          else process.env[name] = value
-        }
-      })
-  )
+const withEnv = (values: Record<string, string>) => withEnvOf(variables, values)
 
 const step = Effect.gen(function*() {
   yield* Effect.annotateCurrentSpan({ "mdeploy.instance": "web.main", "mdeploy.ports": [8080, 8081] })
