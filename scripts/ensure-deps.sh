@@ -21,5 +21,8 @@ if ! command -v etcd >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends etcd-server etcd-client >/dev/null
 fi
-etcd --version | head -1
+# Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
+# SIGPIPE, which pipefail turns into a failed install about half the time.
+etcd_version="$(etcd --version 2>&1 || true)"
+echo "${etcd_version%%$'\n'*}"
 echo "node $(node_modules/.bin/node --version)"
