@@ -1,14 +1,21 @@
 import { defineConfig } from "vitest/config"
 
-// One run for everything: pure and service tests, and the integration tests that start a real
-// etcd and the Marathon emulator on loopback. Benchmarks live under bench/ and never run here.
+// Two projects in one run: `unit` (pure and service tests, in-memory layers) and `integration`
+// (a real etcd, the Marathon emulator over loopback, real controller and CLI processes).
+// `npm run test:unit` and `npm run test:integration` run one each; `make test` runs both.
+// Benchmarks live under bench/ and never run here.
+const integration = ["test/**/*.integration.test.ts", "test/integration/**/*.test.ts"]
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
-    reporters: ["default"]
+    reporters: ["default"],
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: integration } },
+      { extends: true, test: { name: "integration", include: integration } }
+    ]
   }
 })

@@ -1,4 +1,4 @@
-// Marathon's API artefacts beside the project (../shared/marathon-api) and the validators built
+// Marathon's API artefacts, copied into test/fixtures/marathon-api (Apache-2.0), and the validators built
 // from them: the old JSON schema for app definitions (with the fields it predates stripped) and
 // the RAML types for response bodies.
 import { readdirSync, readFileSync } from "node:fs"
@@ -8,7 +8,7 @@ import { Ajv, type ValidateFunction } from "ajv"
 import addFormats from "ajv-formats"
 import { RamlSchemas } from "./RamlSchemas.ts"
 
-export const apiDir = process.env["MDEPLOY_MARATHON_API"] ?? fileURLToPath(new URL("../../../shared/marathon-api/", import.meta.url))
+export const apiDir = process.env["MDEPLOY_MARATHON_API"] ?? fileURLToPath(new URL("../fixtures/marathon-api/", import.meta.url))
 
 export const readJson = (relative: string): unknown => JSON.parse(readFileSync(join(apiDir, relative), "utf8"))
 

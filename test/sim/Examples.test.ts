@@ -1,4 +1,4 @@
-// Marathon's own example requests (../shared/marathon-api, extra-examples included) sent to the
+// Marathon's own example requests (test/fixtures/marathon-api, extra-examples included) sent to the
 // emulator: each is accepted and read back equivalent, or — where Marathon's validation rejects
 // the example itself — rejected exactly as Marathon does. Event payloads are compared with the
 // event-bus documentation's examples.

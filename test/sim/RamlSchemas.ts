@@ -1,4 +1,4 @@
-// Reads Marathon's RAML type libraries (../shared/marathon-api/v2/types) and turns named types
+// Reads Marathon's RAML type libraries (test/fixtures/marathon-api/v2/types) and turns named types
 // into JSON Schemas for ajv, so response bodies are checked against the artefacts themselves.
 // Covers the RAML 1.0 subset those files use: objects (open by default), optional `?`
 // properties, pattern properties, arrays and `X[]`, unions, inheritance, enums and facets.
