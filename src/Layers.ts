@@ -6,12 +6,16 @@ import { hostname } from "node:os"
 import { Effect, Layer, Redacted } from "effect"
 import * as TokenBucket from "./controller/TokenBucket.ts"
 import { Executor } from "./controller/Executor.ts"
+import { Owner } from "./controller/Owner.ts"
+import { defaultOwnerId, ownerPattern } from "./domain/Ownership.ts"
 import { DrainMethods } from "./drain/DrainMethods.ts"
 import { MarathonClient } from "./marathon/MarathonClient.ts"
 import type { MarathonClientConfig } from "./marathon/MarathonClient.ts"
 import { MesosMaintenance } from "./marathon/MesosMaintenance.ts"
 import type { EtcdOptions } from "./store/EtcdClient.ts"
 import { EtcdClient } from "./store/EtcdClient.ts"
+import { etcdClusterId } from "./store/ClusterIdentity.ts"
+import { etcdCleanupLedgerLayer } from "./store/EtcdCleanupLedger.ts"
 import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
 import { SpecStore } from "./store/SpecStore.ts"
 import { StatusStore } from "./store/StatusStore.ts"
@@ -63,9 +67,34 @@ export const marathonLayer = (options: MarathonOptions) => {
   return Layer.mergeAll(client, maintenance, DrainMethods.layer).pipe(Layer.provideMerge(http))
 }
 
-/** Everything a reconcile needs: etcd stores and drain records, Marathon, drain methods, executor. */
-export const reconcileLayer = (etcd: EtcdOptions, marathon: MarathonOptions) => {
-  const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, etcdDrainRecordsLayer).pipe(
+export interface OwnerOptions {
+  /** --owner / MDEPLOY_OWNER; absent: derived from the etcd cluster id and the prefix. */
+  readonly owner?: string | undefined
+  readonly adoptUnowned?: boolean
+}
+
+export class InvalidOwner extends Error {
+  readonly _tag = "InvalidOwner"
+}
+
+/** This installation's owner (design.md §11): as given, or the stable id of etcd cluster + prefix. */
+export const ownerLayer = (options: OwnerOptions) =>
+  Layer.effect(
+    Owner,
+    Effect.gen(function*() {
+      const etcd = yield* EtcdClient
+      const given = options.owner?.trim()
+      if (given !== undefined && given !== "" && !ownerPattern.test(given)) {
+        return yield* Effect.die(new InvalidOwner(`--owner ${JSON.stringify(given)}: must match ${ownerPattern.source}`))
+      }
+      const owner = given !== undefined && given !== "" ? given : defaultOwnerId(yield* etcdClusterId, etcd.prefix)
+      return Owner.of({ owner, adoptUnowned: options.adoptUnowned === true })
+    })
+  )
+
+/** Everything a reconcile needs: etcd stores, drain records and the cleanup ledger, Marathon, drain methods, executor, owner. */
+export const reconcileLayer = (etcd: EtcdOptions, marathon: MarathonOptions, owner: OwnerOptions = {}) => {
+  const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
   const outside = marathonLayer(marathon)

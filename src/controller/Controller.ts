@@ -32,8 +32,11 @@ export interface ControllerConfig {
   readonly leaderTtlSeconds: number
   /** Every key is reconciled at least this often, events or not (drift from out-of-band changes). */
   readonly resyncEvery: Duration.Duration
-  /** Allow cleanup of an empty spec set or of more than half the managed instances. */
+  /** Lift the deletion budget for this run (an empty spec set, or more than the budget's share). */
   readonly force: boolean
+  /** The deletion budget's window and share (design.md §11); the force flag above overrides it. */
+  readonly cleanupWindow?: Duration.Duration
+  readonly cleanupMaxFraction?: number
   readonly events: MarathonEventsConfig
   /** Minimum gap between two Marathon list calls. */
   readonly snapshotMinIntervalMs?: number
@@ -96,12 +99,20 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       holder: config.identity,
       fences: [leader.fence],
       cache: state,
+      budget: {
+        windowMs: Duration.toMillis(config.cleanupWindow ?? Duration.minutes(10)),
+        maxFraction: config.cleanupMaxFraction ?? 0.5,
+        force: config.force
+      },
       cleanupInput: Effect.gen(function*() {
         const latest = yield* snapshot.latest
+        // Specs (readable or not) and statuses come from etcd's watches: the count of managed
+        // instances does not shrink because one Marathon answer did.
+        const specNames = new Set([...state.specNames(), ...state.invalidNames()])
         return {
-          specNames: new Set(state.specNames()),
-          specsSynced: state.specsSynced(),
-          managedInstances: new Set(latest?.byInstance.keys() ?? []),
+          specNames,
+          specsSynced: state.specsSynced() && state.statusesSynced(),
+          managedInstances: new Set([...specNames, ...state.statusNames(), ...(latest?.byInstance.keys() ?? [])]),
           force: config.force
         }
       })
@@ -142,7 +153,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         const started = yield* Clock.currentTimeMillis
         const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: freshAfter.get(name) ?? 0 })
         const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
-        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds)
+        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds, { terminal: outcome.result === "Invalid" })
         // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
         const now = yield* Clock.currentTimeMillis
         switch (outcome.result) {

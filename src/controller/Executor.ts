@@ -2,7 +2,13 @@
 // (style.md §5.3). Actions run in plan order, one span each. A create answered "already exists"
 // (another actor won the race, §1.8.1 step 4) or a DeploymentLocked answer stops the pass and
 // becomes a requeue, not an error. Drain failures follow spec.drain.onError. Decides nothing else.
-import { Context, DateTime, Effect, Layer } from "effect"
+//
+// Safety (design.md §11): every app it creates carries this installation's MDEPLOY_OWNER; every
+// kill, scale and delete is preceded by a fresh read of that app which must confirm the plan (ours,
+// a plausible answer, no task the plan did not mean to kill); every Marathon write first asks the
+// write gate, which refuses once leadership is in doubt and bounds the write by the time to spare.
+import { Context, DateTime, Duration, Effect, Layer } from "effect"
+import { owns, withOwner } from "../domain/Ownership.ts"
 import type { DrainMethod } from "../drain/DrainMethod.ts"
 import { DrainMethods } from "../drain/DrainMethods.ts"
 import type { DrainRecordsError } from "../drain/DrainRecords.ts"
@@ -10,16 +16,32 @@ import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import type { MarathonError } from "../marathon/MarathonError.ts"
 import type { Action, ActionType, TaskRef } from "../plan/Action.ts"
+import { goingAway } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
 import { bounceAgainSeconds } from "../plan/Plan.ts"
+import { recordUntrustedAnswer } from "../telemetry/ControllerMetrics.ts"
+import { Owner } from "./Owner.ts"
+import { appAnswerProblem } from "./Plausibility.ts"
+import type { WriteGate } from "./WriteGate.ts"
+import { openGate } from "./WriteGate.ts"
+import type { WriteRefused } from "./WriteGate.ts"
 
 /** A locked app is usually free again within seconds (the deployment finishes or is replaced). */
 export const lockedRequeueSeconds = 15
+/** An unconfirmed destructive action is looked at again soon, with a fresh read. */
+export const unconfirmedRequeueSeconds = 5
+/** An app of ours found by a create that met 409: look at it again at once. */
+export const adoptedRequeueSeconds = 1
 
 export interface Interruption {
   readonly action: ActionType
-  readonly reason: "AlreadyExists" | "DeploymentLocked"
+  /**
+   * AlreadyExists: the id is taken by an app that is not ours. Adopted: it is ours (an earlier
+   * create went through). Unconfirmed: a fresh read of the app contradicted the plan.
+   */
+  readonly reason: "AlreadyExists" | "Adopted" | "DeploymentLocked" | "Unconfirmed"
   readonly appId: string | undefined
+  readonly message?: string
 }
 
 export interface DrainFailure {
@@ -42,16 +64,17 @@ export interface ExecutionResult {
 
 export class Executor extends Context.Service<Executor, {
   /** Runs the plan's actions in order; Marathon errors other than 409s fail the pass. */
-  readonly run: (plan: Plan) => Effect.Effect<ExecutionResult, MarathonError | DrainRecordsError>
+  readonly run: (plan: Plan, gate?: WriteGate) => Effect.Effect<ExecutionResult, MarathonError | DrainRecordsError | WriteRefused>
 }>()("mdeploy/controller/Executor") {
   static readonly layerNoDeps = Layer.effect(Executor, Effect.gen(function*() {
     const marathon = yield* MarathonClient
     const methods = yield* DrainMethods
     const records = yield* DrainRecords
-    return Executor.of({ run: (plan) => run(plan, { marathon, methods, records }) })
+    const ownership = yield* Owner
+    return Executor.of({ run: (plan, gate) => run(plan, { marathon, methods, records, ownership, gate: gate ?? openGate }) })
   }))
 
-  /** Needs MarathonClient, DrainMethods and DrainRecords. */
+  /** Needs MarathonClient, DrainMethods, DrainRecords and Owner. */
   static readonly layer = Executor.layerNoDeps
 }
 
@@ -59,7 +82,55 @@ interface Deps {
   readonly marathon: MarathonClient["Service"]
   readonly methods: DrainMethods["Service"]
   readonly records: DrainRecords["Service"]
+  readonly ownership: Owner["Service"]
+  readonly gate: WriteGate
 }
+
+/** A Marathon write, started only while the gate allows and bounded by the time it has to spare. */
+const gated = <A, E, R>(deps: Deps, write: Effect.Effect<A, E, R>): Effect.Effect<A, E | WriteRefused, R> =>
+  Effect.flatMap(deps.gate.check, (spareMs) =>
+    spareMs === undefined ? write : Effect.timeoutOrElse(write, {
+      duration: Duration.millis(spareMs),
+      orElse: () => deps.gate.refuse(`the write to Marathon did not finish within the ${spareMs} ms leadership had to spare`)
+    }))
+
+/**
+ * Reads the app again and checks that it is ours and that Marathon's answer is plausible; the
+ * reason it is not, or "gone" when Marathon no longer has it.
+ */
+const confirmApp = (deps: Deps, appId: string) =>
+  deps.marathon.getApp(appId).pipe(
+    Effect.map((app) => {
+      if (!owns(deps.ownership, app.labels)) return { problem: `${appId} is not this installation's app` } as const
+      const implausible = appAnswerProblem(app)
+      if (implausible !== undefined) return { problem: implausible.message } as const
+      return { app } as const
+    }),
+    Effect.catchReason("MarathonError", "AppNotFound", () => Effect.succeed({ gone: true } as const))
+  )
+
+/**
+ * The tasks of a kill that a fresh read of their apps confirms: apps that are ours and answered
+ * plausibly; tasks Marathon no longer lists, or already lists as going away, are left out.
+ */
+const confirmTasks = (deps: Deps, action: Action, tasks: ReadonlyArray<TaskRef>) =>
+  Effect.gen(function*() {
+    const kept: Array<TaskRef> = []
+    for (const appId of new Set(tasks.map((task) => task.appId))) {
+      const found = yield* confirmApp(deps, appId)
+      if ("gone" in found) continue
+      if ("problem" in found) return (yield* unconfirmed(action, appId, found.problem)) as { readonly interrupted: Interruption }
+      const live = new Set(found.app.tasks.filter((task) => !goingAway.has(task.state)).map((task) => task.id))
+      for (const task of tasks) if (task.appId === appId && live.has(task.id)) kept.push(task)
+    }
+    return { tasks: kept }
+  })
+
+const unconfirmed = (action: Action, appId: string | undefined, message: string) =>
+  recordUntrustedAnswer("unconfirmed").pipe(
+    Effect.andThen(Effect.logWarning("destructive action not confirmed by a fresh read; retrying").pipe(Effect.annotateLogs({ action: action.type, appId: appId ?? "", detail: message }))),
+    Effect.as<Step>({ interrupted: { action: action.type, reason: "Unconfirmed", appId, message } })
+  )
 
 type Step = { readonly interrupted?: Interruption; readonly failures?: ReadonlyArray<DrainFailure>; readonly killed?: ReadonlyArray<string> }
 
@@ -73,18 +144,28 @@ const attributes = (plan: Plan, action: Action) => ({
 
 const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "createApp" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  const result = yield* deps.marathon.createApp(action.definition)
-  // Someone else created it since our snapshot: our view is stale, so stop and look again.
+  const result = yield* gated(deps, deps.marathon.createApp(withOwner(action.definition, deps.ownership.owner)))
   if (result === "AlreadyExists") {
-    yield* Effect.logWarning(`${plan.name}: ${action.appId} already exists, another actor created it; retrying later`)
-    return { interrupted: { action: action.type, reason: "AlreadyExists", appId: action.appId } } satisfies Step
+    // Our own earlier create (a retried request, a pass cut short) is adopted, not retried blindly;
+    // an app of that id that is not ours is never touched.
+    const found = yield* confirmApp(deps, action.appId)
+    if ("app" in found) {
+      yield* Effect.logInfo(`${plan.name}: ${action.appId} already exists and is ours; adopting it`)
+      return { interrupted: { action: action.type, reason: "Adopted", appId: action.appId } } satisfies Step
+    }
+    const message = "gone" in found ? `${action.appId} existed a moment ago` : found.problem
+    yield* Effect.logWarning(`${plan.name}: ${action.appId} already exists and is not ours; retrying later`).pipe(Effect.annotateLogs({ detail: message }))
+    return { interrupted: { action: action.type, reason: "AlreadyExists", appId: action.appId, message } } satisfies Step
   }
   return {} satisfies Step
 })
 
 const scaleApp = Effect.fn("Executor.scaleApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "scaleApp" }>) {
   yield* Effect.annotateCurrentSpan({ ...attributes(plan, action), "mdeploy.scale.reason": action.reason })
-  yield* deps.marathon.scaleApp(action.appId, action.instances)
+  const found = yield* confirmApp(deps, action.appId)
+  if ("gone" in found) return {} satisfies Step
+  if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
+  yield* gated(deps, deps.marathon.scaleApp(action.appId, action.instances))
   return {} satisfies Step
 })
 
@@ -107,8 +188,10 @@ const drainTasks = Effect.fn("Executor.drainTasks")(function*(deps: Deps, plan: 
   yield* Effect.annotateCurrentSpan({ "mdeploy.drain.failures": failed.length })
   if (plan.drain.onError !== "kill") return { failures: failed } satisfies Step
   // PaaSTA's choice, when asked for: a task that cannot be drained is killed right away.
-  const ids = failed.map((failure) => failure.taskId)
-  yield* deps.marathon.killTasks(ids)
+  const confirmed = yield* confirmTasks(deps, action, action.tasks.filter((task) => failed.some((failure) => failure.taskId === task.id)))
+  if ("interrupted" in confirmed) return { ...confirmed, failures: failed } satisfies Step
+  const ids = confirmed.tasks.map((task) => task.id)
+  if (ids.length > 0) yield* gated(deps, deps.marathon.killTasks(ids))
   return { failures: failed, killed: ids } satisfies Step
 })
 
@@ -126,18 +209,43 @@ const stopDraining = Effect.fn("Executor.stopDraining")(function*(deps: Deps, pl
 
 const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "killTasks" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  yield* deps.marathon.killTasks(action.tasks.map((task: TaskRef) => task.id))
+  const confirmed = yield* confirmTasks(deps, action, action.tasks)
+  if ("interrupted" in confirmed) return confirmed
+  if (confirmed.tasks.length > 0) yield* gated(deps, deps.marathon.killTasks(confirmed.tasks.map((task: TaskRef) => task.id)))
   yield* Effect.forEach(action.tasks, (task) => deps.records.remove(plan.name, task.id), { concurrency: 16, discard: true })
   return {} satisfies Step
 })
 
 const deleteApp = Effect.fn("Executor.deleteApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "deleteApp" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  yield* deps.marathon.deleteApp(action.appId)
+  const found = yield* confirmApp(deps, action.appId)
+  if ("gone" in found) return {} satisfies Step
+  if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
+  // The plan deletes an app once every task of it is being killed; a task it did not see means the
+  // observation it planned on was wrong.
+  const meantToKill = new Set(plan.actions.flatMap((other) => other.type === "killTasks" ? other.tasks.map((task) => task.id) : []))
+  const unseen = found.app.tasks.filter((task) => !goingAway.has(task.state) && !meantToKill.has(task.id))
+  if (unseen.length > 0) {
+    return yield* unconfirmed(action, action.appId, `${action.appId} still has ${unseen.length} task(s) the plan did not mean to kill (${unseen[0]?.id ?? ""})`)
+  }
+  yield* gated(deps, deps.marathon.deleteApp(action.appId))
   return {} satisfies Step
 })
 
-const run = Effect.fn("Executor.run")(function*(plan: Plan, deps: Deps): Effect.fn.Return<ExecutionResult, MarathonError | DrainRecordsError> {
+const requeueFor = (interruption: Interruption): number => {
+  switch (interruption.reason) {
+    case "AlreadyExists":
+      return bounceAgainSeconds
+    case "Adopted":
+      return adoptedRequeueSeconds
+    case "DeploymentLocked":
+      return lockedRequeueSeconds
+    case "Unconfirmed":
+      return unconfirmedRequeueSeconds
+  }
+}
+
+const run = Effect.fn("Executor.run")(function*(plan: Plan, deps: Deps): Effect.fn.Return<ExecutionResult, MarathonError | DrainRecordsError | WriteRefused> {
   yield* Effect.annotateCurrentSpan({
     "mdeploy.instance": plan.name,
     "mdeploy.app_id": plan.appId ?? "",
@@ -149,7 +257,7 @@ const run = Effect.fn("Executor.run")(function*(plan: Plan, deps: Deps): Effect.
   const killed: Array<string> = []
   let completed = 0
   for (const action of plan.actions) {
-    const step: Step = yield* Effect.suspend((): Effect.Effect<Step, MarathonError | DrainRecordsError> => {
+    const step: Step = yield* Effect.suspend((): Effect.Effect<Step, MarathonError | DrainRecordsError | WriteRefused> => {
       switch (action.type) {
         case "createApp":
           return createApp(deps, plan, action)
@@ -176,7 +284,7 @@ const run = Effect.fn("Executor.run")(function*(plan: Plan, deps: Deps): Effect.
     if (step.interrupted !== undefined) {
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": "requeue_after", "mdeploy.interrupted_by": step.interrupted.reason })
       return {
-        requeueAfterSeconds: step.interrupted.reason === "AlreadyExists" ? bounceAgainSeconds : lockedRequeueSeconds,
+        requeueAfterSeconds: requeueFor(step.interrupted),
         interrupted: step.interrupted,
         completed,
         drainFailures: failures,

@@ -5,18 +5,24 @@
 // (`?id=<prefix>`), a few milliseconds instead of a full list of every app. Either view may be
 // slightly stale by design: every write is checked again by Marathon and by the next reconcile.
 import { Clock, Duration, Effect, Semaphore } from "effect"
-import { appIdPrefix, belongsTo, instanceNameOf, isManaged } from "../domain/AppIdentity.ts"
+import { appIdPrefix, belongsTo, instanceNameOf } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
+import type { Ownership } from "../domain/Ownership.ts"
+import { owns } from "../domain/Ownership.ts"
 import type { MarathonError } from "../marathon/MarathonError.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
+import { recordUntrustedAnswer } from "../telemetry/ControllerMetrics.ts"
+import { Owner } from "./Owner.ts"
+import { appsAnswerProblem, listShrinkProblem, shrinkConfirmations } from "./Plausibility.ts"
+import { UntrustedAnswer } from "./UntrustedAnswer.ts"
 
 export interface Snapshot {
   readonly apps: ReadonlyArray<ObservedApp>
   /** When the fetch that produced it started (ms): it reflects everything before this. */
   readonly startedAt: number
-  /** Managed app ids by instance name. */
+  /** This installation's apps by instance name (other owners' and unmanaged apps are left out). */
   readonly byInstance: ReadonlyMap<string, ReadonlyArray<ObservedApp>>
   /** Instance names of the apps each in-flight deployment touches. */
   readonly deployments: ReadonlyMap<string, ReadonlyArray<string>>
@@ -33,12 +39,12 @@ export interface InstanceView {
 
 export interface MarathonSnapshot {
   /** A snapshot whose fetch started at or after `notBefore` (ms, the Effect clock). */
-  readonly get: (notBefore: number) => Effect.Effect<Snapshot, MarathonError>
+  readonly get: (notBefore: number) => Effect.Effect<Snapshot, MarathonError | UntrustedAnswer>
   /**
    * One instance's apps as of `notBefore` or later: from the shared snapshot when it is fresh
    * enough, else fetched alone. `notBefore` 0 takes any snapshot (fetching one if there is none).
    */
-  readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError>
+  readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError | UntrustedAnswer>
   /** The last snapshot taken, if any, without fetching. */
   readonly latest: Effect.Effect<Snapshot | undefined>
   /** Full list calls made so far (for the steady-state benchmark). */
@@ -53,13 +59,14 @@ const maintenanceMaxAgeMs = 10_000
 export const indexSnapshot = (
   apps: ReadonlyArray<ObservedApp>,
   startedAt: number,
+  ownership: Ownership,
   drainingHosts: ReadonlySet<string> = new Set()
 ): Snapshot => {
   const byInstance = new Map<string, Array<ObservedApp>>()
   const deployments = new Map<string, Array<string>>()
   for (const app of apps) {
     const name = instanceNameOf(app.id)
-    if (name === undefined || !isManaged(app.labels)) continue
+    if (name === undefined || !owns(ownership, app.labels)) continue
     const list = byInstance.get(name) ?? []
     list.push(app)
     byInstance.set(name, list)
@@ -76,6 +83,7 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
   Effect.gen(function*() {
     const marathon = yield* MarathonClient
     const maintenance = yield* MesosMaintenance
+    const ownership = yield* Owner
     const minIntervalMs = options.minIntervalMs ?? 100
     const lock = yield* Semaphore.make(1)
     let current: Snapshot | undefined
@@ -83,6 +91,14 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
     let targetedFetches = 0
     let maintenanceAt = 0
     let drainingHosts: ReadonlySet<string> = new Set()
+    // A shrunken list is believed once the same count came back this many times in a row.
+    let shrunk = { owned: -1, times: 0 }
+
+    const untrusted = (problem: { readonly reason: string; readonly message: string }) =>
+      recordUntrustedAnswer(problem.reason).pipe(
+        Effect.andThen(Effect.logWarning("Marathon answer not trusted; retrying").pipe(Effect.annotateLogs({ reason: problem.reason, detail: problem.message }))),
+        Effect.andThen(Effect.fail(new UntrustedAnswer({ reason: problem.reason, message: problem.message })))
+      )
 
     const refresh = Effect.fnUntraced(function*(notBefore: number) {
       // Someone else's fetch, finished while we waited for the lock, may already be fresh enough.
@@ -96,9 +112,23 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
         concurrency: 2
       })
       fetches++
+      const next = indexSnapshot(apps, startedAt, ownership, hosts)
+      const ownedApps = (snapshot: Snapshot) => {
+        let count = 0
+        for (const list of snapshot.byInstance.values()) count += list.length
+        return count
+      }
+      const problem = appsAnswerProblem([...next.byInstance.values()].flat())
+      if (problem !== undefined) return yield* untrusted(problem)
+      const shrink = current === undefined ? undefined : listShrinkProblem(ownedApps(current), ownedApps(next))
+      if (shrink !== undefined) {
+        shrunk = shrunk.owned === ownedApps(next) ? { owned: shrunk.owned, times: shrunk.times + 1 } : { owned: ownedApps(next), times: 1 }
+        if (shrunk.times < shrinkConfirmations) return yield* untrusted(shrink)
+      }
+      shrunk = { owned: -1, times: 0 }
       drainingHosts = hosts
       maintenanceAt = startedAt
-      current = indexSnapshot(apps, startedAt, hosts)
+      current = next
       return current
     })
 
@@ -124,7 +154,10 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
       ], { concurrency: 2 })
       targetedFetches++
       // Marathon's id filter matches anywhere in the id: keep only this instance's own apps.
-      return { apps: apps.filter((app) => belongsTo(app.id, name as InstanceName)), drainingHosts: hosts }
+      const own = apps.filter((app) => belongsTo(app.id, name as InstanceName))
+      const problem = appsAnswerProblem(own)
+      if (problem !== undefined) return yield* untrusted(problem)
+      return { apps: own, drainingHosts: hosts }
     })
 
     return {

@@ -1,31 +1,43 @@
 // One reconcile pass for one instance — level-triggered and re-entrant (design.md §4): under the
-// instance lock (and app-lifecycle shared), re-read the spec, take Marathon's state from the shared
-// snapshot, ask the drain method about every task, compute the Plan with the pure planner, carry
-// it out, and write status when it changed (fenced). The controller and `mdeploy reconcile` both
-// call it; it never throws — every way a pass can end is an Outcome.
-import { Clock, DateTime, Effect, Option } from "effect"
-import { appIdPrefix } from "../domain/AppIdentity.ts"
+// instance lock, read the spec, take Marathon's state from the shared snapshot, ask the drain
+// method about every task, compute the Plan with the pure planner, carry it out, and write status
+// when it changed (fenced). The controller and `mdeploy reconcile` both call it; it never throws —
+// every way a pass can end is an Outcome.
+//
+// Safety (design.md §11): a spec that cannot be decoded is never taken for a deleted one (phase
+// Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
+// planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
+// app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
+import { Clock, DateTime, Effect, Option, Result } from "effect"
+import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus, ReconcileResult } from "../domain/InstanceStatus.ts"
-import { resolveSpec } from "../domain/ResolvedSpec.ts"
+import { owns } from "../domain/Ownership.ts"
+import { resolveDrain, resolveSpec } from "../domain/ResolvedSpec.ts"
+import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import { probe } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
-import { noopDrain } from "../plan/DrainState.ts"
 import { observedInstance } from "../plan/Observed.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
 import * as Plan from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
-import { acquireAppLifecycleShared, acquireInstanceLock } from "../store/Locks.ts"
+import { acquireAppLifecycleExclusive, acquireAppLifecycleShared, acquireInstanceLock } from "../store/Locks.ts"
+import type { StoredInstance } from "../store/SpecStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
+import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
+import { defaultBudget } from "../cleanup/DeletionBudget.ts"
 import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
+import { Owner } from "./Owner.ts"
 import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
+import { admitTeardown } from "./TeardownAdmission.ts"
+import { leaseGate } from "./WriteGate.ts"
 
 export interface Outcome {
   readonly result: ReconcileResult
@@ -42,16 +54,20 @@ export interface ReconcilerDeps {
   readonly holder: string
   /** Extra fences every status write must hold (the leader key, for the controller). */
   readonly fences: ReadonlyArray<Fence>
-  /** What the cleanup guard needs to know right now. */
+  /** What the cleanup guard and the deletion budget need to know right now. */
   readonly cleanupInput: Effect.Effect<CleanupInput>
+  /** The deletion budget (window, fraction, --force); the defaults of design.md §11 when absent. */
+  readonly budget?: BudgetConfig
   /** The leader's watch-fed copy of specs and statuses; without it every pass reads etcd. */
   readonly cache?: StateCache
 }
 
 /** A held lock is usually free again within one pass of its holder. */
 export const lockHeldRequeueSeconds = 2
-/** Come back to a refused teardown now and then: specs may reappear, or an operator may force. */
-export const refusedTeardownRequeueSeconds = 60
+/** Come back to a refused tear-down now and then: specs may reappear, or an operator may approve. */
+export const refusedTeardownRequeueSeconds = 15
+/** How long a tear-down waits for creates in flight before it gives up its turn. */
+const exclusiveWaitMs = 3_000
 
 const messageOf = (error: unknown): string => {
   const tagged = error as { _tag?: string; message?: string; oneLine?: string; reason?: { _tag?: string } }
@@ -61,6 +77,11 @@ const messageOf = (error: unknown): string => {
   return `${tag}${reason === undefined ? "" : `(${reason})`}: ${tagged.message ?? String(error)}`
 }
 
+type Desired =
+  | { readonly _tag: "Spec"; readonly stored: StoredInstance; readonly spec: ResolvedSpec }
+  | { readonly _tag: "Deleted" }
+  | { readonly _tag: "Unreadable"; readonly message: string }
+
 export const makeReconciler = (deps: ReconcilerDeps) =>
   Effect.gen(function*() {
     const specs = yield* SpecStore
@@ -68,10 +89,26 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const executor = yield* Executor
     const marathon = yield* MarathonClient
     const records = yield* DrainRecords
-    const readSpec = (name: InstanceName) => {
+    const ownership = yield* Owner
+    const budget = deps.budget ?? defaultBudget
+    const gate = leaseGate(deps.session.remainingMs)
+    // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
+    const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
+
+    const readDesired = Effect.fnUntraced(function*(name: InstanceName) {
+      const unreadable = deps.cache?.invalidSpec(name)
+      if (unreadable !== undefined) return { _tag: "Unreadable", message: unreadable } satisfies Desired
       const cached = deps.cache?.spec(name)
-      return cached === undefined ? specs.get(name) : Effect.succeed(cached)
-    }
+      const read = cached === undefined ? yield* Effect.result(specs.get(name)) : Result.succeed(cached)
+      if (Result.isFailure(read)) {
+        if (read.failure._tag === "CorruptSpecError") return { _tag: "Unreadable", message: read.failure.message } satisfies Desired
+        return yield* Effect.fail(read.failure)
+      }
+      return Option.match(read.success, {
+        onNone: (): Desired => ({ _tag: "Deleted" }),
+        onSome: (stored): Desired => ({ _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) })
+      })
+    })
     const readStatus = (name: InstanceName) => {
       const cached = deps.cache === undefined ? false : deps.cache.status(name)
       return cached === false ? Effect.map(statuses.get(name), Option.getOrUndefined) : Effect.succeed(cached)
@@ -84,9 +121,56 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const revision = yield* statuses.remove(name, fences)
       deps.cache?.wroteStatus(name, undefined, revision)
     })
+    const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
 
-    // Instances whose last create met an app mdeploy did not label: look for it next time.
+    // Instances whose last create met an app that is not ours: look for it next time.
     const lookForUnmanaged = new Set<string>()
+
+    /** Marathon as of `notBefore` or later, the drain answers, and the plan they make. */
+    const observeAndPlan = Effect.fnUntraced(function*(
+      name: InstanceName,
+      desired: Desired,
+      previous: InstanceStatus | undefined,
+      notBefore: number
+    ) {
+      const view = yield* deps.snapshot.forInstance(name, notBefore)
+      let apps: ReadonlyArray<ObservedApp> = view.apps
+      if (lookForUnmanaged.has(name)) {
+        const all = yield* marathon.listAppsById(appIdPrefix(name))
+        apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
+      }
+      const observed = observedInstance(name, apps, view.drainingHosts, isForeign)
+      const spec = desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>()
+      // A deleted spec's tasks are drained the way the instance last drained them.
+      const drain = desired._tag === "Spec" ? desired.spec.drain : resolveDrain(previous?.drain)
+      const drainState = yield* probe(observed, drain, progressFromStatus(previous))
+      const now = DateTime.toUtc(yield* DateTime.now)
+      const plan = yield* Effect.sync(() => Plan.make(spec, observed, drainState, now)).pipe(
+        Effect.withSpan("Plan.make", { attributes: { "mdeploy.instance": name } })
+      )
+      return { plan, observed, now }
+    })
+
+    /** Phase Invalid, written once; nothing of the instance is read from or written to Marathon. */
+    const markUnreadable = Effect.fnUntraced(function*(
+      name: InstanceName,
+      message: string,
+      previous: InstanceStatus | undefined,
+      fences: ReadonlyArray<Fence>,
+      dryRun: boolean
+    ) {
+      const error = `the stored spec cannot be read (${message}); its apps are left as they are`
+      yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
+      if (!dryRun) {
+        const status: InstanceStatus = {
+          ...nextStatus({ previous, plan: undefined, generation: 0, result: "Invalid", error, now: DateTime.toUtc(yield* DateTime.now), traceId: yield* traceId }),
+          phase: "Invalid",
+          summary: error
+        }
+        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+      }
+      return { result: "Invalid", error } satisfies Outcome
+    })
 
     const pass = Effect.fnUntraced(function*(
       name: InstanceName,
@@ -94,34 +178,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       dryRun: boolean,
       fences: ReadonlyArray<Fence>
     ) {
-      const stored = yield* readSpec(name)
+      const desired = yield* readDesired(name)
       const previous = yield* readStatus(name)
-      const view = yield* deps.snapshot.forInstance(name, notBefore)
-      let apps: ReadonlyArray<ObservedApp> = view.apps
-      if (lookForUnmanaged.has(name)) {
-        const all = yield* marathon.listAppsById(appIdPrefix(name))
-        apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
-      }
-      const observed = observedInstance(name, apps, view.drainingHosts)
-      const now = DateTime.toUtc(yield* DateTime.now)
+      if (desired._tag === "Unreadable") return yield* markUnreadable(name, desired.message, previous, fences, dryRun)
+      const tearDown = desired._tag === "Deleted"
 
-      if (Option.isNone(stored)) {
-        if (apps.length === 0) {
-          if (!dryRun && previous !== undefined) yield* removeStatus(name, fences)
-          return { result: "Done" } satisfies Outcome
-        }
-        const verdict = cleanupVerdict(yield* deps.cleanupInput)
-        if (!verdict.allowed) {
-          yield* Effect.logWarning("cleanup refused").pipe(Effect.annotateLogs({ instance: name, reason: verdict.reason }))
-          return { result: "RequeueAfter", requeueAfterSeconds: refusedTeardownRequeueSeconds, error: verdict.reason } satisfies Outcome
-        }
-      }
-      const spec = Option.map(stored, (instance) => resolveSpec(name, instance.spec))
-      const drain = Option.match(spec, { onNone: () => noopDrain, onSome: (resolved) => resolved.drain })
-      const drainState = yield* probe(observed, drain, progressFromStatus(previous))
-      const plan = yield* Effect.sync(() => Plan.make(spec, observed, drainState, now)).pipe(
-        Effect.withSpan("Plan.make", { attributes: { "mdeploy.instance": name } })
-      )
+      let { observed, plan, now } = yield* observeAndPlan(name, desired, previous, notBefore)
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,
@@ -129,42 +191,71 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       })
       if (dryRun) return { result: "Done", plan, ...(plan.requeueAfterSeconds === undefined ? {} : { requeueAfterSeconds: plan.requeueAfterSeconds }) } satisfies Outcome
 
-      const executed = yield* executor.run(plan)
+      if (tearDown && observed.apps.length === 0 && plan.actions.length === 0) {
+        if (previous !== undefined) yield* removeStatus(name, fences)
+        yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        return { result: "Done", plan } satisfies Outcome
+      }
+
+      let refusal: string | undefined
+      if (plan.actions.length > 0) {
+        // Creates and tear-downs never interleave (PaaSTA's second lock, against cleanup).
+        if (tearDown) yield* acquireAppLifecycleExclusive(deps.holder, deps.session, exclusiveWaitMs)
+        else if (plan.actions.some((action) => action.type === "createApp")) yield* acquireAppLifecycleShared(deps.holder, deps.session)
+        // Anything beyond a create is decided on a fresh read of this instance, not the shared list.
+        if (plan.actions.some((action) => action.type !== "createApp")) {
+          ;({ observed, plan, now } = yield* observeAndPlan(name, desired, previous, yield* Clock.currentTimeMillis))
+        }
+        if (tearDown && plan.actions.length > 0) {
+          const verdict = cleanupVerdict(yield* deps.cleanupInput)
+          refusal = verdict.allowed ? yield* admitTeardown(name, yield* deps.cleanupInput, budget) : verdict.reason
+        }
+      }
+
+      if (refusal !== undefined) {
+        yield* Effect.logWarning("tear-down refused").pipe(Effect.annotateLogs({ instance: name, reason: refusal }))
+        const status: InstanceStatus = {
+          ...nextStatus({ previous, plan: undefined, generation: previous?.observedGeneration ?? 0, result: "RequeueAfter", error: refusal, now, traceId: yield* traceId }),
+          phase: "CleanupRefused",
+          summary: `spec deleted; apps kept: ${refusal}`
+        }
+        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        return { result: "RequeueAfter", requeueAfterSeconds: refusedTeardownRequeueSeconds, plan, error: refusal } satisfies Outcome
+      }
+
+      const executed = yield* executor.run(plan, gate)
       if (executed.interrupted?.reason === "AlreadyExists") lookForUnmanaged.add(name)
       else lookForUnmanaged.delete(name)
       const requeue = executed.requeueAfterSeconds
       const result: ReconcileResult = requeue === undefined ? "Done" : "RequeueAfter"
-      const drainError = executed.drainFailures.length === 0
-        ? undefined
-        : `${executed.drainFailures.length} drain call(s) failed: ${executed.drainFailures[0]?.message ?? ""}`
-      if (Option.isSome(stored)) {
-        const span = yield* Effect.currentSpan.pipe(Effect.option)
-        const status = nextStatus({
-          previous,
-          plan,
-          generation: stored.value.metadata.generation,
-          result,
-          error: drainError,
-          now,
-          traceId: Option.getOrUndefined(Option.map(span, (s) => s.traceId))
-        })
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
-      } else if (plan.actions.length === 0 && apps.length === 0) {
-        if (previous !== undefined) yield* removeStatus(name, fences)
-        yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
-      }
+      const problems = [
+        ...(executed.drainFailures.length === 0 ? [] : [`${executed.drainFailures.length} drain call(s) failed: ${executed.drainFailures[0]?.message ?? ""}`]),
+        ...(executed.interrupted?.message === undefined ? [] : [executed.interrupted.message])
+      ]
+      const status = nextStatus({
+        previous,
+        plan,
+        generation: desired._tag === "Spec" ? desired.stored.metadata.generation : previous?.observedGeneration ?? 0,
+        result,
+        error: problems.length === 0 ? undefined : problems.join("; "),
+        now,
+        traceId: yield* traceId
+      })
+      const drain = desired._tag === "Spec" ? desired.stored.spec.drain : previous?.drain
+      const withDrain: InstanceStatus = drain === undefined ? status : { ...status, drain }
+      if (statusChanged(previous, withDrain)) yield* writeStatus(name, withDrain, fences)
       return { result, plan, ...(requeue === undefined ? {} : { requeueAfterSeconds: requeue }) } satisfies Outcome
     })
 
     /** Records a failed pass in status (best effort) so `get`/`describe` show why nothing moves. */
     const recordFailure = Effect.fnUntraced(function*(name: InstanceName, error: string, fences: ReadonlyArray<Fence>) {
       const previous = yield* readStatus(name)
-      const stored = yield* readSpec(name)
-      if (Option.isNone(stored)) return
+      const desired = yield* readDesired(name)
+      if (desired._tag !== "Spec") return
       const status: InstanceStatus = nextStatus({
         previous,
         plan: undefined,
-        generation: stored.value.metadata.generation,
+        generation: desired.stored.metadata.generation,
         result: "Error",
         error,
         now: DateTime.toUtc(yield* DateTime.now),
@@ -183,11 +274,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const dryRun = options.dryRun === true
       // Status writes hold while the leader key (controller) and this pass's lock both do.
       const guarded = dryRun
-        ? pass(name, notBefore, true, deps.fences)
+        ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)
         : Effect.gen(function*() {
           const lock = yield* acquireInstanceLock(name, deps.holder, deps.session)
           const fences = [...deps.fences, lock]
-          yield* acquireAppLifecycleShared(deps.holder, deps.session)
           // A failed pass is recorded in status while the lock is still ours.
           return yield* pass(name, notBefore, false, fences).pipe(
             Effect.tapError((error) => recordFailure(name, messageOf(error), fences))

@@ -17,6 +17,12 @@ export interface StateCache {
   /** Names with a spec; meaningful once `specsSynced`. */
   readonly specNames: () => ReadonlyArray<string>
   readonly specsSynced: () => boolean
+  /** Names whose stored spec cannot be decoded, with why: never "deleted" (design.md §11). */
+  readonly invalidSpec: (name: InstanceName) => string | undefined
+  readonly invalidNames: () => ReadonlyArray<string>
+  /** Names with a status; meaningful once `statusesSynced`. */
+  readonly statusNames: () => ReadonlyArray<string>
+  readonly statusesSynced: () => boolean
   /** The cached spec, or None; undefined when the cache cannot answer yet (read etcd). */
   readonly spec: (name: InstanceName) => Option.Option<StoredInstance> | undefined
   /** The cached status (undefined value: none); `false` when the cache cannot answer yet. */
@@ -39,23 +45,34 @@ export const makeStateCache = (events: StateCacheEvents) =>
     const keys = makeKeys(etcd.prefix)
     const specs = new RevisionedMap<StoredInstance>()
     const statuses = new RevisionedMap<InstanceStatus>()
+    const invalid = new Map<string, string>()
 
     yield* informer<StoredInstance>({ prefix: keys.specs, parse: parseStored }).pipe(
       Stream.runForEach((event) => {
         switch (event._tag) {
           case "Upsert":
+            invalid.delete(event.value.metadata.name)
             specs.set(event.value.metadata.name, event.value, event.modRevision)
             return specs.synced ? events.onSpecChange(event.value.metadata.name) : Effect.void
           case "Delete": {
             const name = event.key.slice(keys.specs.length)
+            invalid.delete(name)
             specs.set(name, undefined, event.modRevision)
             return events.onSpecChange(name)
           }
           case "Synced":
             specs.synced = true
             return events.onSpecsListed(event.relists)
-          case "Invalid":
-            return Effect.logWarning("unreadable spec in etcd").pipe(Effect.annotateLogs({ key: event.key, error: event.error.message }))
+          case "Invalid": {
+            // Unreadable is not deleted: a newer writer or a hand edit must not tear anything down.
+            const name = event.key.slice(keys.specs.length)
+            invalid.set(name, event.error.message)
+            specs.set(name, undefined, event.modRevision)
+            return Effect.logWarning("unreadable spec in etcd; its instance is left alone").pipe(
+              Effect.annotateLogs({ key: event.key, error: event.error.message }),
+              Effect.andThen(specs.synced ? events.onSpecChange(name) : Effect.void)
+            )
+          }
         }
       }),
       Effect.forkScoped
@@ -68,7 +85,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
       Stream.runForEach((event) =>
         Effect.sync(() => {
           if (event._tag === "Upsert") statuses.set(event.key.slice(keys.statuses.length), event.value, event.modRevision)
-          else if (event._tag === "Delete") statuses.set(event.key.slice(keys.statuses.length), undefined, event.modRevision)
+          else if (event._tag === "Delete" || event._tag === "Invalid") statuses.set(event.key.slice(keys.statuses.length), undefined, event.modRevision)
           else if (event._tag === "Synced") statuses.synced = true
         })
       ),
@@ -78,6 +95,10 @@ export const makeStateCache = (events: StateCacheEvents) =>
     return {
       specNames: () => specs.keys(),
       specsSynced: () => specs.synced,
+      invalidSpec: (name) => invalid.get(name),
+      invalidNames: () => [...invalid.keys()],
+      statusNames: () => statuses.keys(),
+      statusesSynced: () => statuses.synced,
       spec: (name) => (specs.synced ? Option.fromUndefinedOr(specs.get(name)) : undefined),
       status: (name) => (statuses.synced ? statuses.get(name) : false),
       wroteStatus: (name, status, revision) => statuses.set(name, status, revision)

@@ -1,7 +1,9 @@
 // `status` of a ServiceInstance: written by the controller leader only, never by users.
 import { Schema } from "effect"
+import { Drain } from "./Drain.ts"
 
-export const Phase = Schema.Literals(["Pending", "Bouncing", "Running", "Stopped", "Stalled", "Invalid"])
+/** CleanupRefused: the spec is gone but the deletion budget keeps its apps (design.md §11). */
+export const Phase = Schema.Literals(["Pending", "Bouncing", "Running", "Stopped", "Stalled", "Invalid", "CleanupRefused"])
 export type Phase = typeof Phase.Type
 
 export const ConditionType = Schema.Literals(["Ready", "Progressing", "Stalled"])
@@ -53,6 +55,8 @@ export const InstanceStatus = Schema.Struct({
   tasks: Schema.optionalKey(TaskCounts),
   lastReconcile: Schema.optionalKey(LastReconcile),
   summary: Schema.optionalKey(Schema.String),
-  progress: Schema.optionalKey(ProgressMarkStatus)
+  progress: Schema.optionalKey(ProgressMarkStatus),
+  /** The drain method last in force: a deleted spec's tasks are drained with it before they go. */
+  drain: Schema.optionalKey(Drain)
 }).annotate({ title: "InstanceStatus", description: "Written by the controller; read-only for users" })
 export type InstanceStatus = typeof InstanceStatus.Type

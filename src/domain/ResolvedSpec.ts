@@ -55,12 +55,21 @@ export interface ResolvedSpec {
 
 export const specDefaults = { cpus: 0.25, mem: 512, disk: 0, instances: 1 } as const
 
+/** A drain config with its defaults filled in: a spec's, or the one kept in status for a deleted spec. */
+export const resolveDrain = (drain: Drain | undefined): ResolvedSpec["drain"] => {
+  const given = drain ?? { method: drainDefaults.method }
+  return {
+    ...given,
+    onError: given.onError ?? drainDefaults.onError,
+    timeoutSeconds: given.timeoutSeconds ?? drainDefaults.timeoutSeconds
+  }
+}
+
 export const resolveSpec = (name: InstanceName, spec: ServiceInstanceSpec): ResolvedSpec => {
   const { service, instance } = splitInstanceName(name)
   const instances = spec.instances ?? specDefaults.instances
   const desiredState = spec.desiredState ?? "start"
   const check = spec.healthCheck
-  const drain = spec.drain ?? { method: drainDefaults.method }
   return {
     name,
     service,
@@ -93,11 +102,7 @@ export const resolveSpec = (name: InstanceName, spec: ServiceInstanceSpec): Reso
       minTaskUptimeSeconds: spec.bounce?.minTaskUptimeSeconds ?? bounceDefaults.minTaskUptimeSeconds,
       progressDeadlineSeconds: spec.bounce?.progressDeadlineSeconds ?? bounceDefaults.progressDeadlineSeconds
     },
-    drain: {
-      ...drain,
-      onError: drain.onError ?? drainDefaults.onError,
-      timeoutSeconds: drain.timeoutSeconds ?? drainDefaults.timeoutSeconds
-    },
+    drain: resolveDrain(spec.drain),
     desiredState,
     forceBounce: spec.forceBounce ?? "",
     paused: spec.paused ?? false,

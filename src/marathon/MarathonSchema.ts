@@ -31,6 +31,7 @@ export const MarathonApp = Schema.Struct({
     intervalSeconds: optionalNullable(Schema.Number)
   }))),
   tasks: optionalNullable(Schema.Array(MarathonTask)),
+  tasksRunning: optionalNullable(Schema.Number),
   deployments: optionalNullable(Schema.Array(Schema.Struct({ id: Schema.String })))
 })
 export type MarathonApp = typeof MarathonApp.Type
@@ -88,6 +89,7 @@ export const toObservedApp = (app: MarathonApp): ObservedApp => {
       intervalSeconds: check.intervalSeconds ?? marathonHealthDefaults.intervalSeconds
     },
     tasks: (app.tasks ?? []).map(toObservedTask),
-    deployments: (app.deployments ?? []).map((deployment) => deployment.id)
+    deployments: (app.deployments ?? []).map((deployment) => deployment.id),
+    ...(typeof app.tasksRunning === "number" ? { tasksRunning: app.tasksRunning } : {})
   }
 }

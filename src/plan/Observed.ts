@@ -42,6 +42,8 @@ export interface ObservedApp {
   readonly tasks: ReadonlyArray<ObservedTask>
   /** Ids of Marathon deployments in flight for the app. */
   readonly deployments: ReadonlyArray<string>
+  /** Marathon's own count of running tasks, when the answer carried it: checked against `tasks`. */
+  readonly tasksRunning?: number
 }
 
 export interface ObservedInstance {
@@ -57,16 +59,22 @@ export interface ObservedInstance {
  * Tasks already on their way out: Marathon lists a killed task as TASK_KILLING until Mesos confirms.
  * They serve nothing and must not be drained or killed a second time (a retried pass would).
  */
-const goingAway: ReadonlySet<string> = new Set(["TASK_KILLING", "TASK_KILLED", "TASK_FINISHED", "TASK_GONE"])
+export const goingAway: ReadonlySet<string> = new Set(["TASK_KILLING", "TASK_KILLED", "TASK_FINISHED", "TASK_GONE"])
 
+/**
+ * `isForeign` marks apps that carry MDEPLOY_MANAGED but belong to another installation (§11): they
+ * are dropped here, so nothing downstream can plan, probe or count them. Apps without the label
+ * stay in view (the planner refuses to touch them, and a create must know its id is taken).
+ */
 export const observedInstance = (
   name: InstanceName,
   apps: ReadonlyArray<ObservedApp>,
-  drainingHosts: Iterable<string> = []
+  drainingHosts: Iterable<string> = [],
+  isForeign: (app: ObservedApp) => boolean = () => false
 ): ObservedInstance => ({
   name,
   apps: apps
-    .filter((app) => belongsTo(app.id, name))
+    .filter((app) => belongsTo(app.id, name) && !isForeign(app))
     .map((app) =>
       app.tasks.some((task) => goingAway.has(task.state))
         ? { ...app, tasks: app.tasks.filter((task) => !goingAway.has(task.state)) }

@@ -14,6 +14,12 @@ export interface EtcdSession {
   readonly ttlSeconds: number
   /** True while the lease was renewed within the renew deadline. */
   readonly isValid: Effect.Effect<boolean>
+  /**
+   * Milliseconds until the renew deadline, measured from when the last successful keep-alive was
+   * *sent*; 0 once lost. Read from the wall clock on every call, so a process that was frozen sees
+   * the truth the moment it runs again, before any timer of its own has fired.
+   */
+  readonly remainingMs: Effect.Effect<number>
   /** Completes when the session stops being valid (it never becomes valid again). */
   readonly lost: Effect.Effect<void>
 }
@@ -38,16 +44,27 @@ export const makeSession = (
     let lost = false
 
     const lease: Lease = etcd.client.lease(ttlSeconds)
+    const grantSentAt = Date.now()
     const leaseId = yield* etcd.call("grant lease", () => lease.grant())
-    lastRenewal = Date.now()
+    lastRenewal = grantSentAt
     const markLost = () => {
       lost = true
       Deferred.doneUnsafe(lostSignal, Effect.void)
     }
+    // A renewal counts from when its keep-alive was sent, not from when the answer was read: an
+    // answer that sat in a socket while the process was stopped proves nothing about now.
+    const inFlight: Array<number> = []
+    lease.on("keepaliveEstablished", () => {
+      inFlight.length = 0
+    })
+    lease.on("keepaliveFired", () => {
+      inFlight.push(Date.now())
+    })
     lease.on("keepaliveSucceeded", (response) => {
+      const sentAt = inFlight.shift()
       // A keep-alive answered with TTL <= 0 means etcd already expired the lease.
       if (Number(response.TTL) <= 0) markLost()
-      else if (!lost) lastRenewal = Date.now()
+      else if (!lost && sentAt !== undefined) lastRenewal = Math.max(lastRenewal, sentAt)
     })
     lease.on("lost", markLost)
 
@@ -67,6 +84,12 @@ export const makeSession = (
       leaseId,
       ttlSeconds,
       isValid: Effect.sync(() => !lost),
+      remainingMs: Effect.sync(() => {
+        if (lost) return 0
+        const left = renewDeadlineMs - (Date.now() - lastRenewal)
+        if (left <= 0) markLost()
+        return Math.max(0, left)
+      }),
       lost: Deferred.await(lostSignal)
     }
   })

@@ -11,12 +11,16 @@ export type InformerEvent<A> =
   | { readonly _tag: "Upsert"; readonly key: string; readonly value: A; readonly modRevision: string }
   | { readonly _tag: "Delete"; readonly key: string; readonly modRevision: string }
   | { readonly _tag: "Synced"; readonly revision: string; readonly relists: number }
-  | { readonly _tag: "Invalid"; readonly key: string; readonly error: Error }
+  | { readonly _tag: "Invalid"; readonly key: string; readonly error: Error; readonly modRevision: string }
 
 export interface InformerOptions<A> {
   /** Full key prefix to follow. */
   readonly prefix: string
-  /** Decodes a value; an Error return is delivered as Invalid and the key counts as absent. */
+  /**
+   * Decodes a value; an Error return is delivered as Invalid — in place of an Upsert, never as a
+   * Delete: a consumer must not mistake an unreadable value for a deleted one. Deleting the key
+   * later is delivered as a Delete.
+   */
   readonly parse: (key: string, value: string, modRevision: string) => A | Error
 }
 
@@ -43,8 +47,8 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
       const deliver = (key: string, value: string, modRevision: string) => {
         const parsed = options.parse(key, value, modRevision)
         if (parsed instanceof Error) {
-          if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision })
-          emit({ _tag: "Invalid", key, error: parsed })
+          delivered.set(key, modRevision)
+          emit({ _tag: "Invalid", key, error: parsed, modRevision })
           return
         }
         delivered.set(key, modRevision)

@@ -18,6 +18,7 @@ export const makeKeys = (prefix: string) => ({
   drain: (name: InstanceName | string, taskId: string) => `${prefix}/drain/${name}/${taskId}`,
   instanceLock: (name: InstanceName | string) => `${prefix}/locks/instance/${name}`,
   appLifecycleLock: `${prefix}/locks/app-lifecycle`,
+  cleanupLedger: `${prefix}/cleanup/ledger`,
   leader: `${prefix}/leader`
 })
 export type Keys = ReturnType<typeof makeKeys>

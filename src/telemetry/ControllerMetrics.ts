@@ -42,6 +42,14 @@ export const marathonRequestRetries = Metric.counter("mdeploy_marathon_request_r
   description: "Retried Marathon HTTP calls by route",
   incremental: true
 })
+export const marathonUntrustedAnswers = Metric.counter("mdeploy_marathon_untrusted_answers_total", {
+  description: "Marathon answers not acted upon because they contradicted what was known (empty or shrunken lists, apps without their tasks, unconfirmed kills and deletes)"
+})
+
+/** Counts one answer that was not acted upon, by reason. */
+export const recordUntrustedAnswer = (reason: string): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(marathonUntrustedAnswers, { reason }), 1)
+
 export const activeWorkers = Metric.gauge("mdeploy_active_workers", {
   description: "Workers reconciling a key right now"
 })

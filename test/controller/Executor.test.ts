@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
+import { Owner } from "../../src/controller/Owner.ts"
 import { Executor } from "../../src/controller/Executor.ts"
 import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
@@ -12,15 +13,18 @@ import { recordingTracer } from "../marathon/RecordingTracer.ts"
 import { app, at, drainState, name, newId, observed, oldId, spec, task, tasks } from "../plan/Fixtures.ts"
 
 // hacheck answers 500 for tasks on agent-bad, 200 everywhere else.
+// Apps seeded by these tests carry no MDEPLOY_OWNER: adopting them makes them this installation's.
 const layer = Executor.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(
+    Owner.layer({ owner: "test", adoptUnowned: true }),
     MarathonMemory.layer,
     DrainRecords.layerMemory,
     DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer((r) => (r.url.includes("agent-bad") ? { status: 500 } : { status: 200 }))))
   ))
 )
 const hacheckConfig = (onError: "retry" | "kill"): DrainConfig => ({ method: "hacheck", params: { delay: 60 }, onError, timeoutSeconds: 15 })
-const operations = (calls: ReadonlyArray<{ operation: string }>) => calls.map((call) => call.operation)
+/** The writes, in order: the fresh reads that confirm each destructive action are left out. */
+const operations = (calls: ReadonlyArray<{ operation: string }>) => calls.map((call) => call.operation).filter((operation) => operation !== "getApp")
 
 describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12)", () => {
   it.effect("33 / example 12: create answered 'already exists' stops the pass: no drain, kill or delete; requeue 60", () =>
@@ -31,10 +35,13 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
       yield* memory.seed(old)
       const plan = Plan.make(Option.some(desired), observed([old]), drainState(), at(0))
       assert.deepStrictEqual(plan.actions.map((a) => a.type), ["createApp", "drainTasks", "killTasks", "deleteApp"])
-      // Another actor created the app between our listing and our POST.
-      yield* memory.seed(app(newId(desired), []))
+      // Another installation created the app between our listing and our POST.
+      const theirs = app(newId(desired), [])
+      yield* memory.seed({ ...theirs, labels: { ...theirs.labels, MDEPLOY_OWNER: "another-installation" } })
       const result = yield* (yield* Executor).run(plan)
-      assert.deepStrictEqual(result.interrupted, { action: "createApp", reason: "AlreadyExists", appId: newId(desired) })
+      assert.strictEqual(result.interrupted?.reason, "AlreadyExists")
+      assert.strictEqual(result.interrupted?.appId, newId(desired))
+      assert.match(result.interrupted?.message ?? "", /not this installation's app/)
       assert.strictEqual(result.requeueAfterSeconds, 60)
       assert.deepStrictEqual(operations(yield* memory.calls), ["createApp"])
       assert.strictEqual((yield* memory.apps).length, 2)
@@ -114,7 +121,7 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
 
       const kill = yield* executor.run(Plan.make(Option.some(desired), observed([current, old]), drainState({ drain: hacheckConfig("kill") }), at(0)))
       assert.deepStrictEqual(kill.killedOnDrainError, [old.tasks[0]!.id])
-      assert.deepStrictEqual(yield* memory.calls, [{ operation: "killTasks", taskIds: [old.tasks[0]!.id] }])
+      assert.deepStrictEqual((yield* memory.calls).filter((call) => call.operation !== "getApp"), [{ operation: "killTasks", taskIds: [old.tasks[0]!.id] }])
     }).pipe(Effect.provide(layer)))
 
   it.effect("stopDraining removes the record; a failing backend keeps it for the next pass", () =>

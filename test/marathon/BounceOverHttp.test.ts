@@ -132,8 +132,9 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       assert.isTrue((yield* converge(h, v1.name, Option.some(v1))).converged)
       yield* fault(h, { route: "/v2/apps", method: "POST", commitThenFail: "error", times: 1 })
       const first = yield* h.run(reconcileOnce(v2.name, Option.some(v2), undefined))
-      // The POST was applied, its answer lost; the retry is told "already exists": stop the pass.
-      assert.strictEqual(first.interrupted, "AlreadyExists")
+      // The POST was applied, its answer lost; the retry is told "already exists": the app is ours
+      // (it carries our owner), so it is adopted, not created again.
+      assert.strictEqual(first.interrupted, "Adopted")
       assert.deepStrictEqual((yield* h.run(appsOf("dup.main"))).map((app) => app.id).sort(), [desiredApp(v1).id, desiredApp(v2).id].sort())
       h.sim.advance(500)
       const rest = yield* converge(h, v2.name, Option.some(v2))
@@ -148,9 +149,11 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       const v1 = specOf("race.main", { instances: 2, env: { VERSION: "1" } })
       const v2 = specOf("race.main", { instances: 2, env: { VERSION: "2" }, bounce: { method: "brutal" } })
       assert.isTrue((yield* converge(h, v1.name, Option.some(v1))).converged)
-      // The other actor: the same app created behind our back (same id, same definition).
+      // The other actor: another installation created the same app id behind our back.
+      const theirs = desiredApp(v2).definition
+      const labels = { ...(theirs["labels"] as Record<string, string>), MDEPLOY_OWNER: "another-installation" }
       yield* Effect.promise(() =>
-        fetch(`${h.sim.url}/v2/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(desiredApp(v2).definition) })
+        fetch(`${h.sim.url}/v2/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...theirs, labels }) })
       )
       const apps = yield* h.run(appsOf("race.main"))
       assert.strictEqual(apps.length, 2)

@@ -1,6 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { Clock, DateTime, Effect, Layer, Option, Schedule } from "effect"
 import type { Duration, Scope } from "effect"
+import { Owner } from "../../src/controller/Owner.ts"
 import { Executor } from "../../src/controller/Executor.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import type { ResolvedSpec } from "../../src/domain/ResolvedSpec.ts"
@@ -42,7 +43,7 @@ const simClock = (running: RunningSim, base: Clock.Clock): Clock.Clock => {
   }
 }
 
-type Services = MarathonClient | Executor | DrainRecords | DrainMethods | MesosMaintenance
+type Services = MarathonClient | Executor | DrainRecords | DrainMethods | MesosMaintenance | Owner
 
 export interface Harness {
   readonly sim: RunningSim
@@ -65,7 +66,7 @@ export const harness = (
     const drains = Layer.mergeAll(DrainMethods.layer, DrainRecords.layerMemory)
     const maintenance = MesosMaintenance.layerNoDeps({ url: sim.url })
     const layer = Executor.layer.pipe(
-      Layer.provideMerge(Layer.mergeAll(marathon, drains, maintenance)),
+      Layer.provideMerge(Layer.mergeAll(marathon, drains, maintenance, Owner.layer({ owner: "test", adoptUnowned: true }))),
       Layer.provide(NodeHttpClient.layerUndici)
     )
     const context = yield* Layer.build(layer)

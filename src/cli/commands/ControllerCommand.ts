@@ -5,6 +5,7 @@
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as LazyTelemetry from "../../telemetry/LazyTelemetry.ts"
+import { CliExit, ExitCode } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
 import { root } from "../Root.ts"
 
@@ -24,7 +25,19 @@ export const controllerCommand = Command.make(
       Flag.withDefault(180)
     ),
     force: Flag.Boolean("force").pipe(
-      Flag.withDescription("allow cleanup to delete more than half of the managed apps, or all of them"),
+      Flag.withDescription("lift the deletion budget for this run: tear down every instance whose spec is gone, even all of them"),
+      Flag.withDefault(false)
+    ),
+    cleanupWindow: Flag.Int("cleanup-window").pipe(
+      Flag.withDescription("seconds of the deletion budget's window (default 600)"),
+      Flag.withDefault(600)
+    ),
+    cleanupMaxFraction: Flag.Finite("cleanup-max-fraction").pipe(
+      Flag.withDescription("share of the managed instances that may be torn down within one window (default 0.5)"),
+      Flag.withDefault(0.5)
+    ),
+    adoptUnowned: Flag.Boolean("adopt-unowned").pipe(
+      Flag.withDescription("treat apps made by mdeploy 0.1 (MDEPLOY_MANAGED without MDEPLOY_OWNER) as this installation's"),
       Flag.withDefault(false)
     ),
     mesos: mesosFlag,
@@ -37,33 +50,45 @@ export const controllerCommand = Command.make(
       Flag.withDefault(100)
     )
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst }) {
     const flags = yield* root
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const urls = marathonUrls(flags)
     const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
     const identity = processIdentity("controller")
+    if (!(cleanupMaxFraction > 0 && cleanupMaxFraction <= 1)) {
+      return yield* Effect.fail(new CliExit({ code: ExitCode.error, lines: [`error: --cleanup-max-fraction ${cleanupMaxFraction}: must be in (0, 1]`] }))
+    }
     const services = reconcileLayer(
       { ...etcdOptions(flags), retries: 8 },
-      { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) }
+      { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
+      { owner: Option.getOrUndefined(flags.owner), adoptUnowned }
     )
     const telemetry = LazyTelemetry.layer({
       serviceName: "mdeploy-controller",
       metricsAddr: Option.getOrUndefined(metricsAddr)
     })
-    yield* Effect.logInfo("mdeploy controller starting").pipe(Effect.annotateLogs({ identity, workers, marathon: urls.join(","), etcd: flags.etcd }))
-    return yield* runController({
+    const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
+    return yield* Effect.gen(function*() {
+      const ownership = yield* Owner
+      yield* Effect.logInfo("mdeploy controller starting").pipe(
+        Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd })
+      )
+      return yield* runController({
       identity,
       workers: Math.max(1, workers),
       leaderTtlSeconds: Math.max(2, leaderTtl),
       resyncEvery: Duration.seconds(Math.max(1, resyncSeconds)),
       force,
+      cleanupWindow: Duration.seconds(Math.max(1, cleanupWindow)),
+      cleanupMaxFraction,
       events: {
         urls,
         username: process.env["MDEPLOY_MARATHON_USER"],
         password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make))
       }
+      })
     }).pipe(Effect.provide(Layer.merge(services, telemetry)))
   })
 ).pipe(

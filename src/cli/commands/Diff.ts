@@ -39,7 +39,7 @@ const planLines = Effect.fnUntraced(function*(documents: ReadonlyArray<ServiceIn
     ...marathonOptionsFromEnv(marathonUrls(flags), process.env["MDEPLOY_MESOS_URL"]),
     retrySchedule: Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 1 }))
   }
-  const layer = reconcileLayer({ ...etcdOptions(flags), retries: 1 }, marathon)
+  const layer = reconcileLayer({ ...etcdOptions(flags), retries: 1 }, marathon, { owner: Option.getOrUndefined(flags.owner) })
   return yield* Effect.forEach(documents, (document) =>
     previewPlan(document.metadata.name, Option.some(document.spec)).pipe(
       Effect.map((plan) => {

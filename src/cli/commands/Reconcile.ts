@@ -5,6 +5,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
+import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
 import { root } from "../Root.ts"
@@ -30,6 +31,7 @@ export const reconcile = Command.make(
     const holder = processIdentity("mdeploy-reconcile")
     const outcome = yield* Effect.gen(function*() {
       const specs = yield* SpecStore
+      const statuses = yield* StatusStore
       const session = yield* makeSession({ ttlSeconds: 10 })
       const snapshot = yield* makeMarathonSnapshot()
       const reconciler = yield* makeReconciler({
@@ -37,13 +39,20 @@ export const reconcile = Command.make(
         session,
         holder,
         fences: [],
+        // The same safety as the controller's (design.md §11): the managed instances are counted
+        // from etcd (specs and statuses), not from a Marathon list this command never took.
         cleanupInput: Effect.gen(function*() {
           const listed = yield* specs.list().pipe(Effect.option)
+          const statusNames = yield* statuses.list().pipe(Effect.map((all) => [...all.keys()]), Effect.option)
           const latest = yield* snapshot.latest
+          const specNames = new Set(Option.match(listed, {
+            onNone: () => [],
+            onSome: (l) => [...l.items.map((i) => i.metadata.name), ...l.corrupt.map((c) => c.key.slice(c.key.lastIndexOf("/") + 1))]
+          }))
           return {
-            specNames: new Set(Option.match(listed, { onNone: () => [], onSome: (l) => l.items.map((i) => i.metadata.name) })),
-            specsSynced: Option.isSome(listed),
-            managedInstances: new Set(latest?.byInstance.keys() ?? []),
+            specNames,
+            specsSynced: Option.isSome(listed) && Option.isSome(statusNames),
+            managedInstances: new Set([...specNames, ...Option.getOrElse(statusNames, () => []), ...(latest?.byInstance.keys() ?? [])]),
             force: false
           }
         })
@@ -51,7 +60,11 @@ export const reconcile = Command.make(
       return yield* reconciler.reconcile(name as InstanceName, { dryRun })
     }).pipe(
       Effect.scoped,
-      Effect.provide(reconcileLayer(etcdOptions(flags), marathonOptionsFromEnv(urls, Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]))),
+      Effect.provide(reconcileLayer(
+        etcdOptions(flags),
+        marathonOptionsFromEnv(urls, Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]),
+        { owner: Option.getOrUndefined(flags.owner) }
+      )),
       Effect.catchTag("StoreError", (error) => Effect.fail(storeFailure(error)))
     )
     if (flags.output === "json") {
