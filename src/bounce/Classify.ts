@@ -17,8 +17,11 @@ export interface ClassifyContext {
 /** Marathon sets startedAt once the task reached TASK_RUNNING; staging tasks are never happy. */
 export const isStarted = (task: ObservedTask): boolean => task.startedAt !== undefined && task.state === "TASK_RUNNING"
 
-const secondsSinceStart = (task: ObservedTask, now: DateTime.Utc): number =>
-  task.startedAt === undefined ? 0 : (DateTime.toEpochMillis(now) - DateTime.toEpochMillis(task.startedAt)) / 1000
+/** Age on the planner's clock when known (runningSince), else by Marathon's startedAt; never negative. */
+const secondsSinceStart = (task: ObservedTask, now: DateTime.Utc): number => {
+  const since = task.runningSince ?? task.startedAt
+  return since === undefined ? 0 : Math.max(0, (DateTime.toEpochMillis(now) - DateTime.toEpochMillis(since)) / 1000)
+}
 
 /**
  * Marathon forgets health results after a leader election: a task with checks but no results that

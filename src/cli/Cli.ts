@@ -1,6 +1,7 @@
 // The `mdeploy` command tree (design.md §6, CONTRACT).
 import { Command } from "effect/cli"
 import { apply } from "./commands/Apply.ts"
+import { cleanup } from "./commands/Cleanup.ts"
 import { controllerCommand } from "./commands/ControllerCommand.ts"
 import { deleteCommand } from "./commands/Delete.ts"
 import { describe } from "./commands/Describe.ts"
@@ -20,6 +21,7 @@ export const cli = root.pipe(Command.withSubcommands([
   deleteCommand,
   reconcile,
   rollout,
+  cleanup,
   controllerCommand,
   marathonSimCommand,
   up

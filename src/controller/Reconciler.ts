@@ -19,6 +19,8 @@ import { probe } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { observedInstance } from "../plan/Observed.ts"
+import type { Sightings } from "../plan/ObservedAge.ts"
+import { withObservedStarts } from "../plan/ObservedAge.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
 import * as Plan from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
@@ -123,6 +125,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     })
     const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
 
+    // When each running task was first seen, per instance: task ages on this process's clock.
+    const sightings = new Map<string, Sightings>()
     // Instances whose last create met an app that is not ours: look for it next time.
     const lookForUnmanaged = new Set<string>()
 
@@ -139,7 +143,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         const all = yield* marathon.listAppsById(appIdPrefix(name))
         apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
       }
-      const observed = observedInstance(name, apps, view.drainingHosts, isForeign)
+      const aged = withObservedStarts(observedInstance(name, apps, view.drainingHosts, isForeign), sightings.get(name) ?? new Map(), yield* Clock.currentTimeMillis)
+      if (aged.sightings.size === 0) sightings.delete(name)
+      else sightings.set(name, aged.sightings)
+      const observed = aged.observed
       const spec = desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>()
       // A deleted spec's tasks are drained the way the instance last drained them.
       const drain = desired._tag === "Spec" ? desired.spec.drain : resolveDrain(previous?.drain)

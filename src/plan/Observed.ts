@@ -19,8 +19,13 @@ export interface ObservedTask {
   /** Mesos state, e.g. TASK_STAGING, TASK_RUNNING, TASK_KILLING, TASK_UNREACHABLE. */
   readonly state: string
   readonly stagedAt: DateTime.Utc | undefined
-  /** Set once the task reached TASK_RUNNING. */
+  /** Set once the task reached TASK_RUNNING (Marathon's clock). */
   readonly startedAt: DateTime.Utc | undefined
+  /**
+   * When this process first saw the task running, on the clock plans are made with (ObservedAge).
+   * Ages for trust decisions use it when present; Marathon's clock may be skewed.
+   */
+  readonly runningSince?: DateTime.Utc
   readonly healthCheckResults: ReadonlyArray<HealthResult>
 }
 

@@ -98,6 +98,14 @@ export class SpecStore extends Context.Service<SpecStore, {
     document: ServiceInstance,
     options?: ApplyOptions
   ) => Effect.Effect<{ readonly action: ApplyAction; readonly instance: StoredInstance }, StoreError | SpecConflictError | CorruptSpecError>
+  /**
+   * Delete several instances and their histories in one etcd transaction, each guarded by the
+   * revision just read: all go, or (on a concurrent change) none. Names without a spec are returned
+   * as missing and do not stop the others.
+   */
+  readonly removeAll: (
+    names: ReadonlyArray<InstanceName>
+  ) => Effect.Effect<{ readonly removed: ReadonlyArray<string>; readonly missing: ReadonlyArray<string> }, StoreError | SpecConflictError | CorruptSpecError>
   /** Delete one instance and its history; Option.none when it did not exist. */
   readonly remove: (
     name: InstanceName,
@@ -239,7 +247,31 @@ export class SpecStore extends Context.Service<SpecStore, {
           .sort((a, b) => a.generation - b.generation)
       })
 
-      return SpecStore.of({ get, list, apply, remove, history })
+      const removeAll = Effect.fn("SpecStore.removeAll")(function*(names: ReadonlyArray<InstanceName>) {
+        const unique = [...new Set(names)]
+        // A spec that cannot be decoded is still a spec: its key is deleted like any other.
+        const found: Array<{ readonly name: InstanceName; readonly revision: string }> = []
+        const missing: Array<string> = []
+        for (const name of unique) {
+          const response = yield* etcd.callIdempotent("read spec", (client) => client.get(keys.spec(name)).exec())
+          const kv = response.kvs[0]
+          if (kv === undefined) missing.push(name)
+          else found.push({ name, revision: kv.mod_revision })
+        }
+        if (found.length === 0) return { removed: [], missing }
+        const result = yield* etcd.call("delete", (client) => {
+          const [first, ...rest] = found
+          const guard = client.if(keys.spec(first!.name), "Mod", "==", first!.revision)
+          for (const entry of rest) guard.and(keys.spec(entry.name), "Mod", "==", entry.revision)
+          return guard.then(...found.flatMap(({ name }) => [client.delete().key(keys.spec(name)), client.delete().prefix(keys.history(name))])).commit()
+        })
+        if (!result.succeeded) {
+          return yield* conflict(found[0]!.name, `one of ${found.length} specs was modified since it was read; nothing was deleted, delete again to retry`)
+        }
+        return { removed: found.map((entry) => entry.name), missing }
+      })
+
+      return SpecStore.of({ get, list, apply, remove, removeAll, history })
     })
   )
 }

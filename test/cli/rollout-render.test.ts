@@ -149,6 +149,7 @@ const racingStore = (conflicts: number) => {
     get: () => Effect.sync(() => (calls.reads++, Option.some(instance(1)))),
     list: () => Effect.die("unused"),
     remove: () => Effect.die("unused"),
+    removeAll: () => Effect.die("unused"),
     history: () => Effect.succeed([]),
     apply: (document) =>
       Effect.suspend(() =>

@@ -1,6 +1,7 @@
 // `mdeploy delete NAME... | -f PATH`: remove specs; the controller then drains and deletes their
-// apps. Each delete is a compare-and-swap on the revision just read. Exit 4 when a name is unknown
-// (the others are still deleted).
+// apps, within the deletion budget (design.md §11). All named specs go in one etcd transaction,
+// each compared with the revision just read: all or none. Exit 4 when a name is unknown (the
+// others are still deleted).
 import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
@@ -29,14 +30,10 @@ export const deleteCommand = Command.make(
     if (targets.length === 0) return yield* exitWith(ExitCode.error, "error: name at least one instance, or -f PATH")
     const missing = yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
-      const missing: Array<string> = []
-      for (const name of targets) {
-        const removed = yield* store.remove(name as InstanceName).pipe(
-          Effect.catchTag("SpecConflictError", (error) => Effect.fail(exitWith(ExitCode.conflict, `error: ${name}: conflict: ${error.message}`)))
-        )
-        if (Option.isNone(removed)) missing.push(name)
-        else yield* Console.log(`serviceinstance/${name} deleted`)
-      }
+      const { removed, missing } = yield* store.removeAll(targets as ReadonlyArray<InstanceName>).pipe(
+        Effect.catchTag("SpecConflictError", (error) => Effect.fail(exitWith(ExitCode.conflict, `error: ${error.name}: conflict: ${error.message}`)))
+      )
+      for (const name of removed) yield* Console.log(`serviceinstance/${name} deleted`)
       return missing
     }))
     if (missing.length > 0) {

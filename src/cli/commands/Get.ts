@@ -27,7 +27,7 @@ export const get = Command.make(
     const flags = yield* root
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
-    const { rows, missing } = yield* withStores(Effect.gen(function*() {
+    const { rows, missing, deleted } = yield* withStores(Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
       const missing: Array<string> = []
@@ -43,14 +43,19 @@ export const get = Command.make(
       }
       const selected = instances.filter((instance) => matchesSelector(parsedSelector.success, instance.metadata.labels ?? {}))
       const statusMap = yield* statuses.list()
-      return { rows: selected.map((instance) => ({ instance, status: statusMap.get(instance.metadata.name) })), missing }
+      // Apps of deleted specs are still running until the controller tears them down: list them.
+      const specNames = new Set(instances.map((instance) => instance.metadata.name))
+      const deleted = names.length > 0 || Option.isSome(selector)
+        ? []
+        : [...statusMap].filter(([name]) => !specNames.has(name)).map(([name, status]) => ({ name, status }))
+      return { rows: selected.map((instance) => ({ instance, status: statusMap.get(instance.metadata.name) })), missing, deleted }
     }))
     if (flags.output === "yaml") {
       if (rows.length > 0) yield* Console.log(toYaml(rows.map((row) => toDocument(row.instance, row.status))).trimEnd())
     } else if (flags.output === "json") {
       yield* Console.log(toJson(rows.map((row) => toDocument(row.instance, row.status)), names.length === 1 && rows.length === 1).trimEnd())
-    } else if (rows.length > 0) {
-      yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis))
+    } else if (rows.length > 0 || deleted.length > 0) {
+      yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis, deleted))
     } else if (missing.length === 0) {
       yield* Console.error("No ServiceInstances found.")
     }

@@ -4,14 +4,25 @@ import type { InstanceStatus } from "../../domain/InstanceStatus.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
 import { formatAge, renderTable } from "./Table.ts"
 
+/**
+ * `deleted`: instances whose spec is gone but whose apps are still there (tear-down in progress,
+ * or refused by the deletion budget: phase CleanupRefused), listed until their status is removed.
+ */
 export const instanceTable = (
   rows: ReadonlyArray<{ readonly instance: StoredInstance; readonly status: InstanceStatus | undefined }>,
   wide: boolean,
-  nowMillis: number
+  nowMillis: number,
+  deleted: ReadonlyArray<{ readonly name: string; readonly status: InstanceStatus }> = []
 ): string => {
   const headers = ["NAME", "METHOD", "DESIRED", "READY", "PHASE", "AGE"]
   if (wide) headers.push("GEN", "OBSERVED", "IMAGE", "APP")
-  return renderTable(headers, rows.map(({ instance, status }) => {
+  const gone = deleted.map(({ name, status }) => {
+    const phase = status.phase === "CleanupRefused" ? "CleanupRefused" : "Deleting"
+    const cells = [name, "-", "0", status.tasks === undefined ? "-" : `${status.tasks.oldHappy}/0`, phase, "-"]
+    if (wide) cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-")
+    return cells
+  })
+  return renderTable(headers, [...rows.map(({ instance, status }) => {
     const spec = instance.spec
     const desired = spec.desiredState === "stop" ? 0 : spec.instances ?? 1
     const current = status?.observedGeneration === instance.metadata.generation
@@ -33,5 +44,5 @@ export const instanceTable = (
       )
     }
     return cells
-  }))
+  }), ...gone])
 }
