@@ -6,6 +6,9 @@ import { hostname } from "node:os"
 import { Effect, Layer, Redacted } from "effect"
 import * as TokenBucket from "./controller/TokenBucket.ts"
 import { Executor } from "./controller/Executor.ts"
+import { MarathonFields } from "./controller/MarathonFields.ts"
+import type { MarathonFieldPolicy } from "./domain/MarathonFieldPolicy.ts"
+import { defaultMarathonFieldPolicy } from "./domain/MarathonFieldPolicy.ts"
 import { DrainMethods } from "./drain/DrainMethods.ts"
 import { MarathonClient } from "./marathon/MarathonClient.ts"
 import type { MarathonClientConfig } from "./marathon/MarathonClient.ts"
@@ -63,12 +66,15 @@ export const marathonLayer = (options: MarathonOptions) => {
   return Layer.mergeAll(client, maintenance, DrainMethods.layer).pipe(Layer.provideMerge(http))
 }
 
-/** Everything a reconcile needs: etcd stores and drain records, Marathon, drain methods, executor. */
-export const reconcileLayer = (etcd: EtcdOptions, marathon: MarathonOptions) => {
+/**
+ * Everything a reconcile needs: etcd stores and drain records, Marathon, drain methods, executor,
+ * and the Marathon field policy instances are checked against (built-in denials unless given).
+ */
+export const reconcileLayer = (etcd: EtcdOptions, marathon: MarathonOptions, fieldPolicy: MarathonFieldPolicy = defaultMarathonFieldPolicy) => {
   const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, etcdDrainRecordsLayer).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
-  const outside = marathonLayer(marathon)
+  const outside = Layer.merge(marathonLayer(marathon), MarathonFields.layer(fieldPolicy))
   return Executor.layer.pipe(Layer.provideMerge(Layer.merge(stores, outside)))
 }
 

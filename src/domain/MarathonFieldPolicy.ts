@@ -60,7 +60,7 @@ export const defaultMarathonDenials: ReadonlyArray<Denial> = [
   { pattern: "container.volumes.external", reason: "mounts a volume shared beyond this service" },
   { pattern: "container.linuxInfo", reason: "seccomp, capabilities and IPC namespaces are the agent's protection" },
   { pattern: "networks.mode", reason: "host networking reaches the agent's local services", when: isHost },
-  { pattern: "user", reason: "the user tasks run as is the operator's choice (root owns the agent)" },
+  { pattern: "user", reason: "tasks run as the user the operator chose; root would own the agent" },
   { pattern: "acceptedResourceRoles", reason: "resource roles reserve agents for other frameworks and teams" },
   { pattern: "role", reason: "resource roles reserve agents for other frameworks and teams" },
   { pattern: "executor", reason: "a custom executor runs a program of the agent's choosing" },

@@ -6,6 +6,7 @@ import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as LazyTelemetry from "../../telemetry/LazyTelemetry.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
+import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { root } from "../Root.ts"
 
 export const mesosFlag = Flag.String("mesos").pipe(
@@ -35,10 +36,13 @@ export const controllerCommand = Command.make(
     writeBurst: Flag.Int("marathon-write-burst").pipe(
       Flag.withDescription("Marathon writes allowed at once after a quiet period"),
       Flag.withDefault(100)
-    )
+    ),
+    marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst, marathonFieldPolicy }) {
     const flags = yield* root
+    // Read before anything starts: a controller must not run under a looser policy than its file says.
+    const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const urls = marathonUrls(flags)
@@ -46,13 +50,20 @@ export const controllerCommand = Command.make(
     const identity = processIdentity("controller")
     const services = reconcileLayer(
       { ...etcdOptions(flags), retries: 8 },
-      { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) }
+      { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
+      fieldPolicy
     )
     const telemetry = LazyTelemetry.layer({
       serviceName: "mdeploy-controller",
       metricsAddr: Option.getOrUndefined(metricsAddr)
     })
-    yield* Effect.logInfo("mdeploy controller starting").pipe(Effect.annotateLogs({ identity, workers, marathon: urls.join(","), etcd: flags.etcd }))
+    yield* Effect.logInfo("mdeploy controller starting").pipe(Effect.annotateLogs({
+      identity,
+      workers,
+      marathon: urls.join(","),
+      etcd: flags.etcd,
+      marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in")
+    }))
     return yield* runController({
       identity,
       workers: Math.max(1, workers),
