@@ -19,7 +19,8 @@ const seen: Array<string> = []
 beforeAll(async () => {
   server = createServer((request, response) => {
     seen.push(`${request.method} ${request.url}`)
-    response.writeHead(200).end("ok")
+    if (request.url === "/redirect") response.writeHead(307, { location: `http://127.0.0.1:${port}/v2/apps/outsider.app` }).end()
+    else response.writeHead(200).end("ok")
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   port = (server.address() as AddressInfo).port
@@ -72,5 +73,11 @@ describe("http drain: requests go to the task's own host and ports only", () => 
       const drain = yield* drainWith({ urlFormat: "http://{host}:{port}/drain/{service}", method: "POST" })
       yield* drain.drain({ ...local, ports: [port] })
       assert.deepStrictEqual(seen, ["POST /drain/web"])
+
+      // A task cannot bounce the controller elsewhere: redirects are not followed.
+      const redirected = yield* drainWith({ urlFormat: "http://{host}:{port}/redirect", method: "POST" })
+      const refused = yield* Effect.flip(redirected.drain({ ...local, ports: [port] }))
+      assert.match(refused.message, /answered 307/)
+      assert.deepStrictEqual(seen, ["POST /drain/web", "POST /redirect"])
     })))
 })
