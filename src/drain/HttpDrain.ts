@@ -1,6 +1,6 @@
 // http drain (paasta-behaviour.md §5.2): four user-defined calls (drain, stopDraining, isDraining,
-// isSafeToKill), each a URL template with {host}, {port}, {service}, {instance}, {registration}
-// (alias {nerve_ns}) and {task_id}, a method and success codes such as "200-299,404".
+// isSafeToKill), each a URL template with {host}, {port} (or {portN}), {service}, {instance},
+// {registration} (alias {nerve_ns}) and {task_id}, a method and success codes such as "200-299,404".
 // drain/stopDraining fail on any other status; the two questions answer false instead.
 // Only the task's own host and ports are ever called (domain/DrainEndpoint.ts): the schema checks
 // the template, and every filled-in URL is checked again here before anything is sent.
