@@ -8,6 +8,9 @@ import * as TokenBucket from "./controller/TokenBucket.ts"
 import { Executor } from "./controller/Executor.ts"
 import { Owner } from "./controller/Owner.ts"
 import { defaultOwnerId, ownerPattern } from "./domain/Ownership.ts"
+import { MarathonFields } from "./controller/MarathonFields.ts"
+import type { MarathonFieldPolicy } from "./domain/MarathonFieldPolicy.ts"
+import { defaultMarathonFieldPolicy } from "./domain/MarathonFieldPolicy.ts"
 import { DrainMethods } from "./drain/DrainMethods.ts"
 import { MarathonClient } from "./marathon/MarathonClient.ts"
 import type { MarathonClientConfig } from "./marathon/MarathonClient.ts"
@@ -92,12 +95,21 @@ export const ownerLayer = (options: OwnerOptions) =>
     })
   )
 
-/** Everything a reconcile needs: etcd stores, drain records and the cleanup ledger, Marathon, drain methods, executor, owner. */
-export const reconcileLayer = (etcd: EtcdOptions, marathon: MarathonOptions, owner: OwnerOptions = {}) => {
+/**
+ * Everything a reconcile needs: etcd stores, drain records and the cleanup ledger, Marathon, drain
+ * methods, executor, this installation's owner, and the Marathon field policy instances are
+ * checked against (built-in denials unless given).
+ */
+export const reconcileLayer = (
+  etcd: EtcdOptions,
+  marathon: MarathonOptions,
+  owner: OwnerOptions = {},
+  fieldPolicy: MarathonFieldPolicy = defaultMarathonFieldPolicy
+) => {
   const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
-  const outside = marathonLayer(marathon)
+  const outside = Layer.merge(marathonLayer(marathon), MarathonFields.layer(fieldPolicy))
   return Executor.layer.pipe(Layer.provideMerge(Layer.merge(stores, outside)))
 }
 

@@ -35,6 +35,7 @@ import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
+import { MarathonFields } from "./MarathonFields.ts"
 import { Owner } from "./Owner.ts"
 import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
@@ -92,6 +93,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const marathon = yield* MarathonClient
     const records = yield* DrainRecords
     const ownership = yield* Owner
+    const fields = yield* MarathonFields
     const budget = deps.budget ?? defaultBudget
     const gate = leaseGate(deps.session.remainingMs)
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
@@ -106,10 +108,14 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         if (read.failure._tag === "CorruptSpecError") return { _tag: "Unreadable", message: read.failure.message } satisfies Desired
         return yield* Effect.fail(read.failure)
       }
-      return Option.match(read.success, {
-        onNone: (): Desired => ({ _tag: "Deleted" }),
-        onSome: (stored): Desired => ({ _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) })
-      })
+      if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired
+      const stored = read.success.value
+      // A spec stored before the policy tightened, or written without `apply`, still stops here.
+      const denied = fields.violations(stored.spec.marathon)
+      if (denied.length > 0) {
+        return { _tag: "Unreadable", message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ") } satisfies Desired
+      }
+      return { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) } satisfies Desired
     })
     const readStatus = (name: InstanceName) => {
       const cached = deps.cache === undefined ? false : deps.cache.status(name)
@@ -166,7 +172,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       fences: ReadonlyArray<Fence>,
       dryRun: boolean
     ) {
-      const error = `the stored spec cannot be read (${message}); its apps are left as they are`
+      const error = `the stored spec cannot be used (${message}); its apps are left as they are`
       yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
       if (!dryRun) {
         const status: InstanceStatus = {

@@ -2,6 +2,7 @@
 // Params are checked per method; `onError` chooses between PaaSTA's "a failed drain kills the task"
 // and the safer default of retrying the drain on the next reconcile.
 import { Schema } from "effect"
+import { drainHttpMethods, drainUrlTemplateProblem, maxDrainTimeoutSeconds } from "./DrainEndpoint.ts"
 
 const nonNegative = (description: string, defaultValue: number) =>
   Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description, default: defaultValue }))
@@ -9,11 +10,16 @@ const nonNegative = (description: string, defaultValue: number) =>
 const successCodesPattern = /^\s*\d{3}(\s*-\s*\d{3})?(\s*,\s*\d{3}(\s*-\s*\d{3})?)*\s*$/
 
 export const HttpDrainCall = Schema.Struct({
+  // Annotated before the check: a description on a custom filter does not reach the JSON Schema.
   urlFormat: Schema.NonEmptyString.annotate({
-    description: "URL with {host}, {port}, {service}, {instance}, {registration} placeholders"
-  }),
+    description: "http[s]://{host}:{port}/path (or {portN}: the task's Nth port); the path may use " +
+      "{service}, {instance}, {registration}, {task_id}. Only the task's own host and ports can be addressed."
+  }).check(Schema.makeFilter((template: string) => drainUrlTemplateProblem(template))),
   method: Schema.optionalKey(
-    Schema.Literals(["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"]).annotate({ default: "GET" })
+    Schema.Literals(drainHttpMethods).annotate({
+      message: "only GET and POST are allowed for drain calls",
+      default: "GET"
+    })
   ),
   successCodes: Schema.optionalKey(
     Schema.Union([
@@ -26,6 +32,13 @@ export const HttpDrainCall = Schema.Struct({
 })
 export type HttpDrainCall = typeof HttpDrainCall.Type
 
+// A registration is one segment of hacheck's spool path: it must not be able to leave it.
+const Registration = Schema.NonEmptyString.check(
+  Schema.isPattern(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, {
+    message: "registrations are [A-Za-z0-9_.:-], not starting with \".\" (one path segment of hacheck's spool)"
+  })
+)
+
 const common = {
   onError: Schema.optionalKey(
     Schema.Literals(["retry", "kill"]).annotate({
@@ -34,7 +47,10 @@ const common = {
     })
   ),
   timeoutSeconds: Schema.optionalKey(
-    Schema.Finite.check(Schema.isGreaterThan(0)).annotate({ description: "per-call timeout", default: 15 })
+    Schema.Finite.check(
+      Schema.isGreaterThan(0),
+      Schema.isLessThanOrEqualTo(maxDrainTimeoutSeconds, { message: `must be at most ${maxDrainTimeoutSeconds} (drain calls are capped at ${maxDrainTimeoutSeconds} s)` })
+    ).annotate({ description: `per-call timeout in seconds, at most ${maxDrainTimeoutSeconds}`, default: 15 })
   )
 }
 
@@ -61,7 +77,7 @@ export const HacheckDrain = Schema.Struct({
     ),
     expiration: nonNegative("seconds until hacheck reverts the down state on its own (0 = 10 × delay)", 0),
     registrations: Schema.optionalKey(
-      Schema.Array(Schema.NonEmptyString).annotate({ description: "load-balancer registrations (default [name])" })
+      Schema.Array(Registration).annotate({ description: "load-balancer registrations (default [name])" })
     )
   })),
   ...common

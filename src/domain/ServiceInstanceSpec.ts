@@ -72,7 +72,9 @@ export const ServiceInstanceSpec = Schema.Struct({
   ),
   marathon: Schema.optionalKey(
     Schema.Record(Schema.String, Schema.Unknown).annotate({
-      description: "raw Marathon app fields merged last (the escape hatch for fields mdeploy does not model)"
+      description: "raw Marathon app fields merged last (the escape hatch for fields mdeploy does not model); " +
+        "fields reaching beyond the service (privileged, docker parameters, hostPath volumes, user, roles, fetch, " +
+        "secrets, HAPROXY_*/MDEPLOY_* labels, ...) are refused unless the operator's Marathon field policy allows them"
     })
   )
 }).check(

@@ -1,9 +1,11 @@
 // The drain methods of all instances behind one service: picks the implementation for an
-// instance's drain config and wraps every call in a span, a per-call timeout (drain.timeoutSeconds)
+// instance's drain config and wraps every call in a span, a per-call timeout (drain.timeoutSeconds,
+// capped at 60 s even for specs stored before the schema enforced the cap)
 // and a process-wide concurrency cap, so a slow or hanging drain backend can neither stall other
 // instances nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815).
 import { Context, Duration, Effect, Layer, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
+import { maxDrainTimeoutSeconds } from "../domain/DrainEndpoint.ts"
 import { splitInstanceName } from "../domain/InstanceName.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { TaskRef } from "../plan/Action.ts"
@@ -62,7 +64,8 @@ const implementation = (client: HttpClient.HttpClient, name: InstanceName, drain
 }
 
 const limit = (name: InstanceName, drain: DrainConfig, permits: Semaphore.Semaphore, method: DrainMethod): DrainMethod => {
-  const timeout = Duration.seconds(drain.timeoutSeconds)
+  const seconds = Math.min(drain.timeoutSeconds, maxDrainTimeoutSeconds)
+  const timeout = Duration.seconds(seconds)
   const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) =>
     call.pipe(
       Effect.timeoutOrElse({
@@ -72,7 +75,7 @@ const limit = (name: InstanceName, drain: DrainConfig, permits: Semaphore.Semaph
             method: method.name,
             operation,
             taskId: task.id,
-            message: `no answer within ${drain.timeoutSeconds}s`
+            message: `no answer within ${seconds}s`
           }))
       }),
       Semaphore.withPermit(permits),

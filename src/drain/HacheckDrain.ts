@@ -2,9 +2,12 @@
 // in hacheck's spool (`http://<host>:<port>/spool/<registration>/<first task port>/status`).
 // The delay is measured from the moment hacheck recorded the down state; hacheck reverts to up
 // on its own after `expiration` (0 = 10 × delay) if the bounce forgets the task.
+// Registrations are single path segments (the schema refuses `/`, `?`, `#`, `..`; they are also
+// percent-encoded), and every URL is checked to address the task's host on hacheckPort before use.
 import { DateTime, Effect } from "effect"
 import type { HttpClient } from "effect/http"
 import { HttpClientRequest } from "effect/http"
+import { drainUrlTargetProblem } from "../domain/DrainEndpoint.ts"
 import type { TaskRef } from "../plan/Action.ts"
 import type { DrainMethod, DrainOperation } from "./DrainMethod.ts"
 import { DrainError } from "./DrainMethod.ts"
@@ -35,17 +38,25 @@ export const parseSpoolStatus = (status: number, body: string): SpoolStatus => {
 export const spoolUrls = (task: TaskRef, params: HacheckParams): ReadonlyArray<string> | undefined => {
   const port = task.ports[0]
   if (port === undefined) return undefined
-  return params.registrations.map((registration) =>
+  const urls = params.registrations.map((registration) =>
     `http://${task.host}:${params.hacheckPort}/spool/${encodeURIComponent(registration)}/${port}/status`
   )
+  return urls.every((url) => isSpoolUrlOf(url, task, params.hacheckPort)) ? urls : undefined
 }
+
+/** The URL addresses the task's host on the hacheck port, in a /spool/<one segment>/<port>/status path. */
+const isSpoolUrlOf = (url: string, task: TaskRef, hacheckPort: number): boolean =>
+  drainUrlTargetProblem(url, { host: task.host, ports: [hacheckPort] }) === undefined &&
+  /^\/spool\/[^/]+\/[0-9]+\/status$/.test(new URL(url).pathname)
 
 export const makeHacheckDrain = (client: HttpClient.HttpClient, params: HacheckParams): DrainMethod => {
   const fail = (operation: DrainOperation, task: TaskRef, message: string) =>
     new DrainError({ method: "hacheck", operation, taskId: task.id, message })
   const urls = (operation: DrainOperation, task: TaskRef) => {
     const found = spoolUrls(task, params)
-    return found === undefined ? Effect.fail(fail(operation, task, "task has no ports")) : Effect.succeed(found)
+    return found === undefined
+      ? Effect.fail(fail(operation, task, "task has no ports, or its host or a registration does not make a spool URL of that host"))
+      : Effect.succeed(found)
   }
   const send = (operation: DrainOperation, task: TaskRef, request: HttpClientRequest.HttpClientRequest) =>
     client.execute(request).pipe(

@@ -46,6 +46,13 @@ describe("hacheck drain (paasta-behaviour §5.2, §8 DL 76)", () => {
     assert.isUndefined(spoolUrls({ ...task, ports: [] }, params))
   })
 
+  it("76: a registration or host that would leave the task's spool path makes no URL at all", () => {
+    assert.isUndefined(spoolUrls(task, { ...params, registrations: [".."] }))
+    assert.isUndefined(spoolUrls({ ...task, host: "evil.example/x?" }, params))
+    assert.isUndefined(spoolUrls({ ...task, host: "agent-7@evil.example" }, params))
+    assert.deepStrictEqual(spoolUrls(task, { ...params, registrations: ["a/b?c#d"] }), ["http://agent-7:6666/spool/a%2Fb%3Fc%23d/31005/status"])
+  })
+
   it("76: 503 with a down body ⇒ draining since t; 200 ⇒ up", () => {
     assert.deepStrictEqual(parseSpoolStatus(503, "Service web.main in down state since 1700000000.5: Drained by mdeploy"), { up: false, since: 1700000000.5 })
     assert.deepStrictEqual(parseSpoolStatus(503, "Service web.main in down state until 1700000600"), { up: false, since: undefined })
@@ -162,6 +169,18 @@ describe("DrainMethods: limits around every backend", () => {
       yield* TestClock.adjust("5 seconds")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error.message, "no answer within 5s")
+    }).pipe(Effect.provide(DrainMethods.layerNoDeps().pipe(Layer.provide(hanging)))))
+
+  it.effect("drain.timeoutSeconds above 60 is capped at 60 (specs stored before the schema said so)", () =>
+    Effect.gen(function*() {
+      const methods = yield* DrainMethods
+      const drain = methods.forInstance(name, { method: "hacheck", params: { delay: 60 }, onError: "retry", timeoutSeconds: 3600 })
+      const fiber = yield* Effect.forkChild(Effect.flip(drain.isDraining(task, undefined)))
+      yield* TestClock.adjust("59 seconds")
+      assert.isUndefined(fiber.pollUnsafe())
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.message, "no answer within 60s")
     }).pipe(Effect.provide(DrainMethods.layerNoDeps().pipe(Layer.provide(hanging)))))
 
   it.effect("at most maxConcurrentCalls backend calls are in flight across instances", () =>

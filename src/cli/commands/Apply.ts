@@ -1,11 +1,14 @@
 // `mdeploy apply -f PATH...`: create or update specs from manifests. Validation is all-or-nothing
 // per invocation: when any document of any file is invalid, nothing is written. Each write is a
 // compare-and-swap; a document's metadata.resourceVersion, when present, is the expected revision.
+// The operator's Marathon field policy is checked here too, so a refused spec is never stored.
 import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
+import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { formatProblem } from "../input/parseManifests.ts"
+import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { readManifests } from "../input/readManifests.ts"
 import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
@@ -38,11 +41,17 @@ export const apply = Command.make(
     forceConflicts: Flag.Boolean("force-conflicts").pipe(
       Flag.withDescription("ignore metadata.resourceVersion in the documents and overwrite"),
       Flag.withDefault(false)
-    )
+    ),
+    marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.apply")(function*({ filename, recursive, dryRun, forceConflicts }) {
+  Effect.fn("Cli.apply")(function*({ filename, recursive, dryRun, forceConflicts, marathonFieldPolicy }) {
     const flags = yield* root
-    const { documents, problems } = yield* readManifests(filename, recursive)
+    const policy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
+    const { documents, problems } = yield* readManifests(filename, recursive, (document) =>
+      marathonFieldViolations(policy, document.spec.marathon).map((violation) => ({
+        path: ["spec", "marathon", ...violation.segments],
+        message: violation.message
+      })))
     if (problems.length > 0) {
       return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem), `error: ${problems.length} problem(s); nothing was applied`)
     }
@@ -96,6 +105,10 @@ export const apply = Command.make(
   Command.withExamples([
     { command: "mdeploy apply -f deploy/examples/", description: "Apply every manifest of a directory" },
     { command: "cat web.yaml | mdeploy apply -f -", description: "Apply from standard input" },
-    { command: "mdeploy apply -f web.yaml --dry-run=server", description: "Show what would change, writing nothing" }
+    { command: "mdeploy apply -f web.yaml --dry-run=server", description: "Show what would change, writing nothing" },
+    {
+      command: "mdeploy apply -f web.yaml --marathon-field-policy /etc/mdeploy/marathon-fields.yaml",
+      description: "Refuse spec.marathon fields the operator's policy denies"
+    }
   ])
 )

@@ -7,6 +7,7 @@ import { Command, Flag } from "effect/cli"
 import * as LazyTelemetry from "../../telemetry/LazyTelemetry.ts"
 import { CliExit, ExitCode } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
+import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { root } from "../Root.ts"
 
 export const mesosFlag = Flag.String("mesos").pipe(
@@ -48,10 +49,13 @@ export const controllerCommand = Command.make(
     writeBurst: Flag.Int("marathon-write-burst").pipe(
       Flag.withDescription("Marathon writes allowed at once after a quiet period"),
       Flag.withDefault(100)
-    )
+    ),
+    marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst, marathonFieldPolicy }) {
     const flags = yield* root
+    // Read before anything starts: a controller must not run under a looser policy than its file says.
+    const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const urls = marathonUrls(flags)
@@ -63,7 +67,8 @@ export const controllerCommand = Command.make(
     const services = reconcileLayer(
       { ...etcdOptions(flags), retries: 8 },
       { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
-      { owner: Option.getOrUndefined(flags.owner), adoptUnowned }
+      { owner: Option.getOrUndefined(flags.owner), adoptUnowned },
+      fieldPolicy
     )
     const telemetry = LazyTelemetry.layer({
       serviceName: "mdeploy-controller",
@@ -73,7 +78,7 @@ export const controllerCommand = Command.make(
     return yield* Effect.gen(function*() {
       const ownership = yield* Owner
       yield* Effect.logInfo("mdeploy controller starting").pipe(
-        Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd })
+        Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd, marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in") })
       )
       return yield* runController({
       identity,

@@ -8,6 +8,7 @@ import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
+import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { root } from "../Root.ts"
 import { storeFailure } from "../Stores.ts"
 import { mesosFlag } from "./ControllerCommand.ts"
@@ -17,10 +18,13 @@ export const reconcile = Command.make(
   {
     name: Argument.String("name").pipe(Argument.withDescription("instance name")),
     dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("print the plan, change nothing"), Flag.withDefault(false)),
-    mesos: mesosFlag
+    mesos: mesosFlag,
+    // The controller's policy, so a pass by hand judges an instance as the controller does.
+    marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.reconcile")(function*({ name, dryRun, mesos }) {
+  Effect.fn("Cli.reconcile")(function*({ name, dryRun, mesos, marathonFieldPolicy }) {
     const flags = yield* root
+    const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
     // Loaded on use: the Marathon client, planner and executor are not needed by other commands.
     const { makeMarathonSnapshot } = yield* Effect.promise(() => import("../../controller/MarathonSnapshot.ts"))
     const { makeReconciler } = yield* Effect.promise(() => import("../../controller/Reconciler.ts"))
@@ -63,7 +67,8 @@ export const reconcile = Command.make(
       Effect.provide(reconcileLayer(
         etcdOptions(flags),
         marathonOptionsFromEnv(urls, Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]),
-        { owner: Option.getOrUndefined(flags.owner) }
+        { owner: Option.getOrUndefined(flags.owner) },
+        fieldPolicy
       )),
       Effect.catchTag("StoreError", (error) => Effect.fail(storeFailure(error)))
     )

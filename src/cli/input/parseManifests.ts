@@ -1,7 +1,8 @@
 // Pure: the text of one manifest file → validated ServiceInstance documents, or problems that each
 // name file, line, column and field path. YAML aliases are bounded (an alias bomb is an error, not
 // an out-of-memory), duplicate keys are errors, and every document is decoded with unknown fields
-// rejected. Nothing here reads files or talks to etcd.
+// rejected; a caller may add rules of its own (the Marathon field policy), reported the same way.
+// Nothing here reads files or talks to etcd.
 import { Result, Schema, SchemaIssue } from "effect"
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
 import type { Document, Node } from "yaml"
@@ -21,6 +22,12 @@ export interface ManifestDocument {
   readonly line: number
   readonly document: ServiceInstance
 }
+
+/** Extra rules for decoded documents; each refusal names the field by its path from the document root. */
+export type ManifestCheck = (document: ServiceInstance) => ReadonlyArray<{
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly message: string
+}>
 
 export const formatProblem = (problem: InputProblem): string =>
   `${problem.file}:${problem.line}:${problem.col}: ${problem.path === "" ? "" : `${problem.path}: `}${problem.message}`
@@ -78,7 +85,8 @@ const offsetOf = (document: Document, path: ReadonlyArray<PropertyKey>): number 
 /** Parses and validates every document of one file. Empty documents (a trailing `---`) are skipped. */
 export const parseManifests = (
   file: string,
-  text: string
+  text: string,
+  check?: ManifestCheck
 ): Result.Result<ReadonlyArray<ManifestDocument>, ReadonlyArray<InputProblem>> => {
   const lineCounter = new LineCounter()
   const position = (offset: number) => lineCounter.linePos(offset)
@@ -117,7 +125,12 @@ export const parseManifests = (
       }
       continue
     }
-    accepted.push({ file, line: start.line, document: decoded.success })
+    const refused = check?.(decoded.success) ?? []
+    for (const { path, message } of refused) {
+      const at = position(offsetOf(document, path))
+      problems.push({ file, line: at.line, col: at.col, path: pathText(path), message })
+    }
+    if (refused.length === 0) accepted.push({ file, line: start.line, document: decoded.success })
   }
   return problems.length > 0 ? Result.fail(problems) : Result.succeed(accepted)
 }

@@ -3,7 +3,7 @@
 // read. Returns every document of every file, or every problem found, so one run reports all of
 // them and a caller can refuse to write anything when any exists.
 import { Effect, FileSystem, Path, Result, Stdio, Stream } from "effect"
-import type { InputProblem, ManifestDocument } from "./parseManifests.ts"
+import type { InputProblem, ManifestCheck, ManifestDocument } from "./parseManifests.ts"
 import { duplicateNames, parseManifests } from "./parseManifests.ts"
 
 export const maxManifestBytes = 1024 * 1024
@@ -53,7 +53,11 @@ const readFile = Effect.fnUntraced(function*(file: string) {
   return Result.succeed(Buffer.from(bytes).toString("utf8"))
 })
 
-export const readManifests = Effect.fn("readManifests")(function*(targets: ReadonlyArray<string>, recursive: boolean) {
+export const readManifests = Effect.fn("readManifests")(function*(
+  targets: ReadonlyArray<string>,
+  recursive: boolean,
+  check?: ManifestCheck
+) {
   const documents: Array<ManifestDocument> = []
   const problems: Array<InputProblem> = []
   for (const target of targets) {
@@ -79,7 +83,7 @@ export const readManifests = Effect.fn("readManifests")(function*(targets: Reado
         problems.push(text.failure)
         continue
       }
-      const parsed = parseManifests(file, text.success)
+      const parsed = parseManifests(file, text.success, check)
       if (Result.isFailure(parsed)) problems.push(...parsed.failure)
       else documents.push(...parsed.success)
     }
