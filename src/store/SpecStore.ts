@@ -6,6 +6,7 @@ import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { canonicalJson } from "../domain/CanonicalJson.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
+import { mergeApplied } from "../domain/LastApplied.ts"
 import { ServiceInstance } from "../domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../domain/ServiceInstanceSpec.ts"
 import { EtcdClient } from "./EtcdClient.ts"
@@ -40,6 +41,11 @@ export interface ApplyOptions {
    * still a compare-and-swap on its revision, so a stale snapshot can only cause a conflict.
    */
   readonly current?: Option.Option<StoredInstance>
+  /**
+   * The document is a manifest given to `apply`: merge it with the stored instance as
+   * domain/LastApplied.ts says (keep what the rollout verbs set, record what was applied).
+   */
+  readonly lastApplied?: boolean
 }
 
 export class SpecConflictError extends Schema.TaggedError<SpecConflictError>()("SpecConflictError", {
@@ -136,10 +142,12 @@ export class SpecStore extends Context.Service<SpecStore, {
 
       const conflict = (name: string, message: string) => new SpecConflictError({ name, message })
 
-      const apply = Effect.fn("SpecStore.apply")(function*(document: ServiceInstance, options: ApplyOptions = {}) {
-        const name = document.metadata.name
+      const apply = Effect.fn("SpecStore.apply")(function*(given: ServiceInstance, options: ApplyOptions = {}) {
+        const name = given.metadata.name
         const key = keys.spec(name)
         const current = options.current ?? (yield* get(name))
+        // Merged against what was just read, so a retry after a lost race merges afresh.
+        const document = options.lastApplied === true ? mergeApplied(given, Option.getOrUndefined(current)) : given
         const expected = options.expectedResourceVersion
         const now = DateTime.formatIso(yield* DateTime.now)
         const { status: _status, ...withoutStatus } = document
