@@ -217,6 +217,32 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     assert.include(stalled.stderr, "stalled: crossover: 0/3 new happy")
   })
 
+  it("--watch reports a lost etcd in one line on stderr and exits 2", async () => {
+    const own = await startLocalEtcd()
+    try {
+      const env = { MDEPLOY_ETCD_ENDPOINTS: own.endpoints, MDEPLOY_ETCD_PREFIX: uniquePrefix("lost-etcd") }
+      assert.strictEqual((await runCli(["apply", "-f", "-"], { env, stdin: manifest("web.main", "web:1") })).code, 0)
+      const child = spawn(process.execPath, [binPath, "rollout", "status", "web.main", "--watch"], {
+        cwd: repoRoot,
+        env: { ...process.env, NO_COLOR: "1", ...env }
+      })
+      const output = { stdout: "", stderr: "" }
+      child.stdout.on("data", (chunk) => (output.stdout += chunk))
+      child.stderr.on("data", (chunk) => (output.stderr += chunk))
+      let code: number | null | undefined
+      child.on("close", (exitCode) => (code = exitCode))
+      await waitUntil("the first progress line", () => output.stdout.includes("waiting for the controller"))
+      await own.close()
+      await waitUntil("the watch to end", () => code !== undefined, { timeoutMs: 30_000 })
+      assert.strictEqual(code, 2, output.stderr)
+      const lines = output.stderr.trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1, output.stderr)
+      assert.match(lines[0]!, /^error: lost etcd while watching serviceinstance\/web\.main: etcd /)
+    } finally {
+      await own.close()
+    }
+  })
+
   it("--watch follows status written after it started, one line per change, and exits 0 at Running", async () => {
     const { cli, putStatus, start } = await setup("watch")
     await cli(["apply", "-f", "-"], manifest("web.main", "web:1"))
