@@ -9,6 +9,7 @@ import { get } from "./commands/Get.ts"
 import { marathonSimCommand } from "./commands/MarathonSimCommand.ts"
 import { reconcile } from "./commands/Reconcile.ts"
 import { rollout } from "./commands/Rollout.ts"
+import { scale } from "./commands/Scale.ts"
 import { withOutputs } from "./OutputFormats.ts"
 import { root } from "./Root.ts"
 import { markRunsUntilSignal } from "./SignalStop.ts"
@@ -23,6 +24,7 @@ export const cli = root.pipe(Command.withSubcommands([
   deleteCommand.pipe(withOutputs("delete")),
   reconcile.pipe(withOutputs("reconcile", ["json"])),
   rollout,
+  scale.pipe(withOutputs("scale")),
   controllerCommand.pipe(withOutputs("controller"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   marathonSimCommand.pipe(withOutputs("marathon-sim"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))

@@ -2,8 +2,8 @@
 // narrowed to the fields that something other than the manifest sets.
 //
 // The manifest owns the spec: a field it sets wins, a field it leaves out is absent (the default).
-// The exception is the imperative fields, which `rollout pause|resume|restart` set on the stored
-// spec. Apply tells "the manifest dropped it" from "a command set it" by what it applied last,
+// The exception is the imperative fields, which `rollout pause|resume|restart` and `scale` set on
+// the stored spec. Apply tells "the manifest dropped it" from "a command set it" by what it applied last,
 // kept in the annotation `mdeploy.dev/last-applied` (the applied spec's canonical JSON):
 //
 // * the manifest sets the field                      → the manifest's value;
@@ -11,7 +11,7 @@
 // * neither the manifest nor the last apply set it   → the stored value is kept (a command set it).
 //
 // A stored spec without the annotation (written before apply recorded it, or by another writer)
-// counts as "the last apply set none of them", so a pause or a restart survives the first apply;
+// counts as "the last apply set none of them", so a pause, a restart or a scale survives the first apply;
 // that apply records the annotation, and from then on the rules above hold.
 import { canonicalJson } from "./CanonicalJson.ts"
 import type { ServiceInstance } from "./ServiceInstance.ts"
@@ -19,8 +19,8 @@ import type { ServiceInstanceSpec } from "./ServiceInstanceSpec.ts"
 
 export const lastAppliedAnnotation = "mdeploy.dev/last-applied"
 
-/** Spec fields the rollout verbs set on the stored spec; apply keeps them unless it owns them. */
-export const imperativeFields = ["paused", "forceBounce"] as const satisfies ReadonlyArray<keyof ServiceInstanceSpec>
+/** Spec fields the rollout verbs and scale set on the stored spec; apply keeps them unless it owns them. */
+export const imperativeFields = ["paused", "forceBounce", "instances"] as const satisfies ReadonlyArray<keyof ServiceInstanceSpec>
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)

@@ -64,6 +64,22 @@ describe("apply keeps what the rollout verbs set (real processes, real etcd)", (
     assert.strictEqual(after.metadata.resourceVersion, restarted.metadata.resourceVersion)
   })
 
+  it("scale, then apply of a manifest without instances: the count stays, and no revision is recorded for it", async () => {
+    const { cli, apply, stored } = setup("scale-apply")
+    const bare = (image: string) => `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: worker.batch\nspec:\n  image: ${image}\n`
+    await apply(bare("worker:1"))
+    const scaled = await cli(["scale", "worker.batch", "--replicas", "5"])
+    assert.strictEqual(scaled.stdout.trim(), "serviceinstance/worker.batch scaled (instances: 5)", scaled.stderr)
+    assert.strictEqual(await apply(bare("worker:2")), "serviceinstance/worker.batch configured")
+    assert.deepStrictEqual((await stored()).spec, { image: "worker:2", instances: 5 })
+    const history = JSON.parse((await cli(["rollout", "history", "worker.batch", "-o", "json"])).stdout)
+    assert.deepStrictEqual(history.map((entry: any) => [entry.revision, entry.image]), [[1, "worker:1"], [3, "worker:2"]])
+    // A manifest that sets instances owns them again.
+    await apply(manifest("worker:2"))
+    assert.strictEqual((await stored()).spec.instances, 2)
+    assert.strictEqual((await cli(["scale", "worker.batch", "--replicas", "-1"])).code, 2)
+  })
+
   it("a field the manifest set and then dropped is removed, imperative or not", async () => {
     const { apply, stored } = setup("dropped")
     await apply(manifest("worker:1", "  paused: true\n  env:\n    MODE: fast\n"))

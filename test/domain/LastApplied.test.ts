@@ -20,13 +20,19 @@ describe("mergeApplied", () => {
     assert.deepStrictEqual(merged.spec, { image: "b", forceBounce: "t1" })
   })
 
+  it("keeps a scaled instance count unless the manifest owns instances", () => {
+    const scaled = document({ image: "a", instances: 5 }, { image: "a" })
+    assert.deepStrictEqual(mergeApplied(document({ image: "b" }), scaled).spec, { image: "b", instances: 5 })
+    assert.deepStrictEqual(mergeApplied(document({ image: "b", instances: 2 }), scaled).spec, { image: "b", instances: 2 })
+  })
+
   it("lets the manifest win where it sets the field", () => {
     const stored = document({ image: "a", paused: true }, { image: "a" })
     assert.deepStrictEqual(mergeApplied(document({ image: "a", paused: false }), stored).spec, { image: "a", paused: false })
   })
 
   it("never keeps declarative fields the manifest left out", () => {
-    const stored = document({ image: "a", env: { A: "1" }, instances: 5 })
+    const stored = document({ image: "a", env: { A: "1" }, cpus: 2 })
     assert.deepStrictEqual(mergeApplied(document({ image: "a" }), stored).spec, { image: "a" })
   })
 
