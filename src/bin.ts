@@ -1,10 +1,13 @@
 // Composition root of the `mdeploy` binary: the command tree, Node's platform services, and the
 // mapping of every way a command can end to a documented exit code with one-line messages.
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
 import { cli } from "./cli/Cli.ts"
 import { CliExit, ExitCode } from "./cli/CliExit.ts"
+import { interruptedExitCode } from "./cli/SignalStop.ts"
+import * as UsagePresenter from "./cli/UsagePresenter.ts"
+import * as TraceLogger from "./telemetry/TraceLogger.ts"
 
 const version = "0.1.0"
 
@@ -14,18 +17,27 @@ const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: Readonl
     const error = failure.value
     if (error instanceof CliExit) return { code: error.code, lines: error.lines }
     const tagged = error as { _tag?: string; message?: string }
-    // Parse and usage errors were already rendered by the CLI module.
+    // Parse and usage errors were already rendered, one line, by UsagePresenter.
     if (typeof tagged._tag === "string" && /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(tagged._tag)) {
       return { code: ExitCode.error, lines: [] }
     }
     return { code: ExitCode.error, lines: [`error: ${tagged.message ?? String(error)}`] }
   }
-  if (Cause.hasInterruptsOnly(cause)) return { code: 130, lines: [] }
+  if (Cause.hasInterruptsOnly(cause)) return { code: interruptedExitCode(), lines: [] }
   return { code: ExitCode.error, lines: [`error: unexpected failure: ${Cause.pretty(cause).split("\n")[0]}`] }
 }
 
+/** A signal ends the main fiber by interruption; SignalStop says whether that is success. */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+    ? onExit(interruptedExitCode())
+    : Runtime.defaultTeardown(exit, onExit)
+
 cli.pipe(
   Command.run({ version }),
+  // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
+  // stderr, so stdout carries only what was asked for.
+  Effect.provide(Layer.merge(TraceLogger.layerFromEnv(), UsagePresenter.layer)),
   Effect.catchCause((cause) =>
     Effect.sync(() => {
       const { code, lines } = exitCodeOf(cause)
@@ -34,5 +46,5 @@ cli.pipe(
     })
   ),
   Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, teardown })
 )

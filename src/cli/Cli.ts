@@ -10,19 +10,24 @@ import { get } from "./commands/Get.ts"
 import { marathonSimCommand } from "./commands/MarathonSimCommand.ts"
 import { reconcile } from "./commands/Reconcile.ts"
 import { rollout } from "./commands/Rollout.ts"
+import { scale } from "./commands/Scale.ts"
+import { withOutputs } from "./OutputFormats.ts"
 import { root } from "./Root.ts"
+import { markRunsUntilSignal } from "./SignalStop.ts"
 import { up } from "./commands/Up.ts"
 
+// Each command's accepted -o values are listed here, in one place (OutputFormats.ts says why).
 export const cli = root.pipe(Command.withSubcommands([
-  apply,
-  get,
-  describe,
-  diff,
-  deleteCommand,
-  reconcile,
+  apply.pipe(withOutputs("apply", ["json"])),
+  get.pipe(withOutputs("get", ["wide", "yaml", "json"])),
+  describe.pipe(withOutputs("describe")),
+  diff.pipe(withOutputs("diff")),
+  deleteCommand.pipe(withOutputs("delete")),
+  reconcile.pipe(withOutputs("reconcile", ["json"])),
   rollout,
-  cleanup,
-  controllerCommand,
-  marathonSimCommand,
-  up
+  cleanup.pipe(withOutputs("cleanup")),
+  scale.pipe(withOutputs("scale")),
+  controllerCommand.pipe(withOutputs("controller"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
+  marathonSimCommand.pipe(withOutputs("marathon-sim"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
+  up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))
 ]))

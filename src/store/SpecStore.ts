@@ -1,11 +1,15 @@
 // Desired state in etcd: ServiceInstance specs with Kubernetes-grade concurrency. Every write is a
 // compare-and-swap transaction on the key's mod revision (resourceVersion); `generation` moves only
-// when `spec` changes; each generation's spec is kept under history/, newest 10, in the same
-// transaction. Status lives in its own keys (StatusStore) and is never written here.
+// when `spec` changes. A revision is kept under history/ (newest 10, in the same transaction) when
+// what runs changes — the Marathon app id (domain/Revision.ts) — not on pause, resume or scale, so
+// toggling those can never push the real rollouts out of the history. Status lives in its own keys
+// (StatusStore) and is never written here.
 import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { canonicalJson } from "../domain/CanonicalJson.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
+import { mergeApplied } from "../domain/LastApplied.ts"
+import { appIdOf } from "../domain/Revision.ts"
 import { ServiceInstance } from "../domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../domain/ServiceInstanceSpec.ts"
 import { EtcdClient } from "./EtcdClient.ts"
@@ -23,9 +27,12 @@ export interface StoredInstance extends ServiceInstance {
 }
 
 export interface HistoryEntry {
+  /** The generation whose spec this is; also the revision number. */
   readonly generation: number
   readonly recordedAt: string
   readonly spec: ServiceInstanceSpec
+  /** The Marathon app id the spec ran as; absent in entries written before it was recorded. */
+  readonly appId?: string
 }
 
 export type ApplyAction = "created" | "configured" | "unchanged"
@@ -40,6 +47,11 @@ export interface ApplyOptions {
    * still a compare-and-swap on its revision, so a stale snapshot can only cause a conflict.
    */
   readonly current?: Option.Option<StoredInstance>
+  /**
+   * The document is a manifest given to `apply`: merge it with the stored instance as
+   * domain/LastApplied.ts says (keep what the rollout verbs set, record what was applied).
+   */
+  readonly lastApplied?: boolean
 }
 
 export class SpecConflictError extends Schema.TaggedError<SpecConflictError>()("SpecConflictError", {
@@ -144,10 +156,12 @@ export class SpecStore extends Context.Service<SpecStore, {
 
       const conflict = (name: string, message: string) => new SpecConflictError({ name, message })
 
-      const apply = Effect.fn("SpecStore.apply")(function*(document: ServiceInstance, options: ApplyOptions = {}) {
-        const name = document.metadata.name
+      const apply = Effect.fn("SpecStore.apply")(function*(given: ServiceInstance, options: ApplyOptions = {}) {
+        const name = given.metadata.name
         const key = keys.spec(name)
         const current = options.current ?? (yield* get(name))
+        // Merged against what was just read, so a retry after a lost race merges afresh.
+        const document = options.lastApplied === true ? mergeApplied(given, Option.getOrUndefined(current)) : given
         const expected = options.expectedResourceVersion
         const now = DateTime.formatIso(yield* DateTime.now)
         const { status: _status, ...withoutStatus } = document
@@ -168,7 +182,7 @@ export class SpecStore extends Context.Service<SpecStore, {
             }
           }
           if (options.dryRun === true) return { action: "created" as const, instance: created }
-          const history: HistoryEntry = { generation: 1, recordedAt: now, spec: document.spec }
+          const history: HistoryEntry = { generation: 1, recordedAt: now, spec: document.spec, appId: appIdOf(name, document.spec) }
           const result = yield* etcd.call("create", (client) =>
             client.if(key, "Create", "==", 0)
               .then(client.put(key).value(storedValue(created)), client.put(keys.historyEntry(name, 1)).value(JSON.stringify(history)))
@@ -202,13 +216,21 @@ export class SpecStore extends Context.Service<SpecStore, {
         if (document.metadata.labels === undefined) delete (updated.metadata as { labels?: unknown }).labels
         if (document.metadata.annotations === undefined) delete (updated.metadata as { annotations?: unknown }).annotations
         if (options.dryRun === true) return { action: "configured" as const, instance: updated }
-        const history: HistoryEntry = { generation, recordedAt: now, spec: document.spec }
+        const appId = appIdOf(name, document.spec)
+        const newRevision = specChanged && appId !== appIdOf(name, stored.spec)
+        // Revisions are sparse generations, so the ones to drop are found by listing; the spec
+        // key's compare-and-swap below serialises every writer of this history.
+        const kept = newRevision
+          ? [...(yield* etcd.callIdempotent("historyKeys", (client) => client.getAll().prefix(keys.history(name)).keys()))].sort()
+          : []
+        const dropped = kept.slice(0, Math.max(0, kept.length + 1 - historyLimit))
+        const history: HistoryEntry = { generation, recordedAt: now, spec: document.spec, appId }
         const result = yield* etcd.call("update", (client) => {
           const writes = [client.put(key).value(storedValue(updated))]
-          const historyOps = specChanged
+          const historyOps = newRevision
             ? [
               client.put(keys.historyEntry(name, generation)).value(JSON.stringify(history)),
-              ...(generation > historyLimit ? [client.delete().key(keys.historyEntry(name, generation - historyLimit))] : [])
+              ...dropped.map((old) => client.delete().key(old))
             ]
             : []
           return client.if(key, "Mod", "==", revision).then(...writes, ...historyOps).commit()

@@ -116,6 +116,48 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     assert.strictEqual(unknown.stderr.trim(), "error: serviceinstance/web.main has no revision 9 (kept: 1, 2, 3, 4)")
   })
 
+  it("records a revision only when the app changes: pause/resume cycles keep the real images, undo restores the image", async () => {
+    const { cli, spec } = await setup("history-identity")
+    await cli(["apply", "-f", "-"], manifest("web.main", "web:1"))
+    await cli(["apply", "-f", "-"], manifest("web.main", "web:2"))
+    for (let cycle = 0; cycle < 5; cycle++) {
+      assert.strictEqual((await cli(["rollout", "pause", "web.main"])).code, 0)
+      assert.strictEqual((await cli(["rollout", "resume", "web.main"])).code, 0)
+    }
+    assert.strictEqual((await spec("web.main")).metadata.generation, 12)
+    const kept = JSON.parse((await cli(["rollout", "history", "web.main", "-o", "json"])).stdout)
+    assert.deepStrictEqual(kept.map((entry: any) => [entry.revision, entry.image, entry.current]), [[1, "web:1", false], [2, "web:2", true]])
+    assert.match(kept[1].appId, /^\/web\.main\.gitunknown\.config[0-9a-f]{8}$/)
+
+    // Undo while paused: the image of revision 1 comes back, the pause stays.
+    await cli(["rollout", "pause", "web.main"])
+    const undone = await cli(["rollout", "undo", "web.main"])
+    assert.strictEqual(undone.stdout.trim(), "serviceinstance/web.main rolled back to revision 1", undone.stderr)
+    const restored = await spec("web.main")
+    assert.deepStrictEqual(restored.spec, { image: "web:1", instances: 3, paused: true })
+    const after = JSON.parse((await cli(["rollout", "history", "web.main", "-o", "json"])).stdout)
+    assert.deepStrictEqual(after.map((entry: any) => [entry.revision, entry.image, entry.current]), [
+      [1, "web:1", false],
+      [2, "web:2", false],
+      [14, "web:1", true]
+    ])
+    assert.strictEqual(after[2].appId, kept[0].appId)
+  })
+
+  it("history --revision N shows one revision in full", async () => {
+    const { cli } = await setup("history-revision")
+    await cli(["apply", "-f", "-"], manifest("web.main", "web:1"))
+    await cli(["apply", "-f", "-"], manifest("web.main", "web:2", "  env:\n    MODE: fast\n"))
+    const shown = await cli(["rollout", "history", "web.main", "--revision", "2"])
+    assert.strictEqual(shown.code, 0, shown.stderr)
+    assert.match(shown.stdout, /^serviceinstance\/web\.main revision 2 \(current\)\nRecorded: +\S+\nApp: +\/web\.main\.gitunknown\.config[0-9a-f]{8}\nChanges: +env, image\nSpec:\n  env:\n    MODE: fast\n  image: web:2\n  instances: 3\n$/)
+    const json = JSON.parse((await cli(["rollout", "history", "web.main", "--revision", "1", "-o", "json"])).stdout)
+    assert.deepStrictEqual([json.revision, json.spec], [1, { image: "web:1", instances: 3 }])
+    const unknown = await cli(["rollout", "history", "web.main", "--revision", "7"])
+    assert.strictEqual(unknown.code, 1)
+    assert.strictEqual(unknown.stderr.trim(), "error: serviceinstance/web.main has no revision 7 (kept: 1, 2)")
+  })
+
   it("refuses to undo a first revision", async () => {
     const { cli } = await setup("undo-first")
     await cli(["apply", "-f", "-"], manifest("web.main", "web:1"))
@@ -173,6 +215,32 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     const stalled = await cli(["rollout", "status", "web.main", "--watch"])
     assert.strictEqual(stalled.code, 1)
     assert.include(stalled.stderr, "stalled: crossover: 0/3 new happy")
+  })
+
+  it("--watch reports a lost etcd in one line on stderr and exits 2", async () => {
+    const own = await startLocalEtcd()
+    try {
+      const env = { MDEPLOY_ETCD_ENDPOINTS: own.endpoints, MDEPLOY_ETCD_PREFIX: uniquePrefix("lost-etcd") }
+      assert.strictEqual((await runCli(["apply", "-f", "-"], { env, stdin: manifest("web.main", "web:1") })).code, 0)
+      const child = spawn(process.execPath, [binPath, "rollout", "status", "web.main", "--watch"], {
+        cwd: repoRoot,
+        env: { ...process.env, NO_COLOR: "1", ...env }
+      })
+      const output = { stdout: "", stderr: "" }
+      child.stdout.on("data", (chunk) => (output.stdout += chunk))
+      child.stderr.on("data", (chunk) => (output.stderr += chunk))
+      let code: number | null | undefined
+      child.on("close", (exitCode) => (code = exitCode))
+      await waitUntil("the first progress line", () => output.stdout.includes("waiting for the controller"))
+      await own.close()
+      await waitUntil("the watch to end", () => code !== undefined, { timeoutMs: 30_000 })
+      assert.strictEqual(code, 2, output.stderr)
+      const lines = output.stderr.trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1, output.stderr)
+      assert.match(lines[0]!, /^error: lost etcd while watching serviceinstance\/web\.main: etcd /)
+    } finally {
+      await own.close()
+    }
   })
 
   it("--watch follows status written after it started, one line per change, and exits 0 at Running", async () => {

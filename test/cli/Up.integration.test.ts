@@ -23,7 +23,7 @@ describe("mdeploy up", () => {
     const etcdPids = etcdChildrenOf(child.pid!)
     assert.strictEqual(etcdPids.length, 1, "up runs its own etcd")
     child.kill("SIGINT")
-    await exited
+    assert.strictEqual(await exited, 0, "Ctrl-C is a clean stop")
     await waitUntil("etcd stopped with it", () => etcdPids.every((pid) => spawnSync("kill", ["-0", pid]).status !== 0))
     assert.include(output, "MDEPLOY_ETCD_ENDPOINTS=http://127.0.0.1:")
   })

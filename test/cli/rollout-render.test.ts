@@ -3,7 +3,7 @@ import { Duration, Effect, Exit, Layer, Option } from "effect"
 import { CliExit } from "../../src/cli/CliExit.ts"
 import { parseDuration } from "../../src/cli/commands/rollout/parseDuration.ts"
 import { updateSpec } from "../../src/cli/commands/rollout/updateSpec.ts"
-import { historyDocuments, historyTable, revisionViews, specChanges } from "../../src/cli/render/RolloutHistory.ts"
+import { historyDocuments, historyTable, revisionDetail, revisionViews, specChanges } from "../../src/cli/render/RolloutHistory.ts"
 import { fitToWidth, progressBar, rolloutProgress } from "../../src/cli/render/RolloutProgress.ts"
 import type { InstanceStatus } from "../../src/domain/InstanceStatus.ts"
 import type { ServiceInstanceSpec } from "../../src/domain/ServiceInstanceSpec.ts"
@@ -99,6 +99,7 @@ describe("rollout history", () => {
   })
 
   it("tabulates revisions with changes against the previous kept one and marks the current", () => {
+    // Revisions are the generations at which the app changed, so numbers have gaps.
     const views = revisionViews([
       entry(3, { image: "web:3", instances: 3 }),
       entry(1, { image: "web:1" }),
@@ -106,22 +107,43 @@ describe("rollout history", () => {
     ], 4)
     assert.deepStrictEqual(views.map((view) => [view.revision, view.changes, view.current]), [
       [1, ["created"], false],
-      [3, undefined, false],
+      [3, ["image", "instances"], false],
       [4, ["instances"], true]
     ])
     assert.strictEqual(historyTable(views), [
       "REVISION      RECORDED               IMAGE   CHANGES",
       "1             2026-01-01T00:00:00Z   web:1   created",
-      "3             2026-01-03T00:00:00Z   web:3   (previous revision not kept)",
+      "3             2026-01-03T00:00:00Z   web:3   image, instances",
       "4 (current)   2026-01-04T00:00:00Z   web:3   instances"
     ].join("\n"))
+    // Only the oldest kept revision can have lost its predecessor.
+    assert.deepStrictEqual(revisionViews([entry(5, { image: "web:5" }), entry(7, { image: "web:7" })], 7).map((view) => view.changes), [
+      undefined,
+      ["image"]
+    ])
+    assert.strictEqual(historyTable(revisionViews([entry(5, { image: "web:5" })], 5)).split("\n")[1], "5 (current)   2026-01-05T00:00:00Z   web:5   (previous revision not kept)")
     assert.deepStrictEqual(historyDocuments(views)[1], {
       revision: 3,
       recordedAt: "2026-01-03T00:00:00Z",
       current: false,
       image: "web:3",
+      changes: ["image", "instances"],
       spec: { image: "web:3", instances: 3 }
     })
+  })
+
+  it("shows one revision in full, with the app it ran as", () => {
+    const [view] = revisionViews([{ ...entry(2, { image: "web:2", env: { A: "1" } }), appId: "/web.main.gitunknown.config12345678" }], 2)
+    assert.strictEqual(revisionDetail("web.main", view!), [
+      "serviceinstance/web.main revision 2 (current)",
+      "Recorded:  2026-01-02T00:00:00Z",
+      "App:       /web.main.gitunknown.config12345678",
+      "Changes:   (previous revision not kept)",
+      "Spec:",
+      "  env:",
+      "    A: \"1\"",
+      "  image: web:2"
+    ].join("\n"))
   })
 
   it("shows cmd-only specs by their command", () => {

@@ -1,6 +1,8 @@
 // `mdeploy apply -f PATH...`: create or update specs from manifests. Validation is all-or-nothing
 // per invocation: when any document of any file is invalid, nothing is written. Each write is a
 // compare-and-swap; a document's metadata.resourceVersion, when present, is the expected revision.
+// What is written is the manifest merged with the stored spec (domain/LastApplied.ts): fields the
+// rollout verbs set survive an apply that does not mention them.
 // The operator's Marathon field policy is checked here too, so a refused spec is never stored.
 import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -69,6 +71,7 @@ export const apply = Command.make(
         store.apply(document, {
           expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
           dryRun: dryRun === "server",
+          lastApplied: true,
           ...(snapshot === undefined || !useSnapshot ? {} : { current: Option.fromUndefinedOr(snapshot.get(document.metadata.name)) })
         })
       // --force-conflicts: a lost race is retried from a fresh read, a few times.

@@ -1,9 +1,11 @@
 // `mdeploy diff -f PATH...`: what `apply` would change, as a unified diff of the stored document
-// (metadata labels/annotations and spec) against the manifest. kubectl's exit codes: 0 no
+// (metadata labels/annotations and spec) against what apply would write (the manifest merged as
+// domain/LastApplied.ts says). kubectl's exit codes: 0 no
 // differences, 1 differences, >1 an error.
 import { Console, Effect, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { stringify } from "yaml"
+import { mergeApplied } from "../../domain/LastApplied.ts"
 import type { ServiceInstance } from "../../domain/ServiceInstance.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
@@ -70,7 +72,9 @@ export const diff = Command.make(
           const name = document.metadata.name
           const stored = yield* store.get(name)
           const before = Option.isSome(stored) ? comparable(stored.value) : ""
-          return { document, text: unifiedDiff(before, comparable(document), `live/${name}`, `desired/${name}`) }
+          // What apply would write: the same merge, so a pause or restart is no difference.
+          const merged = mergeApplied(document, Option.getOrUndefined(stored))
+          return { document: merged, text: unifiedDiff(before, comparable(merged), `live/${name}`, `desired/${name}`) }
         }), { concurrency: 8 })
     }))
     const changed = texts.filter(({ text }) => text !== "")

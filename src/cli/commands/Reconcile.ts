@@ -1,6 +1,7 @@
 // `mdeploy reconcile NAME [--dry-run] [-o json]`: one reconcile pass by hand, as operators ran
 // setup_marathon_job — under the same instance lock as the controller (exit 5 while it is held).
 // --dry-run computes the plan with the same pure planner and changes nothing (no lock needed).
+// A name with neither a spec nor a Marathon app is exit 4.
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
@@ -72,6 +73,10 @@ export const reconcile = Command.make(
       )),
       Effect.catchTag("StoreError", (error) => Effect.fail(storeFailure(error)))
     )
+    // No spec and no app of the instance in Marathon: the name is unknown, not "nothing to do".
+    if (outcome.result === "Done" && outcome.plan === undefined) {
+      return yield* exitWith(ExitCode.notFound, `error: serviceinstance "${name}" not found (no spec, no Marathon app)`)
+    }
     if (flags.output === "json") {
       yield* Console.log(JSON.stringify({
         result: outcome.result,
@@ -85,8 +90,6 @@ export const reconcile = Command.make(
       if (plan.actions.length === 0) yield* Console.log("  no actions")
       for (const action of Plan.toDocument(plan).actions) yield* Console.log(`  ${verb} ${JSON.stringify(action)}`)
       if (outcome.requeueAfterSeconds !== undefined) yield* Console.log(`  next pass in ${outcome.requeueAfterSeconds}s`)
-    } else if (outcome.result === "Done") {
-      yield* Console.log(`${name}: nothing to do`)
     }
     if (outcome.result === "LockHeld") return yield* exitWith(ExitCode.lockHeld, `error: ${name}: ${outcome.error ?? "lock held"}`)
     if (outcome.result === "Error") return yield* exitWith(ExitCode.error, `error: ${name}: ${outcome.error ?? "reconcile failed"}`)

@@ -65,7 +65,7 @@ export const up = Command.make(
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
       for (const { document } of documents) {
-        const applied = yield* specs.apply(document, {})
+        const applied = yield* specs.apply(document, { lastApplied: true })
         yield* Console.log(`serviceinstance/${document.metadata.name} ${applied.action}`)
       }
       // Show the rollout: the table again whenever it changes.

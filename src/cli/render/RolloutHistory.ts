@@ -1,8 +1,10 @@
 // Pure: the revisions of `mdeploy rollout history` — each kept spec with what changed against the
-// revision before it — as a table or as documents for -o yaml|json. A revision is a generation:
-// the store keeps the spec of each of the newest 10.
+// revision before it — as a table, as documents for -o yaml|json, or one revision in full. A
+// revision is recorded when the app id changes (domain/Revision.ts) and numbered by the generation
+// it was recorded at, so numbers have gaps; the store keeps the newest 10.
 import { canonicalJson } from "../../domain/CanonicalJson.ts"
 import type { HistoryEntry } from "../../store/SpecStore.ts"
+import { stringify } from "yaml"
 import { renderTable } from "./Table.ts"
 
 export interface RevisionView {
@@ -10,7 +12,8 @@ export interface RevisionView {
   readonly recordedAt: string
   readonly current: boolean
   readonly image: string
-  /** Spec paths that differ from the previous kept revision; undefined when that one is not kept. */
+  readonly appId: string | undefined
+  /** Spec paths that differ from the previous revision; undefined when that one is not kept. */
   readonly changes: ReadonlyArray<string> | undefined
   readonly spec: HistoryEntry["spec"]
 }
@@ -41,21 +44,26 @@ export const specChanges = (before: unknown, after: unknown): Array<string> => {
   return changed
 }
 
-/** Oldest first, as the store returns them; `generation` is the instance's current one. */
-export const revisionViews = (history: ReadonlyArray<HistoryEntry>, generation: number): Array<RevisionView> => {
+/**
+ * Oldest first, as the store returns them; `current` is the revision running now. Kept revisions
+ * are the newest ones, so each one's predecessor is the entry before it; only the oldest kept one
+ * may have lost its predecessor.
+ */
+export const revisionViews = (history: ReadonlyArray<HistoryEntry>, current: number): Array<RevisionView> => {
   const sorted = [...history].sort((x, y) => x.generation - y.generation)
   return sorted.map((entry, index) => {
     const previous = sorted[index - 1]
     const changes = entry.generation === 1
       ? ["created"]
-      : previous !== undefined && previous.generation === entry.generation - 1
+      : previous !== undefined
       ? specChanges(previous.spec, entry.spec)
       : undefined
     return {
       revision: entry.generation,
       recordedAt: entry.recordedAt,
-      current: entry.generation === generation,
+      current: entry.generation === current,
       image: entry.spec.image ?? entry.spec.cmd ?? (entry.spec.args === undefined ? "-" : entry.spec.args.join(" ")),
+      appId: entry.appId,
       changes,
       spec: entry.spec
     }
@@ -79,6 +87,18 @@ export const historyDocuments = (views: ReadonlyArray<RevisionView>): Array<Reco
     recordedAt: view.recordedAt,
     current: view.current,
     image: view.image,
+    ...(view.appId === undefined ? {} : { appId: view.appId }),
     ...(view.changes === undefined ? {} : { changes: view.changes }),
     spec: view.spec
   }))
+
+/** One revision in full, for `rollout history NAME --revision N`. */
+export const revisionDetail = (name: string, view: RevisionView): string =>
+  [
+    `serviceinstance/${name} revision ${view.revision}${view.current ? " (current)" : ""}`,
+    `Recorded:  ${view.recordedAt}`,
+    `App:       ${view.appId ?? "-"}`,
+    `Changes:   ${changeText(view.changes)}`,
+    "Spec:",
+    ...stringify(view.spec, { lineWidth: 0, sortMapEntries: true }).trimEnd().split("\n").map((line) => `  ${line}`)
+  ].join("\n")

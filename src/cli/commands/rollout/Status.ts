@@ -1,10 +1,12 @@
 // `mdeploy rollout status NAME [--watch] [--timeout D]`: where the rollout of the stored spec
 // stands. Once: print the state and exit 0 when rolled out, 1 otherwise. --watch: follow the spec
-// and status keys through etcd watches until rolled out (0), stalled or invalid (1) or timed out (1);
-// on a terminal one progress line is redrawn in place, elsewhere each change is a new line.
+// and status keys through etcd watches until rolled out (0), stalled or invalid (1) or timed out (1),
+// or etcd is lost (2); on a terminal one progress line is redrawn in place, elsewhere each change
+// is a new line.
 import { Console, Duration, Effect, Option, Stdio, Stream, Terminal } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { EtcdClient } from "../../../store/EtcdClient.ts"
+import { makeKeys } from "../../../store/Keys.ts"
 import { SpecStore } from "../../../store/SpecStore.ts"
 import { StatusStore } from "../../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../../CliExit.ts"
@@ -17,6 +19,9 @@ import { watchInstance } from "./watchInstance.ts"
 
 type Outcome = RolloutState | { readonly _tag: "Deleted" } | { readonly _tag: "Corrupt"; readonly message: string }
 type TimedOut = { readonly _tag: "TimedOut" }
+
+/** How often --watch checks that etcd still answers. */
+const probeInterval = Duration.seconds(2)
 
 const finish = (name: string, outcome: Outcome) => {
   switch (outcome._tag) {
@@ -79,6 +84,7 @@ export const status = Command.make(
         return progress.state as Outcome | TimedOut
       }
       const etcd = yield* EtcdClient
+      const keys = makeKeys(etcd.prefix)
       const followed = watchInstance(etcd.prefix, name).pipe(
         Stream.mapEffect((snapshot) =>
           Effect.gen(function*() {
@@ -92,8 +98,16 @@ export const status = Command.make(
         Stream.map((outcome) => outcome.value),
         Stream.runHead
       )
+      // The informers relist quietly for ever when etcd goes away; a read of the spec key every
+      // few seconds notices, so a lost etcd ends the wait with one line and exit 2, not a hang.
+      const probe = Effect.sleep(probeInterval).pipe(
+        Effect.andThen(etcd.callIdempotent("rollout status probe", (client) => client.get(keys.spec(name)).exec())),
+        Effect.forever,
+        Effect.mapError((error) => exitWith(ExitCode.error, `error: lost etcd while watching serviceinstance/${name}: ${error.oneLine}`))
+      )
+      const watched = Effect.raceFirst(followed, probe)
       // The informers never end, so None means the time limit passed.
-      const ended = Option.isSome(limit) ? Option.flatten(yield* Effect.timeoutOption(followed, limit.value)) : yield* followed
+      const ended = Option.isSome(limit) ? Option.flatten(yield* Effect.timeoutOption(watched, limit.value)) : yield* watched
       return Option.getOrElse(ended, (): Outcome | TimedOut => ({ _tag: "TimedOut" }))
     }).pipe(Effect.ensuring(display.end)))
     if (outcome._tag === "TimedOut") {
@@ -103,7 +117,7 @@ export const status = Command.make(
     yield* finish(name, outcome)
   })
 ).pipe(
-  Command.withDescription("Show the rollout of an instance; with --watch, wait until it is done (exit 0), stalled (1) or timed out (1)"),
+  Command.withDescription("Show the rollout of an instance; with --watch, wait until it is done (exit 0), stalled (1), timed out (1) or etcd is lost (2)"),
   Command.withExamples([
     { command: "mdeploy rollout status web.main", description: "Print where the rollout stands; exit 0 only when rolled out" },
     { command: "mdeploy rollout status web.main --watch --timeout 10m", description: "Wait up to ten minutes for the rollout (CI gate)" }
