@@ -44,3 +44,18 @@ export const compact = async (cluster: EtcdCluster): Promise<bigint> => {
 /** A raw put through the gateway, as an out-of-band writer would. */
 export const rawPut = (cluster: EtcdCluster, key: string, value: string) =>
   gateway(cluster, "/v3/kv/put", { key: Buffer.from(key).toString("base64"), value: Buffer.from(value).toString("base64") })
+
+/** Deletes every key under `prefix` in one request, as `etcdctl del --prefix` does. */
+export const rawDeletePrefix = (cluster: EtcdCluster, prefix: string) => {
+  const start = Buffer.from(prefix)
+  const end = Buffer.from(prefix)
+  end[end.length - 1] = end[end.length - 1]! + 1
+  return gateway(cluster, "/v3/kv/deleterange", { key: start.toString("base64"), range_end: end.toString("base64") })
+}
+
+/** The raw value of one key, or undefined. */
+export const rawGet = async (cluster: EtcdCluster, key: string): Promise<string | undefined> => {
+  const body = await gateway(cluster, "/v3/kv/range", { key: Buffer.from(key).toString("base64") })
+  const value = body.kvs?.[0]?.value
+  return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")
+}
