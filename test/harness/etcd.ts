@@ -59,3 +59,12 @@ export const rawGet = async (cluster: EtcdCluster, key: string): Promise<string 
   const value = body.kvs?.[0]?.value
   return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")
 }
+
+/** How many keys start with `prefix`. */
+export const rawCount = async (cluster: EtcdCluster, prefix: string): Promise<number> => {
+  const start = Buffer.from(prefix)
+  const end = Buffer.from(prefix)
+  end[end.length - 1] = end[end.length - 1]! + 1
+  const body = await gateway(cluster, "/v3/kv/range", { key: start.toString("base64"), range_end: end.toString("base64"), count_only: true })
+  return Number(body.count ?? 0)
+}

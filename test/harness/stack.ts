@@ -38,8 +38,11 @@ export interface Stack {
   readonly prefix: string
   readonly env: Record<string, string>
   readonly cli: (args: ReadonlyArray<string>, stdin?: string) => Promise<CliResult>
-  readonly startController: (args?: ReadonlyArray<string>) => Promise<ControllerProcess>
+  /** `envOverrides` point a controller elsewhere: another prefix (installation) or proxy. */
+  readonly startController: (args?: ReadonlyArray<string>, envOverrides?: Record<string, string>) => Promise<ControllerProcess>
   readonly apps: () => Promise<ReadonlyArray<MarathonApp>>
+  /** The emulator's own state (/__sim/state), which no injected fault can doctor; tasks carry health as a result. */
+  readonly trueApps: () => Promise<ReadonlyArray<MarathonApp>>
   readonly status: (name: string) => Promise<any>
   readonly spec: (name: string) => Promise<any>
   readonly close: () => Promise<void>
@@ -85,12 +88,12 @@ export const startStack = async (
     prefix,
     env,
     cli: (args, stdin) => runCli(args, { env, ...(stdin === undefined ? {} : { stdin }) }),
-    startController: async (args = []) => {
+    startController: async (args = [], envOverrides = {}) => {
       const defaults: Record<string, string> = { "--leader-ttl": "2", "--workers": "4", "--resync": "20" }
       const flags = Object.entries(defaults).filter(([flag]) => !args.includes(flag)).flat()
       const child = spawn(process.execPath, [binPath, "controller", ...flags, ...args], {
         cwd: repoRoot,
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, ...envOverrides },
         stdio: ["ignore", "pipe", "pipe"]
       })
       let logs = ""
@@ -113,6 +116,21 @@ export const startStack = async (
     apps: async () => {
       const response = await fetch(`${sim.url}/v2/apps?embed=apps.tasks`)
       return ((await response.json()) as { apps: Array<MarathonApp> }).apps
+    },
+    trueApps: async () => {
+      const state = (await (await fetch(`${sim.url}/__sim/state`)).json()) as {
+        apps: Array<{ id: string; instances: number }>
+        tasks: Array<{ taskId: string | null; appId: string; state: string; healthy: boolean | null }>
+      }
+      return state.apps.map((app) => ({
+        id: app.id,
+        instances: app.instances,
+        tasks: state.tasks.filter((task) => task.appId === app.id && task.taskId !== null).map((task) => ({
+          id: task.taskId!,
+          state: task.state,
+          healthCheckResults: task.healthy === true ? [{ alive: true }] : []
+        }))
+      }))
     },
     status: (name) => readKey(etcd, `${prefix}/status/${name}`),
     spec: (name) => readKey(etcd, `${prefix}/specs/${name}`),
