@@ -1,8 +1,10 @@
 // The drain methods of all instances behind one service: picks the implementation for an
 // instance's drain config and wraps every call in a span, a per-call timeout (drain.timeoutSeconds)
-// and a process-wide concurrency cap, so a slow or hanging drain backend can neither stall other
-// instances nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815).
-import { Context, Duration, Effect, Layer, Semaphore } from "effect"
+// and two concurrency caps, so a slow or hanging drain backend can neither stall other instances
+// nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815). The process-wide
+// cap is shared: each instance may hold only a few of its permits, and waiting instances are
+// served in turn, so one instance whose backend never answers cannot starve the others.
+import { Context, Duration, Effect, Layer, PartitionedSemaphore, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import { splitInstanceName } from "../domain/InstanceName.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
@@ -18,9 +20,11 @@ import { makeTestDrain, testDrainDefaultDelaySeconds } from "./TestDrain.ts"
 export interface DrainMethodsOptions {
   /** Drain-backend calls in flight at once, across all instances. */
   readonly maxConcurrentCalls: number
+  /** Drain-backend calls of one instance in flight at once; well under maxConcurrentCalls. */
+  readonly maxConcurrentCallsPerInstance: number
 }
 
-export const defaultDrainMethodsOptions: DrainMethodsOptions = { maxConcurrentCalls: 32 }
+export const defaultDrainMethodsOptions: DrainMethodsOptions = { maxConcurrentCalls: 32, maxConcurrentCallsPerInstance: 4 }
 
 export class DrainMethods extends Context.Service<DrainMethods, {
   /** The drain method of one instance, with timeout, concurrency cap and spans applied. */
@@ -31,9 +35,17 @@ export class DrainMethods extends Context.Service<DrainMethods, {
       DrainMethods,
       Effect.gen(function*() {
         const client = yield* HttpClient.HttpClient
-        const permits = yield* Semaphore.make(options.maxConcurrentCalls ?? defaultDrainMethodsOptions.maxConcurrentCalls)
+        const permits = yield* PartitionedSemaphore.make<InstanceName>({
+          permits: options.maxConcurrentCalls ?? defaultDrainMethodsOptions.maxConcurrentCalls
+        })
+        const perInstance = instancePermits(
+          options.maxConcurrentCallsPerInstance ?? defaultDrainMethodsOptions.maxConcurrentCallsPerInstance
+        )
+        const withPermit = (name: InstanceName) => <A, E, R>(call: Effect.Effect<A, E, R>) =>
+          // The instance's own permit first: a call waiting for it holds nothing shared.
+          perInstance(name)(PartitionedSemaphore.withPermit(permits, name)(call))
         return DrainMethods.of({
-          forInstance: (name, drain) => limit(name, drain, permits, implementation(client, name, drain))
+          forInstance: (name, drain) => limit(name, drain, withPermit(name), implementation(client, name, drain))
         })
       })
     )
@@ -61,7 +73,34 @@ const implementation = (client: HttpClient.HttpClient, name: InstanceName, drain
   }
 }
 
-const limit = (name: InstanceName, drain: DrainConfig, permits: Semaphore.Semaphore, method: DrainMethod): DrainMethod => {
+/**
+ * One small semaphore per instance, made on first use and dropped when its last caller is done, so
+ * deleted instances leave nothing behind.
+ */
+const instancePermits = (permitsEach: number) => {
+  const entries = new Map<InstanceName, { readonly permits: Semaphore.Semaphore; users: number }>()
+  return (name: InstanceName) => <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        let entry = entries.get(name)
+        if (entry === undefined) {
+          entry = { permits: Semaphore.makeUnsafe(Math.max(1, permitsEach)), users: 0 }
+          entries.set(name, entry)
+        }
+        entry.users++
+        return entry
+      }),
+      (entry) => Semaphore.withPermit(entry.permits)(call),
+      (entry) =>
+        Effect.sync(() => {
+          if (--entry.users === 0) entries.delete(name)
+        })
+    )
+}
+
+type WithPermit = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, method: DrainMethod): DrainMethod => {
   const timeout = Duration.seconds(drain.timeoutSeconds)
   const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) =>
     call.pipe(
@@ -75,7 +114,7 @@ const limit = (name: InstanceName, drain: DrainConfig, permits: Semaphore.Semaph
             message: `no answer within ${drain.timeoutSeconds}s`
           }))
       }),
-      Semaphore.withPermit(permits),
+      withPermit,
       Effect.withSpan(`DrainMethod.${operation}`, {
         attributes: { "mdeploy.instance": name, "mdeploy.drain.method": method.name, "mdeploy.task_id": task.id }
       })
