@@ -42,6 +42,10 @@ export const marathonRequestRetries = Metric.counter("mdeploy_marathon_request_r
   description: "Retried Marathon HTTP calls by route",
   incremental: true
 })
+export const marathonEventStreamReconnects = Metric.counter("mdeploy_marathon_event_stream_reconnects_total", {
+  description: "Marathon /v2/events connections reopened, by why the previous one ended",
+  incremental: true
+})
 export const activeWorkers = Metric.gauge("mdeploy_active_workers", {
   description: "Workers reconciling a key right now"
 })
@@ -87,6 +91,16 @@ export const recordMarathonRequest = (
 /** Counts one retry of a Marathon call (the retry itself is a span event on the call). */
 export const recordMarathonRetry = (route: string): Effect.Effect<void> =>
   Metric.update(Metric.withAttributes(marathonRequestRetries, { route }), 1)
+
+/**
+ * Why an event-stream connection is reopened: it went silent past the silence timeout, broke
+ * (reset, decode error), was closed by Marathon, or could not be opened at all.
+ */
+export type EventStreamReconnectReason = "silence" | "error" | "closed" | "connect_failed"
+
+/** Counts one reopening of the Marathon event stream. */
+export const recordEventStreamReconnect = (reason: EventStreamReconnectReason): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(marathonEventStreamReconnects, { reason }), 1)
 
 /** Runs `effect` counted in `mdeploy_active_workers`, decremented however it ends. */
 export const withActiveWorker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

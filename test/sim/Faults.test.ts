@@ -193,4 +193,21 @@ describe("fault injection", () => {
     await stream.waitFor("the stream ended", (r) => r.ended)
     assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 0)
   })
+
+  it("F11: silent sends no byte at all, heartbeats included, yet keeps the stream open until cleared", async () => {
+    const stream = await sse()
+    await fault({ sse: "silent" })
+    await deployApp(api)
+    // Three heartbeat intervals, with a deployment's events in between: nothing may be written.
+    for (let i = 0; i < 3; i++) await api.advance(10)
+    assert.isFalse(stream.ended)
+    assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 1)
+    await api.delete("/__sim/faults")
+    await api.advance(10)
+    // Bytes on one connection arrive in order: by the first heartbeat after the fault, anything
+    // written during it has arrived too.
+    await stream.waitFor("a heartbeat once cleared", (r) => r.heartbeats > 0)
+    assert.strictEqual(stream.heartbeats, 1)
+    assert.deepStrictEqual(stream.frames.map((f) => f.event), ["event_stream_attached"])
+  })
 })

@@ -32,12 +32,16 @@ export const controllerCommand = Command.make(
       Flag.withDescription("Marathon writes (create, scale, delete, kill) per second, all instances together"),
       Flag.withDefault(50)
     ),
+    eventsSilence: Flag.Int("events-silence-timeout").pipe(
+      Flag.withDescription("seconds without a byte (Marathon sends a heartbeat every 10) before /v2/events is reopened"),
+      Flag.withDefault(30)
+    ),
     writeBurst: Flag.Int("marathon-write-burst").pipe(
       Flag.withDescription("Marathon writes allowed at once after a quiet period"),
       Flag.withDefault(100)
     )
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst, eventsSilence }) {
     const flags = yield* root
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
@@ -62,7 +66,8 @@ export const controllerCommand = Command.make(
       events: {
         urls,
         username: process.env["MDEPLOY_MARATHON_USER"],
-        password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make))
+        password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
+        silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
       }
     }).pipe(Effect.provide(Layer.merge(services, telemetry)))
   })

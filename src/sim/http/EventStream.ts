@@ -17,9 +17,12 @@ export class EventStreams {
   private readonly ctx: SimContext
   private readonly streams = new Set<StreamSubscriber>()
   private heartbeat: TimerHandle | undefined = undefined
+  /** True while the streams must send nothing at all (the `silent` event-stream fault). */
+  private readonly silent: () => boolean
 
-  constructor(ctx: SimContext) {
+  constructor(ctx: SimContext, silent: () => boolean = () => false) {
     this.ctx = ctx
+    this.silent = silent
   }
 
   get count(): number {
@@ -80,7 +83,7 @@ export class EventStreams {
   private startHeartbeat(): void {
     if (this.heartbeat !== undefined) return
     const beat = () => {
-      for (const s of this.streams) s.res.write("\r\n")
+      if (!this.silent()) for (const s of this.streams) s.res.write("\r\n")
       this.heartbeat = this.ctx.clock.schedule(this.ctx.options.heartbeatMs, beat)
     }
     this.heartbeat = this.ctx.clock.schedule(this.ctx.options.heartbeatMs, beat)
