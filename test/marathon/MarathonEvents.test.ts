@@ -118,11 +118,13 @@ describe("Marathon event bus", () => {
       try {
         await waitUntil("the first connection", () => events.connections() === 1)
         // The stream stays open on the server side and never sends a byte: only silence detection ends it.
+        let mostOpen = 0
         await waitUntil("two reconnects after silence", () => {
           // Invariant on every poll: a silent connection is closed before its successor is opened.
-          assert.isAtMost(server.open(), 1, "a silent connection was left open beside its successor")
+          mostOpen = Math.max(mostOpen, server.open())
           return events.connections() >= 3
         }, { timeoutMs: 10_000, intervalMs: 10 })
+        assert.isAtMost(mostOpen, 1, "a silent connection was left open beside its successor")
         assert.isAtLeast(events.reconnects("silence"), 2)
         assert.strictEqual(events.reconnects("error"), 0)
         assert.isAtLeast(server.accepted(), 3)
@@ -138,10 +140,12 @@ describe("Marathon event bus", () => {
       try {
         await waitUntil("the first connection", () => events.connections() === 1)
         // Sixty heartbeats are 3 s, over seven silence timeouts: any reset of the timer that failed would show.
+        let mostConnections = 0
         await waitUntil("sixty heartbeats", () => {
-          assert.strictEqual(events.connections(), 1, "a connection with heartbeats was dropped")
-          return server.beats() >= 60
+          mostConnections = Math.max(mostConnections, events.connections())
+          return mostConnections > 1 || server.beats() >= 60
         }, { timeoutMs: 15_000 })
+        assert.strictEqual(mostConnections, 1, "a connection with heartbeats was dropped")
         assert.strictEqual(server.accepted(), 1)
         assert.strictEqual(events.reconnects("silence"), 0)
       } finally {
@@ -161,11 +165,13 @@ describe("Marathon event bus", () => {
         const before = events.seen.length
         // A bounce step happens while the stream is silent: its events are lost to this connection.
         assert.strictEqual((await post("/v2/apps", { id: "/web.main.gitabc.config1", cmd: "sleep 1000", instances: 1 })).status, 201)
+        let leaked = false
         await waitUntil("a reconnect after the silence", () => {
-          // Nothing, not even a heartbeat, reaches the client while the fault is set.
-          assert.isFalse(events.seen.slice(before).some((event) => event._tag === "Changed"), "an event got through the silent fault")
+          // Invariant on every poll: no event reaches the client while the fault is set.
+          leaked ||= events.seen.slice(before).some((event) => event._tag === "Changed")
           return events.connections() >= 2
         }, { timeoutMs: 10_000, intervalMs: 10 })
+        assert.isFalse(leaked, "an event got through the silent fault")
         assert.isAtLeast(events.reconnects("silence"), 1)
         assert.isTrue((await fetch(`${quiet.url}/__sim/faults`, { method: "DELETE" })).ok)
         // With the fault gone, events flow on the reopened connection again.
