@@ -32,6 +32,10 @@ export const controllerCommand = Command.make(
       Flag.withDescription("Marathon writes (create, scale, delete, kill) per second, all instances together"),
       Flag.withDefault(50)
     ),
+    etcdCallTimeout: Flag.Int("etcd-call-timeout").pipe(
+      Flag.withDescription("seconds an etcd call may take before it fails and its retry goes to another member"),
+      Flag.withDefault(5)
+    ),
     eventsSilence: Flag.Int("events-silence-timeout").pipe(
       Flag.withDescription("seconds without a byte (Marathon sends a heartbeat every 10) before /v2/events is reopened"),
       Flag.withDefault(30)
@@ -41,7 +45,7 @@ export const controllerCommand = Command.make(
       Flag.withDefault(100)
     )
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst, eventsSilence }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, mesos, writeQps, writeBurst, eventsSilence, etcdCallTimeout }) {
     const flags = yield* root
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
@@ -49,7 +53,7 @@ export const controllerCommand = Command.make(
     const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
     const identity = processIdentity("controller")
     const services = reconcileLayer(
-      { ...etcdOptions(flags), retries: 8 },
+      { ...etcdOptions(flags), retries: 8, callTimeoutMs: Math.max(1, etcdCallTimeout) * 1000 },
       { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) }
     )
     const telemetry = LazyTelemetry.layer({
