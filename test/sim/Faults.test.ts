@@ -194,20 +194,22 @@ describe("fault injection", () => {
     assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 0)
   })
 
-  it("F11: silent sends no byte at all, heartbeats included, yet keeps the stream open until cleared", async () => {
-    const stream = await sse()
+  it("F11: silent quiets the streams open now, heartbeats included, and leaves them open; later streams are fine", async () => {
+    const dead = await sse()
     await fault({ sse: "silent" })
+    const fresh = await sse()
     await deployApp(api)
-    // Three heartbeat intervals, with a deployment's events in between: nothing may be written.
+    // Three heartbeat intervals, with a deployment's events in between.
     for (let i = 0; i < 3; i++) await api.advance(10)
-    assert.isFalse(stream.ended)
-    assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 1)
+    await fresh.waitFor("heartbeats and the deployment on the new stream", (r) => r.heartbeats >= 3 && r.of("deployment_success").length > 0)
+    assert.isFalse(dead.ended)
+    assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 2)
     await api.delete("/__sim/faults")
     await api.advance(10)
     // Bytes on one connection arrive in order: by the first heartbeat after the fault, anything
-    // written during it has arrived too.
-    await stream.waitFor("a heartbeat once cleared", (r) => r.heartbeats > 0)
-    assert.strictEqual(stream.heartbeats, 1)
-    assert.deepStrictEqual(stream.frames.map((f) => f.event), ["event_stream_attached"])
+    // written to the quiet stream during it has arrived too.
+    await dead.waitFor("a heartbeat once cleared", (r) => r.heartbeats > 0)
+    assert.strictEqual(dead.heartbeats, 1)
+    assert.deepStrictEqual(dead.frames.map((f) => f.event), ["event_stream_attached"])
   })
 })

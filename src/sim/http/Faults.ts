@@ -1,7 +1,6 @@
 // Fault injection (spec §7; design.md §7 `POST /__sim/faults`): per-route HTTP faults (latency,
 // hangs, error answers with Marathon's texts, commit-then-fail) and event-stream faults (drop,
-// duplicate, reorder, silence; `silent` also stops the heartbeats, so an open stream carries no
-// byte at all, as a half-open connection or a stalled proxy looks to a client). Each fault applies `times` times (default: until cleared) with an
+// duplicate, reorder, silence). Each fault applies `times` times (default: until cleared) with an
 // optional probability drawn from the emulator's seeded generator, so runs are repeatable.
 import { isObject, type Json, type JsonObject } from "../apps/Shape.ts"
 import type { SimEvent, Subscriber } from "../events/EventBus.ts"
@@ -29,7 +28,7 @@ export interface HttpFault {
   remaining: number
 }
 
-export type SseMode = "drop" | "duplicate" | "reorder" | "silence" | "silent"
+export type SseMode = "drop" | "duplicate" | "reorder" | "silence"
 
 export interface SseFault {
   readonly id: number
@@ -71,7 +70,7 @@ export class Faults {
     const id = this.nextId++
     if (typeof body["sse"] === "string") {
       const mode = body["sse"]
-      if (mode !== "drop" && mode !== "duplicate" && mode !== "reorder" && mode !== "silence" && mode !== "silent") {
+      if (mode !== "drop" && mode !== "duplicate" && mode !== "reorder" && mode !== "silence") {
         return "sse must be one of drop, duplicate, reorder, silence, silent, disconnect"
       }
       this.sse.push({ id, kind: "sse", mode, eventType: str(body["eventType"]), probability, remaining })
@@ -99,11 +98,6 @@ export class Faults {
     return true
   }
 
-  /** True while a `silent` fault is set: event streams send nothing, not even heartbeats. */
-  get silent(): boolean {
-    return this.sse.some((f) => f.mode === "silent" && f.remaining > 0)
-  }
-
   /** The first HTTP fault that applies to this request (consuming one of its `times`). */
   match(method: string, path: string, body: string): HttpFault | undefined {
     for (const f of this.http) {
@@ -121,10 +115,9 @@ export class Faults {
     const held = this.held.get(s)
     for (const f of this.sse) {
       if (f.remaining <= 0 || (f.eventType !== undefined && f.eventType !== e.eventType)) continue
-      if (f.mode !== "silence" && f.mode !== "silent" && !this.fires(f)) continue
+      if (f.mode !== "silence" && !this.fires(f)) continue
       switch (f.mode) {
         case "silence":
-        case "silent":
         case "drop":
           return []
         case "duplicate":

@@ -32,7 +32,7 @@ export class SimServer {
   constructor(sim: Sim) {
     this.sim = sim
     this.faults = new Faults(sim.ctx.ids)
-    this.streams = new EventStreams(sim.ctx, () => this.faults.silent)
+    this.streams = new EventStreams(sim.ctx)
     this.leader = new Leadership("", sim.ctx.clock)
     this.leader.dropStreams = () => this.streams.closeAll()
     sim.ctx.events.interceptor = this.faults.intercept
