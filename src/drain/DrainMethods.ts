@@ -3,7 +3,10 @@
 // and two concurrency caps, so a slow or hanging drain backend can neither stall other instances
 // nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815). The process-wide
 // cap is shared: each instance may hold only a few of its permits, and waiting instances are
-// served in turn, so one instance whose backend never answers cannot starve the others.
+// served in turn, so one instance whose backend never answers cannot starve the others. Once a
+// call of an instance got no answer, that instance's calls still queued fail at once instead of
+// each waiting out its own timeout, so its reconcile (and the worker running it) is held for about
+// one timeout, not one per task; the next burst of calls tries the backend again.
 import { Context, Duration, Effect, Layer, PartitionedSemaphore, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import { splitInstanceName } from "../domain/InstanceName.ts"
@@ -38,12 +41,12 @@ export class DrainMethods extends Context.Service<DrainMethods, {
         const permits = yield* PartitionedSemaphore.make<InstanceName>({
           permits: options.maxConcurrentCalls ?? defaultDrainMethodsOptions.maxConcurrentCalls
         })
-        const perInstance = instancePermits(
+        const perInstance = instanceSlots(
           options.maxConcurrentCallsPerInstance ?? defaultDrainMethodsOptions.maxConcurrentCallsPerInstance
         )
-        const withPermit = (name: InstanceName) => <A, E, R>(call: Effect.Effect<A, E, R>) =>
+        const withPermit = (name: InstanceName): WithPermit => (use) =>
           // The instance's own permit first: a call waiting for it holds nothing shared.
-          perInstance(name)(PartitionedSemaphore.withPermit(permits, name)(call))
+          perInstance(name)((slot) => slot.stalled ? use(slot) : PartitionedSemaphore.withPermit(permits, name)(use(slot)))
         return DrainMethods.of({
           forInstance: (name, drain) => limit(name, drain, withPermit(name), implementation(client, name, drain))
         })
@@ -73,52 +76,63 @@ const implementation = (client: HttpClient.HttpClient, name: InstanceName, drain
   }
 }
 
+/** What the calls of one instance share while any of them is running. */
+interface InstanceSlot {
+  readonly permits: Semaphore.Semaphore
+  users: number
+  /** A call got no answer within its timeout: the calls still queued give up at once. */
+  stalled: boolean
+}
+
 /**
  * One small semaphore per instance, made on first use and dropped when its last caller is done, so
- * deleted instances leave nothing behind.
+ * deleted instances leave nothing behind and a stalled backend is tried afresh on the next pass.
  */
-const instancePermits = (permitsEach: number) => {
-  const entries = new Map<InstanceName, { readonly permits: Semaphore.Semaphore; users: number }>()
-  return (name: InstanceName) => <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+const instanceSlots = (permitsEach: number) => {
+  const slots = new Map<InstanceName, InstanceSlot>()
+  return (name: InstanceName) => <A, E, R>(use: (slot: InstanceSlot) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.acquireUseRelease(
       Effect.sync(() => {
-        let entry = entries.get(name)
-        if (entry === undefined) {
-          entry = { permits: Semaphore.makeUnsafe(Math.max(1, permitsEach)), users: 0 }
-          entries.set(name, entry)
+        let slot = slots.get(name)
+        if (slot === undefined) {
+          slot = { permits: Semaphore.makeUnsafe(Math.max(1, permitsEach)), users: 0, stalled: false }
+          slots.set(name, slot)
         }
-        entry.users++
-        return entry
+        slot.users++
+        return slot
       }),
-      (entry) => Semaphore.withPermit(entry.permits)(call),
-      (entry) =>
+      // Built only once the permit is held: `use` reads the slot as it is then.
+      (slot) => Semaphore.withPermit(slot.permits)(Effect.suspend(() => use(slot))),
+      (slot) =>
         Effect.sync(() => {
-          if (--entry.users === 0) entries.delete(name)
+          if (--slot.users === 0) slots.delete(name)
         })
     )
 }
 
-type WithPermit = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+type WithPermit = <A, E, R>(use: (slot: InstanceSlot) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, method: DrainMethod): DrainMethod => {
   const timeout = Duration.seconds(drain.timeoutSeconds)
-  const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) =>
-    call.pipe(
-      Effect.timeoutOrElse({
-        duration: timeout,
-        orElse: () =>
-          Effect.fail(new DrainError({
-            method: method.name,
-            operation,
-            taskId: task.id,
-            message: `no answer within ${drain.timeoutSeconds}s`
-          }))
-      }),
-      withPermit,
+  const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) => {
+    const failure = (message: string) => new DrainError({ method: method.name, operation, taskId: task.id, message })
+    return withPermit((slot) =>
+      slot.stalled
+        ? Effect.fail(failure(`not tried: another call to this backend got no answer within ${drain.timeoutSeconds}s`))
+        : call.pipe(Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () =>
+            Effect.suspend(() => {
+              slot.stalled = true
+              return Effect.fail(failure(`no answer within ${drain.timeoutSeconds}s`))
+            })
+        }))
+    ).pipe(
       Effect.withSpan(`DrainMethod.${operation}`, {
         attributes: { "mdeploy.instance": name, "mdeploy.drain.method": method.name, "mdeploy.task_id": task.id }
       })
     )
+  }
   // noop answers without I/O; keep it free of permits and spans so large apps stay cheap.
   if (method.name === "noop") return method
   return {
