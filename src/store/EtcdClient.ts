@@ -4,8 +4,8 @@
 // retry shows in a trace. Per-host circuit breakers stay on multi-member clusters: they do not retry,
 // they let a call skip a member that just failed to answer. Every unary call carries a deadline
 // (`callTimeoutMs`, 5 s): a member that accepts connections but never answers (frozen, partitioned
-// from its peers by a dead disk) fails the call instead of hanging it, and etcd3 picks a member at
-// random for each call, so the retry most likely lands on a healthy one.
+// from its peers by a dead disk) fails the call instead of hanging it, and the breaker puts that
+// member aside, so the retry goes to another one.
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, noop } from "cockatiel"
 import { Context, Effect, Layer, Schedule } from "effect"
 import type { Scope } from "effect"
