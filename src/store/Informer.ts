@@ -132,6 +132,9 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         Effect.gen(function*() {
           watched = BigInt(revision)
           watchEvents = 0
+          // Once the session is over only the relist speaks: etcd3 may resume this watcher on its
+          // own while the connection is still being torn down.
+          let ended = false
           const watching = Effect.acquireRelease(
             etcd.call("informer watch", () =>
               client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
@@ -143,10 +146,12 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
             Effect.flatMap((watcher) =>
               Effect.callback<never, WatchBroken>((resume) => {
                 watcher.on("put", (kv) => {
+                  if (ended) return
                   watchedEvent(kv.mod_revision)
                   deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
                 })
                 watcher.on("delete", (kv) => {
+                  if (ended) return
                   watchedEvent(kv.mod_revision)
                   const key = kv.key.toString()
                   invalid.delete(key)
@@ -154,7 +159,10 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
                 })
                 // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
                 // catches anything compacted away while disconnected.
-                const broken = (reason: string) => resume(Effect.fail(new WatchBroken(reason)))
+                const broken = (reason: string) => {
+                  ended = true
+                  resume(Effect.fail(new WatchBroken(reason)))
+                }
                 watcher.on("disconnected", (error) => broken(`disconnected: ${error.message}`))
                 watcher.on("error", (error) => broken(`error: ${error.message}`))
                 watcher.on("end", () => broken("stream ended"))
@@ -162,7 +170,9 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
             )
           )
           // Creating the watch can hang on a frozen member too: the probe runs from the start.
-          return yield* Effect.raceFirst(watching, stallProbe(client))
+          return yield* Effect.raceFirst(watching, stallProbe(client)).pipe(Effect.ensuring(Effect.sync(() => {
+            ended = true
+          })))
         })
 
       // List and watch through one member: a member that cannot answer the list is left at once.
