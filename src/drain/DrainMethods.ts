@@ -1,9 +1,14 @@
 // The drain methods of all instances behind one service: picks the implementation for an
-// instance's drain config and wraps every call in a span, a per-call timeout (drain.timeoutSeconds,
-// capped at 60 s even for specs stored before the schema enforced the cap)
-// and a process-wide concurrency cap, so a slow or hanging drain backend can neither stall other
-// instances nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815).
-import { Context, Duration, Effect, Layer, Semaphore } from "effect"
+// instance's drain config and wraps every call in a span, a per-call timeout (drain.timeoutSeconds, capped
+// at 60 s even for specs stored before the schema enforced the cap)
+// and two concurrency caps, so a slow or hanging drain backend can neither stall other instances
+// nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815). The process-wide
+// cap is shared: each instance may hold only a few of its permits, and waiting instances are
+// served in turn, so one instance whose backend never answers cannot starve the others. Once a
+// call of an instance got no answer, that instance's calls still queued fail at once instead of
+// each waiting out its own timeout, so its reconcile (and the worker running it) is held for about
+// one timeout, not one per task; the next burst of calls tries the backend again.
+import { Context, Duration, Effect, Layer, PartitionedSemaphore, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import { maxDrainTimeoutSeconds } from "../domain/DrainEndpoint.ts"
 import { splitInstanceName } from "../domain/InstanceName.ts"
@@ -20,9 +25,11 @@ import { makeTestDrain, testDrainDefaultDelaySeconds } from "./TestDrain.ts"
 export interface DrainMethodsOptions {
   /** Drain-backend calls in flight at once, across all instances. */
   readonly maxConcurrentCalls: number
+  /** Drain-backend calls of one instance in flight at once; well under maxConcurrentCalls. */
+  readonly maxConcurrentCallsPerInstance: number
 }
 
-export const defaultDrainMethodsOptions: DrainMethodsOptions = { maxConcurrentCalls: 32 }
+export const defaultDrainMethodsOptions: DrainMethodsOptions = { maxConcurrentCalls: 32, maxConcurrentCallsPerInstance: 4 }
 
 export class DrainMethods extends Context.Service<DrainMethods, {
   /** The drain method of one instance, with timeout, concurrency cap and spans applied. */
@@ -33,9 +40,17 @@ export class DrainMethods extends Context.Service<DrainMethods, {
       DrainMethods,
       Effect.gen(function*() {
         const client = yield* HttpClient.HttpClient
-        const permits = yield* Semaphore.make(options.maxConcurrentCalls ?? defaultDrainMethodsOptions.maxConcurrentCalls)
+        const permits = yield* PartitionedSemaphore.make<InstanceName>({
+          permits: options.maxConcurrentCalls ?? defaultDrainMethodsOptions.maxConcurrentCalls
+        })
+        const perInstance = instanceSlots(
+          options.maxConcurrentCallsPerInstance ?? defaultDrainMethodsOptions.maxConcurrentCallsPerInstance
+        )
+        const withPermit = (name: InstanceName): WithPermit => (use) =>
+          // The instance's own permit first: a call waiting for it holds nothing shared.
+          perInstance(name)((slot) => slot.stalled ? use(slot) : PartitionedSemaphore.withPermit(permits, name)(use(slot)))
         return DrainMethods.of({
-          forInstance: (name, drain) => limit(name, drain, permits, implementation(client, name, drain))
+          forInstance: (name, drain) => limit(name, drain, withPermit(name), implementation(client, name, drain))
         })
       })
     )
@@ -63,26 +78,64 @@ const implementation = (client: HttpClient.HttpClient, name: InstanceName, drain
   }
 }
 
-const limit = (name: InstanceName, drain: DrainConfig, permits: Semaphore.Semaphore, method: DrainMethod): DrainMethod => {
+/** What the calls of one instance share while any of them is running. */
+interface InstanceSlot {
+  readonly permits: Semaphore.Semaphore
+  users: number
+  /** A call got no answer within its timeout: the calls still queued give up at once. */
+  stalled: boolean
+}
+
+/**
+ * One small semaphore per instance, made on first use and dropped when its last caller is done, so
+ * deleted instances leave nothing behind and a stalled backend is tried afresh on the next pass.
+ */
+const instanceSlots = (permitsEach: number) => {
+  const slots = new Map<InstanceName, InstanceSlot>()
+  return (name: InstanceName) => <A, E, R>(use: (slot: InstanceSlot) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        let slot = slots.get(name)
+        if (slot === undefined) {
+          slot = { permits: Semaphore.makeUnsafe(Math.max(1, permitsEach)), users: 0, stalled: false }
+          slots.set(name, slot)
+        }
+        slot.users++
+        return slot
+      }),
+      // Built only once the permit is held: `use` reads the slot as it is then.
+      (slot) => Semaphore.withPermit(slot.permits)(Effect.suspend(() => use(slot))),
+      (slot) =>
+        Effect.sync(() => {
+          if (--slot.users === 0) slots.delete(name)
+        })
+    )
+}
+
+type WithPermit = <A, E, R>(use: (slot: InstanceSlot) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, method: DrainMethod): DrainMethod => {
   const seconds = Math.min(drain.timeoutSeconds, maxDrainTimeoutSeconds)
   const timeout = Duration.seconds(seconds)
-  const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) =>
-    call.pipe(
-      Effect.timeoutOrElse({
-        duration: timeout,
-        orElse: () =>
-          Effect.fail(new DrainError({
-            method: method.name,
-            operation,
-            taskId: task.id,
-            message: `no answer within ${seconds}s`
-          }))
-      }),
-      Semaphore.withPermit(permits),
+  const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) => {
+    const failure = (message: string) => new DrainError({ method: method.name, operation, taskId: task.id, message })
+    return withPermit((slot) =>
+      slot.stalled
+        ? Effect.fail(failure(`not tried: another call to this backend got no answer within ${seconds}s`))
+        : call.pipe(Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () =>
+            Effect.suspend(() => {
+              slot.stalled = true
+              return Effect.fail(failure(`no answer within ${seconds}s`))
+            })
+        }))
+    ).pipe(
       Effect.withSpan(`DrainMethod.${operation}`, {
         attributes: { "mdeploy.instance": name, "mdeploy.drain.method": method.name, "mdeploy.task_id": task.id }
       })
     )
+  }
   // noop answers without I/O; keep it free of permits and spans so large apps stay cheap.
   if (method.name === "noop") return method
   return {

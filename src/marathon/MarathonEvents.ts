@@ -3,9 +3,15 @@
 // milliseconds instead of at the next resync. Reconnects forever with client-go's reflector curve
 // (800 ms doubling to 30 s, back to the start after 2 minutes of health) across the Marathon URLs,
 // and says `Reconnected` after every gap so the caller can resync what it may have missed.
-import { Duration, Effect, Predicate, Random, Redacted, Stream } from "effect"
+// Marathon writes a heartbeat (a bare line) every 10 s, so a connection that stays open without a
+// single byte for `silenceTimeout` (30 s) is dead somewhere on the way (a half-open TCP
+// connection, a proxy that stopped forwarding) and is dropped and reopened like a broken one:
+// without this, the events would only come back with the next resync, minutes later.
+import { Data, Duration, Effect, Predicate, Random, Redacted, Stream } from "effect"
 import * as Sse from "effect/encoding/Sse"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
+import type { EventStreamReconnectReason } from "../telemetry/ControllerMetrics.ts"
+import { recordEventStreamReconnect } from "../telemetry/ControllerMetrics.ts"
 
 export type MarathonEvent =
   | {
@@ -22,7 +28,14 @@ export interface MarathonEventsConfig {
   readonly urls: ReadonlyArray<string>
   readonly username?: string | undefined
   readonly password?: Redacted.Redacted<string> | undefined
+  /** Drop and reopen a connection that sent no byte for this long (default 30 s: three heartbeats). */
+  readonly silenceTimeout?: Duration.Input | undefined
 }
+
+export const defaultSilenceTimeout = Duration.seconds(30)
+
+/** An open connection sent nothing, not even a heartbeat, for the silence timeout. */
+class StreamSilent extends Data.TaggedError("StreamSilent")<{ readonly url: string }> {}
 
 /** The event types that can change what a reconcile would decide. */
 export const followedEventTypes = [
@@ -97,7 +110,12 @@ const connect = (config: MarathonEventsConfig, url: string) =>
     }
     const response = yield* http.execute(request).pipe(Effect.flatMap(HttpClientResponse.filterStatusOk))
     const reconnected: MarathonEvent = { _tag: "Reconnected", url }
-    return Stream.concat(Stream.make(reconnected), decodeEvents(response.stream))
+    // Timed on the raw bytes, so heartbeats (which decode to no event) count as signs of life.
+    const bytes = response.stream.pipe(Stream.timeoutOrElse({
+      duration: config.silenceTimeout ?? defaultSilenceTimeout,
+      orElse: () => Stream.fail(new StreamSilent({ url }))
+    }))
+    return Stream.concat(Stream.make(reconnected), decodeEvents(bytes))
   })
 
 const decodeEvents = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) =>
@@ -116,10 +134,15 @@ export const marathonEvents = (config: MarathonEventsConfig): Stream.Stream<Mara
       const url = config.urls[attempt++ % Math.max(config.urls.length, 1)] ?? "http://127.0.0.1:8080"
       const connectedAt = performance.now()
       const events = yield* connect(config, url)
+      let reason: EventStreamReconnectReason = "closed"
       const lasting = events.pipe(
-        Stream.catch(() => Stream.empty),
-        Stream.ensuring(Effect.sync(() => {
+        Stream.catch((error) => {
+          reason = error._tag === "StreamSilent" ? "silence" : "error"
+          return Stream.empty
+        }),
+        Stream.ensuring(Effect.suspend(() => {
           failures = performance.now() - connectedAt > healthyAfterMs ? 1 : failures + 1
+          return recordEventStreamReconnect(reason)
         }))
       )
       return lasting
@@ -127,10 +150,12 @@ export const marathonEvents = (config: MarathonEventsConfig): Stream.Stream<Mara
     const pause = Effect.gen(function*() {
       yield* Effect.sleep(eventsReconnectDelay(Math.max(failures, 1), yield* Random.next))
     })
-    return Stream.unwrap(session.pipe(Effect.catch(() => Effect.sync(() => {
-      failures++
-      return Stream.empty
-    })))).pipe(
+    return Stream.unwrap(session.pipe(Effect.catch(() =>
+      Effect.sync(() => {
+        failures++
+        return Stream.empty
+      }).pipe(Effect.tap(() => recordEventStreamReconnect("connect_failed")))
+    ))).pipe(
       Stream.concat(Stream.fromEffectDrain(pause)),
       Stream.forever
     )

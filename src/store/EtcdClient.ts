@@ -2,10 +2,14 @@
 // per-call deadline) and turns etcd3 promises into Effects with typed StoreErrors. etcd3's own
 // cockatiel retry is switched off: Effect Schedules (`etcdRetry`) are the only retry owner, so every
 // retry shows in a trace. Per-host circuit breakers stay on multi-member clusters: they do not retry,
-// they let a call skip a member that just failed.
-import { ConsecutiveBreaker, circuitBreaker, handleAll, noop } from "cockatiel"
+// they let a call skip a member that just failed to answer. Every unary call carries a deadline
+// (`callTimeoutMs`, 5 s): a member that accepts connections but never answers (frozen, partitioned
+// from its peers by a dead disk) fails the call instead of hanging it, and the breaker puts that
+// member aside, so the retry goes to another one.
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, noop } from "cockatiel"
 import { Context, Effect, Layer, Schedule } from "effect"
-import { Etcd3 } from "etcd3"
+import type { Scope } from "effect"
+import { Etcd3, isRecoverableError } from "etcd3"
 import type { IOptions } from "etcd3"
 import { readFileSync } from "node:fs"
 import { fromEtcd, StoreError } from "./StoreError.ts"
@@ -25,6 +29,7 @@ export interface EtcdOptions {
 
 export const defaultPrefix = "/mdeploy/v1"
 export const defaultEndpoint = "http://127.0.0.1:2379"
+export const defaultCallTimeoutMs = 5_000
 
 /** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most `times` retries. */
 export const etcdRetry = (times: number) =>
@@ -36,7 +41,7 @@ export const etcdRetry = (times: number) =>
   )
 
 const toEtcd3Options = (options: EtcdOptions): IOptions => {
-  const callTimeoutMs = options.callTimeoutMs ?? 5_000
+  const callTimeoutMs = options.callTimeoutMs ?? defaultCallTimeoutMs
   const hosts = options.endpoints.map((endpoint) => endpoint.replace(/^https?:\/\//, ""))
   return {
     hosts,
@@ -54,9 +59,12 @@ const toEtcd3Options = (options: EtcdOptions): IOptions => {
     defaultCallOptions: (context) => context.isStream ? {} : { deadline: Date.now() + callTimeoutMs },
     faultHandling: {
       global: noop,
+      // One transport failure (deadline, unavailable) puts a member aside for 2 s, so the retry of
+      // the call that failed goes to another member instead of a random one; answers etcd gave
+      // (a lost lease, a denied permission) say nothing about the member and do not count.
       host: () =>
         hosts.length > 1
-          ? circuitBreaker(handleAll, { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(2) })
+          ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(1) })
           : noop
     },
     ...(options.tls === undefined ? {} : {
@@ -78,6 +86,13 @@ export class EtcdClient extends Context.Service<EtcdClient, {
   readonly call: <A>(operation: string, f: (client: Etcd3) => Promise<A>) => Effect.Effect<A, StoreError>
   /** `call` retried with `etcdRetry`: only for reads and other idempotent calls. */
   readonly callIdempotent: <A>(operation: string, f: (client: Etcd3) => Promise<A>) => Effect.Effect<A, StoreError>
+  /**
+   * A connection of its own to one member (the `attempt`-th endpoint, round robin), closed with the
+   * scope. For long-lived streams: etcd3 multiplexes every watch of a client over one stream to one
+   * member, so a watch stuck on a frozen member can only be left by closing its connection, and the
+   * next attempt should go to the next member rather than to a random one.
+   */
+  readonly dedicated: (attempt: number) => Effect.Effect<Etcd3, StoreError, Scope.Scope>
 }>()("mdeploy/store/EtcdClient") {
   static readonly layer = (options: EtcdOptions) =>
     Layer.effect(
@@ -96,7 +111,17 @@ export class EtcdClient extends Context.Service<EtcdClient, {
         const retry = etcdRetry(options.retries ?? 8)
         const callIdempotent = <A>(operation: string, f: (client: Etcd3) => Promise<A>) =>
           call(operation, f).pipe(Effect.retry(retry))
-        return EtcdClient.of({ client, prefix: options.prefix.replace(/\/+$/, ""), endpoints, call, callIdempotent })
+        const dedicated = (attempt: number) => {
+          const endpoint = options.endpoints[attempt % Math.max(options.endpoints.length, 1)] ?? defaultEndpoint
+          return Effect.acquireRelease(
+            Effect.try({
+              try: () => new Etcd3(toEtcd3Options({ ...options, endpoints: [endpoint] })),
+              catch: (error) => fromEtcd(endpoint, "connect")(error)
+            }),
+            (client) => Effect.sync(() => client.close())
+          )
+        }
+        return EtcdClient.of({ client, prefix: options.prefix.replace(/\/+$/, ""), endpoints, call, callIdempotent, dedicated })
       })
     )
 }

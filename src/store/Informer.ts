@@ -3,8 +3,17 @@
 // A relist is diffed against what was already delivered, so consumers see only real changes: an
 // Upsert per new or changed key, a Delete per vanished key, then Synced. The stream never fails;
 // it retries until interrupted.
-import { Duration, Effect, Queue, Random, Stream } from "effect"
-import type { Watcher } from "etcd3"
+//
+// A watch can also stall without breaking: a member that is frozen (SIGSTOP, a hung disk) keeps its
+// TCP connections open and answers nothing, and etcd's own progress notifications come every 10
+// minutes. So each session (list, then watch) runs on a connection of its own to one member, the
+// next member after every failure, and while it watches, a probe asks that member every
+// `stallProbeInterval` (1 s) for the prefix's newest mod revision and key count (one key, with a
+// deadline of half the interval). The watch counts as broken when the member fails two probes in a
+// row (frozen, or cut off from the quorum), or when it shows, twice with no watch event in between,
+// a change the watch has not delivered. Then the informer relists on the next member.
+import { Duration, Effect, Queue, Random, Result, Stream } from "effect"
+import type { Etcd3, Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 
 export type InformerEvent<A> =
@@ -22,7 +31,11 @@ export interface InformerOptions<A> {
    * later is delivered as a Delete.
    */
   readonly parse: (key: string, value: string, modRevision: string) => A | Error
+  /** How often a running watch is checked against the cluster (default 1 s); see the header. */
+  readonly stallProbeInterval?: Duration.Input
 }
+
+export const defaultStallProbeInterval = Duration.seconds(1)
 
 /**
  * Backoff between relists after a broken watch: 100 ms doubling to 10 s, jittered ±20 %. The count
@@ -39,8 +52,15 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
       const etcd = yield* EtcdClient
       // key → mod revision of what consumers have been told exists.
       const delivered = new Map<string, string>()
+      // Keys stored but unreadable: etcd counts them, `delivered` does not.
       let relists = 0
       let consecutiveFailures = 0
+      // What the current watch has shown: the newest revision it delivered, and how many events.
+      let watched = 0n
+      let watchEvents = 0
+      // Each watch session connects to the next member, starting at a random one.
+      let sessions = Math.floor((yield* Random.next) * 1024)
+      const stallProbeInterval = Duration.fromInputUnsafe(options.stallProbeInterval ?? defaultStallProbeInterval)
 
       const emit = (event: InformerEvent<A>) => Queue.offerUnsafe(queue, event)
 
@@ -55,8 +75,14 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         emit({ _tag: "Upsert", key, value: parsed, modRevision })
       }
 
-      const relist = Effect.gen(function*() {
-        const response = yield* etcd.call("informer list", (client) => client.getAll().prefix(options.prefix).exec())
+      const watchedEvent = (modRevision: string) => {
+        watchEvents++
+        const revision = BigInt(modRevision)
+        if (revision > watched) watched = revision
+      }
+
+      const relist = (client: Etcd3) => Effect.gen(function*() {
+        const response = yield* etcd.call("informer list", () => client.getAll().prefix(options.prefix).exec())
         const seen = new Set<string>()
         for (const kv of response.kvs) {
           const key = kv.key.toString()
@@ -74,37 +100,86 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         return response.header.revision
       })
 
-      // Watch from `revision + 1` until the stream breaks; fails with WatchBroken.
-      const watchFrom = (revision: string) =>
-        Effect.acquireRelease(
-          etcd.call("informer watch", (client) =>
-            client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
-          (watcher: Watcher) =>
-            // cancel() waits for the server's answer, which never comes on a dead stream.
-            Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
-        ).pipe(
-          Effect.flatMap((watcher) =>
-            Effect.callback<never, WatchBroken>((resume) => {
-              watcher.on("put", (kv) => deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision))
-              watcher.on("delete", (kv) => {
-                const key = kv.key.toString()
-                if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
-              })
-              // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
-              // catches anything compacted away while disconnected.
-              const broken = (reason: string) => resume(Effect.fail(new WatchBroken(reason)))
-              watcher.on("disconnected", (error) => broken(`disconnected: ${error.message}`))
-              watcher.on("error", (error) => broken(`error: ${error.message}`))
-              watcher.on("end", () => broken("stream ended"))
-            })
-          ),
-          Effect.scoped
-        )
-
-      const session = Effect.gen(function*() {
-        const revision = yield* relist
-        return yield* watchFrom(revision)
+      // Fails with WatchBroken once the watch's member stops answering, or the watch falls behind it.
+      const stallProbe = (client: Etcd3) => Effect.gen(function*() {
+        const probeTimeoutMs = Math.max(250, Duration.toMillis(stallProbeInterval) / 2)
+        let failures = 0
+        let eventsWhenBehind: number | undefined
+        for (;;) {
+          yield* Effect.sleep(stallProbeInterval)
+          const probed = yield* Effect.result(etcd.call("informer probe", () =>
+            client.getAll().prefix(options.prefix).sort("Mod", "Descend").limit(1)
+              .options({ deadline: Date.now() + probeTimeoutMs }).exec()))
+          if (Result.isFailure(probed)) {
+            // One slow answer is forgiven; two in a row mean the member is gone for this watch.
+            if (++failures >= 2) return yield* Effect.fail(new WatchBroken(`its member does not answer: ${probed.failure.message}`))
+            continue
+          }
+          failures = 0
+          const { header, kvs, count } = probed.success
+          const newest = BigInt(kvs[0]?.mod_revision ?? "0")
+          const behind = BigInt(header.revision) > watched &&
+            (newest > watched || Number(count) !== delivered.size)
+          if (!behind) eventsWhenBehind = undefined
+          else if (eventsWhenBehind === watchEvents) {
+            return yield* Effect.fail(new WatchBroken(`stalled: the cluster is at revision ${header.revision}, the watch at ${watched}`))
+          } else eventsWhenBehind = watchEvents
+        }
       })
+
+      // Watch from `revision + 1` until the stream breaks or stalls; fails with WatchBroken.
+      const watchFrom = (client: Etcd3, revision: string) =>
+        Effect.gen(function*() {
+          watched = BigInt(revision)
+          watchEvents = 0
+          // Once the session is over only the relist speaks: etcd3 may resume this watcher on its
+          // own while the connection is still being torn down.
+          let ended = false
+          const watching = Effect.acquireRelease(
+            etcd.call("informer watch", () =>
+              client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
+            (watcher: Watcher) =>
+              // Detach the watcher, so that closing the connection leaves etcd3 nothing to
+              // re-establish; its answer is not awaited, as it never comes on a dead stream.
+              Effect.sync(() => void watcher.cancel().catch(() => undefined))
+          ).pipe(
+            Effect.flatMap((watcher) =>
+              Effect.callback<never, WatchBroken>((resume) => {
+                watcher.on("put", (kv) => {
+                  if (ended) return
+                  watchedEvent(kv.mod_revision)
+                  deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
+                })
+                watcher.on("delete", (kv) => {
+                  if (ended) return
+                  watchedEvent(kv.mod_revision)
+                  const key = kv.key.toString()
+                  if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+                })
+                // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
+                // catches anything compacted away while disconnected.
+                const broken = (reason: string) => {
+                  ended = true
+                  resume(Effect.fail(new WatchBroken(reason)))
+                }
+                watcher.on("disconnected", (error) => broken(`disconnected: ${error.message}`))
+                watcher.on("error", (error) => broken(`error: ${error.message}`))
+                watcher.on("end", () => broken("stream ended"))
+              })
+            )
+          )
+          // Creating the watch can hang on a frozen member too: the probe runs from the start.
+          return yield* Effect.raceFirst(watching, stallProbe(client)).pipe(Effect.ensuring(Effect.sync(() => {
+            ended = true
+          })))
+        })
+
+      // List and watch through one member: a member that cannot answer the list is left at once.
+      const session = Effect.gen(function*() {
+        const client = yield* etcd.dedicated(sessions++)
+        const revision = yield* relist(client)
+        return yield* watchFrom(client, revision)
+      }).pipe(Effect.scoped)
 
       yield* session.pipe(
         Effect.catch((error) =>

@@ -26,6 +26,10 @@ export interface EtcdCluster {
   readonly kill: (index: number) => Promise<void>
   /** SIGTERM one member and wait for it to exit. */
   readonly stop: (index: number) => Promise<void>
+  /** SIGSTOP one member: it keeps its connections open and answers nothing (a hung machine). */
+  readonly freeze: (index: number) => void
+  /** SIGCONT a frozen member. */
+  readonly thaw: (index: number) => void
   /** Start a stopped or killed member again with its data. */
   readonly restart: (index: number) => Promise<void>
   /** Stop every member and remove the data dirs. */
@@ -133,6 +137,12 @@ export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<Et
     await waitExit(child)
   }
 
+  const signal = (index: number, name: NodeJS.Signals): void => {
+    const child = members[index]?.process
+    if (child === undefined) throw new Error(`no running etcd member ${index}`)
+    child.kill(name)
+  }
+
   const close = async (): Promise<void> => {
     await Promise.all(members.map((_, index) => stopMember(index, "SIGKILL")))
     rmSync(root, { recursive: true, force: true })
@@ -149,6 +159,8 @@ export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<Et
     members,
     endpoints: members.map((member) => member.clientUrl).join(","),
     kill: (index) => stopMember(index, "SIGKILL"),
+    freeze: (index) => signal(index, "SIGSTOP"),
+    thaw: (index) => signal(index, "SIGCONT"),
     stop: (index) => stopMember(index, "SIGTERM"),
     restart: async (index) => {
       const member = members[index]

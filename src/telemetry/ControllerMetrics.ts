@@ -50,6 +50,10 @@ export const marathonUntrustedAnswers = Metric.counter("mdeploy_marathon_untrust
 export const recordUntrustedAnswer = (reason: string): Effect.Effect<void> =>
   Metric.update(Metric.withAttributes(marathonUntrustedAnswers, { reason }), 1)
 
+export const marathonEventStreamReconnects = Metric.counter("mdeploy_marathon_event_stream_reconnects_total", {
+  description: "Marathon /v2/events connections reopened, by why the previous one ended",
+  incremental: true
+})
 export const activeWorkers = Metric.gauge("mdeploy_active_workers", {
   description: "Workers reconciling a key right now"
 })
@@ -95,6 +99,16 @@ export const recordMarathonRequest = (
 /** Counts one retry of a Marathon call (the retry itself is a span event on the call). */
 export const recordMarathonRetry = (route: string): Effect.Effect<void> =>
   Metric.update(Metric.withAttributes(marathonRequestRetries, { route }), 1)
+
+/**
+ * Why an event-stream connection is reopened: it went silent past the silence timeout, broke
+ * (reset, decode error), was closed by Marathon, or could not be opened at all.
+ */
+export type EventStreamReconnectReason = "silence" | "error" | "closed" | "connect_failed"
+
+/** Counts one reopening of the Marathon event stream. */
+export const recordEventStreamReconnect = (reason: EventStreamReconnectReason): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(marathonEventStreamReconnects, { reason }), 1)
 
 /** Runs `effect` counted in `mdeploy_active_workers`, decremented however it ends. */
 export const withActiveWorker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

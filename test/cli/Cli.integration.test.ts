@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -79,6 +80,32 @@ describe("mdeploy CLI (real processes, real etcd)", () => {
     const tooBig = await cli(["apply", "-f", huge])
     assert.strictEqual(tooBig.code, 1)
     assert.include(tooBig.stderr, "over the 1 MiB limit")
+  })
+
+  it("stops reading endless inputs at 1 MiB: /dev/zero, a FIFO written for ever, stdin", async () => {
+    const env = { MDEPLOY_ETCD_ENDPOINTS: etcd.endpoints, MDEPLOY_ETCD_PREFIX: uniquePrefix("endless") }
+    // Reading any of these whole never ends (and grows without bound); a bounded read answers at once.
+    const endless = (args: ReadonlyArray<string>, stdinPath?: string) =>
+      runCli(args, { env, timeoutMs: 20_000, ...(stdinPath === undefined ? {} : { stdinPath }) })
+    const zero = await endless(["apply", "-f", "/dev/zero"])
+    assert.strictEqual(zero.code, 1, zero.stderr)
+    assert.include(zero.stderr, "/dev/zero:1:1: input is over the 1 MiB limit")
+
+    const fifo = join(dir, "endless.fifo")
+    assert.strictEqual(spawnSync("mkfifo", [fifo]).status, 0)
+    const writer = spawn("sh", ["-c", `exec cat /dev/zero > '${fifo}'`], { stdio: "ignore" })
+    try {
+      const piped = await endless(["apply", "-f", fifo])
+      assert.strictEqual(piped.code, 1, piped.stderr)
+      assert.include(piped.stderr, "over the 1 MiB limit")
+    } finally {
+      writer.kill("SIGKILL")
+    }
+
+    const stdin = await endless(["apply", "-f", "-"], "/dev/zero")
+    assert.strictEqual(stdin.code, 1, stdin.stderr)
+    assert.include(stdin.stderr, "<stdin>:1:1: input is over the 1 MiB limit")
+    assert.deepStrictEqual(JSON.parse((await runCli(["get", "-o", "json"], { env })).stdout).items, [])
   })
 
   it("detects a stale resourceVersion (exit 3) and round-trips get -o yaml through apply -f -", async () => {

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Fiber, Layer, Ref } from "effect"
+import { Cause, DateTime, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
@@ -207,5 +207,43 @@ describe("DrainMethods: limits around every backend", () => {
       for (let i = 0; i < 5; i++) yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       assert.strictEqual(yield* Ref.get(peak), 3)
+    }))
+
+  it.effect("an instance whose backend never answers holds at most its own few permits, for one timeout; another instance is served at once", () =>
+    Effect.gen(function*() {
+      // A's backend (agent-a) never answers; B's (agent-b) answers at once.
+      const { client, seen } = yield* fakeHttp((request) => (request.url.includes("agent-a") ? "hang" : { status: 200, text: "" }))
+      const methods = yield* Effect.provide(DrainMethods, DrainMethods.layerNoDeps().pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))))
+      const config = { method: "hacheck", params: { delay: 60, registrations: ["r"] }, onError: "retry", timeoutSeconds: 60 } as const
+      const tasksOn = (host: string, count: number) => Array.from({ length: count }, (_, i) => ({ ...task, id: `${host}-t${i}`, host }))
+      const callsTo = (host: string) => Effect.map(Ref.get(seen), (all) => all.filter((r) => r.url.includes(host)).length)
+      // A drain probe asks about every task at once (DrainProbe uses concurrency 64).
+      const a = methods.forInstance("a.main" as InstanceName, config)
+      const probeA = yield* Effect.forkChild(Effect.forEach(tasksOn("agent-a", 64), (t) => Effect.exit(a.isDraining(t, undefined)), {
+        concurrency: 64
+      }))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* callsTo("agent-a"), 4)
+      // B's probe needs nothing A holds: it completes long before A's 60 s timeout frees anything.
+      const b = methods.forInstance("b.main" as InstanceName, config)
+      const probeB = yield* Effect.forkChild(Effect.forEach(tasksOn("agent-b", 20), (t) => b.isDraining(t, undefined), { concurrency: 20 }))
+      // Virtual time stands still here, so A's calls cannot time out; B must finish on its own.
+      const answered = yield* TestClock.withLive(Fiber.await(probeB).pipe(Effect.timeoutOption("5 seconds")))
+      assert.isTrue(answered._tag === "Some" && Exit.isSuccess(answered.value), "instance B waited on instance A's hanging backend")
+      assert.strictEqual(yield* callsTo("agent-b"), 20)
+      // When A's first calls time out, the 60 still queued give up at once: A's probe (and the
+      // worker running it) is held for one timeout, not for 16 of them.
+      yield* TestClock.adjust("60 seconds")
+      const results = yield* Fiber.join(probeA)
+      assert.strictEqual(yield* callsTo("agent-a"), 4)
+      const messages = results.map((exit) => Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined)
+        .map((error) => (error as { message?: string } | undefined)?.message)
+      assert.strictEqual(messages.filter((m) => m === "no answer within 60s").length, 4)
+      assert.strictEqual(messages.filter((m) => m?.startsWith("not tried: another call")).length, 60)
+      // The next pass tries the backend again.
+      const retry = yield* Effect.forkChild(a.isDraining(tasksOn("agent-a", 1)[0]!, undefined))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* callsTo("agent-a"), 5)
+      yield* Fiber.interrupt(retry)
     }))
 })

@@ -1,6 +1,7 @@
 // Runs the real `mdeploy` binary as a child process, the way a user does, and collects its exit
 // code, stdout and stderr.
 import { spawn } from "node:child_process"
+import { openSync } from "node:fs"
 import { join } from "node:path"
 
 export const repoRoot = join(import.meta.dirname, "..", "..")
@@ -14,19 +15,34 @@ export interface CliResult {
 
 export const runCli = (
   args: ReadonlyArray<string>,
-  options: { readonly env?: Record<string, string>; readonly stdin?: string; readonly cwd?: string } = {}
+  options: {
+    readonly env?: Record<string, string>
+    readonly stdin?: string
+    /** A file opened as the child's standard input instead of `stdin` (e.g. /dev/zero). */
+    readonly stdinPath?: string
+    readonly cwd?: string
+    /** Kill the child and fail when it runs longer than this. */
+    readonly timeoutMs?: number
+  } = {}
 ): Promise<CliResult> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: "1", ...options.env },
-      stdio: ["pipe", "pipe", "pipe"]
+      stdio: [options.stdinPath === undefined ? "pipe" : openSync(options.stdinPath, "r"), "pipe", "pipe"]
     })
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`mdeploy ${args.join(" ")} still running after ${options.timeoutMs} ms; stderr: ${stderr.slice(0, 500)}`))
+    }, options.timeoutMs)
+    child.stdout?.on("data", (chunk) => (stdout += chunk))
+    child.stderr?.on("data", (chunk) => (stderr += chunk))
     child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.stdin ?? "")
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+    child.stdin?.end(options.stdin ?? "")
   })

@@ -69,6 +69,25 @@ describe("faults during a bounce", () => {
   })
 })
 
+describe("a silent event stream", () => {
+  it("an open /v2/events connection that goes quiet costs the silence timeout, not the resync", async () => {
+    const stack = await startStack({ label: "silent-events" })
+    stacks.push(stack)
+    await stack.startController(["--resync", "120", "--events-silence-timeout", "2"])
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
+    await rolledOut(stack, "web.main", 1)
+    // The controller's connection goes quiet (no events, no heartbeats) but stays open.
+    await admin(stack, "/__sim/faults", { sse: "silent" })
+    const started = performance.now()
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2")))
+    await rolledOut(stack, "web.main", 2, 60_000)
+    const seconds = (performance.now() - started) / 1000
+    // ~4 s of drains plus one 2 s silence; waiting for the 120 s resync would fail this.
+    assert.isBelow(seconds, 30, `rolled out after ${seconds.toFixed(1)} s`)
+    assert.isAbove(stack.proxy.requests.filter((r) => r.path.startsWith("/v2/events")).length, 1, "the controller never reopened the stream")
+  })
+})
+
 describe("cleanup", () => {
   it("removes 1 of 3 deleted instances, refuses 3 of 3 without --force, and deletes them with it", async () => {
     const stack = await startStack({ label: "cleanup" })

@@ -207,4 +207,23 @@ describe("fault injection", () => {
     api.checks = false
     assert.strictEqual((await api.post("/__sim/faults", { route: "/v2/apps", answer: "half" })).status, 400)
   })
+
+  it("F11: silent quiets the streams open now, heartbeats included, and leaves them open; later streams are fine", async () => {
+    const dead = await sse()
+    await fault({ sse: "silent" })
+    const fresh = await sse()
+    await deployApp(api)
+    // Three heartbeat intervals, with a deployment's events in between.
+    for (let i = 0; i < 3; i++) await api.advance(10)
+    await fresh.waitFor("heartbeats and the deployment on the new stream", (r) => r.heartbeats >= 3 && r.of("deployment_success").length > 0)
+    assert.isFalse(dead.ended)
+    assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 2)
+    await api.delete("/__sim/faults")
+    await api.advance(10)
+    // Bytes on one connection arrive in order: by the first heartbeat after the fault, anything
+    // written to the quiet stream during it has arrived too.
+    await dead.waitFor("a heartbeat once cleared", (r) => r.heartbeats > 0)
+    assert.strictEqual(dead.heartbeats, 1)
+    assert.deepStrictEqual(dead.frames.map((f) => f.event), ["event_stream_attached"])
+  })
 })

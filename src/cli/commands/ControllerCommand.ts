@@ -46,13 +46,21 @@ export const controllerCommand = Command.make(
       Flag.withDescription("Marathon writes (create, scale, delete, kill) per second, all instances together"),
       Flag.withDefault(50)
     ),
+    etcdCallTimeout: Flag.Int("etcd-call-timeout").pipe(
+      Flag.withDescription("seconds an etcd call may take before it fails and its retry goes to another member"),
+      Flag.withDefault(5)
+    ),
+    eventsSilence: Flag.Int("events-silence-timeout").pipe(
+      Flag.withDescription("seconds without a byte (Marathon sends a heartbeat every 10) before /v2/events is reopened"),
+      Flag.withDefault(30)
+    ),
     writeBurst: Flag.Int("marathon-write-burst").pipe(
       Flag.withDescription("Marathon writes allowed at once after a quiet period"),
       Flag.withDefault(100)
     ),
     marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst, marathonFieldPolicy }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst, marathonFieldPolicy, eventsSilence, etcdCallTimeout }) {
     const flags = yield* root
     // Read before anything starts: a controller must not run under a looser policy than its file says.
     const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
@@ -65,7 +73,7 @@ export const controllerCommand = Command.make(
       return yield* Effect.fail(new CliExit({ code: ExitCode.error, lines: [`error: --cleanup-max-fraction ${cleanupMaxFraction}: must be in (0, 1]`] }))
     }
     const services = reconcileLayer(
-      { ...etcdOptions(flags), retries: 8 },
+      { ...etcdOptions(flags), retries: 8, callTimeoutMs: Math.max(1, etcdCallTimeout) * 1000 },
       { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
       { owner: Option.getOrUndefined(flags.owner), adoptUnowned },
       fieldPolicy
@@ -91,7 +99,8 @@ export const controllerCommand = Command.make(
       events: {
         urls,
         username: process.env["MDEPLOY_MARATHON_USER"],
-        password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make))
+        password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
+        silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
       }
       })
     }).pipe(Effect.provide(Layer.merge(services, telemetry)))

@@ -13,16 +13,18 @@ export const marathonSimCommand = Command.make(
       Flag.withDefault("real")
     ),
     taskStartDelayMs: Flag.Int("task-start-delay-ms").pipe(Flag.withDescription("staging → running"), Flag.optional),
-    healthyAfterMs: Flag.Int("healthy-after-ms").pipe(Flag.withDescription("running → first passing health check"), Flag.optional)
+    healthyAfterMs: Flag.Int("healthy-after-ms").pipe(Flag.withDescription("running → first passing health check"), Flag.optional),
+    heartbeatMs: Flag.Int("heartbeat-ms").pipe(Flag.withDescription("/v2/events heartbeat interval (Marathon: 10000)"), Flag.optional)
   },
-  Effect.fn("Cli.marathonSim")(function*({ port, host, clock, taskStartDelayMs, healthyAfterMs }) {
+  Effect.fn("Cli.marathonSim")(function*({ port, host, clock, taskStartDelayMs, healthyAfterMs, heartbeatMs }) {
     const { serve } = yield* Effect.promise(() => import("../../sim/MarathonSim.ts"))
     return yield* serve({
       port,
       host,
       clock,
       ...Option.match(taskStartDelayMs, { onNone: () => ({}), onSome: (ms) => ({ taskStartDelayMs: ms }) }),
-      ...Option.match(healthyAfterMs, { onNone: () => ({}), onSome: (ms) => ({ healthyAfterMs: ms }) })
+      ...Option.match(healthyAfterMs, { onNone: () => ({}), onSome: (ms) => ({ healthyAfterMs: ms }) }),
+      ...Option.match(heartbeatMs, { onNone: () => ({}), onSome: (ms) => ({ heartbeatMs: Math.max(1, ms) }) })
     }).pipe(Effect.scoped)
   })
 ).pipe(

@@ -1,8 +1,11 @@
 // Reads manifests named by `-f`: files, directories (their *.yaml, *.yml and *.json files, sorted;
-// recursively with -R) and `-` for standard input. Files over 1 MiB are refused before they are
-// read. Returns every document of every file, or every problem found, so one run reports all of
-// them and a caller can refuse to write anything when any exists.
-import { Effect, FileSystem, Path, Result, Stdio, Stream } from "effect"
+// recursively with -R) and `-` for standard input. Input over 1 MiB is refused: a regular file by
+// its size before it is read, anything else (stdin, a pipe, a FIFO, /dev/zero, a file still
+// growing) by reading at most 1 MiB + 1 byte and stopping there, so no input can make the CLI
+// buffer more. Returns every document of every file, or every problem found, so one run reports
+// all of them and a caller can refuse to write anything when any exists.
+import { Cause, Effect, FileSystem, Path, Queue, Result, Stdio, Stream } from "effect"
+import { createReadStream } from "node:fs"
 import type { InputProblem, ManifestCheck, ManifestDocument } from "./parseManifests.ts"
 import { duplicateNames, parseManifests } from "./parseManifests.ts"
 
@@ -14,20 +17,49 @@ const manifestExtension = /\.(ya?ml|json)$/i
 
 const problemAt = (file: string, message: string): InputProblem => ({ file, line: 1, col: 1, path: "", message })
 
+const overLimit = (file: string) => problemAt(file, "input is over the 1 MiB limit")
+
+/** Collects a byte stream up to the limit; the first byte past it ends the read (and the stream). */
+const collectBounded = <E, R>(file: string, bytes: Stream.Stream<Uint8Array, E, R>) =>
+  Effect.gen(function*() {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    yield* bytes.pipe(
+      Stream.takeWhile(() => size <= maxManifestBytes),
+      Stream.runForEach((chunk) => Effect.sync(() => {
+        // Keep no more than limit + 1 bytes, whatever size the chunks come in.
+        const kept = chunk.length > maxManifestBytes + 1 - size ? chunk.subarray(0, maxManifestBytes + 1 - size) : chunk
+        chunks.push(kept)
+        size += kept.length
+      }))
+    )
+    if (size > maxManifestBytes) return Result.fail(overLimit(file))
+    return Result.succeed(Buffer.concat(chunks).toString("utf8"))
+  })
+
 const readStdin = Effect.gen(function*() {
   const stdio = yield* Stdio.Stdio
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  yield* stdio.stdin.pipe(
-    Stream.takeWhile(() => size <= maxManifestBytes),
-    Stream.runForEach((chunk) => Effect.sync(() => {
-      chunks.push(chunk)
-      size += chunk.length
-    }))
-  )
-  if (size > maxManifestBytes) return Result.fail(problemAt("<stdin>", "input exceeds the 1 MiB limit"))
-  return Result.succeed(Buffer.concat(chunks).toString("utf8"))
+  return yield* collectBounded("<stdin>", stdio.stdin)
 })
+
+/**
+ * Reads at most limit + 1 bytes of anything that can be opened. Node's stream reads from the
+ * current position (never pread), so pipes, FIFOs and character devices work, and `end` stops it
+ * at the limit however much the writer has left.
+ */
+const readAtMost = (file: string) =>
+  Stream.callback<Uint8Array, Error>((queue) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const stream = createReadStream(file, { end: maxManifestBytes })
+        stream.on("data", (chunk) => Queue.offerUnsafe(queue, chunk as Buffer))
+        stream.on("error", (error) => Queue.failCauseUnsafe(queue, Cause.fail(error)))
+        stream.on("end", () => Queue.endUnsafe(queue))
+        return stream
+      }),
+      (stream) => Effect.sync(() => stream.destroy())
+    )
+  )
 
 /** Expands one `-f` argument into the files it names. */
 const filesOf = Effect.fnUntraced(function*(target: string, recursive: boolean) {
@@ -49,8 +81,7 @@ const readFile = Effect.fnUntraced(function*(file: string) {
   if (Number(info.size) > maxManifestBytes) {
     return Result.fail(problemAt(file, `file is ${(Number(info.size) / 1048576).toFixed(1)} MiB, over the 1 MiB limit`))
   }
-  const bytes = yield* fs.readFile(file)
-  return Result.succeed(Buffer.from(bytes).toString("utf8"))
+  return yield* collectBounded(file, readAtMost(file))
 })
 
 export const readManifests = Effect.fn("readManifests")(function*(

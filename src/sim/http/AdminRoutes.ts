@@ -71,6 +71,7 @@ export const adminRoute = (deps: AdminDeps, x: Exchange): void => {
         return addFault(deps, x)
       case "DELETE faults":
         deps.faults.clear()
+        deps.streams.unsilenceAll()
         sim.deployments.release()
         sim.ctx.slowFactor = 1
         return x.send(204, "", undefined)
@@ -148,6 +149,7 @@ const addFault = (deps: AdminDeps, x: Exchange) => {
     deps.streams.closeAll()
     return x.ok(200, { dropped: true })
   }
+  if (b["sse"] === "silent") return x.ok(200, { silenced: deps.streams.silenceAll() })
   if (b["deployment"] === "freeze") {
     const atStep = typeof b["atStep"] === "number" ? b["atStep"] : 1
     sim.deployments.freeze = { atStep, appId: typeof b["appId"] === "string" ? canonical(b["appId"]) : undefined }

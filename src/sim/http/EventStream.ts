@@ -1,6 +1,8 @@
 // GET /v2/events (spec §1.18): Server-Sent Events with Marathon's framing (`event:`/`data:`
 // lines ending in \r\n, a bare \r\n heartbeat), `event_type` filters, event_stream_attached and
-// _detached, slow consumers cut off after N buffered events, and no chunked encoding.
+// _detached, slow consumers cut off after N buffered events, and no chunked encoding. The `silent`
+// fault makes the streams open at that moment send nothing more, heartbeats included, while they
+// stay open: a half-open connection or a stalled proxy, as a client sees it. Later streams are fine.
 import type { ServerResponse } from "node:http"
 import type { TimerHandle } from "../clock/SimClock.ts"
 import type { SimEvent, Subscriber } from "../events/EventBus.ts"
@@ -10,6 +12,8 @@ import type { Leadership } from "./Leadership.ts"
 
 export interface StreamSubscriber extends Subscriber {
   readonly res: ServerResponse
+  /** Set by the `silent` fault: nothing more is written, and the connection stays open. */
+  silent: boolean
   close(): void
 }
 
@@ -28,6 +32,17 @@ export class EventStreams {
 
   closeAll(): void {
     for (const s of [...this.streams]) s.close()
+  }
+
+  /** The `silent` fault: every stream open now goes quiet for good; returns how many. */
+  silenceAll(): number {
+    for (const s of this.streams) s.silent = true
+    return this.streams.size
+  }
+
+  /** Clearing the faults lets silenced streams speak again. */
+  unsilenceAll(): void {
+    for (const s of this.streams) s.silent = false
   }
 
   open(x: Exchange, leader: Leadership): void {
@@ -52,8 +67,9 @@ export class EventStreams {
       types: types.length === 0 ? undefined : new Set(types),
       faultable: true,
       res,
+      silent: false,
       deliver: (e: SimEvent) => {
-        if (closed) return
+        if (closed || sub.silent) return
         if (!res.write(`event: ${e.eventType}\r\ndata: ${e.json}\r\n\r\n`)) outstanding++
         if (outstanding > max) sub.close()
       },
@@ -80,7 +96,7 @@ export class EventStreams {
   private startHeartbeat(): void {
     if (this.heartbeat !== undefined) return
     const beat = () => {
-      for (const s of this.streams) s.res.write("\r\n")
+      for (const s of this.streams) if (!s.silent) s.res.write("\r\n")
       this.heartbeat = this.ctx.clock.schedule(this.ctx.options.heartbeatMs, beat)
     }
     this.heartbeat = this.ctx.clock.schedule(this.ctx.options.heartbeatMs, beat)

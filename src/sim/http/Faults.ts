@@ -75,7 +75,9 @@ export class Faults {
     const id = this.nextId++
     if (typeof body["sse"] === "string") {
       const mode = body["sse"]
-      if (mode !== "drop" && mode !== "duplicate" && mode !== "reorder" && mode !== "silence") return "sse must be one of drop, duplicate, reorder, silence, disconnect"
+      if (mode !== "drop" && mode !== "duplicate" && mode !== "reorder" && mode !== "silence") {
+        return "sse must be one of drop, duplicate, reorder, silence, silent, disconnect"
+      }
       this.sse.push({ id, kind: "sse", mode, eventType: str(body["eventType"]), probability, remaining })
       return id
     }
