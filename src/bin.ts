@@ -11,6 +11,16 @@ import * as TraceLogger from "./telemetry/TraceLogger.ts"
 
 const version = "0.1.0"
 
+// grpc-js names an etcd endpoint given by IP address in the TLS handshake's SNI, which Node
+// answers with a deprecation warning on stderr (DEP0123) on every TLS run; Node ignores such a
+// name anyway. Only that warning is dropped, so stderr keeps one line per problem.
+const emitWarning = process.emitWarning.bind(process)
+process.emitWarning = ((warning: string | Error, ...rest: Array<unknown>) => {
+  const code = typeof rest[0] === "object" && rest[0] !== null ? (rest[0] as { code?: unknown }).code : rest[1]
+  if (code === "DEP0123") return
+  ;(emitWarning as (...args: Array<unknown>) => void)(warning, ...rest)
+}) as typeof process.emitWarning
+
 const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: ReadonlyArray<string> } => {
   const failure = Cause.findErrorOption(cause)
   if (failure._tag === "Some") {
