@@ -26,12 +26,14 @@ const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: Readonl
   if (failure._tag === "Some") {
     const error = failure.value
     if (error instanceof CliExit) return { code: error.code, lines: error.lines }
-    const tagged = error as { _tag?: string; message?: string }
+    const tagged = error as { _tag?: string; message?: string; oneLine?: unknown }
     // Parse and usage errors were already rendered, one line, by UsagePresenter.
     if (typeof tagged._tag === "string" && /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(tagged._tag)) {
       return { code: ExitCode.error, lines: [] }
     }
-    return { code: ExitCode.error, lines: [`error: ${tagged.message ?? String(error)}`] }
+    // A store error names its endpoint and operation in `oneLine`.
+    const line = typeof tagged.oneLine === "string" ? tagged.oneLine : tagged.message ?? String(error)
+    return { code: ExitCode.error, lines: [`error: ${line}`] }
   }
   if (Cause.hasInterruptsOnly(cause)) return { code: interruptedExitCode(), lines: [] }
   return { code: ExitCode.error, lines: [`error: unexpected failure: ${Cause.pretty(cause).split("\n")[0]}`] }
