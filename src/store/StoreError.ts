@@ -56,9 +56,12 @@ const tlsProblem = (error: unknown): string | undefined => {
   if (/alert (bad certificate|certificate required|unknown ca|certificate unknown)|SSL alert number (42|46|48|116)/i.test(text)) {
     return "etcd refused the TLS handshake: client certificate missing or not trusted (check --etcd-cert/--etcd-key)"
   }
-  const verify = /(unable to verify[^;.]*|self[- ]signed certificate[^;.]*|unable to get (local )?issuer certificate|certificate has expired|Hostname\/IP does not match[^;.]*|ERR_TLS_CERT_ALTNAME_INVALID)/i.exec(text)
+  if (/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i.test(text)) {
+    return "etcd's TLS certificate does not name the endpoint's host (use a host or IP the certificate lists)"
+  }
+  const verify = /(unable to verify[^;.]*|self[- ]signed certificate[^;.]*|unable to get (local )?issuer certificate|certificate has expired)/i.exec(text)
   if (verify !== null) return `cannot verify etcd's TLS certificate: ${verify[0]} (check --etcd-ca)`
-  if (/wrong version number|packet length too long|http_request|ssl/i.test(text)) {
+  if (/wrong version number|packet length too long|SSL routines/i.test(text)) {
     return "TLS handshake with etcd failed (is the endpoint's scheme, http or https, right?)"
   }
   return undefined
