@@ -49,6 +49,9 @@ describe("marathon-sim over HTTPS with basic auth", () => {
     const apps = await httpsCall(`${url}/v2/apps`, { ca, auth: "ops:s3cret-w0rd" })
     assert.strictEqual(apps.status, 200)
     assert.deepStrictEqual(JSON.parse(apps.body), { apps: [] })
+    const created = await httpsCall(`${url}/v2/apps`, { ca, auth: "ops:s3cret-w0rd", method: "POST", body: { id: "/tls/web", cmd: "sleep 1", instances: 1 } })
+    assert.strictEqual(created.status, 201, created.body)
+    assert.strictEqual(created.headers["location"], `${url}/tls/web`)
   })
 
   it("answers 401 with WWW-Authenticate without credentials or with wrong ones", async () => {
