@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mdeploy needs on a fresh Debian machine, and nothing when it is already there:
-# the npm dependencies (which bring the pinned Node 24) and etcd from Debian's etcd-server.
+# the npm dependencies (which bring the pinned Node 24), etcd from Debian's etcd-server, and
+# openssl (the TLS tests make their certificates with it at test time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,16 @@ if ! command -v etcd >/dev/null 2>&1; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends etcd-server etcd-client >/dev/null
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "==> installing openssl (Debian openssl)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "openssl is missing and this user cannot install it: run 'apt-get install openssl' as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssl >/dev/null
 fi
 # Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
 # SIGPIPE, which pipefail turns into a failed install about half the time.

@@ -11,17 +11,29 @@ import * as TraceLogger from "./telemetry/TraceLogger.ts"
 
 const version = "0.1.0"
 
+// grpc-js names an etcd endpoint given by IP address in the TLS handshake's SNI, which Node
+// answers with a deprecation warning on stderr (DEP0123) on every TLS run; Node ignores such a
+// name anyway. Only that warning is dropped, so stderr keeps one line per problem.
+const emitWarning = process.emitWarning.bind(process)
+process.emitWarning = ((warning: string | Error, ...rest: Array<unknown>) => {
+  const code = typeof rest[0] === "object" && rest[0] !== null ? (rest[0] as { code?: unknown }).code : rest[1]
+  if (code === "DEP0123") return
+  ;(emitWarning as (...args: Array<unknown>) => void)(warning, ...rest)
+}) as typeof process.emitWarning
+
 const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: ReadonlyArray<string> } => {
   const failure = Cause.findErrorOption(cause)
   if (failure._tag === "Some") {
     const error = failure.value
     if (error instanceof CliExit) return { code: error.code, lines: error.lines }
-    const tagged = error as { _tag?: string; message?: string }
+    const tagged = error as { _tag?: string; message?: string; oneLine?: unknown }
     // Parse and usage errors were already rendered, one line, by UsagePresenter.
     if (typeof tagged._tag === "string" && /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(tagged._tag)) {
       return { code: ExitCode.error, lines: [] }
     }
-    return { code: ExitCode.error, lines: [`error: ${tagged.message ?? String(error)}`] }
+    // A store error names its endpoint and operation in `oneLine`.
+    const line = typeof tagged.oneLine === "string" ? tagged.oneLine : tagged.message ?? String(error)
+    return { code: ExitCode.error, lines: [`error: ${line}`] }
   }
   if (Cause.hasInterruptsOnly(cause)) return { code: interruptedExitCode(), lines: [] }
   return { code: ExitCode.error, lines: [`error: unexpected failure: ${Cause.pretty(cause).split("\n")[0]}`] }

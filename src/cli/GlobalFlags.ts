@@ -19,7 +19,7 @@ export const globalFlags = {
     Flag.withDescription("key prefix of every mdeploy key (env MDEPLOY_ETCD_PREFIX)"),
     Flag.withDefault(defaultPrefix)
   ),
-  etcdCa: optionalWithEnv("etcd-ca", "MDEPLOY_ETCD_CA", "CA certificate file for etcd TLS"),
+  etcdCa: optionalWithEnv("etcd-ca", "MDEPLOY_ETCD_CA", "CA certificate file for etcd TLS (default: the system CAs when an endpoint is https://)"),
   etcdCert: optionalWithEnv("etcd-cert", "MDEPLOY_ETCD_CERT", "client certificate file for etcd TLS"),
   etcdKey: optionalWithEnv("etcd-key", "MDEPLOY_ETCD_KEY", "client key file for etcd TLS"),
   etcdUser: optionalWithEnv("etcd-user", "MDEPLOY_ETCD_USER", "etcd user name"),
@@ -58,8 +58,12 @@ export const etcdOptions = (flags: GlobalOptions): EtcdOptions => {
     endpoints: flags.etcd.split(",").map((endpoint) => endpoint.trim()).filter((endpoint) => endpoint !== ""),
     prefix: flags.etcdPrefix,
     retries: 2,
-    ...(ca === undefined ? {} : {
-      tls: { caFile: ca, ...(cert === undefined ? {} : { certFile: cert }), ...(key === undefined ? {} : { keyFile: key }) }
+    ...(ca === undefined && cert === undefined && key === undefined ? {} : {
+      tls: {
+        ...(ca === undefined ? {} : { caFile: ca }),
+        ...(cert === undefined ? {} : { certFile: cert }),
+        ...(key === undefined ? {} : { keyFile: key })
+      }
     }),
     ...(user === undefined ? {} : { auth: { user, password: Option.getOrElse(flags.etcdPassword, () => "") } })
   }

@@ -92,9 +92,12 @@ const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(Payload
 /** Maps a non-2xx answer to its reason (spec/marathon-emulator.md §2). */
 export const reasonFor = (answer: Answer): MarathonErrorReason => {
   const body = Option.getOrUndefined(decodeErrorBody(answer.text))
-  const message = body?.message ?? (answer.text.slice(0, 200) || `HTTP ${answer.status}`)
+  // Jetty's error pages (401, 403, some 5xx) are HTML: their title says it in one line.
+  const page = /^\s*<(!doctype|html)/i.test(answer.text) ? /<title>([^<]*)<\/title>/i.exec(answer.text)?.[1]?.trim() : undefined
+  const message = body?.message ?? (page !== undefined ? `HTTP ${answer.status}: ${page}` : undefined) ??
+    (answer.text.slice(0, 200) || `HTTP ${answer.status}`)
   if (answer.status >= 500) return new Unavailable({ message, status: answer.status })
-  if (answer.status === 401) return new Unauthorized({ message, status: answer.status })
+  if (answer.status === 401) return new Unauthorized({ message: `${message} (check MDEPLOY_MARATHON_USER/MDEPLOY_MARATHON_PASSWORD)`, status: answer.status })
   if (answer.status === 403) {
     // "Max number (N) of running deployments is achieved": wait, do not give up.
     return /running deployments/i.test(message)

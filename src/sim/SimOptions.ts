@@ -9,6 +9,12 @@ export interface SimAuth {
   readonly realm?: string
 }
 
+export interface SimTls {
+  /** PEM files of the server certificate (chain) and its private key. */
+  readonly certFile: string
+  readonly keyFile: string
+}
+
 export interface SimOptions {
   /** TCP port; 0 picks a free one. */
   readonly port: number
@@ -29,6 +35,8 @@ export interface SimOptions {
   readonly offerIntervalMs: number
   readonly agents: number
   readonly auth: SimAuth | undefined
+  /** Serve HTTPS with this certificate instead of plain HTTP. */
+  readonly tls: SimTls | undefined
   /** `host:port` announced as leader; defaults to the address the emulator listens on. */
   readonly leaderHost: string | undefined
   readonly heartbeatMs: number
@@ -53,6 +61,7 @@ export const defaultOptions: SimOptions = {
   offerIntervalMs: 1_000,
   agents: 3,
   auth: undefined,
+  tls: undefined,
   leaderHost: undefined,
   heartbeatMs: 10_000,
   eventStreamMaxOutstanding: 1024,

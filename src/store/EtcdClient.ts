@@ -12,6 +12,7 @@ import type { Scope } from "effect"
 import { Etcd3, isRecoverableError } from "etcd3"
 import type { IOptions } from "etcd3"
 import { readFileSync } from "node:fs"
+import { getCACertificates } from "node:tls"
 import { fromEtcd, StoreError } from "./StoreError.ts"
 
 export interface EtcdOptions {
@@ -21,7 +22,8 @@ export interface EtcdOptions {
   readonly prefix: string
   readonly callTimeoutMs?: number
   readonly dialTimeoutMs?: number
-  readonly tls?: { readonly caFile: string; readonly certFile?: string; readonly keyFile?: string }
+  /** TLS to etcd; also used, with the default CAs, when an endpoint is https:// and no CA file is given. */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string }
   readonly auth?: { readonly user: string; readonly password: string }
   /** Retries of a failed idempotent call (default 8); the CLI uses fewer to fail fast. */
   readonly retries?: number
@@ -43,6 +45,7 @@ export const etcdRetry = (times: number) =>
 const toEtcd3Options = (options: EtcdOptions): IOptions => {
   const callTimeoutMs = options.callTimeoutMs ?? defaultCallTimeoutMs
   const hosts = options.endpoints.map((endpoint) => endpoint.replace(/^https?:\/\//, ""))
+  const tls = options.tls ?? (options.endpoints.some((endpoint) => endpoint.startsWith("https://")) ? {} : undefined)
   return {
     hosts,
     dialTimeout: options.dialTimeoutMs ?? 3_000,
@@ -67,11 +70,12 @@ const toEtcd3Options = (options: EtcdOptions): IOptions => {
           ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(1) })
           : noop
     },
-    ...(options.tls === undefined ? {} : {
+    ...(tls === undefined ? {} : {
       credentials: {
-        rootCertificate: readFileSync(options.tls.caFile),
-        ...(options.tls.keyFile === undefined ? {} : { privateKey: readFileSync(options.tls.keyFile) }),
-        ...(options.tls.certFile === undefined ? {} : { certChain: readFileSync(options.tls.certFile) })
+        // Without a CA file: Node's default CAs, NODE_EXTRA_CA_CERTS included.
+        rootCertificate: tls.caFile === undefined ? Buffer.from(getCACertificates("default").join("\n")) : readFileSync(tls.caFile),
+        ...(tls.keyFile === undefined ? {} : { privateKey: readFileSync(tls.keyFile) }),
+        ...(tls.certFile === undefined ? {} : { certChain: readFileSync(tls.certFile) })
       }
     }),
     ...(options.auth === undefined ? {} : { auth: { username: options.auth.user, password: options.auth.password } })

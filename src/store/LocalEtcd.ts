@@ -1,7 +1,8 @@
 // Starts etcd members as child processes on loopback: the integration-test harness, benchmarks and
 // `mdeploy up` use it. Each member gets free ports and its own data dir (on tmpfs when there is
 // one), runs with --unsafe-no-fsync, and is waited on until /health answers. It never binds
-// anything but 127.0.0.1.
+// anything but 127.0.0.1. With `tls`, clients speak HTTPS (and must show a certificate when a
+// trusted CA is given); /health is then read from a plain-HTTP metrics listener.
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
@@ -13,6 +14,8 @@ export interface EtcdMember {
   readonly name: string
   readonly clientUrl: string
   readonly peerUrl: string
+  /** Where /health answers over plain HTTP: the client URL, or a metrics URL when clients use TLS. */
+  readonly healthUrl: string
   readonly dataDir: string
   /** The running process, or undefined while the member is stopped. */
   process: ChildProcess | undefined
@@ -36,8 +39,18 @@ export interface EtcdCluster {
   readonly close: () => Promise<void>
 }
 
+export interface LocalEtcdTls {
+  /** Server certificate (its SAN must name 127.0.0.1) and key, as etcd's --cert-file/--key-file. */
+  readonly certFile: string
+  readonly keyFile: string
+  /** With a CA, clients must present a certificate it signed (--trusted-ca-file, --client-cert-auth). */
+  readonly trustedCaFile?: string
+}
+
 export interface LocalEtcdOptions {
   readonly members?: number
+  /** Serve clients over HTTPS; peers stay on plain loopback HTTP. */
+  readonly tls?: LocalEtcdTls
   /** Parent folder of the data dirs; defaults to /dev/shm when present, else the OS temp dir. */
   readonly baseDir?: string
   readonly startTimeoutMs?: number
@@ -62,7 +75,14 @@ export const freePort = (): Promise<number> =>
     })
   })
 
-const launch = (member: EtcdMember, initialCluster: string, token: string, fresh: boolean): ChildProcess =>
+const tlsFlags = (tls: LocalEtcdTls | undefined, member: EtcdMember): ReadonlyArray<string> =>
+  tls === undefined ? [] : [
+    "--cert-file", tls.certFile, "--key-file", tls.keyFile,
+    "--listen-metrics-urls", member.healthUrl,
+    ...(tls.trustedCaFile === undefined ? [] : ["--trusted-ca-file", tls.trustedCaFile, "--client-cert-auth"])
+  ]
+
+const launch = (member: EtcdMember, initialCluster: string, token: string, fresh: boolean, tls: LocalEtcdTls | undefined): ChildProcess =>
   spawn("etcd", [
     "--name", member.name,
     "--data-dir", member.dataDir,
@@ -73,12 +93,13 @@ const launch = (member: EtcdMember, initialCluster: string, token: string, fresh
     "--initial-cluster-state", fresh ? "new" : "existing",
     "--initial-cluster-token", token,
     "--heartbeat-interval", "100", "--election-timeout", "1000",
-    "--unsafe-no-fsync"
+    "--unsafe-no-fsync",
+    ...tlsFlags(tls, member)
   ], { stdio: "ignore" })
 
-const healthy = async (clientUrl: string): Promise<boolean> => {
+const healthy = async (healthUrl: string): Promise<boolean> => {
   try {
-    const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(500) })
+    const response = await fetch(`${healthUrl}/health`, { signal: AbortSignal.timeout(500) })
     const body = (await response.json()) as { health?: string }
     return body.health === "true"
   } catch {
@@ -93,7 +114,7 @@ const waitHealthy = async (members: ReadonlyArray<EtcdMember>, timeoutMs: number
     if (dead !== undefined) {
       throw new Error(`etcd member ${dead.name} exited with code ${dead.process?.exitCode}; see ${dead.dataDir}/../${dead.name}.log`)
     }
-    const states = await Promise.all(members.map((member) => healthy(member.clientUrl)))
+    const states = await Promise.all(members.map((member) => healthy(member.healthUrl)))
     if (states.every(Boolean)) return
     if (performance.now() > deadline) throw new Error(`etcd did not become healthy within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -115,16 +136,18 @@ export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<Et
   const members: Array<EtcdMember> = []
   for (let index = 0; index < size; index++) {
     const name = `m${index + 1}`
+    const clientUrl = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${await freePort()}`
     members.push({
       name,
-      clientUrl: `http://127.0.0.1:${await freePort()}`,
+      clientUrl,
       peerUrl: `http://127.0.0.1:${await freePort()}`,
+      healthUrl: options.tls === undefined ? clientUrl : `http://127.0.0.1:${await freePort()}`,
       dataDir: join(root, name),
       process: undefined
     })
   }
   const initialCluster = members.map((member) => `${member.name}=${member.peerUrl}`).join(",")
-  for (const member of members) member.process = launch(member, initialCluster, token, true)
+  for (const member of members) member.process = launch(member, initialCluster, token, true, options.tls)
   const startTimeoutMs = options.startTimeoutMs ?? 20_000
 
   const stopMember = async (index: number, signal: NodeJS.Signals): Promise<void> => {
@@ -166,7 +189,7 @@ export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<Et
       const member = members[index]
       if (member === undefined) throw new Error(`no etcd member ${index}`)
       await stopMember(index, "SIGTERM")
-      member.process = launch(member, initialCluster, token, false)
+      member.process = launch(member, initialCluster, token, false, options.tls)
       // A lone restarted member of a multi-member cluster is healthy only with a quorum; wait for
       // its own endpoint to answer at all, and for the whole cluster when it is a single node.
       await waitHealthy(size === 1 ? [member] : members.filter((m) => m.process !== undefined), startTimeoutMs)

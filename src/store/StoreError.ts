@@ -50,10 +50,27 @@ const reasonOf = (error: unknown): StoreFailure => {
   return "Internal"
 }
 
+/** What went wrong in a TLS handshake, in the words of the flag that fixes it; undefined if not TLS. */
+const tlsProblem = (error: unknown): string | undefined => {
+  const text = error instanceof Error ? error.message : String(error)
+  if (/alert (bad certificate|certificate required|unknown ca|certificate unknown)|SSL alert number (42|46|48|116)/i.test(text)) {
+    return "etcd refused the TLS handshake: client certificate missing or not trusted (check --etcd-cert/--etcd-key)"
+  }
+  if (/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i.test(text)) {
+    return "etcd's TLS certificate does not name the endpoint's host (use a host or IP the certificate lists)"
+  }
+  const verify = /(unable to verify[^;.]*|self[- ]signed certificate[^;.]*|unable to get (local )?issuer certificate|certificate has expired)/i.exec(text)
+  if (verify !== null) return `cannot verify etcd's TLS certificate: ${verify[0]} (check --etcd-ca)`
+  if (/wrong version number|packet length too long|SSL routines/i.test(text)) {
+    return "TLS handshake with etcd failed (is the endpoint's scheme, http or https, right?)"
+  }
+  return undefined
+}
+
 const describe = (reason: StoreFailure, error: unknown): string => {
   switch (reason) {
     case "Unavailable":
-      return "cannot reach etcd (is it running, and is the endpoint right?)"
+      return tlsProblem(error) ?? "cannot reach etcd (is it running, and is the endpoint right?)"
     case "Timeout":
       return "etcd did not answer in time"
     case "Unauthenticated":

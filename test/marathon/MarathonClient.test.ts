@@ -116,6 +116,12 @@ describe("MarathonClient over HTTP (fake transport)", () => {
       assert.strictEqual(rejected[1].length, 1)
       const unauthorized = yield* withClient([{ status: 401, text: "<html>401</html>" }], (c) => Effect.flip(c.listApps))
       assert.strictEqual(unauthorized.reason._tag, "Unauthorized")
+      const jettyPage = "<html>\n<head>\n<title>Error 401 Unauthorized</title>\n</head>\n<body><h2>HTTP ERROR 401</h2></body></html>"
+      const paged = yield* withClient([{ status: 401, text: jettyPage }], (c) => Effect.flip(c.listApps))
+      assert.strictEqual(
+        paged.message,
+        "GET /v2/apps: Unauthorized: HTTP 401: Error 401 Unauthorized (check MDEPLOY_MARATHON_USER/MDEPLOY_MARATHON_PASSWORD)"
+      )
     }))
 
   it.live("fails over to the next Marathon URL and sends basic auth on every request", () =>

@@ -17,7 +17,8 @@ const killed = (x: Exchange, r: KillResult, single: boolean) => {
   return x.ok(200, single ? { task: r.tasks[0] } : { tasks: r.tasks })
 }
 
-const location = (x: Exchange, id: string) => `http://${x.req.headers.host ?? "localhost"}${id}`
+const location = (x: Exchange, id: string) =>
+  `${"encrypted" in x.req.socket && x.req.socket.encrypted === true ? "https" : "http"}://${x.req.headers.host ?? "localhost"}${id}`
 
 export const appsRoute = (sim: Sim, x: Exchange): void => {
   const rest = x.path.slice("/v2/apps".length)

@@ -1,7 +1,9 @@
 // The emulator's HTTP front: a plain node:http listener (the request path must stay fast) that
 // reads the body, applies the cross-cutting rules of spec §0 (auth, leadership, faults, media
-// type, headers) and dispatches to the route modules. All state changes happen in Sim.
+// type, headers) and dispatches to the route modules. All state changes happen in Sim. Serves
+// HTTPS instead when given a certificate and key (PEM).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https"
 import type { AddressInfo } from "node:net"
 import type { Sim } from "../state/Sim.ts"
 import { ApiError } from "../state/ApiError.ts"
@@ -25,18 +27,23 @@ export class SimServer {
   readonly faults: Faults
   readonly streams: EventStreams
   leader: Leadership
-  private readonly server: Server
+  private readonly server: Server | HttpsServer
+  private readonly scheme: "http" | "https"
   private readonly pending = new Set<ReturnType<typeof setTimeout>>()
   private port = 0
 
-  constructor(sim: Sim) {
+  constructor(sim: Sim, tls?: { readonly cert: Buffer; readonly key: Buffer }) {
     this.sim = sim
     this.faults = new Faults(sim.ctx.ids)
     this.streams = new EventStreams(sim.ctx)
     this.leader = new Leadership("", sim.ctx.clock)
     this.leader.dropStreams = () => this.streams.closeAll()
     sim.ctx.events.interceptor = this.faults.intercept
-    this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.receive(req, res))
+    const receive = (req: IncomingMessage, res: ServerResponse) => this.receive(req, res)
+    this.scheme = tls === undefined ? "http" : "https"
+    this.server = tls === undefined
+      ? createServer({ keepAliveTimeout: 60_000 }, receive)
+      : createHttpsServer({ keepAliveTimeout: 60_000, cert: tls.cert, key: tls.key }, receive)
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -78,7 +85,7 @@ export class SimServer {
 
   private headers(): Record<string, string> {
     const h: Record<string, string> = {
-      "X-Marathon-Leader": `http://${this.leader.host}`,
+      "X-Marathon-Leader": `${this.scheme}://${this.leader.host}`,
       "X-Frame-Options": "DENY",
       "X-XSS-Protection": "1; mode=block",
       "Cache-Control": "no-cache, no-store, must-revalidate",
