@@ -3,7 +3,7 @@
 // A relist is diffed against what was already delivered, so consumers see only real changes: an
 // Upsert per new or changed key, a Delete per vanished key, then Synced. The stream never fails;
 // it retries until interrupted.
-import { Duration, Effect, Queue, Random, Stream } from "effect"
+import { Deferred, Duration, Effect, Queue, Random, Stream } from "effect"
 import type { Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 
@@ -74,32 +74,50 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         return response.header.revision
       })
 
-      // Watch from `revision + 1` until the stream breaks; fails with WatchBroken.
+      // Watch from `revision + 1` until the stream breaks; fails with WatchBroken. The watcher is
+      // built and every listener attached in one synchronous step: etcd3's create() resolves only
+      // once the watch is connected, so listeners attached after it would miss a disconnect while
+      // connecting (etcd3 would then reconnect on its own and no relist would happen) and any event
+      // delivered before the fiber resumed.
       const watchFrom = (revision: string) =>
-        Effect.acquireRelease(
-          etcd.call("informer watch", (client) =>
-            client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
-          (watcher: Watcher) =>
-            // cancel() waits for the server's answer, which never comes on a dead stream.
-            Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
-        ).pipe(
-          Effect.flatMap((watcher) =>
-            Effect.callback<never, WatchBroken>((resume) => {
-              watcher.on("put", (kv) => deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision))
-              watcher.on("delete", (kv) => {
-                const key = kv.key.toString()
-                if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+        Effect.gen(function*() {
+          const broken = yield* Deferred.make<never, WatchBroken>()
+          // Once broken, a watcher's late events must not land on top of the relist.
+          let live = true
+          const breakWith = (reason: string) => {
+            live = false
+            Deferred.doneUnsafe(broken, Effect.fail(new WatchBroken(reason)))
+          }
+          yield* Effect.acquireRelease(
+            Effect.try({
+              try: () => {
+                const watcher = etcd.client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString())
+                  .watcher()
+                watcher.on("put", (kv) => {
+                  if (live) deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
+                })
+                watcher.on("delete", (kv) => {
+                  const key = kv.key.toString()
+                  if (live && delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+                })
+                // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
+                // catches anything compacted away while disconnected.
+                watcher.on("disconnected", (error) => breakWith(`disconnected: ${error.message}`))
+                watcher.on("error", (error) => breakWith(`error: ${error.message}`))
+                watcher.on("end", () => breakWith("stream ended"))
+                return watcher
+              },
+              catch: (error) => new WatchBroken(`watch not created: ${String(error)}`)
+            }),
+            (watcher: Watcher) =>
+              Effect.suspend(() => {
+                live = false
+                // cancel() waits for the server's answer, which never comes on a dead stream.
+                return Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
               })
-              // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
-              // catches anything compacted away while disconnected.
-              const broken = (reason: string) => resume(Effect.fail(new WatchBroken(reason)))
-              watcher.on("disconnected", (error) => broken(`disconnected: ${error.message}`))
-              watcher.on("error", (error) => broken(`error: ${error.message}`))
-              watcher.on("end", () => broken("stream ended"))
-            })
-          ),
-          Effect.scoped
-        )
+          )
+          return yield* Deferred.await(broken)
+        }).pipe(Effect.scoped)
 
       const session = Effect.gen(function*() {
         const revision = yield* relist
