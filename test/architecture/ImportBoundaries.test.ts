@@ -38,7 +38,9 @@ export const importsOf = (file: string, source: string): Array<Import> => {
   const clause = String.raw`(type\s+)?(\{[^}]*\}|\*\s+as\s+\w+|\*|\w+(?:\s*,\s*(?:\{[^}]*\}|\*\s+as\s+\w+))?)`
   for (const match of text.matchAll(new RegExp(String.raw`^[ \t]*(?:import|export)\s+${clause}\s+from\s+["']([^"']+)["']`, "gm"))) {
     // `import { type A, type B }` is type-only too.
-    const names = match[2]!.startsWith("{") ? match[2]!.slice(1, -1).split(",").map((name) => name.trim()).filter((name) => name !== "") : []
+    const names = match[2]!.startsWith("{")
+      ? match[2]!.slice(1, -1).split(",").map((name) => name.trim()).filter((name) => name !== "")
+      : []
     const typeOnly = match[1] !== undefined || (names.length > 0 && names.every((name) => name.startsWith("type ")))
     found.push({ file, specifier: match[3]!, line: lineOf(text, match.index), typeOnly })
   }
@@ -61,7 +63,8 @@ const sources = new Map(sourceFiles.map((file) => [file, readFileSync(join(root,
 const imports = sourceFiles.flatMap((file) => importsOf(file, sources.get(file)!))
 const runtime = imports.filter((entry) => !entry.typeOnly)
 
-const show = (entries: ReadonlyArray<Import>) => entries.map((entry) => `  ${entry.file}:${entry.line} imports "${entry.specifier}"`).join("\n")
+const show = (entries: ReadonlyArray<Import>) =>
+  entries.map((entry) => `  ${entry.file}:${entry.line} imports "${entry.specifier}"`).join("\n")
 
 const under = (file: string, places: ReadonlyArray<string>) =>
   places.some((place) => (place.endsWith("/") ? file.startsWith(place) : file === place))
@@ -92,19 +95,22 @@ const resolveRelative = (entry: Import): string => relative(root, resolve(dirnam
 
 describe("import boundaries (design.md §9)", () => {
   it("finds the imports it checks (the parser is not blind)", () => {
-    const parsed = importsOf("x.ts", [
-      `import { a } from "one"`,
-      `import type { B } from "two"`,
-      `import {\n  type C,\n  type D\n} from "three"`,
-      `import * as E from "four"`,
-      `export { f } from "five"`,
-      `import "six"`,
-      `const g = await import("seven")`,
-      `type H = typeof import("eight")`,
-      `// import { i } from "nine"`,
-      `const j = await fetch("http://x")`,
-      `import k, { l } from "ten"`
-    ].join("\n"))
+    const parsed = importsOf(
+      "x.ts",
+      [
+        `import { a } from "one"`,
+        `import type { B } from "two"`,
+        `import {\n  type C,\n  type D\n} from "three"`,
+        `import * as E from "four"`,
+        `export { f } from "five"`,
+        `import "six"`,
+        `const g = await import("seven")`,
+        `type H = typeof import("eight")`,
+        `// import { i } from "nine"`,
+        `const j = await fetch("http://x")`,
+        `import k, { l } from "ten"`
+      ].join("\n")
+    )
     assert.deepStrictEqual(parsed.map((entry) => `${entry.specifier}${entry.typeOnly ? " (type)" : ""}@${entry.line}`), [
       "one@1",
       "two (type)@2",
@@ -119,7 +125,12 @@ describe("import boundaries (design.md §9)", () => {
     ])
     // Every file in src/ has imports, and the known edges are seen.
     assert.isAbove(sourceFiles.length, 50)
-    for (const [file, specifier] of [["src/store/EtcdClient.ts", "etcd3"], ["src/marathon/MarathonClient.ts", "effect/http"], ["src/telemetry/Telemetry.ts", "@opentelemetry/exporter-prometheus"]]) {
+    const known = [
+      ["src/store/EtcdClient.ts", "etcd3"],
+      ["src/marathon/MarathonClient.ts", "effect/http"],
+      ["src/telemetry/Telemetry.ts", "@opentelemetry/exporter-prometheus"]
+    ]
+    for (const [file, specifier] of known) {
       assert.isTrue(runtime.some((entry) => entry.file === file && entry.specifier === specifier), `${file} → ${specifier} not found`)
     }
   })
