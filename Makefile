@@ -1,5 +1,5 @@
 # Thin aliases for the npm scripts; package.json is the truth.
-.PHONY: deps test check schemas bench soak demo
+.PHONY: deps test check fmt fmt-check schemas bench soak demo
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -9,6 +9,13 @@ test: deps
 
 check: deps
 	npm run check
+
+# dprint (dprint.json); `make fmt FILES="src/a.ts test/b.ts"` formats only those files.
+fmt: deps
+	npm run fmt -- $(FILES)
+
+fmt-check: deps
+	npm run fmt:check -- $(FILES)
 
 schemas: deps
 	npm run schemas

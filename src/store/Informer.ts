@@ -12,7 +12,7 @@
 // deadline of half the interval). The watch counts as broken when the member fails two probes in a
 // row (frozen, or cut off from the quorum), or when it shows, twice with no watch event in between,
 // a change the watch has not delivered. Then the informer relists on the next member.
-import { Duration, Effect, Queue, Random, Result, Stream } from "effect"
+import { Deferred, Duration, Effect, Queue, Random, Result, Stream } from "effect"
 import type { Etcd3, Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 
@@ -135,39 +135,47 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
           // Once the session is over only the relist speaks: etcd3 may resume this watcher on its
           // own while the connection is still being torn down.
           let ended = false
-          const watching = Effect.acquireRelease(
-            etcd.call("informer watch", () =>
-              client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).create()),
-            (watcher: Watcher) =>
-              // Detach the watcher, so that closing the connection leaves etcd3 nothing to
-              // re-establish; its answer is not awaited, as it never comes on a dead stream.
-              Effect.sync(() => void watcher.cancel().catch(() => undefined))
-          ).pipe(
-            Effect.flatMap((watcher) =>
-              Effect.callback<never, WatchBroken>((resume) => {
-                watcher.on("put", (kv) => {
-                  if (ended) return
-                  watchedEvent(kv.mod_revision)
-                  deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
-                })
-                watcher.on("delete", (kv) => {
-                  if (ended) return
-                  watchedEvent(kv.mod_revision)
-                  const key = kv.key.toString()
-                  if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
-                })
-                // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
-                // catches anything compacted away while disconnected.
-                const broken = (reason: string) => {
-                  ended = true
-                  resume(Effect.fail(new WatchBroken(reason)))
-                }
-                watcher.on("disconnected", (error) => broken(`disconnected: ${error.message}`))
-                watcher.on("error", (error) => broken(`error: ${error.message}`))
-                watcher.on("end", () => broken("stream ended"))
-              })
+          // The watcher is built and every listener attached in one synchronous step: etcd3's
+          // create() resolves only once the watch is connected, so listeners attached after it would
+          // miss a disconnect while connecting (etcd3 then reconnects on its own and no relist
+          // happens) and any event delivered before the fiber resumed.
+          const watching = Effect.gen(function*() {
+            const broken = yield* Deferred.make<never, WatchBroken>()
+            const breakWith = (reason: string) => {
+              ended = true
+              Deferred.doneUnsafe(broken, Effect.fail(new WatchBroken(reason)))
+            }
+            yield* Effect.acquireRelease(
+              Effect.try({
+                try: () => {
+                  const watcher = client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).watcher()
+                  watcher.on("put", (kv) => {
+                    if (ended) return
+                    watchedEvent(kv.mod_revision)
+                    deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
+                  })
+                  watcher.on("delete", (kv) => {
+                    if (ended) return
+                    watchedEvent(kv.mod_revision)
+                    const key = kv.key.toString()
+                    if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+                  })
+                  // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
+                  // catches anything compacted away while disconnected.
+                  watcher.on("disconnected", (error) => breakWith(`disconnected: ${error.message}`))
+                  watcher.on("error", (error) => breakWith(`error: ${error.message}`))
+                  watcher.on("end", () => breakWith("stream ended"))
+                  return watcher
+                },
+                catch: (error) => new WatchBroken(`watch not created: ${String(error)}`)
+              }),
+              (watcher: Watcher) =>
+                // Detach the watcher, so that closing the connection leaves etcd3 nothing to
+                // re-establish; its answer is not awaited, as it never comes on a dead stream.
+                Effect.sync(() => void watcher.cancel().catch(() => undefined))
             )
-          )
+            return yield* Deferred.await(broken)
+          })
           // Creating the watch can hang on a frozen member too: the probe runs from the start.
           return yield* Effect.raceFirst(watching, stallProbe(client)).pipe(Effect.ensuring(Effect.sync(() => {
             ended = true

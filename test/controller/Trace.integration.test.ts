@@ -11,7 +11,7 @@ import { SpecStore } from "../../src/store/SpecStore.ts"
 import { SpanRecorder } from "../../src/telemetry/SpanRecorder.ts"
 import { Telemetry } from "../../src/telemetry/Telemetry.ts"
 import type { Stack } from "../harness/stack.ts"
-import { startStack } from "../harness/stack.ts"
+import { appsOf, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
 
 // The traces a dashboard is built from: one bounce step of a real reconcile, against etcd and the
@@ -53,7 +53,11 @@ describe("traces", () => {
       yield* specs.apply(document("web:1"))
       yield* reconciler.reconcile("web.main" as InstanceName)
       yield* Effect.promise(() =>
-        waitUntil("two healthy tasks", async () => (await stack.apps())[0]?.tasks?.length === 2)
+        // No health check in this spec, so Marathon counts a task healthy once it runs.
+        waitUntil("two healthy tasks", async () => {
+          const apps = appsOf(await stack.apps(), "web.main")
+          return apps.length === 1 && (apps[0]!.tasks ?? []).filter((task) => task.state === "TASK_RUNNING").length === 2
+        })
       )
       yield* specs.apply(document("web:2"))
       recorder.clear()

@@ -14,13 +14,45 @@ afterEach(async () => {
 
 
 
-const admin = async (stack: Stack, path: string, body: unknown, method = "POST") => {
+const admin = async (stack: Stack, path: string, body: unknown, method = "POST"): Promise<any> => {
   const response = await fetch(`${stack.sim.url}${path}`, {
     method,
     headers: { "content-type": "application/json" },
     body: body === undefined ? null : JSON.stringify(body)
   })
-  assert.isTrue(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`)
+  const text = await response.text()
+  assert.isTrue(response.ok, `${method} ${path}: ${response.status} ${text}`)
+  return text === "" ? undefined : JSON.parse(text)
+}
+
+interface Injected {
+  readonly id: number
+  readonly times: number
+  /** The controller retries until it succeeds, so every one of `times` must be used up. */
+  readonly usedUp: boolean
+}
+
+/** Injects a fault and remembers its id, to check later that it fired. */
+const inject = async (stack: Stack, fault: Record<string, unknown> & { times: number }, usedUp: boolean): Promise<Injected> => {
+  const { id } = await admin(stack, "/__sim/faults", fault)
+  return { id, times: fault.times, usedUp }
+}
+
+/** Waits until every injected fault fired (all of its `times` when `usedUp`), per the emulator's own count. */
+const faultsFired = async (stack: Stack, injected: ReadonlyArray<Injected>) => {
+  let left: Array<{ id: number; remaining: number | null }> = []
+  const fired = (fault: Injected) => {
+    const remaining = left.find((each) => each.id === fault.id)?.remaining
+    return typeof remaining === "number" && (fault.usedUp ? remaining === 0 : remaining < fault.times)
+  }
+  try {
+    await waitUntil("every injected fault fired", async () => {
+      left = (await admin(stack, "/__sim/faults", undefined, "GET")).faults
+      return injected.every(fired)
+    }, { timeoutMs: 30_000 })
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; injected ${JSON.stringify(injected)}, left ${JSON.stringify(left)}`)
+  }
 }
 
 const createUnmanaged = async (stack: Stack, id: string) => {
@@ -43,16 +75,20 @@ describe("faults during a bounce", () => {
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
     await rolledOut(stack, "web.main", 1)
 
-    await admin(stack, "/__sim/faults", { route: "/v2/apps", method: "POST", error: "unavailable", times: 2 })
-    await admin(stack, "/__sim/faults", { route: "/v2/tasks/delete", status: 500, times: 2 })
-    await admin(stack, "/__sim/faults", { route: "/v2/apps", latencyMs: 300, times: 20 })
-    await admin(stack, "/__sim/faults", { sse: "drop", eventType: "status_update_event", times: 10 })
+    const injected = [
+      await inject(stack, { route: "/v2/apps", method: "POST", error: "unavailable", times: 2 }, true),
+      await inject(stack, { route: "/v2/tasks/delete", status: 500, times: 2 }, true),
+      await inject(stack, { route: "/v2/apps", latencyMs: 300, times: 20 }, false),
+      await inject(stack, { sse: "drop", eventType: "status_update_event", times: 10 }, false)
+    ]
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2")))
     await waitUntil("bounce under way", async () => (await stack.status("web.main"))?.phase === "Bouncing", { intervalMs: 10 })
 
     await stack.etcd.restart(0)
     await fetch(`${stack.sim.url}/v2/leader`, { method: "DELETE" })
     await admin(stack, "/__sim/faults", { sse: "disconnect" })
+    // The bounce met the faults: failed creates and kills were retried past, events were lost.
+    await faultsFired(stack, injected)
     await admin(stack, "/__sim/faults", undefined, "DELETE")
     await rolledOut(stack, "web.main", 2)
 

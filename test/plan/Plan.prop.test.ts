@@ -2,13 +2,16 @@ import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
 import fc from "fast-check"
 import { capacityFloor, crossover } from "../../src/bounce/Crossover.ts"
+import type { Bucket } from "../../src/bounce/Classify.ts"
+import { classifyTask } from "../../src/bounce/Classify.ts"
 import { downthenup } from "../../src/bounce/DownThenUp.ts"
 import { upthendown } from "../../src/bounce/UpThenDown.ts"
 import { isManaged } from "../../src/domain/AppIdentity.ts"
 import * as Plan from "../../src/plan/Plan.ts"
+import { orderOldNonDraining, partition } from "../../src/plan/Partition.ts"
 import type { PlanInput } from "./Arbitraries.ts"
 import { planInputArb } from "./Arbitraries.ts"
-import { at } from "./Fixtures.ts"
+import { at, newId } from "./Fixtures.ts"
 
 const runs = { numRuns: 400 }
 const now = at(0)
@@ -112,7 +115,41 @@ describe("Plan.make properties", () => {
   })
 
   it("every task is in exactly one bucket and never both drained and undrained", () => {
+    const order: Record<Bucket, number> = { happy: 0, unhappy: 1, atRisk: 2, draining: 3 }
+    const ids = (tasks: ReadonlyArray<{ readonly id: string }>) => tasks.map((task) => task.id).sort()
     fc.assert(fc.property(planInputArb(), (input) => {
+      // The partition Plan.make works from, built the way Plan.make builds it.
+      const managed = input.observed.apps.filter((app) => isManaged(app.labels))
+      const newAppId = newId(input.desired)
+      const context = {
+        now,
+        minTaskUptimeSeconds: input.desired.bounce.minTaskUptimeSeconds,
+        drainingHosts: input.observed.drainingHosts,
+        drain: input.drainState
+      }
+      const parts = partition(managed, newAppId, input.desired.desiredInstances, context)
+      const newTasks = managed.find((app) => app.id === newAppId)?.tasks ?? []
+      // `old` holds every old-app task and every new-app scale-down victim, each once, in the one
+      // bucket Classify gives it.
+      const oldTasks = managed.filter((app) => app.id !== newAppId).flatMap((app) => app.tasks)
+      assert.deepStrictEqual(ids(parts.old.map((entry) => entry.task)), ids([...oldTasks, ...parts.victims.map((entry) => entry.task)]))
+      for (const entry of parts.old) assert.strictEqual(entry.bucket, classifyTask(entry.task, entry.app, context), entry.task.id)
+      // The planners' view: each non-draining task once, happy before unhappy before at risk.
+      const ordered = orderOldNonDraining(parts.old)
+      const notDraining = parts.old.filter((entry) => entry.bucket !== "draining")
+      assert.deepStrictEqual(ids(ordered.map((entry) => entry.task)), ids(notDraining.map((entry) => entry.task)))
+      for (let index = 1; index < ordered.length; index++) {
+        assert.isAtMost(order[ordered[index - 1]!.bucket], order[ordered[index]!.bucket])
+      }
+      // A new-app task is a victim or stays; only one that stays can be happy-new or undrained.
+      const victims = new Set(parts.victims.map((entry) => entry.task.id))
+      assert.strictEqual(victims.size, parts.victims.length)
+      for (const id of victims) assert.isTrue(newTasks.some((task) => task.id === id))
+      for (const task of [...parts.happyNew, ...parts.undrain]) {
+        assert.isTrue(newTasks.includes(task) && !victims.has(task.id), task.id)
+      }
+      assert.strictEqual(new Set(ids(parts.happyNew)).size, parts.happyNew.length)
+
       const plan = planOf(input)
       const drainIds = plan.actions.flatMap((a) => (a.type === "drainTasks" ? a.tasks.map((t) => t.id) : []))
       const undrainIds = new Set(plan.actions.flatMap((a) => (a.type === "stopDraining" ? a.tasks.map((t) => t.id) : [])))

@@ -4,13 +4,14 @@ import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
+import { EtcdClient } from "../../src/store/EtcdClient.ts"
 import { makeSession } from "../../src/store/EtcdSession.ts"
 import { runAsLeader } from "../../src/store/Leadership.ts"
 import type { Leader } from "../../src/store/Leadership.ts"
 import { acquireAppLifecycleExclusive, acquireAppLifecycleShared, acquireInstanceLock } from "../../src/store/Locks.ts"
 import { StatusStore } from "../../src/store/StatusStore.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { etcdLayer, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { etcdLayer, rawDeletePrefix, rawGet, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import { waitUntil } from "../harness/wait.ts"
 
 let etcd: EtcdCluster
@@ -23,6 +24,24 @@ afterAll(async () => {
 
 /** A separate etcd client per "process", as two controllers would have. */
 const client = (prefix: string) => Layer.fresh(etcdLayer(etcd, prefix))
+
+/** `client`, recording whether each leader campaign (the create-if-absent transaction) won. */
+const recordingCampaigns = (prefix: string, identity: string, campaigns: Array<{ identity: string; won: boolean }>) =>
+  Layer.effect(
+    EtcdClient,
+    Effect.gen(function*() {
+      const etcd = yield* EtcdClient
+      return EtcdClient.of({
+        ...etcd,
+        call: <A>(operation: string, f: (client: EtcdClient["Service"]["client"]) => Promise<A>) =>
+          etcd.call(operation, f).pipe(Effect.tap((answer) =>
+            Effect.sync(() => {
+              if (operation === "campaign") campaigns.push({ identity, won: (answer as { succeeded: boolean }).succeeded })
+            })
+          ))
+      })
+    })
+  ).pipe(Layer.provide(client(prefix)))
 
 describe("instance locks", () => {
   it("lets one holder in, refuses a second at once, and frees on release", async () => {
@@ -98,24 +117,33 @@ describe("leader election", () => {
     const prefix = uniquePrefix("leader")
     const leading = new Set<string>()
     const leaders: Array<string> = []
+    let mostAtOnce = 0
+    // Every campaign's outcome as etcd answered it, so the test knows both candidates have tried.
+    const campaigns: Array<{ readonly identity: string; readonly won: boolean }> = []
     const candidate = (identity: string) =>
       Effect.runFork(runAsLeader({ identity, ttlSeconds: 2 }, () =>
         Effect.acquireRelease(
           Effect.sync(() => {
             leading.add(identity)
             leaders.push(identity)
+            mostAtOnce = Math.max(mostAtOnce, leading.size)
           }),
           () => Effect.sync(() => leading.delete(identity))
         ).pipe(Effect.andThen(Effect.never), Effect.scoped)
-      ).pipe(Effect.provide(client(prefix))))
+      ).pipe(Effect.provide(recordingCampaigns(prefix, identity, campaigns))))
     const a = candidate("a")
     const b = candidate("b")
-    await waitUntil("a leader", () => leading.size === 1)
-    const first = [...leading][0]!
+    const winners = () => campaigns.filter((campaign) => campaign.won)
+    await waitUntil("both candidates campaigned and every winner is at work", () =>
+      new Set(campaigns.map((campaign) => campaign.identity)).size === 2 && leading.size === winners().length)
+    assert.deepStrictEqual(winners().map((campaign) => campaign.identity), [...leading])
     assert.strictEqual(leading.size, 1)
+    const first = [...leading][0]!
+    assert.strictEqual(JSON.parse((await rawGet(etcd, `${prefix}/leader`))!).identity, first)
     await Effect.runPromise(Fiber.interrupt(first === "a" ? a : b))
     await waitUntil("the other takes over", () => leading.size === 1 && !leading.has(first), { timeoutMs: 10_000 })
-    assert.deepStrictEqual(leaders.length, 2)
+    assert.deepStrictEqual(leaders, [first, first === "a" ? "b" : "a"])
+    assert.strictEqual(mostAtOnce, 1)
     await Effect.runPromise(Fiber.interrupt(first === "a" ? b : a))
   })
 
@@ -137,8 +165,19 @@ describe("leader election", () => {
       })).pipe(Effect.provide(statusLayer)))
     const ok = await write(leader.fence)
     assert.isTrue(Result.isSuccess(ok) && Option.isSome(ok.success))
-    const stale = await write({ ...leader.fence, createRevision: "1" })
+    const forged = await write({ ...leader.fence, createRevision: "1" })
+    assert.isTrue(Result.isFailure(forged) && forged.failure._tag === "FenceLostError")
+    // The key goes (an operator deletes it, or its lease expires): the holder's own fence is dead.
+    await rawDeletePrefix(etcd, leader.fence.key)
+    const afterDelete = await write(leader.fence)
+    assert.isTrue(Result.isFailure(afterDelete) && afterDelete.failure._tag === "FenceLostError")
+    // The process campaigns again and wins a new term; the old term's fence stays dead.
+    const next = await waitUntil("elected again", () => captured !== leader && captured)
+    assert.notStrictEqual(next.fence.createRevision, leader.fence.createRevision)
+    const stale = await write(leader.fence)
     assert.isTrue(Result.isFailure(stale) && stale.failure._tag === "FenceLostError")
+    const renewed = await write(next.fence)
+    assert.isTrue(Result.isSuccess(renewed) && Option.isSome(renewed.success))
     await Effect.runPromise(Fiber.interrupt(fiber))
   })
 })

@@ -5,11 +5,15 @@ import { afterEach } from "vitest"
 import type { InformerEvent } from "../../src/store/Informer.ts"
 import { informer } from "../../src/store/Informer.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { compact, etcdLayer, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { compact, etcdLayer, rawDeletePrefix, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import type { TcpGate } from "../harness/tcpGate.ts"
+import { startTcpGate } from "../harness/tcpGate.ts"
 import { waitUntil } from "../harness/wait.ts"
 
 const clusters: Array<EtcdCluster> = []
+const gates: Array<TcpGate> = []
 afterEach(async () => {
+  await Promise.all(gates.splice(0).map((gate) => gate.close()))
   await Promise.all(clusters.splice(0).map((cluster) => cluster.close()))
 })
 
@@ -54,31 +58,37 @@ describe("Informer against a real etcd", () => {
     await watch.stop()
   })
 
-  it("resumes after an etcd restart and ends with exactly the stored state", async () => {
+  it("resumes after an etcd restart by relisting, and ends with exactly the stored state", async () => {
     const etcd = await startLocalEtcd()
     clusters.push(etcd)
     const prefix = uniquePrefix("restart") + "/specs/"
     const watch = follow(etcd, etcd.endpoints, prefix)
+    await waitUntil("initial sync", () => watch.events.some((event) => event._tag === "Synced"))
+    // Written after the list, so it can only arrive through the watch: the watch is live.
     await rawPut(etcd, `${prefix}a`, "1")
-    await waitUntil("first put", () => watch.state.get(`${prefix}a`) === "1")
+    await waitUntil("first put, through the watch", () => watch.state.get(`${prefix}a`) === "1")
     await etcd.restart(0)
     await rawPut(etcd, `${prefix}b`, "2")
-    // Whether this takes a relist depends on timing: the restart may break the watch (relist), or
-    // the watch may come through it, resumed from its revision, and deliver the put itself. Either
-    // way the informer must end with exactly the stored state.
+    // etcd3 would quietly resume a broken watch by itself; the informer's contract is that a broken
+    // watch is a relist (one retry owner, and nothing compacted away meanwhile is missed).
+    await waitUntil("a relist after the restart", () => watch.relists() >= 1, { timeoutMs: 30_000 })
     await waitUntil("put after restart", () => sameAs(watch.state, { [`${prefix}a`]: "1", [`${prefix}b`]: "2" }), {
       timeoutMs: 30_000
     })
+    // The relist is diffed against what was delivered: the unchanged key is not delivered again.
+    assert.strictEqual(watch.events.filter((event) => event._tag === "Upsert" && event.key === `${prefix}a`).length, 1)
     // Nothing was deleted, and nothing may have looked deleted while etcd was away.
     assert.deepStrictEqual(watch.events.filter((event) => event._tag === "Delete"), [])
     await watch.stop()
   })
 
-  it("loses nothing when the revision is compacted under a live informer", async () => {
+  it("loses nothing when the revision is compacted under a live informer, or while it is cut off", async () => {
     const etcd = await startLocalEtcd()
     clusters.push(etcd)
+    const gate = await startTcpGate(etcd.endpoints)
+    gates.push(gate)
     const prefix = uniquePrefix("compact") + "/specs/"
-    const watch = follow(etcd, etcd.endpoints, prefix)
+    const watch = follow(etcd, gate.url, prefix)
     await waitUntil("initial sync", () => watch.events.some((event) => event._tag === "Synced"))
     for (let index = 0; index < 20; index++) await rawPut(etcd, `${prefix}k${index % 5}`, `${index}`)
     await compact(etcd)
@@ -86,6 +96,23 @@ describe("Informer against a real etcd", () => {
     const expected: Record<string, string> = { [`${prefix}after`]: "x" }
     for (let index = 15; index < 20; index++) expected[`${prefix}k${index % 5}`] = `${index}`
     await waitUntil("state after compaction", () => sameAs(watch.state, expected))
+    // (A watch that started late, at an already compacted revision, relists here already.)
+    const relistsBefore = watch.relists()
+
+    // Cut off, the informer misses a put, an overwrite and a delete, and the history that held them
+    // is compacted away: only a relist (diffed against what it delivered) can find them.
+    gate.cut()
+    await waitUntil("the informer trying to reconnect", () => gate.refused() > 0)
+    await rawPut(etcd, `${prefix}k0`, "cut")
+    await rawPut(etcd, `${prefix}missed`, "y")
+    await rawDeletePrefix(etcd, `${prefix}after`)
+    await compact(etcd)
+    gate.reconnect()
+    expected[`${prefix}k0`] = "cut"
+    expected[`${prefix}missed`] = "y"
+    delete expected[`${prefix}after`]
+    await waitUntil("a relist after the cut", () => watch.relists() > relistsBefore, { timeoutMs: 30_000 })
+    await waitUntil("state after the cut", () => sameAs(watch.state, expected), { timeoutMs: 30_000 })
     await watch.stop()
   })
 
