@@ -1,5 +1,5 @@
 // Fault injection (spec §7): F1 latency and hangs, F2 error answers, F3 commit-then-fail,
-// F4 leader changes, F9 frozen and slow deployments, F10 a concurrent actor, F11 stream faults.
+// F4 leader changes, doctored answers (an empty list, apps without tasks), F9 frozen and slow deployments, F10 a concurrent actor, F11 stream faults.
 // (F5 and F7 — unhealthy and crashing tasks — are behaviours, tested in Admin.test.ts.)
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import type { SimEvent } from "../../src/sim/events/EventBus.ts"
@@ -192,5 +192,19 @@ describe("fault injection", () => {
     await fault({ sse: "disconnect" })
     await stream.waitFor("the stream ended", (r) => r.ended)
     assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 0)
+  })
+
+  it("doctored answers: an empty app list, then apps and task lists without tasks, limited by times", async () => {
+    await deployApp(api)
+    await fault({ route: "/v2/apps", method: "GET", answer: "empty", times: 1 })
+    assert.deepStrictEqual((await api.get("/v2/apps?embed=apps.tasks")).json.apps, [])
+    await fault({ route: "/v2/apps", method: "GET", answer: "noTasks", times: 3 })
+    const listed = (await api.get("/v2/apps?embed=apps.tasks")).json.apps
+    assert.deepStrictEqual(listed.map((a: any) => [a.id, a.tasksRunning, a.tasks]), [["/c/web", 2, []]])
+    assert.deepStrictEqual((await api.get("/v2/apps/c/web")).json.app.tasks, [])
+    assert.deepStrictEqual((await api.get("/v2/apps/c/web/tasks")).json.tasks, [])
+    assert.lengthOf((await api.get("/v2/apps?embed=apps.tasks")).json.apps[0].tasks, 2)
+    api.checks = false
+    assert.strictEqual((await api.post("/__sim/faults", { route: "/v2/apps", answer: "half" })).status, 400)
   })
 })

@@ -17,6 +17,8 @@ export class Exchange {
   answered = false
   /** F3 commit-then-fail: the route's answer is replaced by this. */
   onAnswer: ((status: number) => boolean) | undefined = undefined
+  /** A doctored-answer fault: rewrites the body of a successful JSON answer. */
+  rewrite: ((body: string) => string) | undefined = undefined
 
   constructor(req: IncomingMessage, res: ServerResponse, body: string, baseHeaders: Record<string, string>) {
     this.req = req
@@ -58,6 +60,7 @@ export class Exchange {
     if (this.answered) return
     if (this.onAnswer !== undefined && this.onAnswer(status)) return
     this.answered = true
+    if (this.rewrite !== undefined && status < 300 && contentType === "application/json") body = this.rewrite(body)
     const all: Record<string, string | number> = { ...this.baseHeaders, ...headers }
     if (contentType !== undefined) all["Content-Type"] = contentType
     all["Content-Length"] = Buffer.byteLength(body)
@@ -77,6 +80,8 @@ export class Exchange {
     const fragments: Array<string> = []
     produce((fragment) => void fragments.push(fragment))
     if (this.onAnswer !== undefined && this.onAnswer(status)) return
+    // Doctored answers are for small test lists: the whole body is built once here.
+    if (this.rewrite !== undefined && status < 300) fragments.splice(0, fragments.length, this.rewrite(fragments.join("")))
     this.answered = true
     const res = this.res
     res.writeHead(status, { ...this.baseHeaders, "Content-Type": "application/json" })

@@ -1,9 +1,11 @@
 // What an injected HTTP error looks like on the wire (F2): Marathon's own texts and formats —
 // JSON for its exception mapper, Jetty HTML pages for the leader proxy and the concurrency
-// limit, an empty body for a failing authenticator.
+// limit, an empty body for a failing authenticator. Also the doctored answers of a successful
+// read (`answer`): the kind of inconsistent list a Marathon under stress has been seen to give.
 import { STATUS_CODES } from "node:http"
+import { isObject, type Json } from "../apps/Shape.ts"
 import type { Exchange } from "./Exchange.ts"
-import type { HttpFault } from "./Faults.ts"
+import type { Answer, HttpFault } from "./Faults.ts"
 
 const maxDeployments =
   "Max number (100) of running deployments is achieved. Wait for existing deployments to complete or cancel oneusing force=true parameter. You can use the /v2/deployments endpoint to cancel deployments."
@@ -32,4 +34,26 @@ export const answerFault = (x: Exchange, f: HttpFault): void => {
       return x.ok(status, { message: f.message ?? STATUS_CODES[status] ?? "Error" })
     }
   }
+}
+
+/**
+ * `empty`: every `apps` list is answered empty. `noTasks`: apps keep their task counts
+ * (`tasksRunning` …) but list no tasks, and task lists are empty. Other bodies pass unchanged.
+ */
+export const doctor = (body: string, answer: Answer): string => {
+  let parsed: Json
+  try {
+    parsed = JSON.parse(body) as Json
+  } catch {
+    return body
+  }
+  if (!isObject(parsed)) return body
+  const out: Record<string, Json> = { ...parsed }
+  const stripped = (app: Json): Json => (isObject(app) && Array.isArray(app["tasks"]) ? { ...app, tasks: [] } : app)
+  if (Array.isArray(out["apps"])) out["apps"] = answer === "empty" ? [] : out["apps"].map(stripped)
+  if (answer === "noTasks") {
+    if (out["app"] !== undefined) out["app"] = stripped(out["app"])
+    if (Array.isArray(out["tasks"])) out["tasks"] = []
+  }
+  return JSON.stringify(out)
 }

@@ -1,6 +1,7 @@
 // Fault injection (spec §7; design.md §7 `POST /__sim/faults`): per-route HTTP faults (latency,
 // hangs, error answers with Marathon's texts, commit-then-fail) and event-stream faults (drop,
-// duplicate, reorder, silence). Each fault applies `times` times (default: until cleared) with an
+// duplicate, reorder, silence) and doctored answers (an empty app list, apps without their tasks).
+// Each fault applies `times` times (default: until cleared) with an
 // optional probability drawn from the emulator's seeded generator, so runs are repeatable.
 import { isObject, type Json, type JsonObject } from "../apps/Shape.ts"
 import type { SimEvent, Subscriber } from "../events/EventBus.ts"
@@ -24,9 +25,13 @@ export interface HttpFault {
   readonly jitterMs: number
   readonly hang: boolean
   readonly commitThenFail: "drop" | "error" | undefined
+  /** A successful answer, doctored: no apps at all, or every app (and task list) without tasks. */
+  readonly answer: Answer | undefined
   readonly probability: number
   remaining: number
 }
+
+export type Answer = "empty" | "noTasks"
 
 export type SseMode = "drop" | "duplicate" | "reorder" | "silence"
 
@@ -78,6 +83,8 @@ export class Faults {
     if (error !== undefined && !presets.includes(error as Preset)) return `error must be one of ${presets.join(", ")}`
     const ctf = body["commitThenFail"]
     const commitThenFail = ctf === true || ctf === "drop" ? "drop" : ctf === "error" ? "error" : undefined
+    const answer = str(body["answer"])
+    if (answer !== undefined && answer !== "empty" && answer !== "noTasks") return "answer must be one of empty, noTasks"
     const route = str(body["route"])
     const appId = str(body["appId"])
     this.http.push({
@@ -85,7 +92,7 @@ export class Faults {
       method: str(body["method"])?.toUpperCase(), appId: appId === undefined ? undefined : canonical(appId),
       status: typeof body["status"] === "number" ? body["status"] : undefined, message: str(body["message"]),
       error: error as Preset | undefined, latencyMs: num("latencyMs"), jitterMs: num("jitterMs"), hang: body["hang"] === true,
-      commitThenFail, probability, remaining
+      commitThenFail, answer: answer as Answer | undefined, probability, remaining
     })
     return id
   }

@@ -10,7 +10,7 @@ import { appsRoute } from "./AppsRoutes.ts"
 import { challenge, isAuthorised } from "./BasicAuth.ts"
 import { EventStreams } from "./EventStream.ts"
 import { Exchange } from "./Exchange.ts"
-import { answerFault } from "./FaultAnswers.ts"
+import { answerFault, doctor } from "./FaultAnswers.ts"
 import { Faults, type HttpFault } from "./Faults.ts"
 import { Leadership } from "./Leadership.ts"
 import { mesosRoute } from "./MesosRoutes.ts"
@@ -105,6 +105,11 @@ export class SimServer {
       return
     }
     const go = () => {
+      if (f.answer !== undefined) {
+        const answer = f.answer
+        x.rewrite = (body) => doctor(body, answer)
+        return this.route(x)
+      }
       if (f.commitThenFail !== undefined) {
         x.onAnswer = (status) => {
           if (status >= 400) return false
