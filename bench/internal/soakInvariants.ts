@@ -1,0 +1,278 @@
+// The chaos soak's invariants, checked on what the soak saw with its own eyes: every Marathon request
+// the controllers made (recorded by a proxy, with its answer), the soak's own spec edits, and polls of
+// the emulator's state. Pure: no I/O, no clock; the soak feeds it in time order and reads violations.
+// It must never trust the controller's account (status, logs), only the wire and the emulator.
+import { capacityFloor } from "../../src/bounce/Crossover.ts"
+import { instanceNameOf } from "../../src/domain/AppIdentity.ts"
+
+export type InvariantName = "foreignWrite" | "createdTwice" | "killedTwice" | "capacityFloor" | "deletionBudget"
+
+export interface Violation {
+  readonly invariant: InvariantName
+  readonly at: number
+  readonly message: string
+}
+
+/** One Marathon request as the proxy saw it; `status` undefined: no answer reached the proxy. */
+export interface ProxyRecord {
+  readonly at: number
+  readonly controller: string
+  readonly method: string
+  /** Path with its query string, as sent. */
+  readonly path: string
+  readonly body: string
+  readonly status: number | undefined
+}
+
+export type ForeignKind = "unmanaged" | "otherOwner"
+
+export interface TaskView {
+  readonly id: string
+  readonly state: string
+  readonly healthy: boolean
+}
+export interface AppView {
+  readonly id: string
+  readonly instances: number
+  readonly tasks: ReadonlyArray<TaskView>
+}
+export interface Snapshot {
+  readonly at: number
+  readonly apps: ReadonlyArray<AppView>
+}
+
+/** What the soak asked of one instance, as far as the capacity floor cares. */
+export interface InstanceModel {
+  readonly name: string
+  readonly method: string
+  readonly instances: number
+  readonly marginFactor: number
+  readonly generation: number
+  readonly paused: boolean
+  readonly stopped: boolean
+  readonly deleted: boolean
+}
+export interface StatusView {
+  readonly phase?: string | undefined
+  readonly observedGeneration?: number | undefined
+}
+
+export interface InvariantOptions {
+  readonly foreign: ReadonlyMap<string, ForeignKind>
+  readonly cleanupWindowMs: number
+  readonly cleanupMaxFraction: number
+}
+
+export interface Write {
+  readonly kind: "create" | "update" | "delete" | "kill" | "other"
+  readonly appIds: ReadonlyArray<string>
+  readonly taskIds: ReadonlyArray<string>
+}
+
+const ok = (status: number | undefined) => status !== undefined && status >= 200 && status < 300
+
+const idsIn = (body: string): Array<string> => {
+  try {
+    const parsed = JSON.parse(body) as unknown
+    const list = Array.isArray(parsed) ? parsed : [parsed]
+    return list.flatMap((item) => (typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string" ? [(item as { id: string }).id] : []))
+  } catch {
+    return []
+  }
+}
+
+/** `<safeId>.instance-<uuid>…` (or the older `.marathon-`/`_` forms): the app is `/` + safeId. */
+export const appOfTask = (taskId: string): string => {
+  const match = /^(.+?)\.(instance-|marathon-)/.exec(taskId) ?? /^(.+)[._][^._]+$/.exec(taskId)
+  return `/${(match?.[1] ?? taskId).replace(/_/g, "/")}`
+}
+
+/** The Marathon write a request is, or undefined for reads and anything outside /v2. */
+export const writeOf = (record: Pick<ProxyRecord, "method" | "path" | "body">): Write | undefined => {
+  const method = record.method.toUpperCase()
+  if (method === "GET" || method === "HEAD") return undefined
+  const path = decodeURIComponent(record.path.split("?")[0]!)
+  if (!path.startsWith("/v2/")) return undefined
+  if (path === "/v2/apps") return { kind: method === "POST" ? "create" : "update", appIds: idsIn(record.body), taskIds: [] }
+  if (path === "/v2/tasks/delete") {
+    let taskIds: Array<string> = []
+    try {
+      const ids = (JSON.parse(record.body) as { ids?: unknown }).ids
+      taskIds = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : []
+    } catch {
+      taskIds = []
+    }
+    return { kind: "kill", appIds: [...new Set(taskIds.map(appOfTask))], taskIds }
+  }
+  const task = /^\/v2\/apps(\/.+)\/tasks\/([^/]+)$/.exec(path)
+  if (task !== null) return { kind: "kill", appIds: [task[1]!], taskIds: [task[2]!] }
+  const tasks = /^\/v2\/apps(\/.+)\/tasks$/.exec(path)
+  if (tasks !== null) return { kind: "kill", appIds: [tasks[1]!], taskIds: [] }
+  const restart = /^\/v2\/apps(\/.+)\/restart$/.exec(path)
+  if (restart !== null) return { kind: "update", appIds: [restart[1]!], taskIds: [] }
+  const app = /^\/v2\/apps(\/.+)$/.exec(path)
+  if (app !== null) return { kind: method === "DELETE" ? "delete" : "update", appIds: [app[1]!], taskIds: [] }
+  return { kind: "other", appIds: [], taskIds: [] }
+}
+
+/**
+ * The floor of one crossover instance: ceil(instances × marginFactor) once the instance was seen
+ * Running at its current generation, with `instances` the smaller of the count it was Running at
+ * and the count asked now (a scale-down lowers the floor at once, a scale-up only once reached).
+ * Other methods, paused, stopped and deleted instances have none, and they start over afterwards.
+ */
+export class FloorTracker {
+  private readonly established = new Map<string, number>()
+
+  floor(model: InstanceModel, status: StatusView | undefined): number {
+    if (model.method !== "crossover" || model.paused || model.stopped || model.deleted) {
+      this.established.delete(model.name)
+      return 0
+    }
+    if (status?.phase === "Running" && status.observedGeneration === model.generation) this.established.set(model.name, model.instances)
+    const reached = this.established.get(model.name)
+    if (reached === undefined) return 0
+    const instances = Math.min(reached, model.instances)
+    this.established.set(model.name, instances)
+    return capacityFloor(instances, model.marginFactor)
+  }
+}
+
+/** Accumulates the soak's evidence in time order and says which invariant broke, when and how. */
+export class SoakInvariants {
+  readonly violations: Array<Violation> = []
+  private readonly options: InvariantOptions
+  /** Per instance, its spec's presence over time: [at, present]. */
+  private readonly specs = new Map<string, Array<readonly [number, boolean]>>()
+  private readonly created = new Map<string, ProxyRecord>()
+  /** App ids deleted (any answer) while their instance had no spec, since their last creation. */
+  private readonly tornDownSinceCreate = new Set<string>()
+  private readonly killed = new Map<string, ProxyRecord>()
+  private readonly teardowns: Array<{ readonly at: number; readonly name: string }> = []
+  private readonly counted = new Set<string>()
+  private readonly managedSamples: Array<readonly [number, number]> = []
+  private readonly budgetReported = new Set<number>()
+
+  constructor(options: InvariantOptions) {
+    this.options = options
+  }
+
+  private violate(invariant: InvariantName, at: number, message: string): void {
+    this.violations.push({ invariant, at, message })
+  }
+
+  /** The soak wrote (`present`) or deleted a spec at `at`. */
+  spec(at: number, name: string, present: boolean): void {
+    const timeline = this.specs.get(name) ?? []
+    timeline.push([at, present])
+    this.specs.set(name, timeline)
+  }
+
+  private specAt(name: string, at: number): { present: boolean; since: number } {
+    const timeline = this.specs.get(name) ?? []
+    let found: readonly [number, boolean] | undefined
+    for (const entry of timeline) if (entry[0] <= at) found = entry
+    return found === undefined ? { present: false, since: 0 } : { present: found[1], since: found[0] }
+  }
+
+  private foreign(appId: string): ForeignKind | undefined {
+    return this.options.foreign.get(appId)
+  }
+
+  /** A request once its answer (or the lack of one) is known. */
+  request(record: ProxyRecord): void {
+    const write = writeOf(record)
+    if (write === undefined) return
+    const who = `${record.controller}: ${record.method} ${record.path} → ${record.status ?? "no answer"}`
+    for (const appId of write.appIds) {
+      const kind = this.foreign(appId)
+      if (kind !== undefined) this.violate("foreignWrite", record.at, `${kind} app ${appId} written by ${who}`)
+    }
+    if (write.kind === "create" && record.status === 201) {
+      for (const appId of write.appIds) {
+        const first = this.created.get(appId)
+        if (first !== undefined && !this.tornDownSinceCreate.has(appId)) {
+          this.violate("createdTwice", record.at, `${appId} created again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms) without a tear-down of a deleted spec in between`)
+        }
+        this.created.set(appId, record)
+        this.tornDownSinceCreate.delete(appId)
+      }
+    }
+    if (write.kind === "delete") {
+      for (const appId of write.appIds) {
+        const name = instanceNameOf(appId)
+        if (name === undefined || this.foreign(appId) !== undefined) continue
+        const spec = this.specAt(name, record.at)
+        if (spec.present) continue
+        this.tornDownSinceCreate.add(appId)
+        if (ok(record.status)) this.teardown(record.at, name, spec.since)
+      }
+    }
+    if (write.kind === "kill" && ok(record.status)) {
+      for (const taskId of write.taskIds) {
+        const first = this.killed.get(taskId)
+        if (first !== undefined) this.violate("killedTwice", record.at, `task ${taskId} killed again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms)`)
+        else this.killed.set(taskId, record)
+      }
+    }
+  }
+
+  private managedAt(at: number): number | undefined {
+    let found: number | undefined
+    for (const [sampleAt, count] of this.managedSamples) if (sampleAt <= at) found = count
+    return found
+  }
+
+  /** One instance whose spec is gone lost its apps: one tear-down per deletion of its spec. */
+  private teardown(at: number, name: string, deletedAt: number): void {
+    const key = `${name}@${deletedAt}`
+    if (this.counted.has(key)) return
+    this.counted.add(key)
+    this.teardowns.push({ at, name })
+    const { cleanupWindowMs: window, cleanupMaxFraction: fraction } = this.options
+    // The worst windows start at a tear-down; the managed count is the last poll before it.
+    for (const start of this.teardowns) {
+      if (start.at > at || at - start.at >= window || this.budgetReported.has(start.at)) continue
+      const managed = this.managedAt(start.at)
+      if (managed === undefined) continue
+      const inWindow = this.teardowns.filter((t) => t.at >= start.at && t.at < start.at + window)
+      if (inWindow.length > fraction * managed || inWindow.length >= managed) {
+        this.budgetReported.add(start.at)
+        this.violate("deletionBudget", at, `${inWindow.length} instances torn down within ${window / 1000} s of ${start.at.toFixed(0)} ms, more than ${fraction} × ${managed} managed then: ${inWindow.map((t) => t.name).join(", ")}`)
+      }
+    }
+  }
+
+  /**
+   * One poll of the emulator: foreign apps must be exactly as seeded, and each instance's happy
+   * tasks (running and healthy, over its own apps) at least its floor.
+   */
+  snapshot(snapshot: Snapshot, foreignInstances: ReadonlyMap<string, number>, floors: ReadonlyMap<string, number>): void {
+    const byId = new Map(snapshot.apps.map((app) => [app.id, app]))
+    for (const [appId, instances] of foreignInstances) {
+      const app = byId.get(appId)
+      if (app === undefined) this.violate("foreignWrite", snapshot.at, `${this.foreign(appId) ?? "foreign"} app ${appId} is gone from Marathon`)
+      else if (app.instances !== instances) this.violate("foreignWrite", snapshot.at, `${this.foreign(appId) ?? "foreign"} app ${appId} has ${app.instances} instances, seeded with ${instances}`)
+    }
+    const managed = new Set<string>()
+    const happy = new Map<string, number>()
+    for (const app of snapshot.apps) {
+      const name = instanceNameOf(app.id)
+      if (name === undefined || this.foreign(app.id) !== undefined) continue
+      managed.add(name)
+      happy.set(name, (happy.get(name) ?? 0) + app.tasks.filter((task) => task.state === "TASK_RUNNING" && task.healthy).length)
+    }
+    this.managedSamples.push([snapshot.at, managed.size])
+    for (const [name, floor] of floors) {
+      const count = happy.get(name) ?? 0
+      if (count < floor) this.violate("capacityFloor", snapshot.at, `${name}: ${count} happy tasks, floor ${floor}`)
+    }
+  }
+
+  /** Violations per invariant, every name present. */
+  summary(): Record<InvariantName, number> {
+    const counts: Record<InvariantName, number> = { foreignWrite: 0, createdTwice: 0, killedTwice: 0, capacityFloor: 0, deletionBudget: 0 }
+    for (const violation of this.violations) counts[violation.invariant]++
+    return counts
+  }
+}
