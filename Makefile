@@ -1,5 +1,5 @@
 # Thin aliases for the npm scripts; package.json is the truth.
-.PHONY: deps test check schemas bench demo
+.PHONY: deps test check schemas bench soak demo
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -15,6 +15,10 @@ schemas: deps
 
 bench: deps
 	npm run bench
+
+# The chaos soak (bench/README.md): `make soak SOAK_ARGS="--minutes 1 --seed 7"`.
+soak: deps
+	npm run soak -- $(SOAK_ARGS)
 
 demo: deps
 	npm run demo
