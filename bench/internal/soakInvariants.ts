@@ -152,6 +152,7 @@ export class SoakInvariants {
   private readonly counted = new Set<string>()
   private readonly managedSamples: Array<readonly [number, number]> = []
   private readonly budgetReported = new Set<number>()
+  private readonly damaged = new Set<string>()
 
   constructor(options: InvariantOptions) {
     this.options = options
@@ -173,6 +174,14 @@ export class SoakInvariants {
     let found: readonly [number, boolean] | undefined
     for (const entry of timeline) if (entry[0] <= at) found = entry
     return found === undefined ? { present: false, since: 0 } : { present: found[1], since: found[0] }
+  }
+
+  /** Whether the spec was absent at any moment of [from, to]; `since` is when that absence began. */
+  private absentBetween(name: string, from: number, to: number): { absent: boolean; since: number } {
+    const start = this.specAt(name, from)
+    if (!start.present) return { absent: true, since: start.since }
+    for (const [at, present] of this.specs.get(name) ?? []) if (!present && at > from && at <= to) return { absent: true, since: at }
+    return { absent: false, since: 0 }
   }
 
   private foreign(appId: string): ForeignKind | undefined {
@@ -202,8 +211,10 @@ export class SoakInvariants {
       for (const appId of write.appIds) {
         const name = instanceNameOf(appId)
         if (name === undefined || this.foreign(appId) !== undefined) continue
-        const spec = this.specAt(name, record.at)
-        if (spec.present) continue
+        // A tear-down decided while the spec was gone may land just after it came back: Marathon
+        // has no transaction with etcd, so the spec need only have been absent since the creation.
+        const spec = this.absentBetween(name, this.created.get(appId)?.at ?? 0, record.at)
+        if (!spec.absent) continue
         this.tornDownSinceCreate.add(appId)
         if (ok(record.status)) this.teardown(record.at, name, spec.since)
       }
@@ -251,8 +262,11 @@ export class SoakInvariants {
     const byId = new Map(snapshot.apps.map((app) => [app.id, app]))
     for (const [appId, instances] of foreignInstances) {
       const app = byId.get(appId)
-      if (app === undefined) this.violate("foreignWrite", snapshot.at, `${this.foreign(appId) ?? "foreign"} app ${appId} is gone from Marathon`)
-      else if (app.instances !== instances) this.violate("foreignWrite", snapshot.at, `${this.foreign(appId) ?? "foreign"} app ${appId} has ${app.instances} instances, seeded with ${instances}`)
+      // Once per app and kind of damage: the write that did it was reported on its own.
+      const damage = app === undefined ? "is gone from Marathon" : app.instances !== instances ? `has ${app.instances} instances, seeded with ${instances}` : undefined
+      if (damage === undefined || this.damaged.has(`${appId} ${damage}`)) continue
+      this.damaged.add(`${appId} ${damage}`)
+      this.violate("foreignWrite", snapshot.at, `${this.foreign(appId) ?? "foreign"} app ${appId} ${damage}`)
     }
     const managed = new Set<string>()
     const happy = new Map<string, number>()

@@ -55,13 +55,18 @@ describe("soak invariants", () => {
   it("a clean log, a clean bounce's polls and a re-created deleted spec give no violation", () => {
     const inv = make()
     cleanLog(inv)
-    const others = ["/web3.main.gitx.configy", "/web4.main.gitx.configy"].map((id) => ({ id, instances: 1, tasks: running(id, 1) }))
+    const others = ["/web3.main.gitx.configy", "/web4.main.gitx.configy", "/web5.main.gitx.configy", "/web6.main.gitx.configy"].map((id) => ({ id, instances: 1, tasks: running(id, 1) }))
     inv.snapshot({ at: 35, apps: [{ id: a1, instances: 2, tasks: running(a1, 2) }, { id: a2, instances: 2, tasks: running(a2, 1) }, ...others, ...foreignApps()] }, foreignInstances, new Map([["web2.main", 2]]))
     // Deleted spec: tear-down, then the same config re-created (a legitimate second create).
     inv.spec(100, "web2.main", false)
     inv.request(req(110, "DELETE", `/v2/apps${a2}`, "", 200))
     inv.spec(120, "web2.main", true)
     inv.request(req(130, "POST", "/v2/apps", { id: a2, instances: 3 }, 201))
+    // A tear-down decided while the spec was gone that lands after it came back, then a re-create.
+    inv.spec(140, "web2.main", false)
+    inv.spec(150, "web2.main", true)
+    inv.request(req(160, "DELETE", `/v2/apps${a2}`, "", 200))
+    inv.request(req(170, "POST", "/v2/apps", { id: a2, instances: 3 }, 201))
     assert.deepStrictEqual(inv.violations, [])
   })
 
@@ -71,6 +76,7 @@ describe("soak invariants", () => {
     inv.request(req(80, "DELETE", "/v2/apps/web0.main.gitdeadbeef.config00000000", "", 503))
     inv.request(req(90, "POST", "/v2/tasks/delete", { ids: [task("/web1.main.gitcafe0000.config11111111", 0)] }, 200))
     inv.snapshot({ at: 95, apps: [foreignApps()[0]!] }, foreignInstances, new Map())
+    inv.snapshot({ at: 96, apps: [foreignApps()[0]!] }, foreignInstances, new Map())
     assert.deepStrictEqual(inv.violations.map((v) => v.invariant), ["foreignWrite", "foreignWrite", "foreignWrite"])
     assert.include(inv.violations[2]!.message, "gone from Marathon")
   })
