@@ -13,7 +13,7 @@ import { belongsTo } from "../src/domain/AppIdentity.ts"
 import type { InstanceName } from "../src/domain/InstanceName.ts"
 import { Chaos } from "./internal/soakChaos.ts"
 import { type AppView, FloorTracker, type ProxyRecord, type Snapshot, SoakInvariants, type StatusView, writeOf } from "./internal/soakInvariants.ts"
-import { edit, type EditKind, foreignApps, initialSpec, instanceName, modelOf, seeded, type SoakInstance, storedSpec } from "./internal/soakSpecs.ts"
+import { bounceMethods, edit, type EditKind, foreignApps, initialSpec, instanceName, modelOf, seeded, type SoakInstance, storedSpec, takeDown } from "./internal/soakSpecs.ts"
 import { controllerHasFlag, type SoakStack, startSoakStack } from "./internal/soakStack.ts"
 import { call, sleep } from "./internal/util.ts"
 
@@ -153,10 +153,16 @@ const main = async (s: SoakStack): Promise<boolean> => {
   const warm = await waitConverged(120_000, 0.9)
   log(`warm-up: ${count - warm.length} of ${count} converged; chaos for ${minutes} minutes`)
 
+  let counter = 0
+  for (const [index, instance] of instances.entries()) {
+    if (bounceMethods[index % bounceMethods.length] !== "down") continue
+    instance.spec = takeDown(instance.spec, ++counter, rng)
+    instance.generation++
+    await put(instance)
+  }
   const chaos = new Chaos(s, rng, log)
   chaosSoFar = chaos
   const until = performance.now() + minutes * 60_000
-  let counter = 0
   const edits = async () => {
     const kinds: ReadonlyArray<EditKind> = ["image", "image", "env", "instances", "instances", "pause", "forceBounce", "desiredState"]
     while (performance.now() < until) {

@@ -43,7 +43,7 @@ const healthCheck = { protocol: "MESOS_HTTP", path: "/status", gracePeriodSecond
 const httpDrain = (path: string, method = "GET") => ({ urlFormat: `http://{host}:{port}/${path}/{task_id}`, method })
 
 /**
- * Instance i: bounce method i mod 5, drain method ⌊i / 5⌋ mod 4. hacheck and http drains reach
+ * Instance i: bounce method i mod 5 (down: see `takeDown`), drain method ⌊i / 5⌋ mod 4. hacheck and http drains reach
  * the soak's drain backend on the task's agent (`drainPort`); http drain apps are cmd-only with
  * the fixed host port `drainPort`, so `{host}:{port}` of each task is that backend.
  */
@@ -57,7 +57,9 @@ export const initialSpec = (index: number, drainPort: number, rng: Rng): Spec =>
     mem: 16,
     instances: rng.int(1, 4),
     healthCheck,
-    bounce: method === "crossover" ? { method, marginFactor: rng.pick([1, 1, 0.5, 0.67]) } : { method }
+    // A `down` instance starts as brutal: down never creates an app, so it only means something
+    // for an instance that has one (`takeDown` switches it once the app runs).
+    bounce: method === "crossover" ? { method, marginFactor: rng.pick([1, 1, 0.5, 0.67]) } : { method: method === "down" ? "brutal" : method }
   }
   switch (drain) {
     case "noop":
@@ -102,6 +104,9 @@ export const edit = (spec: Spec, kind: EditKind, counter: number, rng: Rng): Spe
       return { ...spec, desiredState: spec["desiredState"] === "stop" ? "start" : "stop" }
   }
 }
+
+/** Takes an instance out of service the PaaSTA way: method down and a new config (its old app drains away). */
+export const takeDown = (spec: Spec, counter: number, rng: Rng): Spec => ({ ...edit(spec, "image", counter, rng), bounce: { method: "down" } })
 
 /** The stored form SpecStore writes (resourceVersion is the key's revision). */
 export const storedSpec = (instance: SoakInstance) =>
