@@ -54,6 +54,7 @@ const shutdown = async (keepLogs: boolean) => {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping every child process`)
+    process.stdout.write(`soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`)
     void shutdown(true).then(() => process.exit(130))
   })
 }
