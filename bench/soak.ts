@@ -51,6 +51,13 @@ const shutdown = async (keepLogs: boolean) => {
   closing = true
   await stack?.close(keepLogs).catch((error: unknown) => log(`cleanup: ${String(error)}`))
 }
+// Whatever happens, no etcd or controller outlives the soak.
+process.on("exit", () => stack?.killNow())
+process.on("uncaughtException", (error) => {
+  log(`crashed: ${error.stack ?? error.message}`)
+  process.stdout.write(`soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`)
+  void shutdown(true).then(() => process.exit(1))
+})
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping every child process`)
@@ -253,7 +260,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
 
 let passed = false
 try {
-  stack = await startSoakStack({ seed, report, extraFlags: ownerFlag ? ["--owner", "soak"] : [] })
+  stack = await startSoakStack({ seed, report, log, extraFlags: ownerFlag ? ["--owner", "soak"] : [] })
   passed = await main(stack)
 } catch (error) {
   log(`soak failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
