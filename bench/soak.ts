@@ -241,6 +241,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
     faultsByKind: Object.fromEntries([...new Set(chaos.events.map((e) => e.kind))].map((kind) => [kind, chaos.events.filter((e) => e.kind === kind).length])),
     violations,
     byInvariant: summary,
+    checked: invariants.checked,
     converged: pending.length === 0,
     notConverged: pending.map((instance) => ({ name: instance.name, why: converged(instance) })),
     requests: Object.fromEntries([...requests].sort()),
@@ -253,6 +254,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
   const dir = join(import.meta.dirname, "results")
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, "soak.json"), `${JSON.stringify(result, null, 2)}\n`)
+  log(`checked ${JSON.stringify(invariants.checked)}`)
   log(`violations by invariant: ${JSON.stringify(summary)}; report bench/results/soak.json; controller logs ${s.logDir}`)
   process.stdout.write(`soak: ${minutes} minutes, ${chaos.events.length} faults, ${violations} violations, converged ${pending.length === 0 ? "yes" : "no"}\n`)
   return violations === 0 && pending.length === 0

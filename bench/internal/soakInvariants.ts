@@ -141,6 +141,8 @@ export class FloorTracker {
 /** Accumulates the soak's evidence in time order and says which invariant broke, when and how. */
 export class SoakInvariants {
   readonly violations: Array<Violation> = []
+  /** How much evidence was checked, so a clean run can be told from an idle one. */
+  readonly checked = { writes: 0, creates: 0, kills: 0, teardowns: 0, polls: 0, floorChecks: 0 }
   private readonly options: InvariantOptions
   /** Per instance, its spec's presence over time: [at, present]. */
   private readonly specs = new Map<string, Array<readonly [number, boolean]>>()
@@ -192,6 +194,7 @@ export class SoakInvariants {
   request(record: ProxyRecord): void {
     const write = writeOf(record)
     if (write === undefined) return
+    this.checked.writes++
     const who = `${record.controller}: ${record.method} ${record.path} → ${record.status ?? "no answer"}`
     for (const appId of write.appIds) {
       const kind = this.foreign(appId)
@@ -199,6 +202,7 @@ export class SoakInvariants {
     }
     if (write.kind === "create" && record.status === 201) {
       for (const appId of write.appIds) {
+        this.checked.creates++
         const first = this.created.get(appId)
         if (first !== undefined && !this.tornDownSinceCreate.has(appId)) {
           this.violate("createdTwice", record.at, `${appId} created again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms) without a tear-down of a deleted spec in between`)
@@ -221,6 +225,7 @@ export class SoakInvariants {
     }
     if (write.kind === "kill" && ok(record.status)) {
       for (const taskId of write.taskIds) {
+        this.checked.kills++
         const first = this.killed.get(taskId)
         if (first !== undefined) this.violate("killedTwice", record.at, `task ${taskId} killed again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms)`)
         else this.killed.set(taskId, record)
@@ -240,6 +245,7 @@ export class SoakInvariants {
     if (this.counted.has(key)) return
     this.counted.add(key)
     this.teardowns.push({ at, name })
+    this.checked.teardowns++
     const { cleanupWindowMs: window, cleanupMaxFraction: fraction } = this.options
     // The worst windows start at a tear-down; the managed count is the last poll before it.
     for (const start of this.teardowns) {
@@ -277,7 +283,9 @@ export class SoakInvariants {
       happy.set(name, (happy.get(name) ?? 0) + app.tasks.filter((task) => task.state === "TASK_RUNNING" && task.healthy).length)
     }
     this.managedSamples.push([snapshot.at, managed.size])
+    this.checked.polls++
     for (const [name, floor] of floors) {
+      if (floor > 0) this.checked.floorChecks++
       const count = happy.get(name) ?? 0
       if (count < floor) this.violate("capacityFloor", snapshot.at, `${name}: ${count} happy tasks, floor ${floor}`)
     }

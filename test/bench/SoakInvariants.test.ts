@@ -68,6 +68,7 @@ describe("soak invariants", () => {
     inv.request(req(160, "DELETE", `/v2/apps${a2}`, "", 200))
     inv.request(req(170, "POST", "/v2/apps", { id: a2, instances: 3 }, 201))
     assert.deepStrictEqual(inv.violations, [])
+    assert.deepStrictEqual(inv.checked, { writes: 10, creates: 4, kills: 2, teardowns: 2, polls: 1, floorChecks: 1 })
   })
 
   it("(1) a write to an unmanaged or other owner's app, or a change seen in Marathon, is a violation", () => {
