@@ -153,7 +153,6 @@ export class SoakInvariants {
   private readonly teardowns: Array<{ readonly at: number; readonly name: string }> = []
   private readonly counted = new Set<string>()
   private readonly managedSamples: Array<readonly [number, number]> = []
-  private readonly budgetReported = new Set<number>()
   private readonly damaged = new Set<string>()
 
   constructor(options: InvariantOptions) {
@@ -247,16 +246,19 @@ export class SoakInvariants {
     this.teardowns.push({ at, name })
     this.checked.teardowns++
     const { cleanupWindowMs: window, cleanupMaxFraction: fraction } = this.options
-    // The worst windows start at a tear-down; the managed count is the last poll before it.
+    // The worst windows start at a tear-down; the managed count is the last poll before it. One
+    // violation per tear-down that should have been refused, naming the window it overfills most.
+    let worst: { readonly start: number; readonly managed: number; readonly names: ReadonlyArray<string>; readonly excess: number } | undefined
     for (const start of this.teardowns) {
-      if (start.at > at || at - start.at >= window || this.budgetReported.has(start.at)) continue
+      if (start.at > at || at - start.at >= window) continue
       const managed = this.managedAt(start.at)
       if (managed === undefined) continue
       const inWindow = this.teardowns.filter((t) => t.at >= start.at && t.at < start.at + window)
-      if (inWindow.length > fraction * managed || inWindow.length >= managed) {
-        this.budgetReported.add(start.at)
-        this.violate("deletionBudget", at, `${inWindow.length} instances torn down within ${window / 1000} s of ${start.at.toFixed(0)} ms, more than ${fraction} × ${managed} managed then: ${inWindow.map((t) => t.name).join(", ")}`)
-      }
+      const excess = inWindow.length >= managed ? Infinity : inWindow.length - fraction * managed
+      if (excess > 0 && (worst === undefined || excess > worst.excess)) worst = { start: start.at, managed, names: inWindow.map((t) => t.name), excess }
+    }
+    if (worst !== undefined) {
+      this.violate("deletionBudget", at, `${name} torn down as the ${worst.names.length}th instance within ${window / 1000} s of ${worst.start.toFixed(0)} ms, over ${fraction} × ${worst.managed} managed then: ${worst.names.join(", ")}`)
     }
   }
 

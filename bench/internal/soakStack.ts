@@ -116,8 +116,15 @@ export const startSoakStack = async (options: SoakStackOptions): Promise<SoakSta
       slot.stopped = false
     }
     const leaderSlot = async () => {
-      const identity = await Promise.race([client.get(`${prefix}/leader`).string(), sleep(2_000).then(() => null)]).catch(() => null)
-      const pid = identity === null ? undefined : Number(identity.slice(identity.lastIndexOf("/") + 1))
+      // The leader key holds {"identity": "controller@<host>/<pid>", "lease": …}.
+      const value = await Promise.race([client.get(`${prefix}/leader`).string(), sleep(2_000).then(() => null)]).catch(() => null)
+      let identity = ""
+      try {
+        identity = String((JSON.parse(value ?? "{}") as { identity?: unknown }).identity ?? "")
+      } catch {
+        identity = value ?? ""
+      }
+      const pid = identity === "" ? undefined : Number(identity.slice(identity.lastIndexOf("/") + 1))
       return slots.find((slot) => slot.proc !== undefined && slot.proc.pid === pid)
     }
     const close = async (keepLogs: boolean) => {
