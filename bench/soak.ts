@@ -32,8 +32,22 @@ const foreign = foreignApps()
 const invariants = new SoakInvariants({ foreign: new Map(foreign.map((app) => [String(app.definition["id"]), app.kind])), cleanupWindowMs: 600_000, cleanupMaxFraction: 0.5 })
 const foreignInstances = new Map(foreign.map((app) => [String(app.definition["id"]), Number(app.definition["instances"])]))
 const requests = new Map<string, number>()
+// The last writes, to show what led to a broken floor (the invariant itself only sees counts).
+const recentWrites: Array<ProxyRecord> = []
+const explained = new Map<string, number>()
+const explainFloor = (name: string, at: number) => {
+  if (at - (explained.get(name) ?? -Infinity) < 30_000) return
+  explained.set(name, at)
+  const prefix = `${name}.`
+  const writes = recentWrites.filter((r) => r.at > at - 15_000 && (r.path.includes(prefix) || r.body.includes(prefix)))
+  for (const r of writes) log(`  ${name}: ${((r.at - started) / 1000).toFixed(1)}s ${r.controller} ${r.method} ${r.path} ${r.body.slice(0, 160)} → ${r.status ?? "no answer"}`)
+}
 const report = (record: ProxyRecord) => {
   const write = writeOf(record)
+  if (write !== undefined) {
+    recentWrites.push(record)
+    if (recentWrites.length > 5_000) recentWrites.splice(0, 1_000)
+  }
   const key = `${record.controller} ${write === undefined ? "read" : write.kind} ${record.status ?? "none"}`
   requests.set(key, (requests.get(key) ?? 0) + 1)
   const before = invariants.violations.length
@@ -128,7 +142,10 @@ const main = async (s: SoakStack): Promise<boolean> => {
     const floorOf = new Map(instances.map((instance) => [instance.name, floors.floor(modelOf(instance), read === undefined ? undefined : statuses.get(instance.name))]))
     const before = invariants.violations.length
     invariants.snapshot(snapshot, foreignInstances, floorOf)
-    for (const violation of invariants.violations.slice(before)) log(`VIOLATION ${violation.invariant}: ${violation.message}`)
+    for (const violation of invariants.violations.slice(before)) {
+      log(`VIOLATION ${violation.invariant}: ${violation.message}`)
+      if (violation.invariant === "capacityFloor") explainFloor(violation.message.slice(0, violation.message.indexOf(":")), at)
+    }
   }
   const polls = (async () => {
     while (polling) {

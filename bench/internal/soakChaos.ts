@@ -1,13 +1,12 @@
 // The chaos soak's fault injector: at seeded random intervals, one fault of a seeded random kind —
 // kill -9 and restart of a controller or an etcd member, SIGSTOP/SIGCONT of the leading controller,
-// emulator 5xx and latency, dropped event streams, empty and task-less app lists, a skew of
-// Marathon's clock. At most one
+// emulator 5xx and latency, dropped event streams, empty and task-less app lists. At most one
 // controller and one etcd member are down at once (a quorum always remains); `calm` undoes all.
 import type { Rng } from "./soakSpecs.ts"
 import type { SoakStack } from "./soakStack.ts"
 import { call, sleep } from "./util.ts"
 
-export const faultKinds = ["killController", "killEtcd", "stopLeader", "http5xx", "writes5xx", "latency", "sseDrop", "emptyList", "noTasks", "clockSkew"] as const
+export const faultKinds = ["killController", "killEtcd", "stopLeader", "http5xx", "writes5xx", "latency", "sseDrop", "emptyList", "noTasks"] as const
 export type FaultKind = (typeof faultKinds)[number]
 
 export interface FaultEvent {
@@ -115,13 +114,6 @@ export class Chaos {
       case "emptyList":
         this.record(kind, await this.fault({ route: "/v2/apps", method: "GET", answer: "empty", times: rng.int(1, 3) }))
         return true
-      case "clockSkew": {
-        const seconds = rng.pick([-1, 1]) * rng.int(5, 300)
-        const answer = await call(`${stack.sim.url}/__sim/clock/skew`, "POST", { seconds })
-        if (answer.status !== 200) throw new Error(`POST /__sim/clock/skew: ${answer.status} ${answer.body}`)
-        this.record(kind, `Marathon's clock ${seconds} s off`)
-        return true
-      }
       case "noTasks":
         this.record(kind, await this.fault({ route: "/v2/apps", method: "GET", answer: "noTasks", times: rng.int(1, 3) }))
         return true
@@ -139,10 +131,9 @@ export class Chaos {
     }
   }
 
-  /** No more faults: clears the emulator's (and its skew), waits for every restart, wakes and starts every controller. */
+  /** No more faults: clears the emulator's, waits for every restart, wakes and starts every controller. */
   async calm(): Promise<void> {
     await call(`${this.stack.sim.url}/__sim/faults`, "DELETE")
-    await call(`${this.stack.sim.url}/__sim/clock/skew`, "POST", { seconds: 0 })
     while (this.pending.size > 0) await Promise.allSettled([...this.pending])
     for (const [index, member] of this.stack.etcd.members.entries()) if (member.process === undefined) await this.stack.etcd.restart(index)
     for (const slot of this.stack.slots) {

@@ -14,8 +14,6 @@ export class SimClock {
   readonly mode: ClockMode
   private readonly queue = new TimerQueue()
   private virtualNow: number
-  /** Real clock only: how far the emulated Marathon's clock reads ahead of the host's (ms). */
-  private skewMs = 0
   private armed: ReturnType<typeof setTimeout> | undefined
   private armedFor = Infinity
   private running = false
@@ -27,25 +25,7 @@ export class SimClock {
   }
 
   now(): number {
-    return this.mode === "virtual" ? this.virtualNow : Date.now() + this.skewMs
-  }
-
-  get skew(): number {
-    return this.skewMs
-  }
-
-  /**
-   * Real clock only: Marathon's clock reads `ms` ahead of the host's (behind when negative), as
-   * after an NTP step. Timestamps given from now on move; pending timers keep their real delays.
-   */
-  setSkew(ms: number): void {
-    if (this.mode !== "real") throw new Error("setSkew() needs the real clock")
-    this.queue.shift(ms - this.skewMs)
-    this.skewMs = ms
-    if (this.armed !== undefined) clearTimeout(this.armed)
-    this.armed = undefined
-    this.armedFor = Infinity
-    this.arm()
+    return this.mode === "virtual" ? this.virtualNow : Date.now()
   }
 
   /** Runs `run` once `delayMs` have passed on this clock (0 = at the next turn). */
@@ -88,7 +68,7 @@ export class SimClock {
     if (next === undefined || next.due >= this.armedFor) return
     if (this.armed !== undefined) clearTimeout(this.armed)
     this.armedFor = next.due
-    this.armed = setTimeout(() => this.fire(), Math.max(0, next.due - this.now()))
+    this.armed = setTimeout(() => this.fire(), Math.max(0, next.due - Date.now()))
   }
 
   private fire(): void {
@@ -98,7 +78,7 @@ export class SimClock {
     try {
       for (;;) {
         const next = this.queue.peek()
-        if (next === undefined || next.due > this.now() || this.disposed) break
+        if (next === undefined || next.due > Date.now() || this.disposed) break
         this.queue.pop()
         next.run()
       }

@@ -3,8 +3,7 @@
 // It only orders callbacks; SimClock decides when "now" moves.
 
 export class Timer {
-  /** Moves only through TimerQueue.shift (a skew of the real clock), which keeps the order. */
-  due: number
+  readonly due: number
   readonly seq: number
   readonly run: () => void
   cancelled = false
@@ -71,11 +70,6 @@ export class TimerQueue {
 
   clear(): void {
     this.heap.length = 0
-  }
-
-  /** Moves every timer by `ms`: the same shift for all keeps the heap ordered. */
-  shift(ms: number): void {
-    for (const timer of this.heap) timer.due += ms
   }
 }
 

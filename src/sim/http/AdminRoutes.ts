@@ -1,4 +1,4 @@
-// The emulator's admin API under /__sim (design.md §7, a contract): clock (advance, skew), task health and
+// The emulator's admin API under /__sim (design.md §7, a contract): clock, task health and
 // state, scripted behaviours, faults, agent maintenance, leadership and a full state dump. It is
 // never behind basic auth or faults, and never under /v2.
 import { isObject, type Json, type JsonObject } from "../apps/Shape.ts"
@@ -56,9 +56,9 @@ export const adminRoute = (deps: AdminDeps, x: Exchange): void => {
         return x.ok(200, { pid: process.pid, rss, heapUsed, heapTotal, external, arrayBuffers, apps: sim.ctx.apps.size, instances: sim.ctx.instances.size })
       }
       case "GET clock":
-        return x.ok(200, { mode: sim.ctx.clock.mode, now: sim.ctx.iso(), skewSeconds: sim.ctx.clock.skew / 1000 })
+        return x.ok(200, { mode: sim.ctx.clock.mode, now: sim.ctx.iso() })
       case "POST clock":
-        return parts[1] === "skew" ? skew(sim, x) : advance(sim, x)
+        return advance(sim, x)
       case "POST tasks":
         return taskAction(sim, x, parts)
       case "GET apps":
@@ -102,14 +102,6 @@ const advance = (sim: Sim, x: Exchange) => {
   if (ms === undefined || ms < 0) return bad(x, "Expected {\"seconds\": n} with n >= 0")
   sim.ctx.clock.advance(ms)
   x.ok(200, { now: sim.ctx.iso() })
-}
-
-const skew = (sim: Sim, x: Exchange) => {
-  if (sim.ctx.clock.mode !== "real") return bad(x, "The clock is virtual; advance it instead of skewing it.", 409)
-  const seconds = body(x)["seconds"]
-  if (typeof seconds !== "number" || !Number.isFinite(seconds)) return bad(x, "Expected {\"seconds\": n} (negative: behind)")
-  sim.ctx.clock.setSkew(seconds * 1000)
-  x.ok(200, { now: sim.ctx.iso(), skewSeconds: seconds })
 }
 
 const taskAction = (sim: Sim, x: Exchange, parts: ReadonlyArray<string>) => {
