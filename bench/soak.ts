@@ -229,16 +229,15 @@ const main = async (s: SoakStack): Promise<boolean> => {
 
   log(`chaos over: ${chaos.events.length} faults; calming down, restoring deleted specs, resuming paused ones`)
   await chaos.calm()
+  // Every spec is written once more, so a write lost to a fault cannot leave etcd behind the model.
   for (const instance of instances) {
-    const wasPaused = instance.spec["paused"] === true
     if (!instance.present) {
       instance.present = true
       instance.deletedAt = undefined
       instance.generation = 1
       instance.uid = randomUUID()
-    } else if (!wasPaused) continue
-    else instance.generation++
-    instance.spec = { ...instance.spec, paused: false }
+    } else if (instance.spec["paused"] === true) instance.generation++
+    if (instance.spec["paused"] !== undefined) instance.spec = { ...instance.spec, paused: false }
     await put(instance)
   }
   const pending = await waitConverged(180_000, 1)
