@@ -209,7 +209,9 @@ const main = async (s: SoakStack): Promise<boolean> => {
           const back = rng.pick(deleted)
           back.present = true
           back.deletedAt = undefined
-          back.generation = 1
+          // The CLI would start again at 1; a count that goes on keeps a status left from the
+          // previous incarnation (observedGeneration 1, Running) from passing for the new one.
+          back.generation++
           back.uid = randomUUID()
           log(`re-create ${back.name}`)
           await put(back)
@@ -234,7 +236,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
     if (!instance.present) {
       instance.present = true
       instance.deletedAt = undefined
-      instance.generation = 1
+      instance.generation++
       instance.uid = randomUUID()
     } else if (instance.spec["paused"] === true) instance.generation++
     if (instance.spec["paused"] !== undefined) instance.spec = { ...instance.spec, paused: false }
