@@ -243,7 +243,13 @@ const main = async (s: SoakStack): Promise<boolean> => {
     await put(instance)
   }
   const pending = await waitConverged(180_000, 1)
-  for (const instance of pending) log(`not converged: ${instance.name}: ${converged(instance)}`)
+  for (const instance of pending) {
+    // What etcd holds, to tell a controller that missed an update from a write the soak lost.
+    const stored = await s.client.get(specKey(instance)).string().catch(() => null)
+    const generation = stored === null ? "none" : (JSON.parse(stored) as { metadata: { generation: number } }).metadata.generation
+    const status = statuses.get(instance.name)
+    log(`not converged: ${instance.name}: ${converged(instance)}; etcd spec generation ${generation}; status ${JSON.stringify({ phase: status?.phase, observedGeneration: status?.observedGeneration, appId: status?.appId })}`)
+  }
   polling = false
   await polls
 
