@@ -253,9 +253,10 @@ export class SoakInvariants {
       if (start.at > at || at - start.at >= window) continue
       const managed = this.managedAt(start.at)
       if (managed === undefined) continue
-      const inWindow = this.teardowns.filter((t) => t.at >= start.at && t.at < start.at + window)
-      const excess = inWindow.length >= managed ? Infinity : inWindow.length - fraction * managed
-      if (excess > 0 && (worst === undefined || excess > worst.excess)) worst = { start: start.at, managed, names: inWindow.map((t) => t.name), excess }
+      // Distinct instances: one deleted, re-created and deleted again counts once per window.
+      const names = [...new Set(this.teardowns.filter((t) => t.at >= start.at && t.at < start.at + window).map((t) => t.name))]
+      const excess = names.length >= managed ? Infinity : names.length - fraction * managed
+      if (excess > 0 && (worst === undefined || excess > worst.excess)) worst = { start: start.at, managed, names, excess }
     }
     if (worst !== undefined) {
       this.violate("deletionBudget", at, `${name} torn down as the ${worst.names.length}th instance within ${window / 1000} s of ${worst.start.toFixed(0)} ms, over ${fraction} × ${worst.managed} managed then: ${worst.names.join(", ")}`)

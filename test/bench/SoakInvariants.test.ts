@@ -142,6 +142,11 @@ describe("soak invariants", () => {
     inv.request(req(30, "DELETE", "/v2/apps/s1.main.gitx.configz", "", 200))
     inv.request(req(40, "DELETE", "/v2/apps/s2.main.gitx.configy", "", 200))
     assert.deepStrictEqual(inv.violations, [])
+    // s1 deleted again after a re-creation: the same instance, still 2 distinct in the window.
+    inv.spec(50, "s1.main", true)
+    inv.spec(60, "s1.main", false)
+    inv.request(req(70, "DELETE", "/v2/apps/s1.main.gitx.configy", "", 200))
+    assert.deepStrictEqual(inv.violations, [])
     inv.request(req(599_000, "DELETE", "/v2/apps/s3.main.gitx.configy", "", 200))
     assert.deepStrictEqual(inv.violations.map((v) => v.invariant), ["deletionBudget"])
     assert.deepStrictEqual(inv.summary(), { foreignWrite: 0, createdTwice: 0, killedTwice: 0, capacityFloor: 0, deletionBudget: 1 })
