@@ -32,8 +32,22 @@ const foreign = foreignApps()
 const invariants = new SoakInvariants({ foreign: new Map(foreign.map((app) => [String(app.definition["id"]), app.kind])), cleanupWindowMs: 600_000, cleanupMaxFraction: 0.5 })
 const foreignInstances = new Map(foreign.map((app) => [String(app.definition["id"]), Number(app.definition["instances"])]))
 const requests = new Map<string, number>()
+// The last writes, to show what led to a broken floor (the invariant itself only sees counts).
+const recentWrites: Array<ProxyRecord> = []
+const explained = new Map<string, number>()
+const explainFloor = (name: string, at: number) => {
+  if (at - (explained.get(name) ?? -Infinity) < 30_000) return
+  explained.set(name, at)
+  const prefix = `${name}.`
+  const writes = recentWrites.filter((r) => r.at > at - 15_000 && (r.path.includes(prefix) || r.body.includes(prefix)))
+  for (const r of writes) log(`  ${name}: ${((r.at - started) / 1000).toFixed(1)}s ${r.controller} ${r.method} ${r.path} ${r.body.slice(0, 160)} → ${r.status ?? "no answer"}`)
+}
 const report = (record: ProxyRecord) => {
   const write = writeOf(record)
+  if (write !== undefined) {
+    recentWrites.push(record)
+    if (recentWrites.length > 5_000) recentWrites.splice(0, 1_000)
+  }
   const key = `${record.controller} ${write === undefined ? "read" : write.kind} ${record.status ?? "none"}`
   requests.set(key, (requests.get(key) ?? 0) + 1)
   const before = invariants.violations.length
@@ -51,6 +65,13 @@ const shutdown = async (keepLogs: boolean) => {
   closing = true
   await stack?.close(keepLogs).catch((error: unknown) => log(`cleanup: ${String(error)}`))
 }
+// Whatever happens, no etcd or controller outlives the soak.
+process.on("exit", () => stack?.killNow())
+process.on("uncaughtException", (error) => {
+  log(`crashed: ${error.stack ?? error.message}`)
+  process.stdout.write(`soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`)
+  void shutdown(true).then(() => process.exit(1))
+})
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping every child process`)
@@ -121,7 +142,10 @@ const main = async (s: SoakStack): Promise<boolean> => {
     const floorOf = new Map(instances.map((instance) => [instance.name, floors.floor(modelOf(instance), read === undefined ? undefined : statuses.get(instance.name))]))
     const before = invariants.violations.length
     invariants.snapshot(snapshot, foreignInstances, floorOf)
-    for (const violation of invariants.violations.slice(before)) log(`VIOLATION ${violation.invariant}: ${violation.message}`)
+    for (const violation of invariants.violations.slice(before)) {
+      log(`VIOLATION ${violation.invariant}: ${violation.message}`)
+      if (violation.invariant === "capacityFloor") explainFloor(violation.message.slice(0, violation.message.indexOf(":")), at)
+    }
   }
   const polls = (async () => {
     while (polling) {
@@ -185,7 +209,9 @@ const main = async (s: SoakStack): Promise<boolean> => {
           const back = rng.pick(deleted)
           back.present = true
           back.deletedAt = undefined
-          back.generation = 1
+          // The CLI would start again at 1; a count that goes on keeps a status left from the
+          // previous incarnation (observedGeneration 1, Running) from passing for the new one.
+          back.generation++
           back.uid = randomUUID()
           log(`re-create ${back.name}`)
           await put(back)
@@ -205,20 +231,25 @@ const main = async (s: SoakStack): Promise<boolean> => {
 
   log(`chaos over: ${chaos.events.length} faults; calming down, restoring deleted specs, resuming paused ones`)
   await chaos.calm()
+  // Every spec is written once more, so a write lost to a fault cannot leave etcd behind the model.
   for (const instance of instances) {
-    const wasPaused = instance.spec["paused"] === true
     if (!instance.present) {
       instance.present = true
       instance.deletedAt = undefined
-      instance.generation = 1
+      instance.generation++
       instance.uid = randomUUID()
-    } else if (!wasPaused) continue
-    else instance.generation++
-    instance.spec = { ...instance.spec, paused: false }
+    } else if (instance.spec["paused"] === true) instance.generation++
+    if (instance.spec["paused"] !== undefined) instance.spec = { ...instance.spec, paused: false }
     await put(instance)
   }
   const pending = await waitConverged(180_000, 1)
-  for (const instance of pending) log(`not converged: ${instance.name}: ${converged(instance)}`)
+  for (const instance of pending) {
+    // What etcd holds, to tell a controller that missed an update from a write the soak lost.
+    const stored = await s.client.get(specKey(instance)).string().catch(() => null)
+    const generation = stored === null ? "none" : (JSON.parse(stored) as { metadata: { generation: number } }).metadata.generation
+    const status = statuses.get(instance.name)
+    log(`not converged: ${instance.name}: ${converged(instance)}; etcd spec generation ${generation}; status ${JSON.stringify({ phase: status?.phase, observedGeneration: status?.observedGeneration, appId: status?.appId })}`)
+  }
   polling = false
   await polls
 
@@ -234,6 +265,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
     faultsByKind: Object.fromEntries([...new Set(chaos.events.map((e) => e.kind))].map((kind) => [kind, chaos.events.filter((e) => e.kind === kind).length])),
     violations,
     byInvariant: summary,
+    checked: invariants.checked,
     converged: pending.length === 0,
     notConverged: pending.map((instance) => ({ name: instance.name, why: converged(instance) })),
     requests: Object.fromEntries([...requests].sort()),
@@ -246,6 +278,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
   const dir = join(import.meta.dirname, "results")
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, "soak.json"), `${JSON.stringify(result, null, 2)}\n`)
+  log(`checked ${JSON.stringify(invariants.checked)}`)
   log(`violations by invariant: ${JSON.stringify(summary)}; report bench/results/soak.json; controller logs ${s.logDir}`)
   process.stdout.write(`soak: ${minutes} minutes, ${chaos.events.length} faults, ${violations} violations, converged ${pending.length === 0 ? "yes" : "no"}\n`)
   return violations === 0 && pending.length === 0
@@ -253,7 +286,7 @@ const main = async (s: SoakStack): Promise<boolean> => {
 
 let passed = false
 try {
-  stack = await startSoakStack({ seed, report, extraFlags: ownerFlag ? ["--owner", "soak"] : [] })
+  stack = await startSoakStack({ seed, report, log, extraFlags: ownerFlag ? ["--owner", "soak"] : [] })
   passed = await main(stack)
 } catch (error) {
   log(`soak failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)

@@ -141,6 +141,8 @@ export class FloorTracker {
 /** Accumulates the soak's evidence in time order and says which invariant broke, when and how. */
 export class SoakInvariants {
   readonly violations: Array<Violation> = []
+  /** How much evidence was checked, so a clean run can be told from an idle one. */
+  readonly checked = { writes: 0, creates: 0, kills: 0, teardowns: 0, polls: 0, floorChecks: 0 }
   private readonly options: InvariantOptions
   /** Per instance, its spec's presence over time: [at, present]. */
   private readonly specs = new Map<string, Array<readonly [number, boolean]>>()
@@ -151,7 +153,6 @@ export class SoakInvariants {
   private readonly teardowns: Array<{ readonly at: number; readonly name: string }> = []
   private readonly counted = new Set<string>()
   private readonly managedSamples: Array<readonly [number, number]> = []
-  private readonly budgetReported = new Set<number>()
   private readonly damaged = new Set<string>()
 
   constructor(options: InvariantOptions) {
@@ -192,6 +193,7 @@ export class SoakInvariants {
   request(record: ProxyRecord): void {
     const write = writeOf(record)
     if (write === undefined) return
+    this.checked.writes++
     const who = `${record.controller}: ${record.method} ${record.path} → ${record.status ?? "no answer"}`
     for (const appId of write.appIds) {
       const kind = this.foreign(appId)
@@ -199,6 +201,7 @@ export class SoakInvariants {
     }
     if (write.kind === "create" && record.status === 201) {
       for (const appId of write.appIds) {
+        this.checked.creates++
         const first = this.created.get(appId)
         if (first !== undefined && !this.tornDownSinceCreate.has(appId)) {
           this.violate("createdTwice", record.at, `${appId} created again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms) without a tear-down of a deleted spec in between`)
@@ -221,6 +224,7 @@ export class SoakInvariants {
     }
     if (write.kind === "kill" && ok(record.status)) {
       for (const taskId of write.taskIds) {
+        this.checked.kills++
         const first = this.killed.get(taskId)
         if (first !== undefined) this.violate("killedTwice", record.at, `task ${taskId} killed again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms)`)
         else this.killed.set(taskId, record)
@@ -240,17 +244,22 @@ export class SoakInvariants {
     if (this.counted.has(key)) return
     this.counted.add(key)
     this.teardowns.push({ at, name })
+    this.checked.teardowns++
     const { cleanupWindowMs: window, cleanupMaxFraction: fraction } = this.options
-    // The worst windows start at a tear-down; the managed count is the last poll before it.
+    // The worst windows start at a tear-down; the managed count is the last poll before it. One
+    // violation per tear-down that should have been refused, naming the window it overfills most.
+    let worst: { readonly start: number; readonly managed: number; readonly names: ReadonlyArray<string>; readonly excess: number } | undefined
     for (const start of this.teardowns) {
-      if (start.at > at || at - start.at >= window || this.budgetReported.has(start.at)) continue
+      if (start.at > at || at - start.at >= window) continue
       const managed = this.managedAt(start.at)
       if (managed === undefined) continue
-      const inWindow = this.teardowns.filter((t) => t.at >= start.at && t.at < start.at + window)
-      if (inWindow.length > fraction * managed || inWindow.length >= managed) {
-        this.budgetReported.add(start.at)
-        this.violate("deletionBudget", at, `${inWindow.length} instances torn down within ${window / 1000} s of ${start.at.toFixed(0)} ms, more than ${fraction} × ${managed} managed then: ${inWindow.map((t) => t.name).join(", ")}`)
-      }
+      // Distinct instances: one deleted, re-created and deleted again counts once per window.
+      const names = [...new Set(this.teardowns.filter((t) => t.at >= start.at && t.at < start.at + window).map((t) => t.name))]
+      const excess = names.length >= managed ? Infinity : names.length - fraction * managed
+      if (excess > 0 && (worst === undefined || excess > worst.excess)) worst = { start: start.at, managed, names, excess }
+    }
+    if (worst !== undefined) {
+      this.violate("deletionBudget", at, `${name} torn down as the ${worst.names.length}th instance within ${window / 1000} s of ${worst.start.toFixed(0)} ms, over ${fraction} × ${worst.managed} managed then: ${worst.names.join(", ")}`)
     }
   }
 
@@ -277,7 +286,9 @@ export class SoakInvariants {
       happy.set(name, (happy.get(name) ?? 0) + app.tasks.filter((task) => task.state === "TASK_RUNNING" && task.healthy).length)
     }
     this.managedSamples.push([snapshot.at, managed.size])
+    this.checked.polls++
     for (const [name, floor] of floors) {
+      if (floor > 0) this.checked.floorChecks++
       const count = happy.get(name) ?? 0
       if (count < floor) this.violate("capacityFloor", snapshot.at, `${name}: ${count} happy tasks, floor ${floor}`)
     }

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { Etcd3 } from "etcd3"
 import { type RunningSim, start as startSim } from "../../src/sim/MarathonSim.ts"
 import { type EtcdCluster, freePort, startLocalEtcd } from "../../src/store/LocalEtcd.ts"
@@ -37,6 +37,8 @@ export interface SoakStack {
   /** The slot whose process holds the leader key, if any. */
   readonly leaderSlot: () => Promise<ControllerSlot | undefined>
   readonly close: (keepLogs: boolean) => Promise<void>
+  /** Synchronous last resort (process exit, a crash): SIGKILL of every child, etcd data removed. */
+  readonly killNow: () => void
 }
 
 /** Whether `mdeploy controller` knows a flag (new ones are being added while the soak exists). */
@@ -47,7 +49,14 @@ export const controllerHasFlag = (flag: string): boolean => {
 
 const exited = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null
 
-export const startSoakStack = async (options: { readonly seed: number; readonly report: (record: ProxyRecord) => void; readonly extraFlags: ReadonlyArray<string> }): Promise<SoakStack> => {
+export interface SoakStackOptions {
+  readonly seed: number
+  readonly report: (record: ProxyRecord) => void
+  readonly extraFlags: ReadonlyArray<string>
+  readonly log: (message: string) => void
+}
+
+export const startSoakStack = async (options: SoakStackOptions): Promise<SoakStack> => {
   const undo: Array<() => Promise<void>> = []
   const unwind = async () => {
     for (const step of undo.reverse()) await step().catch(() => undefined)
@@ -95,14 +104,27 @@ export const startSoakStack = async (options: { readonly seed: number; readonly 
         env: { ...process.env, MDEPLOY_ETCD_ENDPOINTS: etcd.endpoints, MDEPLOY_ETCD_PREFIX: prefix, MDEPLOY_MARATHON_URLS: slot.proxy.url },
         stdio: ["ignore", "pipe", "pipe"]
       })
+      // A failed spawn (the node binary gone during an `npm ci`, say) leaves the slot down: the
+      // end of the chaos starts it again.
+      proc.on("error", (error) => {
+        options.log(`controller ${slot.name} could not run: ${error.message}`)
+        if (slot.proc === proc) slot.proc = undefined
+      })
       proc.stdout!.pipe(log, { end: false })
       proc.stderr!.pipe(log, { end: false })
       slot.proc = proc
       slot.stopped = false
     }
     const leaderSlot = async () => {
-      const identity = await Promise.race([client.get(`${prefix}/leader`).string(), sleep(2_000).then(() => null)]).catch(() => null)
-      const pid = identity === null ? undefined : Number(identity.slice(identity.lastIndexOf("/") + 1))
+      // The leader key holds {"identity": "controller@<host>/<pid>", "lease": …}.
+      const value = await Promise.race([client.get(`${prefix}/leader`).string(), sleep(2_000).then(() => null)]).catch(() => null)
+      let identity = ""
+      try {
+        identity = String((JSON.parse(value ?? "{}") as { identity?: unknown }).identity ?? "")
+      } catch {
+        identity = value ?? ""
+      }
+      const pid = identity === "" ? undefined : Number(identity.slice(identity.lastIndexOf("/") + 1))
       return slots.find((slot) => slot.proc !== undefined && slot.proc.pid === pid)
     }
     const close = async (keepLogs: boolean) => {
@@ -114,7 +136,12 @@ export const startSoakStack = async (options: { readonly seed: number; readonly 
       await unwind()
       if (!keepLogs) rmSync(logDir, { recursive: true, force: true })
     }
-    return { etcd, client, sim, drain, prefix, slots, logDir, extraFlags: options.extraFlags, startSlot, killSlot, leaderSlot, close }
+    const killNow = () => {
+      for (const slot of slots) if (slot.proc !== undefined && !exited(slot.proc)) slot.proc.kill("SIGKILL")
+      for (const member of etcd.members) member.process?.kill("SIGKILL")
+      rmSync(dirname(etcd.members[0]!.dataDir), { recursive: true, force: true })
+    }
+    return { etcd, client, sim, drain, prefix, slots, logDir, extraFlags: options.extraFlags, startSlot, killSlot, leaderSlot, close, killNow }
   } catch (error) {
     await unwind()
     throw error

@@ -68,6 +68,7 @@ describe("soak invariants", () => {
     inv.request(req(160, "DELETE", `/v2/apps${a2}`, "", 200))
     inv.request(req(170, "POST", "/v2/apps", { id: a2, instances: 3 }, 201))
     assert.deepStrictEqual(inv.violations, [])
+    assert.deepStrictEqual(inv.checked, { writes: 10, creates: 4, kills: 2, teardowns: 2, polls: 1, floorChecks: 1 })
   })
 
   it("(1) a write to an unmanaged or other owner's app, or a change seen in Marathon, is a violation", () => {
@@ -140,6 +141,11 @@ describe("soak invariants", () => {
     inv.request(req(25, "DELETE", "/v2/apps/s2.main.gitx.configy", "", 503))
     inv.request(req(30, "DELETE", "/v2/apps/s1.main.gitx.configz", "", 200))
     inv.request(req(40, "DELETE", "/v2/apps/s2.main.gitx.configy", "", 200))
+    assert.deepStrictEqual(inv.violations, [])
+    // s1 deleted again after a re-creation: the same instance, still 2 distinct in the window.
+    inv.spec(50, "s1.main", true)
+    inv.spec(60, "s1.main", false)
+    inv.request(req(70, "DELETE", "/v2/apps/s1.main.gitx.configy", "", 200))
     assert.deepStrictEqual(inv.violations, [])
     inv.request(req(599_000, "DELETE", "/v2/apps/s3.main.gitx.configy", "", 200))
     assert.deepStrictEqual(inv.violations.map((v) => v.invariant), ["deletionBudget"])
