@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { freePort } from "../../src/store/LocalEtcd.ts"
-import { call, root, sleep, waitFor } from "./util.ts"
+import { benchOwner, call, root, sleep, waitFor } from "./util.ts"
 
 export interface ControllerChild {
   readonly proc: ChildProcess
@@ -59,7 +59,7 @@ export const startController = async (options: ControllerOptions): Promise<Contr
   ]
   const proc = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, MDEPLOY_ETCD_ENDPOINTS: options.etcd, MDEPLOY_ETCD_PREFIX: options.prefix, MDEPLOY_MARATHON_URLS: options.marathon },
+    env: { ...process.env, MDEPLOY_ETCD_ENDPOINTS: options.etcd, MDEPLOY_ETCD_PREFIX: options.prefix, MDEPLOY_MARATHON_URLS: options.marathon, MDEPLOY_OWNER: benchOwner },
     stdio: ["ignore", "ignore", "pipe"]
   })
   // The last 64 KB of its log, for failure messages only.

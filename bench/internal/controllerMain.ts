@@ -26,7 +26,8 @@ const qps = Number(values["write-qps"])
 const services = reconcileLayer(
   { endpoints: (process.env["MDEPLOY_ETCD_ENDPOINTS"] ?? "http://127.0.0.1:2379").split(","), prefix: process.env["MDEPLOY_ETCD_PREFIX"] ?? "/mdeploy/v1", retries: 8 },
   // A burst of one second's worth, as the default (100 at 50/s) is two.
-  { ...marathonOptionsFromEnv(urls, undefined), writeQps: qps, writeBurst: Math.max(100, qps) }
+  { ...marathonOptionsFromEnv(urls, undefined), writeQps: qps, writeBurst: Math.max(100, qps) },
+  { owner: process.env["MDEPLOY_OWNER"] }
 )
 const telemetry = LazyTelemetry.layer({ serviceName: "mdeploy-controller", metricsAddr: values["metrics-addr"] })
 

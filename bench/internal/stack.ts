@@ -11,7 +11,7 @@ import { type RunningSim, type SimOptions, start as startSim } from "../../src/s
 import { type EtcdCluster, startLocalEtcd } from "../../src/store/LocalEtcd.ts"
 import { type ControllerChild, type ControllerOptions, startController } from "./controllerChild.ts"
 import { type RequestTap, tapRequests } from "./requestTap.ts"
-import { call, pool, waitFor } from "./util.ts"
+import { benchOwner, call, pool, waitFor } from "./util.ts"
 
 export * from "./controllerChild.ts"
 export * from "./requestTap.ts"
@@ -51,7 +51,9 @@ export const appFor = (index: number, spec: ServiceInstanceSpec) => desiredApp(r
 /** Creates the apps in the emulator with a bare client, 32 in flight (the converged starting point). */
 export const seedApps = (simUrl: string, count: number, specOf: (index: number) => ServiceInstanceSpec) =>
   pool(count, 32, async (index) => {
-    const answer = await call(`${simUrl}/v2/apps`, "POST", appFor(index, specOf(index)).definition)
+    const definition = appFor(index, specOf(index)).definition
+    const labels = { ...(definition["labels"] as Record<string, string>), MDEPLOY_OWNER: benchOwner }
+    const answer = await call(`${simUrl}/v2/apps`, "POST", { ...definition, labels })
     if (answer.status !== 201) throw new Error(`seeding app ${index}: HTTP ${answer.status} ${answer.body.slice(0, 200)}`)
   })
 

@@ -50,3 +50,6 @@ export const percentile = (values: ReadonlyArray<number>, p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits
+
+/** The owner the benchmarks' controllers run as (MDEPLOY_OWNER), and that seeded apps carry. */
+export const benchOwner = "bench"

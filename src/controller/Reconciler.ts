@@ -202,13 +202,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         "mdeploy.bounce.method": plan.method,
         "mdeploy.actions": plan.actions.length
       })
-      if (dryRun) return { result: "Done", plan, ...(plan.requeueAfterSeconds === undefined ? {} : { requeueAfterSeconds: plan.requeueAfterSeconds }) } satisfies Outcome
-
+      // No spec and no app: nothing is left of the instance (no plan: `reconcile` says "not found").
       if (tearDown && observed.apps.length === 0 && plan.actions.length === 0) {
-        if (previous !== undefined) yield* removeStatus(name, fences)
-        yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
-        return { result: "Done", plan } satisfies Outcome
+        if (!dryRun && previous !== undefined) yield* removeStatus(name, fences)
+        if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        return { result: "Done" } satisfies Outcome
       }
+      if (dryRun) return { result: "Done", plan, ...(plan.requeueAfterSeconds === undefined ? {} : { requeueAfterSeconds: plan.requeueAfterSeconds }) } satisfies Outcome
 
       let refusal: string | undefined
       if (plan.actions.length > 0) {
