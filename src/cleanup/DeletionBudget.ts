@@ -6,7 +6,15 @@
 // lifts the budget for a whole controller run.
 import { Schema } from "effect"
 
-export const LedgerEntry = Schema.Struct({ name: Schema.String, at: Schema.Number })
+export const LedgerEntry = Schema.Struct({
+  name: Schema.String,
+  /** Epoch ms of the admission. */
+  at: Schema.Number,
+  /** Managed instances counted at the admission: the budget of every window that starts there. */
+  managed: Schema.optionalKey(Schema.Int),
+  /** The tear-down finished (its apps are gone): deleting the name again is a new tear-down. */
+  done: Schema.optionalKey(Schema.Boolean)
+})
 
 export const Ledger = Schema.Struct({
   /** Managed instances when the current window opened (the budget's denominator). */
@@ -47,8 +55,8 @@ const seconds = (ms: number) => ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.
 
 export const decide = (ledger: Ledger, request: BudgetRequest, config: BudgetConfig): BudgetVerdict => {
   const recent = ledger.admitted.filter((entry) => request.now - entry.at < config.windowMs)
-  // Already admitted in this window: its tear-down goes on over several passes.
-  if (recent.some((entry) => entry.name === request.name)) {
+  // Already admitted in this window and not finished: its tear-down goes on over several passes.
+  if (recent.some((entry) => entry.name === request.name && entry.done !== true)) {
     return { admitted: true, ledger: { ...ledger, admitted: recent }, changed: recent.length !== ledger.admitted.length }
   }
   // A quiet window opens a new one, counted against the instances that exist now.
@@ -58,7 +66,7 @@ export const decide = (ledger: Ledger, request: BudgetRequest, config: BudgetCon
   const admit = (approved: ReadonlyArray<string>): BudgetVerdict => ({
     admitted: true,
     changed: true,
-    ledger: { baseline, baselineAt, admitted: [...recent, { name: request.name, at: request.now }], approved }
+    ledger: { baseline, baselineAt, admitted: [...recent, { name: request.name, at: request.now, managed: request.managed }], approved }
   })
   if (config.force) return admit(ledger.approved)
   if (ledger.approved.includes(request.name)) return admit(ledger.approved.filter((name) => name !== request.name))
@@ -77,8 +85,30 @@ export const decide = (ledger: Ledger, request: BudgetRequest, config: BudgetCon
         `at most ${Math.min(limit, Math.max(0, baseline - 1))} allowed (approve with 'mdeploy cleanup approve ${request.name}')`
     }
   }
+  // Every window that starts at an earlier admission is held to the instances counted then (or
+  // fewer, counted since): the budget of any window is a share of what existed when it opened.
+  let smallest = request.managed
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const entry = recent[i]!
+    smallest = Math.min(smallest, entry.managed ?? baseline)
+    const since = recent.length - i + 1
+    if (since > Math.floor(smallest * config.maxFraction) || since >= smallest) {
+      return {
+        admitted: false,
+        reason: `deletion budget spent: ${since - 1} instance(s) torn down since ${new Date(entry.at).toISOString()}, ` +
+          `at most ${Math.floor(smallest * config.maxFraction)} of ${smallest} managed instance(s) within ${seconds(config.windowMs)} ` +
+          `(approve with 'mdeploy cleanup approve ${request.name}')`
+      }
+    }
+  }
   return admit(ledger.approved)
 }
+
+/** Marks `name`'s open admissions finished; undefined when there is none (nothing to write). */
+export const finish = (ledger: Ledger, name: string): Ledger | undefined =>
+  ledger.admitted.some((entry) => entry.name === name && entry.done !== true)
+    ? { ...ledger, admitted: ledger.admitted.map((entry) => entry.name === name ? { ...entry, done: true } : entry) }
+    : undefined
 
 /** Adds approvals (deduplicated); what `mdeploy cleanup approve` writes. */
 export const approve = (ledger: Ledger, names: ReadonlyArray<string>): Ledger => ({

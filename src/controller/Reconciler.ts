@@ -39,7 +39,7 @@ import { MarathonFields } from "./MarathonFields.ts"
 import { Owner } from "./Owner.ts"
 import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
-import { admitTeardown } from "./TeardownAdmission.ts"
+import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { leaseGate } from "./WriteGate.ts"
 
 export interface Outcome {
@@ -204,7 +204,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       })
       // No spec and no app: nothing is left of the instance (no plan: `reconcile` says "not found").
       if (tearDown && observed.apps.length === 0 && plan.actions.length === 0) {
-        if (!dryRun && previous !== undefined) yield* removeStatus(name, fences)
+        if (!dryRun && previous !== undefined) {
+          yield* finishTeardown(name)
+          yield* removeStatus(name, fences)
+        }
         if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
         return { result: "Done" } satisfies Outcome
       }

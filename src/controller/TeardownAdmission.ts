@@ -4,7 +4,7 @@
 import { Clock, Effect, Metric } from "effect"
 import { updateLedger } from "../cleanup/CleanupLedger.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
-import { decide } from "../cleanup/DeletionBudget.ts"
+import { decide, finish } from "../cleanup/DeletionBudget.ts"
 import type { CleanupInput } from "./CleanupGuard.ts"
 
 export const teardownsRefused = Metric.counter("mdeploy_cleanup_refused_total", {
@@ -31,3 +31,6 @@ export const admitTeardown = Effect.fnUntraced(function*(name: string, input: Cl
   yield* Metric.update(teardownsRefused, 1)
   return verdict.reason
 })
+
+/** Records that `name`'s tear-down is over, so a later deletion of the same name spends budget again. */
+export const finishTeardown = (name: string) => updateLedger((ledger) => ({ next: finish(ledger, name), result: undefined }))

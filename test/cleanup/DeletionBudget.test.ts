@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import type { BudgetConfig, Ledger } from "../../src/cleanup/DeletionBudget.ts"
-import { approve, decide, defaultBudget, emptyLedger } from "../../src/cleanup/DeletionBudget.ts"
+import { approve, decide, defaultBudget, emptyLedger, finish } from "../../src/cleanup/DeletionBudget.ts"
 
 const minute = 60_000
 const request = (name: string, now: number, managed = 10, specSetEmpty = false) => ({ name, now, managed, specSetEmpty })
@@ -34,6 +34,33 @@ describe("deletion budget (design §11)", () => {
     const again = decide(ledger, request("a.main", 5_000), defaultBudget)
     assert.isTrue(again.admitted)
     if (again.admitted) assert.lengthOf(again.ledger.admitted, 2)
+  })
+
+  it("a name deleted again after its tear-down finished spends budget again", () => {
+    const first = decide(emptyLedger, request("a.main", 0, 4), defaultBudget)
+    assert.isTrue(first.admitted)
+    if (!first.admitted) return
+    assert.isTrue(decide(first.ledger, request("a.main", 1, 4), defaultBudget).admitted, "the same tear-down goes on")
+    const done = finish(first.ledger, "a.main")!
+    assert.isUndefined(finish(done, "a.main"), "nothing left to finish: nothing to write")
+    // Re-created and deleted again: a second tear-down, and with 4 managed only 2 fit in a window.
+    assert.isTrue(decide(done, request("a.main", 2, 4), defaultBudget).admitted)
+    const twice = decide(done, request("a.main", 2, 4), defaultBudget)
+    if (twice.admitted) assert.isFalse(decide(twice.ledger, request("b.main", 3, 4), defaultBudget).admitted)
+  })
+
+  it("every window is held to the instances counted when it opened, also as that count falls", () => {
+    // 10 managed at the first admission, 4 when the second came: a window opening at the second
+    // may hold at most 2 tear-downs, whatever the first window's baseline allows.
+    let ledger = emptyLedger
+    for (const [name, at, managed] of [["a.main", 0, 10], ["b.main", 1000, 4]] as const) {
+      const verdict = decide(ledger, request(name, at, managed), defaultBudget)
+      assert.isTrue(verdict.admitted, name)
+      if (verdict.admitted) ledger = verdict.ledger
+    }
+    const third = decide(ledger, request("c.main", 2000, 4), defaultBudget)
+    assert.isFalse(third.admitted)
+    if (!third.admitted) assert.match(third.reason, /at most 2 of 4/)
   })
 
   it("the window slides: admissions older than the window no longer count", () => {
