@@ -63,3 +63,16 @@ export const startRecordingProxy = async (target: string): Promise<RecordingProx
       })
   }
 }
+
+/** Task ids of every kill the emulator accepted (bulk POST /v2/tasks/delete and single DELETEs). */
+export const killedTaskIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
+  writes.filter((r) => r.status !== undefined && r.status < 300).flatMap((r) => {
+    if (r.method === "POST" && r.path.startsWith("/v2/tasks/delete")) return (JSON.parse(r.body) as { ids: Array<string> }).ids
+    const single = r.path.match(/^\/v2\/apps\/.+\/tasks\/([^/?]+)/)
+    return r.method === "DELETE" && single !== null ? [single[1]!] : []
+  })
+
+/** Ids of the apps the emulator created (201) for these writes. */
+export const createdAppIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
+  writes.filter((r) => r.method === "POST" && r.path.startsWith("/v2/apps") && r.status === 201)
+    .map((r) => (JSON.parse(r.body) as { id: string }).id)

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterEach } from "vitest"
-import type { RecordedRequest } from "../harness/recordingProxy.ts"
+import { createdAppIds, killedTaskIds } from "../harness/recordingProxy.ts"
 import type { Stack } from "../harness/stack.ts"
 import { appsOf, happyTasks, manifest, rolledOut, slowCrossover, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -18,16 +18,7 @@ afterEach(async () => {
 
 
 /** Task ids named by successful kill requests, once per request. */
-const killedTaskIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
-  writes.filter((r) => r.status !== undefined && r.status < 300).flatMap((r) => {
-    if (r.method === "POST" && r.path.startsWith("/v2/tasks/delete")) return (JSON.parse(r.body) as { ids: Array<string> }).ids
-    const single = r.path.match(/^\/v2\/apps\/.+\/tasks\/([^/?]+)/)
-    return r.method === "DELETE" && single !== null ? [single[1]!] : []
-  })
 
-const createdAppIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
-  writes.filter((r) => r.method === "POST" && r.path.startsWith("/v2/apps") && r.status === 201)
-    .map((r) => (JSON.parse(r.body) as { id: string }).id)
 
 const assertNoDuplicates = (stack: Stack) => {
   const created = createdAppIds(stack.proxy.writes())

@@ -4,7 +4,7 @@ import { runCli } from "../harness/cli.ts"
 import { rawCount, rawGet, rawPut, uniquePrefix } from "../harness/etcd.ts"
 import { watchInvariant } from "../harness/invariant.ts"
 import type { RecordedRequest, RecordingProxy } from "../harness/recordingProxy.ts"
-import { startRecordingProxy } from "../harness/recordingProxy.ts"
+import { killedTaskIds, startRecordingProxy } from "../harness/recordingProxy.ts"
 import type { MarathonApp, Stack } from "../harness/stack.ts"
 import { appsOf, happyTasks, manifest, rolledOut, slowCrossover, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -30,12 +30,6 @@ const admin = async (stack: Stack, path: string, body: unknown, method = "POST")
 
 const running = (app: MarathonApp | undefined) => (app?.tasks ?? []).filter((task) => task.state === "TASK_RUNNING").length
 
-const killedTaskIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
-  writes.filter((r) => r.status !== undefined && r.status < 300).flatMap((r) => {
-    if (r.method === "POST" && r.path.startsWith("/v2/tasks/delete")) return (JSON.parse(r.body) as { ids: Array<string> }).ids
-    const single = r.path.match(/^\/v2\/apps\/.+\/tasks\/([^/?]+)/)
-    return r.method === "DELETE" && single !== null ? [single[1]!] : []
-  })
 
 /** The app ids a write names: the app path, or the apps of the task ids it kills. */
 const appsWritten = (request: RecordedRequest): Array<string> => {
