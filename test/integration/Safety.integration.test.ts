@@ -176,4 +176,36 @@ describe("untrustworthy answers", () => {
     await rolledOut(stack, "web.main", 2, 60_000)
     assert.deepStrictEqual((await watch.stop()).violations, [])
   })
+
+  it("Marathon's clock 30 s behind (as its task timestamps show): new tasks without health results are not trusted early, and the floor holds", async () => {
+    const stack = await startStack({ label: "skew" })
+    stacks.push(stack)
+    await stack.startController(["--resync", "1"])
+    const spec = (image: string, extra: Record<string, unknown> = {}) => ({
+      ...slowCrossover(image, 3),
+      healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 20, intervalSeconds: 1 },
+      ...extra
+    })
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", spec("web:1")))
+    await rolledOut(stack, "web.main", 1)
+    const [old] = appsOf(await stack.apps(), "web.main")
+    // By Marathon's clock every new task is at once older than grace + 5 × interval (25 s).
+    await admin(stack, "/__sim/clock/skew", { seconds: -30 })
+    // The new app's tasks run but report no health results at all.
+    await stack.cli(["apply", "-f", "-"], manifest("web.main", spec("web:2", { paused: true })))
+    const dry = await stack.cli(["reconcile", "web.main", "--dry-run", "-o", "json"])
+    const appId = JSON.parse(dry.stdout).plan.appId as string
+    await admin(stack, `/__sim/apps/${appId.slice(1)}/behaviour`, { health: "silent" }, "PUT")
+    const watch = watchInvariant(async () => {
+      const oldNow = (await stack.apps()).find((app) => app.id === old!.id)
+      return happyTasks(oldNow) < 3 ? `old app down to ${happyTasks(oldNow)} happy tasks while the new ones never passed a check` : undefined
+    }, 20)
+    assert.strictEqual((await stack.cli(["rollout", "resume", "web.main"])).code, 0)
+    await waitUntil("the new tasks run", async () => running((await stack.apps()).find((app) => app.id === appId)) === 3, { timeoutMs: 20_000 })
+    // The controller looks again and again (a full list every resync) and still keeps the old tasks.
+    const listsBefore = stack.proxy.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps")).length
+    await waitUntil("eight more looks at Marathon", () => stack.proxy.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps")).length >= listsBefore + 8, { timeoutMs: 20_000 })
+    assert.deepStrictEqual((await watch.stop()).violations, [])
+    assert.deepStrictEqual(killedTaskIds(stack.proxy.writes()).filter((id) => id.startsWith(old!.id.slice(1))), [])
+  })
 })

@@ -58,7 +58,7 @@ export const adminRoute = (deps: AdminDeps, x: Exchange): void => {
       case "GET clock":
         return x.ok(200, { mode: sim.ctx.clock.mode, now: sim.ctx.iso() })
       case "POST clock":
-        return advance(sim, x)
+        return parts[1] === "skew" ? skew(sim, x) : advance(sim, x)
       case "POST tasks":
         return taskAction(sim, x, parts)
       case "GET apps":
@@ -190,4 +190,19 @@ const leadership = (deps: AdminDeps, x: Exchange) => {
   }
   if (b["elected"] === true) deps.leader.regain()
   x.ok(200, { leader: deps.leader.host, elected: deps.leader.elected, at: iso(deps.sim.ctx.now()) })
+}
+
+/**
+ * `POST /__sim/clock/skew {"seconds": n}`: tasks report stagedAt/startedAt n seconds off the
+ * emulator's clock (negative: behind), as a Marathon whose clock is wrong; its own timing is kept.
+ */
+const skew = (sim: Sim, x: Exchange) => {
+  const seconds = body(x)["seconds"]
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) return bad(x, "Expected {\"seconds\": n} (negative: behind)")
+  sim.ctx.reportSkewMs = seconds * 1000
+  for (const inst of sim.ctx.instances.values()) {
+    inst.reportSkewMs = sim.ctx.reportSkewMs
+    inst.json = undefined
+  }
+  return x.ok(200, { skewSeconds: seconds })
 }

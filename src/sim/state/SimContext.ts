@@ -38,6 +38,8 @@ export class SimContext {
   readonly instances = new Map<string, Instance>()
   readonly byApp = new Map<string, Set<Instance>>()
   readonly behaviours = new Map<string, Behaviour>()
+  /** Skew of the task timestamps clients see (`POST /__sim/clock/skew`), ms. */
+  reportSkewMs = 0
   /** F9: multiplies every task transition delay. */
   slowFactor = 1
   /** Called after any change to an app's instances; the deployment runner listens here. */

@@ -75,6 +75,11 @@ export interface Instance {
   queuedSince: number | undefined
   /** Cached task JSON, cleared whenever anything it shows changes. */
   json: string | undefined
+  /**
+   * How far the reported stagedAt/startedAt read from the emulator's own clock (ms): a Marathon whose
+   * clock is off. Only what clients see moves; the emulator's own timing does not.
+   */
+  reportSkewMs?: number
 }
 
 /** Whether every health result is alive (false when there is no result yet). */

@@ -35,7 +35,7 @@ export class TaskLifecycle {
       instanceId, appId: app.id, incarnation: 1, taskId: taskIdOf(instanceId, 1), state: undefined, goal: "Running",
       def: app.def, agent: undefined, hostPorts: [], stagedAt: now, startedAt: undefined, stateSince: now, message: "",
       health: undefined, healthOverride: undefined, healthTicks: 0, ready: false, readiness: undefined,
-      timers: [], checkTimers: [], queuedSince: now, json: undefined
+      timers: [], checkTimers: [], queuedSince: now, json: undefined, reportSkewMs: this.ctx.reportSkewMs
     }
     this.ctx.instances.set(instanceId, inst)
     let set = this.ctx.byApp.get(app.id)

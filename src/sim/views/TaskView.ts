@@ -22,8 +22,9 @@ export const taskObject = (i: Instance): Record<string, unknown> => {
   if (active) out["ports"] = i.hostPorts
   out["slaveId"] = agent?.agentId ?? ""
   if (active) {
-    out["stagedAt"] = iso(i.stagedAt)
-    if (i.startedAt !== undefined) out["startedAt"] = iso(i.startedAt)
+    const skew = i.reportSkewMs ?? 0
+    out["stagedAt"] = iso(i.stagedAt + skew)
+    if (i.startedAt !== undefined) out["startedAt"] = iso(i.startedAt + skew)
     out["version"] = i.def.version
   }
   out["state"] = i.state
