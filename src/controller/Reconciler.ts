@@ -223,8 +223,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           ;({ observed, plan, now } = yield* observeAndPlan(name, desired, previous, yield* Clock.currentTimeMillis))
         }
         if (tearDown && plan.actions.length > 0) {
-          const verdict = cleanupVerdict(yield* deps.cleanupInput)
-          refusal = verdict.allowed ? yield* admitTeardown(name, yield* deps.cleanupInput, budget) : verdict.reason
+          const input = yield* deps.cleanupInput
+          const verdict = cleanupVerdict(input)
+          refusal = verdict.allowed ? yield* admitTeardown(name, input, budget) : verdict.reason
         }
       }
 
