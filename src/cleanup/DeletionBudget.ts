@@ -41,7 +41,7 @@ export const defaultBudget: BudgetConfig = { windowMs: 10 * 60_000, maxFraction:
 export interface BudgetRequest {
   readonly name: string
   readonly now: number
-  /** Managed instances now: every name with a spec, a status, or apps of this installation. */
+  /** Managed instances now: every instance running apps of this installation. */
   readonly managed: number
   /** No spec is stored at all: a wiped or misconfigured store, never a reason to delete. */
   readonly specSetEmpty: boolean

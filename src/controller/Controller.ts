@@ -105,14 +105,17 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         force: config.force
       },
       cleanupInput: Effect.gen(function*() {
-        const latest = yield* snapshot.latest
-        // Specs (readable or not) and statuses come from etcd's watches: the count of managed
-        // instances does not shrink because one Marathon answer did.
+        // Managed instances are the ones running apps of this installation, from a full list taken
+        // now: a spec that never reached Marathon has nothing to protect and must not widen the
+        // budget, and an older list may predate the apps. A list that cannot be had (or trusted)
+        // counts none, which refuses until a later pass. Only tear-down passes pay for the list.
+        const now = yield* Clock.currentTimeMillis
+        const latest = yield* snapshot.get(now).pipe(Effect.orElseSucceed(() => undefined))
         const specNames = new Set([...state.specNames(), ...state.invalidNames()])
         return {
           specNames,
           specsSynced: state.specsSynced() && state.statusesSynced(),
-          managedInstances: new Set([...specNames, ...state.statusNames(), ...(latest?.byInstance.keys() ?? [])]),
+          managedInstances: new Set(latest?.byInstance.keys() ?? []),
           force: config.force
         }
       })

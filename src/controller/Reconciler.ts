@@ -40,7 +40,7 @@ import { Owner } from "./Owner.ts"
 import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
-import { leaseGate } from "./WriteGate.ts"
+import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
 
 export interface Outcome {
   readonly result: ReconcileResult
@@ -95,7 +95,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const ownership = yield* Owner
     const fields = yield* MarathonFields
     const budget = deps.budget ?? defaultBudget
-    const gate = leaseGate(deps.session.remainingMs)
+    // The spare is one Marathon round trip, but never more than a quarter of the renew deadline
+    // (2/3 TTL): with a short lease the keep-alives (every TTL/3) would otherwise close the gate
+    // for most of each renewal period.
+    const gate = leaseGate(deps.session.remainingMs, Math.min(defaultMinSpareMs, (deps.session.ttlSeconds * 1000) / 6))
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
 

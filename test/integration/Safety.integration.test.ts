@@ -72,7 +72,7 @@ describe("undecodable and deleted specs", () => {
   it("mdeploy delete drains the tasks with the instance's drain method before any is killed", async () => {
     const stack = await startStack({ label: "delete-drains" })
     stacks.push(stack)
-    await stack.startController()
+    const controller = await stack.startController()
     const delaySeconds = 6
     // Two instances stay: the deletion budget never lets the last managed instances go.
     const others = ["api.main", "worker.main"].map((name) => manifest(name, { cmd: "sleep 100000", instances: 1 }))
@@ -85,7 +85,7 @@ describe("undecodable and deleted specs", () => {
       return elapsed < delaySeconds - 1 && tasks < 3 ? `${tasks} running task(s) ${elapsed.toFixed(1)} s after delete` : undefined
     })
     assert.strictEqual((await stack.cli(["delete", "web.main"])).code, 0)
-    await waitUntil("drain records of the 3 tasks", async () => (await rawCount(stack.etcd, `${stack.prefix}/drain/web.main/`)) === 3, { timeoutMs: 10_000 })
+    await waitUntil("drain records of the 3 tasks", async () => (await rawCount(stack.etcd, `${stack.prefix}/drain/web.main/`)) === 3, { timeoutMs: 10_000 }).catch((e) => { console.log(controller.logs()); throw e })
     await waitUntil("apps removed", async () => appsOf(await stack.apps(), "web.main").length === 0, { timeoutMs: 40_000, intervalMs: 100 })
     assert.deepStrictEqual((await watch.stop()).violations, [])
     const kills = stack.proxy.writes().filter((r) => killedTaskIds([r]).length > 0 || r.method === "DELETE")

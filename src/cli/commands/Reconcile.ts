@@ -44,8 +44,8 @@ export const reconcile = Command.make(
         session,
         holder,
         fences: [],
-        // The same safety as the controller's (design.md §11): the managed instances are counted
-        // from etcd (specs and statuses), not from a Marathon list this command never took.
+        // The same safety as the controller's (design.md §11): the managed instances are the ones
+        // running apps of this installation in the list this command just took.
         cleanupInput: Effect.gen(function*() {
           const listed = yield* specs.list().pipe(Effect.option)
           const statusNames = yield* statuses.list().pipe(Effect.map((all) => [...all.keys()]), Effect.option)
@@ -57,7 +57,7 @@ export const reconcile = Command.make(
           return {
             specNames,
             specsSynced: Option.isSome(listed) && Option.isSome(statusNames),
-            managedInstances: new Set([...specNames, ...Option.getOrElse(statusNames, () => []), ...(latest?.byInstance.keys() ?? [])]),
+            managedInstances: new Set(latest?.byInstance.keys() ?? []),
             force: false
           }
         })
