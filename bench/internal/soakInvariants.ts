@@ -138,6 +138,9 @@ export class FloorTracker {
   }
 }
 
+/** How long after a spec came back a DELETE of its instance may still be a tear-down decided while it was gone. */
+const lateTeardownGraceMs = 5_000
+
 /** Accumulates the soak's evidence in time order and says which invariant broke, when and how. */
 export class SoakInvariants {
   readonly violations: Array<Violation> = []
@@ -152,6 +155,8 @@ export class SoakInvariants {
   private readonly killed = new Map<string, ProxyRecord>()
   private readonly teardowns: Array<{ readonly at: number; readonly name: string }> = []
   private readonly counted = new Set<string>()
+  /** App ids and when a DELETE of theirs last succeeded. */
+  private readonly removed = new Map<string, number>()
   private readonly managedSamples: Array<readonly [number, number]> = []
   private readonly damaged = new Set<string>()
 
@@ -185,6 +190,39 @@ export class SoakInvariants {
     return { absent: false, since: 0 }
   }
 
+  /** When the spec last appeared (absent → present) at or before `at`; 0 when it never did. */
+  private appearedAt(name: string, at: number): number {
+    let appeared = 0
+    let present = false
+    for (const [when, now] of this.specs.get(name) ?? []) {
+      if (when > at) break
+      if (now && !present) appeared = when
+      present = now
+    }
+    return appeared
+  }
+
+  /**
+   * Whether the DELETE of `appId` at `at` tore down a deleted instance, and since when its spec
+   * was gone. It did when the spec was absent then, or came back only moments before (a pass
+   * decided while it was gone may land just after: Marathon has no transaction with etcd) —
+   * unless an app created since the spec's last appearance outlived the DELETE: that is a bounce
+   * of the spec's last incarnation retiring an older app, which a tear-down never leaves behind.
+   */
+  private teardownSince(name: string, appId: string, at: number): number | undefined {
+    const now = this.specAt(name, at)
+    const late = now.present ? this.absentBetween(name, at - lateTeardownGraceMs, at) : undefined
+    if (late !== undefined && !late.absent) return undefined
+    const since = now.present ? late!.since : now.since
+    const appeared = this.appearedAt(name, since)
+    for (const [otherId, created] of this.created) {
+      if (otherId === appId || instanceNameOf(otherId) !== name || created.at < appeared || created.at > at) continue
+      const removedAt = this.removed.get(otherId)
+      if (removedAt === undefined || removedAt > at || removedAt < created.at) return undefined
+    }
+    return since
+  }
+
   private foreign(appId: string): ForeignKind | undefined {
     return this.options.foreign.get(appId)
   }
@@ -216,10 +254,13 @@ export class SoakInvariants {
         if (name === undefined || this.foreign(appId) !== undefined) continue
         // A tear-down decided while the spec was gone may land just after it came back: Marathon
         // has no transaction with etcd, so the spec need only have been absent since the creation.
+        if (ok(record.status)) this.removed.set(appId, record.at)
         const spec = this.absentBetween(name, this.created.get(appId)?.at ?? 0, record.at)
         if (!spec.absent) continue
         this.tornDownSinceCreate.add(appId)
-        if (ok(record.status)) this.teardown(record.at, name, spec.since)
+        if (!ok(record.status)) continue
+        const since = this.teardownSince(name, appId, record.at)
+        if (since !== undefined) this.teardown(record.at, name, since)
       }
     }
     if (write.kind === "kill" && ok(record.status)) {

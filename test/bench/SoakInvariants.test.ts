@@ -151,6 +151,29 @@ describe("soak invariants", () => {
     assert.deepStrictEqual(inv.violations.map((v) => v.invariant), ["deletionBudget"])
     assert.deepStrictEqual(inv.summary(), { foreignWrite: 0, createdTwice: 0, killedTwice: 0, capacityFloor: 0, deletionBudget: 1 })
   })
+
+  it("(5) a bounce of a re-created spec retiring an app from before its deletion is no tear-down; tearing down both apps is one", () => {
+    const inv = make()
+    const names = ["s1.main", "s2.main"]
+    for (const name of names) inv.spec(0, name, true)
+    const old = "/s1.main.gitx.configold"
+    const fresh = "/s1.main.gitx.confignew"
+    inv.request(req(1, "POST", "/v2/apps", { id: old, instances: 1 }, 201))
+    inv.snapshot({ at: 5, apps: names.map((name) => ({ id: `/${name}.gitx.configy`, instances: 1, tasks: [] })) }, new Map(), new Map())
+    // Deleted (the tear-down refused), re-created with another config: the bounce creates the new app ...
+    inv.spec(10, "s1.main", false)
+    inv.spec(20, "s1.main", true)
+    inv.request(req(30, "POST", "/v2/apps", { id: fresh, instances: 1 }, 201))
+    // ... and retires the old one just as the spec is deleted again: the new app outlives it.
+    inv.spec(40, "s1.main", false)
+    inv.spec(40, "s2.main", false)
+    inv.request(req(41, "DELETE", `/v2/apps${old}`, "", 200))
+    inv.request(req(42, "DELETE", "/v2/apps/s2.main.gitx.configy", "", 200))
+    assert.deepStrictEqual(inv.violations, [])
+    // The new app's own DELETE, spec still gone: the instance is torn down (the 2nd of 2 managed).
+    inv.request(req(50, "DELETE", `/v2/apps${fresh}`, "", 200))
+    assert.deepStrictEqual(inv.violations.map((v) => v.invariant), ["deletionBudget"])
+  })
 })
 
 function foreignApps() {

@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import { createServer } from "node:http"
+import type { Server, ServerResponse } from "node:http"
 import { afterEach } from "vitest"
 import { runCli } from "../harness/cli.ts"
 import { rawCount, rawGet, rawPut, uniquePrefix } from "../harness/etcd.ts"
@@ -72,7 +74,7 @@ describe("undecodable and deleted specs", () => {
   it("mdeploy delete drains the tasks with the instance's drain method before any is killed", async () => {
     const stack = await startStack({ label: "delete-drains" })
     stacks.push(stack)
-    const controller = await stack.startController()
+    await stack.startController()
     const delaySeconds = 6
     // Two instances stay: the deletion budget never lets the last managed instances go.
     const others = ["api.main", "worker.main"].map((name) => manifest(name, { cmd: "sleep 100000", instances: 1 }))
@@ -85,7 +87,7 @@ describe("undecodable and deleted specs", () => {
       return elapsed < delaySeconds - 1 && tasks < 3 ? `${tasks} running task(s) ${elapsed.toFixed(1)} s after delete` : undefined
     })
     assert.strictEqual((await stack.cli(["delete", "web.main"])).code, 0)
-    await waitUntil("drain records of the 3 tasks", async () => (await rawCount(stack.etcd, `${stack.prefix}/drain/web.main/`)) === 3, { timeoutMs: 10_000 }).catch((e) => { console.log(controller.logs()); throw e })
+    await waitUntil("drain records of the 3 tasks", async () => (await rawCount(stack.etcd, `${stack.prefix}/drain/web.main/`)) === 3, { timeoutMs: 10_000 })
     await waitUntil("apps removed", async () => appsOf(await stack.apps(), "web.main").length === 0, { timeoutMs: 40_000, intervalMs: 100 })
     assert.deepStrictEqual((await watch.stop()).violations, [])
     const kills = stack.proxy.writes().filter((r) => killedTaskIds([r]).length > 0 || r.method === "DELETE")
@@ -154,6 +156,119 @@ describe("leadership", () => {
     assert.deepStrictEqual(late.map((r) => `${r.method} ${r.path}`), [], "writes started by a deposed leader")
     const killed = [...killedTaskIds(stack.proxy.writes()), ...killedTaskIds(other.writes())]
     assert.strictEqual(new Set(killed).size, killed.length, `a task was killed twice: ${killed.join(", ")}`)
+  })
+})
+
+/**
+ * A hacheck on every emulated agent (127.0.0.2-4): it keeps each spool's up/down state as hacheck
+ * does until told to hang, and then takes requests and never answers — the drain backend of an
+ * instance whose sidecar froze.
+ */
+const startHacheck = async (agents: number) => {
+  const down = new Map<string, number>()
+  const pending = new Set<ServerResponse>()
+  let hanging = false
+  const servers: Array<Server> = []
+  let port = 0
+  for (let i = 0; i < agents; i++) {
+    const server = createServer((request, response) => {
+      let body = ""
+      request.on("data", (chunk) => (body += chunk))
+      request.on("end", () => {
+        if (hanging) {
+          pending.add(response)
+          response.on("close", () => pending.delete(response))
+          return
+        }
+        const spool = `${request.socket.localAddress} ${request.url}`
+        if (request.method === "POST") {
+          const status = new URLSearchParams(body).get("status")
+          if (status === "down") down.set(spool, Date.now() / 1000)
+          else down.delete(spool)
+          response.end()
+          return
+        }
+        const since = down.get(spool)
+        response.statusCode = since === undefined ? 200 : 503
+        response.end(since === undefined ? "" : `Service web in down state since ${since.toFixed(3)}: Drained by mdeploy`)
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(port, `127.0.0.${i + 2}`, () => resolve())
+    })
+    if (port === 0) port = (server.address() as { port: number }).port
+    servers.push(server)
+  }
+  return {
+    port,
+    hang: () => {
+      hanging = true
+    },
+    /** Requests held without an answer. */
+    open: () => pending.size,
+    close: async () => {
+      for (const response of pending) response.destroy()
+      await Promise.all(servers.map((server) => {
+        server.closeAllConnections()
+        return new Promise((resolve) => server.close(resolve))
+      }))
+    }
+  }
+}
+
+describe("liveness", () => {
+  it("a drain backend that never answers holds its own instance only: edits of two others roll out promptly, and its old tasks stay", async () => {
+    const stack = await startStack({ label: "black-hole" })
+    stacks.push(stack)
+    const hole = await startHacheck(3)
+    const healthy = await startHacheck(3)
+    try {
+      await stack.startController()
+      const stuck = (image: string) => ({
+        image,
+        // More tasks than the drain calls all instances together may have in flight (32).
+        instances: 40,
+        ports: [8080],
+        bounce: { method: "crossover" },
+        drain: { method: "hacheck", params: { hacheckPort: hole.port, delay: 1 }, timeoutSeconds: 60 }
+      })
+      // The others drain through a hacheck that answers: they need drain calls too.
+      const quick = (image: string) => ({
+        image,
+        instances: 2,
+        ports: [8080],
+        bounce: { method: "crossover" },
+        drain: { method: "hacheck", params: { hacheckPort: healthy.port, delay: 0 } }
+      })
+      const applied = await stack.cli(["apply", "-f", "-"], [manifest("hole.main", stuck("hole:1")), manifest("a.main", quick("a:1")), manifest("b.main", quick("b:1"))].join("\n---\n"))
+      assert.strictEqual(applied.code, 0, applied.stderr)
+      for (const name of ["hole.main", "a.main", "b.main"]) await rolledOut(stack, name, 1)
+      const [old] = appsOf(await stack.apps(), "hole.main")
+      hole.hang()
+      await stack.cli(["apply", "-f", "-"], manifest("hole.main", stuck("hole:2")))
+      await waitUntil("drain calls hanging on the black hole", () => hole.open() > 0, { timeoutMs: 20_000 })
+      // The instance whose drain never answers keeps every old task, on every poll.
+      const watch = watchInvariant(async () => {
+        const tasks = running((await stack.trueApps()).find((app) => app.id === old!.id))
+        return tasks < 40 ? `old app of hole.main down to ${tasks} running tasks with no drain confirmed` : undefined
+      }, 50)
+      const edited = performance.now()
+      await stack.cli(["apply", "-f", "-"], [manifest("a.main", quick("a:2")), manifest("b.main", quick("b:2"))].join("\n---\n"))
+      // Well inside one drain call's 60 s cap: the hanging calls hold nothing the others need.
+      await rolledOut(stack, "a.main", 2, 20_000)
+      await rolledOut(stack, "b.main", 2, 20_000)
+      const seconds = (performance.now() - edited) / 1000
+      assert.isBelow(hole.open(), 5, "one instance's drain calls are bounded by its own permits")
+      assert.deepStrictEqual((await watch.stop()).violations, [])
+      // hole.main itself waits on its drain: generation 2 is not rolled out.
+      const holeStatus = await stack.status("hole.main")
+      assert.isFalse(holeStatus?.observedGeneration === 2 && holeStatus.phase === "Running")
+      assert.isBelow(seconds, 30)
+    } finally {
+      await hole.close()
+      await healthy.close()
+    }
   })
 })
 
