@@ -21,7 +21,8 @@ import { Executor } from "./Executor.ts"
 import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
-import type { Outcome } from "./Reconciler.ts"
+import type { Outcome } from "./Outcome.ts"
+import { queueVerdict } from "./Outcome.ts"
 import { makeReconciler } from "./Reconciler.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
@@ -45,14 +46,14 @@ export interface ControllerConfig {
 export const defaultResyncEvery = Duration.minutes(3)
 
 const outcomeMetric = (outcome: Outcome): ControllerMetrics.ReconcileResult => {
-  switch (outcome.result) {
+  switch (outcome._tag) {
     case "Done":
       return "success"
     case "RequeueAfter":
       return "requeue_after"
     case "LockHeld":
       return "lock_held"
-    default:
+    case "Failed":
       return "error"
   }
 }
@@ -156,28 +157,32 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         const started = yield* Clock.currentTimeMillis
         const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: freshAfter.get(name) ?? 0 })
         const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
-        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds, { terminal: outcome.result === "Invalid" })
+        const terminal = outcome._tag === "Failed" && outcome.terminal
+        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds, { terminal })
+        if (outcome._tag === "Failed" && !terminal) {
+          yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.message }))
+        }
         // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
         const now = yield* Clock.currentTimeMillis
-        switch (outcome.result) {
-          case "Error": {
-            yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.error }))
+        const verdict = queueVerdict(outcome)
+        switch (verdict._tag) {
+          case "RateLimited": {
             const delay = yield* queue.addRateLimited(name)
             needFresh(name, now + Duration.toMillis(delay))
             return
           }
-          case "LockHeld": {
-            const delay = outcome.requeueAfterSeconds ?? 2
-            needFresh(name, now + delay * 1000)
-            yield* queue.addAfter(name, Duration.seconds(delay))
+          case "After": {
+            needFresh(name, now + verdict.seconds * 1000)
+            yield* queue.addAfter(name, Duration.seconds(verdict.seconds))
             return
           }
-          default:
+          case "Forget": {
             yield* queue.forget(name)
-            if (outcome.requeueAfterSeconds !== undefined) {
-              needFresh(name, now + outcome.requeueAfterSeconds * 1000)
-              yield* queue.addAfter(name, Duration.seconds(outcome.requeueAfterSeconds))
+            if (verdict.afterSeconds !== undefined) {
+              needFresh(name, now + verdict.afterSeconds * 1000)
+              yield* queue.addAfter(name, Duration.seconds(verdict.afterSeconds))
             }
+          }
         }
       })
 

@@ -41,14 +41,8 @@ import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
-
-export interface Outcome {
-  readonly result: ReconcileResult
-  /** Come back after this long (RequeueAfter, LockHeld); absent when steady or on error. */
-  readonly requeueAfterSeconds?: number
-  readonly plan?: Plan.Plan
-  readonly error?: string
-}
+import type { Outcome } from "./Outcome.ts"
+import { InvalidSpec, resultOf } from "./Outcome.ts"
 
 export interface ReconcilerDeps {
   readonly snapshot: MarathonSnapshot
@@ -185,7 +179,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         }
         if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
       }
-      return { result: "Invalid", error } satisfies Outcome
+      return { _tag: "Failed", terminal: true, error: new InvalidSpec({ message: error }), message: error } satisfies Outcome
     })
 
     const pass = Effect.fnUntraced(function*(
@@ -212,9 +206,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           yield* removeStatus(name, fences)
         }
         if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
-        return { result: "Done" } satisfies Outcome
+        return { _tag: "Done" } satisfies Outcome
       }
-      if (dryRun) return { result: "Done", plan, ...(plan.requeueAfterSeconds === undefined ? {} : { requeueAfterSeconds: plan.requeueAfterSeconds }) } satisfies Outcome
+      if (dryRun) return { _tag: "Done", plan } satisfies Outcome
 
       let refusal: string | undefined
       if (plan.actions.length > 0) {
@@ -240,7 +234,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           summary: `spec deleted; apps kept: ${refusal}`
         }
         if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
-        return { result: "RequeueAfter", requeueAfterSeconds: refusedTeardownRequeueSeconds, plan, error: refusal } satisfies Outcome
+        return { _tag: "RequeueAfter", seconds: refusedTeardownRequeueSeconds, reason: "tear-down refused", plan, problem: refusal } satisfies Outcome
       }
 
       const executed = yield* executor.run(plan, gate)
@@ -264,7 +258,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const drain = desired._tag === "Spec" ? desired.stored.spec.drain : previous?.drain
       const withDrain: InstanceStatus = drain === undefined ? status : { ...status, drain }
       if (statusChanged(previous, withDrain)) yield* writeStatus(name, withDrain, fences)
-      return { result, plan, ...(requeue === undefined ? {} : { requeueAfterSeconds: requeue }) } satisfies Outcome
+      const problem = problems.length === 0 ? {} : { problem: problems.join("; ") }
+      return requeue === undefined
+        ? { _tag: "Done", plan } satisfies Outcome
+        : { _tag: "RequeueAfter", seconds: requeue, reason: plan.summary, plan, ...problem } satisfies Outcome
     })
 
     /** Records a failed pass in status (best effort) so `get`/`describe` show why nothing moves. */
@@ -303,12 +300,15 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
             Effect.tapError((error) => recordFailure(name, messageOf(error), fences))
           )
         }).pipe(Effect.scoped)
-      const outcome: Outcome = yield* guarded.pipe(
+      type PassError = Exclude<Effect.Error<typeof guarded>, { readonly _tag: "LockHeldError" }>
+      const outcome: Outcome<PassError> = yield* guarded.pipe(
         Effect.catchTag("LockHeldError", (error) =>
-          Effect.succeed<Outcome>({ result: "LockHeld", requeueAfterSeconds: lockHeldRequeueSeconds, error: `lock held by ${error.holder}` })),
-        Effect.catch((error) => Effect.succeed<Outcome>({ result: "Error", error: messageOf(error) }))
+          Effect.succeed<Outcome<PassError>>({ _tag: "LockHeld", holder: error.holder, seconds: lockHeldRequeueSeconds })),
+        // Every other failure is worth a retry with backoff: Marathon, etcd, an untrusted answer,
+        // a write the lease gate refused. Only an unusable spec is terminal (above).
+        Effect.catch((error) => Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) }))
       )
-      yield* Effect.annotateCurrentSpan({ "mdeploy.result": outcome.result })
+      yield* Effect.annotateCurrentSpan({ "mdeploy.result": resultOf(outcome) })
       return outcome
     })
 

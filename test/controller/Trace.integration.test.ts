@@ -63,7 +63,7 @@ describe("traces", () => {
       recorder.clear()
       // The bounce step: brutal creates the new app and drains + kills every old task at once.
       const outcome = yield* reconciler.reconcile("web.main" as InstanceName)
-      assert.strictEqual(outcome.result, "RequeueAfter")
+      assert.strictEqual(outcome._tag, "RequeueAfter")
     }).pipe(Effect.scoped, Effect.provide(layer)))
 
     const roots = recorder.spans.filter((span) => span.name === "Reconciler.reconcile")

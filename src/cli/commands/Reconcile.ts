@@ -29,6 +29,7 @@ export const reconcile = Command.make(
     // Loaded on use: the Marathon client, planner and executor are not needed by other commands.
     const { makeMarathonSnapshot } = yield* Effect.promise(() => import("../../controller/MarathonSnapshot.ts"))
     const { makeReconciler } = yield* Effect.promise(() => import("../../controller/Reconciler.ts"))
+    const { messageOfOutcome, resultOf } = yield* Effect.promise(() => import("../../controller/Outcome.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const Plan = yield* Effect.promise(() => import("../../plan/Plan.ts"))
     const { makeSession } = yield* Effect.promise(() => import("../../store/EtcdSession.ts"))
@@ -74,25 +75,33 @@ export const reconcile = Command.make(
       Effect.catchTag("StoreError", (error) => Effect.fail(storeFailure(error)))
     )
     // No spec and no app of the instance in Marathon: the name is unknown, not "nothing to do".
-    if (outcome.result === "Done" && outcome.plan === undefined) {
+    const plan = outcome._tag === "Done" || outcome._tag === "RequeueAfter" ? outcome.plan : undefined
+    if (outcome._tag === "Done" && plan === undefined) {
       return yield* exitWith(ExitCode.notFound, `error: serviceinstance "${name}" not found (no spec, no Marathon app)`)
     }
+    const message = messageOfOutcome(outcome)
     if (flags.output === "json") {
       yield* Console.log(JSON.stringify({
-        result: outcome.result,
-        ...(outcome.error === undefined ? {} : { error: outcome.error }),
-        plan: outcome.plan === undefined ? null : Plan.toDocument(outcome.plan)
+        result: resultOf(outcome),
+        ...(message === undefined ? {} : { error: message }),
+        plan: plan === undefined ? null : Plan.toDocument(plan)
       }, null, 2))
-    } else if (outcome.plan !== undefined) {
-      const plan = outcome.plan
+    } else if (plan !== undefined) {
       yield* Console.log(`${name}: ${plan.phase}: ${plan.summary}`)
       const verb = dryRun ? "would run" : "ran"
       if (plan.actions.length === 0) yield* Console.log("  no actions")
       for (const action of Plan.toDocument(plan).actions) yield* Console.log(`  ${verb} ${JSON.stringify(action)}`)
-      if (outcome.requeueAfterSeconds !== undefined) yield* Console.log(`  next pass in ${outcome.requeueAfterSeconds}s`)
+      const next = outcome._tag === "RequeueAfter" ? outcome.seconds : plan.requeueAfterSeconds
+      if (next !== undefined) yield* Console.log(`  next pass in ${next}s`)
     }
-    if (outcome.result === "LockHeld") return yield* exitWith(ExitCode.lockHeld, `error: ${name}: ${outcome.error ?? "lock held"}`)
-    if (outcome.result === "Error") return yield* exitWith(ExitCode.error, `error: ${name}: ${outcome.error ?? "reconcile failed"}`)
+    switch (outcome._tag) {
+      case "LockHeld":
+        return yield* exitWith(ExitCode.lockHeld, `error: ${name}: ${message}`)
+      case "Failed":
+        // An unusable spec is reported in status (phase Invalid) and by the JSON above; the pass
+        // itself did what it should (nothing), so only other failures exit non-zero.
+        if (resultOf(outcome) === "Error") return yield* exitWith(ExitCode.error, `error: ${name}: ${message}`)
+    }
   })
 ).pipe(
   Command.withDescription("Run one reconcile pass for one instance under its lock (exit 5 when the lock is held)"),
