@@ -3,7 +3,8 @@
 import { Effect, Layer } from "effect"
 import type { EtcdOptions } from "../store/EtcdClient.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
-import { CorruptSpecError, SpecStore } from "../store/SpecStore.ts"
+import { etcdSpecStoreLayer } from "../store/EtcdSpecStore.ts"
+import { CorruptSpecError } from "../store/SpecStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import { StoreError } from "../store/StoreError.ts"
 import type { CliExit } from "./CliExit.ts"
@@ -12,7 +13,7 @@ import { etcdOptions } from "./GlobalFlags.ts"
 import { root } from "./Root.ts"
 
 export const storeLayer = (options: EtcdOptions) =>
-  Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
+  Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
 
 export const storeFailure = (error: StoreError | CorruptSpecError): CliExit =>
   error instanceof StoreError

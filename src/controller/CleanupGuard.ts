@@ -9,8 +9,8 @@ export interface CleanupInput {
   /** False until the spec informer delivered its first full list. */
   readonly specsSynced: boolean
   /**
-   * Every instance this installation manages now: names with a spec, a status, or apps of ours.
-   * Statuses live in etcd, so the count does not depend on Marathon's latest list.
+   * Every instance this installation manages now: those running apps of ours, in a full list taken
+   * for the decision (a spec that never reached Marathon has nothing to protect).
    */
   readonly managedInstances: ReadonlySet<string>
   readonly force: boolean

@@ -24,7 +24,7 @@ import { withObservedStarts } from "../plan/ObservedAge.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
 import * as Plan from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
-import { acquireAppLifecycleExclusive, acquireAppLifecycleShared, acquireInstanceLock } from "../store/Locks.ts"
+import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
@@ -88,6 +88,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const records = yield* DrainRecords
     const ownership = yield* Owner
     const fields = yield* MarathonFields
+    const locks = yield* Locks
     const budget = deps.budget ?? defaultBudget
     // The spare is one Marathon round trip, but never more than a quarter of the renew deadline
     // (2/3 TTL): with a short lease the keep-alives (every TTL/3) would otherwise close the gate
@@ -213,8 +214,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       let refusal: string | undefined
       if (plan.actions.length > 0) {
         // Creates and tear-downs never interleave (PaaSTA's second lock, against cleanup).
-        if (tearDown) yield* acquireAppLifecycleExclusive(deps.holder, deps.session, exclusiveWaitMs)
-        else if (plan.actions.some((action) => action.type === "createApp")) yield* acquireAppLifecycleShared(deps.holder, deps.session)
+        if (tearDown) yield* locks.appLifecycleExclusive(deps.holder, deps.session, exclusiveWaitMs)
+        else if (plan.actions.some((action) => action.type === "createApp")) yield* locks.appLifecycleShared(deps.holder, deps.session)
         // Anything beyond a create is decided on a fresh read of this instance, not the shared list.
         if (plan.actions.some((action) => action.type !== "createApp")) {
           ;({ observed, plan, now } = yield* observeAndPlan(name, desired, previous, yield* Clock.currentTimeMillis))
@@ -293,7 +294,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const guarded = dryRun
         ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)
         : Effect.gen(function*() {
-          const lock = yield* acquireInstanceLock(name, deps.holder, deps.session)
+          const lock = yield* locks.instance(name, deps.holder, deps.session)
           const fences = [...deps.fences, lock]
           // A failed pass is recorded in status while the lock is still ours.
           return yield* pass(name, notBefore, false, fences).pipe(

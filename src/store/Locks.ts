@@ -6,7 +6,7 @@
 // app-lifecycle is a readers–writer lock: reconciles take it shared (they may run in parallel),
 // cleanup takes it exclusive. A reader registers only while no writer key exists (one transaction);
 // a writer first claims the writer key, then waits for the readers registered before it to leave.
-import { Duration, Effect, Option, Schedule, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import type { Scope } from "effect"
 import { EtcdClient } from "./EtcdClient.ts"
 import type { EtcdSession } from "./EtcdSession.ts"
@@ -120,3 +120,82 @@ export const acquireAppLifecycleExclusive = (
       release
     )
   })
+
+/**
+ * The three locks as a service, so the reconciler can run on etcd or, in service-level tests, on
+ * the memory layer (same semantics: an instance lock is exclusive, app-lifecycle is shared for
+ * creates and exclusive for tear-downs, an exclusive holder waits for earlier readers).
+ */
+export class Locks extends Context.Service<Locks, {
+  readonly instance: (name: string, holder: string, session: EtcdSession) => Effect.Effect<Fence, LockHeldError | StoreError, Scope.Scope>
+  readonly appLifecycleShared: (holder: string, session: EtcdSession) => Effect.Effect<Fence, LockHeldError | StoreError, Scope.Scope>
+  readonly appLifecycleExclusive: (
+    holder: string,
+    session: EtcdSession,
+    drainTimeoutMs?: number
+  ) => Effect.Effect<Fence, LockHeldError | StoreError, Scope.Scope>
+}>()("mdeploy/store/Locks") {
+  static readonly layerEtcd: Layer.Layer<Locks, never, EtcdClient> = Layer.effect(
+    Locks,
+    Effect.map(EtcdClient, (etcd) =>
+      Locks.of({
+        instance: (name, holder, session) => Effect.provideService(acquireInstanceLock(name, holder, session), EtcdClient, etcd),
+        appLifecycleShared: (holder, session) => Effect.provideService(acquireAppLifecycleShared(holder, session), EtcdClient, etcd),
+        appLifecycleExclusive: (holder, session, drainTimeoutMs) =>
+          Effect.provideService(acquireAppLifecycleExclusive(holder, session, drainTimeoutMs), EtcdClient, etcd)
+      }))
+  )
+
+  static readonly layerMemory: Layer.Layer<Locks> = Layer.sync(Locks, () => makeMemoryLocks())
+}
+
+const makeMemoryLocks = () => {
+  const instances = new Map<string, string>()
+  const readers = new Map<number, string>()
+  let writer: string | undefined
+  let revision = 0
+  const fence = (key: string): Fence => ({ key, createRevision: String(++revision) })
+  return Locks.of({
+    instance: (name, holder) =>
+      Effect.acquireRelease(
+        Effect.suspend(() => {
+          const key = `locks/instance/${name}`
+          const held = instances.get(name)
+          if (held !== undefined) return Effect.fail(new LockHeldError({ key, holder: held }))
+          instances.set(name, holder)
+          return Effect.succeed(fence(key))
+        }),
+        () => Effect.sync(() => instances.delete(name))
+      ),
+    appLifecycleShared: (holder) =>
+      Effect.acquireRelease(
+        Effect.suspend(() => {
+          if (writer !== undefined) return Effect.fail(new LockHeldError({ key: "locks/app-lifecycle", holder: writer }))
+          const id = ++revision
+          readers.set(id, holder)
+          return Effect.succeed({ key: `locks/app-lifecycle/readers/${id}`, createRevision: String(id) })
+        }),
+        (held) => Effect.sync(() => readers.delete(Number(held.createRevision)))
+      ),
+    appLifecycleExclusive: (holder, _session, drainTimeoutMs = 10_000) =>
+      Effect.acquireRelease(
+        Effect.gen(function*() {
+          if (writer !== undefined) return yield* new LockHeldError({ key: "locks/app-lifecycle", holder: writer })
+          writer = holder
+          const before = new Set(readers.keys())
+          const drained = yield* Effect.sync(() => [...before].every((id) => !readers.has(id))).pipe(
+            Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("50 millis") }),
+            Effect.timeoutOption(Duration.millis(drainTimeoutMs))
+          )
+          if (Option.isNone(drained)) {
+            writer = undefined
+            return yield* new LockHeldError({ key: "locks/app-lifecycle", holder: "reconciles still in progress" })
+          }
+          return fence("locks/app-lifecycle")
+        }),
+        () => Effect.sync(() => {
+          writer = undefined
+        })
+      )
+  })
+}

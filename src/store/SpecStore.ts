@@ -5,16 +5,14 @@
 // toggling those can never push the real rollouts out of the history. Status lives in its own keys
 // (StatusStore) and is never written here.
 import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import { canonicalJson } from "../domain/CanonicalJson.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import { mergeApplied } from "../domain/LastApplied.ts"
 import { appIdOf } from "../domain/Revision.ts"
 import { ServiceInstance } from "../domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../domain/ServiceInstanceSpec.ts"
-import { EtcdClient } from "./EtcdClient.ts"
-import { historyLimit, makeKeys } from "./Keys.ts"
-import { StoreError } from "./StoreError.ts"
+import { historyLimit } from "./Keys.ts"
+import type { StoreError } from "./StoreError.ts"
 
 /** A spec as stored: metadata carries the server-set fields. */
 export interface StoredInstance extends ServiceInstance {
@@ -88,7 +86,7 @@ export const parseStored = (key: string, value: string, modRevision: string): St
 }
 
 /** The JSON written to etcd: the document without resourceVersion (that is the key's revision) or status. */
-const storedValue = (instance: StoredInstance): string => {
+export const storedValue = (instance: StoredInstance): string => {
   const { resourceVersion: _, ...metadata } = instance.metadata
   return JSON.stringify({ apiVersion: instance.apiVersion, kind: instance.kind, metadata, spec: instance.spec })
 }
@@ -126,174 +124,156 @@ export class SpecStore extends Context.Service<SpecStore, {
   /** Earlier specs, oldest first, at most 10. */
   readonly history: (name: InstanceName) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
 }>()("mdeploy/store/SpecStore") {
-  static readonly layerNoDeps = Layer.effect(
-    SpecStore,
-    Effect.gen(function*() {
-      const etcd = yield* EtcdClient
-      const keys = makeKeys(etcd.prefix)
+  static readonly layerMemory: Layer.Layer<SpecStore> = Layer.sync(SpecStore, () => makeMemorySpecStore())
+}
 
-      const get = Effect.fn("SpecStore.get")(function*(name: InstanceName) {
-        const key = keys.spec(name)
-        const response = yield* etcd.callIdempotent("get", (client) => client.get(key).exec())
-        const kv = response.kvs[0]
-        if (kv === undefined) return Option.none<StoredInstance>()
-        const parsed = parseStored(key, kv.value.toString(), kv.mod_revision)
-        if (parsed instanceof CorruptSpecError) return yield* parsed
-        return Option.some(parsed)
-      })
 
-      const list = Effect.fn("SpecStore.list")(function*() {
-        const response = yield* etcd.callIdempotent("list", (client) => client.getAll().prefix(keys.specs).exec())
+export const withRevision = (instance: StoredInstance, resourceVersion: string): StoredInstance => ({
+  ...instance,
+  metadata: { ...instance.metadata, resourceVersion }
+})
+
+/** What one apply writes, decided from what is stored; the layers only carry it out. */
+export type ApplyDecision =
+  | { readonly _tag: "Conflict"; readonly message: string }
+  | { readonly _tag: "Unchanged"; readonly instance: StoredInstance }
+  | { readonly _tag: "Create"; readonly instance: StoredInstance; readonly history: HistoryEntry }
+  /** `history` is set when what runs changes (the Marathon app id): a new revision. */
+  | { readonly _tag: "Update"; readonly instance: StoredInstance; readonly expectedRevision: string; readonly history: HistoryEntry | undefined }
+
+export const decideApply = (
+  current: Option.Option<StoredInstance>,
+  given: ServiceInstance,
+  options: ApplyOptions,
+  now: string,
+  newUid: () => string
+): ApplyDecision => {
+  const name = given.metadata.name
+  // Merged against what was just read, so a retry after a lost race merges afresh.
+  const document = options.lastApplied === true ? mergeApplied(given, Option.getOrUndefined(current)) : given
+  const expected = options.expectedResourceVersion
+  const { status: _status, ...withoutStatus } = document
+  if (Option.isNone(current)) {
+    if (expected !== undefined && expected !== "0") {
+      return { _tag: "Conflict", message: `resourceVersion ${expected} was given but ${name} does not exist` }
+    }
+    const instance: StoredInstance = {
+      ...withoutStatus,
+      metadata: {
+        name,
+        ...(document.metadata.labels === undefined ? {} : { labels: document.metadata.labels }),
+        ...(document.metadata.annotations === undefined ? {} : { annotations: document.metadata.annotations }),
+        uid: newUid(),
+        generation: 1,
+        creationTimestamp: now,
+        resourceVersion: "0"
+      }
+    }
+    return { _tag: "Create", instance, history: { generation: 1, recordedAt: now, spec: document.spec, appId: appIdOf(name, document.spec) } }
+  }
+  const stored = current.value
+  const revision = stored.metadata.resourceVersion
+  if (expected !== undefined && expected !== revision) {
+    return { _tag: "Conflict", message: `the object has been modified (resourceVersion ${expected}, now ${revision}); apply the latest version and try again` }
+  }
+  const specChanged = canonicalJson(stored.spec) !== canonicalJson(document.spec)
+  if (!specChanged && sameMetadata(stored.metadata, document.metadata)) return { _tag: "Unchanged", instance: stored }
+  const generation = specChanged ? stored.metadata.generation + 1 : stored.metadata.generation
+  const instance: StoredInstance = {
+    ...withoutStatus,
+    metadata: {
+      ...stored.metadata,
+      labels: document.metadata.labels ?? {},
+      annotations: document.metadata.annotations ?? {},
+      generation
+    }
+  }
+  if (document.metadata.labels === undefined) delete (instance.metadata as { labels?: unknown }).labels
+  if (document.metadata.annotations === undefined) delete (instance.metadata as { annotations?: unknown }).annotations
+  const appId = appIdOf(name, document.spec)
+  const history = specChanged && appId !== appIdOf(name, stored.spec) ? { generation, recordedAt: now, spec: document.spec, appId } : undefined
+  return { _tag: "Update", instance, expectedRevision: revision, history }
+}
+
+/**
+ * The memory layer, for service-level tests: the same decisions and conflicts as etcd, with a
+ * revision counter standing in for etcd's; values go through the stored JSON, so what decodes
+ * here decodes there.
+ */
+const makeMemorySpecStore = () => {
+  const values = new Map<string, { readonly value: string; readonly revision: string }>()
+  const histories = new Map<string, Array<HistoryEntry>>()
+  let revision = 0
+  const next = () => String(++revision)
+  const read = (name: string): Option.Option<StoredInstance> | CorruptSpecError => {
+    const found = values.get(name)
+    if (found === undefined) return Option.none()
+    const parsed = parseStored(`specs/${name}`, found.value, found.revision)
+    return parsed instanceof CorruptSpecError ? parsed : Option.some(parsed)
+  }
+  const get = (name: InstanceName) =>
+    Effect.suspend(() => {
+      const found = read(name)
+      return found instanceof CorruptSpecError ? Effect.fail(found) : Effect.succeed(found)
+    })
+  const conflict = (name: string, message: string) => Effect.fail(new SpecConflictError({ name, message }))
+  return SpecStore.of({
+    get,
+    list: () =>
+      Effect.sync(() => {
         const items: Array<StoredInstance> = []
         const corrupt: Array<CorruptSpecError> = []
-        for (const kv of response.kvs) {
-          const parsed = parseStored(kv.key.toString(), kv.value.toString(), kv.mod_revision)
-          if (parsed instanceof CorruptSpecError) corrupt.push(parsed)
-          else items.push(parsed)
+        for (const name of [...values.keys()].sort()) {
+          const found = read(name)
+          if (found instanceof CorruptSpecError) corrupt.push(found)
+          else if (Option.isSome(found)) items.push(found.value)
         }
-        return { items, corrupt, revision: response.header.revision }
-      })
-
-      const conflict = (name: string, message: string) => new SpecConflictError({ name, message })
-
-      const apply = Effect.fn("SpecStore.apply")(function*(given: ServiceInstance, options: ApplyOptions = {}) {
+        return { items, corrupt, revision: String(revision) }
+      }),
+    apply: (given, options = {}) =>
+      Effect.gen(function*() {
         const name = given.metadata.name
-        const key = keys.spec(name)
-        const current = options.current ?? (yield* get(name))
-        // Merged against what was just read, so a retry after a lost race merges afresh.
-        const document = options.lastApplied === true ? mergeApplied(given, Option.getOrUndefined(current)) : given
-        const expected = options.expectedResourceVersion
-        const now = DateTime.formatIso(yield* DateTime.now)
-        const { status: _status, ...withoutStatus } = document
-        if (Option.isNone(current)) {
-          if (expected !== undefined && expected !== "0") {
-            return yield* conflict(name, `resourceVersion ${expected} was given but ${name} does not exist`)
-          }
-          const created: StoredInstance = {
-            ...withoutStatus,
-            metadata: {
-              name,
-              ...(document.metadata.labels === undefined ? {} : { labels: document.metadata.labels }),
-              ...(document.metadata.annotations === undefined ? {} : { annotations: document.metadata.annotations }),
-              uid: randomUUID(),
-              generation: 1,
-              creationTimestamp: now,
-              resourceVersion: "0"
-            }
-          }
-          if (options.dryRun === true) return { action: "created" as const, instance: created }
-          const history: HistoryEntry = { generation: 1, recordedAt: now, spec: document.spec, appId: appIdOf(name, document.spec) }
-          const result = yield* etcd.call("create", (client) =>
-            client.if(key, "Create", "==", 0)
-              .then(client.put(key).value(storedValue(created)), client.put(keys.historyEntry(name, 1)).value(JSON.stringify(history)))
-              .commit())
-          if (!result.succeeded) return yield* conflict(name, `${name} was created by someone else meanwhile; re-read and retry`)
-          const instance: StoredInstance = { ...created, metadata: { ...created.metadata, resourceVersion: result.header.revision } }
-          return { action: "created" as const, instance }
-        }
-        const stored = current.value
-        const revision = stored.metadata.resourceVersion
-        if (expected !== undefined && expected !== revision) {
-          return yield* conflict(
-            name,
-            `the object has been modified (resourceVersion ${expected}, now ${revision}); apply the latest version and try again`
-          )
-        }
-        const specChanged = canonicalJson(stored.spec) !== canonicalJson(document.spec)
-        if (!specChanged && sameMetadata(stored.metadata, document.metadata)) {
-          return { action: "unchanged" as const, instance: stored }
-        }
-        const generation = specChanged ? stored.metadata.generation + 1 : stored.metadata.generation
-        const updated: StoredInstance = {
-          ...withoutStatus,
-          metadata: {
-            ...stored.metadata,
-            labels: document.metadata.labels ?? {},
-            annotations: document.metadata.annotations ?? {},
-            generation
-          }
-        }
-        if (document.metadata.labels === undefined) delete (updated.metadata as { labels?: unknown }).labels
-        if (document.metadata.annotations === undefined) delete (updated.metadata as { annotations?: unknown }).annotations
-        if (options.dryRun === true) return { action: "configured" as const, instance: updated }
-        const appId = appIdOf(name, document.spec)
-        const newRevision = specChanged && appId !== appIdOf(name, stored.spec)
-        // Revisions are sparse generations, so the ones to drop are found by listing; the spec
-        // key's compare-and-swap below serialises every writer of this history.
-        const kept = newRevision
-          ? [...(yield* etcd.callIdempotent("historyKeys", (client) => client.getAll().prefix(keys.history(name)).keys()))].sort()
-          : []
-        const dropped = kept.slice(0, Math.max(0, kept.length + 1 - historyLimit))
-        const history: HistoryEntry = { generation, recordedAt: now, spec: document.spec, appId }
-        const result = yield* etcd.call("update", (client) => {
-          const writes = [client.put(key).value(storedValue(updated))]
-          const historyOps = newRevision
-            ? [
-              client.put(keys.historyEntry(name, generation)).value(JSON.stringify(history)),
-              ...dropped.map((old) => client.delete().key(old))
-            ]
-            : []
-          return client.if(key, "Mod", "==", revision).then(...writes, ...historyOps).commit()
-        })
-        if (!result.succeeded) {
+        const current = options.current ?? (yield* get(name as InstanceName))
+        const decision = decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), () => `uid-${next()}`)
+        if (decision._tag === "Conflict") return yield* conflict(name, decision.message)
+        if (decision._tag === "Unchanged") return { action: "unchanged" as const, instance: decision.instance }
+        const action = decision._tag === "Create" ? "created" as const : "configured" as const
+        if (options.dryRun === true) return { action, instance: decision.instance }
+        const stored = values.get(name)
+        if (decision._tag === "Create" ? stored !== undefined : stored?.revision !== decision.expectedRevision) {
           return yield* conflict(name, `the object has been modified since it was read; apply again to retry`)
         }
-        const instance: StoredInstance = { ...updated, metadata: { ...updated.metadata, resourceVersion: result.header.revision } }
-        return { action: "configured" as const, instance }
-      })
-
-      const remove = Effect.fn("SpecStore.remove")(function*(
-        name: InstanceName,
-        options: { readonly expectedResourceVersion?: string | undefined; readonly dryRun?: boolean } = {}
-      ) {
+        const written = next()
+        values.set(name, { value: storedValue(decision.instance), revision: written })
+        if (decision.history !== undefined) histories.set(name, [...(histories.get(name) ?? []), decision.history].slice(-historyLimit))
+        return { action, instance: withRevision(decision.instance, written) }
+      }),
+    remove: (name, options = {}) =>
+      Effect.gen(function*() {
         const current = yield* get(name)
         if (Option.isNone(current)) return current
-        const revision = current.value.metadata.resourceVersion
-        const expected = options.expectedResourceVersion
-        if (expected !== undefined && expected !== revision) {
-          return yield* conflict(name, `the object has been modified (resourceVersion ${expected}, now ${revision})`)
+        const stored = current.value.metadata.resourceVersion
+        if (options.expectedResourceVersion !== undefined && options.expectedResourceVersion !== stored) {
+          return yield* conflict(name, `the object has been modified (resourceVersion ${options.expectedResourceVersion}, now ${stored})`)
         }
-        if (options.dryRun === true) return current
-        const key = keys.spec(name)
-        const result = yield* etcd.call("delete", (client) =>
-          client.if(key, "Mod", "==", revision)
-            .then(client.delete().key(key), client.delete().prefix(keys.history(name)))
-            .commit())
-        if (!result.succeeded) return yield* conflict(name, `the object has been modified since it was read; delete again to retry`)
+        if (options.dryRun !== true) {
+          values.delete(name)
+          histories.delete(name)
+          next()
+        }
         return current
-      })
-
-      const history = Effect.fn("SpecStore.history")(function*(name: InstanceName) {
-        const response = yield* etcd.callIdempotent("history", (client) => client.getAll().prefix(keys.history(name)).exec())
-        return response.kvs.map((kv) => JSON.parse(kv.value.toString()) as HistoryEntry)
-          .sort((a, b) => a.generation - b.generation)
-      })
-
-      const removeAll = Effect.fn("SpecStore.removeAll")(function*(names: ReadonlyArray<InstanceName>) {
+      }),
+    removeAll: (names) =>
+      Effect.sync(() => {
         const unique = [...new Set(names)]
-        // A spec that cannot be decoded is still a spec: its key is deleted like any other.
-        const found: Array<{ readonly name: InstanceName; readonly revision: string }> = []
-        const missing: Array<string> = []
-        for (const name of unique) {
-          const response = yield* etcd.callIdempotent("read spec", (client) => client.get(keys.spec(name)).exec())
-          const kv = response.kvs[0]
-          if (kv === undefined) missing.push(name)
-          else found.push({ name, revision: kv.mod_revision })
+        const removed = unique.filter((name) => values.has(name))
+        for (const name of removed) {
+          values.delete(name)
+          histories.delete(name)
         }
-        if (found.length === 0) return { removed: [], missing }
-        const result = yield* etcd.call("delete", (client) => {
-          const [first, ...rest] = found
-          const guard = client.if(keys.spec(first!.name), "Mod", "==", first!.revision)
-          for (const entry of rest) guard.and(keys.spec(entry.name), "Mod", "==", entry.revision)
-          return guard.then(...found.flatMap(({ name }) => [client.delete().key(keys.spec(name)), client.delete().prefix(keys.history(name))])).commit()
-        })
-        if (!result.succeeded) {
-          return yield* conflict(found[0]!.name, `one of ${found.length} specs was modified since it was read; nothing was deleted, delete again to retry`)
-        }
-        return { removed: found.map((entry) => entry.name), missing }
-      })
-
-      return SpecStore.of({ get, list, apply, remove, removeAll, history })
-    })
-  )
+        if (removed.length > 0) next()
+        return { removed, missing: unique.filter((name) => !removed.includes(name)) }
+      }),
+    history: (name) => Effect.sync(() => [...(histories.get(name) ?? [])])
+  })
 }

@@ -90,4 +90,35 @@ export class StatusStore extends Context.Service<StatusStore, {
       return StatusStore.of({ get, list, put, remove })
     })
   )
+
+  /**
+   * For service-level tests: statuses round-trip through their JSON as in etcd, and a write needs
+   * a fence as there; whether a fence still holds is etcd's to say (its tests cover fence loss),
+   * so here every fence holds.
+   */
+  static readonly layerMemory: Layer.Layer<StatusStore> = Layer.sync(StatusStore, () => {
+    const values = new Map<string, string>()
+    let revision = 0
+    const needsFence = (operation: string, fences: ReadonlyArray<Fence>) =>
+      fences.length === 0 ? Effect.die(new Error(`${operation} needs at least one fence`)) : Effect.void
+    return StatusStore.of({
+      get: (name) => Effect.sync(() => Option.flatMap(Option.fromNullishOr(values.get(name)), parseStatus)),
+      list: () =>
+        Effect.sync(() => {
+          const statuses = new Map<string, InstanceStatus>()
+          for (const [name, value] of values) Option.map(parseStatus(value), (status) => statuses.set(name, status))
+          return statuses
+        }),
+      put: (name, status, fences) =>
+        Effect.andThen(needsFence("put status", fences), Effect.sync(() => {
+          values.set(name, JSON.stringify(status))
+          return String(++revision)
+        })),
+      remove: (name, fences) =>
+        Effect.andThen(needsFence("remove status", fences), Effect.sync(() => {
+          values.delete(name)
+          return String(++revision)
+        }))
+    })
+  })
 }

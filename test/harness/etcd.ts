@@ -5,7 +5,7 @@ import { Layer } from "effect"
 import type { EtcdCluster } from "../../src/store/LocalEtcd.ts"
 import { startLocalEtcd } from "../../src/store/LocalEtcd.ts"
 import { EtcdClient } from "../../src/store/EtcdClient.ts"
-import { SpecStore } from "../../src/store/SpecStore.ts"
+import { etcdSpecStoreLayer } from "../../src/store/EtcdSpecStore.ts"
 
 export type { EtcdCluster }
 export { startLocalEtcd }
@@ -18,7 +18,7 @@ export const etcdLayer = (cluster: EtcdCluster, prefix: string, callTimeoutMs = 
   EtcdClient.layer({ endpoints: cluster.endpoints.split(","), prefix, callTimeoutMs, dialTimeoutMs: 1_000 })
 
 export const specStoreLayer = (cluster: EtcdCluster, prefix: string) =>
-  SpecStore.layerNoDeps.pipe(Layer.provideMerge(etcdLayer(cluster, prefix)))
+  etcdSpecStoreLayer.pipe(Layer.provideMerge(etcdLayer(cluster, prefix)))
 
 const gateway = async (cluster: EtcdCluster, path: string, body: unknown): Promise<any> => {
   const endpoint = cluster.members.find((member) => member.process !== undefined)?.clientUrl

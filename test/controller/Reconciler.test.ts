@@ -1,0 +1,178 @@
+// The reconciler as a service, on memory layers and TestClock: every way a pass can end, and what
+// it writes (or, more to the point, does not write) to Marathon and status on the way.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer, Option, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import { CleanupLedger } from "../../src/cleanup/CleanupLedger.ts"
+import type { CleanupInput } from "../../src/controller/CleanupGuard.ts"
+import { Executor } from "../../src/controller/Executor.ts"
+import { MarathonFields } from "../../src/controller/MarathonFields.ts"
+import { makeMarathonSnapshot } from "../../src/controller/MarathonSnapshot.ts"
+import { InvalidSpec, resultOf } from "../../src/controller/Outcome.ts"
+import { Owner } from "../../src/controller/Owner.ts"
+import { makeReconciler } from "../../src/controller/Reconciler.ts"
+import type { InstanceName } from "../../src/domain/InstanceName.ts"
+import type { ServiceInstance } from "../../src/domain/ServiceInstance.ts"
+import type { ServiceInstanceSpec } from "../../src/domain/ServiceInstanceSpec.ts"
+import { DrainMethods } from "../../src/drain/DrainMethods.ts"
+import { DrainRecords } from "../../src/drain/DrainRecords.ts"
+import { MarathonError, Unavailable } from "../../src/marathon/MarathonError.ts"
+import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
+import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
+import type { EtcdSession } from "../../src/store/EtcdSession.ts"
+import { Locks } from "../../src/store/Locks.ts"
+import { SpecStore } from "../../src/store/SpecStore.ts"
+import { StatusStore } from "../../src/store/StatusStore.ts"
+import { fakeHttpLayer } from "../marathon/FakeHttp.ts"
+import { app, tasks } from "../plan/Fixtures.ts"
+
+const owner = "us"
+const layer = Executor.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(
+    Owner.layer({ owner, adoptUnowned: false }),
+    MarathonMemory.layer,
+    MesosMaintenance.layerNone,
+    MarathonFields.layerDefault,
+    DrainRecords.layerMemory,
+    CleanupLedger.layerMemory,
+    SpecStore.layerMemory,
+    StatusStore.layerMemory,
+    Locks.layerMemory,
+    DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer(() => ({ status: 200 }))))
+  ))
+)
+
+/** A session whose lease has `remainingMs` left (never renewed or lost by itself). */
+const session = (remainingMs = 60_000): EtcdSession => ({
+  leaseId: "memory",
+  ttlSeconds: 10,
+  isValid: Effect.succeed(remainingMs > 0),
+  remainingMs: Effect.succeed(remainingMs),
+  lost: Effect.never
+})
+
+const web = "web.main" as InstanceName
+const document = (name: string, spec: ServiceInstanceSpec): ServiceInstance => ({
+  apiVersion: "mdeploy.dev/v1",
+  kind: "ServiceInstance",
+  metadata: { name },
+  spec: { gitSha: "abcdef12", image: `${name}:1`, instances: 2, ports: [8080], drain: { method: "noop" }, ...spec }
+})
+const cleanup = (input: Partial<CleanupInput> = {}) =>
+  Effect.succeed<CleanupInput>({ specNames: new Set(["other.main"]), specsSynced: true, managedInstances: new Set(), force: false, ...input })
+
+const reconcilerWith = (options: { readonly remainingMs?: number; readonly cleanupInput?: Effect.Effect<CleanupInput> } = {}) =>
+  Effect.gen(function*() {
+    const snapshot = yield* makeMarathonSnapshot({ minIntervalMs: 0 })
+    return yield* makeReconciler({
+      snapshot,
+      session: session(options.remainingMs),
+      holder: "test",
+      fences: [],
+      cleanupInput: options.cleanupInput ?? cleanup()
+    })
+  })
+
+const writes = Effect.gen(function*() {
+  const calls = yield* (yield* MarathonMemory).calls
+  return calls.map((call) => call.operation).filter((operation) => !operation.startsWith("list") && operation !== "getApp")
+})
+
+/** An app of ours for `name` with `count` running, healthy tasks. */
+const running = (name: string, count: number) => {
+  const id = `/${name}.gitold00001.config00000001`
+  return { ...app(id, tasks(id, "t", count, { alive: [true] })), labels: { MDEPLOY_MANAGED: "true", MDEPLOY_SERVICE: name.split(".")[0]!, MDEPLOY_INSTANCE: "main", MDEPLOY_OWNER: owner } }
+}
+
+describe("Reconciler (memory layers, TestClock)", () => {
+  it.effect("a new spec: the app is created with its owner, status records the generation, the pass comes back", () =>
+    Effect.gen(function*() {
+      yield* (yield* SpecStore).apply(document("web.main", {}))
+      const outcome = yield* (yield* reconcilerWith()).reconcile(web)
+      assert.strictEqual(outcome._tag, "RequeueAfter")
+      assert.deepStrictEqual(yield* writes, ["createApp"])
+      const [created] = yield* (yield* MarathonMemory).apps
+      assert.strictEqual(created?.labels["MDEPLOY_OWNER"], owner)
+      const status = Option.getOrThrow(yield* (yield* StatusStore).get(web))
+      assert.strictEqual(status.observedGeneration, 1)
+      assert.strictEqual(status.lastReconcile?.result, "RequeueAfter")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a dry run plans the create and writes nothing, to Marathon or status", () =>
+    Effect.gen(function*() {
+      yield* (yield* SpecStore).apply(document("web.main", {}))
+      const outcome = yield* (yield* reconcilerWith()).reconcile(web, { dryRun: true })
+      assert.isTrue(outcome._tag === "Done" && outcome.plan?.actions[0]?.type === "createApp")
+      assert.deepStrictEqual(yield* writes, [])
+      assert.isTrue(Option.isNone(yield* (yield* StatusStore).get(web)))
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a spec the field policy denies ends terminal (phase Invalid); its running app is not touched", () =>
+    Effect.gen(function*() {
+      yield* (yield* MarathonMemory).seed(running("web.main", 2))
+      yield* (yield* SpecStore).apply(document("web.main", { marathon: { user: "root" } }))
+      const outcome = yield* (yield* reconcilerWith()).reconcile(web)
+      assert.isTrue(outcome._tag === "Failed" && outcome.terminal && outcome.error instanceof InvalidSpec)
+      assert.strictEqual(resultOf(outcome), "Invalid")
+      assert.deepStrictEqual(yield* writes, [])
+      assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "Invalid")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("the instance lock held elsewhere: LockHeld naming the holder, nothing written", () =>
+    Effect.gen(function*() {
+      yield* (yield* SpecStore).apply(document("web.main", {}))
+      const scope = yield* Scope.make()
+      yield* (yield* Locks).instance(web, "someone-else", session()).pipe(Scope.provide(scope))
+      const outcome = yield* (yield* reconcilerWith()).reconcile(web)
+      assert.deepStrictEqual(outcome, { _tag: "LockHeld", holder: "someone-else", seconds: 2 })
+      assert.deepStrictEqual(yield* writes, [])
+      yield* Scope.close(scope, Exit.void)
+      assert.strictEqual((yield* (yield* reconcilerWith()).reconcile(web))._tag, "RequeueAfter")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("Marathon unavailable: a retryable failure keeps its MarathonError, and status says why", () =>
+    Effect.gen(function*() {
+      yield* (yield* SpecStore).apply(document("web.main", {}))
+      yield* (yield* MarathonMemory).failNext("listApps", new Unavailable({ message: "502 Bad Gateway", status: 502 }))
+      const outcome = yield* (yield* reconcilerWith()).reconcile(web)
+      assert.isTrue(outcome._tag === "Failed" && !outcome.terminal && outcome.error instanceof MarathonError)
+      assert.deepStrictEqual(yield* writes, [])
+      assert.match(Option.getOrThrow(yield* (yield* StatusStore).get(web)).lastReconcile?.error ?? "", /502/)
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("with less lease left than a write needs, the create is refused before it is sent", () =>
+    Effect.gen(function*() {
+      yield* (yield* SpecStore).apply(document("web.main", {}))
+      const outcome = yield* (yield* reconcilerWith({ remainingMs: 100 })).reconcile(web)
+      assert.isTrue(outcome._tag === "Failed" && !outcome.terminal && (outcome.error as { _tag: string })._tag === "WriteRefused")
+      assert.deepStrictEqual(yield* writes, [])
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a deleted spec whose instance is the only one managed: tear-down refused, CleanupRefused, apps kept", () =>
+    Effect.gen(function*() {
+      yield* (yield* MarathonMemory).seed(running("web.main", 2))
+      const outcome = yield* (yield* reconcilerWith({ cleanupInput: cleanup({ managedInstances: new Set(["web.main"]) }) })).reconcile(web)
+      assert.isTrue(outcome._tag === "RequeueAfter" && /deletion budget/.test(outcome.problem ?? ""))
+      assert.deepStrictEqual(yield* writes, [])
+      assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "CleanupRefused")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a deleted spec within the budget: drained (noop), killed and deleted over passes, then its status is gone", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      for (const name of ["web.main", "api.main", "db.main", "cache.main"]) yield* memory.seed(running(name, 2))
+      const input = cleanup({ managedInstances: new Set(["web.main", "api.main", "db.main", "cache.main"]) })
+      const reconciler = yield* reconcilerWith({ cleanupInput: input })
+      for (let pass = 0; pass < 5 && (yield* memory.apps).some((a) => a.id.startsWith("/web.main.")); pass++) {
+        // Each pass wants Marathon as of its own start, after the last pass's writes.
+        yield* TestClock.adjust("1 second")
+        const outcome = yield* reconciler.reconcile(web)
+        assert.notStrictEqual(outcome._tag, "Failed")
+      }
+      assert.isFalse((yield* memory.apps).some((a) => a.id.startsWith("/web.main.")))
+      assert.strictEqual((yield* memory.apps).length, 3, "the other instances' apps are untouched")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* reconciler.reconcile(web))._tag, "Done")
+      assert.isTrue(Option.isNone(yield* (yield* StatusStore).get(web)))
+    }).pipe(Effect.provide(layer)))
+})
