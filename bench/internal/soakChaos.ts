@@ -1,12 +1,25 @@
 // The chaos soak's fault injector: at seeded random intervals, one fault of a seeded random kind —
 // kill -9 and restart of a controller or an etcd member, SIGSTOP/SIGCONT of the leading controller,
-// emulator 5xx and latency, dropped event streams, empty and task-less app lists. At most one
+// emulator 5xx and latency, dropped and silent event streams, empty and task-less app lists, and
+// Marathon's task timestamps skewed against the controllers' clocks. At most one
 // controller and one etcd member are down at once (a quorum always remains); `calm` undoes all.
 import type { Rng } from "./soakSpecs.ts"
 import type { SoakStack } from "./soakStack.ts"
 import { call, sleep } from "./util.ts"
 
-export const faultKinds = ["killController", "killEtcd", "stopLeader", "http5xx", "writes5xx", "latency", "sseDrop", "emptyList", "noTasks"] as const
+export const faultKinds = [
+  "killController",
+  "killEtcd",
+  "stopLeader",
+  "http5xx",
+  "writes5xx",
+  "latency",
+  "sseDrop",
+  "sseSilent",
+  "emptyList",
+  "noTasks",
+  "clockSkew"
+] as const
 export type FaultKind = (typeof faultKinds)[number]
 
 export interface FaultEvent {
@@ -44,6 +57,11 @@ export class Chaos {
     const answer = await call(`${this.stack.sim.url}/__sim/faults`, "POST", body)
     if (answer.status !== 200) throw new Error(`POST /__sim/faults ${JSON.stringify(body)}: ${answer.status} ${answer.body}`)
     return JSON.stringify(body)
+  }
+
+  private async skew(seconds: number): Promise<void> {
+    const answer = await call(`${this.stack.sim.url}/__sim/clock/skew`, "POST", { seconds })
+    if (answer.status !== 200) throw new Error(`POST /__sim/clock/skew: ${answer.status} ${answer.body}`)
   }
 
   /** Injects one fault; returns false when its kind cannot run now (the caller picks again). */
@@ -111,6 +129,24 @@ export class Chaos {
       case "sseDrop":
         this.record(kind, await this.fault(rng.chance(0.5) ? { sse: "disconnect" } : { sse: "drop", times: rng.int(5, 50) }))
         return true
+      case "sseSilent": {
+        // Open streams go quiet for good (no bytes, connection open): only silence detection helps.
+        const answer = await call(`${stack.sim.url}/__sim/faults`, "POST", { sse: "silent" })
+        if (answer.status !== 200) throw new Error(`silence event streams: ${answer.status} ${answer.body}`)
+        this.record(kind, answer.body)
+        return true
+      }
+      case "clockSkew": {
+        // Marathon's task timestamps run behind or ahead of the controllers' clocks for a while.
+        const seconds = rng.pick([-30, -15, 15, 30])
+        await this.skew(seconds)
+        this.record(kind, `task timestamps ${seconds} s off`)
+        this.background(async () => {
+          await sleep(rng.int(10_000, 40_000))
+          await this.skew(0)
+        })
+        return true
+      }
       case "emptyList":
         this.record(kind, await this.fault({ route: "/v2/apps", method: "GET", answer: "empty", times: rng.int(1, 3) }))
         return true
@@ -134,6 +170,7 @@ export class Chaos {
   /** No more faults: clears the emulator's, waits for every restart, wakes and starts every controller. */
   async calm(): Promise<void> {
     await call(`${this.stack.sim.url}/__sim/faults`, "DELETE")
+    await this.skew(0)
     while (this.pending.size > 0) await Promise.allSettled([...this.pending])
     for (const [index, member] of this.stack.etcd.members.entries()) if (member.process === undefined) await this.stack.etcd.restart(index)
     for (const slot of this.stack.slots) {
