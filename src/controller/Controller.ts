@@ -22,7 +22,7 @@ import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
 import type { Outcome } from "./Outcome.ts"
-import { queueVerdict } from "./Outcome.ts"
+import { requeue } from "./Outcome.ts"
 import { makeReconciler } from "./Reconciler.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
@@ -163,27 +163,8 @@ const lead = (config: ControllerConfig, leader: Leader) =>
           yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.message }))
         }
         // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
-        const now = yield* Clock.currentTimeMillis
-        const verdict = queueVerdict(outcome)
-        switch (verdict._tag) {
-          case "RateLimited": {
-            const delay = yield* queue.addRateLimited(name)
-            needFresh(name, now + Duration.toMillis(delay))
-            return
-          }
-          case "After": {
-            needFresh(name, now + verdict.seconds * 1000)
-            yield* queue.addAfter(name, Duration.seconds(verdict.seconds))
-            return
-          }
-          case "Forget": {
-            yield* queue.forget(name)
-            if (verdict.afterSeconds !== undefined) {
-              needFresh(name, now + verdict.afterSeconds * 1000)
-              yield* queue.addAfter(name, Duration.seconds(verdict.afterSeconds))
-            }
-          }
-        }
+        const dueAt = yield* requeue(queue, name, outcome)
+        if (dueAt !== undefined) needFresh(name, dueAt)
       })
 
     yield* ControllerMetrics.initialize(config.workers)

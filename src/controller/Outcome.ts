@@ -4,9 +4,10 @@
 // lock held elsewhere (come back soon), or failed — retried with per-key backoff, or terminal
 // (nothing a retry can fix: the key waits for its spec to change). Errors keep their types up to
 // the controller and the CLI; only the status record and log lines turn them into text.
-import { Data } from "effect"
+import { Data, Duration, Effect } from "effect"
 import type { ReconcileResult } from "../domain/InstanceStatus.ts"
 import type { Plan } from "../plan/Plan.ts"
+import type { WorkQueue } from "./WorkQueueContract.ts"
 
 /** The stored spec cannot be used (undecodable, or denied by the field policy): phase Invalid. */
 export class InvalidSpec extends Data.TaggedError("InvalidSpec")<{ readonly message: string }> {}
@@ -73,3 +74,28 @@ export const queueVerdict = (outcome: Outcome): QueueVerdict => {
       return outcome.terminal ? { _tag: "Forget" } : { _tag: "RateLimited" }
   }
 }
+
+/**
+ * Carries out the verdict on `queue` after `name`'s pass; returns when the key is due again
+ * (epoch ms), so the next pass can ask for Marathon as of then, or undefined when it waits for an
+ * event or edit.
+ */
+export const requeue = (queue: WorkQueue, name: string, outcome: Outcome) =>
+  Effect.gen(function*() {
+    const verdict = queueVerdict(outcome)
+    const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+    switch (verdict._tag) {
+      case "RateLimited": {
+        const delay = yield* queue.addRateLimited(name)
+        return now + Duration.toMillis(delay)
+      }
+      case "After":
+        yield* queue.addAfter(name, Duration.seconds(verdict.seconds))
+        return now + verdict.seconds * 1000
+      case "Forget":
+        yield* queue.forget(name)
+        if (verdict.afterSeconds === undefined) return undefined
+        yield* queue.addAfter(name, Duration.seconds(verdict.afterSeconds))
+        return now + verdict.afterSeconds * 1000
+    }
+  })

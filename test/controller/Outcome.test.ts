@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { InvalidSpec, messageOfOutcome, queueVerdict, resultOf } from "../../src/controller/Outcome.ts"
+import { Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { InvalidSpec, messageOfOutcome, queueVerdict, requeue, resultOf } from "../../src/controller/Outcome.ts"
+import * as WorkQueue from "../../src/controller/WorkQueue.ts"
 import type { Outcome } from "../../src/controller/Outcome.ts"
 import { MarathonError, Unavailable } from "../../src/marathon/MarathonError.ts"
 
@@ -37,4 +40,57 @@ describe("reconcile outcome", () => {
     const failed: Outcome<MarathonError> = outcomes.failed
     assert.isTrue(failed._tag === "Failed" && failed.error instanceof MarathonError && failed.error.retryable)
   })
+})
+
+describe("the controller's requeue after a pass (a real WorkQueue on TestClock)", () => {
+  /** The key's pass is over: take it from the queue (as a worker would) and apply the outcome. */
+  const afterPass = (queue: WorkQueue.WorkQueue, outcome: Outcome<MarathonError>) =>
+    Effect.gen(function*() {
+      yield* queue.add("web.main", "high")
+      yield* queue.get
+      const due = yield* requeue(queue, "web.main", outcome)
+      yield* queue.done("web.main")
+      return due
+    })
+
+  it.effect("a retryable failure backs off per key, doubling; a requeue-after resets the backoff and comes back on time", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make({ baseDelay: "1 second", maxDelay: "1 minute" })
+      const first = yield* afterPass(queue, outcomes.failed)
+      const second = yield* afterPass(queue, outcomes.failed)
+      assert.deepStrictEqual([first, second], [1_000, 2_000])
+      assert.strictEqual(yield* queue.numRequeues("web.main"), 2)
+      assert.strictEqual(yield* queue.len, 0)
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual(yield* queue.len, 1, "the key is back once its backoff is over")
+      yield* queue.get
+      yield* queue.done("web.main")
+      assert.strictEqual(yield* afterPass(queue, outcomes.requeue), 2_000 + 15_000)
+      assert.strictEqual(yield* queue.numRequeues("web.main"), 0, "a pass that got through forgets the failures")
+      yield* TestClock.adjust("14 seconds")
+      assert.strictEqual(yield* queue.len, 0)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* queue.len, 1)
+    }).pipe(Effect.scoped))
+
+  it.effect("a held lock comes back after its delay without resetting the backoff; done and terminal wait for the next event", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make({ baseDelay: "1 second", maxDelay: "1 minute" })
+      yield* afterPass(queue, outcomes.failed)
+      yield* TestClock.adjust("1 second")
+      yield* queue.get
+      yield* queue.done("web.main")
+      assert.strictEqual(yield* afterPass(queue, outcomes.lockHeld), 1_000 + 2_000)
+      assert.strictEqual(yield* queue.numRequeues("web.main"), 1)
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual(yield* queue.len, 1)
+      yield* queue.get
+      yield* queue.done("web.main")
+      for (const outcome of [outcomes.done, outcomes.invalid]) {
+        assert.isUndefined(yield* afterPass(queue, outcome))
+        assert.strictEqual(yield* queue.numRequeues("web.main"), 0)
+        yield* TestClock.adjust("1 hour")
+        assert.strictEqual(yield* queue.len, 0, `${outcome._tag} is not retried`)
+      }
+    }).pipe(Effect.scoped))
 })
