@@ -1,19 +1,17 @@
 // What the controller would do next for a spec — without a lock and without doing it: the same
 // observation (Marathon apps with tasks, maintenance), the same drain probe and the same pure
 // planner as a reconcile, for `mdeploy diff` and for looking at an instance's Marathon side.
-import { DateTime, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { appIdPrefix } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import { resolveSpec } from "../domain/ResolvedSpec.ts"
 import type { ServiceInstanceSpec } from "../domain/ServiceInstanceSpec.ts"
-import { probe } from "../drain/DrainProbe.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
-import { noopDrain } from "../plan/DrainState.ts"
 import { observedInstance } from "../plan/Observed.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
-import * as Plan from "../plan/Plan.ts"
 import { StatusStore } from "../store/StatusStore.ts"
+import { planStep } from "./PlanStep.ts"
 import { progressFromStatus } from "./StatusUpdate.ts"
 
 /** Every app under the instance's id prefix, managed or not, with tasks. */
@@ -30,9 +28,12 @@ export const previewPlan = Effect.fn("PlanPreview.plan")(function*(
   spec: Option.Option<ServiceInstanceSpec>
 ) {
   const observed = yield* observeInstance(name)
-  const resolved = Option.map(spec, (s) => resolveSpec(name, s))
-  const drain = Option.match(resolved, { onNone: () => noopDrain, onSome: (r) => r.drain })
   const status = Option.getOrUndefined(yield* (yield* StatusStore).get(name))
-  const drainState = yield* probe(observed, drain, progressFromStatus(status))
-  return Plan.make(resolved, observed, drainState, DateTime.toUtc(yield* DateTime.now))
+  const { plan } = yield* planStep({
+    observed,
+    spec: Option.map(spec, (s) => resolveSpec(name, s)),
+    lastDrain: status?.drain,
+    progress: progressFromStatus(status)
+  })
+  return plan
 })

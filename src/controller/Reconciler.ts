@@ -13,16 +13,14 @@ import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus, ReconcileResult } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
-import { resolveDrain, resolveSpec } from "../domain/ResolvedSpec.ts"
+import { resolveSpec } from "../domain/ResolvedSpec.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
-import { probe } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { observedInstance } from "../plan/Observed.ts"
 import type { Sightings } from "../plan/ObservedAge.ts"
 import { withObservedStarts } from "../plan/ObservedAge.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
-import * as Plan from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
@@ -42,6 +40,7 @@ import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
 import type { Outcome } from "./Outcome.ts"
+import { planStep } from "./PlanStep.ts"
 import { InvalidSpec, resultOf } from "./Outcome.ts"
 
 export interface ReconcilerDeps {
@@ -151,14 +150,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
-      const spec = desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>()
-      // A deleted spec's tasks are drained the way the instance last drained them.
-      const drain = desired._tag === "Spec" ? desired.spec.drain : resolveDrain(previous?.drain)
-      const drainState = yield* probe(observed, drain, progressFromStatus(previous))
-      const now = DateTime.toUtc(yield* DateTime.now)
-      const plan = yield* Effect.sync(() => Plan.make(spec, observed, drainState, now)).pipe(
-        Effect.withSpan("Plan.make", { attributes: { "mdeploy.instance": name } })
-      )
+      const { plan, now } = yield* planStep({
+        observed,
+        spec: desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>(),
+        lastDrain: previous?.drain,
+        progress: progressFromStatus(previous)
+      })
       return { plan, observed, now }
     })
 

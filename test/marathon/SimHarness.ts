@@ -1,18 +1,17 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, DateTime, Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Effect, Layer, Option, Schedule } from "effect"
 import type { Duration, Scope } from "effect"
 import { Owner } from "../../src/controller/Owner.ts"
 import { Executor } from "../../src/controller/Executor.ts"
+import { planStep } from "../../src/controller/PlanStep.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import type { ResolvedSpec } from "../../src/domain/ResolvedSpec.ts"
 import { DrainMethods } from "../../src/drain/DrainMethods.ts"
-import { probe } from "../../src/drain/DrainProbe.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { MarathonClient } from "../../src/marathon/MarathonClient.ts"
 import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import type { MarathonError } from "../../src/marathon/MarathonError.ts"
 import type { ProgressMark } from "../../src/plan/DrainState.ts"
-import { noopDrain } from "../../src/plan/DrainState.ts"
 import { observedInstance } from "../../src/plan/Observed.ts"
 import * as Plan from "../../src/plan/Plan.ts"
 import type { RunningSim, SimOptions } from "../../src/sim/MarathonSim.ts"
@@ -87,9 +86,8 @@ export const reconcileOnce = (name: InstanceName, desired: Option.Option<Resolve
   Effect.gen(function*() {
     const apps = yield* (yield* MarathonClient).listApps
     const observed = observedInstance(name, apps, yield* (yield* MesosMaintenance).drainingHosts)
-    const drain = Option.match(desired, { onNone: () => noopDrain, onSome: (spec) => spec.drain })
-    const state = yield* probe(observed, drain, progress)
-    const plan = Plan.make(desired, observed, state, yield* DateTime.now)
+    // The reconciler's own planning step; a deleted instance here never had a drain recorded.
+    const { plan } = yield* planStep({ observed, spec: desired, lastDrain: { method: "noop" }, progress })
     const result = yield* (yield* Executor).run(plan)
     return { plan, interrupted: result.interrupted?.reason } satisfies PassResult
   })
