@@ -164,15 +164,8 @@ export const startSim = async (options: Partial<SimOptions> = {}): Promise<Harne
 /** The fixture app of the spec's conformance statements. */
 export const web = { id: "/c/web", cmd: "sleep 1000", cpus: 0.1, mem: 32, instances: 2 }
 
-/** Waits for `check` with a deadline (real time); never sleeps blindly past it. */
-export const waitUntil = async (description: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${description}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+/** The suite's one wait with a deadline (real time), here for the emulator's tests too. */
+export { waitUntil } from "../harness/wait.ts"
 
 /**
  * Advances virtual time in steps until `check` holds; fails after `maxSeconds` of emulator
