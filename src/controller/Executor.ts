@@ -87,12 +87,15 @@ interface Deps {
 }
 
 /** A Marathon write, started only while the gate allows and bounded by the time it has to spare. */
-const gated = <A, E, R>(deps: Deps, write: Effect.Effect<A, E, R>): Effect.Effect<A, E | WriteRefused, R> =>
+const gated = <A, E, R>(deps: Deps, plan: Plan, what: string, write: Effect.Effect<A, E, R>): Effect.Effect<A, E | WriteRefused, R> =>
   Effect.flatMap(deps.gate.check, (spareMs) =>
     spareMs === undefined ? write : Effect.timeoutOrElse(write, {
       duration: Duration.millis(spareMs),
       orElse: () => deps.gate.refuse(`the write to Marathon did not finish within the ${spareMs} ms leadership had to spare`)
-    }))
+    })).pipe(
+      // Every Marathon write an operator may want to find later, one line each (design.md §8).
+      Effect.tap(() => Effect.logInfo("marathon write").pipe(Effect.annotateLogs({ instance: plan.name, write: what })))
+    )
 
 /**
  * Reads the app again and checks that it is ours and that Marathon's answer is plausible; the
@@ -144,7 +147,7 @@ const attributes = (plan: Plan, action: Action) => ({
 
 const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "createApp" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  const result = yield* gated(deps, deps.marathon.createApp(withOwner(action.definition, deps.ownership.owner)))
+  const result = yield* gated(deps, plan, `create ${action.appId}`, deps.marathon.createApp(withOwner(action.definition, deps.ownership.owner)))
   if (result === "AlreadyExists") {
     // Our own earlier create (a retried request, a pass cut short) is adopted, not retried blindly;
     // an app of that id that is not ours is never touched.
@@ -165,7 +168,7 @@ const scaleApp = Effect.fn("Executor.scaleApp")(function*(deps: Deps, plan: Plan
   const found = yield* confirmApp(deps, action.appId)
   if ("gone" in found) return {} satisfies Step
   if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
-  yield* gated(deps, deps.marathon.scaleApp(action.appId, action.instances))
+  yield* gated(deps, plan, `scale ${action.appId} to ${action.instances}`, deps.marathon.scaleApp(action.appId, action.instances))
   return {} satisfies Step
 })
 
@@ -191,7 +194,7 @@ const drainTasks = Effect.fn("Executor.drainTasks")(function*(deps: Deps, plan: 
   const confirmed = yield* confirmTasks(deps, action, action.tasks.filter((task) => failed.some((failure) => failure.taskId === task.id)))
   if ("interrupted" in confirmed) return { ...confirmed, failures: failed } satisfies Step
   const ids = confirmed.tasks.map((task) => task.id)
-  if (ids.length > 0) yield* gated(deps, deps.marathon.killTasks(ids))
+  if (ids.length > 0) yield* gated(deps, plan, `kill ${ids.join(",")}`, deps.marathon.killTasks(ids))
   return { failures: failed, killed: ids } satisfies Step
 })
 
@@ -211,7 +214,10 @@ const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Pl
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
   const confirmed = yield* confirmTasks(deps, action, action.tasks)
   if ("interrupted" in confirmed) return confirmed
-  if (confirmed.tasks.length > 0) yield* gated(deps, deps.marathon.killTasks(confirmed.tasks.map((task: TaskRef) => task.id)))
+  if (confirmed.tasks.length > 0) {
+    const ids = confirmed.tasks.map((task: TaskRef) => task.id)
+    yield* gated(deps, plan, `kill ${ids.join(",")}`, deps.marathon.killTasks(ids))
+  }
   yield* Effect.forEach(action.tasks, (task) => deps.records.remove(plan.name, task.id), { concurrency: 16, discard: true })
   return {} satisfies Step
 })
@@ -228,7 +234,7 @@ const deleteApp = Effect.fn("Executor.deleteApp")(function*(deps: Deps, plan: Pl
   if (unseen.length > 0) {
     return yield* unconfirmed(action, action.appId, `${action.appId} still has ${unseen.length} task(s) the plan did not mean to kill (${unseen[0]?.id ?? ""})`)
   }
-  yield* gated(deps, deps.marathon.deleteApp(action.appId))
+  yield* gated(deps, plan, `delete ${action.appId}`, deps.marathon.deleteApp(action.appId))
   return {} satisfies Step
 })
 

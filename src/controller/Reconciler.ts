@@ -254,7 +254,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         traceId: yield* traceId
       })
       const drain = desired._tag === "Spec" ? desired.stored.spec.drain : previous?.drain
-      const withDrain: InstanceStatus = drain === undefined ? status : { ...status, drain }
+      // Why the new app's tasks may not come up, from Marathon itself (kept while that app is the target).
+      const failure = observed.apps.find((app) => app.id === plan.appId)?.lastTaskFailure
+      const withFailure: InstanceStatus = failure === undefined ? status : { ...status, lastTaskFailure: { appId: plan.appId!, ...failure } }
+      const withDrain: InstanceStatus = drain === undefined ? withFailure : { ...withFailure, drain }
       if (statusChanged(previous, withDrain)) yield* writeStatus(name, withDrain, fences)
       const problem = problems.length === 0 ? {} : { problem: problems.join("; ") }
       return requeue === undefined

@@ -57,6 +57,15 @@ export const InstanceStatus = Schema.Struct({
   summary: Schema.optionalKey(Schema.String),
   progress: Schema.optionalKey(ProgressMarkStatus),
   /** The drain method last in force: a deleted spec's tasks are drained with it before they go. */
-  drain: Schema.optionalKey(Drain)
+  drain: Schema.optionalKey(Drain),
+  /** Marathon's newest task failure of the app being rolled out: why its tasks may not come up. */
+  lastTaskFailure: Schema.optionalKey(Schema.Struct({
+    appId: Schema.String,
+    taskId: Schema.String,
+    state: Schema.String,
+    message: Schema.String,
+    at: Schema.String,
+    host: Schema.String
+  }))
 }).annotate({ title: "InstanceStatus", description: "Written by the controller; read-only for users" })
 export type InstanceStatus = typeof InstanceStatus.Type

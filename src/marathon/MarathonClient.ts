@@ -175,7 +175,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     )
 
   const appPath = (appId: string) => `/v2/apps/${appId.replace(/^\/+/, "")}`
-  const embeds = { embed: ["apps.tasks", "apps.deployments"] }
+  const embeds = { embed: ["apps.tasks", "apps.deployments", "apps.lastTaskFailure"] }
 
   const listApps = fetchApps(
     HttpClientRequest.get("/v2/apps", { urlParams: { ...embeds, label: "MDEPLOY_MANAGED==true" } })

@@ -32,7 +32,15 @@ export const MarathonApp = Schema.Struct({
   }))),
   tasks: optionalNullable(Schema.Array(MarathonTask)),
   tasksRunning: optionalNullable(Schema.Number),
-  deployments: optionalNullable(Schema.Array(Schema.Struct({ id: Schema.String })))
+  deployments: optionalNullable(Schema.Array(Schema.Struct({ id: Schema.String }))),
+  /** Marathon's record of the app's newest task that failed (embed `apps.lastTaskFailure`). */
+  lastTaskFailure: optionalNullable(Schema.Struct({
+    taskId: Schema.String,
+    state: Schema.String,
+    message: Schema.String,
+    timestamp: Schema.String,
+    host: optionalNullable(Schema.String)
+  }))
 })
 export type MarathonApp = typeof MarathonApp.Type
 
@@ -90,6 +98,15 @@ export const toObservedApp = (app: MarathonApp): ObservedApp => {
     },
     tasks: (app.tasks ?? []).map(toObservedTask),
     deployments: (app.deployments ?? []).map((deployment) => deployment.id),
-    ...(typeof app.tasksRunning === "number" ? { tasksRunning: app.tasksRunning } : {})
+    ...(typeof app.tasksRunning === "number" ? { tasksRunning: app.tasksRunning } : {}),
+    ...(app.lastTaskFailure === null || app.lastTaskFailure === undefined ? {} : {
+      lastTaskFailure: {
+        taskId: app.lastTaskFailure.taskId,
+        state: app.lastTaskFailure.state,
+        message: app.lastTaskFailure.message,
+        at: app.lastTaskFailure.timestamp,
+        host: app.lastTaskFailure.host ?? ""
+      }
+    })
   }
 }

@@ -49,6 +49,18 @@ export interface ObservedApp {
   readonly deployments: ReadonlyArray<string>
   /** Marathon's own count of running tasks, when the answer carried it: checked against `tasks`. */
   readonly tasksRunning?: number
+  /** The app's newest failed task as Marathon recorded it: why new tasks may not come up. */
+  readonly lastTaskFailure?: TaskFailure
+}
+
+export interface TaskFailure {
+  readonly taskId: string
+  /** Mesos task state, e.g. TASK_FAILED. */
+  readonly state: string
+  readonly message: string
+  /** When it failed (Marathon's ISO timestamp). */
+  readonly at: string
+  readonly host: string
 }
 
 export interface ObservedInstance {

@@ -44,6 +44,36 @@ describe("rollout progress", () => {
     assert.strictEqual(progress.line, "web.main  [######----] 2/3 new happy  Bouncing  crossover: 2/3 new happy, 1 draining")
   })
 
+  it("says why it is not moving: the last pass's problem and Marathon's last task failure of the target app", () => {
+    const failure = {
+      appId: "/web.main.gitnew.config2",
+      taskId: "web.main.t9",
+      state: "TASK_FAILED",
+      message: "exited with status 1",
+      at: "2026-01-01T00:05:00Z",
+      host: "agent-2"
+    }
+    const status: InstanceStatus = {
+      observedGeneration: 4,
+      phase: "Bouncing",
+      appId: "/web.main.gitnew.config2",
+      tasks: tasks(1),
+      summary: "crossover: 1/3 new happy",
+      lastReconcile: { at: "2026-01-01T00:06:00Z", result: "RequeueAfter", error: "1 drain call(s) failed: hacheck answered 500" },
+      lastTaskFailure: failure
+    }
+    assert.deepStrictEqual(rolloutProgress(instance(4), status).state, {
+      _tag: "Progressing",
+      reason: "crossover: 1/3 new happy; last pass: 1 drain call(s) failed: hacheck answered 500; " +
+        "Marathon: task web.main.t9 TASK_FAILED at 2026-01-01T00:05:00Z: exited with status 1"
+    })
+    // A failure of an older app, or once every new task is happy, is history, not a reason.
+    const old = { ...status, lastReconcile: { at: "x", result: "Done" as const }, lastTaskFailure: { ...failure, appId: "/web.main.gitold.config1" } }
+    assert.deepStrictEqual(rolloutProgress(instance(4), old).state, { _tag: "Progressing", reason: "crossover: 1/3 new happy" })
+    const happy = { ...status, phase: "Bouncing" as const, tasks: tasks(3), lastReconcile: { at: "x", result: "Done" as const } }
+    assert.deepStrictEqual(rolloutProgress(instance(4), happy).state, { _tag: "Progressing", reason: "crossover: 1/3 new happy" })
+  })
+
   it("is done at Running for start and at Stopped for stop, only at the current generation", () => {
     assert.strictEqual(rolloutProgress(instance(4), { observedGeneration: 4, phase: "Running", tasks: tasks(3) }).state._tag, "Done")
     const stop = instance(5, { image: "web:2", desiredState: "stop" })

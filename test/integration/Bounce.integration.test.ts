@@ -67,6 +67,36 @@ describe("bounces end to end", () => {
     })
   }
 
+  it("new tasks that crash: status, describe and rollout status carry Marathon's last task failure; the old app keeps serving", async () => {
+    const name = "crashy.main"
+    assert.strictEqual((await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1")))).code, 0)
+    await followPhases(name, rolledOut(1))
+    const [old] = appsOf(await stack.apps(), name)
+    // Paused, so the new app's tasks can be scripted to crash before it exists.
+    assert.strictEqual((await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:2", { paused: true })))).code, 0)
+    const planned = await stack.cli(["reconcile", name, "--dry-run", "-o", "json"])
+    const appId = JSON.parse(planned.stdout).plan.appId as string
+    const scripted = await fetch(`${stack.sim.url}/__sim/apps/${appId.slice(1)}/behaviour`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      // They fail while starting, so none is ever happy and the old tasks must stay.
+      body: JSON.stringify({ crash: { afterSeconds: 0.1, state: "TASK_FAILED", message: "Command exited with status 3", beforeRunning: true } })
+    })
+    assert.isTrue(scripted.ok, await scripted.text())
+    assert.strictEqual((await stack.cli(["rollout", "resume", name])).code, 0)
+    const status = await waitUntil("the task failure in status", async () => {
+      const current = await stack.status(name)
+      return current?.lastTaskFailure?.appId === appId ? current : undefined
+    }, { timeoutMs: 30_000 })
+    assert.strictEqual(status.lastTaskFailure.state, "TASK_FAILED")
+    assert.strictEqual(status.lastTaskFailure.message, "Command exited with status 3")
+    const oneShot = await stack.cli(["rollout", "status", name])
+    assert.notStrictEqual(oneShot.code, 0)
+    assert.match(oneShot.stderr, /Marathon: task \S+ TASK_FAILED at \S+: Command exited with status 3/)
+    assert.match((await stack.cli(["describe", name])).stdout, /Last task failure:\s+\S+ TASK_FAILED .*Command exited with status 3/)
+    assert.strictEqual(happyTasks((await stack.apps()).find((app) => app.id === old!.id)), 3)
+  })
+
   it("down: drains the old app and creates nothing", async () => {
     const name = "down.main"
     await stack.cli(["apply", "-f", "-"], manifest(name, web("crossover", "web:1")))

@@ -46,18 +46,27 @@ const app = {
     { id: "web.main.t2", appId: "/web.main.gitaaaa.config1111", host: "a2", state: "TASK_STAGING", ports: null, healthCheckResults: null }
   ],
   deployments: [{ id: "d1" }],
-  tasksRunning: 1
+  tasksRunning: 1,
+  lastTaskFailure: {
+    appId: "/web.main.gitaaaa.config1111",
+    host: "a3",
+    message: "Docker container run error: Container exited on error: exited with status 1",
+    state: "TASK_FAILED",
+    taskId: "web.main.t0",
+    timestamp: "2024-05-01T11:59:00.000Z",
+    version: "2024-05-01T11:00:00.000Z"
+  }
 }
 
 describe("MarathonClient over HTTP (fake transport)", () => {
-  it.effect("listApps asks once for managed apps with tasks and deployments, and decodes only what it needs", () =>
+  it.effect("listApps asks once for managed apps with tasks, deployments and the last task failure, and decodes only what it needs", () =>
     withClient([{ status: 200, body: { apps: [app, { id: "/other", instances: 0, labels: null, tasks: null }] } }], (client, seen) =>
       Effect.gen(function*() {
         const apps = yield* client.listApps
         const [request] = yield* seen
         const url = new URL(request!.url)
         assert.strictEqual(url.pathname, "/v2/apps")
-        assert.deepStrictEqual(url.searchParams.getAll("embed"), ["apps.tasks", "apps.deployments"])
+        assert.deepStrictEqual(url.searchParams.getAll("embed"), ["apps.tasks", "apps.deployments", "apps.lastTaskFailure"])
         assert.strictEqual(url.searchParams.get("label"), "MDEPLOY_MANAGED==true")
         assert.strictEqual(apps.length, 2)
         const [first] = apps
@@ -69,6 +78,14 @@ describe("MarathonClient over HTTP (fake transport)", () => {
         assert.deepStrictEqual(first!.tasks[1]!.ports, [])
         assert.isUndefined(first!.tasks[1]!.startedAt)
         assert.deepStrictEqual(apps[1]!.labels, {})
+        assert.deepStrictEqual(first!.lastTaskFailure, {
+          taskId: "web.main.t0",
+          state: "TASK_FAILED",
+          message: "Docker container run error: Container exited on error: exited with status 1",
+          at: "2024-05-01T11:59:00.000Z",
+          host: "a3"
+        })
+        assert.isUndefined(apps[1]!.lastTaskFailure)
       })))
 
   it.effect("create: 201 ⇒ Created; 409 already exists ⇒ AlreadyExists; 409 locked ⇒ DeploymentLocked", () =>

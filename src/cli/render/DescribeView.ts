@@ -50,6 +50,8 @@ export const describeView = ({ instance, status, history, extra = [], nowMillis 
       ["Tasks", tasks === undefined ? "-" :
         `${tasks.happyNew}/${tasks.desired} new happy, ${tasks.oldHappy} old happy, ${tasks.oldUnhappy} old unhappy, ${tasks.draining} draining, ${tasks.atRisk} at risk`],
       ["Summary", status.summary ?? "-"],
+      ["Last task failure", status.lastTaskFailure === undefined ? "-" :
+        `${status.lastTaskFailure.taskId} ${status.lastTaskFailure.state} at ${status.lastTaskFailure.at} on ${status.lastTaskFailure.host}: ${status.lastTaskFailure.message}`],
       ["Last reconcile", status.lastReconcile === undefined ? "-" :
         `${status.lastReconcile.result} at ${status.lastReconcile.at}${status.lastReconcile.traceId === undefined ? "" : ` (trace ${status.lastReconcile.traceId})`}${status.lastReconcile.error === undefined ? "" : `: ${status.lastReconcile.error}`}`]
     ]))}`)

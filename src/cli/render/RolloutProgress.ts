@@ -40,7 +40,19 @@ const assess = (instance: StoredInstance, status: InstanceStatus | undefined): R
   if (status.phase === "Invalid") return { _tag: "Failed", reason: `invalid: ${status.summary ?? "the controller rejected the spec"}` }
   const target = instance.spec.desiredState === "stop" ? "Stopped" : "Running"
   if (status.phase === target) return { _tag: "Done" }
-  return { _tag: "Progressing", reason: status.summary ?? `phase ${status.phase ?? "Pending"}, waiting for ${target}` }
+  return { _tag: "Progressing", reason: [status.summary ?? `phase ${status.phase ?? "Pending"}, waiting for ${target}`, ...whyNotMoving(status)].join("; ") }
+}
+
+/** What holds a rollout back, where people look: the last pass's problem and Marathon's last task failure. */
+export const whyNotMoving = (status: InstanceStatus): ReadonlyArray<string> => {
+  const reasons: Array<string> = []
+  if (status.lastReconcile?.error !== undefined) reasons.push(`last pass: ${status.lastReconcile.error}`)
+  const failure = status.lastTaskFailure
+  const short = status.tasks !== undefined && status.tasks.happyNew < status.tasks.desired
+  if (failure !== undefined && failure.appId === status.appId && short) {
+    reasons.push(`Marathon: task ${failure.taskId} ${failure.state} at ${failure.at}: ${failure.message}`)
+  }
+  return reasons
 }
 
 /**
