@@ -20,7 +20,8 @@ import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { observedInstance } from "../plan/Observed.ts"
 import type { Sightings } from "../plan/ObservedAge.ts"
 import { withObservedStarts } from "../plan/ObservedAge.ts"
-import type { ObservedApp } from "../plan/Observed.ts"
+import type { ObservedApp, ObservedInstance } from "../plan/Observed.ts"
+import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
@@ -31,6 +32,7 @@ import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
 import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
+import type { ExecutionResult } from "./Executor.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { MarathonFields } from "./MarathonFields.ts"
@@ -71,6 +73,13 @@ const messageOf = (error: unknown): string => {
   const tag = tagged._tag ?? "Error"
   const reason = tagged.reason?._tag
   return `${tag}${reason === undefined ? "" : `(${reason})`}: ${tagged.message ?? String(error)}`
+}
+
+/** What a lock-free look at an instance saw, handed to the pass under the lock. */
+interface Peeked {
+  readonly stored: StoredInstance
+  readonly previous: InstanceStatus | undefined
+  readonly seen: { readonly observed: ObservedInstance; readonly plan: Plan; readonly now: DateTime.Utc }
 }
 
 type Desired =
@@ -184,14 +193,18 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       name: InstanceName,
       notBefore: number,
       dryRun: boolean,
-      fences: ReadonlyArray<Fence>
+      fences: ReadonlyArray<Fence>,
+      peeked?: Peeked
     ) {
       const desired = yield* readDesired(name)
       const previous = yield* readStatus(name)
       if (desired._tag === "Unreadable") return yield* markUnreadable(name, desired.message, previous, fences, dryRun)
       const tearDown = desired._tag === "Deleted"
 
-      let { observed, plan, now } = yield* observeAndPlan(name, desired, previous, notBefore)
+      // What the lock-free look saw stands while spec and status are what it read (same objects
+      // from the caches): Marathon is not asked twice for one pass.
+      const unchanged = peeked !== undefined && desired._tag === "Spec" && peeked.stored === desired.stored && peeked.previous === previous
+      let { observed, plan, now } = unchanged ? peeked.seen : yield* observeAndPlan(name, desired, previous, notBefore)
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,
@@ -238,6 +251,20 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const executed = yield* executor.run(plan, gate)
       if (executed.interrupted?.reason === "AlreadyExists") lookForUnmanaged.add(name)
       else lookForUnmanaged.delete(name)
+      const settled = yield* settle(desired, previous, plan, observed, now, executed)
+      if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
+      return settled.outcome
+    })
+
+    /** The status a pass leaves and how it ends, once its plan has been carried out (or had nothing to do). */
+    const settle = Effect.fnUntraced(function*(
+      desired: Desired,
+      previous: InstanceStatus | undefined,
+      plan: Plan,
+      observed: ObservedInstance,
+      now: DateTime.Utc,
+      executed: Pick<ExecutionResult, "requeueAfterSeconds" | "drainFailures" | "interrupted">
+    ) {
       const requeue = executed.requeueAfterSeconds
       const result: ReconcileResult = requeue === undefined ? "Done" : "RequeueAfter"
       const problems = [
@@ -258,11 +285,34 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const failure = observed.apps.find((app) => app.id === plan.appId)?.lastTaskFailure
       const withFailure: InstanceStatus = failure === undefined ? status : { ...status, lastTaskFailure: { appId: plan.appId!, ...failure } }
       const withDrain: InstanceStatus = drain === undefined ? withFailure : { ...withFailure, drain }
-      if (statusChanged(previous, withDrain)) yield* writeStatus(name, withDrain, fences)
       const problem = problems.length === 0 ? {} : { problem: problems.join("; ") }
-      return requeue === undefined
+      const outcome = requeue === undefined
         ? { _tag: "Done", plan } satisfies Outcome
         : { _tag: "RequeueAfter", seconds: requeue, reason: plan.summary, plan, ...problem } satisfies Outcome
+      return { status: withDrain, outcome }
+    })
+
+    /**
+     * An idle pass costs no etcd request (design.md §11 still holds: nothing is written): planned
+     * from the watch-fed caches, it ends here when there is nothing to do and status would not
+     * change. Anything else — an action, a status to write, an unusable or deleted spec — returns
+     * undefined and is decided again under the instance lock.
+     */
+    const peek = Effect.fnUntraced(function*(name: InstanceName, notBefore: number) {
+      const desired = yield* readDesired(name)
+      if (desired._tag !== "Spec") return { _tag: "Busy", peeked: undefined } as const
+      const previous = yield* readStatus(name)
+      const seen = yield* observeAndPlan(name, desired, previous, notBefore)
+      const busy = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } } as const
+      if (seen.plan.actions.length > 0) return busy
+      const settled = yield* settle(desired, previous, seen.plan, seen.observed, seen.now, {
+        requeueAfterSeconds: seen.plan.requeueAfterSeconds,
+        drainFailures: [],
+        interrupted: undefined
+      })
+      if (statusChanged(previous, settled.status)) return busy
+      lookForUnmanaged.delete(name)
+      return { _tag: "Idle", outcome: settled.outcome } as const
     })
 
     /** Records a failed pass in status (best effort) so `get`/`describe` show why nothing moves. */
@@ -294,10 +344,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const guarded = dryRun
         ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)
         : Effect.gen(function*() {
+          // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
+          const looked = deps.cache === undefined ? undefined : yield* peek(name, notBefore)
+          if (looked?._tag === "Idle") return looked.outcome
           const lock = yield* locks.instance(name, deps.holder, deps.session)
           const fences = [...deps.fences, lock]
           // A failed pass is recorded in status while the lock is still ours.
-          return yield* pass(name, notBefore, false, fences).pipe(
+          return yield* pass(name, notBefore, false, fences, looked?._tag === "Busy" ? looked.peeked : undefined).pipe(
             Effect.tapError((error) => recordFailure(name, messageOf(error), fences))
           )
         }).pipe(Effect.scoped)

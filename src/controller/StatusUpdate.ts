@@ -34,7 +34,8 @@ export const progressToStatus = (mark: ProgressMark): NonNullable<InstanceStatus
   at: DateTime.formatIso(mark.at),
   appId: mark.appId,
   happyNew: mark.happyNew,
-  remainingOld: mark.remainingOld
+  remainingOld: mark.remainingOld,
+  ...(mark.idle === true ? { idle: true } : {})
 })
 
 export const progressFromStatus = (status: InstanceStatus | undefined): ProgressMark | undefined => {
@@ -42,7 +43,13 @@ export const progressFromStatus = (status: InstanceStatus | undefined): Progress
   if (stored === undefined) return undefined
   const at = DateTime.make(stored.at)
   return at._tag === "Some"
-    ? { at: DateTime.toUtc(at.value), appId: stored.appId, happyNew: stored.happyNew, remainingOld: stored.remainingOld }
+    ? {
+      at: DateTime.toUtc(at.value),
+      appId: stored.appId,
+      happyNew: stored.happyNew,
+      remainingOld: stored.remainingOld,
+      ...(stored.idle === true ? { idle: true } : {})
+    }
     : undefined
 }
 

@@ -43,7 +43,9 @@ export const ProgressMarkStatus = Schema.Struct({
   at: Schema.String,
   appId: Schema.String,
   happyNew: Schema.Int,
-  remainingOld: Schema.Int
+  remainingOld: Schema.Int,
+  /** Marked while steady or paused (no deadline runs). */
+  idle: Schema.optionalKey(Schema.Boolean)
 })
 export type ProgressMarkStatus = typeof ProgressMarkStatus.Type
 

@@ -26,6 +26,8 @@ export interface ProgressMark {
   readonly appId: string
   readonly happyNew: number
   readonly remainingOld: number
+  /** Marked while steady or paused: the deadline clock starts afresh when a bounce begins. */
+  readonly idle?: boolean
 }
 
 export interface DrainState {

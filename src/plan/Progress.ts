@@ -27,16 +27,23 @@ export const progress = (input: ProgressInput): ProgressVerdict => {
     at: input.now,
     appId: input.appId,
     happyNew: input.happyNew,
-    remainingOld: input.remainingOld
+    remainingOld: input.remainingOld,
+    ...(input.idle ? { idle: true } : {})
   }
   const previous = input.previous
-  const moved = input.idle ||
-    previous === undefined ||
-    previous.appId !== input.appId ||
-    input.happyNew > previous.happyNew ||
-    input.remainingOld < previous.remainingOld
+  const samePosition = previous !== undefined && previous.appId === input.appId && previous.happyNew === input.happyNew &&
+    previous.remainingOld === input.remainingOld
+  // Steady and unchanged: keep the mark as it is, so an idle pass leaves status untouched (no write).
+  // A bounce that begins after a steady spell starts its deadline clock then, not at the spell's start.
+  const moved = input.idle
+    ? !(samePosition && previous.idle === true)
+    : previous === undefined ||
+      previous.idle === true ||
+      previous.appId !== input.appId ||
+      input.happyNew > previous.happyNew ||
+      input.remainingOld < previous.remainingOld
   // Keep the best position reached: losing a task and getting it back is not progress.
-  const mark = moved ? fresh : previous
+  const mark = moved ? fresh : previous!
   const idleSeconds = Math.max(0, (DateTime.toEpochMillis(input.now) - DateTime.toEpochMillis(mark.at)) / 1000)
   return { mark, stalled: !input.idle && idleSeconds >= input.deadlineSeconds, idleSeconds }
 }

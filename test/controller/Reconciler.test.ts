@@ -22,7 +22,10 @@ import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import type { EtcdSession } from "../../src/store/EtcdSession.ts"
 import { Locks } from "../../src/store/Locks.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
+import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { StatusStore } from "../../src/store/StatusStore.ts"
+import type { InstanceStatus } from "../../src/domain/InstanceStatus.ts"
+import type { StateCache } from "../../src/controller/StateCache.ts"
 import { fakeHttpLayer } from "../marathon/FakeHttp.ts"
 import { app, tasks } from "../plan/Fixtures.ts"
 
@@ -61,7 +64,9 @@ const document = (name: string, spec: ServiceInstanceSpec): ServiceInstance => (
 const cleanup = (input: Partial<CleanupInput> = {}) =>
   Effect.succeed<CleanupInput>({ specNames: new Set(["other.main"]), specsSynced: true, managedInstances: new Set(), force: false, ...input })
 
-const reconcilerWith = (options: { readonly remainingMs?: number; readonly cleanupInput?: Effect.Effect<CleanupInput> } = {}) =>
+const reconcilerWith = (
+  options: { readonly remainingMs?: number; readonly cleanupInput?: Effect.Effect<CleanupInput>; readonly cache?: StateCache } = {}
+) =>
   Effect.gen(function*() {
     const snapshot = yield* makeMarathonSnapshot({ minIntervalMs: 0 })
     return yield* makeReconciler({
@@ -69,9 +74,29 @@ const reconcilerWith = (options: { readonly remainingMs?: number; readonly clean
       session: session(options.remainingMs),
       holder: "test",
       fences: [],
-      cleanupInput: options.cleanupInput ?? cleanup()
+      cleanupInput: options.cleanupInput ?? cleanup(),
+      ...(options.cache === undefined ? {} : { cache: options.cache })
     })
   })
+
+/** A watch-fed cache as the controller keeps one, filled here by hand from the memory stores. */
+const cacheOf = (specs: Map<string, StoredInstance>): StateCache => {
+  const statuses = new Map<string, InstanceStatus>()
+  return {
+    specNames: () => [...specs.keys()],
+    specsSynced: () => true,
+    invalidSpec: () => undefined,
+    invalidNames: () => [],
+    statusNames: () => [...statuses.keys()],
+    statusesSynced: () => true,
+    spec: (name) => Option.fromNullishOr(specs.get(name)),
+    status: (name) => statuses.get(name),
+    wroteStatus: (name, status) => {
+      if (status === undefined) statuses.delete(name)
+      else statuses.set(name, status)
+    }
+  }
+}
 
 const writes = Effect.gen(function*() {
   const calls = yield* (yield* MarathonMemory).calls
@@ -85,6 +110,37 @@ const running = (name: string, count: number) => {
 }
 
 describe("Reconciler (memory layers, TestClock)", () => {
+  it.effect("an idle pass of a settled instance takes no lock and writes nothing; an edit takes the lock again", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const stored = yield* (yield* SpecStore).apply(document("web.main", {}))
+      const specs = new Map([["web.main", stored.instance]])
+      const reconciler = yield* reconcilerWith({ cache: cacheOf(specs) })
+      yield* reconciler.reconcile(web)
+      const [created] = yield* memory.apps
+      yield* memory.addTasks(created!.id, tasks(created!.id, "n", 2))
+      // Passes until Running: status settles.
+      for (let pass = 0; pass < 3; pass++) {
+        yield* TestClock.adjust("1 second")
+        yield* reconciler.reconcile(web)
+      }
+      const settled = Option.getOrThrow(yield* (yield* StatusStore).get(web))
+      assert.strictEqual(settled.phase, "Running")
+      // Someone holds the instance lock: an idle pass does not need it.
+      const scope = yield* Scope.make()
+      yield* (yield* Locks).instance(web, "someone-else", session()).pipe(Scope.provide(scope))
+      const writesBefore = (yield* writes).length
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* reconciler.reconcile(web))._tag, "Done")
+      assert.strictEqual((yield* writes).length, writesBefore)
+      // An edit has work to do: it needs the lock, which is held.
+      const edited = yield* (yield* SpecStore).apply(document("web.main", { image: "web.main:2" }))
+      specs.set("web.main", edited.instance)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* reconciler.reconcile(web))._tag, "LockHeld")
+      yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(layer)))
+
   it.effect("a new spec: the app is created with its owner, status records the generation, the pass comes back", () =>
     Effect.gen(function*() {
       yield* (yield* SpecStore).apply(document("web.main", {}))
