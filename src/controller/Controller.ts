@@ -18,6 +18,7 @@ import { SpecStore } from "../store/SpecStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import * as ControllerMetrics from "../telemetry/ControllerMetrics.ts"
 import { Executor } from "./Executor.ts"
+import { makeManagedCount } from "./ManagedCount.ts"
 import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
@@ -94,6 +95,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     })
     const state = cache
 
+    const managedNow = yield* makeManagedCount
     const reconciler = yield* makeReconciler({
       snapshot,
       session: leader.session,
@@ -106,17 +108,12 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         force: config.force
       },
       cleanupInput: Effect.gen(function*() {
-        // Managed instances are the ones running apps of this installation, from a full list taken
-        // now: a spec that never reached Marathon has nothing to protect and must not widen the
-        // budget, and an older list may predate the apps. A list that cannot be had (or trusted)
-        // counts none, which refuses until a later pass. Only tear-down passes pay for the list.
-        const now = yield* Clock.currentTimeMillis
-        const latest = yield* snapshot.get(now).pipe(Effect.orElseSucceed(() => undefined))
         const specNames = new Set([...state.specNames(), ...state.invalidNames()])
         return {
           specNames,
           specsSynced: state.specsSynced() && state.statusesSynced(),
-          managedInstances: new Set(latest?.byInstance.keys() ?? []),
+          // Counted from a full list taken now (ManagedCount.ts): only tear-down passes pay for it.
+          managedInstances: yield* managedNow,
           force: config.force
         }
       })

@@ -345,7 +345,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)
         : Effect.gen(function*() {
           // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
-          const looked = deps.cache === undefined ? undefined : yield* peek(name, notBefore)
+          // A look that fails (Marathon down) is retried under the lock, where the failure is recorded.
+          const looked = deps.cache === undefined
+            ? undefined
+            : yield* peek(name, notBefore).pipe(Effect.orElseSucceed(() => ({ _tag: "Busy", peeked: undefined }) as const))
           if (looked?._tag === "Idle") return looked.outcome
           const lock = yield* locks.instance(name, deps.holder, deps.session)
           const fences = [...deps.fences, lock]

@@ -97,7 +97,8 @@ describe("deletion budget", () => {
     const settled = await settle(stack, deleted)
     assert.isAtLeast(settled.torn, 3)
     assert.deepStrictEqual((await watch.stop()).violations, [])
-  })
+    // 28 s of deliberately spaced deletions and a restart: more than the default per-test budget.
+  }, 120_000)
 
   it("deletions 4 s apart across a controller restart spend one budget (its ledger is in etcd)", async () => {
     const { stack, controller } = await tenInstances("budget-restart", ["--resync", "3"])
@@ -118,7 +119,8 @@ describe("deletion budget", () => {
     const settled = await settle(stack, deleted)
     assert.isAtLeast(settled.torn, 3)
     assert.deepStrictEqual((await watch.stop()).violations, [])
-  })
+    // 28 s of deliberately spaced deletions and a restart: more than the default per-test budget.
+  }, 120_000)
 
   it("every spec removed with one delete-prefix (etcdctl del --prefix): nothing torn down, each refused", async () => {
     const { stack } = await tenInstances("budget-wipe")

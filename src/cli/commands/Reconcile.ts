@@ -30,6 +30,7 @@ export const reconcile = Command.make(
     const { makeMarathonSnapshot } = yield* Effect.promise(() => import("../../controller/MarathonSnapshot.ts"))
     const { makeReconciler } = yield* Effect.promise(() => import("../../controller/Reconciler.ts"))
     const { messageOfOutcome, resultOf } = yield* Effect.promise(() => import("../../controller/Outcome.ts"))
+    const { makeManagedCount } = yield* Effect.promise(() => import("../../controller/ManagedCount.ts"))
     const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const Plan = yield* Effect.promise(() => import("../../plan/Plan.ts"))
     const { makeSession } = yield* Effect.promise(() => import("../../store/EtcdSession.ts"))
@@ -40,17 +41,17 @@ export const reconcile = Command.make(
       const statuses = yield* StatusStore
       const session = yield* makeSession({ ttlSeconds: 10 })
       const snapshot = yield* makeMarathonSnapshot()
+      const managedNow = yield* makeManagedCount
       const reconciler = yield* makeReconciler({
         snapshot,
         session,
         holder,
         fences: [],
         // The same safety as the controller's (design.md §11): the managed instances are the ones
-        // running apps of this installation in the list this command just took.
+        // running apps of this installation in a full list taken for the decision.
         cleanupInput: Effect.gen(function*() {
           const listed = yield* specs.list().pipe(Effect.option)
           const statusNames = yield* statuses.list().pipe(Effect.map((all) => [...all.keys()]), Effect.option)
-          const latest = yield* snapshot.latest
           const specNames = new Set(Option.match(listed, {
             onNone: () => [],
             onSome: (l) => [...l.items.map((i) => i.metadata.name), ...l.corrupt.map((c) => c.key.slice(c.key.lastIndexOf("/") + 1))]
@@ -58,7 +59,7 @@ export const reconcile = Command.make(
           return {
             specNames,
             specsSynced: Option.isSome(listed) && Option.isSome(statusNames),
-            managedInstances: new Set(latest?.byInstance.keys() ?? []),
+            managedInstances: yield* managedNow,
             force: false
           }
         })
