@@ -8,12 +8,11 @@
 // Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
 // planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
-import { Clock, DateTime, Effect, Option, Result } from "effect"
+import { Clock, DateTime, Effect, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
-import type { InstanceStatus, ReconcileResult } from "../domain/InstanceStatus.ts"
+import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
-import { resolveSpec } from "../domain/ResolvedSpec.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
@@ -25,23 +24,24 @@ import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
-import { SpecStore } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
 import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
-import type { ExecutionResult } from "./Executor.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
-import { MarathonFields } from "./MarathonFields.ts"
 import { Owner } from "./Owner.ts"
 import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
 import type { Outcome } from "./Outcome.ts"
+import type { PassEndInput } from "./PassEnd.ts"
+import { passEnd } from "./PassEnd.ts"
+import type { Desired } from "./DesiredState.ts"
+import { makeDesiredReader } from "./DesiredState.ts"
 import { planStep } from "./PlanStep.ts"
 import { InvalidSpec, resultOf } from "./Outcome.ts"
 
@@ -82,20 +82,13 @@ interface Peeked {
   readonly seen: { readonly observed: ObservedInstance; readonly plan: Plan; readonly now: DateTime.Utc }
 }
 
-type Desired =
-  | { readonly _tag: "Spec"; readonly stored: StoredInstance; readonly spec: ResolvedSpec }
-  | { readonly _tag: "Deleted" }
-  | { readonly _tag: "Unreadable"; readonly message: string }
-
 export const makeReconciler = (deps: ReconcilerDeps) =>
   Effect.gen(function*() {
-    const specs = yield* SpecStore
     const statuses = yield* StatusStore
     const executor = yield* Executor
     const marathon = yield* MarathonClient
     const records = yield* DrainRecords
     const ownership = yield* Owner
-    const fields = yield* MarathonFields
     const locks = yield* Locks
     const budget = deps.budget ?? defaultBudget
     // The spare is one Marathon round trip, but never more than a quarter of the renew deadline
@@ -105,24 +98,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
 
-    const readDesired = Effect.fnUntraced(function*(name: InstanceName) {
-      const unreadable = deps.cache?.invalidSpec(name)
-      if (unreadable !== undefined) return { _tag: "Unreadable", message: unreadable } satisfies Desired
-      const cached = deps.cache?.spec(name)
-      const read = cached === undefined ? yield* Effect.result(specs.get(name)) : Result.succeed(cached)
-      if (Result.isFailure(read)) {
-        if (read.failure._tag === "CorruptSpecError") return { _tag: "Unreadable", message: read.failure.message } satisfies Desired
-        return yield* Effect.fail(read.failure)
-      }
-      if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired
-      const stored = read.success.value
-      // A spec stored before the policy tightened, or written without `apply`, still stops here.
-      const denied = fields.violations(stored.spec.marathon)
-      if (denied.length > 0) {
-        return { _tag: "Unreadable", message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ") } satisfies Desired
-      }
-      return { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) } satisfies Desired
-    })
+    const readDesired = yield* makeDesiredReader(deps.cache)
     const readStatus = (name: InstanceName) => {
       const cached = deps.cache === undefined ? false : deps.cache.status(name)
       return cached === false ? Effect.map(statuses.get(name), Option.getOrUndefined) : Effect.succeed(cached)
@@ -263,33 +239,18 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       plan: Plan,
       observed: ObservedInstance,
       now: DateTime.Utc,
-      executed: Pick<ExecutionResult, "requeueAfterSeconds" | "drainFailures" | "interrupted">
+      executed: PassEndInput["executed"]
     ) {
-      const requeue = executed.requeueAfterSeconds
-      const result: ReconcileResult = requeue === undefined ? "Done" : "RequeueAfter"
-      const problems = [
-        ...(executed.drainFailures.length === 0 ? [] : [`${executed.drainFailures.length} drain call(s) failed: ${executed.drainFailures[0]?.message ?? ""}`]),
-        ...(executed.interrupted?.message === undefined ? [] : [executed.interrupted.message])
-      ]
-      const status = nextStatus({
+      return passEnd({
         previous,
         plan,
+        observed,
         generation: desired._tag === "Spec" ? desired.stored.metadata.generation : previous?.observedGeneration ?? 0,
-        result,
-        error: problems.length === 0 ? undefined : problems.join("; "),
+        drain: desired._tag === "Spec" ? desired.stored.spec.drain : previous?.drain,
+        executed,
         now,
         traceId: yield* traceId
       })
-      const drain = desired._tag === "Spec" ? desired.stored.spec.drain : previous?.drain
-      // Why the new app's tasks may not come up, from Marathon itself (kept while that app is the target).
-      const failure = observed.apps.find((app) => app.id === plan.appId)?.lastTaskFailure
-      const withFailure: InstanceStatus = failure === undefined ? status : { ...status, lastTaskFailure: { appId: plan.appId!, ...failure } }
-      const withDrain: InstanceStatus = drain === undefined ? withFailure : { ...withFailure, drain }
-      const problem = problems.length === 0 ? {} : { problem: problems.join("; ") }
-      const outcome = requeue === undefined
-        ? { _tag: "Done", plan } satisfies Outcome
-        : { _tag: "RequeueAfter", seconds: requeue, reason: plan.summary, plan, ...problem } satisfies Outcome
-      return { status: withDrain, outcome }
     })
 
     /**

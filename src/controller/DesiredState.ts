@@ -1,0 +1,41 @@
+// What an instance should be, as a pass sees it: a usable spec, no spec at all (tear it down), or
+// a stored spec that cannot be used — undecodable, or denied by the operator's field policy. The
+// last is never taken for "deleted" (design.md §11): its instance is left exactly as it is.
+import { Effect, Option, Result } from "effect"
+import type { InstanceName } from "../domain/InstanceName.ts"
+import { resolveSpec } from "../domain/ResolvedSpec.ts"
+import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
+import { SpecStore } from "../store/SpecStore.ts"
+import type { StoredInstance } from "../store/SpecStore.ts"
+import { MarathonFields } from "./MarathonFields.ts"
+import type { StateCache } from "./StateCache.ts"
+
+export type Desired =
+  | { readonly _tag: "Spec"; readonly stored: StoredInstance; readonly spec: ResolvedSpec }
+  | { readonly _tag: "Deleted" }
+  | { readonly _tag: "Unreadable"; readonly message: string }
+
+/** Reads desired state from the watch-fed cache when there is one, else from etcd. */
+export const makeDesiredReader = (cache: StateCache | undefined) =>
+  Effect.gen(function*() {
+    const specs = yield* SpecStore
+    const fields = yield* MarathonFields
+    return Effect.fnUntraced(function*(name: InstanceName) {
+      const unreadable = cache?.invalidSpec(name)
+      if (unreadable !== undefined) return { _tag: "Unreadable", message: unreadable } satisfies Desired as Desired
+      const cached = cache?.spec(name)
+      const read = cached === undefined ? yield* Effect.result(specs.get(name)) : Result.succeed(cached)
+      if (Result.isFailure(read)) {
+        if (read.failure._tag === "CorruptSpecError") return { _tag: "Unreadable", message: read.failure.message } satisfies Desired as Desired
+        return yield* Effect.fail(read.failure)
+      }
+      if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired as Desired
+      const stored = read.success.value
+      // A spec stored before the policy tightened, or written without `apply`, still stops here.
+      const denied = fields.violations(stored.spec.marathon)
+      if (denied.length > 0) {
+        return { _tag: "Unreadable", message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ") } satisfies Desired as Desired
+      }
+      return { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) } satisfies Desired as Desired
+    })
+  })
