@@ -20,6 +20,7 @@ import { EtcdClient } from "./store/EtcdClient.ts"
 import { etcdClusterId } from "./store/ClusterIdentity.ts"
 import { etcdCleanupLedgerLayer } from "./store/EtcdCleanupLedger.ts"
 import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
+import { etcdEventRecorderLayer } from "./store/EtcdEventRecorder.ts"
 import { Locks } from "./store/Locks.ts"
 import { StatusStore } from "./store/StatusStore.ts"
 import { etcdSpecStoreLayer } from "./store/EtcdSpecStore.ts"
@@ -107,7 +108,7 @@ export const reconcileLayer = (
   owner: OwnerOptions = {},
   fieldPolicy: MarathonFieldPolicy = defaultMarathonFieldPolicy
 ) => {
-  const stores = Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, Locks.layerEtcd, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
+  const stores = Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, Locks.layerEtcd, etcdEventRecorderLayer, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
   const outside = Layer.merge(marathonLayer(marathon), MarathonFields.layer(fieldPolicy))

@@ -6,6 +6,7 @@ import { controllerCommand } from "./commands/ControllerCommand.ts"
 import { deleteCommand } from "./commands/Delete.ts"
 import { describe } from "./commands/Describe.ts"
 import { diff } from "./commands/Diff.ts"
+import { events } from "./commands/Events.ts"
 import { get } from "./commands/Get.ts"
 import { marathonSimCommand } from "./commands/MarathonSimCommand.ts"
 import { reconcile } from "./commands/Reconcile.ts"
@@ -27,6 +28,7 @@ export const cli = root.pipe(Command.withSubcommands([
   rollout,
   cleanup.pipe(withOutputs("cleanup")),
   scale.pipe(withOutputs("scale")),
+  events.pipe(withOutputs("events", ["json"]), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   controllerCommand.pipe(withOutputs("controller"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   marathonSimCommand.pipe(withOutputs("marathon-sim"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))

@@ -22,6 +22,9 @@ import { withObservedStarts } from "../plan/ObservedAge.ts"
 import type { ObservedApp, ObservedInstance } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
+import { EventRecorder } from "../events/EventRecorder.ts"
+import type { EventNote } from "../events/InstanceEvent.ts"
+import { passEvents } from "../events/PassEvents.ts"
 import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
@@ -90,6 +93,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const records = yield* DrainRecords
     const ownership = yield* Owner
     const locks = yield* Locks
+    const events = yield* EventRecorder
+    const tell = (name: InstanceName, notes: ReadonlyArray<EventNote>) =>
+      Effect.forEach(notes, (note) => events.record(name, note), { discard: true })
     const budget = deps.budget ?? defaultBudget
     // The spare is one Marathon round trip, but never more than a quarter of the renew deadline
     // (2/3 TTL): with a short lease the keep-alives (every TTL/3) would otherwise close the gate
@@ -161,6 +167,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           summary: error
         }
         if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: "-" }))
       }
       return { _tag: "Failed", terminal: true, error: new InvalidSpec({ message: error }), message: error } satisfies Outcome
     })
@@ -221,6 +228,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           summary: `spec deleted; apps kept: ${refusal}`
         }
         if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: plan.drain.method }))
         return { _tag: "RequeueAfter", seconds: refusedTeardownRequeueSeconds, reason: "tear-down refused", plan, problem: refusal } satisfies Outcome
       }
 
@@ -229,6 +237,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
       if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
+      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }))
       return settled.outcome
     })
 
@@ -291,6 +300,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         traceId: undefined
       })
       if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+      yield* tell(name, [{ type: "Warning", reason: "ReconcileFailed", message: error }])
     }, (effect) => Effect.ignore(effect))
 
     // A root span: one trace per reconcile, not one per leadership term.

@@ -19,6 +19,9 @@ export const makeKeys = (prefix: string) => ({
   instanceLock: (name: InstanceName | string) => `${prefix}/locks/instance/${name}`,
   appLifecycleLock: `${prefix}/locks/app-lifecycle`,
   cleanupLedger: `${prefix}/cleanup/ledger`,
+  events: `${prefix}/events/`,
+  eventsOf: (name: InstanceName | string) => `${prefix}/events/${name}/`,
+  event: (name: InstanceName | string, id: string) => `${prefix}/events/${name}/${id}`,
   leader: `${prefix}/leader`
 })
 export type Keys = ReturnType<typeof makeKeys>

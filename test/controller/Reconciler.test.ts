@@ -20,6 +20,7 @@ import { MarathonError, Unavailable } from "../../src/marathon/MarathonError.ts"
 import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
 import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import type { EtcdSession } from "../../src/store/EtcdSession.ts"
+import { EventRecorder } from "../../src/events/EventRecorder.ts"
 import { Locks } from "../../src/store/Locks.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
 import type { StoredInstance } from "../../src/store/SpecStore.ts"
@@ -41,6 +42,7 @@ const layer = Executor.layer.pipe(
     SpecStore.layerMemory,
     StatusStore.layerMemory,
     Locks.layerMemory,
+    EventRecorder.layerMemory,
     DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer(() => ({ status: 200 }))))
   ))
 )
@@ -152,6 +154,8 @@ describe("Reconciler (memory layers, TestClock)", () => {
       const status = Option.getOrThrow(yield* (yield* StatusStore).get(web))
       assert.strictEqual(status.observedGeneration, 1)
       assert.strictEqual(status.lastReconcile?.result, "RequeueAfter")
+      const told = (yield* (yield* EventRecorder).list("web.main")).map((listed) => `${listed.event.type} ${listed.event.reason}: ${listed.event.message}`)
+      assert.deepStrictEqual(told, [`Normal AppCreated: created ${created!.id}`])
     }).pipe(Effect.provide(layer)))
 
   it.effect("a dry run plans the create and writes nothing, to Marathon or status", () =>
@@ -211,6 +215,10 @@ describe("Reconciler (memory layers, TestClock)", () => {
       assert.isTrue(outcome._tag === "RequeueAfter" && /deletion budget/.test(outcome.problem ?? ""))
       assert.deepStrictEqual(yield* writes, [])
       assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "CleanupRefused")
+      // Told when it happened, not again on every retry.
+      yield* (yield* reconcilerWith({ cleanupInput: cleanup({ managedInstances: new Set(["web.main"]) }) })).reconcile(web)
+      const told = yield* (yield* EventRecorder).list("web.main")
+      assert.deepStrictEqual(told.map((listed) => [listed.event.type, listed.event.reason, listed.event.count]), [["Warning", "CleanupRefused", 1]])
     }).pipe(Effect.provide(layer)))
 
   it.effect("a deleted spec within the budget: drained (noop), killed and deleted over passes, then its status is gone", () =>
@@ -230,5 +238,7 @@ describe("Reconciler (memory layers, TestClock)", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* reconciler.reconcile(web))._tag, "Done")
       assert.isTrue(Option.isNone(yield* (yield* StatusStore).get(web)))
+      const reasons = (yield* (yield* EventRecorder).list("web.main")).map((listed) => listed.event.reason)
+      assert.includeMembers(reasons, ["TasksKilled", "AppDeleted"])
     }).pipe(Effect.provide(layer)))
 })

@@ -46,3 +46,28 @@ export const runCli = (
     })
     child.stdin?.end(options.stdin ?? "")
   })
+
+/** A long-running `mdeploy` (a --watch): its output so far, and a SIGTERM that resolves to its exit code. */
+export interface RunningCli {
+  readonly output: () => string
+  readonly stop: () => Promise<number | null>
+}
+
+export const spawnCli = (stack: { readonly env: Record<string, string> }, args: ReadonlyArray<string>): RunningCli => {
+  const child = spawn(process.execPath, [binPath, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: "1", ...stack.env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout.on("data", (chunk) => (output += chunk))
+  child.stderr.on("data", (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  return {
+    output: () => output,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+      return exited
+    }
+  }
+}

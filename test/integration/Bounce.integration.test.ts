@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from "vitest"
 import type { Stack } from "../harness/stack.ts"
 import { appsOf, happyTasks, manifest, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
+import { spawnCli } from "../harness/cli.ts"
 
 // The real controller process, real etcd, the emulator over HTTP, and the real CLI: each bounce
 // method from `mdeploy apply` of a new image to only the new app running.
@@ -95,6 +96,28 @@ describe("bounces end to end", () => {
     assert.match(oneShot.stderr, /Marathon: task \S+ TASK_FAILED at \S+: Command exited with status 3/)
     assert.match((await stack.cli(["describe", name])).stdout, /Last task failure:\s+\S+ TASK_FAILED .*Command exited with status 3/)
     assert.strictEqual(happyTasks((await stack.apps()).find((app) => app.id === old!.id)), 3)
+  })
+
+  it("events: a rollout tells what it did, newest first, in `mdeploy events`, its JSON and describe; --watch follows", async () => {
+    const name = "told.main"
+    const watcher = spawnCli(stack, ["events", name, "--watch"])
+    assert.strictEqual((await stack.cli(["apply", "-f", "-"], manifest(name, web("brutal", "web:1")))).code, 0)
+    await followPhases(name, rolledOut(1))
+    assert.strictEqual((await stack.cli(["apply", "-f", "-"], manifest(name, web("brutal", "web:2")))).code, 0)
+    await followPhases(name, rolledOut(2))
+    const listed = await stack.cli(["events", name, "-o", "json"])
+    assert.strictEqual(listed.code, 0, listed.stderr)
+    const items = JSON.parse(listed.stdout).items as Array<{ instance: string; type: string; reason: string; message: string; count: number }>
+    const reasons = items.map((item) => item.reason)
+    assert.includeMembers(reasons, ["AppCreated", "TasksDraining", "TasksKilled", "AppDeleted", "RolloutSucceeded"])
+    assert.isTrue(items.every((item) => item.instance === name && item.type === "Normal"))
+    assert.strictEqual(items.filter((item) => item.reason === "RolloutSucceeded").length, 2, "one per generation")
+    const table = await stack.cli(["events", name])
+    assert.match(table.stdout.split("\n")[0]!, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+MESSAGE/)
+    assert.match((await stack.cli(["describe", name])).stdout, /Events:\n.*LAST SEEN[\s\S]*RolloutSucceeded/)
+    // The watch saw them arrive one by one and stops cleanly on SIGTERM.
+    await waitUntil("the watch printed the second rollout", () => (watcher.output().match(/RolloutSucceeded/g) ?? []).length >= 2)
+    assert.strictEqual(await watcher.stop(), 0)
   })
 
   it("down: drains the old app and creates nothing", async () => {

@@ -1,12 +1,17 @@
 // `mdeploy describe NAME`: spec, status, conditions, the instance's Marathon apps and tasks, and
-// its revision history. Marathon being away costs a line, not the command.
-import { Clock, Console, Effect, Option, Schedule } from "effect"
+// its revision history and its events of the last hour. Marathon being away costs a line, not the
+// command.
+import { Clock, Console, Effect, Layer, Option, Schedule } from "effect"
 import { Argument, Command } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
+import { EventRecorder } from "../../events/EventRecorder.ts"
+import { EtcdClient } from "../../store/EtcdClient.ts"
+import { etcdEventRecorderLayer } from "../../store/EtcdEventRecorder.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { describeView } from "../render/DescribeView.ts"
+import { eventTable } from "../render/EventTable.ts"
 import { marathonView } from "../render/MarathonView.ts"
 import { marathonUrls } from "../GlobalFlags.ts"
 import { root } from "../Root.ts"
@@ -40,11 +45,18 @@ export const describe = Command.make(
       const status = yield* (yield* StatusStore).get(name as InstanceName)
       const history = yield* specs.history(name as InstanceName)
       const nowMillis = yield* Clock.currentTimeMillis
+      const etcd = yield* EtcdClient
+      const told = yield* Effect.flatMap(EventRecorder, (recorder) => recorder.list(name)).pipe(
+        Effect.provide(etcdEventRecorderLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
+      )
       return describeView({
         instance: found.value,
         status: Option.getOrUndefined(status),
         history,
-        extra: [{ title: "Marathon", body: yield* marathonSection(name as InstanceName, nowMillis) }],
+        extra: [
+          { title: "Marathon", body: yield* marathonSection(name as InstanceName, nowMillis) },
+          { title: "Events", body: told.length === 0 ? "<none in the last hour>" : eventTable(told, nowMillis) }
+        ],
         nowMillis
       })
     }))

@@ -1,0 +1,61 @@
+// EventRecorder on etcd (design.md §13): `<p>/events/<name>/<id>`, each key bound to a lease of one
+// hour, so events expire like Kubernetes Events without anyone deleting them. One lease serves all
+// events written within five minutes of its grant (an event lives 55–60 minutes after its last
+// sighting); it is never kept alive, and never revoked: events outlive the process that wrote them.
+import { DateTime, Effect, Layer, Option, Result, Schema } from "effect"
+import { EventRecorder } from "../events/EventRecorder.ts"
+import type { ListedEvent } from "../events/InstanceEvent.ts"
+import { eventId, InstanceEvent, observe } from "../events/InstanceEvent.ts"
+import { EtcdClient } from "./EtcdClient.ts"
+import { makeKeys } from "./Keys.ts"
+
+const eventTtlSeconds = 3_600
+const leaseReuseMs = 5 * 60_000
+const decode = Schema.decodeUnknownResult(Schema.fromJsonString(InstanceEvent))
+
+export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClient> = Layer.effect(
+  EventRecorder,
+  Effect.gen(function*() {
+    const etcd = yield* EtcdClient
+    const keys = makeKeys(etcd.prefix)
+    let lease: { readonly id: string; readonly grantedAt: number } | undefined
+
+    const leaseId = Effect.gen(function*() {
+      const now = Date.now()
+      if (lease !== undefined && now - lease.grantedAt < leaseReuseMs) return lease.id
+      const id = yield* etcd.call("grant event lease", (client) => client.lease(eventTtlSeconds, { autoKeepAlive: false }).grant())
+      lease = { id, grantedAt: now }
+      return id
+    })
+
+    const record = (instance: string, note: Parameters<EventRecorder["Service"]["record"]>[1]) =>
+      Effect.gen(function*() {
+        const key = keys.event(instance, eventId(note))
+        const stored = yield* etcd.callIdempotent("read event", (client) => client.get(key).string())
+        const previous = stored === null ? undefined : Result.getOrUndefined(decode(stored))
+        const traceId = Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => span.traceId))
+        const event = observe(previous, note, DateTime.formatIso(yield* DateTime.now), traceId)
+        const id = yield* leaseId
+        yield* etcd.call("write event", (client) => client.put(key).value(JSON.stringify(event)).lease(id).exec())
+      }).pipe(
+        // An event is worth less than the pass that made it: never fail a reconcile over one.
+        Effect.catch((error) => Effect.logWarning("event not recorded").pipe(Effect.annotateLogs({ instance, reason: note.reason, error: error.oneLine })))
+      )
+
+    const list = (instance?: string) =>
+      Effect.gen(function*() {
+        const prefix = instance === undefined ? keys.events : keys.eventsOf(instance)
+        const values = yield* etcd.callIdempotent("list events", (client) => client.getAll().prefix(prefix).strings())
+        const listed: Array<ListedEvent> = []
+        for (const [key, value] of Object.entries(values)) {
+          const decoded = decode(value)
+          if (Result.isFailure(decoded)) continue
+          const rest = key.slice(keys.events.length)
+          listed.push({ instance: rest.slice(0, rest.indexOf("/")), event: decoded.success })
+        }
+        return listed as ReadonlyArray<ListedEvent>
+      })
+
+    return EventRecorder.of({ record, list })
+  })
+)
