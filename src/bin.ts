@@ -5,11 +5,11 @@ import { Cause, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
 import { cli } from "./cli/Cli.ts"
 import { CliExit, ExitCode } from "./cli/CliExit.ts"
+import { normalizeArgs } from "./cli/KubectlArgs.ts"
 import { interruptedExitCode } from "./cli/SignalStop.ts"
 import * as UsagePresenter from "./cli/UsagePresenter.ts"
+import { version } from "./cli/Version.ts"
 import * as TraceLogger from "./telemetry/TraceLogger.ts"
-
-const version = "0.1.0"
 
 // grpc-js names an etcd endpoint given by IP address in the TLS handshake's SNI, which Node
 // answers with a deprecation warning on stderr (DEP0123) on every TLS run; Node ignores such a
@@ -46,7 +46,7 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
     : Runtime.defaultTeardown(exit, onExit)
 
 cli.pipe(
-  Command.run({ version }),
+  (command) => Command.runWith(command, { version })(normalizeArgs(process.argv.slice(2))),
   // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
   // stderr, so stdout carries only what was asked for.
   Effect.provide(Layer.merge(TraceLogger.layerFromEnv(), UsagePresenter.layer)),

@@ -15,6 +15,7 @@ import { withOutputs } from "./OutputFormats.ts"
 import { root } from "./Root.ts"
 import { markRunsUntilSignal } from "./SignalStop.ts"
 import { up } from "./commands/Up.ts"
+import { versionCommand } from "./commands/VersionCommand.ts"
 
 // Each command's accepted -o values are listed here, in one place (OutputFormats.ts says why).
 export const cli = root.pipe(Command.withSubcommands([
@@ -29,5 +30,6 @@ export const cli = root.pipe(Command.withSubcommands([
   scale.pipe(withOutputs("scale")),
   controllerCommand.pipe(withOutputs("controller"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   marathonSimCommand.pipe(withOutputs("marathon-sim"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
-  up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))
+  up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
+  versionCommand.pipe(withOutputs("version"))
 ]))
