@@ -19,11 +19,11 @@ import { versionCommand } from "./commands/VersionCommand.ts"
 
 // Each command's accepted -o values are listed here, in one place (OutputFormats.ts says why).
 export const cli = root.pipe(Command.withSubcommands([
-  apply.pipe(withOutputs("apply", ["json"])),
-  get.pipe(withOutputs("get", ["wide", "yaml", "json"])),
+  apply.pipe(withOutputs("apply", ["json", "name"])),
+  get.pipe(withOutputs("get", ["wide", "yaml", "json", "name"])),
   describe.pipe(withOutputs("describe")),
   diff.pipe(withOutputs("diff")),
-  deleteCommand.pipe(withOutputs("delete")),
+  deleteCommand.pipe(withOutputs("delete", ["name"])),
   reconcile.pipe(withOutputs("reconcile", ["json"])),
   rollout,
   cleanup.pipe(withOutputs("cleanup")),

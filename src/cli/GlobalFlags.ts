@@ -29,7 +29,7 @@ export const globalFlags = {
     Flag.withDefault("http://127.0.0.1:8080")
   ),
   owner: optionalWithEnv("owner", "MDEPLOY_OWNER", "this installation's owner id, on every app it creates (default: derived from the etcd cluster id and prefix)"),
-  output: Flag.Literals("output", ["table", "yaml", "json", "wide"]).pipe(
+  output: Flag.Literals("output", ["table", "yaml", "json", "wide", "name"]).pipe(
     Flag.withAlias("o"),
     Flag.withDescription("output format"),
     Flag.withDefault("table")
@@ -46,7 +46,7 @@ export interface GlobalOptions {
   readonly etcdPassword: Option.Option<string>
   readonly marathon: string
   readonly owner: Option.Option<string>
-  readonly output: "table" | "yaml" | "json" | "wide"
+  readonly output: "table" | "yaml" | "json" | "wide" | "name"
 }
 
 export const etcdOptions = (flags: GlobalOptions): EtcdOptions => {
