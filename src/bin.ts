@@ -1,11 +1,12 @@
 // Composition root of the `mdeploy` binary: the command tree, Node's platform services, and the
 // mapping of every way a command can end to a documented exit code with one-line messages.
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
-import { cli } from "./cli/Cli.ts"
+import { loadCli } from "./cli/Cli.ts"
 import { CliExit, ExitCode } from "./cli/CliExit.ts"
-import { normalizeArgs } from "./cli/KubectlArgs.ts"
+import { commandName, normalizeArgs } from "./cli/KubectlArgs.ts"
 import { interruptedExitCode } from "./cli/SignalStop.ts"
 import * as UsagePresenter from "./cli/UsagePresenter.ts"
 import { version } from "./cli/Version.ts"
@@ -45,8 +46,12 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
     ? onExit(interruptedExitCode())
     : Runtime.defaultTeardown(exit, onExit)
 
+const args = normalizeArgs(process.argv.slice(2))
+const name = commandName(args)
+const cli = await loadCli(name, name === undefined && args.includes("--version"))
+
 cli.pipe(
-  (command) => Command.runWith(command, { version })(normalizeArgs(process.argv.slice(2))),
+  (command) => Command.runWith(command, { version })(args),
   // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
   // stderr, so stdout carries only what was asked for.
   Effect.provide(Layer.merge(TraceLogger.layerFromEnv(), UsagePresenter.layer)),

@@ -3,7 +3,11 @@
 import { Config, Option } from "effect"
 import { Flag } from "effect/cli"
 import type { EtcdOptions } from "../store/EtcdClient.ts"
-import { defaultEndpoint, defaultPrefix } from "../store/EtcdClient.ts"
+
+// EtcdClient's defaults, repeated so that parsing flags does not load the etcd client (gRPC):
+// `--version` and `--help` stay fast. A test keeps the two in step.
+export const defaultEndpoint = "http://127.0.0.1:2379"
+export const defaultPrefix = "/mdeploy/v1"
 
 const withEnv = (flag: Flag.Flag<string>, variable: string) => flag.pipe(Flag.withFallbackConfig(Config.String(variable)))
 

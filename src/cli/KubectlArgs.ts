@@ -65,3 +65,17 @@ export const normalizeArgs = (argv: ReadonlyArray<string>): Array<string> => {
   }
   return out
 }
+
+/** The subcommand a (normalized) command line names: its first word that is neither a flag nor a flag's value. */
+export const commandName = (argv: ReadonlyArray<string>): string | undefined => {
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index]!
+    if (token === "--") return argv[index + 1]
+    if (token.startsWith("-")) {
+      if (valueFlags.has(token)) index++
+      continue
+    }
+    return token
+  }
+  return undefined
+}

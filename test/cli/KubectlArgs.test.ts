@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { normalizeArgs } from "../../src/cli/KubectlArgs.ts"
+import { defaultEndpoint, defaultPrefix } from "../../src/cli/GlobalFlags.ts"
+import { commandName, normalizeArgs } from "../../src/cli/KubectlArgs.ts"
+import * as EtcdClient from "../../src/store/EtcdClient.ts"
 import { version } from "../../src/cli/Version.ts"
 
 describe("normalizeArgs", () => {
@@ -29,5 +31,18 @@ describe("normalizeArgs", () => {
   it("keeps the version in step with package.json", () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as { version: string }
     assert.strictEqual(version, pkg.version)
+  })
+})
+
+describe("commandName", () => {
+  it("is the first word that is neither a flag nor a flag's value", () => {
+    assert.strictEqual(commandName(["--etcd", "http://x", "-o", "json", "get", "web.main"]), "get")
+    assert.strictEqual(commandName(["-o=json", "--show-labels", "rollout", "status"]), "rollout")
+    assert.strictEqual(commandName(["--version"]), undefined)
+  })
+
+  it("the flag defaults repeat EtcdClient's", () => {
+    assert.strictEqual(defaultEndpoint, EtcdClient.defaultEndpoint)
+    assert.strictEqual(defaultPrefix, EtcdClient.defaultPrefix)
   })
 })

@@ -9,7 +9,6 @@ import type { StoredInstance } from "../../store/SpecStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
-import { toDocument, toJson, toYaml } from "../render/Documents.ts"
 import { getWatch } from "../GetWatchCommand.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
 import { root } from "../Root.ts"
@@ -62,8 +61,11 @@ export const get = Command.make(
     if (flags.output === "name") {
       for (const row of rows) yield* Console.log(`serviceinstance/${row.instance.metadata.name}`)
     } else if (flags.output === "yaml") {
+      // Loaded only here: the YAML library is most of a plain `get`'s start-up otherwise.
+      const { toDocument, toYaml } = yield* Effect.promise(() => import("../render/Documents.ts"))
       if (rows.length > 0) yield* Console.log(toYaml(rows.map((row) => toDocument(row.instance, row.status))).trimEnd())
     } else if (flags.output === "json") {
+      const { toDocument, toJson } = yield* Effect.promise(() => import("../render/Documents.ts"))
       yield* Console.log(toJson(rows.map((row) => toDocument(row.instance, row.status)), names.length === 1 && rows.length === 1).trimEnd())
     } else if (rows.length > 0 || deleted.length > 0) {
       yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis, deleted, showLabels))
