@@ -32,6 +32,7 @@ export const globalFlags = {
     Flag.withDescription("Marathon URLs, comma-separated, tried in order (env MDEPLOY_MARATHON_URLS)"),
     Flag.withDefault("http://127.0.0.1:8080")
   ),
+  context: optionalWithEnv("context", "MDEPLOY_CONTEXT", "the context of the config file to use (default: its current-context; see 'mdeploy config')"),
   owner: optionalWithEnv("owner", "MDEPLOY_OWNER", "this installation's owner id, on every app it creates (default: derived from the etcd cluster id and prefix)"),
   output: Flag.Literals("output", ["table", "yaml", "json", "wide", "name"]).pipe(
     Flag.withAlias("o"),
@@ -49,6 +50,7 @@ export interface GlobalOptions {
   readonly etcdUser: Option.Option<string>
   readonly etcdPassword: Option.Option<string>
   readonly marathon: string
+  readonly context: Option.Option<string>
   readonly owner: Option.Option<string>
   readonly output: "table" | "yaml" | "json" | "wide" | "name"
 }
