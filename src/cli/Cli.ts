@@ -30,6 +30,7 @@ const commands = {
     import("./commands/Up.ts").then((m) =>
       m.up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))
     ),
+  completion: () => import("./commands/Completion.ts").then((m) => m.completion.pipe(withOutputs("completion"))),
   config: () => import("./commands/ConfigCommand.ts").then((m) => m.configCommand),
   version: () => import("./commands/VersionCommand.ts").then((m) => m.versionCommand.pipe(withOutputs("version")))
 }
