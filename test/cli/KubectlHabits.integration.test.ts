@@ -64,7 +64,7 @@ describe("kubectl habits (real processes, real etcd)", () => {
       env: { ...process.env, ...env, PATH: `${onPath}:${process.env["PATH"]}` },
       encoding: "utf8"
     })
-    assert.strictEqual(completed.stdout, "web.main web.canary\n", completed.stderr)
+    assert.strictEqual(completed.stdout, "web.canary web.main\n", completed.stderr)
   })
 
   it("delete -l, --ignore-not-found and --all, each one transaction", async () => {
