@@ -15,7 +15,10 @@ export const getWatch = Effect.fnUntraced(function*(options: {
   readonly showLabels: boolean
 }) {
   if (options.output !== "table" && options.output !== "wide") {
-    return yield* exitWith(ExitCode.error, `error: -o ${options.output} is not supported with 'mdeploy get --watch' (supported: table, wide)`)
+    return yield* exitWith(
+      ExitCode.error,
+      `error: -o ${options.output} is not supported with 'mdeploy get --watch' (supported: table, wide)`
+    )
   }
   yield* markRunsUntilSignal
   const { watchTable } = yield* Effect.promise(() => import("./GetWatch.ts"))

@@ -20,7 +20,10 @@ describe("config file", () => {
   })
 
   it("names file, line, column and field of every problem", () => {
-    const { problems } = parseConfig("current-context: gone\ncontexts:\n  a:\n    etcd: {x: 1}\n    marathn: http://m\nextra: 1\n", "c.yaml")
+    const { problems } = parseConfig(
+      "current-context: gone\ncontexts:\n  a:\n    etcd: {x: 1}\n    marathn: http://m\nextra: 1\n",
+      "c.yaml"
+    )
     assert.deepStrictEqual(problems, [
       "c.yaml:4:11: contexts.a.etcd: must be a URL or a list of URLs",
       "c.yaml:5:5: contexts.a.marathn: unknown field (known: etcd, etcd-prefix, etcd-ca, etcd-cert, etcd-key, etcd-user, marathon)",
@@ -43,7 +46,19 @@ describe("config file", () => {
     assert.strictEqual(contextFlag(["--context=demo", "get"]), "demo")
     assert.strictEqual(contextFlag(["get"]), undefined)
     assert.deepStrictEqual(
-      contextFieldsFromArgs(["config", "set-context", "p", "--etcd", "http://a", "--etcd-prefix=/p", "--use", "--marathon", "http://m", "-o", "table"]),
+      contextFieldsFromArgs([
+        "config",
+        "set-context",
+        "p",
+        "--etcd",
+        "http://a",
+        "--etcd-prefix=/p",
+        "--use",
+        "--marathon",
+        "http://m",
+        "-o",
+        "table"
+      ]),
       { etcd: "http://a", "etcd-prefix": "/p", marathon: "http://m" }
     )
   })

@@ -22,9 +22,14 @@ afterAll(async () => {
 
 const manifest = (name: string, labels: string) =>
   `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: ${name}\n  labels: {${labels}}\nspec:\n  image: ${name}:1\n  instances: 2\n`
-const three = [manifest("web.main", "team: a, tier: front"), manifest("web.canary", "team: a"), manifest("batch.main", "team: b")].join("---\n")
+const three = [manifest("web.main", "team: a, tier: front"), manifest("web.canary", "team: a"), manifest("batch.main", "team: b")].join(
+  "---\n"
+)
 
-const envFor = (label: string, endpoints = etcd.endpoints) => ({ MDEPLOY_ETCD_ENDPOINTS: endpoints, MDEPLOY_ETCD_PREFIX: uniquePrefix(label) })
+const envFor = (label: string, endpoints = etcd.endpoints) => ({
+  MDEPLOY_ETCD_ENDPOINTS: endpoints,
+  MDEPLOY_ETCD_PREFIX: uniquePrefix(label)
+})
 
 /** A long-running `mdeploy` whose output the test reads as it comes. */
 const start = (args: ReadonlyArray<string>, env: Record<string, string>) => {
@@ -40,7 +45,10 @@ describe("kubectl habits (real processes, real etcd)", () => {
   it("-owide, -o=wide, -o name, --show-labels, kind words and kind/name, version", async () => {
     const env = envFor("habits")
     const cli = (args: ReadonlyArray<string>, stdin?: string) => runCli(args, { env, ...(stdin === undefined ? {} : { stdin }) })
-    assert.strictEqual((await cli(["apply", "-f", "-", "-o", "name"], three)).stdout, "serviceinstance/web.main\nserviceinstance/web.canary\nserviceinstance/batch.main\n")
+    assert.strictEqual(
+      (await cli(["apply", "-f", "-", "-o", "name"], three)).stdout,
+      "serviceinstance/web.main\nserviceinstance/web.canary\nserviceinstance/batch.main\n"
+    )
     for (const args of [["get", "-owide"], ["get", "serviceinstances", "-o", "wide"]]) {
       const result = await cli(args)
       assert.strictEqual(result.code, 0, `${args.join(" ")}: ${result.stderr}`)
@@ -60,7 +68,10 @@ describe("kubectl habits (real processes, real etcd)", () => {
     const onPath = mkdtempSync(join(tmpdir(), "mdeploy-path-"))
     symlinkSync(binPath, join(onPath, "mdeploy"))
     const script = (await cli(["completion", "bash"])).stdout
-    const completed = spawnSync("bash", ["-c", `${script}\nCOMP_WORDS=(mdeploy rollout status web.); COMP_CWORD=3; _mdeploy; echo "\${COMPREPLY[@]}"`], {
+    const completed = spawnSync("bash", [
+      "-c",
+      `${script}\nCOMP_WORDS=(mdeploy rollout status web.); COMP_CWORD=3; _mdeploy; echo "\${COMPREPLY[@]}"`
+    ], {
       env: { ...process.env, ...env, PATH: `${onPath}:${process.env["PATH"]}` },
       encoding: "utf8"
     })
@@ -121,11 +132,17 @@ describe("kubectl habits (real processes, real etcd)", () => {
     const set = await cli(["config", "set-context", "local", "--etcd", etcd.endpoints, "--etcd-prefix", prefix])
     assert.strictEqual(set.code, 0, set.stderr)
     assert.strictEqual((await cli(["config", "use-context", "local"])).code, 0)
-    assert.strictEqual((await cli(["apply", "-f", "-", "-o", "name"], {}, manifest("web.main", "team: a"))).stdout, "serviceinstance/web.main\n")
+    assert.strictEqual(
+      (await cli(["apply", "-f", "-", "-o", "name"], {}, manifest("web.main", "team: a"))).stdout,
+      "serviceinstance/web.main\n"
+    )
     // An environment variable wins over the context, and a flag over both.
     const other = uniquePrefix("context-env")
     assert.strictEqual((await cli(["get", "-o", "name"], { MDEPLOY_ETCD_PREFIX: other })).stdout, "")
-    assert.strictEqual((await cli(["get", "-o", "name", "--etcd-prefix", prefix], { MDEPLOY_ETCD_PREFIX: other })).stdout, "serviceinstance/web.main\n")
+    assert.strictEqual(
+      (await cli(["get", "-o", "name", "--etcd-prefix", prefix], { MDEPLOY_ETCD_PREFIX: other })).stdout,
+      "serviceinstance/web.main\n"
+    )
     assert.match((await cli(["config", "get-contexts"])).stdout, /^CURRENT\s+NAME.*\n\*\s+local\s+http/)
     assert.include(readFileSync(config, "utf8"), "current-context: local")
     writeFileSync(config, `current-context: local\ncontexts:\n  local:\n    etcd: ${etcd.endpoints}\n  broken:\n    etcd-prefx: /x\n`)

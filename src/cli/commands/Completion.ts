@@ -50,9 +50,14 @@ export const completion = Command.make(
     Console.log(
       shell === "bash"
         ? bashCompletion(commandNames)
-        : `# mdeploy completion (zsh): source <(mdeploy completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${bashCompletion(commandNames)}`
+        : `# mdeploy completion (zsh): source <(mdeploy completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${
+          bashCompletion(commandNames)
+        }`
     ).pipe(Effect.asVoid)
 ).pipe(
   Command.withDescription("Print a shell completion script that also completes instance names"),
-  Command.withExamples([{ command: "source <(mdeploy completion bash)", description: "Enable completion in this shell (add it to ~/.bashrc)" }])
+  Command.withExamples([{
+    command: "source <(mdeploy completion bash)",
+    description: "Enable completion in this shell (add it to ~/.bashrc)"
+  }])
 )

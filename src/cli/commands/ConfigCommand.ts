@@ -22,7 +22,8 @@ const readConfig = Effect.sync((): MdeployConfig => {
   return existsSync(file) ? parseConfig(readFileSync(file, "utf8"), file).config : emptyConfig
 })
 
-const writeFailure = (error: unknown) => exitWith(ExitCode.error, `error: ${path()}: cannot write the config file: ${(error as Error).message}`)
+const writeFailure = (error: unknown) =>
+  exitWith(ExitCode.error, `error: ${path()}: cannot write the config file: ${(error as Error).message}`)
 
 /** Pure: the context fields given as flags on the command line (`--etcd X` or `--etcd=X`; the last one wins). */
 export const contextFieldsFromArgs = (argv: ReadonlyArray<string>): Partial<Record<ContextField, string>> => {
@@ -30,7 +31,9 @@ export const contextFieldsFromArgs = (argv: ReadonlyArray<string>): Partial<Reco
   for (let index = 0; index < argv.length; index++) {
     const token = argv[index]!
     if (token === "--") break
-    const [flag, inline] = token.includes("=") ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)] : [token, undefined]
+    const [flag, inline] = token.includes("=")
+      ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)]
+      : [token, undefined]
     const field = flag.slice(2) as ContextField
     if (!flag.startsWith("--") || !Object.hasOwn(contextFields, field)) continue
     const value = inline ?? argv[index + 1]
@@ -43,7 +46,9 @@ export const contextFieldsFromArgs = (argv: ReadonlyArray<string>): Partial<Reco
 const getContexts = Command.make("get-contexts", {}, () =>
   Effect.gen(function*() {
     const config = yield* readConfig
-    if (config.contexts.size === 0) return yield* Console.error(`No contexts in ${path()}; add one with 'mdeploy config set-context NAME --etcd URL --marathon URL'.`)
+    if (config.contexts.size === 0) {
+      return yield* Console.error(`No contexts in ${path()}; add one with 'mdeploy config set-context NAME --etcd URL --marathon URL'.`)
+    }
     yield* Console.log(renderTable(
       ["CURRENT", "NAME", "ETCD", "PREFIX", "MARATHON"],
       [...config.contexts].map(([name, context]) => [
@@ -71,7 +76,10 @@ const useContext = Command.make(
       const config = yield* readConfig
       if (!config.contexts.has(name)) {
         const known = [...config.contexts.keys()].join(", ")
-        return yield* exitWith(ExitCode.notFound, `error: ${path()}: context "${name}" not found (contexts: ${known === "" ? "none" : known})`)
+        return yield* exitWith(
+          ExitCode.notFound,
+          `error: ${path()}: context "${name}" not found (contexts: ${known === "" ? "none" : known})`
+        )
       }
       yield* Effect.try({ try: () => updateConfigFile(path(), (document) => document.set("current-context", name)), catch: writeFailure })
       yield* Console.log(`Switched to context "${name}".`)
@@ -91,12 +99,19 @@ const setContextCommand = Command.make(
       yield* Console.log(`Context "${name}" ${Object.keys(fields).length === 0 ? "unchanged" : "set"} in ${path()}.`)
     })
 ).pipe(
-  Command.withDescription("Create or update a context from --etcd, --etcd-prefix, --etcd-ca, --etcd-cert, --etcd-key, --etcd-user and --marathon"),
-  Command.withExamples([{ command: "mdeploy config set-context prod --etcd https://etcd1:2379,https://etcd2:2379 --marathon https://marathon:8443 --use", description: "A context for production, made current" }])
+  Command.withDescription(
+    "Create or update a context from --etcd, --etcd-prefix, --etcd-ca, --etcd-cert, --etcd-key, --etcd-user and --marathon"
+  ),
+  Command.withExamples([{
+    command: "mdeploy config set-context prod --etcd https://etcd1:2379,https://etcd2:2379 --marathon https://marathon:8443 --use",
+    description: "A context for production, made current"
+  }])
 )
 
 export const configCommand = Command.make("config").pipe(
-  Command.withDescription("Manage contexts: named etcd and Marathon connections in the config file ($MDEPLOY_CONFIG or ~/.config/mdeploy/config.yaml)"),
+  Command.withDescription(
+    "Manage contexts: named etcd and Marathon connections in the config file ($MDEPLOY_CONFIG or ~/.config/mdeploy/config.yaml)"
+  ),
   Command.withSubcommands([
     getContexts.pipe(withOutputs("config get-contexts")),
     currentContext.pipe(withOutputs("config current-context")),

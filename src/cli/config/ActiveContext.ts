@@ -51,7 +51,9 @@ export const activeContext = async (
   const text = readText(path)
   if (text instanceof Error) return { path, name: undefined, env: {}, problems: [`${path}: cannot read the config file: ${text.message}`] }
   if (text === undefined) {
-    const problems = requested === undefined ? [] : [`${path}: context "${requested}" not found: there is no config file (create one with 'mdeploy config set-context')`]
+    const problems = requested === undefined
+      ? []
+      : [`${path}: context "${requested}" not found: there is no config file (create one with 'mdeploy config set-context')`]
     return { path, name: undefined, env: {}, problems }
   }
   const { contextEnv, parseConfig } = await import("./ConfigFile.ts")

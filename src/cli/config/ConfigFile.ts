@@ -95,10 +95,17 @@ export const parseConfig = (
               at(field.key as Node, path, `unknown field (known: ${Object.keys(contextFields).join(", ")})`)
             } else if (isScalar(fieldValue) && (typeof fieldValue.value === "string" || typeof fieldValue.value === "number")) {
               context[fieldName] = String(fieldValue.value)
-            } else if (isSeq(fieldValue) && listFields.has(fieldName as ContextField) && fieldValue.items.every((item) => isScalar(item) && typeof item.value === "string")) {
+            } else if (
+              isSeq(fieldValue) && listFields.has(fieldName as ContextField) &&
+              fieldValue.items.every((item) => isScalar(item) && typeof item.value === "string")
+            ) {
               context[fieldName] = fieldValue.items.map((item) => String((item as { value: unknown }).value)).join(",")
             } else {
-              at(fieldValue ?? (field.key as Node), path, listFields.has(fieldName as ContextField) ? "must be a URL or a list of URLs" : "must be a string")
+              at(
+                fieldValue ?? (field.key as Node),
+                path,
+                listFields.has(fieldName as ContextField) ? "must be a URL or a list of URLs" : "must be a string"
+              )
             }
           }
         } else if (!(isScalar(settings) && settings.value === null)) {

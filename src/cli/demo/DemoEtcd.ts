@@ -28,12 +28,23 @@ export const startDemoEtcd = async (ports: DemoPorts, timeoutMs = 20_000): Promi
   const endpoint = `http://127.0.0.1:${ports.etcdClient}`
   const peer = `http://127.0.0.1:${ports.etcdPeer}`
   const child = spawn("etcd", [
-    "--name", "demo",
-    "--data-dir", join(dataDir, "data"),
-    "--logger=zap", "--log-outputs", join(dataDir, "etcd.log"),
-    "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-    "--initial-cluster", `demo=${peer}`,
+    "--name",
+    "demo",
+    "--data-dir",
+    join(dataDir, "data"),
+    "--logger=zap",
+    "--log-outputs",
+    join(dataDir, "etcd.log"),
+    "--listen-client-urls",
+    endpoint,
+    "--advertise-client-urls",
+    endpoint,
+    "--listen-peer-urls",
+    peer,
+    "--initial-advertise-peer-urls",
+    peer,
+    "--initial-cluster",
+    `demo=${peer}`,
     "--unsafe-no-fsync"
   ], { stdio: "ignore" })
   const close = async () => {
@@ -48,7 +59,11 @@ export const startDemoEtcd = async (ports: DemoPorts, timeoutMs = 20_000): Promi
   while (!(await healthy(endpoint))) {
     if (child.exitCode !== null || performance.now() > deadline) {
       await close()
-      throw new Error(child.exitCode !== null ? `etcd exited with code ${child.exitCode} on start-up` : `etcd did not become healthy within ${timeoutMs} ms`)
+      throw new Error(
+        child.exitCode !== null
+          ? `etcd exited with code ${child.exitCode} on start-up`
+          : `etcd did not become healthy within ${timeoutMs} ms`
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }

@@ -15,7 +15,10 @@ export const demoPorts = (base: number): DemoPorts => ({ etcdClient: base, etcdP
 
 /** Resolves to the first port that cannot be bound on 127.0.0.1, with its role; undefined when all are free. */
 export const firstTakenPort = async (ports: DemoPorts): Promise<{ readonly port: number; readonly role: string } | undefined> => {
-  const roles: Array<[number, string]> = [[ports.etcdClient, "etcd client"], [ports.etcdPeer, "etcd peer"], [ports.marathon, "Marathon emulator"]]
+  const roles: Array<[number, string]> = [[ports.etcdClient, "etcd client"], [ports.etcdPeer, "etcd peer"], [
+    ports.marathon,
+    "Marathon emulator"
+  ]]
   for (const [port, role] of roles) {
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer()
