@@ -28,7 +28,10 @@ const valueFlags = new Set([
   "--context",
   "--timeout",
   "--revision",
-  "--replicas"
+  "--replicas",
+  // The CLI module's own global flags that take a value.
+  "--log-level",
+  "--completions"
 ])
 
 export const normalizeArgs = (argv: ReadonlyArray<string>): Array<string> => {

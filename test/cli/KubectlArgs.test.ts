@@ -39,6 +39,7 @@ describe("commandName", () => {
     assert.strictEqual(commandName(["--etcd", "http://x", "-o", "json", "get", "web.main"]), "get")
     assert.strictEqual(commandName(["-o=json", "--show-labels", "rollout", "status"]), "rollout")
     assert.strictEqual(commandName(["--version"]), undefined)
+    assert.strictEqual(commandName(["--log-level", "debug", "get"]), "get")
   })
 
   it("the flag defaults repeat EtcdClient's", () => {
