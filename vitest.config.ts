@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { defineConfig } from "vitest/config"
 
 // Two projects in one run: `unit` (pure and service tests, in-memory layers) and `integration`
@@ -9,6 +11,9 @@ const integration = ["test/**/*.integration.test.ts", "test/integration/**/*.tes
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // The CLI under test never reads the developer's config file or context (after `make demo`
+    // that would point unset values at the demo); tests that want a config file set their own.
+    env: { MDEPLOY_CONFIG: join(tmpdir(), "mdeploy-tests-have-no-config", "config.yaml"), MDEPLOY_CONTEXT: "" },
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,

@@ -21,5 +21,13 @@ if (major < 22) {
   // Cache compiled code between runs: a CLI pays its start-up on every invocation.
   const { enableCompileCache } = await import("node:module")
   enableCompileCache?.()
-  await import(pathToFileURL(join(root, "src", "bin.ts")).href)
+  // A bare version query needs none of the CLI: answer it before loading Effect (most of the
+  // start-up of every other command).
+  const args = process.argv.slice(2)
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "version")) {
+    const { version } = await import(pathToFileURL(join(root, "src", "cli", "Version.ts")).href)
+    process.stdout.write(`mdeploy v${version}\n`)
+  } else {
+    await import(pathToFileURL(join(root, "src", "bin.ts")).href)
+  }
 }

@@ -1,15 +1,18 @@
 // Composition root of the `mdeploy` binary: the command tree, Node's platform services, and the
 // mapping of every way a command can end to a documented exit code with one-line messages.
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer, Runtime } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { homedir } from "node:os"
+import { Cause, ConfigProvider, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
-import { cli } from "./cli/Cli.ts"
+import { loadCli } from "./cli/Cli.ts"
 import { CliExit, ExitCode } from "./cli/CliExit.ts"
+import { activeContext } from "./cli/config/ActiveContext.ts"
+import { commandName, normalizeArgs } from "./cli/KubectlArgs.ts"
 import { interruptedExitCode } from "./cli/SignalStop.ts"
 import * as UsagePresenter from "./cli/UsagePresenter.ts"
+import { version } from "./cli/Version.ts"
 import * as TraceLogger from "./telemetry/TraceLogger.ts"
-
-const version = "0.1.0"
 
 // grpc-js names an etcd endpoint given by IP address in the TLS handshake's SNI, which Node
 // answers with a deprecation warning on stderr (DEP0123) on every TLS run; Node ignores such a
@@ -45,11 +48,22 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
     ? onExit(interruptedExitCode())
     : Runtime.defaultTeardown(exit, onExit)
 
+const args = normalizeArgs(process.argv.slice(2))
+const name = commandName(args)
+const cli = await loadCli(name, name === undefined && args.includes("--version"))
+// A context stands in for the MDEPLOY_* variables it sets, after the real environment: flags win,
+// then environment variables, then the context, then the built-in defaults.
+const context = await activeContext(args, process.env, homedir())
+if (context.problems.length > 0) {
+  for (const problem of context.problems) process.stderr.write(`error: ${problem}\n`)
+  process.exit(ExitCode.error)
+}
+
 cli.pipe(
-  Command.run({ version }),
+  (command) => Command.runWith(command, { version })(args),
   // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
   // stderr, so stdout carries only what was asked for.
-  Effect.provide(Layer.merge(TraceLogger.layerFromEnv(), UsagePresenter.layer)),
+  Effect.provide(Layer.mergeAll(TraceLogger.layerFromEnv(), UsagePresenter.layer, ConfigProvider.layerAdd(ConfigProvider.fromUnknown(context.env)))),
   Effect.catchCause((cause) =>
     Effect.sync(() => {
       const { code, lines } = exitCodeOf(cause)

@@ -3,7 +3,11 @@
 import { Config, Option } from "effect"
 import { Flag } from "effect/cli"
 import type { EtcdOptions } from "../store/EtcdClient.ts"
-import { defaultEndpoint, defaultPrefix } from "../store/EtcdClient.ts"
+
+// EtcdClient's defaults, repeated so that parsing flags does not load the etcd client (gRPC):
+// `--version` and `--help` stay fast. A test keeps the two in step.
+export const defaultEndpoint = "http://127.0.0.1:2379"
+export const defaultPrefix = "/mdeploy/v1"
 
 const withEnv = (flag: Flag.Flag<string>, variable: string) => flag.pipe(Flag.withFallbackConfig(Config.String(variable)))
 
@@ -28,8 +32,9 @@ export const globalFlags = {
     Flag.withDescription("Marathon URLs, comma-separated, tried in order (env MDEPLOY_MARATHON_URLS)"),
     Flag.withDefault("http://127.0.0.1:8080")
   ),
+  context: optionalWithEnv("context", "MDEPLOY_CONTEXT", "the context of the config file to use (default: its current-context; see 'mdeploy config')"),
   owner: optionalWithEnv("owner", "MDEPLOY_OWNER", "this installation's owner id, on every app it creates (default: derived from the etcd cluster id and prefix)"),
-  output: Flag.Literals("output", ["table", "yaml", "json", "wide"]).pipe(
+  output: Flag.Literals("output", ["table", "yaml", "json", "wide", "name"]).pipe(
     Flag.withAlias("o"),
     Flag.withDescription("output format"),
     Flag.withDefault("table")
@@ -45,8 +50,9 @@ export interface GlobalOptions {
   readonly etcdUser: Option.Option<string>
   readonly etcdPassword: Option.Option<string>
   readonly marathon: string
+  readonly context: Option.Option<string>
   readonly owner: Option.Option<string>
-  readonly output: "table" | "yaml" | "json" | "wide"
+  readonly output: "table" | "yaml" | "json" | "wide" | "name"
 }
 
 export const etcdOptions = (flags: GlobalOptions): EtcdOptions => {

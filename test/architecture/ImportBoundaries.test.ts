@@ -154,8 +154,9 @@ describe("import boundaries (design.md §9)", () => {
       // Exporting telemetry is HTTP: the Prometheus endpoint, OTLP/HTTP export, the test receiver.
       "src/telemetry/",
       ...compositionRoot,
-      // Starts a local etcd and polls its /health until it serves.
-      "src/store/LocalEtcd.ts"
+      // Start a local etcd and poll its /health until it serves (tests; the demo's fixed ports).
+      "src/store/LocalEtcd.ts",
+      "src/cli/demo/DemoEtcd.ts"
     ])
   })
 

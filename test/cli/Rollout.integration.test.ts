@@ -178,21 +178,21 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     assert.strictEqual(down.stderr.trim().split("\n").length, 1)
   })
 
-  it("status prints once: 0 when the current generation runs, 1 while progressing or stalled", async () => {
+  it("status --watch=false prints once: 0 when the current generation runs, 1 while progressing or stalled", async () => {
     const { cli, putStatus } = await setup("status")
     await cli(["apply", "-f", "-"], manifest("web.main", "web:1"))
-    const pending = await cli(["rollout", "status", "web.main"])
+    const pending = await cli(["rollout", "status", "web.main", "--watch=false"])
     assert.strictEqual(pending.code, 1)
     assert.include(pending.stdout, "web.main  [----------] 0/3 new happy  Pending  waiting for the controller to observe generation 1")
 
     await putStatus("web.main", { observedGeneration: 1, phase: "Running", tasks: tasks(3), summary: "crossover: done" })
-    const done = await cli(["rollout", "status", "web.main"])
+    const done = await cli(["rollout", "status", "web.main", "--watch=false"])
     assert.strictEqual(done.code, 0, done.stderr)
     assert.include(done.stdout, "[##########] 3/3 new happy  Running")
     assert.include(done.stdout, "serviceinstance/web.main successfully rolled out")
 
     await cli(["apply", "-f", "-"], manifest("web.main", "web:2"))
-    assert.strictEqual((await cli(["rollout", "status", "web.main"])).code, 1)
+    assert.strictEqual((await cli(["rollout", "status", "web.main", "--watch=false"])).code, 1)
 
     await putStatus("web.main", {
       observedGeneration: 2,
@@ -200,7 +200,7 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
       tasks: tasks(0),
       conditions: [{ type: "Stalled", status: "True", reason: "ProgressDeadlineExceeded", message: "no progress in 600s", lastTransitionTime: "2026-01-01T00:00:00Z" }]
     })
-    const stalled = await cli(["rollout", "status", "web.main"])
+    const stalled = await cli(["rollout", "status", "web.main", "--watch=false"])
     assert.strictEqual(stalled.code, 1)
     assert.strictEqual(stalled.stderr.trim(), "error: serviceinstance/web.main stalled: no progress in 600s")
   })

@@ -69,7 +69,7 @@ describe("mdeploy output streams and exit codes (real processes, real etcd)", ()
       const result = await stack.cli([...args, "-o", "json"])
       assert.strictEqual(result.code, 2, args.join(" "))
       assert.strictEqual(result.stdout, "")
-      assert.match(result.stderr.trim(), /^error: -o json is not supported by 'mdeploy [a-z ]+' \(supported: table\)$/)
+      assert.match(result.stderr.trim(), /^error: -o json is not supported by 'mdeploy [a-z ]+' \(supported: table(, name)?\)$/)
     }
     const diffed = await stack.cli(["diff", "-f", "-", "-o", "yaml"], manifest("web.main", { image: "web:1", instances: 2 }))
     assert.strictEqual(diffed.code, 2)

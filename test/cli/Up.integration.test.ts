@@ -1,7 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import { spawn, spawnSync } from "node:child_process"
-import { binPath, repoRoot } from "../harness/cli.ts"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { binPath, repoRoot, runCli } from "../harness/cli.ts"
 import { waitUntil } from "../harness/wait.ts"
+
+// Fixed ports, as the demo uses, but away from the default so a running `make demo` is not in the
+// way; the config file is a temp one, never the user's.
+const portBase = 20_000 + (process.pid % 5_000) * 3
+const configDir = mkdtempSync(join(tmpdir(), "mdeploy-up-"))
+const env = { ...process.env, MDEPLOY_CONFIG: join(configDir, "config.yaml") }
 
 // `mdeploy up` (what `make demo` runs): the whole local stack in one process tree.
 
@@ -12,7 +22,7 @@ const etcdChildrenOf = (pid: number): Array<string> => {
 
 describe("mdeploy up", () => {
   it("brings etcd, the emulator and the controller up, rolls the examples out, and Ctrl-C stops everything", async () => {
-    const child = spawn(process.execPath, [binPath, "up"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [binPath, "up", "--port-base", String(portBase)], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] })
     let output = ""
     child.stdout.on("data", (chunk) => (output += chunk))
     child.stderr.on("data", (chunk) => (output += chunk))
@@ -25,12 +35,12 @@ describe("mdeploy up", () => {
     child.kill("SIGINT")
     assert.strictEqual(await exited, 0, "Ctrl-C is a clean stop")
     await waitUntil("etcd stopped with it", () => etcdPids.every((pid) => spawnSync("kill", ["-0", pid]).status !== 0))
-    assert.include(output, "MDEPLOY_ETCD_ENDPOINTS=http://127.0.0.1:")
+    assert.include(output, `MDEPLOY_ETCD_ENDPOINTS=http://127.0.0.1:${portBase}`)
   })
 
-  it("--until-rolled-out exits 0 once the examples are rolled out", async () => {
+  it("--until-rolled-out exits 0 once the examples are rolled out, from any directory, and writes the demo context", async () => {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, [binPath, "up", "--until-rolled-out", "--timeout", "60"], { cwd: repoRoot })
+      const child = spawn(process.execPath, [binPath, "up", "--until-rolled-out", "--timeout", "60", "--port-base", String(portBase)], { cwd: configDir, env })
       let output = ""
       child.stdout.on("data", (chunk) => (output += chunk))
       child.stderr.on("data", (chunk) => (output += chunk))
@@ -38,5 +48,23 @@ describe("mdeploy up", () => {
     })
     assert.strictEqual(result.code, 0, result.output)
     assert.include(result.output, "every instance is rolled out")
+    assert.include(result.output, "mdeploy get -w")
+    const config = readFileSync(env.MDEPLOY_CONFIG, "utf8")
+    assert.include(config, "current-context: demo")
+    assert.include(config, `etcd: http://127.0.0.1:${portBase}`)
+    assert.include(config, `marathon: http://127.0.0.1:${portBase + 2}`)
+  })
+
+  it("says in one line which port is taken, exit 2", async () => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(portBase + 2, "127.0.0.1", resolve))
+    try {
+      const result = await runCli(["up", "--port-base", String(portBase)], { env: { MDEPLOY_CONFIG: env.MDEPLOY_CONFIG } })
+      assert.strictEqual(result.code, 2)
+      assert.strictEqual(result.stdout, "")
+      assert.strictEqual(result.stderr, `error: port ${portBase + 2} (Marathon emulator) is already in use on 127.0.0.1: stop what holds it (another 'mdeploy up'?) or move the demo with --port-base N\n`)
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
   })
 })

@@ -4,7 +4,7 @@ import { eventId, observe } from "../../src/events/InstanceEvent.ts"
 import { passEvents } from "../../src/events/PassEvents.ts"
 import type { Action } from "../../src/plan/Action.ts"
 
-const task = (id: string) => ({ id, appId: "/web.main.gitold.config1", host: "agent-1", ports: [31000] })
+const task = (id: string) => ({ id, appId: "/web.main.gitold.config1", host: "agent-1", ports: [31000], state: "TASK_RUNNING" })
 const running: InstanceStatus = { observedGeneration: 2, phase: "Running", appId: "/web.main.gitnew.config2" }
 
 describe("the events of a pass", () => {

@@ -98,7 +98,8 @@ export const apply = Command.make(
       }
       const { action, instance } = result.success
       applied.push({ name, action, generation: instance.metadata.generation, resourceVersion: instance.metadata.resourceVersion })
-      if (flags.output !== "json") yield* Console.log(`serviceinstance/${name} ${action}${suffix}`)
+      if (flags.output === "name") yield* Console.log(`serviceinstance/${name}`)
+      else if (flags.output !== "json") yield* Console.log(`serviceinstance/${name} ${action}${suffix}`)
     }
     if (flags.output === "json") yield* Console.log(JSON.stringify({ applied, conflicts: conflicts.length }, null, 2))
     if (conflicts.length > 0) return yield* exitWith(ExitCode.conflict, ...conflicts)

@@ -1,5 +1,6 @@
-// `mdeploy get [NAME...] [-l selector] [-o table|wide|yaml|json]`: specs with a status summary.
-// Exit 4 when a named instance does not exist (the others are still printed).
+// `mdeploy get [NAME...] [-l selector] [-o table|wide|yaml|json|name] [--show-labels] [-w]`: specs
+// with a status summary. Exit 4 when a named instance does not exist (the others are still
+// printed). -w keeps the table live from etcd watches (GetWatch.ts).
 import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
@@ -8,7 +9,7 @@ import type { StoredInstance } from "../../store/SpecStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
-import { toDocument, toJson, toYaml } from "../render/Documents.ts"
+import { getWatch } from "../GetWatchCommand.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
 import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
@@ -21,12 +22,19 @@ export const get = Command.make(
       Flag.withAlias("l"),
       Flag.withDescription("label selector, e.g. team=payments,tier!=batch"),
       Flag.optional
+    ),
+    showLabels: Flag.Boolean("show-labels").pipe(Flag.withDescription("add a LABELS column"), Flag.withDefault(false)),
+    watch: Flag.Boolean("watch").pipe(
+      Flag.withAlias("w"),
+      Flag.withDescription("after the table, print a line per change until Ctrl-C (table and wide output only)"),
+      Flag.withDefault(false)
     )
   },
-  Effect.fn("Cli.get")(function*({ names, selector }) {
+  Effect.fn("Cli.get")(function*({ names, selector, showLabels, watch }) {
     const flags = yield* root
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
+    if (watch) return yield* getWatch({ names, selector: parsedSelector.success, selectorGiven: Option.isSome(selector), output: flags.output, showLabels })
     const { rows, missing, deleted } = yield* withStores(Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
@@ -50,12 +58,17 @@ export const get = Command.make(
         : [...statusMap].filter(([name]) => !specNames.has(name)).map(([name, status]) => ({ name, status }))
       return { rows: selected.map((instance) => ({ instance, status: statusMap.get(instance.metadata.name) })), missing, deleted }
     }))
-    if (flags.output === "yaml") {
+    if (flags.output === "name") {
+      for (const row of rows) yield* Console.log(`serviceinstance/${row.instance.metadata.name}`)
+    } else if (flags.output === "yaml") {
+      // Loaded only here: the YAML library is most of a plain `get`'s start-up otherwise.
+      const { toDocument, toYaml } = yield* Effect.promise(() => import("../render/Documents.ts"))
       if (rows.length > 0) yield* Console.log(toYaml(rows.map((row) => toDocument(row.instance, row.status))).trimEnd())
     } else if (flags.output === "json") {
+      const { toDocument, toJson } = yield* Effect.promise(() => import("../render/Documents.ts"))
       yield* Console.log(toJson(rows.map((row) => toDocument(row.instance, row.status)), names.length === 1 && rows.length === 1).trimEnd())
     } else if (rows.length > 0 || deleted.length > 0) {
-      yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis, deleted))
+      yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis, deleted, showLabels))
     } else if (missing.length === 0) {
       yield* Console.error("No ServiceInstances found.")
     }
@@ -68,6 +81,7 @@ export const get = Command.make(
   Command.withExamples([
     { command: "mdeploy get", description: "All instances" },
     { command: "mdeploy get -l team=payments -o wide", description: "One team's instances, more columns" },
-    { command: "mdeploy get web.main -o yaml", description: "One instance as re-appliable YAML" }
+    { command: "mdeploy get web.main -o yaml", description: "One instance as re-appliable YAML" },
+    { command: "mdeploy get -w", description: "The table, then a line per change until Ctrl-C" }
   ])
 )

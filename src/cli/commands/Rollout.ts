@@ -12,7 +12,7 @@ import { undo } from "./rollout/Undo.ts"
 export const rollout = Command.make("rollout").pipe(
   Command.withDescription("Follow, restart, pause, resume, list and undo the rollouts of an instance"),
   Command.withExamples([
-    { command: "mdeploy rollout status web.main --watch", description: "Wait until web.main is rolled out" },
+    { command: "mdeploy rollout status web.main", description: "Wait until web.main is rolled out" },
     { command: "mdeploy rollout restart web.main", description: "Bounce web.main with an unchanged config" },
     { command: "mdeploy rollout undo web.main", description: "Roll back to the previous revision" }
   ]),

@@ -1,13 +1,33 @@
 // `mdeploy up`: the whole stack on one machine for a first run — a local etcd (child process, temp
 // data dir), the Marathon emulator and the controller, then `apply` of deploy/examples/ and the
 // rollout as it happens. Ctrl-C stops all of it (controller first, then emulator, then etcd).
-// --until-rolled-out exits 0 once every example is rolled out (for scripted checks).
+// --until-rolled-out exits 0 once every example is rolled out (for scripted checks). The ports are
+// fixed (demo/DemoPorts.ts) and written to the `demo` context, made current, so the commands it
+// suggests work in any terminal; the examples are found next to this package, not in the cwd.
+import { homedir } from "node:os"
+import { fileURLToPath } from "node:url"
 import { Clock, Console, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { configPath } from "../config/ActiveContext.ts"
+import { setContext } from "../config/ConfigWriter.ts"
+import { startDemoEtcd } from "../demo/DemoEtcd.ts"
+import { defaultPortBase, demoPorts, firstTakenPort } from "../demo/DemoPorts.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { readManifests } from "../input/readManifests.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
+
+/** Said once everything is rolled out: what to try next, in another terminal. */
+const nextSteps = (examples: string): string =>
+  [
+    "",
+    "every instance is rolled out. In another terminal (the demo context is current):",
+    "  mdeploy get -w                                # the live table",
+    `  mdeploy apply -f ${examples}/web.yaml   # after changing its image: a crossover bounce`,
+    "  mdeploy rollout status web.main               # waits until it is rolled out",
+    "  mdeploy describe web.main                     # spec, status, Marathon apps, history",
+    "Ctrl-C here stops the demo."
+  ].join("\n")
 
 export const up = Command.make(
   "up",
@@ -15,20 +35,32 @@ export const up = Command.make(
     examples: Flag.String("filename").pipe(
       Flag.withAlias("f"),
       Flag.withDescription("manifests to apply once the stack is up"),
-      Flag.withDefault("deploy/examples")
+      Flag.withDefault(fileURLToPath(new URL("../../../deploy/examples", import.meta.url)))
     ),
-    marathonPort: Flag.Int("marathon-port").pipe(Flag.withDescription("emulator port (0 = free)"), Flag.withDefault(0)),
+    portBase: Flag.Int("port-base").pipe(
+      Flag.withDescription(`etcd listens on N (clients) and N+1 (peers), the Marathon emulator on N+2`),
+      Flag.withDefault(defaultPortBase)
+    ),
     untilRolledOut: Flag.Boolean("until-rolled-out").pipe(
       Flag.withDescription("exit 0 once every applied instance is rolled out, 1 if not within --timeout"),
       Flag.withDefault(false)
     ),
     timeoutSeconds: Flag.Int("timeout").pipe(Flag.withDescription("seconds to wait with --until-rolled-out"), Flag.withDefault(120))
   },
-  Effect.fn("Cli.up")(function*({ examples, marathonPort, untilRolledOut, timeoutSeconds }) {
+  Effect.fn("Cli.up")(function*({ examples, portBase, untilRolledOut, timeoutSeconds }) {
     const { documents, problems } = yield* readManifests([examples], true)
     if (problems.length > 0) return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem))
-
-    const { startLocalEtcd } = yield* Effect.promise(() => import("../../store/LocalEtcd.ts"))
+    if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65533) {
+      return yield* exitWith(ExitCode.error, `error: --port-base: ${portBase} is not a port from 1024 to 65533`)
+    }
+    const ports = demoPorts(portBase)
+    const taken = yield* Effect.promise(() => firstTakenPort(ports))
+    if (taken !== undefined) {
+      return yield* exitWith(
+        ExitCode.error,
+        `error: port ${taken.port} (${taken.role}) is already in use on 127.0.0.1: stop what holds it (another 'mdeploy up'?) or move the demo with --port-base N`
+      )
+    }
     const { make: makeSim } = yield* Effect.promise(() => import("../../sim/MarathonSim.ts"))
     const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
     const { processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
@@ -36,18 +68,25 @@ export const up = Command.make(
     const { StatusStore } = yield* Effect.promise(() => import("../../store/StatusStore.ts"))
 
     const etcd = yield* Effect.acquireRelease(
-      Effect.promise(() => startLocalEtcd()),
+      Effect.tryPromise({ try: () => startDemoEtcd(ports), catch: (error) => exitWith(ExitCode.error, `error: etcd: ${(error as Error).message}`) }),
       (cluster) => Effect.promise(() => cluster.close())
     )
-    const sim = yield* makeSim({ port: marathonPort, clock: "real", taskStartDelayMs: 400, healthyAfterMs: 1_200 })
-    const etcdOptions = { endpoints: [etcd.endpoints], prefix: "/mdeploy/v1" }
+    const sim = yield* makeSim({ port: ports.marathon, clock: "real", taskStartDelayMs: 400, healthyAfterMs: 1_200 })
+    const prefix = "/mdeploy/v1"
+    const etcdOptions = { endpoints: [etcd.endpoint], prefix }
+    const config = configPath(process.env, homedir())
+    const contextNote = yield* Effect.try({
+      try: () => {
+        setContext(config, "demo", { etcd: etcd.endpoint, "etcd-prefix": prefix, marathon: sim.url }, true)
+        return `context "demo" written to ${config} and made current`
+      },
+      catch: (error) => `could not write the "demo" context to ${config}: ${(error as Error).message}`
+    }).pipe(Effect.catch((note) => Effect.succeed(note)))
     yield* Console.log([
-      `etcd            ${etcd.endpoints}  (data in a temp dir, removed on exit)`,
+      `etcd            ${etcd.endpoint}  (data in a temp dir, removed on exit)`,
       `marathon-sim    ${sim.url}`,
-      "",
-      "In another terminal:",
-      `  export MDEPLOY_ETCD_ENDPOINTS=${etcd.endpoints} MDEPLOY_MARATHON_URLS=${sim.url}`,
-      "  npx mdeploy get -o wide      # then edit deploy/examples/web.yaml and `npx mdeploy apply -f` it",
+      contextNote,
+      `(or: export MDEPLOY_ETCD_ENDPOINTS=${etcd.endpoint} MDEPLOY_MARATHON_URLS=${sim.url})`,
       ""
     ].join("\n"))
 
@@ -70,6 +109,7 @@ export const up = Command.make(
       }
       // Show the rollout: the table again whenever it changes.
       let shown = ""
+      let announced = false
       const started = yield* Clock.currentTimeMillis
       for (;;) {
         const listed = yield* specs.list()
@@ -85,12 +125,16 @@ export const up = Command.make(
           (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
         )
         if (untilRolledOut && done) return Option.some(true)
+        if (done && !announced) {
+          announced = true
+          yield* Console.log(nextSteps(examples))
+        }
         if (untilRolledOut && (yield* Clock.currentTimeMillis) - started > timeoutSeconds * 1000) return Option.some(false)
         yield* Effect.sleep(Duration.millis(500))
       }
     }).pipe(Effect.provide(services))
     if (Option.getOrElse(outcome, () => true)) {
-      yield* Console.log("\nevery instance is rolled out")
+      yield* Console.log(nextSteps(examples))
       return
     }
     return yield* exitWith(ExitCode.invalid, `error: not rolled out within ${timeoutSeconds}s`)

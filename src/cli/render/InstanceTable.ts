@@ -4,6 +4,12 @@ import type { InstanceStatus } from "../../domain/InstanceStatus.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
 import { formatAge, renderTable } from "./Table.ts"
 
+/** kubectl's LABELS column: `k=v,k2=v2` in key order, `<none>` when there are none. */
+export const formatLabels = (labels: Readonly<Record<string, string>> | undefined): string => {
+  const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b))
+  return entries.length === 0 ? "<none>" : entries.map(([key, value]) => `${key}=${value}`).join(",")
+}
+
 /**
  * `deleted`: instances whose spec is gone but whose apps are still there (tear-down in progress,
  * or refused by the deletion budget: phase CleanupRefused), listed until their status is removed.
@@ -12,14 +18,17 @@ export const instanceTable = (
   rows: ReadonlyArray<{ readonly instance: StoredInstance; readonly status: InstanceStatus | undefined }>,
   wide: boolean,
   nowMillis: number,
-  deleted: ReadonlyArray<{ readonly name: string; readonly status: InstanceStatus }> = []
+  deleted: ReadonlyArray<{ readonly name: string; readonly status: InstanceStatus }> = [],
+  showLabels = false
 ): string => {
   const headers = ["NAME", "METHOD", "DESIRED", "READY", "PHASE", "AGE"]
   if (wide) headers.push("GEN", "OBSERVED", "IMAGE", "APP")
+  if (showLabels) headers.push("LABELS")
   const gone = deleted.map(({ name, status }) => {
     const phase = status.phase === "CleanupRefused" ? "CleanupRefused" : "Deleting"
     const cells = [name, "-", "0", status.tasks === undefined ? "-" : `${status.tasks.oldHappy}/0`, phase, "-"]
     if (wide) cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-")
+    if (showLabels) cells.push("<none>")
     return cells
   })
   return renderTable(headers, [...rows.map(({ instance, status }) => {
@@ -43,6 +52,7 @@ export const instanceTable = (
         status?.appId ?? "-"
       )
     }
+    if (showLabels) cells.push(formatLabels(instance.metadata.labels))
     return cells
   }), ...gone])
 }

@@ -1,5 +1,6 @@
-// `mdeploy rollout status NAME [--watch] [--timeout D]`: where the rollout of the stored spec
-// stands. Once: print the state and exit 0 when rolled out, 1 otherwise. --watch: follow the spec
+// `mdeploy rollout status NAME [--watch=false] [--timeout D]`: where the rollout of the stored spec
+// stands. It waits by default, as kubectl's does. --watch=false: print the state once and exit 0
+// when rolled out, 1 otherwise. Waiting: follow the spec
 // and status keys through etcd watches until rolled out (0), stalled or invalid (1) or timed out (1),
 // or etcd is lost (2); on a terminal one progress line is redrawn in place, elsewhere each change
 // is a new line.
@@ -30,7 +31,7 @@ const finish = (name: string, outcome: Outcome) => {
     case "Failed":
       return Effect.fail(exitWith(ExitCode.invalid, `error: serviceinstance/${name} ${outcome.reason}`))
     case "Progressing":
-      return Effect.fail(exitWith(ExitCode.invalid, `serviceinstance/${name}: rollout in progress: ${outcome.reason} (use --watch to wait)`))
+      return Effect.fail(exitWith(ExitCode.invalid, `serviceinstance/${name}: rollout in progress: ${outcome.reason} (drop --watch=false to wait)`))
     case "Deleted":
       return Effect.fail(exitWith(ExitCode.notFound, `error: serviceinstance "${name}" was deleted`))
     case "Corrupt":
@@ -62,8 +63,8 @@ export const status = Command.make(
     name: Argument.String("name").pipe(Argument.withDescription("instance name")),
     watch: Flag.Boolean("watch").pipe(
       Flag.withAlias("w"),
-      Flag.withDescription("wait, following status changes, until the rollout is done, stalled or timed out"),
-      Flag.withDefault(false)
+      Flag.withDescription("wait, following status changes, until the rollout is done, stalled or timed out (default; --watch=false prints the state once)"),
+      Flag.withDefault(true)
     ),
     timeout: Flag.String("timeout").pipe(
       Flag.withDescription("give up after this long, e.g. 30s, 5m, 1h30m (0: no limit); implies --watch"),
@@ -117,9 +118,9 @@ export const status = Command.make(
     yield* finish(name, outcome)
   })
 ).pipe(
-  Command.withDescription("Show the rollout of an instance; with --watch, wait until it is done (exit 0), stalled (1), timed out (1) or etcd is lost (2)"),
+  Command.withDescription("Show the rollout of an instance, waiting until it is done (exit 0), stalled (1), timed out (1) or etcd is lost (2)"),
   Command.withExamples([
-    { command: "mdeploy rollout status web.main", description: "Print where the rollout stands; exit 0 only when rolled out" },
-    { command: "mdeploy rollout status web.main --watch --timeout 10m", description: "Wait up to ten minutes for the rollout (CI gate)" }
+    { command: "mdeploy rollout status web.main --timeout 10m", description: "Wait up to ten minutes for the rollout (CI gate)" },
+    { command: "mdeploy rollout status web.main --watch=false", description: "Print where the rollout stands; exit 0 only when rolled out" }
   ])
 )

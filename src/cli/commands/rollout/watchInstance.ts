@@ -30,7 +30,7 @@ interface State {
 
 const decodeStatus = Schema.decodeUnknownResult(InstanceStatus)
 
-const parseStatus = (_key: string, value: string): Status | Error => {
+export const parseStatus = (_key: string, value: string): Status | Error => {
   try {
     const decoded = decodeStatus(JSON.parse(value))
     return decoded._tag === "Success" ? decoded.success : new Error(decoded.failure.message)
