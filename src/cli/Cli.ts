@@ -7,6 +7,7 @@ import { deleteCommand } from "./commands/Delete.ts"
 import { describe } from "./commands/Describe.ts"
 import { diff } from "./commands/Diff.ts"
 import { get } from "./commands/Get.ts"
+import { importCommand } from "./commands/Import.ts"
 import { marathonSimCommand } from "./commands/MarathonSimCommand.ts"
 import { reconcile } from "./commands/Reconcile.ts"
 import { rollout } from "./commands/Rollout.ts"
@@ -24,6 +25,7 @@ export const cli = root.pipe(Command.withSubcommands([
   diff.pipe(withOutputs("diff")),
   deleteCommand.pipe(withOutputs("delete")),
   reconcile.pipe(withOutputs("reconcile", ["json"])),
+  importCommand,
   rollout,
   cleanup.pipe(withOutputs("cleanup")),
   scale.pipe(withOutputs("scale")),
