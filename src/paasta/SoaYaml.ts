@@ -39,7 +39,8 @@ const blockOf = (node: unknown, line: number, value: unknown, position: (offset:
     for (const item of node.items as Array<Pair>) {
       if (!isPair(item) || !isScalar(item.key)) continue
       const keyLine = position((item.key as Node).range?.[0] ?? 0)
-      const key = String(item.key.value)
+      // With merge keys on, `<<` parses as a symbol; its source text is still "<<".
+      const key = typeof item.key.value === "symbol" ? item.key.source : String(item.key.value)
       if (key === "<<") mergeLine ??= keyLine
       else lines.set(key, keyLine)
     }
@@ -78,8 +79,8 @@ export const parseSoaYaml = (text: string): { readonly yaml?: SoaYaml; readonly 
   if (isMap(root)) {
     for (const item of root.items as Array<Pair>) {
       if (!isPair(item) || !isScalar(item.key)) continue
+      if (typeof item.key.value === "symbol") continue
       const key = String(item.key.value)
-      if (key === "<<") continue
       const line = position((item.key as Node).range?.[0] ?? 0)
       blocks.set(key, blockOf(item.value, line, (value as Record<string, unknown>)[key], position))
     }
