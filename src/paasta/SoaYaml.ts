@@ -40,7 +40,7 @@ const blockOf = (node: unknown, line: number, value: unknown, position: (offset:
       if (!isPair(item) || !isScalar(item.key)) continue
       const keyLine = position((item.key as Node).range?.[0] ?? 0)
       // With merge keys on, `<<` parses as a symbol; its source text is still "<<".
-      const key = typeof item.key.value === "symbol" ? item.key.source : String(item.key.value)
+      const key = typeof item.key.value === "symbol" ? item.key.source ?? "<<" : String(item.key.value)
       if (key === "<<") mergeLine ??= keyLine
       else lines.set(key, keyLine)
     }
