@@ -8,6 +8,7 @@ import type { CommitResult } from "../state/Writes.ts"
 import type { KillResult } from "../state/TaskCommands.ts"
 import { parseEmbeds } from "../views/Embeds.ts"
 import { methodNotAllowed, type Exchange } from "./Exchange.ts"
+import { refusedTextPlainTasks } from "./MiscRoutes.ts"
 
 const deployed = (x: Exchange, r: CommitResult, status = 200, headers: Record<string, string> = {}) =>
   x.ok(status, { deploymentId: r.deploymentId, version: r.version }, { "Marathon-Deployment-Id": r.deploymentId, ...headers })
@@ -95,14 +96,15 @@ const appTasks = (sim: Sim, x: Exchange, pathId: string): void => {
     return killed(x, sim.kills.killApp(pathId, host, { scale: x.flag("scale", false), wipe: x.flag("wipe", false), force: x.flag("force", false) }), false)
   }
   if (x.method !== "GET") return methodNotAllowed(x)
+  if (refusedTextPlainTasks(x)) return
   const accept = x.req.headers.accept ?? ""
   if (accept !== "" && !accept.includes("json") && !accept.includes("*/*")) throw new ApiError(406, { message: "Not Acceptable" })
   if (id.endsWith("/*")) {
     const ids = sim.lists.appsUnder(canonical(id.slice(0, -2))).map((r) => r.id)
-    return x.stream(200, (write) => sim.lists.tasks(ids, write))
+    return x.stream(200, (write) => sim.lists.tasks(ids, write, undefined, true))
   }
   if (!sim.ctx.apps.has(id)) throw appNotFound(id)
-  x.stream(200, (write) => sim.lists.tasks([id], write))
+  x.stream(200, (write) => sim.lists.tasks([id], write, undefined, true))
 }
 
 const versions = (sim: Sim, x: Exchange, id: string): void => {

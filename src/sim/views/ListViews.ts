@@ -68,8 +68,11 @@ export class ListViews {
     return [...this.ctx.apps.values()].filter((r) => isUnder(r.id, groupId) && r.id !== groupId)
   }
 
-  /** Task list of some apps, `{"tasks":[...]}`, written fragment by fragment. */
-  tasks(appIds: Iterable<string>, write: (fragment: string) => void, keep: (state: string) => boolean = () => true): void {
+  /**
+   * Task list of some apps, `{"tasks":[...]}`, written fragment by fragment; `embedded` for an
+   * app's own task list, which Marathon writes without service ports.
+   */
+  tasks(appIds: Iterable<string>, write: (fragment: string) => void, keep: (state: string) => boolean = () => true, embedded = false): void {
     let first = true
     write('{"tasks":[')
     for (const id of appIds) {
@@ -77,7 +80,7 @@ export class ListViews {
         if (!isListed(i) || !keep(i.state!)) continue
         if (!first) write(",")
         first = false
-        write(taskJson(i))
+        write(taskJson(i, embedded))
       }
     }
     write("]}")
