@@ -85,4 +85,38 @@ describe("Marathon 1.10 parity", () => {
       assert.strictEqual(json.status, 200, path)
     }
   })
+
+  it("a 409 lock publishes deployment_failed with the whole lock text; too many deployments answer Marathon's 403 text", async () => {
+    const events: Array<SimEvent> = []
+    h.sim.onEvent((e) => events.push(e), ["deployment_failed"])
+    await api.put("/__sim/apps/c/web/behaviour", { stuck: "staging" })
+    await api.post("/v2/apps", web)
+    const locked = await api.put("/v2/apps/c/web", { ...web, cmd: "sleep 2000" })
+    assert.strictEqual(locked.status, 409)
+    assert.strictEqual(events[0]!.payload["reason"], locked.json.message)
+    assert.match(String(events[0]!.payload["reason"]), /Override with the option '\?force=true'/)
+    const limited = await startSim({ maxRunningDeployments: 1 })
+    try {
+      await limited.api.put("/__sim/apps/c/web/behaviour", { stuck: "staging" })
+      await limited.api.post("/v2/apps", web)
+      const refused = await limited.api.post("/v2/apps", { ...web, id: "/c/other" })
+      assert.strictEqual(refused.status, 403)
+      assert.strictEqual(
+        refused.json.message,
+        "Max number (1) of running deployments is achieved. Wait for existing deployments to complete or cancel oneusing " +
+          "force=true parameter. You can increase max deployment number by using --max_running_deployments parameter but be " +
+          "advised that this can have negative effects on the performance."
+      )
+    } finally {
+      limited.sim.close()
+    }
+  })
+
+  it("DELETE /v2/apps/{id}/restart deletes an app named …/restart: 404 for an app that does not exist", async () => {
+    await deployApp(api)
+    const r = await api.delete("/v2/apps/c/web/restart")
+    assert.strictEqual(r.status, 404)
+    assert.strictEqual(r.json.message, "App '/c/web/restart' does not exist")
+    assert.strictEqual((await api.get("/v2/apps/c/web")).status, 200)
+  })
 })

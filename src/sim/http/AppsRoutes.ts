@@ -29,7 +29,9 @@ export const appsRoute = (sim: Sim, x: Exchange): void => {
   const before = parts[parts.length - 2]
   const idOf = (n: number) => "/" + parts.slice(0, parts.length - n).join("/")
   if (last === "*") return x.method === "GET" ? groupApps(sim, x, canonical(idOf(1))) : methodNotAllowed(x)
-  if (last === "restart") return x.method === "POST" ? deployed(x, sim.apps.restart(idOf(1), x.flag("force", false))) : methodNotAllowed(x)
+  if (last === "restart" && x.method === "POST") return deployed(x, sim.apps.restart(idOf(1), x.flag("force", false)))
+  // Marathon 1.10 routes DELETE …/restart to the delete of an app named "…/restart" (404 unless it exists).
+  if (last === "restart" && x.method !== "DELETE") return methodNotAllowed(x)
   if (last === "versions") return x.method === "GET" ? versions(sim, x, canonical(idOf(1))) : methodNotAllowed(x)
   if (before === "versions" && x.method === "GET") return version(sim, x, canonical(idOf(2)), last)
   if (last === "tasks") return appTasks(sim, x, idOf(1))
