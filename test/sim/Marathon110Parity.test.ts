@@ -119,4 +119,21 @@ describe("Marathon 1.10 parity", () => {
     assert.strictEqual(r.json.message, "App '/c/web/restart' does not exist")
     assert.strictEqual((await api.get("/v2/apps/c/web")).status, 200)
   })
+
+  it("/v2/info carries every Marathon 1.10 config key that has a default, with that default", async () => {
+    const info = (await api.get("/v2/info")).json
+    assert.include(info.marathon_config, {
+      decline_offer_duration: 120000,
+      launch_token: 100,
+      max_instances_per_offer: 5,
+      mesos_bridge_name: "mesos-bridge",
+      new_group_enforce_role: "Off",
+      reconciliation_interval: 600000,
+      task_reservation_timeout: 20000,
+      maintenance_mode: true
+    })
+    assert.include(info.zookeeper_config, { zk_compression: true, zk_compression_threshold: 65536, zk_max_node_size: 1024000 })
+    // Marathon's 41 config keys less the 3 without a default, and no mesos_leader_ui_url (no Mesos UI here).
+    assert.lengthOf(Object.keys(info.marathon_config), 37)
+  })
 })
