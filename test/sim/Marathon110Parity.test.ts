@@ -136,4 +136,17 @@ describe("Marathon 1.10 parity", () => {
     // Marathon's 41 config keys less the 3 without a default, and no mesos_leader_ui_url (no Mesos UI here).
     assert.lengthOf(Object.keys(info.marathon_config), 37)
   })
+
+  it("/v2/queue summaries carry Marathon's reject funnel, one step per reason", async () => {
+    await api.post("/v2/apps", { ...web, instances: 4, constraints: [["hostname", "UNIQUE"]] })
+    await advanceUntil(api, "one instance waits", async () => (await api.get("/v2/queue")).json.queue[0]?.count === 1)
+    const summary = (await api.get("/v2/queue")).json.queue[0].processedOffersSummary
+    for (const key of ["rejectSummaryLastOffers", "rejectSummaryLaunchAttempt"]) {
+      assert.deepStrictEqual(summary[key].map((step: { reason: string }) => step.reason), [
+        "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus",
+        "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources"
+      ])
+    }
+  })
 })
+

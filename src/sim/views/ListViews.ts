@@ -110,7 +110,12 @@ export class ListViews {
         role: typeof record.def["role"] === "string" ? record.def["role"] : "*",
         delay: { timeLeftSeconds: Math.ceil(left / 1000), overdue: left === 0 },
         since: iso(since),
-        processedOffersSummary: { processedOffersCount: 0, unusedOffersCount: 0 }
+        processedOffersSummary: {
+          processedOffersCount: 0,
+          unusedOffersCount: 0,
+          rejectSummaryLastOffers: rejectSummary(0),
+          rejectSummaryLaunchAttempt: rejectSummary(0)
+        }
       }
       if (withOffers) item["lastUnusedOffers"] = []
       items.push(item)
@@ -135,3 +140,16 @@ export class ListViews {
     return build(groupId)
   }
 }
+
+/** Marathon's offer-reject funnel, in the order it attributes a declined offer to one reason. */
+const reasonFunnel = [
+  "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus",
+  "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources"
+]
+
+/**
+ * Marathon 1.10 always writes one step per funnel reason (declined, and offers still in the funnel
+ * at that step). The emulator places instances without offers, so it never declines one.
+ */
+const rejectSummary = (processed: number) => reasonFunnel.map((reason) => ({ reason, declined: 0, processed }))
+
