@@ -74,6 +74,12 @@ export class ConfigReader {
 
 /** YAML scalars as Marathon and the environment want them: strings, numbers without a trailing ".0". */
 export const scalarText = (value: unknown): string =>
-  typeof value === "string" ? value : value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value)
+  typeof value === "string"
+    ? value
+    : value === null || value === undefined
+    ? ""
+    : typeof value === "object"
+    ? JSON.stringify(value)
+    : String(value)
 
 export { isArray, isRecord }

@@ -17,10 +17,13 @@ const V1Entry = Schema.Struct({
 })
 
 const V2 = Schema.Struct({
-  deployments: Schema.optionalKey(Schema.Record(Schema.String, Schema.Struct({
-    docker_image: Schema.String,
-    git_sha: Schema.optionalKey(Schema.String)
-  }))),
+  deployments: Schema.optionalKey(Schema.Record(
+    Schema.String,
+    Schema.Struct({
+      docker_image: Schema.String,
+      git_sha: Schema.optionalKey(Schema.String)
+    })
+  )),
   controls: Schema.optionalKey(Schema.Record(Schema.String, Control))
 })
 
@@ -51,9 +54,9 @@ export const parseDeploymentsJson = (text: string): Result.Result<DeploymentsFil
   }
   const decoded = decode(json)
   if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
-  return Result.fail(formatter(decoded.failure.issue).issues.map((issue) =>
-    `${(issue.path ?? []).map(String).join(".")}: ${issue.message}`
-  ))
+  return Result.fail(
+    formatter(decoded.failure.issue).issues.map((issue) => `${(issue.path ?? []).map(String).join(".")}: ${issue.message}`)
+  )
 }
 
 const shaInTag = /:paasta-([0-9a-f]{4,64})$/

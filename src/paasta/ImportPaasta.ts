@@ -86,7 +86,9 @@ export const importService = (source: SoaService, options: ImportOptions): Impor
   if (deploymentsText !== undefined) {
     const result = parseDeploymentsJson(deploymentsText)
     if (Result.isSuccess(result)) deployments = result.success
-    else for (const message of result.failure) reports.push({ file: `${service}/deployments.json`, line: 1, key: "deployments.json", message })
+    else {for (const message of result.failure) {
+        reports.push({ file: `${service}/deployments.json`, line: 1, key: "deployments.json", message })
+      }}
   }
 
   for (const [instance, block] of instances.blocks) {

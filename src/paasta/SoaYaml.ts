@@ -29,8 +29,7 @@ export interface SoaYamlError {
   readonly message: string
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
 const blockOf = (node: unknown, line: number, value: unknown, position: (offset: number) => number): SoaBlock => {
   const lines = new Map<string, number>()

@@ -120,9 +120,7 @@ export const partition = (
   // happy would let crossover drain old tasks against capacity that is not there (PaaSTA's
   // HAProxy check does not count it either). It counts from the next pass on.
   const undrainIds = new Set(undrain.map((task) => task.id))
-  const happyNew = remaining.filter((task) =>
-    !undrainIds.has(task.id) && isHappy(task, newApp, context.now, context.minTaskUptimeSeconds)
-  )
+  const happyNew = remaining.filter((task) => !undrainIds.has(task.id) && isHappy(task, newApp, context.now, context.minTaskUptimeSeconds))
   return {
     newApp,
     oldApps,

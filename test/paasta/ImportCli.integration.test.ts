@@ -11,7 +11,18 @@ describe("mdeploy import paasta (process)", () => {
   const soaDir = relative(repoRoot, join(fixtures, "tree"))
 
   it("prints documents on stdout and reports on stderr; --strict refuses; --out writes one file per instance", async () => {
-    const json = await runCli(["import", "paasta", "--soa-dir", soaDir, "--cluster", "norcal-devc", "--service", "legacy_api", "-o", "json"], { timeoutMs: 30_000 })
+    const json = await runCli([
+      "import",
+      "paasta",
+      "--soa-dir",
+      soaDir,
+      "--cluster",
+      "norcal-devc",
+      "--service",
+      "legacy_api",
+      "-o",
+      "json"
+    ], { timeoutMs: 30_000 })
     assert.strictEqual(json.code, 0, json.stderr)
     const list = JSON.parse(json.stdout) as { kind: string; items: Array<{ metadata: { name: string } }> }
     assert.deepStrictEqual(list.items.map((item) => item.metadata.name), ["legacy_api.main", "legacy_api.stopped"])
@@ -24,7 +35,10 @@ describe("mdeploy import paasta (process)", () => {
 
     const out = mkdtempSync(join(tmpdir(), "mdeploy-import-"))
     try {
-      const written = await runCli(["import", "paasta", "--soa-dir", soaDir, "--cluster", "norcal-devc", "--service", "web", "--out", out], { timeoutMs: 30_000 })
+      const written = await runCli(
+        ["import", "paasta", "--soa-dir", soaDir, "--cluster", "norcal-devc", "--service", "web", "--out", out],
+        { timeoutMs: 30_000 }
+      )
       assert.strictEqual(written.code, 0, written.stderr)
       assert.strictEqual(written.stdout, "")
       assert.deepStrictEqual(readdirSync(out).sort(), ["web.batch_worker.yaml", "web.canary.yaml", "web.main.yaml"])

@@ -42,7 +42,9 @@ describe("mdeploy import paasta over a soa-configs tree", () => {
     assert.isTrue(Result.isSuccess(parsed))
     const accepted = Result.getOrThrow(parsed)
     assert.deepStrictEqual(accepted.map(({ document }) => document), documents.map(({ document }) => document))
-    const refused = accepted.filter(({ document }) => marathonFieldViolations(defaultMarathonFieldPolicy, document.spec.marathon).length > 0)
+    const refused = accepted.filter(({ document }) =>
+      marathonFieldViolations(defaultMarathonFieldPolicy, document.spec.marathon).length > 0
+    )
     assert.deepStrictEqual(refused.map(({ document }) => document.metadata.name), ["files.main"])
     assert.deepStrictEqual(
       reports.filter((report) => report.file === "files/marathon-norcal-devc.yaml").map((report) => `${report.line}:${report.key}`),

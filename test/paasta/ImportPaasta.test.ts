@@ -132,8 +132,10 @@ describe("importService", () => {
     const broken = importFiles("svc", { "marathon-c1.yaml": "main:\n  cpus: [1\n", "deployments.json": deployed })
     assert.deepStrictEqual(broken.documents, [])
     assert.strictEqual(broken.reports[0]!.file, "svc/marathon-c1.yaml")
-    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ..."bcd".split("").map((name, index) =>
-      `${name}: &${name} [${Array(10).fill(`*${"abc"[index]}`).join(", ")}]`)].join("\n")
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      ..."bcd".split("").map((name, index) => `${name}: &${name} [${Array(10).fill(`*${"abc"[index]}`).join(", ")}]`)
+    ].join("\n")
     const bombed = importFiles("svc", { "marathon-c1.yaml": `${bomb}\nmain: {env: {X: *d}}\n`, "deployments.json": deployed })
     assert.deepStrictEqual(bombed.documents, [])
     assert.strictEqual(bombed.reports.length, 1)

@@ -31,7 +31,12 @@ describe("bounce parity with PaaSTA", () => {
     const fresh = tasks(id, "n", 5)
     const old = tasks(oldId(1), "o", 3)
     const answers = fresh.slice(1).map((t) => draining(t.id))
-    const plan = Plan.make(Option.some(desired), observed([app(id, fresh), app(oldId(1), old)]), drainState({ drain: hacheck, answers }), now)
+    const plan = Plan.make(
+      Option.some(desired),
+      observed([app(id, fresh), app(oldId(1), old)]),
+      drainState({ drain: hacheck, answers }),
+      now
+    )
     assert.strictEqual(plan.tasks.happyNew, 1)
     assert.deepStrictEqual(ids(plan, "stopDraining"), [fresh[3]!.id, fresh[4]!.id].sort())
     // 1 new + 3 old happy, 3 needed: one old task may go, not three.
@@ -68,7 +73,12 @@ describe("bounce parity with PaaSTA", () => {
     const id = newId(desired)
     const fresh = tasks(id, "n", 2)
     const old = [task(oldId(1), "o1"), task(oldId(1), "o2", { host: "maint-1" })]
-    const plan = Plan.make(Option.some(desired), observed([app(id, fresh), app(oldId(1), old)], ["maint-1"]), drainState({ drain: http }), now)
+    const plan = Plan.make(
+      Option.some(desired),
+      observed([app(id, fresh), app(oldId(1), old)], ["maint-1"]),
+      drainState({ drain: http }),
+      now
+    )
     assert.deepStrictEqual(ids(plan, "drainTasks"), old.map((t) => t.id).sort())
     assert.deepStrictEqual(ids(plan, "killTasks"), [])
     assert.strictEqual(plan.requeueAfterSeconds, 5)
@@ -84,7 +94,12 @@ describe("bounce parity with PaaSTA", () => {
     // noop is always safe: PaaSTA's same-run kill is kept.
     const noop = spec({ cmd: "serve", instances: 2 })
     const noopId = newId(noop)
-    const same = Plan.make(Option.some(noop), observed([app(noopId, tasks(noopId, "n", 2)), app(oldId(1), old)], ["maint-1"]), drainState(), now)
+    const same = Plan.make(
+      Option.some(noop),
+      observed([app(noopId, tasks(noopId, "n", 2)), app(oldId(1), old)], ["maint-1"]),
+      drainState(),
+      now
+    )
     assert.deepStrictEqual(ids(same, "killTasks"), old.map((t) => t.id).sort())
   })
 })

@@ -33,7 +33,16 @@ describe("Marathon 1.10 parity", () => {
 
   it("readinessCheckResults name the task id (…._app.N), not the instance id", async () => {
     await api.put("/__sim/apps/c/web/behaviour", { readyAfterSeconds: 60 })
-    const readinessChecks = [{ name: "ready", protocol: "HTTP", path: "/ready", portName: "http", intervalSeconds: 5, timeoutSeconds: 2, httpStatusCodesForReady: [200], preserveLastResponse: true }]
+    const readinessChecks = [{
+      name: "ready",
+      protocol: "HTTP",
+      path: "/ready",
+      portName: "http",
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      httpStatusCodesForReady: [200],
+      preserveLastResponse: true
+    }]
     await api.post("/v2/apps", { ...web, instances: 1, portDefinitions: [{ port: 0, name: "http" }], readinessChecks })
     await advanceUntil(api, "a readiness result", async () => (await app("?embed=app.readiness")).readinessCheckResults?.length === 1)
     const a = await app("?embed=app.readiness")
@@ -57,7 +66,15 @@ describe("Marathon 1.10 parity", () => {
     const events: Array<SimEvent> = []
     h.sim.onEvent((e) => events.push(e), ["health_status_changed_event", "instance_health_changed_event"])
     await api.put("/__sim/apps/c/web/behaviour", { health: "never" })
-    const check = { protocol: "HTTP", path: "/health", portIndex: 0, gracePeriodSeconds: 1, intervalSeconds: 5, timeoutSeconds: 2, maxConsecutiveFailures: 0 }
+    const check = {
+      protocol: "HTTP",
+      path: "/health",
+      portIndex: 0,
+      gracePeriodSeconds: 1,
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      maxConsecutiveFailures: 0
+    }
     await api.post("/v2/apps", { ...web, instances: 1, healthChecks: [check] })
     await advanceUntil(api, "the task is unhealthy", async () => (await app()).tasksUnhealthy === 1)
     await api.advance(20)
@@ -143,10 +160,17 @@ describe("Marathon 1.10 parity", () => {
     const summary = (await api.get("/v2/queue")).json.queue[0].processedOffersSummary
     for (const key of ["rejectSummaryLastOffers", "rejectSummaryLaunchAttempt"]) {
       assert.deepStrictEqual(summary[key].map((step: { reason: string }) => step.reason), [
-        "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus",
-        "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources"
+        "UnfulfilledRole",
+        "UnfulfilledConstraint",
+        "NoCorrespondingReservationFound",
+        "AgentMaintenance",
+        "InsufficientCpus",
+        "InsufficientMemory",
+        "InsufficientDisk",
+        "InsufficientGpus",
+        "InsufficientPorts",
+        "DeclinedScarceResources"
       ])
     }
   })
 })
-

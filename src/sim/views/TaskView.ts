@@ -48,7 +48,7 @@ const servicePortsField = /"servicePorts":\[[0-9,]*\]/
  */
 export const taskJson = (i: Instance, embedded = false): string => {
   const json = (i.json ??= JSON.stringify(taskObject(i)))
-  return embedded ? json.replace(servicePortsField, '"servicePorts":[]') : json
+  return embedded ? json.replace(servicePortsField, "\"servicePorts\":[]") : json
 }
 
 /** Tasks a client can see: instances that have a task (scheduled ones are not listed). */

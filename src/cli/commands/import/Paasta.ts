@@ -51,7 +51,10 @@ export const paasta = Command.make(
       Flag.withDescription("registry prefixed to deployments.json images (PaaSTA's system docker_registry)"),
       Flag.optional
     ),
-    strict: Flag.Boolean("strict").pipe(Flag.withDescription("exit 1, printing no documents, when anything is reported"), Flag.withDefault(false)),
+    strict: Flag.Boolean("strict").pipe(
+      Flag.withDescription("exit 1, printing no documents, when anything is reported"),
+      Flag.withDefault(false)
+    ),
     marathonFieldPolicy: marathonFieldPolicyFlag
   },
   Effect.fn("Cli.importPaasta")(function*({ soaDir, cluster, service, out, dockerRegistry, strict, marathonFieldPolicy }) {
@@ -96,7 +99,10 @@ export const paasta = Command.make(
 ).pipe(
   Command.withDescription("Convert a PaaSTA soa-configs tree (marathon-<cluster>.yaml, deployments.json) to ServiceInstance documents"),
   Command.withExamples([
-    { command: "mdeploy import paasta --soa-dir /nail/etc/services --cluster norcal-prod", description: "Print every instance of the cluster" },
+    {
+      command: "mdeploy import paasta --soa-dir /nail/etc/services --cluster norcal-prod",
+      description: "Print every instance of the cluster"
+    },
     {
       command: "mdeploy import paasta --soa-dir soa --cluster norcal-prod --service web --strict | mdeploy apply -f -",
       description: "Import one service, refusing anything not carried over exactly"
