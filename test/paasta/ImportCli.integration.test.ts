@@ -43,6 +43,10 @@ describe("mdeploy import paasta (process)", () => {
       assert.strictEqual(written.stdout, "")
       assert.deepStrictEqual(readdirSync(out).sort(), ["web.batch_worker.yaml", "web.canary.yaml", "web.main.yaml"])
       assert.include(readFileSync(join(out, "web.main.yaml"), "utf8"), "name: web.main\n")
+      // Round trip through the real apply: every written document validates (no etcd needed).
+      const applied = await runCli(["apply", "-f", out, "--dry-run=client"], { timeoutMs: 30_000 })
+      assert.strictEqual(applied.code, 0, applied.stderr)
+      assert.include(applied.stdout, "serviceinstance/web.canary valid (client dry run)")
     } finally {
       rmSync(out, { recursive: true, force: true })
     }
