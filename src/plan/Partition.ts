@@ -100,10 +100,11 @@ export const partition = (
     victims = victimOrder(atRiskNew > 0)
       .flatMap((bucket) => classified.filter((entry) => entry.bucket === bucket).sort((a, b) => byAge(a.task, b.task)))
       .slice(0, count)
-    // Unlaunched slots would only start tasks we are about to remove; never go below the
-    // desired count though (PaaSTA could undershoot here and scale back up next run).
-    if (newApp.instances > tasks.length) {
-      newAppScale = { instances: Math.max(tasks.length, instances), reason: "slack" }
+    // Unlaunched slots would only start tasks we are about to remove, but Marathon 1.10 scales
+    // down running tasks before waiting instances (ScalingProposition), so a scale-down is safe
+    // only while the app has no task at all; otherwise the extra tasks launch and go as victims.
+    if (newApp.instances > tasks.length && tasks.length === 0) {
+      newAppScale = { instances, reason: "slack" }
     }
   }
 
