@@ -18,7 +18,7 @@ describe("Marathon 1.10 parity", () => {
   it("a scale-down kills a running task before an instance still waiting for an offer (weights 1–4, others 5)", async () => {
     // hostname UNIQUE on 3 agents: the fourth instance never finds an offer and stays scheduled.
     await api.post("/v2/apps", { ...web, instances: 4, constraints: [["hostname", "UNIQUE"]] })
-    await advanceUntil(api, "3 tasks run", async () => (await app()).tasksRunning === 3)
+    await advanceUntil(api, "3 tasks run", async () => (await app()).tasksRunning === 3, 0.5)
     const running = (await app()).tasks.map((t: { id: string }) => t.id)
     assert.strictEqual((await api.get("/v2/queue")).json.queue[0].count, 1)
     const r = await api.put("/v2/apps/c/web?force=true", { instances: 3 })
@@ -27,7 +27,7 @@ describe("Marathon 1.10 parity", () => {
     await advanceUntil(api, "a running task was replaced by the waiting instance", async () => {
       const ids = (await app()).tasks.map((t: { id: string }) => t.id)
       return ids.filter((id: string) => !running.includes(id)).length === 1 && ids.length === 3
-    })
+    }, 1)
     assert.strictEqual((await app()).tasks.filter((t: { id: string }) => running.includes(t.id)).length, 2)
   })
 
@@ -156,7 +156,7 @@ describe("Marathon 1.10 parity", () => {
 
   it("/v2/queue summaries carry Marathon's reject funnel, one step per reason", async () => {
     await api.post("/v2/apps", { ...web, instances: 4, constraints: [["hostname", "UNIQUE"]] })
-    await advanceUntil(api, "one instance waits", async () => (await api.get("/v2/queue")).json.queue[0]?.count === 1)
+    await advanceUntil(api, "one instance waits", async () => (await api.get("/v2/queue")).json.queue[0]?.count === 1, 0.5)
     const summary = (await api.get("/v2/queue")).json.queue[0].processedOffersSummary
     for (const key of ["rejectSummaryLastOffers", "rejectSummaryLaunchAttempt"]) {
       assert.deepStrictEqual(summary[key].map((step: { reason: string }) => step.reason), [
