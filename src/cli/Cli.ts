@@ -15,6 +15,7 @@ const commands = {
   diff: () => import("./commands/Diff.ts").then((m) => m.diff.pipe(withOutputs("diff"))),
   delete: () => import("./commands/Delete.ts").then((m) => m.deleteCommand.pipe(withOutputs("delete", ["name"]))),
   reconcile: () => import("./commands/Reconcile.ts").then((m) => m.reconcile.pipe(withOutputs("reconcile", ["json"]))),
+  import: () => import("./commands/Import.ts").then((m) => m.importCommand),
   rollout: () => import("./commands/Rollout.ts").then((m) => m.rollout),
   cleanup: () => import("./commands/Cleanup.ts").then((m) => m.cleanup.pipe(withOutputs("cleanup"))),
   scale: () => import("./commands/Scale.ts").then((m) => m.scale.pipe(withOutputs("scale"))),

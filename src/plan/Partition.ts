@@ -100,20 +100,28 @@ export const partition = (
     victims = victimOrder(atRiskNew > 0)
       .flatMap((bucket) => classified.filter((entry) => entry.bucket === bucket).sort((a, b) => byAge(a.task, b.task)))
       .slice(0, count)
-    // Unlaunched slots would only start tasks we are about to remove; never go below the
-    // desired count though (PaaSTA could undershoot here and scale back up next run).
-    if (newApp.instances > tasks.length) {
-      newAppScale = { instances: Math.max(tasks.length, instances), reason: "slack" }
+    // Unlaunched slots would only start tasks we are about to remove, but Marathon 1.10 scales
+    // down running tasks before waiting instances (ScalingProposition), so a scale-down is safe
+    // only while the app has no task at all; otherwise the extra tasks launch and go as victims.
+    if (newApp.instances > tasks.length && tasks.length === 0) {
+      newAppScale = { instances, reason: "slack" }
     }
   }
 
   const victimIds = new Set(victims.map((victim) => victim.task.id))
   const remaining = tasks.filter((task) => !victimIds.has(task.id))
-  const happyNew = remaining.filter((task) => isHappy(task, newApp, context.now, context.minTaskUptimeSeconds))
+  // stop_draining goes to every kept task that is, or may be, out of the load balancer: reported
+  // draining, recorded as drained, or whose is_draining errored (PaaSTA sends it to every kept
+  // task on every run; tasks known to be in the load balancer are spared the call).
   const undrain = remaining.filter((task) =>
     task.state !== "TASK_UNREACHABLE" &&
-    (drainingAnswer(task, context.drain) === true || context.drain.records.has(task.id))
+    (drainingAnswer(task, context.drain) !== false || context.drain.records.has(task.id))
   )
+  // A task put back into the load balancer in this pass serves no traffic yet: counting it as
+  // happy would let crossover drain old tasks against capacity that is not there (PaaSTA's
+  // HAProxy check does not count it either). It counts from the next pass on.
+  const undrainIds = new Set(undrain.map((task) => task.id))
+  const happyNew = remaining.filter((task) => !undrainIds.has(task.id) && isHappy(task, newApp, context.now, context.minTaskUptimeSeconds))
   return {
     newApp,
     oldApps,

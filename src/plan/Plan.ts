@@ -144,12 +144,10 @@ export const make = (
   const deleted = oldApps.filter((app) => app.tasks.every((task) => killed.has(task.id)))
 
   const actions: Array<Action> = []
-  for (const app of oldApps) {
-    // Take up slack (PaaSTA #1605): unlaunched slots would only start tasks we are about to drain.
-    if (app.instances > app.tasks.length && !deleted.includes(app)) {
-      actions.push({ type: "scaleApp", appId: app.id, instances: app.tasks.length, reason: "slack" })
-    }
-  }
+  // No "take up slack" on old apps (PaaSTA #1605 scaled them down to their task count): Marathon
+  // 1.10 scales down by ScalingProposition, which kills running tasks before instances still
+  // waiting to launch, so that scale would kill undrained tasks and launch the waiting ones in
+  // their place. Waiting instances launch, are drained like any task, and go with their app.
   if (newApp !== undefined && parts.newAppScale !== undefined) {
     actions.push({ type: "scaleApp", appId: newApp.id, ...parts.newAppScale })
   }

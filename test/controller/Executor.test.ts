@@ -90,14 +90,15 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
       const memory = yield* MarathonMemory
       const desired = spec({ cmd: "serve", instances: 3 })
       const current = app(newId(desired), tasks(newId(desired), "n", 2))
-      const old = app(oldId(1), tasks(oldId(1), "o", 1), { instances: 4 })
+      const old = app(oldId(1), tasks(oldId(1), "o", 1))
       yield* memory.seed(current)
       yield* memory.seed(old)
       yield* memory.failNext("scaleApp", new DeploymentLocked({ message: "App is locked by one or more deployments.", deployments: ["d1"] }))
       const plan = Plan.make(Option.some(desired), observed([current, old]), drainState(), at(0))
-      assert.deepStrictEqual(plan.actions.map((a) => a.type), ["scaleApp", "scaleApp"])
+      // The new app's scale-up (2 → 3); the old task keeps serving until the new one is happy.
+      assert.deepStrictEqual(plan.actions.map((a) => a.type), ["scaleApp"])
       const result = yield* (yield* Executor).run(plan)
-      assert.deepStrictEqual(result.interrupted, { action: "scaleApp", reason: "DeploymentLocked", appId: oldId(1) })
+      assert.deepStrictEqual(result.interrupted, { action: "scaleApp", reason: "DeploymentLocked", appId: newId(desired) })
       assert.strictEqual(result.requeueAfterSeconds, 15)
       assert.strictEqual(result.completed, 0)
       assert.deepStrictEqual(operations(yield* memory.calls), ["scaleApp"])

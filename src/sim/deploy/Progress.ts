@@ -11,11 +11,12 @@ export const isReady = (i: Instance): boolean => (i.def.readinessChecks?.length 
 
 export const isUp = (i: Instance): boolean => i.state === "TASK_RUNNING" && countsAsHealthy(i) && isReady(i)
 
+// Marathon 1.10's ScalingProposition weights: Unreachable 1, Staging 2, Starting 3, Running 4 and
+// every other condition 5, so a scheduled or backing-off instance (no task yet) is killed last,
+// after the running ones, however odd that looks.
 const rank = (i: Instance): number => {
   switch (i.state) {
     case "TASK_UNREACHABLE":
-      return 0
-    case undefined:
       return 1
     case "TASK_STAGING":
       return 2
@@ -24,12 +25,12 @@ const rank = (i: Instance): number => {
     case "TASK_RUNNING":
       return 4
     default:
-      return 1
+      return 5
   }
 }
 
 /**
- * Orders kill candidates: named instances first, then the least advanced state; staging and
+ * Orders kill candidates: named instances first, then by the weights above; staging and
  * starting ties by state time (newest first), running ties by the app's killSelection.
  */
 export const killOrder = (candidates: Iterable<Instance>, named: ReadonlySet<string>, killSelection: string): Array<Instance> =>

@@ -71,6 +71,6 @@ export class ScaleRun implements ActionRun {
 
 export const readinessOf = (instances: Iterable<Instance>): Array<ReadinessView> => {
   const out: Array<ReadinessView> = []
-  for (const i of instances) if (i.readiness !== undefined) out.push({ taskId: i.instanceId, result: i.readiness })
+  for (const i of instances) if (i.readiness !== undefined) out.push({ taskId: i.taskId, result: i.readiness })
   return out
 }

@@ -8,6 +8,7 @@ import type { CommitResult } from "../state/Writes.ts"
 import type { KillResult } from "../state/TaskCommands.ts"
 import { parseEmbeds } from "../views/Embeds.ts"
 import { methodNotAllowed, type Exchange } from "./Exchange.ts"
+import { refusedTextPlainTasks } from "./MiscRoutes.ts"
 
 const deployed = (x: Exchange, r: CommitResult, status = 200, headers: Record<string, string> = {}) =>
   x.ok(status, { deploymentId: r.deploymentId, version: r.version }, { "Marathon-Deployment-Id": r.deploymentId, ...headers })
@@ -28,7 +29,9 @@ export const appsRoute = (sim: Sim, x: Exchange): void => {
   const before = parts[parts.length - 2]
   const idOf = (n: number) => "/" + parts.slice(0, parts.length - n).join("/")
   if (last === "*") return x.method === "GET" ? groupApps(sim, x, canonical(idOf(1))) : methodNotAllowed(x)
-  if (last === "restart") return x.method === "POST" ? deployed(x, sim.apps.restart(idOf(1), x.flag("force", false))) : methodNotAllowed(x)
+  if (last === "restart" && x.method === "POST") return deployed(x, sim.apps.restart(idOf(1), x.flag("force", false)))
+  // Marathon 1.10 routes DELETE …/restart to the delete of an app named "…/restart" (404 unless it exists).
+  if (last === "restart" && x.method !== "DELETE") return methodNotAllowed(x)
   if (last === "versions") return x.method === "GET" ? versions(sim, x, canonical(idOf(1))) : methodNotAllowed(x)
   if (before === "versions" && x.method === "GET") return version(sim, x, canonical(idOf(2)), last)
   if (last === "tasks") return appTasks(sim, x, idOf(1))
@@ -95,14 +98,15 @@ const appTasks = (sim: Sim, x: Exchange, pathId: string): void => {
     return killed(x, sim.kills.killApp(pathId, host, { scale: x.flag("scale", false), wipe: x.flag("wipe", false), force: x.flag("force", false) }), false)
   }
   if (x.method !== "GET") return methodNotAllowed(x)
+  if (refusedTextPlainTasks(x)) return
   const accept = x.req.headers.accept ?? ""
   if (accept !== "" && !accept.includes("json") && !accept.includes("*/*")) throw new ApiError(406, { message: "Not Acceptable" })
   if (id.endsWith("/*")) {
     const ids = sim.lists.appsUnder(canonical(id.slice(0, -2))).map((r) => r.id)
-    return x.stream(200, (write) => sim.lists.tasks(ids, write))
+    return x.stream(200, (write) => sim.lists.tasks(ids, write, undefined, true))
   }
   if (!sim.ctx.apps.has(id)) throw appNotFound(id)
-  x.stream(200, (write) => sim.lists.tasks([id], write))
+  x.stream(200, (write) => sim.lists.tasks([id], write, undefined, true))
 }
 
 const versions = (sim: Sim, x: Exchange, id: string): void => {

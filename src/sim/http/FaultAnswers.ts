@@ -4,11 +4,11 @@
 // read (`answer`): the kind of inconsistent list a Marathon under stress has been seen to give.
 import { STATUS_CODES } from "node:http"
 import { isObject, type Json } from "../apps/Shape.ts"
+import { tooManyDeployments } from "../state/ApiError.ts"
 import type { Exchange } from "./Exchange.ts"
 import type { Answer, HttpFault } from "./Faults.ts"
 
-const maxDeployments =
-  "Max number (100) of running deployments is achieved. Wait for existing deployments to complete or cancel oneusing force=true parameter. You can use the /v2/deployments endpoint to cancel deployments."
+const maxDeployments = tooManyDeployments(100)
 
 export const answerFault = (x: Exchange, f: HttpFault): void => {
   switch (f.error) {

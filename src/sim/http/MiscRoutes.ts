@@ -10,9 +10,23 @@ import type { Leadership } from "./Leadership.ts"
 const deployed = (x: Exchange, r: { deploymentId: string; version: string }, status = 200) =>
   x.ok(status, { deploymentId: r.deploymentId, version: r.version }, { "Marathon-Deployment-Id": r.deploymentId })
 
+/**
+ * Marathon 1.10 turned the text/plain task lists (`/v2/tasks`, `/v2/apps/{id}/tasks`) into a
+ * deprecated feature that is off: asked for text only, it answers 406 with this plain-text body.
+ * True when it answered so.
+ */
+export const refusedTextPlainTasks = (x: Exchange): boolean => {
+  const accept = (x.req.headers.accept ?? "").split(",").map((a) => a.split(";")[0]!.trim().toLowerCase()).filter((a) => a !== "")
+  const wantsJson = accept.some((a) => a.includes("json") || a === "*/*" || a === "application/*")
+  if (wantsJson || !accept.includes("text/plain")) return false
+  x.send(406, "The text/plain output is deprecated. It can be enabled via text_plain_tasks.", "text/plain")
+  return true
+}
+
 export const tasksRoute = (sim: Sim, x: Exchange): void => {
   if (x.path === "/v2/tasks" || x.path === "/v2/tasks/") {
     if (x.method !== "GET") return methodNotAllowed(x)
+    if (refusedTextPlainTasks(x)) return
     const wanted = [...x.query.getAll("status"), ...x.query.getAll("status[]")].filter((s) => s === "running" || s === "staging")
     const states = new Set<string>(wanted.map((s) => (s === "running" ? "TASK_RUNNING" : "TASK_STAGING")))
     return x.stream(200, (write) => sim.lists.tasks(sim.ctx.apps.keys(), write, (state) => states.size === 0 || states.has(state)))

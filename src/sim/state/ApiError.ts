@@ -26,3 +26,9 @@ export const locked = (ids: ReadonlyArray<string>): ApiError =>
     message: "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
     deployments: ids.map((id) => ({ id }))
   })
+
+/** Marathon 1.10's TooManyRunningDeploymentsException text, its missing space ("oneusing") included. */
+export const tooManyDeployments = (max: number): string =>
+  `Max number (${max}) of running deployments is achieved. Wait for existing deployments to complete or cancel one` +
+  "using force=true parameter. You can increase max deployment number by using --max_running_deployments parameter " +
+  "but be advised that this can have negative effects on the performance."

@@ -7,7 +7,7 @@ import type { Draft } from "../apps/AppNormalizer.ts"
 import type { ServicePorts } from "../apps/ServicePorts.ts"
 import type { Deployments } from "../deploy/Deployments.ts"
 import { buildPlan, isConfigChange, type AppChange } from "../deploy/Plan.ts"
-import { ApiError, locked } from "./ApiError.ts"
+import { ApiError, locked, tooManyDeployments } from "./ApiError.ts"
 import type { GroupIndex } from "./GroupIndex.ts"
 import type { SimContext } from "./SimContext.ts"
 
@@ -74,15 +74,16 @@ export class Writes {
       const conflicts = this.deployments.conflicts(affected)
       if (conflicts.length > 0 && !options.force) {
         const plan = { id: deploymentId, steps: steps.map((s) => ({ actions: s.map((a) => ({ ...a })) })), version }
-        this.ctx.events.emit("deployment_failed", () => ({ id: deploymentId, plan, reason: "App is locked by one or more deployments." }))
-        this.ctx.events.emit("group_change_failed", () => ({ groupId, version, reason: "App is locked by one or more deployments." }))
-        throw locked(conflicts.map((d) => d.id))
+        // Marathon publishes the exception's whole message as the reason.
+        const error = locked(conflicts.map((d) => d.id))
+        const reason = String(error.body["message"])
+        this.ctx.events.emit("deployment_failed", () => ({ id: deploymentId, plan, reason }))
+        this.ctx.events.emit("group_change_failed", () => ({ groupId, version, reason }))
+        throw error
       }
       const max = this.ctx.options.maxRunningDeployments
       if (!options.force && this.deployments.size - conflicts.length >= max) {
-        throw new ApiError(403, {
-          message: `Max number (${max}) of running deployments is achieved. Wait for existing deployments to complete or cancel oneusing force=true parameter. You can use the /v2/deployments endpoint to cancel deployments.`
-        })
+        throw new ApiError(403, { message: tooManyDeployments(max) })
       }
       for (const d of conflicts) this.deployments.cancel(d, "The upgrade has been cancelled")
     }

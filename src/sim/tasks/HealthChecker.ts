@@ -71,6 +71,8 @@ export class HealthChecker {
     const wasHealthy = isHealthy(inst)
     const results = (inst.health ??= (inst.def.healthChecks ?? []).map(() => undefined))
     const prev = results[index]
+    // Results are updated in place: remember what the check said before this one.
+    const wasAlive = prev?.alive ?? false
     if (pass) {
       const h: HealthResult = prev ?? emptyResult()
       h.alive = true
@@ -102,8 +104,14 @@ export class HealthChecker {
     }
     inst.json = undefined
     const healthy = isHealthy(inst)
+    // Marathon 1.10's health check actor announces a check only when its `alive` flips; a check
+    // with no result yet counts as not alive, so a first failing result is no change. The
+    // instance's health (none → unhealthy included) is announced on every change.
+    const alive = results[index]!.alive
+    if (alive !== wasAlive) {
+      this.ctx.events.emit("health_status_changed_event", () => healthStatusChanged(inst, alive))
+    }
     if (healthy !== wasHealthy || prev === undefined) {
-      this.ctx.events.emit("health_status_changed_event", () => healthStatusChanged(inst, healthy))
       this.ctx.events.emit("instance_health_changed_event", () => instanceHealthChanged(inst, healthy))
       this.ctx.onChange(inst.appId)
     }

@@ -100,7 +100,7 @@ export class AppViews {
         if (!isListed(i)) continue
         if (!first) write(",")
         first = false
-        write(taskJson(i))
+        write(taskJson(i, true))
       }
       write("]")
     }

@@ -68,8 +68,11 @@ export class ListViews {
     return [...this.ctx.apps.values()].filter((r) => isUnder(r.id, groupId) && r.id !== groupId)
   }
 
-  /** Task list of some apps, `{"tasks":[...]}`, written fragment by fragment. */
-  tasks(appIds: Iterable<string>, write: (fragment: string) => void, keep: (state: string) => boolean = () => true): void {
+  /**
+   * Task list of some apps, `{"tasks":[...]}`, written fragment by fragment; `embedded` for an
+   * app's own task list, which Marathon writes without service ports.
+   */
+  tasks(appIds: Iterable<string>, write: (fragment: string) => void, keep: (state: string) => boolean = () => true, embedded = false): void {
     let first = true
     write('{"tasks":[')
     for (const id of appIds) {
@@ -77,7 +80,7 @@ export class ListViews {
         if (!isListed(i) || !keep(i.state!)) continue
         if (!first) write(",")
         first = false
-        write(taskJson(i))
+        write(taskJson(i, embedded))
       }
     }
     write("]}")
@@ -107,7 +110,12 @@ export class ListViews {
         role: typeof record.def["role"] === "string" ? record.def["role"] : "*",
         delay: { timeLeftSeconds: Math.ceil(left / 1000), overdue: left === 0 },
         since: iso(since),
-        processedOffersSummary: { processedOffersCount: 0, unusedOffersCount: 0 }
+        processedOffersSummary: {
+          processedOffersCount: 0,
+          unusedOffersCount: 0,
+          rejectSummaryLastOffers: rejectSummary(0),
+          rejectSummaryLaunchAttempt: rejectSummary(0)
+        }
       }
       if (withOffers) item["lastUnusedOffers"] = []
       items.push(item)
@@ -132,3 +140,16 @@ export class ListViews {
     return build(groupId)
   }
 }
+
+/** Marathon's offer-reject funnel, in the order it attributes a declined offer to one reason. */
+const reasonFunnel = [
+  "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus",
+  "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources"
+]
+
+/**
+ * Marathon 1.10 always writes one step per funnel reason (declined, and offers still in the funnel
+ * at that step). The emulator places instances without offers, so it never declines one.
+ */
+const rejectSummary = (processed: number) => reasonFunnel.map((reason) => ({ reason, declined: 0, processed }))
+

@@ -40,8 +40,16 @@ export const taskObject = (i: Instance): Record<string, unknown> => {
   return out
 }
 
-/** The cached JSON text of a task. */
-export const taskJson = (i: Instance): string => (i.json ??= JSON.stringify(taskObject(i)))
+const servicePortsField = /"servicePorts":\[[0-9,]*\]/
+
+/**
+ * The cached JSON text of a task. Marathon 1.10 fills servicePorts only in `GET /v2/tasks`; tasks
+ * embedded in apps and `/v2/apps/{id}/tasks` carry `[]` (`embedded`).
+ */
+export const taskJson = (i: Instance, embedded = false): string => {
+  const json = (i.json ??= JSON.stringify(taskObject(i)))
+  return embedded ? json.replace(servicePortsField, "\"servicePorts\":[]") : json
+}
 
 /** Tasks a client can see: instances that have a task (scheduled ones are not listed). */
 export const isListed = (i: Instance): boolean => i.state !== undefined
