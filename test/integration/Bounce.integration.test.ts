@@ -91,7 +91,7 @@ describe("bounces end to end", () => {
     }, { timeoutMs: 30_000 })
     assert.strictEqual(status.lastTaskFailure.state, "TASK_FAILED")
     assert.strictEqual(status.lastTaskFailure.message, "Command exited with status 3")
-    const oneShot = await stack.cli(["rollout", "status", name])
+    const oneShot = await stack.cli(["rollout", "status", name, "--watch=false"])
     assert.notStrictEqual(oneShot.code, 0)
     assert.match(oneShot.stderr, /Marathon: task \S+ TASK_FAILED at \S+: Command exited with status 3/)
     assert.match((await stack.cli(["describe", name])).stdout, /Last task failure:\s+\S+ TASK_FAILED .*Command exited with status 3/)
