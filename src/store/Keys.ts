@@ -19,7 +19,12 @@ export const makeKeys = (prefix: string) => ({
   instanceLock: (name: InstanceName | string) => `${prefix}/locks/instance/${name}`,
   appLifecycleLock: `${prefix}/locks/app-lifecycle`,
   cleanupLedger: `${prefix}/cleanup/ledger`,
-  leader: `${prefix}/leader`
+  leader: `${prefix}/leader`,
+  gitSources: `${prefix}/gitsources/`,
+  gitSource: (name: string) => `${prefix}/gitsources/${name}`,
+  gitSourceStatus: (name: string) => `${prefix}/gitsource-status/${name}`,
+  gitSourceRequests: `${prefix}/gitsource-requests/`,
+  gitSourceRequest: (name: string) => `${prefix}/gitsource-requests/${name}`
 })
 export type Keys = ReturnType<typeof makeKeys>
 

@@ -1,0 +1,149 @@
+// One sync of one GitSource (design.md §12): ls-remote first; the cache clone is fetched only when
+// the commit is new to it; every document of the revision is parsed and validated with the parser
+// `apply` uses before anything is written (one invalid document: nothing is written, the previous
+// revision's specs stay); then the changed specs are written, each a compare-and-swap on what was
+// listed, and the prune SyncPlan allows is carried out, each delete guarded by the revision seen.
+// Everything in the repository is untrusted input: files are read only as git lists them (regular
+// files, at most 1 MiB each), and nothing of it is executed.
+import { Clock, DateTime, Effect, Option, Result } from "effect"
+import { readFileSync } from "node:fs"
+import type { GitSourceStatus, InvalidDocument, SyncRequest } from "../domain/GitSource.ts"
+import { intervalMillis } from "../domain/GitSource.ts"
+import type { ServiceInstance } from "../domain/ServiceInstance.ts"
+import type { InputProblem, ManifestCheck, ManifestDocument } from "../cli/input/parseManifests.ts"
+import { duplicateNames, formatProblem, parseResources } from "../cli/input/parseManifests.ts"
+import { maxManifestBytes } from "../cli/input/readManifests.ts"
+import type { StoredGitSource } from "../store/GitSourceStore.ts"
+import { SpecStore } from "../store/SpecStore.ts"
+import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
+import { cacheDirOf, checkout, manifestFiles } from "./GitCache.ts"
+import type { Revision } from "./GitCache.ts"
+import { conflictMessage, planSync } from "./SyncPlan.ts"
+import type { Attempt } from "./SyncStatus.ts"
+import { nextStatus } from "./SyncStatus.ts"
+
+export interface SyncContext {
+  /** Directory of the cache clones. */
+  readonly cacheRoot: string
+  /** The controller's environment, where auth and webhook secrets are looked up. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Extra rules for every instance (the controller's Marathon field policy). */
+  readonly check?: ManifestCheck
+  /** Parsed revisions by commit and path, so an unchanged commit is not parsed again on every poll. */
+  readonly parsed: Map<string, ReadonlyArray<ServiceInstance>>
+}
+
+/** Writes and deletes in flight at once. */
+const writeConcurrency = 16
+export const defaultGitTimeoutMs = 60_000
+
+/** Parses every manifest of the checked-out revision; all problems, or all documents. */
+const readRevision = (files: ReadonlyArray<{ readonly path: string; readonly absolute: string; readonly size: number }>, check: ManifestCheck | undefined) => {
+  const problems: Array<InputProblem> = []
+  const documents: Array<ManifestDocument> = []
+  for (const file of files) {
+    if (file.size > maxManifestBytes) {
+      problems.push({ file: file.path, line: 1, col: 1, path: "", message: "file is over the 1 MiB limit" })
+      continue
+    }
+    const parsed = parseResources(file.path, readFileSync(file.absolute, "utf8"), check)
+    if (Result.isFailure(parsed)) problems.push(...parsed.failure)
+    else documents.push(...parsed.success.instances)
+  }
+  problems.push(...duplicateNames(documents))
+  return { problems, documents }
+}
+
+export const syncSource = Effect.fn("GitOps.sync")(function*(
+  context: SyncContext,
+  source: StoredGitSource,
+  previous: GitSourceStatus | undefined,
+  request: SyncRequest | undefined
+) {
+  const specs = yield* SpecStore
+  const started = yield* Clock.currentTimeMillis
+  const startedAt = DateTime.formatIso(yield* DateTime.now)
+  const name = source.metadata.name
+  const spec = source.spec
+  const timeoutMs = intervalMillis(spec.timeout, defaultGitTimeoutMs)
+  const base = { generation: source.metadata.generation, startedAt, written: 0, unchanged: 0, pruned: 0, handledRequest: request?.id }
+  const finish = (attempt: Omit<Attempt, "finishedAt" | "durationMs" | "startedAt" | "generation">) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      return nextStatus(previous, { ...base, ...attempt, finishedAt: DateTime.formatIso(yield* DateTime.now), durationMs: now - started })
+    })
+
+  const env = authEnvironment(spec.auth, context.env)
+  if (typeof env === "string") return yield* finish({ result: "FetchFailed", message: env, written: 0, unchanged: 0, pruned: 0 })
+  const call = { timeoutMs, env }
+  const path = spec.path ?? ""
+
+  const fetched = yield* Effect.result(Effect.gen(function*() {
+    const commit = yield* remoteCommit(spec.url, spec.ref, call)
+    const dir = cacheDirOf(context.cacheRoot, name, spec.url)
+    const revision = yield* checkout(dir, spec.url, spec.ref, commit, call)
+    const key = `${name}/${revision.commit}:${path}`
+    const memo = context.parsed.get(key)
+    if (memo !== undefined) return { revision, documents: memo, problems: [] as ReadonlyArray<InputProblem> }
+    const files = yield* manifestFiles(dir, revision.commit, path, call)
+    const { problems, documents } = readRevision(files, context.check)
+    const desired = documents.map((entry) => entry.document)
+    if (problems.length === 0) {
+      // One parsed revision per source is enough: the memo is for polls of an unchanged commit.
+      for (const old of context.parsed.keys()) if (old.startsWith(`${name}/`)) context.parsed.delete(old)
+      context.parsed.set(key, desired)
+    }
+    return { revision, documents: desired, problems }
+  }).pipe(Effect.catchDefect((defect) => Effect.fail(new GitError({ operation: "read", message: String(defect) })))))
+  if (Result.isFailure(fetched)) {
+    const error = fetched.failure
+    return yield* finish({ result: "FetchFailed", message: `${error.operation}: ${error.message}`, written: 0, unchanged: 0, pruned: 0 })
+  }
+  const revision: Revision = fetched.success.revision
+  const problems = fetched.success.problems
+  if (problems.length > 0) {
+    const first = problems[0]!
+    const firstInvalid: InvalidDocument = { file: first.file, line: first.line, col: first.col, path: first.path, message: first.message }
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ""
+    return yield* finish({ result: "Invalid", message: `${formatProblem(first)}${more}; nothing from this revision was written`, revision, firstInvalid, written: 0, unchanged: 0, pruned: 0 })
+  }
+
+  const outcome = yield* Effect.result(Effect.gen(function*() {
+    const listed = yield* specs.list()
+    const plan = planSync({
+      source: name,
+      desired: fetched.success.documents,
+      stored: listed.items,
+      prune: spec.prune !== false,
+      massPruneApproved: request?.approveMassPruneOf !== undefined && request.approveMassPruneOf === revision.commit
+    })
+    yield* Effect.forEach(plan.writes, ({ document, current }) =>
+      specs.apply(document, {
+        current: Option.fromUndefinedOr(current),
+        expectedResourceVersion: current?.metadata.resourceVersion ?? "0"
+      }), { concurrency: writeConcurrency, discard: true })
+    const seen = new Map(listed.items.map((item) => [item.metadata.name as string, item.metadata.resourceVersion]))
+    yield* Effect.forEach(plan.prune, (pruned) =>
+      specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned) }), { concurrency: writeConcurrency, discard: true })
+    return plan
+  }))
+  if (Result.isFailure(outcome)) {
+    const error = outcome.failure
+    const message = "oneLine" in error ? error.oneLine : error.message
+    return yield* finish({ result: "WriteFailed", message: `${message}; the next attempt retries`, revision, written: 0, unchanged: 0, pruned: 0 })
+  }
+  const plan = outcome.success
+  const conflicts = plan.conflicts.map(conflictMessage)
+  const counts = { written: plan.writes.length, unchanged: plan.unchanged.length, pruned: plan.prune.length }
+  const newRevision = previous?.lastAppliedRevision !== revision.commit
+  const result = plan.pruneRefused !== undefined
+    ? "PruneRefused" as const
+    : conflicts.length > 0
+    ? "Conflicts" as const
+    : counts.written + counts.pruned > 0 || newRevision
+    ? "Synced" as const
+    : "Unchanged" as const
+  const message = plan.pruneRefused ??
+    (conflicts.length > 0 ? `${conflicts.length} conflict(s): ${conflicts.slice(0, 3).join("; ")}` : `${revision.commit.slice(0, 12)}: ${counts.written} written, ${counts.unchanged} unchanged, ${counts.pruned} pruned`)
+  return yield* finish({ result, message, revision, ...counts, inventory: plan.inventory, conflicts, pruneRefused: plan.pruneRefused !== undefined })
+})
