@@ -20,6 +20,7 @@ import { EtcdClient } from "./store/EtcdClient.ts"
 import { etcdClusterId } from "./store/ClusterIdentity.ts"
 import { etcdCleanupLedgerLayer } from "./store/EtcdCleanupLedger.ts"
 import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
+import { GitSourceStore } from "./store/GitSourceStore.ts"
 import { SpecStore } from "./store/SpecStore.ts"
 import { StatusStore } from "./store/StatusStore.ts"
 
@@ -106,7 +107,7 @@ export const reconcileLayer = (
   owner: OwnerOptions = {},
   fieldPolicy: MarathonFieldPolicy = defaultMarathonFieldPolicy
 ) => {
-  const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
+  const stores = Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
   const outside = Layer.merge(marathonLayer(marathon), MarathonFields.layer(fieldPolicy))
