@@ -11,6 +11,7 @@ import { marathonSimCommand } from "./commands/MarathonSimCommand.ts"
 import { reconcile } from "./commands/Reconcile.ts"
 import { rollout } from "./commands/Rollout.ts"
 import { scale } from "./commands/Scale.ts"
+import { sync } from "./commands/Sync.ts"
 import { withOutputs } from "./OutputFormats.ts"
 import { root } from "./Root.ts"
 import { markRunsUntilSignal } from "./SignalStop.ts"
@@ -27,6 +28,7 @@ export const cli = root.pipe(Command.withSubcommands([
   rollout,
   cleanup.pipe(withOutputs("cleanup")),
   scale.pipe(withOutputs("scale")),
+  sync.pipe(withOutputs("sync")),
   controllerCommand.pipe(withOutputs("controller"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   marathonSimCommand.pipe(withOutputs("marathon-sim"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal)),
   up.pipe(withOutputs("up"), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))

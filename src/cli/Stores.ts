@@ -3,6 +3,7 @@
 import { Effect, Layer } from "effect"
 import type { EtcdOptions } from "../store/EtcdClient.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
+import { GitSourceStore } from "../store/GitSourceStore.ts"
 import { CorruptSpecError, SpecStore } from "../store/SpecStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import { StoreError } from "../store/StoreError.ts"
@@ -12,14 +13,14 @@ import { etcdOptions } from "./GlobalFlags.ts"
 import { root } from "./Root.ts"
 
 export const storeLayer = (options: EtcdOptions) =>
-  Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
+  Layer.mergeAll(SpecStore.layerNoDeps, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
 
 export const storeFailure = (error: StoreError | CorruptSpecError): CliExit =>
   error instanceof StoreError
     ? exitWith(ExitCode.error, `error: ${error.oneLine}`)
     : exitWith(ExitCode.error, `error: ${error.key}: stored spec is unreadable: ${error.message}`)
 
-/** Runs `body` with SpecStore, StatusStore and EtcdClient, mapping store errors to CliExit. */
+/** Runs `body` with SpecStore, StatusStore, GitSourceStore and EtcdClient, mapping store errors to CliExit. */
 export const withStores = <A, E, R>(body: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const flags = yield* root
