@@ -54,7 +54,9 @@ export const checkout = (dir: string, url: string, ref: GitRef | undefined, comm
 /**
  * The manifest files of `commit` under `path`, from git's own tree listing: regular files only
  * (mode 100644/100755), so a symlink in the repository can never make the controller read a file
- * outside it. Fails when `path` is not a directory of the revision.
+ * outside it. A `path` the revision does not have is an empty set (git has no empty directories:
+ * deleting every file of it deletes it), which the prune safety then refuses unless approved; a
+ * `path` that is a file is an error.
  */
 export const manifestFiles = (dir: string, commit: string, path: string, call: GitCall) =>
   Effect.gen(function*() {
@@ -64,6 +66,7 @@ export const manifestFiles = (dir: string, commit: string, path: string, call: G
       const kind = (yield* git("cat-file", ["cat-file", "-t", `${commit}:${base}`], inDir).pipe(
         Effect.orElseSucceed(() => "missing")
       )).trim()
+      if (kind === "missing") return []
       if (kind !== "tree") return yield* new GitError({ operation: "ls-tree", message: `path ${base} is not a directory in ${commit.slice(0, 12)}` })
     }
     const listing = yield* git("ls-tree", ["ls-tree", "-r", "-z", "--long", "--full-tree", commit, ...(base === "" ? [] : ["--", `${base}/`])], inDir)
