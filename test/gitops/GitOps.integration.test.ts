@@ -5,7 +5,7 @@ import { Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { createHmac, randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import type { GitSource, GitSourceSpec, GitSourceStatus } from "../../src/domain/GitSource.ts"
 import { sourceAnnotation } from "../../src/domain/GitSource.ts"
@@ -16,8 +16,9 @@ import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
 import { serveController } from "../../src/ui/ControllerServer.ts"
 import { runCli } from "../harness/cli.ts"
+import { startGitHttp } from "../harness/gitHttp.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { etcdLayer, rawGet, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { etcdLayer, rawGet, rawCount, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import type { TestRepo } from "../harness/gitRepo.ts"
 import { instanceYaml, makeTestRepo } from "../harness/gitRepo.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -33,7 +34,8 @@ afterAll(async () => {
 })
 
 const secret = "hook-secret"
-const env = { HOOK_SECRET: secret }
+const token = "t0ken-never-stored"
+const env = { HOOK_SECRET: secret, GIT_USER: "bot", GIT_TOKEN: token }
 
 const sources = <A, E, R>(f: (store: GitSourceStore["Service"]) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
@@ -253,5 +255,26 @@ describe("GitOps sync against real git and etcd", () => {
     assert.strictEqual(good.status, 202)
     await waitUntil("the webhook's commit in etcd", async () => (await site.specs()).get("a.main" as InstanceName)?.spec.image === "registry.example/web:hook", { timeoutMs: 5_000 })
     assert.strictEqual((await site.status("prod"))?.lastAppliedRevision, head)
+  })
+
+  it("syncs over smart HTTP with basic auth from the controller's environment; the credential reaches neither etcd nor status", async () => {
+    const git = repo()
+    const head = git.commit({ "a.yaml": instanceYaml("a.main") }, "over http")
+    const http = await startGitHttp(dirname(git.url.slice("file://".length)), "bot", token)
+    cleanups.push(http.close)
+    const url = http.url("remote.git")
+    const site = await installation("http")
+    await site.addSource("authed", { url, interval: "1h", auth: { usernameEnv: "GIT_USER", passwordEnv: "GIT_TOKEN" } })
+    await site.addSource("anonymous", { url, interval: "1h" })
+    const authed = await waitUntil("sync over http", async () => (await site.status("authed"))?.lastAppliedRevision === head ? site.status("authed") : undefined)
+    assert.strictEqual(ready(authed)?.status, "True")
+    assert.isTrue((await site.specs()).has("a.main"))
+    const anonymous = await waitUntil("anonymous refused", () => site.status("anonymous"))
+    assert.strictEqual(ready(anonymous)?.reason, "FetchFailed")
+    assert.isAbove(http.unauthorized(), 0)
+    const stored = JSON.stringify([await rawGet(etcd, `${site.prefix}/gitsources/authed`), await rawGet(etcd, `${site.prefix}/gitsource-status/authed`), anonymous])
+    assert.notInclude(stored, token)
+    assert.notInclude(stored, Buffer.from(`bot:${token}`).toString("base64"))
+    assert.isAbove(await rawCount(etcd, `${site.prefix}/gitsource`), 0)
   })
 })
