@@ -1,9 +1,13 @@
 // `mdeploy up`: the whole stack on one machine for a first run — a local etcd (child process, temp
-// data dir), the Marathon emulator and the controller, then `apply` of deploy/examples/ and the
-// rollout as it happens. Ctrl-C stops all of it (controller first, then emulator, then etcd).
+// data dir), the Marathon emulator and the controller, then deploy/examples/ committed to a local
+// git repository that a GitSource follows (so a commit there becomes a rollout; without git the
+// examples are applied directly), and the rollout as it happens. Ctrl-C stops all of it (controller first, then emulator, then etcd).
 // --until-rolled-out exits 0 once every example is rolled out (for scripted checks).
 import { Clock, Console, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, relative } from "node:path"
 import { formatProblem } from "../input/parseManifests.ts"
 import { readManifests } from "../input/readManifests.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
@@ -34,6 +38,8 @@ export const up = Command.make(
     const { processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const { SpecStore } = yield* Effect.promise(() => import("../../store/SpecStore.ts"))
     const { StatusStore } = yield* Effect.promise(() => import("../../store/StatusStore.ts"))
+    const { GitSourceStore } = yield* Effect.promise(() => import("../../store/GitSourceStore.ts"))
+    const { makeLocalRepo } = yield* Effect.promise(() => import("../../gitops/LocalRepo.ts"))
 
     const etcd = yield* Effect.acquireRelease(
       Effect.promise(() => startLocalEtcd()),
@@ -41,6 +47,15 @@ export const up = Command.make(
     )
     const sim = yield* makeSim({ port: marathonPort, clock: "real", taskStartDelayMs: 400, healthyAfterMs: 1_200 })
     const etcdOptions = { endpoints: [etcd.endpoints], prefix: "/mdeploy/v1" }
+    const files = [...new Set(documents.map((entry) => entry.file))].map((file) => ({
+      path: relative(examples, file) || file.split("/").pop()!,
+      content: readFileSync(file, "utf8")
+    }))
+    const repo = yield* Effect.option(makeLocalRepo(files, `examples from ${examples}`))
+    const cacheRoot = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "mdeploy-up-cache-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
     yield* Console.log([
       `etcd            ${etcd.endpoints}  (data in a temp dir, removed on exit)`,
       `marathon-sim    ${sim.url}`,
@@ -48,6 +63,12 @@ export const up = Command.make(
       "In another terminal:",
       `  export MDEPLOY_ETCD_ENDPOINTS=${etcd.endpoints} MDEPLOY_MARATHON_URLS=${sim.url}`,
       "  npx mdeploy get -o wide      # then edit deploy/examples/web.yaml and `npx mdeploy apply -f` it",
+      ...(Option.isSome(repo)
+        ? [
+          `  # or GitOps: the examples are in ${repo.value.dir}, followed by gitsource/examples (every 10s):`,
+          `  #   edit ${repo.value.dir}/web.yaml; git -C ${repo.value.dir} commit -am "more web"; npx mdeploy sync examples --wait`
+        ]
+        : []),
       ""
     ].join("\n"))
 
@@ -58,15 +79,27 @@ export const up = Command.make(
       leaderTtlSeconds: 5,
       resyncEvery: Duration.seconds(30),
       force: false,
-      events: { urls: [sim.url] }
+      events: { urls: [sim.url] },
+      gitops: { cacheRoot, env: process.env, parsed: new Map() }
     }).pipe(Effect.provide(services), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
-      for (const { document } of documents) {
-        const applied = yield* specs.apply(document, { lastApplied: true })
-        yield* Console.log(`serviceinstance/${document.metadata.name} ${applied.action}`)
+      if (Option.isSome(repo)) {
+        const sources = yield* GitSourceStore
+        const applied = yield* sources.apply({
+          apiVersion: "mdeploy.dev/v1",
+          kind: "GitSource",
+          metadata: { name: "examples" },
+          spec: { url: repo.value.url, ref: { branch: "main" }, interval: "10s" }
+        })
+        yield* Console.log(`gitsource/examples ${applied.action} (${repo.value.url})`)
+      } else {
+        for (const { document } of documents) {
+          const applied = yield* specs.apply(document, { lastApplied: true })
+          yield* Console.log(`serviceinstance/${document.metadata.name} ${applied.action}`)
+        }
       }
       // Show the rollout: the table again whenever it changes.
       let shown = ""
@@ -80,7 +113,7 @@ export const up = Command.make(
           yield* Console.log(`\n${instanceTable(rows, false, yield* Clock.currentTimeMillis)}`)
           shown = table
         }
-        const done = rows.length > 0 && rows.every(({ instance, status }) =>
+        const done = rows.length >= documents.length && rows.every(({ instance, status }) =>
           status?.observedGeneration === instance.metadata.generation &&
           (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
         )
