@@ -54,6 +54,8 @@ export const git = (operation: string, args: ReadonlyArray<string>, call: GitCal
         LC_ALL: "C",
         GIT_TERMINAL_PROMPT: "0",
         GIT_CONFIG_NOSYSTEM: "1",
+        // A source's `path` is a directory name, never a glob.
+        GIT_LITERAL_PATHSPECS: "1",
         // The ssh client must never ask a question nobody can answer.
         SSH_ASKPASS: "",
         ...call.env
@@ -88,7 +90,10 @@ export const git = (operation: string, args: ReadonlyArray<string>, call: GitCal
     child.on("close", (code) => {
       if (code === 0) finish(Effect.succeed(Buffer.concat(out).toString("utf8")))
       else {
-        const last = err.trim().split("\n").filter((line) => line.trim() !== "").slice(-2).join("; ")
+        // git's "fatal:"/"error:" lines say what went wrong; the hints after them do not.
+        const lines = err.trim().split("\n").filter((line) => line.trim() !== "")
+        const fatal = lines.filter((line) => /^(fatal|error):/.test(line))
+        const last = (fatal.length > 0 ? fatal : lines).slice(-2).join("; ")
         finish(Effect.fail(new GitError({ operation, message: scrub(last === "" ? `exit code ${code}` : last).slice(0, 500) })))
       }
     })

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { GitRef } from "../domain/GitSource.ts"
 import type { GitCall } from "./Git.ts"
-import { git, GitError, refName } from "./Git.ts"
+import { git, refName } from "./Git.ts"
 
 export interface Revision {
   readonly commit: string
@@ -45,7 +45,6 @@ export const checkout = (dir: string, url: string, ref: GitRef | undefined, comm
     }
     const target = present ? commit : (yield* git("rev-parse", ["rev-parse", "--verify", "FETCH_HEAD^{commit}"], inDir)).trim()
     yield* git("checkout", ["checkout", "-q", "--force", "--detach", target], inDir)
-    yield* git("clean", ["clean", "-q", "-f", "-d", "-x"], inDir)
     const info = yield* git("log", ["log", "-1", "--format=%H%x00%s%x00%an <%ae>", target], inDir)
     const [full, subject, author] = info.trim().split("\u0000")
     return { commit: full ?? target, subject: subject ?? "", author: author ?? "" } satisfies Revision
@@ -54,21 +53,14 @@ export const checkout = (dir: string, url: string, ref: GitRef | undefined, comm
 /**
  * The manifest files of `commit` under `path`, from git's own tree listing: regular files only
  * (mode 100644/100755), so a symlink in the repository can never make the controller read a file
- * outside it. A `path` the revision does not have is an empty set (git has no empty directories:
- * deleting every file of it deletes it), which the prune safety then refuses unless approved; a
- * `path` that is a file is an error.
+ * outside it. A `path` that is not a directory of the revision is an empty set (git has no empty
+ * directories: deleting every file of one deletes it), which the prune safety then refuses unless
+ * approved.
  */
 export const manifestFiles = (dir: string, commit: string, path: string, call: GitCall) =>
   Effect.gen(function*() {
     const inDir = { ...call, cwd: dir }
     const base = path.replace(/^\.?\/*/, "").replace(/\/+$/, "")
-    if (base !== "") {
-      const kind = (yield* git("cat-file", ["cat-file", "-t", `${commit}:${base}`], inDir).pipe(
-        Effect.orElseSucceed(() => "missing")
-      )).trim()
-      if (kind === "missing") return []
-      if (kind !== "tree") return yield* new GitError({ operation: "ls-tree", message: `path ${base} is not a directory in ${commit.slice(0, 12)}` })
-    }
     const listing = yield* git("ls-tree", ["ls-tree", "-r", "-z", "--long", "--full-tree", commit, ...(base === "" ? [] : ["--", `${base}/`])], inDir)
     const files: Array<TreeFile> = []
     for (const entry of listing.split("\u0000")) {

@@ -3,7 +3,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { createHmac, randomUUID } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
@@ -140,9 +140,12 @@ describe("GitOps sync against real git and etcd", () => {
   it("follows a force-push and reverts a hand edit of its spec on the next sync", async () => {
     const git = repo()
     git.commit({ "a.yaml": instanceYaml("a.main"), "b.yaml": instanceYaml("b.main") }, "one")
+    // A symlink in the repository is never followed (it would read a file of the controller's host).
+    symlinkSync("/etc/hostname", join(git.dir, "evil.yaml"))
+    git.commit({}, "a symlink")
     const site = await installation("force")
     await site.addSource("prod", { url: git.url, interval: "1h" })
-    await site.syncNow("prod")
+    assert.strictEqual(ready(await site.syncNow("prod"))?.status, "True")
     const rewritten = git.rewrite({ "a.yaml": instanceYaml("a.main", "registry.example/web:rewritten"), "b.yaml": instanceYaml("b.main") }, "rewritten history")
     const status = await site.syncNow("prod")
     assert.strictEqual(status.lastAppliedRevision, rewritten)
@@ -227,6 +230,13 @@ describe("GitOps sync against real git and etcd", () => {
     const synced = await runCli([...args, "sync", "first", "--wait", "--timeout", "10s"], { timeoutMs: 20_000 })
     assert.strictEqual(synced.code, 0, synced.stderr)
     assert.strictEqual((await site.specs()).get("shared.main")?.spec.image, "registry.example/one:1")
+
+    // Deleting a source stops its syncing; the specs it wrote stay.
+    const deleted = await runCli([...args, "delete", "gitsource", "first"], { timeoutMs: 20_000 })
+    assert.strictEqual(deleted.code, 0, deleted.stderr)
+    assert.isUndefined(await rawGet(etcd, `${site.prefix}/gitsources/first`))
+    assert.isUndefined(await rawGet(etcd, `${site.prefix}/gitsource-status/first`))
+    assert.isTrue((await site.specs()).has("shared.main"))
   })
 
   it("webhooks: a good signature syncs; a bad signature, an unknown source and an oversized body write nothing", async () => {

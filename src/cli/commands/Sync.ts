@@ -31,6 +31,7 @@ export const sync = Command.make(
       const store = yield* GitSourceStore
       const found = yield* store.get(name)
       if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: gitsource "${name}" not found`)
+      if (found.value.spec.suspend === true) return yield* exitWith(ExitCode.invalid, `error: gitsource ${name} is suspended (spec.suspend)`)
       const status = Option.getOrUndefined(yield* store.status(name))
       const approve = status?.pruneRefusedRevision
       if (allowMassPrune && approve === undefined) {
