@@ -20,6 +20,8 @@ export interface Revision {
 /** A file of the revision: path in the repository and where it is checked out. */
 export interface TreeFile {
   readonly path: string
+  /** The blob id: the same id is the same content, parsed once. */
+  readonly blob: string
   readonly absolute: string
   readonly size: number
 }
@@ -66,10 +68,10 @@ export const manifestFiles = (dir: string, commit: string, path: string, call: G
     for (const entry of listing.split("\u0000")) {
       const tab = entry.indexOf("\t")
       if (tab < 0) continue
-      const [mode, type, , size] = entry.slice(0, tab).trim().split(/\s+/)
+      const [mode, type, blob, size] = entry.slice(0, tab).trim().split(/\s+/)
       const file = entry.slice(tab + 1)
       if (type !== "blob" || (mode !== "100644" && mode !== "100755") || !manifestFile.test(file)) continue
-      files.push({ path: file, absolute: join(dir, file), size: Number(size) })
+      files.push({ path: file, blob: blob ?? "", absolute: join(dir, file), size: Number(size) })
     }
     return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   })

@@ -17,7 +17,7 @@ import type { StoredGitSource } from "../store/GitSourceStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
 import { cacheDirOf, checkout, manifestFiles } from "./GitCache.ts"
-import type { Revision } from "./GitCache.ts"
+import type { Revision, TreeFile } from "./GitCache.ts"
 import { conflictMessage, planSync } from "./SyncPlan.ts"
 import type { Attempt } from "./SyncStatus.ts"
 import { nextStatus } from "./SyncStatus.ts"
@@ -29,27 +29,45 @@ export interface SyncContext {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Extra rules for every instance (the controller's Marathon field policy). */
   readonly check?: ManifestCheck
-  /** Parsed revisions by commit and path, so an unchanged commit is not parsed again on every poll. */
-  readonly parsed: Map<string, ReadonlyArray<ServiceInstance>>
+  /** Per source, the files of its last sync parsed, by blob id and path (see readRevision). */
+  readonly parsed: Map<string, Map<string, ParsedFile>>
 }
 
 /** Writes and deletes in flight at once. */
 const writeConcurrency = 16
 export const defaultGitTimeoutMs = 60_000
 
-/** Parses every manifest of the checked-out revision; all problems, or all documents. */
-const readRevision = (files: ReadonlyArray<{ readonly path: string; readonly absolute: string; readonly size: number }>, check: ManifestCheck | undefined) => {
+interface ParsedFile {
+  readonly documents: ReadonlyArray<ManifestDocument>
+  readonly problems: ReadonlyArray<InputProblem>
+}
+
+const parseFile = (file: TreeFile, check: ManifestCheck | undefined): ParsedFile => {
+  if (file.size > maxManifestBytes) {
+    return { documents: [], problems: [{ file: file.path, line: 1, col: 1, path: "", message: "file is over the 1 MiB limit" }] }
+  }
+  const parsed = parseResources(file.path, readFileSync(file.absolute, "utf8"), check)
+  return Result.isFailure(parsed) ? { documents: [], problems: parsed.failure } : { documents: parsed.success.instances, problems: [] }
+}
+
+/**
+ * Parses every manifest of the checked-out revision; all problems, or all documents. A file whose
+ * blob (and path) the previous sync of this source parsed is not parsed again: a commit that
+ * touches one file of thousands parses one file.
+ */
+const readRevision = (context: SyncContext, source: string, files: ReadonlyArray<TreeFile>) => {
+  const previous = context.parsed.get(source) ?? new Map<string, ParsedFile>()
+  const current = new Map<string, ParsedFile>()
   const problems: Array<InputProblem> = []
   const documents: Array<ManifestDocument> = []
   for (const file of files) {
-    if (file.size > maxManifestBytes) {
-      problems.push({ file: file.path, line: 1, col: 1, path: "", message: "file is over the 1 MiB limit" })
-      continue
-    }
-    const parsed = parseResources(file.path, readFileSync(file.absolute, "utf8"), check)
-    if (Result.isFailure(parsed)) problems.push(...parsed.failure)
-    else documents.push(...parsed.success.instances)
+    const key = `${file.blob}:${file.path}`
+    const parsed = previous.get(key) ?? parseFile(file, context.check)
+    current.set(key, parsed)
+    problems.push(...parsed.problems)
+    documents.push(...parsed.documents)
   }
+  context.parsed.set(source, current)
   problems.push(...duplicateNames(documents))
   return { problems, documents }
 }
@@ -82,17 +100,9 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
     const commit = yield* remoteCommit(spec.url, spec.ref, call)
     const dir = cacheDirOf(context.cacheRoot, name, spec.url)
     const revision = yield* checkout(dir, spec.url, spec.ref, commit, call)
-    const key = `${name}/${revision.commit}:${path}`
-    const memo = context.parsed.get(key)
-    if (memo !== undefined) return { revision, documents: memo, problems: [] as ReadonlyArray<InputProblem> }
     const files = yield* manifestFiles(dir, revision.commit, path, call)
-    const { problems, documents } = readRevision(files, context.check)
+    const { problems, documents } = readRevision(context, name, files)
     const desired = documents.map((entry) => entry.document)
-    if (problems.length === 0) {
-      // One parsed revision per source is enough: the memo is for polls of an unchanged commit.
-      for (const old of context.parsed.keys()) if (old.startsWith(`${name}/`)) context.parsed.delete(old)
-      context.parsed.set(key, desired)
-    }
     return { revision, documents: desired, problems }
   }).pipe(Effect.catchDefect((defect) => Effect.fail(new GitError({ operation: "read", message: String(defect) })))))
   if (Result.isFailure(fetched)) {
