@@ -45,7 +45,11 @@ export interface GitCall {
 
 /** Runs `git args...`; fails with GitError carrying git's (scrubbed) last words. */
 export const git = (operation: string, args: ReadonlyArray<string>, call: GitCall) =>
-  Effect.callback<string, GitError>((resume) => {
+  Effect.map(gitBytes(operation, args, call), (out) => out.toString("utf8"))
+
+/** `git`, with `input` on its standard input and its output as bytes. */
+export const gitBytes = (operation: string, args: ReadonlyArray<string>, call: GitCall, input?: string) =>
+  Effect.callback<Buffer, GitError>((resume) => {
     const child = spawn("git", ["-c", "core.hooksPath=/dev/null", "-c", "advice.detachedHead=false", ...args], {
       cwd: call.cwd,
       env: {
@@ -60,13 +64,15 @@ export const git = (operation: string, args: ReadonlyArray<string>, call: GitCal
         SSH_ASKPASS: "",
         ...call.env
       },
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"]
     })
+    child.stdin?.on("error", () => {})
+    child.stdin?.end(input)
     const out: Array<Buffer> = []
     let outBytes = 0
     let err = ""
     let done = false
-    const finish = (result: Effect.Effect<string, GitError>) => {
+    const finish = (result: Effect.Effect<Buffer, GitError>) => {
       if (done) return
       done = true
       clearTimeout(timer)
@@ -76,19 +82,19 @@ export const git = (operation: string, args: ReadonlyArray<string>, call: GitCal
       child.kill("SIGKILL")
       finish(Effect.fail(new GitError({ operation, message: `timed out after ${call.timeoutMs} ms` })))
     }, call.timeoutMs)
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
       outBytes += chunk.length
       if (outBytes > maxOutputBytes) {
         child.kill("SIGKILL")
         finish(Effect.fail(new GitError({ operation, message: "output over the limit" })))
       } else out.push(chunk)
     })
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
       err = (err + chunk.toString("utf8")).slice(-2_000)
     })
     child.on("error", (error) => finish(Effect.fail(new GitError({ operation, message: scrub(error.message) }))))
     child.on("close", (code) => {
-      if (code === 0) finish(Effect.succeed(Buffer.concat(out).toString("utf8")))
+      if (code === 0) finish(Effect.succeed(Buffer.concat(out)))
       else {
         // git's "fatal:"/"error:" lines say what went wrong; the hints after them do not.
         const lines = err.trim().split("\n").filter((line) => line.trim() !== "")

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { GitRef } from "../domain/GitSource.ts"
 import type { GitCall } from "./Git.ts"
-import { git, refName } from "./Git.ts"
+import { git, gitBytes, GitError, refName } from "./Git.ts"
 
 export interface Revision {
   readonly commit: string
@@ -17,12 +17,11 @@ export interface Revision {
   readonly author: string
 }
 
-/** A file of the revision: path in the repository and where it is checked out. */
+/** A file of the revision: path in the repository, blob id and size. */
 export interface TreeFile {
   readonly path: string
   /** The blob id: the same id is the same content, parsed once. */
   readonly blob: string
-  readonly absolute: string
   readonly size: number
 }
 
@@ -31,25 +30,27 @@ export const cacheDirOf = (root: string, name: string, url: string): string =>
 
 const manifestFile = /\.(ya?ml|json)$/i
 
-/** Makes `dir` hold `commit` checked out, fetching it shallowly from `url` when it is not there yet. */
-export const checkout = (dir: string, url: string, ref: GitRef | undefined, commit: string, call: GitCall) =>
+/**
+ * Makes `dir` hold `commit` checked out: nothing to do when `current` (what this process last
+ * checked out there) is that commit; otherwise a shallow fetch, a forced checkout and the commit's
+ * subject and author — three git calls.
+ */
+export const checkout = (dir: string, url: string, ref: GitRef | undefined, commit: string, current: Revision | undefined, call: GitCall) =>
   Effect.gen(function*() {
+    if (current?.commit === commit && existsSync(join(dir, ".git"))) return current
     if (!existsSync(join(dir, ".git"))) {
       mkdirSync(dir, { recursive: true })
       yield* git("init", ["init", "-q", dir], call)
     }
     const inDir = { ...call, cwd: dir }
-    const present = yield* git("cat-file", ["cat-file", "-e", `${commit}^{commit}`], inDir).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
-    if (!present) {
-      // The ref, not the id: servers that refuse to serve an arbitrary id still serve their refs.
-      // The ref may have moved since ls-remote; the commit checked out is what was fetched.
-      yield* git("fetch", ["fetch", "-q", "--depth", "1", "--no-tags", "--", url, refName(ref) ?? commit], inDir)
-    }
-    const target = present ? commit : (yield* git("rev-parse", ["rev-parse", "--verify", "FETCH_HEAD^{commit}"], inDir)).trim()
-    yield* git("checkout", ["checkout", "-q", "--force", "--detach", target], inDir)
-    const info = yield* git("log", ["log", "-1", "--format=%H%x00%s%x00%an <%ae>", target], inDir)
+    // The ref, not the id: servers that refuse to serve an arbitrary id still serve their refs.
+    // The ref may have moved since ls-remote; what is checked out is what was fetched.
+    yield* git("fetch", ["fetch", "-q", "--depth", "1", "--no-tags", "--", url, refName(ref) ?? commit], inDir)
+    yield* git("checkout", ["checkout", "-q", "--force", "--detach", "FETCH_HEAD"], inDir)
+    const info = yield* git("log", ["log", "-1", "--format=%H%x00%s%x00%an <%ae>", "HEAD"], inDir)
     const [full, subject, author] = info.trim().split("\u0000")
-    return { commit: full ?? target, subject: subject ?? "", author: author ?? "" } satisfies Revision
+    if (full === undefined || !/^[0-9a-f]{40}$/.test(full)) return yield* new GitError({ operation: "log", message: "no commit checked out" })
+    return { commit: full, subject: subject ?? "", author: author ?? "" } satisfies Revision
   })
 
 /**
@@ -71,7 +72,29 @@ export const manifestFiles = (dir: string, commit: string, path: string, call: G
       const [mode, type, blob, size] = entry.slice(0, tab).trim().split(/\s+/)
       const file = entry.slice(tab + 1)
       if (type !== "blob" || (mode !== "100644" && mode !== "100755") || !manifestFile.test(file)) continue
-      files.push({ path: file, blob: blob ?? "", absolute: join(dir, file), size: Number(size) })
+      files.push({ path: file, blob: blob ?? "", size: Number(size) })
     }
     return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  })
+
+/**
+ * The contents of blobs by id, from the object store (`git cat-file --batch`), not the work tree:
+ * what is read is exactly what the commit holds, whatever another process did to the work tree.
+ */
+export const readBlobs = (dir: string, blobs: ReadonlyArray<string>, call: GitCall) =>
+  Effect.gen(function*() {
+    const contents = new Map<string, string>()
+    if (blobs.length === 0) return contents
+    const out = yield* gitBytes("cat-file", ["cat-file", "--batch"], { ...call, cwd: dir }, `${blobs.join("\n")}\n`)
+    let offset = 0
+    while (offset < out.length) {
+      const newline = out.indexOf(10, offset)
+      if (newline < 0) break
+      const [id, type, size] = out.subarray(offset, newline).toString("utf8").split(" ")
+      if (type !== "blob" || id === undefined) return yield* new GitError({ operation: "cat-file", message: `object ${id ?? "?"} is not a blob` })
+      const length = Number(size)
+      contents.set(id, out.subarray(newline + 1, newline + 1 + length).toString("utf8"))
+      offset = newline + 1 + length + 1
+    }
+    return contents
   })

@@ -6,7 +6,6 @@
 // Everything in the repository is untrusted input: files are read only as git lists them (regular
 // files, at most 1 MiB each), and nothing of it is executed.
 import { Clock, DateTime, Effect, Option, Result } from "effect"
-import { readFileSync } from "node:fs"
 import type { GitSourceStatus, InvalidDocument, SyncRequest } from "../domain/GitSource.ts"
 import { intervalMillis } from "../domain/GitSource.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
@@ -15,8 +14,9 @@ import { duplicateNames, formatProblem, parseResources } from "../cli/input/pars
 import { maxManifestBytes } from "../cli/input/readManifests.ts"
 import type { StoredGitSource } from "../store/GitSourceStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
+import type { GitCall } from "./Git.ts"
 import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
-import { cacheDirOf, checkout, manifestFiles } from "./GitCache.ts"
+import { cacheDirOf, checkout, manifestFiles, readBlobs } from "./GitCache.ts"
 import type { Revision, TreeFile } from "./GitCache.ts"
 import { conflictMessage, planSync } from "./SyncPlan.ts"
 import type { Attempt } from "./SyncStatus.ts"
@@ -31,38 +31,51 @@ export interface SyncContext {
   readonly check?: ManifestCheck
   /** Per source, the files of its last sync parsed, by blob id and path (see readRevision). */
   readonly parsed: Map<string, Map<string, ParsedFile>>
+  /** Per source, what its cache clone has checked out and the revision's file list under `path`. */
+  readonly checkouts: Map<string, { readonly revision: Revision; readonly path: string; readonly files: ReadonlyArray<TreeFile> }>
 }
+
+export const makeSyncContext = (options: Pick<SyncContext, "cacheRoot" | "env" | "check">): SyncContext => ({
+  ...options,
+  parsed: new Map(),
+  checkouts: new Map()
+})
 
 /** Writes and deletes in flight at once. */
 const writeConcurrency = 16
 export const defaultGitTimeoutMs = 60_000
 
-interface ParsedFile {
+export interface ParsedFile {
   readonly documents: ReadonlyArray<ManifestDocument>
   readonly problems: ReadonlyArray<InputProblem>
 }
 
-const parseFile = (file: TreeFile, check: ManifestCheck | undefined): ParsedFile => {
-  if (file.size > maxManifestBytes) {
-    return { documents: [], problems: [{ file: file.path, line: 1, col: 1, path: "", message: "file is over the 1 MiB limit" }] }
-  }
-  const parsed = parseResources(file.path, readFileSync(file.absolute, "utf8"), check)
+const tooBig = (file: TreeFile): ParsedFile => ({
+  documents: [],
+  problems: [{ file: file.path, line: 1, col: 1, path: "", message: "file is over the 1 MiB limit" }]
+})
+
+const parseFile = (file: TreeFile, text: string, check: ManifestCheck | undefined): ParsedFile => {
+  const parsed = parseResources(file.path, text, check)
   return Result.isFailure(parsed) ? { documents: [], problems: parsed.failure } : { documents: parsed.success.instances, problems: [] }
 }
 
 /**
- * Parses every manifest of the checked-out revision; all problems, or all documents. A file whose
- * blob (and path) the previous sync of this source parsed is not parsed again: a commit that
- * touches one file of thousands parses one file.
+ * Parses every manifest of the revision; all problems, or all documents. A file whose blob (and
+ * path) the previous sync of this source parsed is not read or parsed again: a commit that touches
+ * one file of thousands reads and parses one file.
  */
-const readRevision = (context: SyncContext, source: string, files: ReadonlyArray<TreeFile>) => {
+const readRevision = Effect.fnUntraced(function*(context: SyncContext, source: string, dir: string, files: ReadonlyArray<TreeFile>, call: GitCall) {
   const previous = context.parsed.get(source) ?? new Map<string, ParsedFile>()
+  const keyOf = (file: TreeFile) => `${file.blob}:${file.path}`
+  const wanted = [...new Set(files.filter((file) => !previous.has(keyOf(file)) && file.size <= maxManifestBytes).map((file) => file.blob))]
+  const contents = yield* readBlobs(dir, wanted, call)
   const current = new Map<string, ParsedFile>()
   const problems: Array<InputProblem> = []
   const documents: Array<ManifestDocument> = []
   for (const file of files) {
-    const key = `${file.blob}:${file.path}`
-    const parsed = previous.get(key) ?? parseFile(file, context.check)
+    const key = keyOf(file)
+    const parsed = previous.get(key) ?? (file.size > maxManifestBytes ? tooBig(file) : parseFile(file, contents.get(file.blob) ?? "", context.check))
     current.set(key, parsed)
     problems.push(...parsed.problems)
     documents.push(...parsed.documents)
@@ -70,7 +83,7 @@ const readRevision = (context: SyncContext, source: string, files: ReadonlyArray
   context.parsed.set(source, current)
   problems.push(...duplicateNames(documents))
   return { problems, documents }
-}
+})
 
 export const syncSource = Effect.fn("GitOps.sync")(function*(
   context: SyncContext,
@@ -99,9 +112,14 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   const fetched = yield* Effect.result(Effect.gen(function*() {
     const commit = yield* remoteCommit(spec.url, spec.ref, call)
     const dir = cacheDirOf(context.cacheRoot, name, spec.url)
-    const revision = yield* checkout(dir, spec.url, spec.ref, commit, call)
-    const files = yield* manifestFiles(dir, revision.commit, path, call)
-    const { problems, documents } = readRevision(context, name, files)
+    const known = context.checkouts.get(dir)
+    const revision = yield* checkout(dir, spec.url, spec.ref, commit, known?.revision, call)
+    // An unchanged commit (a poll) lists nothing again: one git call per poll, the ls-remote.
+    const files = known !== undefined && known.revision.commit === revision.commit && known.path === path
+      ? known.files
+      : yield* manifestFiles(dir, revision.commit, path, call)
+    context.checkouts.set(dir, { revision, path, files })
+    const { problems, documents } = yield* readRevision(context, name, dir, files, call)
     const desired = documents.map((entry) => entry.document)
     return { revision, documents: desired, problems }
   }).pipe(Effect.catchDefect((defect) => Effect.fail(new GitError({ operation: "read", message: String(defect) })))))

@@ -11,6 +11,7 @@ import type { GitSource, GitSourceSpec, GitSourceStatus } from "../../src/domain
 import { sourceAnnotation } from "../../src/domain/GitSource.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import { runGitOps } from "../../src/gitops/GitOpsLoop.ts"
+import { makeSyncContext } from "../../src/gitops/GitSync.ts"
 import { GitSourceStore } from "../../src/store/GitSourceStore.ts"
 import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
@@ -55,7 +56,7 @@ const installation = async (label: string) => {
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
   const run = <A, E>(effect: Effect.Effect<A, E, SpecStore | GitSourceStore | Scope.Scope>) =>
     Effect.runPromise(effect.pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<A, E>)
-  const loop = Effect.runFork(runGitOps({ cacheRoot, env, parsed: new Map() }).pipe(Effect.scoped, Effect.provideContext(context)) as Effect.Effect<never>)
+  const loop = Effect.runFork(runGitOps(makeSyncContext({ cacheRoot, env })).pipe(Effect.scoped, Effect.provideContext(context)) as Effect.Effect<never>)
   const close = async () => {
     await Effect.runPromise(Fiber.interrupt(loop))
     await Effect.runPromise(Scope.close(scope, Exit.void))

@@ -95,6 +95,7 @@ export const controllerCommand = Command.make(
     })
     const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
     const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
+    const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
     const cacheRoot = Option.getOrUndefined(gitopsCacheDir) ?? process.env["MDEPLOY_GITOPS_CACHE_DIR"] ??
       join(tmpdir(), `mdeploy-gitops-${process.getuid?.() ?? "user"}`)
     return yield* Effect.gen(function*() {
@@ -121,7 +122,7 @@ export const controllerCommand = Command.make(
         password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
         silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
       },
-      gitops: {
+      gitops: makeSyncContext({
         cacheRoot,
         env: process.env,
         // The operator's Marathon field policy holds for specs from git as for `apply`.
@@ -129,9 +130,8 @@ export const controllerCommand = Command.make(
           marathonFieldViolations(fieldPolicy, document.spec.marathon).map((violation) => ({
             path: ["spec", "marathon", ...violation.segments],
             message: violation.message
-          })),
-        parsed: new Map()
-      }
+          }))
+      })
       })
     }).pipe(Effect.scoped, Effect.provide(Layer.merge(services, telemetry)))
   })

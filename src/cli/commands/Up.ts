@@ -40,6 +40,7 @@ export const up = Command.make(
     const { StatusStore } = yield* Effect.promise(() => import("../../store/StatusStore.ts"))
     const { GitSourceStore } = yield* Effect.promise(() => import("../../store/GitSourceStore.ts"))
     const { makeLocalRepo } = yield* Effect.promise(() => import("../../gitops/LocalRepo.ts"))
+    const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
 
     const etcd = yield* Effect.acquireRelease(
       Effect.promise(() => startLocalEtcd()),
@@ -80,7 +81,7 @@ export const up = Command.make(
       resyncEvery: Duration.seconds(30),
       force: false,
       events: { urls: [sim.url] },
-      gitops: { cacheRoot, env: process.env, parsed: new Map() }
+      gitops: makeSyncContext({ cacheRoot, env: process.env })
     }).pipe(Effect.provide(services), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
