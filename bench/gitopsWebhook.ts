@@ -28,10 +28,19 @@ export interface Options {
 }
 
 const secret = "bench-secret"
-const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "b@x", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "b@x" }
+const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "bench",
+  GIT_AUTHOR_EMAIL: "b@x",
+  GIT_COMMITTER_NAME: "bench",
+  GIT_COMMITTER_EMAIL: "b@x"
+}
 const git = (cwd: string, args: ReadonlyArray<string>) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8" }).trim()
 const gitAsync = (cwd: string, args: ReadonlyArray<string>) =>
-  new Promise<void>((resolve, reject) => execFile("git", args, { cwd, env: gitEnv }, (error) => (error === null ? resolve() : reject(error))))
+  new Promise<void>((resolve, reject) =>
+    execFile("git", args, { cwd, env: gitEnv }, (error) => (error === null ? resolve() : reject(error)))
+  )
 
 const manifest = (index: number, version: number) =>
   `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: svc${index}.main\n  labels: {team: bench}\nspec:\n  image: registry.example/svc${index}:v${version}\n  instances: 1\n  ports: [8080]\n  healthCheck: {protocol: MESOS_HTTP, path: /status}\n  bounce: {method: crossover}\n`
@@ -58,14 +67,25 @@ export const run = async (options: Options): Promise<BenchReport> => {
       Layer.provideMerge(EtcdClient.layer({ endpoints: etcd.endpoints.split(","), prefix }))
     )
     const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
-    const loop = Effect.runFork(runGitOps(makeSyncContext({ cacheRoot: join(root, "cache"), env: { HOOK: secret } })).pipe(Effect.scoped, Effect.provideContext(context)) as Effect.Effect<never>)
-    const addr = await Effect.runPromise(serveController("127.0.0.1:0", { HOOK: secret }).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<string>)
+    const loop = Effect.runFork(
+      runGitOps(makeSyncContext({ cacheRoot: join(root, "cache"), env: { HOOK: secret } })).pipe(
+        Effect.scoped,
+        Effect.provideContext(context)
+      ) as Effect.Effect<never>
+    )
+    const addr = await Effect.runPromise(
+      serveController("127.0.0.1:0", { HOOK: secret }).pipe(
+        Effect.provideContext(context),
+        Effect.provideService(Scope.Scope, scope)
+      ) as Effect.Effect<string>
+    )
 
     // Every spec put, by key: the watch sees what the sync writes.
     const specEvents: Array<{ readonly key: string; readonly at: number }> = []
     const watcher = await client.watch().prefix(`${prefix}/specs/`).create()
     watcher.on("put", (kv) => specEvents.push({ key: kv.key.toString(), at: performance.now() }))
-    const statusOf = async () => JSON.parse((await client.get(`${prefix}/gitsource-status/bench`).string()) ?? "{}") as { lastAppliedRevision?: string }
+    const statusOf = async () =>
+      JSON.parse((await client.get(`${prefix}/gitsource-status/bench`).string()) ?? "{}") as { lastAppliedRevision?: string }
     const waitApplied = async (commit: string, timeoutMs: number) => {
       const until = performance.now() + timeoutMs
       while (performance.now() < until) {
@@ -77,10 +97,17 @@ export const run = async (options: Options): Promise<BenchReport> => {
 
     const cpuBefore = process.cpuUsage()
     const t0 = performance.now()
-    await Effect.runPromise(Effect.gen(function*() {
-      const store = yield* GitSourceStore
-      yield* store.apply({ apiVersion: "mdeploy.dev/v1", kind: "GitSource", metadata: { name: "bench" }, spec: { url, path: "specs", interval: "1h", webhook: { secretEnv: "HOOK" } } })
-    }).pipe(Effect.provideContext(context)))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* GitSourceStore
+        yield* store.apply({
+          apiVersion: "mdeploy.dev/v1",
+          kind: "GitSource",
+          metadata: { name: "bench" },
+          spec: { url, path: "specs", interval: "1h", webhook: { secretEnv: "HOOK" } }
+        })
+      }).pipe(Effect.provideContext(context))
+    )
     const synced = await waitApplied(git(work, ["rev-parse", "HEAD"]), 600_000)
     const initialMs = performance.now() - t0
     const cpu = process.cpuUsage(cpuBefore)
@@ -139,7 +166,12 @@ export const run = async (options: Options): Promise<BenchReport> => {
     return {
       name: `gitops-webhook-${options.instances}`,
       rows: [
-        { metric: `webhook → changed spec in etcd, p50 (${size} instances)`, value: round(percentile(latencies, 50)), unit: "ms", floor: round(percentile(floor, 50)) },
+        {
+          metric: `webhook → changed spec in etcd, p50 (${size} instances)`,
+          value: round(percentile(latencies, 50)),
+          unit: "ms",
+          floor: round(percentile(floor, 50))
+        },
         {
           metric: `webhook → changed spec in etcd, p99 (${size} instances)`,
           value: round(p99),
@@ -162,10 +194,19 @@ export const run = async (options: Options): Promise<BenchReport> => {
           unit: "s",
           goal: "synced",
           met: synced,
-          note: `process CPU ${round((cpu.user + cpu.system) / 1e6, 2)} s; RSS after it ${round(rssMb)} MiB (bench process, GitOps loop in-process)`
+          note: `process CPU ${round((cpu.user + cpu.system) / 1e6, 2)} s; RSS after it ${
+            round(rssMb)
+          } MiB (bench process, GitOps loop in-process)`
         }
       ],
-      details: { instances: options.instances, changes: options.changes, missed, latenciesMs: latencies.map((value) => round(value)), floorMs: floor.map((value) => round(value)), writesPerCommit: writes }
+      details: {
+        instances: options.instances,
+        changes: options.changes,
+        missed,
+        latenciesMs: latencies.map((value) => round(value)),
+        floorMs: floor.map((value) => round(value)),
+        writesPerCommit: writes
+      }
     }
   } finally {
     await Effect.runPromise(Scope.close(scope, Exit.void))
@@ -176,5 +217,8 @@ export const run = async (options: Options): Promise<BenchReport> => {
 }
 
 const bench: Bench = () =>
-  run({ instances: Number(process.env["MDEPLOY_BENCH_GITOPS_INSTANCES"] ?? 5_000), changes: Number(process.env["MDEPLOY_BENCH_GITOPS_CHANGES"] ?? 50) })
+  run({
+    instances: Number(process.env["MDEPLOY_BENCH_GITOPS_INSTANCES"] ?? 5_000),
+    changes: Number(process.env["MDEPLOY_BENCH_GITOPS_CHANGES"] ?? 50)
+  })
 export default bench

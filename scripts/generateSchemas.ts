@@ -3,7 +3,12 @@ import { writeFileSync } from "node:fs"
 import { gitSourceJsonSchemaText } from "../src/domain/GitSourceJsonSchema.ts"
 import { serviceInstanceJsonSchemaText } from "../src/domain/ServiceInstanceJsonSchema.ts"
 
-for (const [file, text] of [["serviceinstance.v1.json", serviceInstanceJsonSchemaText()], ["gitsource.v1.json", gitSourceJsonSchemaText()]] as const) {
+for (
+  const [file, text] of [["serviceinstance.v1.json", serviceInstanceJsonSchemaText()], [
+    "gitsource.v1.json",
+    gitSourceJsonSchemaText()
+  ]] as const
+) {
   const target = new URL(`../schemas/${file}`, import.meta.url)
   writeFileSync(target, text)
   process.stdout.write(`wrote ${target.pathname}\n`)

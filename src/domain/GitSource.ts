@@ -20,7 +20,9 @@ const notAnOption = Schema.isPattern(/^[^-\s]/, { message: "must not start with 
 
 const GitUrl = Schema.String.check(
   notAnOption,
-  Schema.isPattern(/^(https:\/\/|http:\/\/|ssh:\/\/|file:\/\/|\/)/, { message: "must be an https://, http://, ssh://, file:// URL or an absolute path" }),
+  Schema.isPattern(/^(https:\/\/|http:\/\/|ssh:\/\/|file:\/\/|\/)/, {
+    message: "must be an https://, http://, ssh://, file:// URL or an absolute path"
+  }),
   Schema.isPattern(/^(?![a-z]+:\/\/[^/@]*:[^/@]*@)/, { message: "must not contain a password; name an environment variable in spec.auth" })
 ).annotate({ description: "https://, ssh://, file:// or an absolute path" })
 
@@ -54,10 +56,14 @@ export const Interval = Schema.String.check(
 export const GitSourceSpec = Schema.Struct({
   url: GitUrl,
   ref: Schema.optionalKey(GitRef),
-  path: Schema.optionalKey(Schema.String.check(
-    Schema.isPattern(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]*$/, { message: "must be a relative path inside the repository, without \"..\"" })
-  ).annotate({ description: "directory in the repository (default: the root)" })),
-  format: Schema.optionalKey(Schema.Literals(["manifests"]).annotate({ description: "manifests: ServiceInstance YAML/JSON files, recursive" })),
+  path: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isPattern(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]*$/, { message: "must be a relative path inside the repository, without \"..\"" })
+    ).annotate({ description: "directory in the repository (default: the root)" })
+  ),
+  format: Schema.optionalKey(
+    Schema.Literals(["manifests"]).annotate({ description: "manifests: ServiceInstance YAML/JSON files, recursive" })
+  ),
   interval: Schema.optionalKey(Interval.annotate({ description: "poll period (±5% jitter), default 60s" })),
   timeout: Schema.optionalKey(Interval.annotate({ description: "deadline of each git call, default 60s" })),
   prune: Schema.optionalKey(Schema.Boolean.annotate({ description: "delete specs this source wrote and no longer has (default true)" })),

@@ -16,11 +16,13 @@ export class GitError extends Schema.TaggedError<GitError>()("GitError", {
 const maxOutputBytes = 64 * 1024 * 1024
 
 /** Removes `user:password@` from URLs and Authorization header values from git's messages. */
-export const scrub = (text: string): string =>
-  text.replace(/(\/\/)[^/@\s]*@/g, "$1***@").replace(/(authorization:\s*\w+\s+)\S+/gi, "$1***")
+export const scrub = (text: string): string => text.replace(/(\/\/)[^/@\s]*@/g, "$1***@").replace(/(authorization:\s*\w+\s+)\S+/gi, "$1***")
 
 /** The environment of a git call for `auth`, read from this process's environment; an error names what is missing. */
-export const authEnvironment = (auth: GitAuth | undefined, env: Readonly<Record<string, string | undefined>>): Record<string, string> | string => {
+export const authEnvironment = (
+  auth: GitAuth | undefined,
+  env: Readonly<Record<string, string | undefined>>
+): Record<string, string> | string => {
   if (auth === undefined) return {}
   if ("sshKeyFile" in auth) {
     if (/['\\]/.test(auth.sshKeyFile)) return "spec.auth.sshKeyFile: quotes and backslashes are not allowed"
@@ -126,6 +128,8 @@ export const remoteCommit = (url: string, ref: GitRef | undefined, call: GitCall
     const peeled = lines.find(([, ref]) => ref === `${name}^{}`)
     const direct = lines.find(([, ref]) => ref === name)
     const sha = (peeled ?? direct)?.[0]
-    if (sha === undefined || !/^[0-9a-f]{40}$/.test(sha)) return yield* new GitError({ operation: "ls-remote", message: `${name} not found on the remote` })
+    if (sha === undefined || !/^[0-9a-f]{40}$/.test(sha)) {
+      return yield* new GitError({ operation: "ls-remote", message: `${name} not found on the remote` })
+    }
     return sha
   })

@@ -49,7 +49,9 @@ export const checkout = (dir: string, url: string, ref: GitRef | undefined, comm
     yield* git("checkout", ["checkout", "-q", "--force", "--detach", "FETCH_HEAD"], inDir)
     const info = yield* git("log", ["log", "-1", "--format=%H%x00%s%x00%an <%ae>", "HEAD"], inDir)
     const [full, subject, author] = info.trim().split("\u0000")
-    if (full === undefined || !/^[0-9a-f]{40}$/.test(full)) return yield* new GitError({ operation: "log", message: "no commit checked out" })
+    if (full === undefined || !/^[0-9a-f]{40}$/.test(full)) {
+      return yield* new GitError({ operation: "log", message: "no commit checked out" })
+    }
     return { commit: full, subject: subject ?? "", author: author ?? "" } satisfies Revision
   })
 
@@ -64,7 +66,15 @@ export const manifestFiles = (dir: string, commit: string, path: string, call: G
   Effect.gen(function*() {
     const inDir = { ...call, cwd: dir }
     const base = path.replace(/^\.?\/*/, "").replace(/\/+$/, "")
-    const listing = yield* git("ls-tree", ["ls-tree", "-r", "-z", "--long", "--full-tree", commit, ...(base === "" ? [] : ["--", `${base}/`])], inDir)
+    const listing = yield* git("ls-tree", [
+      "ls-tree",
+      "-r",
+      "-z",
+      "--long",
+      "--full-tree",
+      commit,
+      ...(base === "" ? [] : ["--", `${base}/`])
+    ], inDir)
     const files: Array<TreeFile> = []
     for (const entry of listing.split("\u0000")) {
       const tab = entry.indexOf("\t")
@@ -91,7 +101,9 @@ export const readBlobs = (dir: string, blobs: ReadonlyArray<string>, call: GitCa
       const newline = out.indexOf(10, offset)
       if (newline < 0) break
       const [id, type, size] = out.subarray(offset, newline).toString("utf8").split(" ")
-      if (type !== "blob" || id === undefined) return yield* new GitError({ operation: "cat-file", message: `object ${id ?? "?"} is not a blob` })
+      if (type !== "blob" || id === undefined) {
+        return yield* new GitError({ operation: "cat-file", message: `object ${id ?? "?"} is not a blob` })
+      }
       const length = Number(size)
       contents.set(id, out.subarray(newline + 1, newline + 1 + length).toString("utf8"))
       offset = newline + 1 + length + 1

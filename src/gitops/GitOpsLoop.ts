@@ -48,7 +48,9 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
         yield* store.putStatus(name, { ...status, nextSyncAt })
         if (pending !== undefined) yield* store.clearRequest(name, pending.modRevision)
         if (status.failures !== undefined) {
-          yield* Effect.logWarning("gitsource sync failed").pipe(Effect.annotateLogs({ gitsource: name, reason: status.conditions[0]?.message ?? "", failures }))
+          yield* Effect.logWarning("gitsource sync failed").pipe(
+            Effect.annotateLogs({ gitsource: name, reason: status.conditions[0]?.message ?? "", failures })
+          )
         }
         return delay
       })

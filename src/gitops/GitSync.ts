@@ -65,25 +65,30 @@ const parseFile = (file: TreeFile, text: string, check: ManifestCheck | undefine
  * path) the previous sync of this source parsed is not read or parsed again: a commit that touches
  * one file of thousands reads and parses one file.
  */
-const readRevision = Effect.fnUntraced(function*(context: SyncContext, source: string, dir: string, files: ReadonlyArray<TreeFile>, call: GitCall) {
-  const previous = context.parsed.get(source) ?? new Map<string, ParsedFile>()
-  const keyOf = (file: TreeFile) => `${file.blob}:${file.path}`
-  const wanted = [...new Set(files.filter((file) => !previous.has(keyOf(file)) && file.size <= maxManifestBytes).map((file) => file.blob))]
-  const contents = yield* readBlobs(dir, wanted, call)
-  const current = new Map<string, ParsedFile>()
-  const problems: Array<InputProblem> = []
-  const documents: Array<ManifestDocument> = []
-  for (const file of files) {
-    const key = keyOf(file)
-    const parsed = previous.get(key) ?? (file.size > maxManifestBytes ? tooBig(file) : parseFile(file, contents.get(file.blob) ?? "", context.check))
-    current.set(key, parsed)
-    problems.push(...parsed.problems)
-    documents.push(...parsed.documents)
+const readRevision = Effect.fnUntraced(
+  function*(context: SyncContext, source: string, dir: string, files: ReadonlyArray<TreeFile>, call: GitCall) {
+    const previous = context.parsed.get(source) ?? new Map<string, ParsedFile>()
+    const keyOf = (file: TreeFile) => `${file.blob}:${file.path}`
+    const wanted = [
+      ...new Set(files.filter((file) => !previous.has(keyOf(file)) && file.size <= maxManifestBytes).map((file) => file.blob))
+    ]
+    const contents = yield* readBlobs(dir, wanted, call)
+    const current = new Map<string, ParsedFile>()
+    const problems: Array<InputProblem> = []
+    const documents: Array<ManifestDocument> = []
+    for (const file of files) {
+      const key = keyOf(file)
+      const parsed = previous.get(key) ??
+        (file.size > maxManifestBytes ? tooBig(file) : parseFile(file, contents.get(file.blob) ?? "", context.check))
+      current.set(key, parsed)
+      problems.push(...parsed.problems)
+      documents.push(...parsed.documents)
+    }
+    context.parsed.set(source, current)
+    problems.push(...duplicateNames(documents))
+    return { problems, documents }
   }
-  context.parsed.set(source, current)
-  problems.push(...duplicateNames(documents))
-  return { problems, documents }
-})
+)
 
 export const syncSource = Effect.fn("GitOps.sync")(function*(
   context: SyncContext,
@@ -109,20 +114,22 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   const call = { timeoutMs, env }
   const path = spec.path ?? ""
 
-  const fetched = yield* Effect.result(Effect.gen(function*() {
-    const commit = yield* remoteCommit(spec.url, spec.ref, call)
-    const dir = cacheDirOf(context.cacheRoot, name, spec.url)
-    const known = context.checkouts.get(dir)
-    const revision = yield* checkout(dir, spec.url, spec.ref, commit, known?.revision, call)
-    // An unchanged commit (a poll) lists nothing again: one git call per poll, the ls-remote.
-    const files = known !== undefined && known.revision.commit === revision.commit && known.path === path
-      ? known.files
-      : yield* manifestFiles(dir, revision.commit, path, call)
-    context.checkouts.set(dir, { revision, path, files })
-    const { problems, documents } = yield* readRevision(context, name, dir, files, call)
-    const desired = documents.map((entry) => entry.document)
-    return { revision, documents: desired, problems }
-  }).pipe(Effect.catchDefect((defect) => Effect.fail(new GitError({ operation: "read", message: String(defect) })))))
+  const fetched = yield* Effect.result(
+    Effect.gen(function*() {
+      const commit = yield* remoteCommit(spec.url, spec.ref, call)
+      const dir = cacheDirOf(context.cacheRoot, name, spec.url)
+      const known = context.checkouts.get(dir)
+      const revision = yield* checkout(dir, spec.url, spec.ref, commit, known?.revision, call)
+      // An unchanged commit (a poll) lists nothing again: one git call per poll, the ls-remote.
+      const files = known !== undefined && known.revision.commit === revision.commit && known.path === path
+        ? known.files
+        : yield* manifestFiles(dir, revision.commit, path, call)
+      context.checkouts.set(dir, { revision, path, files })
+      const { problems, documents } = yield* readRevision(context, name, dir, files, call)
+      const desired = documents.map((entry) => entry.document)
+      return { revision, documents: desired, problems }
+    }).pipe(Effect.catchDefect((defect) => Effect.fail(new GitError({ operation: "read", message: String(defect) }))))
+  )
   if (Result.isFailure(fetched)) {
     const error = fetched.failure
     return yield* finish({ result: "FetchFailed", message: `${error.operation}: ${error.message}`, written: 0, unchanged: 0, pruned: 0 })
@@ -133,7 +140,15 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
     const first = problems[0]!
     const firstInvalid: InvalidDocument = { file: first.file, line: first.line, col: first.col, path: first.path, message: first.message }
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ""
-    return yield* finish({ result: "Invalid", message: `${formatProblem(first)}${more}; nothing from this revision was written`, revision, firstInvalid, written: 0, unchanged: 0, pruned: 0 })
+    return yield* finish({
+      result: "Invalid",
+      message: `${formatProblem(first)}${more}; nothing from this revision was written`,
+      revision,
+      firstInvalid,
+      written: 0,
+      unchanged: 0,
+      pruned: 0
+    })
   }
 
   const outcome = yield* Effect.result(Effect.gen(function*() {
@@ -151,14 +166,24 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
         expectedResourceVersion: current?.metadata.resourceVersion ?? "0"
       }), { concurrency: writeConcurrency, discard: true })
     const seen = new Map(listed.items.map((item) => [item.metadata.name as string, item.metadata.resourceVersion]))
-    yield* Effect.forEach(plan.prune, (pruned) =>
-      specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned) }), { concurrency: writeConcurrency, discard: true })
+    yield* Effect.forEach(
+      plan.prune,
+      (pruned) => specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned) }),
+      { concurrency: writeConcurrency, discard: true }
+    )
     return plan
   }))
   if (Result.isFailure(outcome)) {
     const error = outcome.failure
     const message = "oneLine" in error ? error.oneLine : error.message
-    return yield* finish({ result: "WriteFailed", message: `${message}; the next attempt retries`, revision, written: 0, unchanged: 0, pruned: 0 })
+    return yield* finish({
+      result: "WriteFailed",
+      message: `${message}; the next attempt retries`,
+      revision,
+      written: 0,
+      unchanged: 0,
+      pruned: 0
+    })
   }
   const plan = outcome.success
   const conflicts = plan.conflicts.map(conflictMessage)
@@ -172,6 +197,16 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
     ? "Synced" as const
     : "Unchanged" as const
   const message = plan.pruneRefused ??
-    (conflicts.length > 0 ? `${conflicts.length} conflict(s): ${conflicts.slice(0, 3).join("; ")}` : `${revision.commit.slice(0, 12)}: ${counts.written} written, ${counts.unchanged} unchanged, ${counts.pruned} pruned`)
-  return yield* finish({ result, message, revision, ...counts, inventory: plan.inventory, conflicts, pruneRefused: plan.pruneRefused !== undefined })
+    (conflicts.length > 0
+      ? `${conflicts.length} conflict(s): ${conflicts.slice(0, 3).join("; ")}`
+      : `${revision.commit.slice(0, 12)}: ${counts.written} written, ${counts.unchanged} unchanged, ${counts.pruned} pruned`)
+  return yield* finish({
+    result,
+    message,
+    revision,
+    ...counts,
+    inventory: plan.inventory,
+    conflicts,
+    pruneRefused: plan.pruneRefused !== undefined
+  })
 })

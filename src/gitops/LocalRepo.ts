@@ -7,7 +7,15 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { git } from "./Git.ts"
 
-const call = { timeoutMs: 30_000, env: { GIT_AUTHOR_NAME: "mdeploy up", GIT_AUTHOR_EMAIL: "up@mdeploy.local", GIT_COMMITTER_NAME: "mdeploy up", GIT_COMMITTER_EMAIL: "up@mdeploy.local" } }
+const call = {
+  timeoutMs: 30_000,
+  env: {
+    GIT_AUTHOR_NAME: "mdeploy up",
+    GIT_AUTHOR_EMAIL: "up@mdeploy.local",
+    GIT_COMMITTER_NAME: "mdeploy up",
+    GIT_COMMITTER_EMAIL: "up@mdeploy.local"
+  }
+}
 
 /** Creates the repository with `files` (relative path → content) committed on branch main. */
 export const makeLocalRepo = (files: ReadonlyArray<{ readonly path: string; readonly content: string }>, message: string) =>

@@ -96,9 +96,11 @@ export const planSync = <S extends StoredView>(input: SyncPlanInput<S>): SyncPla
   let pruneRefused: string | undefined
   if (input.prune && lost.length > 0 && !input.massPruneApproved) {
     if (desiredNames.size === 0) {
-      pruneRefused = `the revision has no ServiceInstances: pruning all ${lost.length} would empty the source; approve with mdeploy sync --allow-mass-prune`
+      pruneRefused =
+        `the revision has no ServiceInstances: pruning all ${lost.length} would empty the source; approve with mdeploy sync --allow-mass-prune`
     } else if (lost.length > owned.length * massPruneShare) {
-      pruneRefused = `the revision would prune ${lost.length} of ${owned.length} specs (more than half); approve with mdeploy sync --allow-mass-prune`
+      pruneRefused =
+        `the revision would prune ${lost.length} of ${owned.length} specs (more than half); approve with mdeploy sync --allow-mass-prune`
     }
   }
   const prune = input.prune && pruneRefused === undefined ? lost : []

@@ -56,7 +56,9 @@ export const nextStatus = (previous: GitSourceStatus | undefined, attempt: Attem
   // PruneRefused wrote what it could but the revision is not fully applied until approved.
   const applied = ok || attempt.result === "Conflicts"
   const record: SyncRecord = {
-    ...(attempt.revision === undefined ? {} : { revision: attempt.revision.commit, subject: attempt.revision.subject, author: attempt.revision.author }),
+    ...(attempt.revision === undefined
+      ? {}
+      : { revision: attempt.revision.commit, subject: attempt.revision.subject, author: attempt.revision.author }),
     startedAt: attempt.startedAt,
     durationMs: attempt.durationMs,
     written: attempt.written,
@@ -68,7 +70,8 @@ export const nextStatus = (previous: GitSourceStatus | undefined, attempt: Attem
   const newest = previous?.history[0]
   // A poll that changed nothing, or the same failure again, is not worth a history entry.
   const repeat = attempt.result === "Unchanged" ||
-    (newest !== undefined && newest.result === attempt.result && newest.revision === record.revision && newest.message === record.message && !ok)
+    (newest !== undefined && newest.result === attempt.result && newest.revision === record.revision && newest.message === record.message &&
+      !ok)
   const history = repeat ? previous?.history ?? [] : [record, ...(previous?.history ?? [])].slice(0, historyLimit)
   const fetched = attempt.fetched ?? attempt.revision?.commit ?? previous?.lastFetchedRevision
   const appliedRevision = applied ? attempt.revision?.commit : previous?.lastAppliedRevision
@@ -88,10 +91,19 @@ export const nextStatus = (previous: GitSourceStatus | undefined, attempt: Attem
     conditions: [
       condition(before, "Ready", ok ? "True" : "False", readyReason[attempt.result], attempt.message, attempt.finishedAt),
       condition(before, "Reconciling", "False", ok ? "Synced" : readyReason[attempt.result], "", attempt.finishedAt),
-      condition(before, "Stalled", attempt.result === "Invalid" ? "True" : "False", attempt.result === "Invalid" ? "ValidationFailed" : "AsExpected", attempt.result === "Invalid" ? attempt.message : "", attempt.finishedAt)
+      condition(
+        before,
+        "Stalled",
+        attempt.result === "Invalid" ? "True" : "False",
+        attempt.result === "Invalid" ? "ValidationFailed" : "AsExpected",
+        attempt.result === "Invalid" ? attempt.message : "",
+        attempt.finishedAt
+      )
     ],
     history,
     ...(failures === 0 ? {} : { failures }),
-    ...(attempt.handledRequest === undefined ? (previous?.handledRequest === undefined ? {} : { handledRequest: previous.handledRequest }) : { handledRequest: attempt.handledRequest })
+    ...(attempt.handledRequest === undefined
+      ? (previous?.handledRequest === undefined ? {} : { handledRequest: previous.handledRequest })
+      : { handledRequest: attempt.handledRequest })
   }
 }

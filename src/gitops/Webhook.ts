@@ -22,7 +22,9 @@ export const handleWebhook = Effect.fn("GitOps.webhook")(function*(
   const secretEnv = found.value.spec.webhook?.secretEnv
   // A source without a webhook secret takes no unauthenticated requests: 401, not an open door.
   const secret = secretEnv === undefined ? undefined : env[secretEnv]
-  if (secret === undefined) return { status: 401, message: `gitsource ${name} has no webhook secret configured on this controller` } satisfies WebhookAnswer
+  if (secret === undefined) {
+    return { status: 401, message: `gitsource ${name} has no webhook secret configured on this controller` } satisfies WebhookAnswer
+  }
   const verdict = verifySignature(headers, body, secret)
   if (!verdict.ok) return { status: 401, message: verdict.reason } satisfies WebhookAnswer
   const id = randomUUID()

@@ -29,11 +29,15 @@ export const verifySignature = (headers: Headers, body: Uint8Array, secret: stri
   const expected = hmacHex(secret, body)
   const github = header(headers, "x-hub-signature-256")
   if (github !== undefined) {
-    return sameSecret(github.trim().toLowerCase(), `sha256=${expected}`) ? { ok: true, scheme: "github" } : { ok: false, reason: "X-Hub-Signature-256 does not match" }
+    return sameSecret(github.trim().toLowerCase(), `sha256=${expected}`)
+      ? { ok: true, scheme: "github" }
+      : { ok: false, reason: "X-Hub-Signature-256 does not match" }
   }
   const gitea = header(headers, "x-gitea-signature") ?? header(headers, "x-gogs-signature")
   if (gitea !== undefined) {
-    return sameSecret(gitea.trim().toLowerCase(), expected) ? { ok: true, scheme: "gitea" } : { ok: false, reason: "X-Gitea-Signature does not match" }
+    return sameSecret(gitea.trim().toLowerCase(), expected)
+      ? { ok: true, scheme: "gitea" }
+      : { ok: false, reason: "X-Gitea-Signature does not match" }
   }
   const gitlab = header(headers, "x-gitlab-token")
   if (gitlab !== undefined) {
@@ -41,7 +45,9 @@ export const verifySignature = (headers: Headers, body: Uint8Array, secret: stri
   }
   const generic = header(headers, "x-signature")
   if (generic !== undefined) {
-    return sameSecret(generic.trim().toLowerCase(), `sha256=${expected}`) ? { ok: true, scheme: "generic" } : { ok: false, reason: "X-Signature does not match" }
+    return sameSecret(generic.trim().toLowerCase(), `sha256=${expected}`)
+      ? { ok: true, scheme: "generic" }
+      : { ok: false, reason: "X-Signature does not match" }
   }
   return { ok: false, reason: "no signature header (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or X-Signature)" }
 }

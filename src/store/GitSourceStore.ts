@@ -66,7 +66,9 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
   /** Writes (replaces) the pending sync request of a source. */
   readonly request: (name: string, request: SyncRequest) => Effect.Effect<void, StoreError>
   /** The pending request and its mod revision, if any. */
-  readonly pendingRequest: (name: string) => Effect.Effect<Option.Option<{ readonly request: SyncRequest; readonly modRevision: string }>, StoreError>
+  readonly pendingRequest: (
+    name: string
+  ) => Effect.Effect<Option.Option<{ readonly request: SyncRequest; readonly modRevision: string }>, StoreError>
   /** Clears the request handled, unless a newer one replaced it meanwhile. */
   readonly clearRequest: (name: string, modRevision: string) => Effect.Effect<void, StoreError>
 }>()("mdeploy/store/GitSourceStore") {
@@ -111,7 +113,10 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
         })
         if (Option.isNone(current)) {
           if (expected !== undefined && expected !== "0") {
-            return yield* new SpecConflictError({ name, message: `resourceVersion ${expected} was given but gitsource ${name} does not exist` })
+            return yield* new SpecConflictError({
+              name,
+              message: `resourceVersion ${expected} was given but gitsource ${name} does not exist`
+            })
           }
           const created: StoredGitSource = {
             apiVersion: document.apiVersion,
@@ -120,15 +125,25 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
             spec: document.spec
           }
           if (options.dryRun === true) return { action: "created" as const, source: created }
-          const result = yield* etcd.call("create", (client) =>
-            client.if(key, "Create", "==", 0).then(client.put(key).value(storedValue(created))).commit())
-          if (!result.succeeded) return yield* new SpecConflictError({ name, message: `gitsource ${name} was created by someone else meanwhile` })
-          return { action: "created" as const, source: { ...created, metadata: { ...created.metadata, resourceVersion: result.header.revision } } }
+          const result = yield* etcd.call(
+            "create",
+            (client) => client.if(key, "Create", "==", 0).then(client.put(key).value(storedValue(created))).commit()
+          )
+          if (!result.succeeded) {
+            return yield* new SpecConflictError({ name, message: `gitsource ${name} was created by someone else meanwhile` })
+          }
+          return {
+            action: "created" as const,
+            source: { ...created, metadata: { ...created.metadata, resourceVersion: result.header.revision } }
+          }
         }
         const stored = current.value
         const revision = stored.metadata.resourceVersion
         if (expected !== undefined && expected !== revision) {
-          return yield* new SpecConflictError({ name, message: `the object has been modified (resourceVersion ${expected}, now ${revision})` })
+          return yield* new SpecConflictError({
+            name,
+            message: `the object has been modified (resourceVersion ${expected}, now ${revision})`
+          })
         }
         const specChanged = canonicalJson(stored.spec) !== canonicalJson(document.spec)
         const metadataChanged = canonicalJson(stored.metadata.labels ?? {}) !== canonicalJson(labels ?? {}) ||
@@ -146,16 +161,27 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
           spec: document.spec
         }
         if (options.dryRun === true) return { action: "configured" as const, source: updated }
-        const result = yield* etcd.call("update", (client) =>
-          client.if(key, "Mod", "==", revision).then(client.put(key).value(storedValue(updated))).commit())
-        if (!result.succeeded) return yield* new SpecConflictError({ name, message: "the object has been modified since it was read; apply again to retry" })
-        return { action: "configured" as const, source: { ...updated, metadata: { ...updated.metadata, resourceVersion: result.header.revision } } }
+        const result = yield* etcd.call(
+          "update",
+          (client) => client.if(key, "Mod", "==", revision).then(client.put(key).value(storedValue(updated))).commit()
+        )
+        if (!result.succeeded) {
+          return yield* new SpecConflictError({ name, message: "the object has been modified since it was read; apply again to retry" })
+        }
+        return {
+          action: "configured" as const,
+          source: { ...updated, metadata: { ...updated.metadata, resourceVersion: result.header.revision } }
+        }
       })
 
       const remove = Effect.fn("GitSourceStore.remove")(function*(name: string) {
         const result = yield* etcd.call("delete", (client) =>
           client.if(keys.gitSource(name), "Create", ">", 0)
-            .then(client.delete().key(keys.gitSource(name)), client.delete().key(keys.gitSourceStatus(name)), client.delete().key(keys.gitSourceRequest(name)))
+            .then(
+              client.delete().key(keys.gitSource(name)),
+              client.delete().key(keys.gitSourceStatus(name)),
+              client.delete().key(keys.gitSourceRequest(name))
+            )
             .commit())
         return result.succeeded
       })
@@ -191,7 +217,9 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
         if (kv === undefined) return Option.none()
         const decoded = decodeRequest(jsonOf(kv.value.toString()))
         // An unreadable request still asks for a sync; it approves nothing.
-        const value: SyncRequest = decoded._tag === "Success" ? decoded.success : { id: `unreadable-${kv.mod_revision}`, requestedAt: "", by: "unknown" }
+        const value: SyncRequest = decoded._tag === "Success"
+          ? decoded.success
+          : { id: `unreadable-${kv.mod_revision}`, requestedAt: "", by: "unknown" }
         return Option.some({ request: value, modRevision: kv.mod_revision })
       })
 

@@ -53,7 +53,10 @@ const readBody = (request: IncomingMessage, response: ServerResponse): Promise<B
   })
 
 /** Starts the server on `addr` for the scope's lifetime; returns the bound `host:port`. */
-export const serveController = (addr: string, env: Readonly<Record<string, string | undefined>>): Effect.Effect<string, ServerError, GitSourceStore | Scope.Scope> =>
+export const serveController = (
+  addr: string,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<string, ServerError, GitSourceStore | Scope.Scope> =>
   Effect.gen(function*() {
     const address = parseListenAddress(addr)
     if (address === undefined) return yield* new ServerError({ message: `--http-addr: expected host:port, got ${JSON.stringify(addr)}` })

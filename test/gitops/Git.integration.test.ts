@@ -12,7 +12,9 @@ describe("git calls", () => {
     const port = (server.address() as { port: number }).port
     try {
       const started = performance.now()
-      const result = await Effect.runPromise(Effect.result(remoteCommit(`http://127.0.0.1:${port}/repo.git`, undefined, { timeoutMs: 500 })))
+      const result = await Effect.runPromise(
+        Effect.result(remoteCommit(`http://127.0.0.1:${port}/repo.git`, undefined, { timeoutMs: 500 }))
+      )
       const elapsed = performance.now() - started
       assert.isTrue(Result.isFailure(result))
       assert.match(Result.isFailure(result) ? result.failure.message : "", /timed out after 500 ms/)
@@ -24,9 +26,13 @@ describe("git calls", () => {
   })
 
   it("fails with git's own words, scrubbed of credentials", async () => {
-    const missing = await Effect.runPromise(Effect.result(git("ls-remote", ["ls-remote", "--", "file:///nonexistent/x.git"], { timeoutMs: 5_000 })))
+    const missing = await Effect.runPromise(
+      Effect.result(git("ls-remote", ["ls-remote", "--", "file:///nonexistent/x.git"], { timeoutMs: 5_000 }))
+    )
     assert.match(Result.isFailure(missing) ? missing.failure.message : "", /^fatal: .*does not appear to be a git repository/)
-    const refused = await Effect.runPromise(Effect.result(git("ls-remote", ["ls-remote", "--", "https://bot:s3cret@127.0.0.1:1/x.git"], { timeoutMs: 5_000 })))
+    const refused = await Effect.runPromise(
+      Effect.result(git("ls-remote", ["ls-remote", "--", "https://bot:s3cret@127.0.0.1:1/x.git"], { timeoutMs: 5_000 }))
+    )
     const message = Result.isFailure(refused) ? refused.failure.message : ""
     assert.match(message, /^fatal: unable to access/)
     assert.notInclude(message, "s3cret")

@@ -10,12 +10,18 @@ describe("git credentials", () => {
       GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from("bot:t0ken").toString("base64")}`
     })
     assert.match(String(authEnvironment({ passwordEnv: "GIT_TOKEN" }, {})), /GIT_TOKEN is not set/)
-    assert.match(String((authEnvironment({ sshKeyFile: "/etc/mdeploy/key" }, {}) as Record<string, string>)["GIT_SSH_COMMAND"]), /-i '\/etc\/mdeploy\/key'/)
+    assert.match(
+      String((authEnvironment({ sshKeyFile: "/etc/mdeploy/key" }, {}) as Record<string, string>)["GIT_SSH_COMMAND"]),
+      /-i '\/etc\/mdeploy\/key'/
+    )
     assert.deepStrictEqual(authEnvironment(undefined, { GIT_TOKEN: "x" }), {})
   })
 
   it("are scrubbed from messages", () => {
-    assert.strictEqual(scrub("fatal: unable to access 'https://bot:t0ken@git.example/x.git/'"), "fatal: unable to access 'https://***@git.example/x.git/'")
+    assert.strictEqual(
+      scrub("fatal: unable to access 'https://bot:t0ken@git.example/x.git/'"),
+      "fatal: unable to access 'https://***@git.example/x.git/'"
+    )
     assert.strictEqual(scrub("Authorization: Basic Ym90OnQwa2Vu"), "Authorization: Basic ***")
   })
 

@@ -56,7 +56,9 @@ const installation = async (label: string) => {
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
   const run = <A, E>(effect: Effect.Effect<A, E, SpecStore | GitSourceStore | Scope.Scope>) =>
     Effect.runPromise(effect.pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<A, E>)
-  const loop = Effect.runFork(runGitOps(makeSyncContext({ cacheRoot, env })).pipe(Effect.scoped, Effect.provideContext(context)) as Effect.Effect<never>)
+  const loop = Effect.runFork(
+    runGitOps(makeSyncContext({ cacheRoot, env })).pipe(Effect.scoped, Effect.provideContext(context)) as Effect.Effect<never>
+  )
   const close = async () => {
     await Effect.runPromise(Fiber.interrupt(loop))
     await Effect.runPromise(Scope.close(scope, Exit.void))
@@ -65,14 +67,21 @@ const installation = async (label: string) => {
   cleanups.push(close)
 
   const addSource = (name: string, spec: GitSourceSpec) =>
-    run(sources((store) =>
-      store.apply({ apiVersion: "mdeploy.dev/v1", kind: "GitSource", metadata: { name }, spec } satisfies GitSource)))
+    run(sources((store) => store.apply({ apiVersion: "mdeploy.dev/v1", kind: "GitSource", metadata: { name }, spec } satisfies GitSource)))
   const status = (name: string) => run(sources((store) => store.status(name))).then(Option.getOrUndefined)
   /** Requests a sync and waits until the leader answered exactly that request. */
   const syncNow = async (name: string, approveMassPruneOf?: string): Promise<GitSourceStatus> => {
     const id = randomUUID()
-    await run(sources((store) =>
-      store.request(name, { id, requestedAt: new Date().toISOString(), by: "test", ...(approveMassPruneOf === undefined ? {} : { approveMassPruneOf }) })))
+    await run(
+      sources((store) =>
+        store.request(name, {
+          id,
+          requestedAt: new Date().toISOString(),
+          by: "test",
+          ...(approveMassPruneOf === undefined ? {} : { approveMassPruneOf })
+        })
+      )
+    )
     return waitUntil(`sync ${id} of ${name}`, async () => {
       const current = await status(name)
       return current?.handledRequest === id ? current : undefined
@@ -95,10 +104,23 @@ const ready = (status: GitSourceStatus | undefined) => status?.conditions.find((
 describe("GitOps sync against real git and etcd", () => {
   it("creates, changes (one key), renames (nothing) and deletes spec files; a broken document writes nothing", async () => {
     const git = repo()
-    const first = git.commit({ "specs/a.yaml": instanceYaml("a.main"), "specs/b.yaml": instanceYaml("b.main"), "README.md": "# not a manifest" }, "two services", { author: "Bob <bob@example.org>" })
+    const first = git.commit(
+      { "specs/a.yaml": instanceYaml("a.main"), "specs/b.yaml": instanceYaml("b.main"), "README.md": "# not a manifest" },
+      "two services",
+      { author: "Bob <bob@example.org>" }
+    )
     const site = await installation("basic")
-    await site.addSource("prod", { url: git.url, ref: { branch: "main" }, path: "specs", interval: "1h", webhook: { secretEnv: "HOOK_SECRET" } })
-    const synced = await waitUntil("first sync", async () => (await site.status("prod"))?.lastAppliedRevision === first ? site.status("prod") : undefined)
+    await site.addSource("prod", {
+      url: git.url,
+      ref: { branch: "main" },
+      path: "specs",
+      interval: "1h",
+      webhook: { secretEnv: "HOOK_SECRET" }
+    })
+    const synced = await waitUntil(
+      "first sync",
+      async () => (await site.status("prod"))?.lastAppliedRevision === first ? site.status("prod") : undefined
+    )
     assert.strictEqual(ready(synced)?.status, "True")
     assert.strictEqual(synced?.history[0]?.subject, "two services")
     assert.strictEqual(synced?.history[0]?.author, "Bob <bob@example.org>")
@@ -121,7 +143,10 @@ describe("GitOps sync against real git and etcd", () => {
     assert.strictEqual((await site.specs()).get("a.main")?.metadata.resourceVersion, before.get("a.main")?.metadata.resourceVersion)
 
     // A broken document: nothing of the revision is written, status names file, line and field.
-    const broken = git.commit({ "specs/b.yaml": instanceYaml("b.main", "registry.example/web:3"), "specs/c.yaml": instanceYaml("c.main", "x", "  cpus: -1\n") }, "broken")
+    const broken = git.commit({
+      "specs/b.yaml": instanceYaml("b.main", "registry.example/web:3"),
+      "specs/c.yaml": instanceYaml("c.main", "x", "  cpus: -1\n")
+    }, "broken")
     const invalid = await site.syncNow("prod")
     assert.strictEqual(ready(invalid)?.reason, "ValidationFailed")
     assert.strictEqual(invalid.lastAttemptedRevision, broken)
@@ -147,7 +172,10 @@ describe("GitOps sync against real git and etcd", () => {
     const site = await installation("force")
     await site.addSource("prod", { url: git.url, interval: "1h" })
     assert.strictEqual(ready(await site.syncNow("prod"))?.status, "True")
-    const rewritten = git.rewrite({ "a.yaml": instanceYaml("a.main", "registry.example/web:rewritten"), "b.yaml": instanceYaml("b.main") }, "rewritten history")
+    const rewritten = git.rewrite(
+      { "a.yaml": instanceYaml("a.main", "registry.example/web:rewritten"), "b.yaml": instanceYaml("b.main") },
+      "rewritten history"
+    )
     const status = await site.syncNow("prod")
     assert.strictEqual(status.lastAppliedRevision, rewritten)
     const specs = await site.specs()
@@ -155,7 +183,12 @@ describe("GitOps sync against real git and etcd", () => {
 
     // A hand edit that keeps the owner annotation is the source's spec: put back.
     const edited = specs.get("b.main")!
-    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: edited.metadata.name, annotations: edited.metadata.annotations ?? {} }, spec: { ...edited.spec, image: "hand:edit" } })
+    await site.put({
+      apiVersion: "mdeploy.dev/v1",
+      kind: "ServiceInstance",
+      metadata: { name: edited.metadata.name, annotations: edited.metadata.annotations ?? {} },
+      spec: { ...edited.spec, image: "hand:edit" }
+    })
     await site.syncNow("prod")
     assert.strictEqual((await site.specs()).get("b.main")?.spec.image, "registry.example/web:1")
   })
@@ -257,14 +290,20 @@ describe("GitOps sync against real git and etcd", () => {
     assert.isUndefined(await rawGet(etcd, requestKey))
     assert.strictEqual((await post("nosuch", body, { "x-gitlab-token": secret })).status, 404)
     const huge = Buffer.alloc(1024 * 1024 + 1, 32)
-    const oversized = await post("prod", huge, { "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(huge).digest("hex")}` })
+    const oversized = await post("prod", huge, {
+      "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(huge).digest("hex")}`
+    })
     assert.strictEqual(oversized.status, 413)
     assert.isUndefined(await rawGet(etcd, requestKey))
 
     const head = git.commit({ "a.yaml": instanceYaml("a.main", "registry.example/web:hook") }, "via webhook")
     const good = await post("prod", body, { "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` })
     assert.strictEqual(good.status, 202)
-    await waitUntil("the webhook's commit in etcd", async () => (await site.specs()).get("a.main" as InstanceName)?.spec.image === "registry.example/web:hook", { timeoutMs: 5_000 })
+    await waitUntil(
+      "the webhook's commit in etcd",
+      async () => (await site.specs()).get("a.main" as InstanceName)?.spec.image === "registry.example/web:hook",
+      { timeoutMs: 5_000 }
+    )
     assert.strictEqual((await site.status("prod"))?.lastAppliedRevision, head)
   })
 
@@ -277,13 +316,20 @@ describe("GitOps sync against real git and etcd", () => {
     const site = await installation("http")
     await site.addSource("authed", { url, interval: "1h", auth: { usernameEnv: "GIT_USER", passwordEnv: "GIT_TOKEN" } })
     await site.addSource("anonymous", { url, interval: "1h" })
-    const authed = await waitUntil("sync over http", async () => (await site.status("authed"))?.lastAppliedRevision === head ? site.status("authed") : undefined)
+    const authed = await waitUntil(
+      "sync over http",
+      async () => (await site.status("authed"))?.lastAppliedRevision === head ? site.status("authed") : undefined
+    )
     assert.strictEqual(ready(authed)?.status, "True")
     assert.isTrue((await site.specs()).has("a.main"))
     const anonymous = await waitUntil("anonymous refused", () => site.status("anonymous"))
     assert.strictEqual(ready(anonymous)?.reason, "FetchFailed")
     assert.isAbove(http.unauthorized(), 0)
-    const stored = JSON.stringify([await rawGet(etcd, `${site.prefix}/gitsources/authed`), await rawGet(etcd, `${site.prefix}/gitsource-status/authed`), anonymous])
+    const stored = JSON.stringify([
+      await rawGet(etcd, `${site.prefix}/gitsources/authed`),
+      await rawGet(etcd, `${site.prefix}/gitsource-status/authed`),
+      anonymous
+    ])
     assert.notInclude(stored, token)
     assert.notInclude(stored, Buffer.from(`bot:${token}`).toString("base64"))
     assert.isAbove(await rawCount(etcd, `${site.prefix}/gitsource`), 0)

@@ -35,7 +35,8 @@ describe("GitOps in the controller", () => {
     git.commit({ "web.yaml": instanceYaml("web.main", "registry.example/web:1") }, "add web")
     const ports = [await freePort(), await freePort()]
     const controllerEnv = { GIT_WEBHOOK_SECRET: secret }
-    const start = (port: number) => stack.startController(["--http-addr", `127.0.0.1:${port}`, "--gitops-cache-dir", cacheDir], controllerEnv)
+    const start = (port: number) =>
+      stack.startController(["--http-addr", `127.0.0.1:${port}`, "--gitops-cache-dir", cacheDir], controllerEnv)
     const first = await start(ports[0]!)
     const second = await start(ports[1]!)
 
@@ -69,7 +70,10 @@ describe("GitOps in the controller", () => {
     git.commit({ "web.yaml": instanceYaml("web.main", "registry.example/web:2") }, "bump web")
     const sent = performance.now()
     await hook(ports[1]!)
-    await waitUntil("web:2 in etcd", async () => (await stack.spec("web.main"))?.spec?.image === "registry.example/web:2", { timeoutMs: 5_000, intervalMs: 5 })
+    await waitUntil("web:2 in etcd", async () => (await stack.spec("web.main"))?.spec?.image === "registry.example/web:2", {
+      timeoutMs: 5_000,
+      intervalMs: 5
+    })
     const latencyMs = performance.now() - sent
     assert.isBelow(latencyMs, 2_000, `webhook → etcd took ${latencyMs} ms`)
 
@@ -79,13 +83,20 @@ describe("GitOps in the controller", () => {
     assert.match(described.stdout, /Inventory:\s+1 spec\(s\)/)
 
     // The leader dies; the survivor takes over and answers the next webhook.
-    const leaderLog = await waitUntil("a leader", () => [first, second].find((controller) => controller.logs().includes("controller leading")))
+    const leaderLog = await waitUntil(
+      "a leader",
+      () => [first, second].find((controller) => controller.logs().includes("controller leading"))
+    )
     const survivor = leaderLog === first ? second : first
     const survivorPort = leaderLog === first ? ports[1]! : ports[0]!
     await leaderLog.kill("SIGKILL")
     git.commit({ "web.yaml": instanceYaml("web.main", "registry.example/web:3") }, "bump web again")
     await hook(survivorPort)
-    await waitUntil("web:3 in etcd from the new leader", async () => (await stack.spec("web.main"))?.spec?.image === "registry.example/web:3", { timeoutMs: 15_000 })
+    await waitUntil(
+      "web:3 in etcd from the new leader",
+      async () => (await stack.spec("web.main"))?.spec?.image === "registry.example/web:3",
+      { timeoutMs: 15_000 }
+    )
     assert.include(survivor.logs(), "controller leading")
   })
 })

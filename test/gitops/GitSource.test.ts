@@ -10,7 +10,9 @@ const root = join(import.meta.dirname, "..", "..")
 const problemsOf = (spec: string): Array<string> => {
   const text = `apiVersion: mdeploy.dev/v1\nkind: GitSource\nmetadata: {name: prod}\nspec:\n${spec}`
   const result = parseResources("s.yaml", text)
-  return Result.isFailure(result) ? result.failure.map((problem) => `${problem.line}:${problem.col} ${problem.path}: ${problem.message}`) : []
+  return Result.isFailure(result)
+    ? result.failure.map((problem) => `${problem.line}:${problem.col} ${problem.path}: ${problem.message}`)
+    : []
 }
 
 describe("GitSource schema", () => {

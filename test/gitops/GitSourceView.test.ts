@@ -21,8 +21,24 @@ const status: GitSourceStatus = {
   inventory: ["web.main", "api.main"],
   conflicts: ["x.main: owned by gitsource other"],
   firstInvalid: { file: "clusters/prod/x.yaml", line: 8, col: 3, path: "spec.cpus", message: "Expected a value greater than 0" },
-  conditions: [{ type: "Ready", status: "False", reason: "ValidationFailed", message: "bad", lastTransitionTime: "2026-01-01T00:01:00.000Z" }],
-  history: [{ revision: "b".repeat(40), subject: "break it", author: "Ada <ada@example.org>", startedAt: "2026-01-01T00:01:00.000Z", durationMs: 42, written: 0, unchanged: 0, pruned: 0, result: "Invalid" }]
+  conditions: [{
+    type: "Ready",
+    status: "False",
+    reason: "ValidationFailed",
+    message: "bad",
+    lastTransitionTime: "2026-01-01T00:01:00.000Z"
+  }],
+  history: [{
+    revision: "b".repeat(40),
+    subject: "break it",
+    author: "Ada <ada@example.org>",
+    startedAt: "2026-01-01T00:01:00.000Z",
+    durationMs: 42,
+    written: 0,
+    unchanged: 0,
+    pruned: 0,
+    result: "Invalid"
+  }]
 }
 
 describe("GitSource views", () => {
@@ -47,7 +63,11 @@ describe("GitSource views", () => {
       metadata: { name: name as InstanceName, ...metadata, ...(owner === undefined ? {} : { annotations: { [sourceAnnotation]: owner } }) },
       spec: { image: "x" }
     })
-    const table = instanceTable([{ instance: instance("web.main", "prod"), status: undefined }, { instance: instance("hand.main"), status: undefined }], true, 0)
+    const table = instanceTable(
+      [{ instance: instance("web.main", "prod"), status: undefined }, { instance: instance("hand.main"), status: undefined }],
+      true,
+      0
+    )
     assert.match(table, /SOURCE$/m)
     assert.match(table, /^web\.main .* prod$/m)
     assert.match(table, /^hand\.main .* -$/m)

@@ -61,7 +61,13 @@ describe("planSync", () => {
   })
 
   it("reverts a hand edit of its own spec", () => {
-    const plan = planSync({ source: "prod", desired: [doc("a.main", "web:1")], stored: [stored("a.main", "prod", "web:edited")], prune: true, massPruneApproved: false })
+    const plan = planSync({
+      source: "prod",
+      desired: [doc("a.main", "web:1")],
+      stored: [stored("a.main", "prod", "web:edited")],
+      prune: true,
+      massPruneApproved: false
+    })
     assert.strictEqual(plan.writes.length, 1)
   })
 
@@ -69,7 +75,14 @@ describe("planSync", () => {
     const plan = planSync({
       source: "prod",
       desired: [doc("a.main"), doc("b.main"), doc("c.main")],
-      stored: [stored("a.main", "prod"), stored("b.main", "prod"), stored("c.main", "prod"), stored("gone.main", "prod"), stored("hand.main", undefined), stored("x.main", "staging")],
+      stored: [
+        stored("a.main", "prod"),
+        stored("b.main", "prod"),
+        stored("c.main", "prod"),
+        stored("gone.main", "prod"),
+        stored("hand.main", undefined),
+        stored("x.main", "staging")
+      ],
       prune: true,
       massPruneApproved: false
     })
@@ -78,7 +91,13 @@ describe("planSync", () => {
   })
 
   it("prune: false keeps lost specs in the inventory and deletes nothing", () => {
-    const plan = planSync({ source: "prod", desired: [doc("a.main")], stored: [stored("a.main", "prod"), stored("b.main", "prod")], prune: false, massPruneApproved: false })
+    const plan = planSync({
+      source: "prod",
+      desired: [doc("a.main")],
+      stored: [stored("a.main", "prod"), stored("b.main", "prod")],
+      prune: false,
+      massPruneApproved: false
+    })
     assert.deepStrictEqual(plan.prune, [])
     assert.deepStrictEqual(plan.inventory, ["a.main", "b.main"])
   })
@@ -100,7 +119,13 @@ describe("planSync", () => {
     assert.isUndefined(approved.pruneRefused)
 
     // Exactly half is allowed.
-    const half = planSync({ source: "prod", desired: names(5).map((name) => doc(name)), stored: owned, prune: true, massPruneApproved: false })
+    const half = planSync({
+      source: "prod",
+      desired: names(5).map((name) => doc(name)),
+      stored: owned,
+      prune: true,
+      massPruneApproved: false
+    })
     assert.strictEqual(half.prune.length, 5)
   })
 })

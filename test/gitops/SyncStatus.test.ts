@@ -27,13 +27,16 @@ describe("nextStatus", () => {
 
   it("an invalid revision keeps the applied one and names the file", () => {
     const first = nextStatus(undefined, attempt({}))
-    const invalid = nextStatus(first, attempt({
-      result: "Invalid",
-      revision: { commit: "b".repeat(40), subject: "two", author: "B" },
-      firstInvalid: { file: "x.yaml", line: 7, col: 3, path: "spec.cpus", message: "bad" },
-      written: 0,
-      inventory: undefined
-    }))
+    const invalid = nextStatus(
+      first,
+      attempt({
+        result: "Invalid",
+        revision: { commit: "b".repeat(40), subject: "two", author: "B" },
+        firstInvalid: { file: "x.yaml", line: 7, col: 3, path: "spec.cpus", message: "bad" },
+        written: 0,
+        inventory: undefined
+      })
+    )
     assert.strictEqual(invalid.lastAppliedRevision, "a".repeat(40))
     assert.strictEqual(invalid.lastAttemptedRevision, "b".repeat(40))
     assert.deepStrictEqual(invalid.firstInvalid, { file: "x.yaml", line: 7, col: 3, path: "spec.cpus", message: "bad" })
@@ -51,7 +54,9 @@ describe("nextStatus", () => {
     const before = status.history.length
     status = nextStatus(status, attempt({ result: "Unchanged" }))
     assert.strictEqual(status.history.length, before)
-    for (let index = 0; index < 20; index++) status = nextStatus(status, attempt({ revision: { commit: String(index).padStart(40, "0"), subject: "s", author: "a" } }))
+    for (let index = 0; index < 20; index++) {
+      status = nextStatus(status, attempt({ revision: { commit: String(index).padStart(40, "0"), subject: "s", author: "a" } }))
+    }
     assert.strictEqual(status.history.length, 10)
   })
 })

@@ -7,13 +7,15 @@ const secret = "s3cret"
 const hmac = createHmac("sha256", secret).update(body).digest("hex")
 
 describe("verifySignature", () => {
-  it.each([
-    ["github", { "x-hub-signature-256": `sha256=${hmac}` }],
-    ["gitea", { "x-gitea-signature": hmac }],
-    ["gitea", { "x-gogs-signature": hmac }],
-    ["gitlab", { "x-gitlab-token": secret }],
-    ["generic", { "x-signature": `sha256=${hmac}` }]
-  ] as const)("accepts a good %s signature", (scheme, headers) => {
+  it.each(
+    [
+      ["github", { "x-hub-signature-256": `sha256=${hmac}` }],
+      ["gitea", { "x-gitea-signature": hmac }],
+      ["gitea", { "x-gogs-signature": hmac }],
+      ["gitlab", { "x-gitlab-token": secret }],
+      ["generic", { "x-signature": `sha256=${hmac}` }]
+    ] as const
+  )("accepts a good %s signature", (scheme, headers) => {
     assert.deepStrictEqual(verifySignature(headers, body, secret), { ok: true, scheme })
   })
 

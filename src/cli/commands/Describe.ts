@@ -35,11 +35,16 @@ export const describe = Command.make(
   "describe",
   {
     name: Argument.String("name").pipe(Argument.withDescription("instance name, or `gitsource`")),
-    sourceName: Argument.String("gitsource-name").pipe(Argument.withDescription("with `gitsource`: the GitSource's name"), Argument.optional)
+    sourceName: Argument.String("gitsource-name").pipe(
+      Argument.withDescription("with `gitsource`: the GitSource's name"),
+      Argument.optional
+    )
   },
   Effect.fn("Cli.describe")(function*({ name, sourceName }) {
     if (Option.isSome(sourceName)) {
-      if (name !== "gitsource" && name !== "gitsources") return yield* exitWith(ExitCode.error, `error: describe takes one instance name, or "gitsource NAME"`)
+      if (name !== "gitsource" && name !== "gitsources") {
+        return yield* exitWith(ExitCode.error, `error: describe takes one instance name, or "gitsource NAME"`)
+      }
       const text = yield* withStores(Effect.gen(function*() {
         const store = yield* GitSourceStore
         const found = yield* store.get(sourceName.value)

@@ -31,7 +31,9 @@ export const sync = Command.make(
       const store = yield* GitSourceStore
       const found = yield* store.get(name)
       if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: gitsource "${name}" not found`)
-      if (found.value.spec.suspend === true) return yield* exitWith(ExitCode.invalid, `error: gitsource ${name} is suspended (spec.suspend)`)
+      if (found.value.spec.suspend === true) {
+        return yield* exitWith(ExitCode.invalid, `error: gitsource ${name} is suspended (spec.suspend)`)
+      }
       const status = Option.getOrUndefined(yield* store.status(name))
       const approve = status?.pruneRefusedRevision
       if (allowMassPrune && approve === undefined) {
@@ -54,16 +56,27 @@ export const sync = Command.make(
       }
     }))
     if (outcome.answered === undefined) return yield* Console.log(`gitsource/${name} sync requested`)
-    if (outcome.answered === null) return yield* exitWith(ExitCode.invalid, `error: gitsource ${name}: no sync within ${Duration.format(limit)} (is a controller running?)`)
+    if (outcome.answered === null) {
+      return yield* exitWith(
+        ExitCode.invalid,
+        `error: gitsource ${name}: no sync within ${Duration.format(limit)} (is a controller running?)`
+      )
+    }
     const ready = outcome.answered.conditions.find((condition) => condition.type === "Ready")
     const revision = outcome.answered.lastAttemptedRevision?.slice(0, 12) ?? "<none>"
     if (ready?.status === "True") return yield* Console.log(`gitsource/${name} synced ${revision}: ${ready.message}`)
-    return yield* exitWith(ExitCode.invalid, `error: gitsource ${name} ${ready?.reason ?? "failed"} at ${revision}: ${ready?.message ?? ""}`)
+    return yield* exitWith(
+      ExitCode.invalid,
+      `error: gitsource ${name} ${ready?.reason ?? "failed"} at ${revision}: ${ready?.message ?? ""}`
+    )
   })
 ).pipe(
   Command.withDescription("Sync a GitSource now (through the controller's leader)"),
   Command.withExamples([
     { command: "mdeploy sync prod-specs --wait", description: "Sync and wait for the result" },
-    { command: "mdeploy sync prod-specs --allow-mass-prune --wait", description: "Approve the prune refused for the current revision, once" }
+    {
+      command: "mdeploy sync prod-specs --allow-mass-prune --wait",
+      description: "Approve the prune refused for the current revision, once"
+    }
   ])
 )

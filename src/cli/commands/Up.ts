@@ -114,10 +114,11 @@ export const up = Command.make(
           yield* Console.log(`\n${instanceTable(rows, false, yield* Clock.currentTimeMillis)}`)
           shown = table
         }
-        const done = rows.length >= documents.length && rows.every(({ instance, status }) =>
-          status?.observedGeneration === instance.metadata.generation &&
-          (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
-        )
+        const done = rows.length >= documents.length &&
+          rows.every(({ instance, status }) =>
+            status?.observedGeneration === instance.metadata.generation &&
+            (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
+          )
         if (untilRolledOut && done) return Option.some(true)
         if (untilRolledOut && (yield* Clock.currentTimeMillis) - started > timeoutSeconds * 1000) return Option.some(false)
         yield* Effect.sleep(Duration.millis(500))

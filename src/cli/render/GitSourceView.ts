@@ -8,7 +8,13 @@ const short = (revision: string | undefined) => revision?.slice(0, 12) ?? "<none
 
 const refText = (source: StoredGitSource): string => {
   const ref = source.spec.ref
-  return ref === undefined ? "branch main" : "branch" in ref ? `branch ${ref.branch}` : "tag" in ref ? `tag ${ref.tag}` : `commit ${ref.commit.slice(0, 12)}`
+  return ref === undefined
+    ? "branch main"
+    : "branch" in ref
+    ? `branch ${ref.branch}`
+    : "tag" in ref
+    ? `tag ${ref.tag}`
+    : `commit ${ref.commit.slice(0, 12)}`
 }
 
 const ready = (status: GitSourceStatus | undefined) => status?.conditions.find((condition) => condition.type === "Ready")
@@ -46,11 +52,15 @@ export const gitSourceDescription = (source: StoredGitSource, status: GitSourceS
     `Attempted:     ${short(status?.lastAttemptedRevision)}`,
     `Inventory:     ${status?.inventory.length ?? 0} spec(s)`,
     ...(status?.nextSyncAt === undefined ? [] : [`Next sync:     ${status.nextSyncAt}`]),
-    ...(status?.pruneRefusedRevision === undefined ? [] : [`Prune refused: ${short(status.pruneRefusedRevision)} (approve with mdeploy sync ${source.metadata.name} --allow-mass-prune)`])
+    ...(status?.pruneRefusedRevision === undefined
+      ? []
+      : [`Prune refused: ${short(status.pruneRefusedRevision)} (approve with mdeploy sync ${source.metadata.name} --allow-mass-prune)`])
   ]
   if (status?.firstInvalid !== undefined) {
     const invalid = status.firstInvalid
-    lines.push(`First invalid: ${invalid.file}:${invalid.line}:${invalid.col}: ${invalid.path === "" ? "" : `${invalid.path}: `}${invalid.message}`)
+    lines.push(
+      `First invalid: ${invalid.file}:${invalid.line}:${invalid.col}: ${invalid.path === "" ? "" : `${invalid.path}: `}${invalid.message}`
+    )
   }
   if ((status?.conflicts ?? []).length > 0) {
     lines.push("Conflicts:")
@@ -59,28 +69,34 @@ export const gitSourceDescription = (source: StoredGitSource, status: GitSourceS
   lines.push("Conditions:")
   if (status === undefined || status.conditions.length === 0) lines.push("  <none: not synced yet>")
   else {
-    lines.push(...renderTable(
-      ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
-      status.conditions.map((condition) => [condition.type, condition.status, condition.reason, condition.lastTransitionTime, condition.message])
-    ).split("\n").map((line) => `  ${line}`))
+    lines.push(
+      ...renderTable(
+        ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
+        status.conditions.map((
+          condition
+        ) => [condition.type, condition.status, condition.reason, condition.lastTransitionTime, condition.message])
+      ).split("\n").map((line) => `  ${line}`)
+    )
   }
   lines.push("History:")
   if (status === undefined || status.history.length === 0) lines.push("  <none>")
   else {
-    lines.push(...renderTable(
-      ["STARTED", "REVISION", "RESULT", "DURATION", "WRITTEN", "UNCHANGED", "PRUNED", "AUTHOR", "SUBJECT"],
-      status.history.map((entry) => [
-        entry.startedAt,
-        short(entry.revision),
-        entry.result,
-        `${entry.durationMs}ms`,
-        String(entry.written),
-        String(entry.unchanged),
-        String(entry.pruned),
-        entry.author ?? "",
-        (entry.subject ?? "").slice(0, 60)
-      ])
-    ).split("\n").map((line) => `  ${line}`))
+    lines.push(
+      ...renderTable(
+        ["STARTED", "REVISION", "RESULT", "DURATION", "WRITTEN", "UNCHANGED", "PRUNED", "AUTHOR", "SUBJECT"],
+        status.history.map((entry) => [
+          entry.startedAt,
+          short(entry.revision),
+          entry.result,
+          `${entry.durationMs}ms`,
+          String(entry.written),
+          String(entry.unchanged),
+          String(entry.pruned),
+          entry.author ?? "",
+          (entry.subject ?? "").slice(0, 60)
+        ])
+      ).split("\n").map((line) => `  ${line}`)
+    )
   }
   return lines.join("\n")
 }
