@@ -16,6 +16,12 @@ export const maxWebhookBytes = 1024 * 1024
 
 const hookPath = /^\/hooks\/git\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)$/
 
+/** Refuses an oversized body and closes the connection once the answer is out, reading no more of it. */
+const refuseBody = (request: IncomingMessage, response: ServerResponse) => {
+  response.once("finish", () => request.destroy())
+  reply(response, 413, "body over the 1 MiB limit")
+}
+
 const reply = (response: ServerResponse, status: number, message: string) => {
   if (response.headersSent) return
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: status >= 400 ? "close" : "keep-alive" })
@@ -27,8 +33,7 @@ const readBody = (request: IncomingMessage, response: ServerResponse): Promise<B
   new Promise((resolve) => {
     const announced = Number(request.headers["content-length"] ?? 0)
     if (announced > maxWebhookBytes) {
-      reply(response, 413, "body over the 1 MiB limit")
-      request.resume()
+      refuseBody(request, response)
       resolve(undefined)
       return
     }
@@ -40,7 +45,7 @@ const readBody = (request: IncomingMessage, response: ServerResponse): Promise<B
       size += chunk.length
       if (size > maxWebhookBytes) {
         over = true
-        reply(response, 413, "body over the 1 MiB limit")
+        refuseBody(request, response)
         resolve(undefined)
         return
       }
@@ -83,6 +88,9 @@ export const serveController = (
         const server = createServer((request, response) => {
           handle(request, response).catch(() => reply(response, 500, "internal error"))
         })
+        // A client that trickles its request is cut off: webhooks are small and come at once.
+        server.headersTimeout = 10_000
+        server.requestTimeout = 30_000
         server.once("error", (error) => resume(Effect.fail(new ServerError({ message: `cannot listen on ${addr}: ${error.message}` }))))
         server.listen({ host: address.host, port: address.port }, () => resume(Effect.succeed(server)))
       }),

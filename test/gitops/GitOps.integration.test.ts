@@ -285,6 +285,7 @@ describe("GitOps sync against real git and etcd", () => {
     const requestKey = `${site.prefix}/gitsource-requests/prod`
     const body = Buffer.from(JSON.stringify({ ref: "refs/heads/main" }))
 
+    const signed = (payload: Buffer) => ({ "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(payload).digest("hex")}` })
     const bad = await post("prod", body, { "x-hub-signature-256": `sha256=${createHmac("sha256", "wrong").update(body).digest("hex")}` })
     assert.strictEqual(bad.status, 401)
     assert.isUndefined(await rawGet(etcd, requestKey))
@@ -294,6 +295,17 @@ describe("GitOps sync against real git and etcd", () => {
       "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(huge).digest("hex")}`
     })
     assert.strictEqual(oversized.status, 413)
+    // Streamed without a length: cut off when it passes the limit.
+    const chunk = Buffer.alloc(64 * 1024, 32)
+    const streamed = await fetch(`http://${addr}/hooks/git/prod`, {
+      method: "POST",
+      headers: signed(huge),
+      duplex: "half",
+      body: new ReadableStream({
+        pull: (controller) => controller.enqueue(chunk)
+      })
+    } as RequestInit).then((response) => response.status, (error) => `failed: ${String(error)}`)
+    assert.strictEqual(streamed, 413)
     assert.isUndefined(await rawGet(etcd, requestKey))
 
     const head = git.commit({ "a.yaml": instanceYaml("a.main", "registry.example/web:hook") }, "via webhook")
@@ -304,7 +316,9 @@ describe("GitOps sync against real git and etcd", () => {
       async () => (await site.specs()).get("a.main" as InstanceName)?.spec.image === "registry.example/web:hook",
       { timeoutMs: 5_000 }
     )
-    assert.strictEqual((await site.status("prod"))?.lastAppliedRevision, head)
+    await waitUntil("the webhook's commit recorded", async () => (await site.status("prod"))?.lastAppliedRevision === head, {
+      timeoutMs: 5_000
+    })
   })
 
   it("syncs over smart HTTP with basic auth from the controller's environment; the credential reaches neither etcd nor status", async () => {

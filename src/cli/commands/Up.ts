@@ -63,13 +63,14 @@ export const up = Command.make(
       "",
       "In another terminal:",
       `  export MDEPLOY_ETCD_ENDPOINTS=${etcd.endpoints} MDEPLOY_MARATHON_URLS=${sim.url}`,
-      "  npx mdeploy get -o wide      # then edit deploy/examples/web.yaml and `npx mdeploy apply -f` it",
       ...(Option.isSome(repo)
         ? [
-          `  # or GitOps: the examples are in ${repo.value.dir}, followed by gitsource/examples (every 10s):`,
-          `  #   edit ${repo.value.dir}/web.yaml; git -C ${repo.value.dir} commit -am "more web"; npx mdeploy sync examples --wait`
+          "  npx mdeploy get -o wide      # SOURCE examples: the specs come from a local git repository",
+          `  # edit ${repo.value.dir}/web.yaml, then`,
+          `  git -C ${repo.value.dir} commit -am "more web" && npx mdeploy sync examples --wait`,
+          "  npx mdeploy describe gitsource examples"
         ]
-        : []),
+        : ["  npx mdeploy get -o wide      # then edit deploy/examples/web.yaml and `npx mdeploy apply -f` it"]),
       ""
     ].join("\n"))
 
