@@ -39,8 +39,9 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
         continue
       }
       const pass = Effect.gen(function*() {
-        const previous = Option.getOrUndefined(yield* store.status(name))
-        const pending = Option.getOrUndefined(yield* store.pendingRequest(name))
+        const [lastStatus, request] = yield* Effect.all([store.status(name), store.pendingRequest(name)], { concurrency: 2 })
+        const previous = Option.getOrUndefined(lastStatus)
+        const pending = Option.getOrUndefined(request)
         const status = yield* syncSource(context, source, previous, pending?.request)
         failures = status.failures ?? 0
         const delay = nextDelayMs(failures, intervalMillis(source.spec.interval, defaultIntervalMs), yield* Random.next)

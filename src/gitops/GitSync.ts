@@ -5,7 +5,7 @@
 // listed, and the prune SyncPlan allows is carried out, each delete guarded by the revision seen.
 // Everything in the repository is untrusted input: files are read only as git lists them (regular
 // files, at most 1 MiB each), and nothing of it is executed.
-import { Clock, DateTime, Effect, Option, Result } from "effect"
+import { Clock, DateTime, Effect, Fiber, Option, Result } from "effect"
 import type { GitSourceStatus, InvalidDocument, SyncRequest } from "../domain/GitSource.ts"
 import { intervalMillis } from "../domain/GitSource.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
@@ -114,6 +114,9 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   const call = { timeoutMs, env }
   const path = spec.path ?? ""
 
+  // The stored specs are read while git works: the writes are compare-and-swaps on what this read,
+  // so a spec changed meanwhile only fails its write (and the sync is retried), never lost.
+  const listing = yield* Effect.forkChild(Effect.result(specs.list()))
   const fetched = yield* Effect.result(
     Effect.gen(function*() {
       const commit = yield* remoteCommit(spec.url, spec.ref, call)
@@ -152,7 +155,7 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   }
 
   const outcome = yield* Effect.result(Effect.gen(function*() {
-    const listed = yield* specs.list()
+    const listed = yield* Fiber.join(listing).pipe(Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)))
     const plan = planSync({
       source: name,
       desired: fetched.success.documents,
