@@ -253,7 +253,8 @@ describe("GitOps sync against real git and etcd", () => {
     assert.isTrue(specs.has("own.main"))
 
     const args = ["--etcd", etcd.endpoints, "--etcd-prefix", site.prefix]
-    const manifest = instanceYaml("shared.main", "registry.example/hand:1")
+    // Claiming the spec for the other source in the manifest changes nothing: only a source sets it.
+    const manifest = instanceYaml("shared.main", "registry.example/hand:1").replace("  name: shared.main\n", `  name: shared.main\n  annotations: {${sourceAnnotation}: second}\n`)
     const refused = await runCli([...args, "apply", "-f", "-"], { stdin: manifest, timeoutMs: 20_000 })
     assert.strictEqual(refused.code, 3, refused.stderr)
     assert.match(refused.stderr, /owned by gitsource first/)

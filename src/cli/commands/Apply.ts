@@ -90,21 +90,25 @@ export const apply = Command.make(
         const owner = Option.isSome(current) ? current.value.metadata.annotations?.[sourceAnnotation] : undefined
         return owner !== undefined && knownSources.has(owner) ? owner : undefined
       }
-      const keepOwner = (document: ServiceInstance, owner: string): ServiceInstance => ({
-        ...document,
-        metadata: { ...document.metadata, annotations: { ...document.metadata.annotations, [sourceAnnotation]: owner } }
-      })
+      // Only a source sets its annotation: a manifest can keep a spec's owner, never name a new one
+      // (a copy of `get -o yaml` output must not hand a spec to a source that would then prune it).
+      const withOwner = (document: ServiceInstance, owner: string | undefined): ServiceInstance => {
+        const { [sourceAnnotation]: _claimed, ...annotations } = document.metadata.annotations ?? {}
+        const kept = owner === undefined ? annotations : { ...annotations, [sourceAnnotation]: owner }
+        const { annotations: _, ...metadata } = document.metadata
+        return { ...document, metadata: { ...metadata, ...(Object.keys(kept).length === 0 && document.metadata.annotations === undefined ? {} : { annotations: kept }) } }
+      }
       const attempt = (given: ServiceInstance, useSnapshot: boolean) =>
         Effect.gen(function*() {
           const current = useSnapshot ? yield* currentOf(given.metadata.name) : yield* store.get(given.metadata.name)
           const owner = ownerOf(current)
-          if (owner !== undefined && given.metadata.annotations?.[sourceAnnotation] !== owner && !forceConflicts) {
+          if (owner !== undefined && !forceConflicts) {
             return yield* new SpecConflictError({
               name: given.metadata.name,
               message: `owned by gitsource ${owner}: change it in git, or apply with --force-conflicts (the source restores its version on its next sync)`
             })
           }
-          const document = owner === undefined ? given : keepOwner(given, owner)
+          const document = withOwner(given, owner)
           return yield* store.apply(document, {
           expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
           dryRun: dryRun === "server",
