@@ -55,7 +55,9 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
         }
         return delay
       })
+      // A failed pass (etcd away) or a bug must not end the source's loop: log, back off, go on.
       const delay = yield* pass.pipe(
+        Effect.catchDefect((defect) => Effect.fail(defect)),
         Effect.catch((error) =>
           Effect.gen(function*() {
             failures++
