@@ -13,6 +13,7 @@ import type { InputProblem, ManifestCheck, ManifestDocument } from "../cli/input
 import { duplicateNames, formatProblem, parseResources } from "../cli/input/parseManifests.ts"
 import { maxManifestBytes } from "../cli/input/readManifests.ts"
 import type { StoredGitSource } from "../store/GitSourceStore.ts"
+import type { StoredInstance } from "../store/SpecStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import type { GitCall } from "./Git.ts"
 import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
@@ -31,6 +32,8 @@ export interface SyncContext {
   readonly check?: ManifestCheck
   /** Per source, the files of its last sync parsed, by blob id and path (see readRevision). */
   readonly parsed: Map<string, Map<string, ParsedFile>>
+  /** The specs the last sync listed: unchanged ones are not decoded again (SpecStore.list's `reuse`). */
+  readonly stored: Map<string, StoredInstance>
   /** Per source, what its cache clone has checked out and the revision's file list under `path`. */
   readonly checkouts: Map<string, { readonly revision: Revision; readonly path: string; readonly files: ReadonlyArray<TreeFile> }>
 }
@@ -38,6 +41,7 @@ export interface SyncContext {
 export const makeSyncContext = (options: Pick<SyncContext, "cacheRoot" | "env" | "check">): SyncContext => ({
   ...options,
   parsed: new Map(),
+  stored: new Map(),
   checkouts: new Map()
 })
 
@@ -116,7 +120,14 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
 
   // The stored specs are read while git works: the writes are compare-and-swaps on what this read,
   // so a spec changed meanwhile only fails its write (and the sync is retried), never lost.
-  const listing = yield* Effect.forkChild(Effect.result(specs.list()))
+  const listing = yield* Effect.forkChild(Effect.result(specs.list({ reuse: context.stored }).pipe(
+    Effect.tap((listed) =>
+      Effect.sync(() => {
+        context.stored.clear()
+        for (const item of listed.items) context.stored.set(item.metadata.name, item)
+      })
+    )
+  )))
   const fetched = yield* Effect.result(
     Effect.gen(function*() {
       const commit = yield* remoteCommit(spec.url, spec.ref, call)

@@ -99,8 +99,11 @@ const sameMetadata = (a: ServiceInstance["metadata"], b: ServiceInstance["metada
 
 export class SpecStore extends Context.Service<SpecStore, {
   readonly get: (name: InstanceName) => Effect.Effect<Option.Option<StoredInstance>, StoreError | CorruptSpecError>
-  /** Every stored spec at one revision; corrupt values are reported beside the good ones. */
-  readonly list: () => Effect.Effect<{
+  /**
+   * Every stored spec at one revision; corrupt values are reported beside the good ones. `reuse`:
+   * specs read before, returned as they are when their revision has not moved (not decoded again).
+   */
+  readonly list: (options?: { readonly reuse?: ReadonlyMap<string, StoredInstance> }) => Effect.Effect<{
     readonly items: ReadonlyArray<StoredInstance>
     readonly corrupt: ReadonlyArray<CorruptSpecError>
     readonly revision: string
@@ -142,12 +145,18 @@ export class SpecStore extends Context.Service<SpecStore, {
         return Option.some(parsed)
       })
 
-      const list = Effect.fn("SpecStore.list")(function*() {
+      const list = Effect.fn("SpecStore.list")(function*(options: { readonly reuse?: ReadonlyMap<string, StoredInstance> } = {}) {
         const response = yield* etcd.callIdempotent("list", (client) => client.getAll().prefix(keys.specs).exec())
         const items: Array<StoredInstance> = []
         const corrupt: Array<CorruptSpecError> = []
         for (const kv of response.kvs) {
-          const parsed = parseStored(kv.key.toString(), kv.value.toString(), kv.mod_revision)
+          const key = kv.key.toString()
+          const known = options.reuse?.get(key.slice(keys.specs.length))
+          if (known !== undefined && known.metadata.resourceVersion === kv.mod_revision) {
+            items.push(known)
+            continue
+          }
+          const parsed = parseStored(key, kv.value.toString(), kv.mod_revision)
           if (parsed instanceof CorruptSpecError) corrupt.push(parsed)
           else items.push(parsed)
         }

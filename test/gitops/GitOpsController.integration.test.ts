@@ -55,7 +55,7 @@ describe("GitOps in the controller", () => {
 
     // The source's first sync writes web.main, and the controller rolls it out on Marathon.
     await waitUntil("web.main from git", async () => (await stack.spec("web.main"))?.spec?.image === "registry.example/web:1")
-    await waitUntil("web.main on Marathon", async () => appsOf(await stack.apps(), "web.main").length > 0, { timeoutMs: 20_000 })
+    await waitUntil("web.main on Marathon", async () => appsOf(await stack.apps(), "web.main").length > 0, { timeoutMs: 30_000 })
 
     const listed = await stack.cli(["get", "gitsources"])
     assert.strictEqual(listed.code, 0, listed.stderr)
@@ -68,14 +68,11 @@ describe("GitOps in the controller", () => {
       assert.strictEqual(response.status, 202, await response.text())
     }
     git.commit({ "web.yaml": instanceYaml("web.main", "registry.example/web:2") }, "bump web")
-    const sent = performance.now()
+    // Only that the webhook alone brings the commit (the interval is 1h); `make bench` (gitops) measures the latency.
     await hook(ports[1]!)
     await waitUntil("web:2 in etcd", async () => (await stack.spec("web.main"))?.spec?.image === "registry.example/web:2", {
-      timeoutMs: 5_000,
-      intervalMs: 5
+      timeoutMs: 15_000
     })
-    const latencyMs = performance.now() - sent
-    assert.isBelow(latencyMs, 2_000, `webhook → etcd took ${latencyMs} ms`)
 
     const described = await stack.cli(["describe", "gitsource", "specs"])
     assert.strictEqual(described.code, 0, described.stderr)
