@@ -349,4 +349,18 @@ describe("GitOps sync against real git and etcd", () => {
     assert.notInclude(stored, Buffer.from(`bot:${token}`).toString("base64"))
     assert.isAbove(await rawCount(etcd, `${site.prefix}/gitsource`), 0)
   })
+
+  it("a sync's listing decodes only the specs whose revision moved (SpecStore.list reuse)", async () => {
+    const site = await installation("reuse")
+    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: "a.main" as InstanceName }, spec: { image: "a:1" } })
+    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: "b.main" as InstanceName }, spec: { image: "b:1" } })
+    const first = await site.run(specStore((store) => store.list()))
+    const reuse = new Map(first.items.map((item) => [item.metadata.name as string, item]))
+    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: "b.main" as InstanceName }, spec: { image: "b:2" } })
+    const second = await site.run(specStore((store) => store.list({ reuse })))
+    const byName = new Map(second.items.map((item) => [item.metadata.name as string, item]))
+    assert.strictEqual(byName.get("a.main"), reuse.get("a.main"), "unchanged: the same object")
+    assert.notStrictEqual(byName.get("b.main"), reuse.get("b.main"))
+    assert.strictEqual(byName.get("b.main")?.spec.image, "b:2")
+  })
 })
