@@ -34,6 +34,8 @@ export interface SyncContext {
   readonly parsed: Map<string, Map<string, ParsedFile>>
   /** The specs the last sync listed: unchanged ones are not decoded again (SpecStore.list's `reuse`). */
   readonly stored: Map<string, StoredInstance>
+  /** Comparisons of documents with stored specs already made (SyncPlan's memo). */
+  readonly compared: WeakMap<object, WeakMap<object, boolean>>
   /** Per source, what its cache clone has checked out and the revision's file list under `path`. */
   readonly checkouts: Map<string, { readonly revision: Revision; readonly path: string; readonly files: ReadonlyArray<TreeFile> }>
 }
@@ -42,6 +44,7 @@ export const makeSyncContext = (options: Pick<SyncContext, "cacheRoot" | "env" |
   ...options,
   parsed: new Map(),
   stored: new Map(),
+  compared: new WeakMap(),
   checkouts: new Map()
 })
 
@@ -120,14 +123,16 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
 
   // The stored specs are read while git works: the writes are compare-and-swaps on what this read,
   // so a spec changed meanwhile only fails its write (and the sync is retried), never lost.
-  const listing = yield* Effect.forkChild(Effect.result(specs.list({ reuse: context.stored }).pipe(
-    Effect.tap((listed) =>
-      Effect.sync(() => {
-        context.stored.clear()
-        for (const item of listed.items) context.stored.set(item.metadata.name, item)
-      })
+  const listing = yield* Effect.forkChild(Effect.result(
+    specs.list({ reuse: context.stored }).pipe(
+      Effect.tap((listed) =>
+        Effect.sync(() => {
+          context.stored.clear()
+          for (const item of listed.items) context.stored.set(item.metadata.name, item)
+        })
+      )
     )
-  )))
+  ))
   const fetched = yield* Effect.result(
     Effect.gen(function*() {
       const commit = yield* remoteCommit(spec.url, spec.ref, call)
@@ -166,13 +171,16 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   }
 
   const outcome = yield* Effect.result(Effect.gen(function*() {
-    const listed = yield* Fiber.join(listing).pipe(Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)))
+    const listed = yield* Fiber.join(listing).pipe(
+      Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success))
+    )
     const plan = planSync({
       source: name,
       desired: fetched.success.documents,
       stored: listed.items,
       prune: spec.prune !== false,
-      massPruneApproved: request?.approveMassPruneOf !== undefined && request.approveMassPruneOf === revision.commit
+      massPruneApproved: request?.approveMassPruneOf !== undefined && request.approveMassPruneOf === revision.commit,
+      memo: context.compared
     })
     yield* Effect.forEach(plan.writes, ({ document, current }) =>
       specs.apply(document, {

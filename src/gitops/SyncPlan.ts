@@ -23,6 +23,12 @@ export interface SyncPlanInput<S extends StoredView> {
   readonly prune: boolean
   /** The revision's mass prune was approved (`sync --allow-mass-prune`). */
   readonly massPruneApproved: boolean
+  /**
+   * Comparisons already made, by the identity of the document and the stored spec: documents of
+   * unchanged files and specs of unchanged revisions are the same objects from one sync to the
+   * next, so a poll of thousands compares only what moved. Optional; a cache, never a decision.
+   */
+  readonly memo?: WeakMap<object, WeakMap<object, boolean>>
 }
 
 export interface Conflict {
@@ -69,6 +75,22 @@ const same = (a: StoredView, b: ServiceInstance): boolean =>
   canonicalJson(a.metadata.labels ?? {}) === canonicalJson(b.metadata.labels ?? {}) &&
   canonicalJson(a.metadata.annotations ?? {}) === canonicalJson(b.metadata.annotations ?? {})
 
+const sameMemoized = (
+  memo: WeakMap<object, WeakMap<object, boolean>> | undefined,
+  given: ServiceInstance,
+  current: StoredView,
+  document: ServiceInstance
+): boolean => {
+  if (memo === undefined) return same(current, document)
+  const known = memo.get(given)?.get(current)
+  if (known !== undefined) return known
+  const answer = same(current, document)
+  const row = memo.get(given) ?? new WeakMap<object, boolean>()
+  row.set(current, answer)
+  memo.set(given, row)
+  return answer
+}
+
 /** More than this share of the inventory pruned by one revision needs an approval. */
 export const massPruneShare = 0.5
 
@@ -85,7 +107,7 @@ export const planSync = <S extends StoredView>(input: SyncPlanInput<S>): SyncPla
     const current = stored.get(name)
     if (current !== undefined && ownerOf(current.metadata) !== input.source) {
       conflicts.push({ name, owner: ownerOf(current.metadata) })
-    } else if (current !== undefined && same(current, document)) {
+    } else if (current !== undefined && sameMemoized(input.memo, given, current, document)) {
       unchanged.push(name)
     } else {
       writes.push({ document, current })

@@ -254,7 +254,10 @@ describe("GitOps sync against real git and etcd", () => {
 
     const args = ["--etcd", etcd.endpoints, "--etcd-prefix", site.prefix]
     // Claiming the spec for the other source in the manifest changes nothing: only a source sets it.
-    const manifest = instanceYaml("shared.main", "registry.example/hand:1").replace("  name: shared.main\n", `  name: shared.main\n  annotations: {${sourceAnnotation}: second}\n`)
+    const manifest = instanceYaml("shared.main", "registry.example/hand:1").replace(
+      "  name: shared.main\n",
+      `  name: shared.main\n  annotations: {${sourceAnnotation}: second}\n`
+    )
     const refused = await runCli([...args, "apply", "-f", "-"], { stdin: manifest, timeoutMs: 20_000 })
     assert.strictEqual(refused.code, 3, refused.stderr)
     assert.match(refused.stderr, /owned by gitsource first/)
@@ -352,11 +355,26 @@ describe("GitOps sync against real git and etcd", () => {
 
   it("a sync's listing decodes only the specs whose revision moved (SpecStore.list reuse)", async () => {
     const site = await installation("reuse")
-    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: "a.main" as InstanceName }, spec: { image: "a:1" } })
-    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: "b.main" as InstanceName }, spec: { image: "b:1" } })
+    await site.put({
+      apiVersion: "mdeploy.dev/v1",
+      kind: "ServiceInstance",
+      metadata: { name: "a.main" as InstanceName },
+      spec: { image: "a:1" }
+    })
+    await site.put({
+      apiVersion: "mdeploy.dev/v1",
+      kind: "ServiceInstance",
+      metadata: { name: "b.main" as InstanceName },
+      spec: { image: "b:1" }
+    })
     const first = await site.run(specStore((store) => store.list()))
     const reuse = new Map(first.items.map((item) => [item.metadata.name as string, item]))
-    await site.put({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: "b.main" as InstanceName }, spec: { image: "b:2" } })
+    await site.put({
+      apiVersion: "mdeploy.dev/v1",
+      kind: "ServiceInstance",
+      metadata: { name: "b.main" as InstanceName },
+      spec: { image: "b:2" }
+    })
     const second = await site.run(specStore((store) => store.list({ reuse })))
     const byName = new Map(second.items.map((item) => [item.metadata.name as string, item]))
     assert.strictEqual(byName.get("a.main"), reuse.get("a.main"), "unchanged: the same object")

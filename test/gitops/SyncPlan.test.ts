@@ -128,4 +128,25 @@ describe("planSync", () => {
     })
     assert.strictEqual(half.prune.length, 5)
   })
+
+  it("remembers comparisons by object identity: an unchanged document and spec are not compared again", () => {
+    const given = doc("a.main", "web:2")
+    const current = stored("a.main", "prod", "web:1")
+    const memo = new WeakMap<object, WeakMap<object, boolean>>()
+    const first = planSync({ source: "prod", desired: [given], stored: [current], prune: true, massPruneApproved: false, memo })
+    assert.strictEqual(first.writes.length, 1)
+    assert.isFalse(memo.get(given)?.get(current))
+    // The answer is taken from the memo for the same two objects (here forced, to show it is used) ...
+    memo.get(given)!.set(current, true)
+    assert.deepStrictEqual(
+      planSync({ source: "prod", desired: [given], stored: [current], prune: true, massPruneApproved: false, memo }).unchanged,
+      ["a.main"]
+    )
+    // ... and a new revision of the spec is a new object, compared afresh.
+    const rewritten = stored("a.main", "prod", "web:1")
+    assert.strictEqual(
+      planSync({ source: "prod", desired: [given], stored: [rewritten], prune: true, massPruneApproved: false, memo }).writes.length,
+      1
+    )
+  })
 })
