@@ -12,7 +12,8 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   bounce: () => import("./bounceStep.ts"),
   rollout: () => import("./massRollout.ts"),
   steady: () => import("./steadyState.ts"),
-  failover: () => import("./failover.ts")
+  failover: () => import("./failover.ts"),
+  gitops: () => import("./gitopsWebhook.ts")
 }
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches)

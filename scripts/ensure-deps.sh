@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mdeploy needs on a fresh Debian machine, and nothing when it is already there:
-# the npm dependencies (which bring the pinned Node 24), etcd from Debian's etcd-server, and
-# openssl (the TLS tests make their certificates with it at test time).
+# the npm dependencies (which bring the pinned Node 24), etcd from Debian's etcd-server,
+# openssl (the TLS tests make their certificates with it at test time) and git (GitOps sync runs
+# the git CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +33,19 @@ if ! command -v openssl >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssl >/dev/null
 fi
+if ! command -v git >/dev/null 2>&1; then
+  echo "==> installing git (Debian git)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "git is missing and this user cannot install it: run 'apt-get install git' as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends git >/dev/null
+fi
 # Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
 # SIGPIPE, which pipefail turns into a failed install about half the time.
 etcd_version="$(etcd --version 2>&1 || true)"
 echo "${etcd_version%%$'\n'*}"
 echo "node $(node_modules/.bin/node --version)"
+git --version

@@ -1,7 +1,15 @@
-// `make schemas`: regenerates schemas/serviceinstance.v1.json from the Effect Schema.
+// `make schemas`: regenerates schemas/serviceinstance.v1.json and schemas/gitsource.v1.json from the Effect Schemas.
 import { writeFileSync } from "node:fs"
+import { gitSourceJsonSchemaText } from "../src/domain/GitSourceJsonSchema.ts"
 import { serviceInstanceJsonSchemaText } from "../src/domain/ServiceInstanceJsonSchema.ts"
 
-const target = new URL("../schemas/serviceinstance.v1.json", import.meta.url)
-writeFileSync(target, serviceInstanceJsonSchemaText())
-process.stdout.write(`wrote ${target.pathname}\n`)
+for (
+  const [file, text] of [["serviceinstance.v1.json", serviceInstanceJsonSchemaText()], [
+    "gitsource.v1.json",
+    gitSourceJsonSchemaText()
+  ]] as const
+) {
+  const target = new URL(`../schemas/${file}`, import.meta.url)
+  writeFileSync(target, text)
+  process.stdout.write(`wrote ${target.pathname}\n`)
+}

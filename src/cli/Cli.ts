@@ -19,6 +19,7 @@ const commands = {
   rollout: () => import("./commands/Rollout.ts").then((m) => m.rollout),
   cleanup: () => import("./commands/Cleanup.ts").then((m) => m.cleanup.pipe(withOutputs("cleanup"))),
   scale: () => import("./commands/Scale.ts").then((m) => m.scale.pipe(withOutputs("scale"))),
+  sync: () => import("./commands/Sync.ts").then((m) => m.sync.pipe(withOutputs("sync"))),
   events: () =>
     import("./commands/Events.ts").then((m) =>
       m.events.pipe(withOutputs("events", ["json"]), (command) => Command.provideEffectDiscard(command, markRunsUntilSignal))

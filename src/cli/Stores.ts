@@ -5,6 +5,7 @@ import type { EtcdOptions } from "../store/EtcdClient.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
 import { etcdSpecStoreLayer } from "../store/EtcdSpecStore.ts"
 import { CorruptSpecError } from "../store/SpecStore.ts"
+import { GitSourceStore } from "../store/GitSourceStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import { StoreError } from "../store/StoreError.ts"
 import type { CliExit } from "./CliExit.ts"
@@ -13,14 +14,14 @@ import { etcdOptions } from "./GlobalFlags.ts"
 import { root } from "./Root.ts"
 
 export const storeLayer = (options: EtcdOptions) =>
-  Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
+  Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
 
 export const storeFailure = (error: StoreError | CorruptSpecError): CliExit =>
   error instanceof StoreError
     ? exitWith(ExitCode.error, `error: ${error.oneLine}`)
     : exitWith(ExitCode.error, `error: ${error.key}: stored spec is unreadable: ${error.message}`)
 
-/** Runs `body` with SpecStore, StatusStore and EtcdClient, mapping store errors to CliExit. */
+/** Runs `body` with SpecStore, StatusStore, GitSourceStore and EtcdClient, mapping store errors to CliExit. */
 export const withStores = <A, E, R>(body: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const flags = yield* root

@@ -11,7 +11,10 @@ import { MarathonClient } from "../marathon/MarathonClient.ts"
 import type { MarathonEventsConfig } from "../marathon/MarathonEvents.ts"
 import { marathonEvents } from "../marathon/MarathonEvents.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
+import type { SyncContext } from "../gitops/GitSync.ts"
+import { runGitOps } from "../gitops/GitOpsLoop.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
+import { GitSourceStore } from "../store/GitSourceStore.ts"
 import type { Leader } from "../store/Leadership.ts"
 import { runAsLeader } from "../store/Leadership.ts"
 import { SpecStore } from "../store/SpecStore.ts"
@@ -42,6 +45,8 @@ export interface ControllerConfig {
   readonly events: MarathonEventsConfig
   /** Minimum gap between two Marathon list calls. */
   readonly snapshotMinIntervalMs?: number
+  /** GitSource syncing (design.md §12); absent: this controller syncs no GitSources. */
+  readonly gitops?: SyncContext
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
@@ -164,6 +169,9 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         if (dueAt !== undefined) needFresh(name, dueAt)
       })
 
+    // GitSources are synced by the leader only; their specs reach the workers through the spec watch.
+    if (config.gitops !== undefined) yield* runGitOps(config.gitops).pipe(Effect.forkScoped)
+
     yield* ControllerMetrics.initialize(config.workers)
     for (let worker = 0; worker < config.workers; worker++) {
       yield* queue.processNext((name) => ControllerMetrics.withActiveWorker(handle(name))).pipe(
@@ -184,6 +192,7 @@ export const runController = (config: ControllerConfig) =>
 /** The services the controller needs, for the composition root. */
 export type ControllerServices =
   | EtcdClient
+  | GitSourceStore
   | SpecStore
   | StatusStore
   | MarathonClient

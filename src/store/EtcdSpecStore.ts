@@ -27,12 +27,18 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
       return Option.some(parsed)
     })
 
-    const list = Effect.fn("SpecStore.list")(function*() {
+    const list = Effect.fn("SpecStore.list")(function*(options: { readonly reuse?: ReadonlyMap<string, StoredInstance> } = {}) {
       const response = yield* etcd.callIdempotent("list", (client) => client.getAll().prefix(keys.specs).exec())
       const items: Array<StoredInstance> = []
       const corrupt: Array<CorruptSpecError> = []
       for (const kv of response.kvs) {
-        const parsed = parseStored(kv.key.toString(), kv.value.toString(), kv.mod_revision)
+        const key = kv.key.toString()
+        const known = options.reuse?.get(key.slice(keys.specs.length))
+        if (known !== undefined && known.metadata.resourceVersion === kv.mod_revision) {
+          items.push(known)
+          continue
+        }
+        const parsed = parseStored(key, kv.value.toString(), kv.mod_revision)
         if (parsed instanceof CorruptSpecError) corrupt.push(parsed)
         else items.push(parsed)
       }

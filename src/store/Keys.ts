@@ -22,7 +22,12 @@ export const makeKeys = (prefix: string) => ({
   events: `${prefix}/events/`,
   eventsOf: (name: InstanceName | string) => `${prefix}/events/${name}/`,
   event: (name: InstanceName | string, id: string) => `${prefix}/events/${name}/${id}`,
-  leader: `${prefix}/leader`
+  leader: `${prefix}/leader`,
+  gitSources: `${prefix}/gitsources/`,
+  gitSource: (name: string) => `${prefix}/gitsources/${name}`,
+  gitSourceStatus: (name: string) => `${prefix}/gitsource-status/${name}`,
+  gitSourceRequests: `${prefix}/gitsource-requests/`,
+  gitSourceRequest: (name: string) => `${prefix}/gitsource-requests/${name}`
 })
 export type Keys = ReturnType<typeof makeKeys>
 

@@ -97,8 +97,11 @@ const sameMetadata = (a: ServiceInstance["metadata"], b: ServiceInstance["metada
 
 export class SpecStore extends Context.Service<SpecStore, {
   readonly get: (name: InstanceName) => Effect.Effect<Option.Option<StoredInstance>, StoreError | CorruptSpecError>
-  /** Every stored spec at one revision; corrupt values are reported beside the good ones. */
-  readonly list: () => Effect.Effect<{
+  /**
+   * Every stored spec at one revision; corrupt values are reported beside the good ones. `reuse`:
+   * specs read before, returned as they are when their revision has not moved (not decoded again).
+   */
+  readonly list: (options?: { readonly reuse?: ReadonlyMap<string, StoredInstance> }) => Effect.Effect<{
     readonly items: ReadonlyArray<StoredInstance>
     readonly corrupt: ReadonlyArray<CorruptSpecError>
     readonly revision: string

@@ -36,6 +36,8 @@ describe("mdeploy up", () => {
     assert.strictEqual(await exited, 0, "Ctrl-C is a clean stop")
     await waitUntil("etcd stopped with it", () => etcdPids.every((pid) => spawnSync("kill", ["-0", pid]).status !== 0))
     assert.include(output, `MDEPLOY_ETCD_ENDPOINTS=http://127.0.0.1:${portBase}`)
+    // The examples reached etcd through a local GitSource: a commit there is the demo's next step.
+    assert.match(output, /gitsource\/examples created \(file:\/\/\S+mdeploy-up-repo-/)
   })
 
   it("--until-rolled-out exits 0 once the examples are rolled out, from any directory, and writes the demo context", async () => {

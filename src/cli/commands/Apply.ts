@@ -4,10 +4,17 @@
 // What is written is the manifest merged with the stored spec (domain/LastApplied.ts): fields the
 // rollout verbs set survive an apply that does not mention them.
 // The operator's Marathon field policy is checked here too, so a refused spec is never stored.
+// GitSource documents in the same files are stored beside the instances (design.md §12); a spec a
+// GitSource owns (annotation mdeploy.dev/source) is a conflict (exit 3) unless --force-conflicts,
+// and even then keeps its owner, so the source puts its own version back on its next sync.
 import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
+import { sourceAnnotation } from "../../domain/GitSource.ts"
 import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
-import { SpecStore } from "../../store/SpecStore.ts"
+import type { ServiceInstance } from "../../domain/ServiceInstance.ts"
+import { GitSourceStore } from "../../store/GitSourceStore.ts"
+import type { StoredInstance } from "../../store/SpecStore.ts"
+import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
@@ -49,7 +56,7 @@ export const apply = Command.make(
   Effect.fn("Cli.apply")(function*({ filename, recursive, dryRun, forceConflicts, marathonFieldPolicy }) {
     const flags = yield* root
     const policy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
-    const { documents, problems } = yield* readManifests(filename, recursive, (document) =>
+    const { documents, sources: sourceDocuments, problems } = yield* readManifests(filename, recursive, (document) =>
       marathonFieldViolations(policy, document.spec.marathon).map((violation) => ({
         path: ["spec", "marathon", ...violation.segments],
         message: violation.message
@@ -59,20 +66,55 @@ export const apply = Command.make(
     }
     if (dryRun === "client") {
       for (const { document } of documents) yield* Console.log(`serviceinstance/${document.metadata.name} valid (client dry run)`)
+      for (const { document } of sourceDocuments) yield* Console.log(`gitsource/${document.metadata.name} valid (client dry run)`)
       return
     }
-    const outcomes = yield* withStores(Effect.gen(function*() {
+    const { outcomes, sourceOutcomes } = yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
+      const gitSources = yield* GitSourceStore
+      const sourceOutcomes = yield* Effect.forEach(sourceDocuments, ({ document }) =>
+        Effect.result(gitSources.apply(document, {
+          expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+          dryRun: dryRun === "server"
+        })).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
       // Many documents: one range read instead of one get each; every write is still a CAS.
       const snapshot = documents.length > snapshotThreshold
         ? new Map((yield* store.list()).items.map((item) => [item.metadata.name, item]))
         : undefined
-      const attempt = (document: (typeof documents)[number]["document"], useSnapshot: boolean) =>
-        store.apply(document, {
+      // Specs owned by an existing GitSource are the source's: a conflict unless forced, and when
+      // forced the owner annotation stays, so the source's next sync restores its version.
+      const knownSources = new Set((yield* gitSources.list()).map((source) => source.metadata.name as string))
+      const currentOf = (name: string) =>
+        snapshot === undefined ? store.get(name as ServiceInstance["metadata"]["name"]) : Effect.succeed(Option.fromUndefinedOr(snapshot.get(name)))
+      const ownerOf = (current: Option.Option<StoredInstance>) => {
+        const owner = Option.isSome(current) ? current.value.metadata.annotations?.[sourceAnnotation] : undefined
+        return owner !== undefined && knownSources.has(owner) ? owner : undefined
+      }
+      // Only a source sets its annotation: a manifest can keep a spec's owner, never name a new one
+      // (a copy of `get -o yaml` output must not hand a spec to a source that would then prune it).
+      const withOwner = (document: ServiceInstance, owner: string | undefined): ServiceInstance => {
+        const { [sourceAnnotation]: _claimed, ...annotations } = document.metadata.annotations ?? {}
+        const kept = owner === undefined ? annotations : { ...annotations, [sourceAnnotation]: owner }
+        const { annotations: _, ...metadata } = document.metadata
+        return { ...document, metadata: { ...metadata, ...(Object.keys(kept).length === 0 && document.metadata.annotations === undefined ? {} : { annotations: kept }) } }
+      }
+      const attempt = (given: ServiceInstance, useSnapshot: boolean) =>
+        Effect.gen(function*() {
+          const current = useSnapshot ? yield* currentOf(given.metadata.name) : yield* store.get(given.metadata.name)
+          const owner = ownerOf(current)
+          if (owner !== undefined && !forceConflicts) {
+            return yield* new SpecConflictError({
+              name: given.metadata.name,
+              message: `owned by gitsource ${owner}: change it in git, or apply with --force-conflicts (the source restores its version on its next sync)`
+            })
+          }
+          const document = withOwner(given, owner)
+          return yield* store.apply(document, {
           expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
           dryRun: dryRun === "server",
           lastApplied: true,
-          ...(snapshot === undefined || !useSnapshot ? {} : { current: Option.fromUndefinedOr(snapshot.get(document.metadata.name)) })
+          current
+        })
         })
       // --force-conflicts: a lost race is retried from a fresh read, a few times.
       const applyOne = (document: (typeof documents)[number]["document"]) =>
@@ -82,12 +124,25 @@ export const apply = Command.make(
               attempt(document, false).pipe(Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })))
           )
           : attempt(document, true)
-      return yield* Effect.forEach(documents, ({ document }) =>
+      const outcomes = yield* Effect.forEach(documents, ({ document }) =>
         Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))), { concurrency: writeConcurrency })
+      return { outcomes, sourceOutcomes }
     }))
     const suffix = dryRun === "server" ? " (server dry run)" : ""
     const conflicts: Array<string> = []
     const applied: Array<Record<string, unknown>> = []
+    for (const { name, result } of sourceOutcomes) {
+      if (Result.isFailure(result)) {
+        const error = result.failure
+        if (error._tag === "SpecConflictError") conflicts.push(`error: gitsource/${name}: conflict: ${error.message}`)
+        else if (error._tag === "StoreError") return yield* exitWith(ExitCode.error, `error: ${error.oneLine}`)
+        else return yield* exitWith(ExitCode.error, `error: ${error.key}: stored gitsource is unreadable: ${error.message}`)
+        continue
+      }
+      const { action, source } = result.success
+      applied.push({ kind: "GitSource", name, action, generation: source.metadata.generation, resourceVersion: source.metadata.resourceVersion })
+      if (flags.output !== "json") yield* Console.log(`gitsource/${name} ${action}${suffix}`)
+    }
     for (const { name, result } of outcomes) {
       if (Result.isFailure(result)) {
         const error = result.failure

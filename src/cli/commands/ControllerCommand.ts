@@ -4,6 +4,9 @@
 // controller itself is imported when the command runs, so `mdeploy get` does not pay for it.
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
 import * as LazyTelemetry from "../../telemetry/LazyTelemetry.ts"
 import { CliExit, ExitCode } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
@@ -21,6 +24,14 @@ export const controllerCommand = Command.make(
     workers: Flag.Int("workers").pipe(Flag.withDescription("reconciles running at once"), Flag.withDefault(8)),
     leaderTtl: Flag.Int("leader-ttl").pipe(Flag.withDescription("leader lease TTL in seconds (failover takes about this long)"), Flag.withDefault(5)),
     metricsAddr: Flag.String("metrics-addr").pipe(Flag.withDescription("host:port for the Prometheus /metrics endpoint"), Flag.optional),
+    httpAddr: Flag.String("http-addr").pipe(
+      Flag.withDescription("host:port of the controller's HTTP server (/healthz, /readyz, GitOps webhooks at POST /hooks/git/<name>); off unless given"),
+      Flag.optional
+    ),
+    gitopsCacheDir: Flag.String("gitops-cache-dir").pipe(
+      Flag.withDescription("directory of the GitSources' cache clones (env MDEPLOY_GITOPS_CACHE_DIR; default a folder in the system temp dir)"),
+      Flag.optional
+    ),
     resyncSeconds: Flag.Int("resync").pipe(
       Flag.withDescription("seconds between drift resyncs of every instance"),
       Flag.withDefault(180)
@@ -60,7 +71,7 @@ export const controllerCommand = Command.make(
     ),
     marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst, marathonFieldPolicy, eventsSilence, etcdCallTimeout }) {
+  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, httpAddr, gitopsCacheDir, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst, marathonFieldPolicy, eventsSilence, etcdCallTimeout }) {
     const flags = yield* root
     // Read before anything starts: a controller must not run under a looser policy than its file says.
     const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
@@ -83,7 +94,16 @@ export const controllerCommand = Command.make(
       metricsAddr: Option.getOrUndefined(metricsAddr)
     })
     const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
+    const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
+    const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
+    const cacheRoot = Option.getOrUndefined(gitopsCacheDir) ?? process.env["MDEPLOY_GITOPS_CACHE_DIR"] ??
+      join(tmpdir(), `mdeploy-gitops-${process.getuid?.() ?? "user"}`)
     return yield* Effect.gen(function*() {
+      if (Option.isSome(httpAddr)) {
+        yield* serveController(httpAddr.value, process.env).pipe(
+          Effect.mapError((error) => new CliExit({ code: ExitCode.error, lines: [`error: ${error.message}`] }))
+        )
+      }
       const ownership = yield* Owner
       yield* Effect.logInfo("mdeploy controller starting").pipe(
         Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd, marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in") })
@@ -101,9 +121,19 @@ export const controllerCommand = Command.make(
         username: process.env["MDEPLOY_MARATHON_USER"],
         password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
         silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
-      }
+      },
+      gitops: makeSyncContext({
+        cacheRoot,
+        env: process.env,
+        // The operator's Marathon field policy holds for specs from git as for `apply`.
+        check: (document) =>
+          marathonFieldViolations(fieldPolicy, document.spec.marathon).map((violation) => ({
+            path: ["spec", "marathon", ...violation.segments],
+            message: violation.message
+          }))
       })
-    }).pipe(Effect.provide(Layer.merge(services, telemetry)))
+      })
+    }).pipe(Effect.scoped, Effect.provide(Layer.merge(services, telemetry)))
   })
 ).pipe(
   Command.withDescription("Run the controller (leader election included) until a signal"),

@@ -3,10 +3,13 @@
 // targeted specs go in one etcd transaction, each compared with the revision just read: all or
 // none. Exit 4 when a named instance is unknown (the others are still deleted), unless
 // --ignore-not-found. A selector or --all that matches nothing is not an error (as in kubectl).
+// `delete gitsource NAME...` (or GitSource documents in `-f` files) deletes GitSources with their
+// status and pending request; the specs they wrote stay, now managed by hand.
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { matchesSelector, parseLabelSelector } from "../../domain/LabelSelector.ts"
+import { GitSourceStore } from "../../store/GitSourceStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { formatProblem } from "../input/parseManifests.ts"
@@ -14,6 +17,8 @@ import { readManifests } from "../input/readManifests.ts"
 import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
 import { filenameFlag, recursiveFlag } from "./Apply.ts"
+
+const sourceNouns = ["gitsource", "gitsources", "gs"]
 
 export const deleteCommand = Command.make(
   "delete",
@@ -34,19 +39,32 @@ export const deleteCommand = Command.make(
   },
   Effect.fn("Cli.delete")(function*({ names, filename, recursive, selector, all, ignoreNotFound }) {
     const flags = yield* root
-    const targets = [...names]
+    const sourceNoun = sourceNouns.includes(names[0] ?? "")
+    const targets = sourceNoun ? [] : [...names]
+    const sourceTargets = sourceNoun ? names.slice(1) : []
     if (Option.isSome(filename)) {
-      const { documents, problems } = yield* readManifests(filename.value, recursive)
+      const { documents, sources, problems } = yield* readManifests(filename.value, recursive)
       if (problems.length > 0) return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem))
       targets.push(...documents.map(({ document }) => document.metadata.name))
+      sourceTargets.push(...sources.map(({ document }) => document.metadata.name))
     }
-    const ways = [targets.length > 0 || Option.isSome(filename), Option.isSome(selector), all].filter(Boolean).length
+    const named = targets.length > 0 || sourceTargets.length > 0 || Option.isSome(filename)
+    const ways = [named, Option.isSome(selector), all].filter(Boolean).length
     if (ways === 0) return yield* exitWith(ExitCode.error, "error: name at least one instance, or use -f PATH, -l SELECTOR or --all (run 'mdeploy delete --help')")
     if (ways > 1) return yield* exitWith(ExitCode.error, "error: give names (or -f), -l SELECTOR or --all, not more than one (run 'mdeploy delete --help')")
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: -l: ${parsedSelector.failure}`)
     const byQuery = Option.isSome(selector) || all
-    const missing = yield* withStores(Effect.gen(function*() {
+    const missingSources = sourceTargets.length === 0 ? [] : yield* withStores(Effect.gen(function*() {
+      const sources = yield* GitSourceStore
+      const missing: Array<string> = []
+      for (const name of sourceTargets) {
+        if (yield* sources.remove(name)) yield* Console.log(flags.output === "name" ? `gitsource/${name}` : `gitsource/${name} deleted`)
+        else missing.push(name)
+      }
+      return missing
+    }))
+    const missing = targets.length === 0 && !byQuery ? [] : yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
       if (byQuery) {
         const listed = yield* store.list()
@@ -67,16 +85,19 @@ export const deleteCommand = Command.make(
       // A spec listed a moment ago and deleted by someone else since is gone either way.
       return byQuery ? [] : missing
     }))
-    if (missing.length > 0 && !ignoreNotFound) {
-      return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: serviceinstance "${name}" not found`))
-    }
+    const problems = ignoreNotFound ? [] : [
+      ...missing.map((name) => `error: serviceinstance "${name}" not found`),
+      ...missingSources.map((name) => `error: gitsource "${name}" not found`)
+    ]
+    if (problems.length > 0) return yield* exitWith(ExitCode.notFound, ...problems)
   })
 ).pipe(
-  Command.withDescription("Delete ServiceInstances; the controller then drains and removes their Marathon apps"),
+  Command.withDescription("Delete ServiceInstances (or GitSources); the controller then drains and removes their Marathon apps"),
   Command.withExamples([
     { command: "mdeploy delete web.canary", description: "Delete one instance" },
     { command: "mdeploy delete -f old-services/", description: "Delete every instance named in the manifests" },
     { command: "mdeploy delete -l team=payments", description: "Delete one team's instances, in one transaction" },
-    { command: "mdeploy delete web.canary --ignore-not-found", description: "Exit 0 when it is already gone" }
+    { command: "mdeploy delete web.canary --ignore-not-found", description: "Exit 0 when it is already gone" },
+    { command: "mdeploy delete gitsource prod-specs", description: "Stop syncing a GitSource (its specs stay)" }
   ])
 )

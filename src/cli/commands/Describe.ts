@@ -10,8 +10,10 @@ import { etcdEventRecorderLayer } from "../../store/EtcdEventRecorder.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
+import { GitSourceStore } from "../../store/GitSourceStore.ts"
 import { describeView } from "../render/DescribeView.ts"
 import { eventTable } from "../render/EventTable.ts"
+import { gitSourceDescription } from "../render/GitSourceView.ts"
 import { marathonView } from "../render/MarathonView.ts"
 import { marathonUrls } from "../GlobalFlags.ts"
 import { root } from "../Root.ts"
@@ -36,8 +38,26 @@ const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMilli
 
 export const describe = Command.make(
   "describe",
-  { name: Argument.String("name").pipe(Argument.withDescription("instance name")) },
-  Effect.fn("Cli.describe")(function*({ name }) {
+  {
+    name: Argument.String("name").pipe(Argument.withDescription("instance name, or `gitsource`")),
+    sourceName: Argument.String("gitsource-name").pipe(
+      Argument.withDescription("with `gitsource`: the GitSource's name"),
+      Argument.optional
+    )
+  },
+  Effect.fn("Cli.describe")(function*({ name, sourceName }) {
+    if (Option.isSome(sourceName)) {
+      if (name !== "gitsource" && name !== "gitsources") {
+        return yield* exitWith(ExitCode.error, `error: describe takes one instance name, or "gitsource NAME"`)
+      }
+      const text = yield* withStores(Effect.gen(function*() {
+        const store = yield* GitSourceStore
+        const found = yield* store.get(sourceName.value)
+        if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: gitsource "${sourceName.value}" not found`)
+        return gitSourceDescription(found.value, Option.getOrUndefined(yield* store.status(sourceName.value)))
+      }))
+      return yield* Console.log(text)
+    }
     const text = yield* withStores(Effect.gen(function*() {
       const specs = yield* SpecStore
       const found = yield* specs.get(name as InstanceName)
@@ -64,5 +84,8 @@ export const describe = Command.make(
   })
 ).pipe(
   Command.withDescription("Show one ServiceInstance in detail: spec, status, conditions, history"),
-  Command.withExamples([{ command: "mdeploy describe web.main", description: "Everything about web.main" }])
+  Command.withExamples([
+    { command: "mdeploy describe web.main", description: "Everything about web.main" },
+    { command: "mdeploy describe gitsource prod-specs", description: "A GitSource: revisions, conditions, sync history" }
+  ])
 )

@@ -1,18 +1,42 @@
 // `mdeploy get [NAME...] [-l selector] [-o table|wide|yaml|json|name] [--show-labels] [-w]`: specs
 // with a status summary. Exit 4 when a named instance does not exist (the others are still
 // printed). -w keeps the table live from etcd watches (GetWatch.ts).
+// `mdeploy get gitsources [NAME...]` lists GitSources instead (design.md §12).
 import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { matchesSelector, parseLabelSelector } from "../../domain/LabelSelector.ts"
+import { GitSourceStore } from "../../store/GitSourceStore.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { getWatch } from "../GetWatchCommand.ts"
+import { gitSourceTable } from "../render/GitSourceView.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
 import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
+
+const gitSourceNouns = new Set(["gitsources", "gitsource", "gs"])
+
+const getGitSources = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
+  const flags = yield* root
+  const { rows, missing } = yield* withStores(Effect.gen(function*() {
+    const store = yield* GitSourceStore
+    const sources = yield* store.list()
+    const statuses = yield* store.statuses()
+    const wanted = names.length === 0 ? sources : sources.filter((source) => names.includes(source.metadata.name))
+    const missing = names.filter((name) => !sources.some((source) => source.metadata.name === name))
+    return { rows: wanted.map((source) => ({ source, status: statuses.get(source.metadata.name) })), missing }
+  }))
+  if (flags.output === "yaml" || flags.output === "json") {
+    const documents = rows.map(({ source, status }) => ({ ...source, ...(status === undefined ? {} : { status }) }))
+    const { toYaml } = yield* Effect.promise(() => import("../render/Documents.ts"))
+    yield* Console.log(flags.output === "json" ? JSON.stringify(documents, null, 2) : toYaml(documents).trimEnd())
+  } else if (rows.length > 0) yield* Console.log(gitSourceTable(rows, yield* Clock.currentTimeMillis))
+  else if (missing.length === 0) yield* Console.error("No GitSources found.")
+  if (missing.length > 0) return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: gitsource "${name}" not found`))
+})
 
 export const get = Command.make(
   "get",
@@ -32,6 +56,7 @@ export const get = Command.make(
   },
   Effect.fn("Cli.get")(function*({ names, selector, showLabels, watch }) {
     const flags = yield* root
+    if (gitSourceNouns.has(names[0] ?? "")) return yield* getGitSources(names.slice(1))
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
     if (watch) return yield* getWatch({ names, selector: parsedSelector.success, selectorGiven: Option.isSome(selector), output: flags.output, showLabels })

@@ -1,10 +1,14 @@
 // `mdeploy up`: the whole stack on one machine for a first run — a local etcd (child process, temp
-// data dir), the Marathon emulator and the controller, then `apply` of deploy/examples/ and the
-// rollout as it happens. Ctrl-C stops all of it (controller first, then emulator, then etcd).
+// data dir), the Marathon emulator and the controller, then deploy/examples/ committed to a local
+// git repository that a GitSource follows (so a commit there becomes a rollout; without git the
+// examples are applied directly), and the rollout as it happens. Ctrl-C stops all of it
+// (controller first, then emulator, then etcd).
 // --until-rolled-out exits 0 once every example is rolled out (for scripted checks). The ports are
 // fixed (demo/DemoPorts.ts) and written to the `demo` context, made current, so the commands it
 // suggests work in any terminal; the examples are found next to this package, not in the cwd.
-import { homedir } from "node:os"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { homedir, tmpdir } from "node:os"
+import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Clock, Console, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -18,12 +22,18 @@ import { instanceTable } from "../render/InstanceTable.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 
 /** Said once everything is rolled out: what to try next, in another terminal. */
-const nextSteps = (examples: string): string =>
+const nextSteps = (examples: string, repoDir: string | undefined): string =>
   [
     "",
     "every instance is rolled out. In another terminal (the demo context is current):",
     "  mdeploy get -w                                # the live table",
-    `  mdeploy apply -f ${examples}/web.yaml   # after changing its image: a crossover bounce`,
+    ...(repoDir === undefined
+      ? [`  mdeploy apply -f ${examples}/web.yaml   # after changing its image: a crossover bounce`]
+      : [
+        `  # the specs come from a local git repository (GitSource "examples"): edit ${repoDir}/web.yaml, then`,
+        `  git -C ${repoDir} commit -am "more web" && mdeploy sync examples --wait`,
+        "  mdeploy describe gitsource examples           # revision, inventory, sync history"
+      ]),
     "  mdeploy rollout status web.main               # waits until it is rolled out",
     "  mdeploy describe web.main                     # spec, status, Marathon apps, history",
     "Ctrl-C here stops the demo."
@@ -66,6 +76,9 @@ export const up = Command.make(
     const { processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
     const { SpecStore } = yield* Effect.promise(() => import("../../store/SpecStore.ts"))
     const { StatusStore } = yield* Effect.promise(() => import("../../store/StatusStore.ts"))
+    const { GitSourceStore } = yield* Effect.promise(() => import("../../store/GitSourceStore.ts"))
+    const { makeLocalRepo } = yield* Effect.promise(() => import("../../gitops/LocalRepo.ts"))
+    const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
 
     const etcd = yield* Effect.acquireRelease(
       Effect.tryPromise({ try: () => startDemoEtcd(ports), catch: (error) => exitWith(ExitCode.error, `error: etcd: ${(error as Error).message}`) }),
@@ -74,6 +87,16 @@ export const up = Command.make(
     const sim = yield* makeSim({ port: ports.marathon, clock: "real", taskStartDelayMs: 400, healthyAfterMs: 1_200 })
     const prefix = "/mdeploy/v1"
     const etcdOptions = { endpoints: [etcd.endpoint], prefix }
+    const files = [...new Set(documents.map((entry) => entry.file))].map((file) => ({
+      path: relative(examples, file) || file.split("/").pop()!,
+      content: readFileSync(file, "utf8")
+    }))
+    const repo = yield* Effect.option(makeLocalRepo(files, `examples from ${examples}`))
+    const repoDir = Option.getOrUndefined(Option.map(repo, (r) => r.dir))
+    const cacheRoot = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "mdeploy-up-cache-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
     const config = configPath(process.env, homedir())
     const contextNote = yield* Effect.try({
       try: () => {
@@ -97,15 +120,27 @@ export const up = Command.make(
       leaderTtlSeconds: 5,
       resyncEvery: Duration.seconds(30),
       force: false,
-      events: { urls: [sim.url] }
+      events: { urls: [sim.url] },
+      gitops: makeSyncContext({ cacheRoot, env: process.env })
     }).pipe(Effect.provide(services), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
-      for (const { document } of documents) {
-        const applied = yield* specs.apply(document, { lastApplied: true })
-        yield* Console.log(`serviceinstance/${document.metadata.name} ${applied.action}`)
+      if (Option.isSome(repo)) {
+        const sources = yield* GitSourceStore
+        const applied = yield* sources.apply({
+          apiVersion: "mdeploy.dev/v1",
+          kind: "GitSource",
+          metadata: { name: "examples" },
+          spec: { url: repo.value.url, ref: { branch: "main" }, interval: "10s" }
+        })
+        yield* Console.log(`gitsource/examples ${applied.action} (${repo.value.url})`)
+      } else {
+        for (const { document } of documents) {
+          const applied = yield* specs.apply(document, { lastApplied: true })
+          yield* Console.log(`serviceinstance/${document.metadata.name} ${applied.action}`)
+        }
       }
       // Show the rollout: the table again whenever it changes.
       let shown = ""
@@ -120,21 +155,22 @@ export const up = Command.make(
           yield* Console.log(`\n${instanceTable(rows, false, yield* Clock.currentTimeMillis)}`)
           shown = table
         }
-        const done = rows.length > 0 && rows.every(({ instance, status }) =>
+        // Every example arrived (through git they come one sync later) and is rolled out.
+        const done = rows.length >= documents.length && rows.every(({ instance, status }) =>
           status?.observedGeneration === instance.metadata.generation &&
           (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
         )
         if (untilRolledOut && done) return Option.some(true)
         if (done && !announced) {
           announced = true
-          yield* Console.log(nextSteps(examples))
+          yield* Console.log(nextSteps(examples, repoDir))
         }
         if (untilRolledOut && (yield* Clock.currentTimeMillis) - started > timeoutSeconds * 1000) return Option.some(false)
         yield* Effect.sleep(Duration.millis(500))
       }
     }).pipe(Effect.provide(services))
     if (Option.getOrElse(outcome, () => true)) {
-      yield* Console.log(nextSteps(examples))
+      yield* Console.log(nextSteps(examples, repoDir))
       return
     }
     return yield* exitWith(ExitCode.invalid, `error: not rolled out within ${timeoutSeconds}s`)

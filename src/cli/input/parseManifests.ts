@@ -6,6 +6,7 @@
 import { Result, Schema, SchemaIssue } from "effect"
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
 import type { Document, Node } from "yaml"
+import { GitSource, gitSourceKind } from "../../domain/GitSource.ts"
 import { ServiceInstance } from "../../domain/ServiceInstance.ts"
 
 export interface InputProblem {
@@ -23,6 +24,18 @@ export interface ManifestDocument {
   readonly document: ServiceInstance
 }
 
+/** A GitSource document of a manifest file (design.md §12); `apply` stores it beside the instances. */
+export interface SourceDocument {
+  readonly file: string
+  readonly line: number
+  readonly document: GitSource
+}
+
+export interface ParsedResources {
+  readonly instances: ReadonlyArray<ManifestDocument>
+  readonly sources: ReadonlyArray<SourceDocument>
+}
+
 /** Extra rules for decoded documents; each refusal names the field by its path from the document root. */
 export type ManifestCheck = (document: ServiceInstance) => ReadonlyArray<{
   readonly path: ReadonlyArray<PropertyKey>
@@ -36,6 +49,10 @@ export const formatProblem = (problem: InputProblem): string =>
 export const maxAliasCount = 100
 
 const decode = Schema.decodeUnknownResult(ServiceInstance, { onExcessProperty: "error", errors: "all" })
+const decodeSource = Schema.decodeUnknownResult(GitSource, { onExcessProperty: "error", errors: "all" })
+
+const kindOf = (value: unknown): unknown =>
+  typeof value === "object" && value !== null && "kind" in value ? (value as { readonly kind: unknown }).kind : undefined
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** Maps-with-key-rules report a bad key as an excess property; say what the rule is instead. */
@@ -82,18 +99,30 @@ const offsetOf = (document: Document, path: ReadonlyArray<PropertyKey>): number 
   return offset
 }
 
-/** Parses and validates every document of one file. Empty documents (a trailing `---`) are skipped. */
+/** Parses and validates every document of one file: the ServiceInstances only (GitSources are left out). */
 export const parseManifests = (
   file: string,
   text: string,
   check?: ManifestCheck
-): Result.Result<ReadonlyArray<ManifestDocument>, ReadonlyArray<InputProblem>> => {
+): Result.Result<ReadonlyArray<ManifestDocument>, ReadonlyArray<InputProblem>> =>
+  Result.map(parseResources(file, text, check), (parsed) => parsed.instances)
+
+/**
+ * Parses and validates every document of one file, ServiceInstances and GitSources (told apart by
+ * `kind`). Empty documents (a trailing `---`) are skipped.
+ */
+export const parseResources = (
+  file: string,
+  text: string,
+  check?: ManifestCheck
+): Result.Result<ParsedResources, ReadonlyArray<InputProblem>> => {
   const lineCounter = new LineCounter()
   const position = (offset: number) => lineCounter.linePos(offset)
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true })
   const documents = Array.isArray(parsed) ? parsed : []
   const problems: Array<InputProblem> = []
   const accepted: Array<ManifestDocument> = []
+  const sources: Array<SourceDocument> = []
 
   for (const document of documents) {
     const start = position((document.contents as Node | null)?.range?.[0] ?? 0)
@@ -114,7 +143,8 @@ export const parseManifests = (
       continue
     }
     if (value === null || value === undefined) continue
-    const decoded = decode(value)
+    const isSource = kindOf(value) === gitSourceKind
+    const decoded: Result.Result<ServiceInstance | GitSource, Schema.SchemaError> = isSource ? decodeSource(value) : decode(value)
     if (Result.isFailure(decoded)) {
       for (const issue of formatter(decoded.failure.issue).issues) {
         const path = (issue.path ?? []).map((segment) =>
@@ -125,19 +155,26 @@ export const parseManifests = (
       }
       continue
     }
-    const refused = check?.(decoded.success) ?? []
+    if (isSource) {
+      sources.push({ file, line: start.line, document: decoded.success as GitSource })
+      continue
+    }
+    const instance = decoded.success as ServiceInstance
+    const refused = check?.(instance) ?? []
     for (const { path, message } of refused) {
       const at = position(offsetOf(document, path))
       problems.push({ file, line: at.line, col: at.col, path: pathText(path), message })
     }
-    if (refused.length === 0) accepted.push({ file, line: start.line, document: decoded.success })
+    if (refused.length === 0) accepted.push({ file, line: start.line, document: instance })
   }
-  return problems.length > 0 ? Result.fail(problems) : Result.succeed(accepted)
+  return problems.length > 0 ? Result.fail(problems) : Result.succeed({ instances: accepted, sources })
 }
 
 /** Problems for names that appear more than once in one invocation, pointing at every repeat. */
-export const duplicateNames = (documents: ReadonlyArray<ManifestDocument>): ReadonlyArray<InputProblem> => {
-  const first = new Map<string, ManifestDocument>()
+export const duplicateNames = (
+  documents: ReadonlyArray<{ readonly file: string; readonly line: number; readonly document: { readonly metadata: { readonly name: string } } }>
+): ReadonlyArray<InputProblem> => {
+  const first = new Map<string, { readonly file: string; readonly line: number }>()
   const problems: Array<InputProblem> = []
   for (const entry of documents) {
     const name = entry.document.metadata.name

@@ -6,8 +6,8 @@
 // all of them and a caller can refuse to write anything when any exists.
 import { Cause, Effect, FileSystem, Path, Queue, Result, Stdio, Stream } from "effect"
 import { createReadStream } from "node:fs"
-import type { InputProblem, ManifestCheck, ManifestDocument } from "./parseManifests.ts"
-import { duplicateNames, parseManifests } from "./parseManifests.ts"
+import type { InputProblem, ManifestCheck, ManifestDocument, SourceDocument } from "./parseManifests.ts"
+import { duplicateNames, parseResources } from "./parseManifests.ts"
 
 export const maxManifestBytes = 1024 * 1024
 /** Files read at once from one directory. */
@@ -90,6 +90,7 @@ export const readManifests = Effect.fn("readManifests")(function*(
   check?: ManifestCheck
 ) {
   const documents: Array<ManifestDocument> = []
+  const sources: Array<SourceDocument> = []
   const problems: Array<InputProblem> = []
   for (const target of targets) {
     const texts: Array<readonly [string, Result.Result<string, InputProblem>]> = []
@@ -114,11 +115,14 @@ export const readManifests = Effect.fn("readManifests")(function*(
         problems.push(text.failure)
         continue
       }
-      const parsed = parseManifests(file, text.success, check)
+      const parsed = parseResources(file, text.success, check)
       if (Result.isFailure(parsed)) problems.push(...parsed.failure)
-      else documents.push(...parsed.success)
+      else {
+        documents.push(...parsed.success.instances)
+        sources.push(...parsed.success.sources)
+      }
     }
   }
-  problems.push(...duplicateNames(documents))
-  return { documents, problems }
+  problems.push(...duplicateNames(documents), ...duplicateNames(sources))
+  return { documents, sources, problems }
 })

@@ -1,5 +1,6 @@
 // Pure: the `mdeploy get` table. Phase and readiness come from status; an instance the controller
 // has not reconciled yet (no status, or status of an older generation) shows as Pending.
+import { sourceAnnotation } from "../../domain/GitSource.ts"
 import type { InstanceStatus } from "../../domain/InstanceStatus.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
 import { formatAge, renderTable } from "./Table.ts"
@@ -22,12 +23,13 @@ export const instanceTable = (
   showLabels = false
 ): string => {
   const headers = ["NAME", "METHOD", "DESIRED", "READY", "PHASE", "AGE"]
-  if (wide) headers.push("GEN", "OBSERVED", "IMAGE", "APP")
+  // SOURCE: the GitSource that owns the spec (design.md §12), "-" when it was applied by hand.
+  if (wide) headers.push("GEN", "OBSERVED", "IMAGE", "APP", "SOURCE")
   if (showLabels) headers.push("LABELS")
   const gone = deleted.map(({ name, status }) => {
     const phase = status.phase === "CleanupRefused" ? "CleanupRefused" : "Deleting"
     const cells = [name, "-", "0", status.tasks === undefined ? "-" : `${status.tasks.oldHappy}/0`, phase, "-"]
-    if (wide) cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-")
+    if (wide) cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-", "-")
     if (showLabels) cells.push("<none>")
     return cells
   })
@@ -49,7 +51,8 @@ export const instanceTable = (
         String(instance.metadata.generation),
         status?.observedGeneration === undefined ? "-" : String(status.observedGeneration),
         spec.image ?? "-",
-        status?.appId ?? "-"
+        status?.appId ?? "-",
+        instance.metadata.annotations?.[sourceAnnotation] ?? "-"
       )
     }
     if (showLabels) cells.push(formatLabels(instance.metadata.labels))
