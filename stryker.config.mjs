@@ -25,7 +25,7 @@ export default {
   // so point that step at a file that does not exist and it is skipped.
   tsconfigFile: "tsconfig.stryker-none.json",
   // The safety rules (cleanup guard, deletion budget, plausibility, write gate, ownership, drain
-  // endpoints, field policy) are stryker.safety.config.mjs's, static mutants included.
+  // endpoints, field policy) are stryker.safety.config.mjs's.
   mutate: [
     "src/bounce/**/*.ts",
     "src/plan/**/*.ts",
@@ -34,9 +34,11 @@ export default {
     "src/controller/Outcome.ts",
     "src/controller/StatusUpdate.ts"
   ],
-  // A static mutant (a module-level constant) is only seen by re-importing everything and running
-  // every test: here that is a minute per mutant, most of a full run. The constants of the pure core
-  // (planner table, state sets, default drain) are each exercised by name in the planner tests.
+  // A static mutant (one in a module-level constant) needs every test file re-imported. With
+  // vitest 5 this runner does not activate them (even `leaseGate = () => undefined` "survives"), so
+  // they would only be reported as false survivors after a minute each: left out. The constants of
+  // the safety rules (the denial table, the URL and owner patterns) are each checked by name in
+  // their unit tests instead.
   ignoreStatic: true,
   // The unit tests that import the files above; no integration test (those need etcd).
   testFiles: [

@@ -22,4 +22,28 @@ describe("plausibility of Marathon's answers (design §11)", () => {
     assert.isUndefined(listShrinkProblem(0, 0))
     assert.isUndefined(listShrinkProblem(3, 9))
   })
+
+  it("counts each running task once and says what was listed against what was counted", () => {
+    const twoOfThree = { ...app(oldId(1), [...tasks(oldId(1), "t", 2), task(oldId(1), "k", { state: "TASK_KILLING" })]), tasksRunning: 3 }
+    assert.deepStrictEqual(appAnswerProblem(twoOfThree), {
+      reason: "app_without_tasks",
+      message: `Marathon listed ${oldId(1)} with 2 running task(s) but tasksRunning=3`
+    })
+    assert.isUndefined(appAnswerProblem({ ...app(oldId(1), tasks(oldId(1), "t", 1)), tasksRunning: 1 }), "one listed, one counted")
+    assert.isUndefined(appsAnswerProblem([]))
+    assert.isUndefined(appsAnswerProblem([app(oldId(1), []), { ...app(oldId(2), tasks(oldId(2), "t", 2)), tasksRunning: 2 }]))
+    // The first implausible app is the one reported.
+    const other = { ...app(oldId(3), []), tasksRunning: 1 }
+    assert.match(appsAnswerProblem([twoOfThree, other])!.message, /with 2 running/)
+  })
+
+  it("two apps dropping to none is already a shrink; the message gives both counts", () => {
+    assert.deepStrictEqual(listShrinkProblem(2, 0), {
+      reason: "list_shrunk",
+      message: "Marathon listed 0 of this installation's apps where the last good list had 2"
+    })
+    assert.isUndefined(listShrinkProblem(2, 1))
+    assert.isUndefined(listShrinkProblem(3, 2))
+    assert.strictEqual(listShrinkProblem(3, 1)?.reason, "list_shrunk")
+  })
 })
