@@ -7,7 +7,10 @@ describe("plausibility of Marathon's answers (design §11)", () => {
     const listed = { ...app(oldId(1), []), tasksRunning: 3 }
     assert.strictEqual(appAnswerProblem(listed)?.reason, "app_without_tasks")
     assert.isUndefined(appAnswerProblem({ ...app(oldId(1), tasks(oldId(1), "t", 3)), tasksRunning: 3 }))
-    assert.isUndefined(appAnswerProblem({ ...app(oldId(1), tasks(oldId(1), "t", 3)), tasksRunning: 2 }), "more listed than counted: a task just started")
+    assert.isUndefined(
+      appAnswerProblem({ ...app(oldId(1), tasks(oldId(1), "t", 3)), tasksRunning: 2 }),
+      "more listed than counted: a task just started"
+    )
     assert.isUndefined(appAnswerProblem(app(oldId(1), [])), "no count in the answer: nothing to compare")
     const staging = { ...app(oldId(1), [task(oldId(1), "s", { state: "TASK_STAGING" })]), tasksRunning: 1 }
     assert.strictEqual(appAnswerProblem(staging)?.reason, "app_without_tasks", "only running tasks count against tasksRunning")
