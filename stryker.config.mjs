@@ -53,7 +53,7 @@ export default {
     "test/drain/**/*.test.ts",
     "test/marathon/BounceOverHttp.test.ts"
   ],
-  ignorePatterns: ["/bench/results", "/reports", "/.mdeploy"],
+  ignorePatterns: ["/bench/results", "/reports", "/.mdeploy", "/.stryker-tmp*"],
   timeoutMS: 10_000,
   thresholds: { high: 90, low: 75, break: null }
 }

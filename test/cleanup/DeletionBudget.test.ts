@@ -209,6 +209,16 @@ describe("deletion budget (design §11)", () => {
     }
   })
 
+  it("even with a fraction of 1, never all of the instances counted at an earlier admission", () => {
+    // The window opened on 10, but only 2 were counted at a.main's admission: b.main would be both.
+    const ledger: Ledger = { baseline: 10, baselineAt: 0, admitted: [{ name: "a.main", at: 0, managed: 2 }], approved: [] }
+    const verdict = decide(ledger, request("b.main", 1, 10), { ...defaultBudget, maxFraction: 1 })
+    assert.isFalse(verdict.admitted)
+    if (!verdict.admitted) {
+      assert.match(verdict.reason, /^deletion budget spent: 1 instance\(s\) torn down since .*, at most 2 of 2 managed/)
+    }
+  })
+
   it("a window opening at an earlier admission is refused with when it opened and its own count", () => {
     let ledger = emptyLedger
     for (const [name, at, managed] of [["a.main", 0, 10], ["b.main", 1000, 4]] as const) {
