@@ -48,6 +48,7 @@ export default {
     "test/plan/**/*.test.ts",
     "test/cleanup/**/*.test.ts",
     "test/controller/Outcome.test.ts",
+    "test/controller/StatusUpdate.test.ts",
     "test/controller/Reconciler.test.ts"
   ],
   ignorePatterns: ["/bench/results", "/reports", "/.mdeploy", "/.stryker-tmp*"],
