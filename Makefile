@@ -1,5 +1,5 @@
 # Thin aliases for the npm scripts; package.json is the truth.
-.PHONY: deps test check fmt fmt-check schemas bench soak demo
+.PHONY: deps test check fmt fmt-check schemas bench soak demo mutate
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -29,3 +29,10 @@ soak: deps
 
 demo: deps
 	npm run demo
+
+# Mutation testing of the safety rules (stryker.safety.config.mjs), then of the pure core
+# (stryker.config.mjs); not part of `make test`. Incremental: a rerun tests only the mutants whose
+# code or tests changed; `MUTATE_ARGS=--force` tests all of them again.
+mutate: deps
+	npm run mutate:safety -- $(MUTATE_ARGS)
+	npm run mutate:core -- $(MUTATE_ARGS)

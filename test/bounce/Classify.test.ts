@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ClassifyContext } from "../../src/bounce/Classify.ts"
-import { classifyTask, isHappy, isOldTaskMissingHealth } from "../../src/bounce/Classify.ts"
+import { classifyTask, isHappy, isOldTaskMissingHealth, isStarted } from "../../src/bounce/Classify.ts"
 import { app, at, drainState, oldId, task } from "../plan/Fixtures.ts"
 
 const now = at(0)
@@ -65,8 +65,14 @@ describe("task classification (paasta-behaviour §4.1, §8 happiness)", () => {
 
   it("57: (up,happy), (up,unhappy), (down,unhappy) give one happy, one unhappy, one draining; none at risk", () => {
     const checked = app(id, [], { healthCheck: true })
-    const tasks = [task(id, "upHappy", { alive: [true] }), task(id, "upUnhappy", { alive: [false] }), task(id, "downUnhappy", { alive: [false] })]
-    const drain = drainState({ answers: [[tasks[2]!.id, { draining: true }], [tasks[0]!.id, { draining: false }], [tasks[1]!.id, { draining: false }]] })
+    const tasks = [
+      task(id, "upHappy", { alive: [true] }),
+      task(id, "upUnhappy", { alive: [false] }),
+      task(id, "downUnhappy", { alive: [false] })
+    ]
+    const drain = drainState({
+      answers: [[tasks[2]!.id, { draining: true }], [tasks[0]!.id, { draining: false }], [tasks[1]!.id, { draining: false }]]
+    })
     const buckets = tasks.map((t) => classifyTask(t, checked, context({ drain })))
     assert.deepStrictEqual(buckets, ["happy", "unhappy", "draining"])
   })
@@ -80,8 +86,14 @@ describe("task classification (paasta-behaviour §4.1, §8 happiness)", () => {
   it("maintenance: a happy task on a draining host is at risk, an unhappy one stays unhappy, draining wins", () => {
     const checked = app(id, [], { healthCheck: true })
     const hosts = new Set(["agent-9"])
-    assert.strictEqual(classifyTask(task(id, "a", { host: "agent-9", alive: [true] }), checked, context({ drainingHosts: hosts })), "atRisk")
-    assert.strictEqual(classifyTask(task(id, "b", { host: "agent-9", alive: [false] }), checked, context({ drainingHosts: hosts })), "unhappy")
+    assert.strictEqual(
+      classifyTask(task(id, "a", { host: "agent-9", alive: [true] }), checked, context({ drainingHosts: hosts })),
+      "atRisk"
+    )
+    assert.strictEqual(
+      classifyTask(task(id, "b", { host: "agent-9", alive: [false] }), checked, context({ drainingHosts: hosts })),
+      "unhappy"
+    )
     const draining = task(id, "c", { host: "agent-9", alive: [true] })
     const drain = drainState({ answers: [[draining.id, { draining: true }]] })
     assert.strictEqual(classifyTask(draining, checked, context({ drainingHosts: hosts, drain })), "draining")
@@ -91,5 +103,14 @@ describe("task classification (paasta-behaviour §4.1, §8 happiness)", () => {
     const t = task(id, "a")
     const drain = drainState({ records: [[t.id, { requestedAt: now, method: "test", appId: id }]] })
     assert.strictEqual(classifyTask(t, app(id, []), context({ drain })), "draining")
+  })
+
+  it("a task is started only when it is running and Marathon gave it a start time", () => {
+    assert.isTrue(isStarted(task(id, "a")))
+    // A start time stays on a task Marathon is killing: it is no longer started.
+    assert.isFalse(isStarted(task(id, "k", { state: "TASK_KILLING" })))
+    // Reported running before its start time arrived (an answer from mid-update): not yet.
+    assert.isFalse(isStarted(task(id, "r", { startedAgo: undefined, state: "TASK_RUNNING" })))
+    assert.isFalse(isHappy(task(id, "k", { state: "TASK_KILLING" }), app(id, []), now, 0))
   })
 })

@@ -7,7 +7,12 @@ const minute = 60_000
 const request = (name: string, now: number, managed = 10, specSetEmpty = false) => ({ name, now, managed, specSetEmpty })
 
 /** Asks for each name in turn, carrying the ledger on; the names admitted. */
-const run = (names: ReadonlyArray<readonly [string, number]>, config: BudgetConfig = defaultBudget, managed = 10, start: Ledger = emptyLedger) => {
+const run = (
+  names: ReadonlyArray<readonly [string, number]>,
+  config: BudgetConfig = defaultBudget,
+  managed = 10,
+  start: Ledger = emptyLedger
+) => {
   let ledger = start
   const admitted: Array<string> = []
   for (const [name, now] of names) {
@@ -120,5 +125,134 @@ describe("deletion budget (design §11)", () => {
         return true
       }
     ))
+  })
+
+  it("an admission older than exactly one window no longer counts; one a millisecond younger does", () => {
+    const full = run(Array.from({ length: 5 }, (_, i) => [`s${i}.main`, 0] as const)).ledger
+    assert.isFalse(decide(full, request("late.main", 10 * minute - 1), defaultBudget).admitted)
+    const fresh = decide(full, request("late.main", 10 * minute, 8), defaultBudget)
+    // A new window opens, counted against the instances that exist now.
+    assert.deepStrictEqual(fresh, {
+      admitted: true,
+      changed: true,
+      ledger: { baseline: 8, baselineAt: 10 * minute, admitted: [{ name: "late.main", at: 10 * minute, managed: 8 }], approved: [] }
+    })
+  })
+
+  it("records each admission with its time and count, and keeps the window's opening while it is open", () => {
+    const { ledger } = run([["a.main", 1_000], ["b.main", 2_000]], defaultBudget, 10, approve(emptyLedger, ["z.main"]))
+    assert.deepStrictEqual(ledger, {
+      baseline: 10,
+      baselineAt: 1_000,
+      admitted: [{ name: "a.main", at: 1_000, managed: 10 }, { name: "b.main", at: 2_000, managed: 10 }],
+      approved: ["z.main"]
+    })
+  })
+
+  it("a tear-down that goes on writes the ledger only when expired admissions were dropped", () => {
+    const first = decide(emptyLedger, request("a.main", 0), defaultBudget)
+    assert.isTrue(first.admitted)
+    if (!first.admitted) return
+    const second = decide(first.ledger, request("b.main", 9 * minute), defaultBudget)
+    assert.isTrue(second.admitted)
+    if (!second.admitted) return
+    assert.deepStrictEqual(decide(second.ledger, request("b.main", 9 * minute + 1), defaultBudget), {
+      admitted: true,
+      changed: false,
+      ledger: second.ledger
+    })
+    // a.main's admission has left the window: the same pass drops it, so the ledger is written.
+    assert.deepStrictEqual(decide(second.ledger, request("b.main", 11 * minute), defaultBudget), {
+      admitted: true,
+      changed: true,
+      ledger: { ...second.ledger, admitted: [{ name: "b.main", at: 9 * minute, managed: 10 }] }
+    })
+  })
+
+  it("--force and an approval keep the other approvals; an approval is spent only by its own name", () => {
+    const ledger = approve(emptyLedger, ["x.main", "y.main"])
+    const forced = decide(ledger, request("a.main", 0, 1), { ...defaultBudget, force: true })
+    assert.isTrue(forced.admitted)
+    if (forced.admitted) assert.deepStrictEqual(forced.ledger.approved, ["x.main", "y.main"])
+    const approved = decide(ledger, request("y.main", 0, 1), defaultBudget)
+    assert.isTrue(approved.admitted)
+    if (approved.admitted) assert.deepStrictEqual(approved.ledger.approved, ["x.main"])
+  })
+
+  it("refusals say how many went, out of how many, within which window, and how to approve", () => {
+    const empty = decide(emptyLedger, request("a.main", 0, 3, true), defaultBudget)
+    assert.deepStrictEqual(empty, {
+      admitted: false,
+      reason: "the spec set is empty: refusing to tear down any of 3 managed instance(s) (approve with 'mdeploy cleanup approve a.main')"
+    })
+    // A window that is not a whole number of minutes is given in seconds.
+    const config = { ...defaultBudget, windowMs: 90_500, maxFraction: 1 }
+    const two = run([["a.main", 0], ["b.main", 1]], config, 2)
+    assert.deepStrictEqual(decide(two.ledger, request("b.main", 2, 2), config), {
+      admitted: false,
+      reason: "deletion budget spent: 1 of 2 managed instance(s) torn down in the last 91s, at most 1 allowed " +
+        "(approve with 'mdeploy cleanup approve b.main')"
+    })
+    assert.deepStrictEqual(decide(emptyLedger, request("a.main", 0, 0), defaultBudget), {
+      admitted: false,
+      reason: "deletion budget spent: 0 of 0 managed instance(s) torn down in the last 10m, at most 0 allowed " +
+        "(approve with 'mdeploy cleanup approve a.main')"
+    })
+  })
+
+  it("never all of the instances counted when the window opened, whatever was counted since", () => {
+    const ledger: Ledger = { baseline: 2, baselineAt: 0, admitted: [{ name: "a.main", at: 0, managed: 10 }], approved: [] }
+    const verdict = decide(ledger, request("b.main", 1, 10), { ...defaultBudget, maxFraction: 1 })
+    assert.isFalse(verdict.admitted)
+    if (!verdict.admitted) {
+      assert.match(verdict.reason, /^deletion budget spent: 1 of 2 managed instance\(s\) torn down in the last 10m, at most 1 allowed/)
+    }
+  })
+
+  it("even with a fraction of 1, never all of the instances counted at an earlier admission", () => {
+    // The window opened on 10, but only 2 were counted at a.main's admission: b.main would be both.
+    const ledger: Ledger = { baseline: 10, baselineAt: 0, admitted: [{ name: "a.main", at: 0, managed: 2 }], approved: [] }
+    const verdict = decide(ledger, request("b.main", 1, 10), { ...defaultBudget, maxFraction: 1 })
+    assert.isFalse(verdict.admitted)
+    if (!verdict.admitted) {
+      assert.match(verdict.reason, /^deletion budget spent: 1 instance\(s\) torn down since .*, at most 2 of 2 managed/)
+    }
+  })
+
+  it("a window opening at an earlier admission is refused with when it opened and its own count", () => {
+    let ledger = emptyLedger
+    for (const [name, at, managed] of [["a.main", 0, 10], ["b.main", 1000, 4]] as const) {
+      const verdict = decide(ledger, request(name, at, managed), defaultBudget)
+      if (verdict.admitted) ledger = verdict.ledger
+    }
+    assert.deepStrictEqual(decide(ledger, request("c.main", 2000, 4), defaultBudget), {
+      admitted: false,
+      reason:
+        "deletion budget spent: 2 instance(s) torn down since 1970-01-01T00:00:00.000Z, at most 2 of 4 managed instance(s) within 10m " +
+        "(approve with 'mdeploy cleanup approve c.main')"
+    })
+  })
+
+  it("admissions recorded without a count are held to the window's baseline", () => {
+    // The oldest entry predates counts: it stands for the 10 of the window, and the newer entry's 4
+    // still bounds every window from the oldest on.
+    const ledger: Ledger = {
+      baseline: 10,
+      baselineAt: 0,
+      admitted: [{ name: "a.main", at: 0 }, { name: "b.main", at: 1000, managed: 4 }],
+      approved: []
+    }
+    const verdict = decide(ledger, request("c.main", 2000, 10), defaultBudget)
+    assert.isFalse(verdict.admitted)
+    if (!verdict.admitted) assert.match(verdict.reason, /2 instance\(s\) torn down since 1970-01-01T00:00:00\.000Z, at most 2 of 4 /)
+  })
+
+  it("finishing one name leaves the other admissions open", () => {
+    const { ledger } = run([["a.main", 0], ["b.main", 1]])
+    assert.deepStrictEqual(finish(ledger, "a.main")?.admitted, [
+      { name: "a.main", at: 0, managed: 10, done: true },
+      { name: "b.main", at: 1, managed: 10 }
+    ])
+    assert.isUndefined(finish(ledger, "c.main"))
   })
 })

@@ -7,7 +7,10 @@ import { formatUrl } from "../../src/drain/HttpDrain.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 
 const problemsOf = (spec: string) => {
-  const result = parseManifests("t.yaml", `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: web.main\nspec:\n  image: x\n${spec}`)
+  const result = parseManifests(
+    "t.yaml",
+    `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: web.main\nspec:\n  image: x\n${spec}`
+  )
   return Result.isFailure(result) ? result.failure.map((p) => `${p.path}: ${p.message}`) : []
 }
 
@@ -62,7 +65,10 @@ describe("drain URL templates: only the task's own {host}:{port}", () => {
     assert.include(marathon[0], "spec.drain.params.isDraining.urlFormat: must point at the task's own {host}:{port}")
     assert.include(marathon, "spec.drain.params.isDraining.method: only GET and POST are allowed for drain calls")
     for (const method of ["PUT", "PATCH", "HEAD"]) {
-      assert.include(problemsOf(httpDrain("http://{host}:{port}/x", method)), "spec.drain.params.isDraining.method: only GET and POST are allowed for drain calls")
+      assert.include(
+        problemsOf(httpDrain("http://{host}:{port}/x", method)),
+        "spec.drain.params.isDraining.method: only GET and POST are allowed for drain calls"
+      )
     }
   })
 
@@ -72,13 +78,19 @@ describe("drain URL templates: only the task's own {host}:{port}", () => {
       problemsOf(httpDrain("http://{host}:{port}/x", "GET", "    timeoutSeconds: 61\n")),
       "spec.drain.timeoutSeconds: must be at most 60 (drain calls are capped at 60 s)"
     )
-    assert.include(problemsOf("  drain: {method: test, timeoutSeconds: 3600}\n"), "spec.drain.timeoutSeconds: must be at most 60 (drain calls are capped at 60 s)")
+    assert.include(
+      problemsOf("  drain: {method: test, timeoutSeconds: 3600}\n"),
+      "spec.drain.timeoutSeconds: must be at most 60 (drain calls are capped at 60 s)"
+    )
   })
 
-  it.each(["../admin", "a/b", "a?b", "a#b", ".", "..", ".hidden", "a b", ""])("schema: hacheck registration %j is refused", (registration) => {
-    const problems = problemsOf(`  drain: {method: hacheck, params: {registrations: [${JSON.stringify(registration)}]}}\n`)
-    assert.isTrue(problems.some((p) => p.startsWith("spec.drain.params.registrations[0]: registrations are")), problems.join("\n"))
-  })
+  it.each(["../admin", "a/b", "a?b", "a#b", ".", "..", ".hidden", "a b", ""])(
+    "schema: hacheck registration %j is refused",
+    (registration) => {
+      const problems = problemsOf(`  drain: {method: hacheck, params: {registrations: [${JSON.stringify(registration)}]}}\n`)
+      assert.isTrue(problems.some((p) => p.startsWith("spec.drain.params.registrations[0]: registrations are")), problems.join("\n"))
+    }
+  )
 
   it("{port} is the first port, {portN} the Nth; a missing port leaves the URL without one", () => {
     const task = { id: "t1", appId: "/a", host: "agent-7", ports: [31000, 31001], state: "TASK_RUNNING" }
@@ -118,6 +130,38 @@ describe("drain URL targets: checked again once filled in", () => {
     ["garbage", "not a url"]
   ])("refuses %s: %s", (_, url) => {
     assert.isDefined(drainUrlTargetProblem(url, target))
+  })
+
+  it("each refusal says what is wrong with the URL", () => {
+    assert.strictEqual(drainUrlTargetProblem("not a url", target), "not a url is not a valid URL")
+    assert.strictEqual(drainUrlTargetProblem("ftp://agent-7:31000/", target), "ftp://agent-7:31000/: only http and https are allowed")
+    assert.strictEqual(drainUrlTargetProblem("http://u@agent-7:31000/", target), "http://u@agent-7:31000/: user information is not allowed")
+    assert.strictEqual(
+      drainUrlTargetProblem("http://:pw@agent-7:31000/", target),
+      "http://:pw@agent-7:31000/: user information is not allowed"
+    )
+    assert.strictEqual(drainUrlTargetProblem("http://evil:31000/", target), "http://evil:31000/ does not point at the task's host agent-7")
+    assert.strictEqual(
+      drainUrlTargetProblem("http://agent-7:31002/", target),
+      "http://agent-7:31002/ does not point at one of the task's ports (31000, 31001)"
+    )
+    assert.strictEqual(
+      drainUrlTargetProblem("http://agent-7:31000/", { host: "agent-7", ports: [] }),
+      "http://agent-7:31000/ does not point at one of the task's ports (none)"
+    )
+  })
+
+  it("a URL without a port addresses its scheme's default port; hosts compare without case", () => {
+    assert.isUndefined(drainUrlTargetProblem("http://agent-7/", { host: "agent-7", ports: [80] }))
+    assert.isUndefined(drainUrlTargetProblem("https://agent-7/", { host: "agent-7", ports: [443] }))
+    assert.isDefined(drainUrlTargetProblem("https://agent-7/", { host: "agent-7", ports: [80] }))
+    assert.isUndefined(drainUrlTargetProblem("http://agent-7:31000/", { host: "Agent-7", ports: [31000] }))
+    assert.isUndefined(drainUrlTargetProblem("http://[::1]:31000/", { host: "[::1]", ports: [31000] }))
+    // Case is folded down, not up: "ß" upper-cases to "SS" but is not the host "ss".
+    assert.isDefined(drainUrlTargetProblem("http://ss:31000/", { host: "ß", ports: [31000] }))
+    // Brackets are dropped only around a whole host, as in an IPv6 literal.
+    assert.isDefined(drainUrlTargetProblem("http://ab:31000/", { host: "a[b]", ports: [31000] }))
+    assert.isDefined(drainUrlTargetProblem("http://ab:31000/", { host: "[a]b", ports: [31000] }))
   })
 
   it("IPv6 and port 80 tasks are addressed exactly", () => {

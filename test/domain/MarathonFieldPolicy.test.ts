@@ -11,7 +11,10 @@ describe("Marathon field policy: built-in denials", () => {
     [{ container: { docker: { parameters: [{ key: "pid", value: "host" }] } } }, "spec.marathon.container.docker.parameters"],
     [{ container: { docker: { parameters: [] } } }, "spec.marathon.container.docker.parameters"],
     [{ container: { docker: { network: "HOST" } } }, "spec.marathon.container.docker.network"],
-    [{ container: { volumes: [{ containerPath: "/data", mode: "RO" }, { containerPath: "/host", hostPath: "/", mode: "RW" }] } }, "spec.marathon.container.volumes[1].hostPath"],
+    [
+      { container: { volumes: [{ containerPath: "/data", mode: "RO" }, { containerPath: "/host", hostPath: "/", mode: "RW" }] } },
+      "spec.marathon.container.volumes[1].hostPath"
+    ],
     [{ container: { volumes: [{ containerPath: "/x", external: { name: "shared" } }] } }, "spec.marathon.container.volumes[0].external"],
     [{ container: { linuxInfo: { seccomp: { unconfined: true } } } }, "spec.marathon.container.linuxInfo"],
     [{ networks: [{ mode: "container/bridge" }, { mode: "host" }] }, "spec.marathon.networks[1].mode"],
@@ -35,17 +38,20 @@ describe("Marathon field policy: built-in denials", () => {
   })
 
   it("allows what reaches no further than the service itself", () => {
-    assert.deepStrictEqual(paths({
-      container: {
-        docker: { privileged: false, forcePullImage: true, network: "BRIDGE" },
-        volumes: [{ containerPath: "data", persistent: { size: 100 }, mode: "RW" }]
-      },
-      networks: [{ mode: "container/bridge" }],
-      labels: { team: "payments", "traefik-free": "x", HAPROXY: "x" },
-      killSelection: "YOUNGEST_FIRST",
-      upgradeStrategy: { minimumHealthCapacity: 0.5 },
-      unreachableStrategy: { inactiveAfterSeconds: 60 }
-    }), [])
+    assert.deepStrictEqual(
+      paths({
+        container: {
+          docker: { privileged: false, forcePullImage: true, network: "BRIDGE" },
+          volumes: [{ containerPath: "data", persistent: { size: 100 }, mode: "RW" }]
+        },
+        networks: [{ mode: "container/bridge" }],
+        labels: { team: "payments", "traefik-free": "x", HAPROXY: "x" },
+        killSelection: "YOUNGEST_FIRST",
+        upgradeStrategy: { minimumHealthCapacity: 0.5 },
+        unreachableStrategy: { inactiveAfterSeconds: 60 }
+      }),
+      []
+    )
     assert.deepStrictEqual(paths({}), [])
     assert.deepStrictEqual(marathonFieldViolations(defaultMarathonFieldPolicy, undefined), [])
   })
@@ -53,7 +59,10 @@ describe("Marathon field policy: built-in denials", () => {
   it("reports every violation once, outermost, with a message naming the policy", () => {
     const violations = marathonFieldViolations(defaultMarathonFieldPolicy, {
       user: "root",
-      container: { docker: { privileged: true, parameters: [{ key: "pid", value: "host" }] }, volumes: [{ hostPath: "/", containerPath: "/h" }] }
+      container: {
+        docker: { privileged: true, parameters: [{ key: "pid", value: "host" }] },
+        volumes: [{ hostPath: "/", containerPath: "/h" }]
+      }
     })
     assert.deepStrictEqual(violations.map((v) => v.path), [
       "spec.marathon.user",
@@ -66,16 +75,37 @@ describe("Marathon field policy: built-in denials", () => {
   })
 })
 
+describe("Marathon field policy: values", () => {
+  it("only the value host (any case) is host networking; other values, null and non-strings are left to Marathon", () => {
+    assert.deepStrictEqual(paths({ container: { docker: { network: "Host" } } }), ["spec.marathon.container.docker.network"])
+    assert.deepStrictEqual(paths({ container: { docker: { network: 7 } }, networks: [{ mode: null }, { mode: 1 }] }), [])
+    assert.deepStrictEqual(paths({ container: null, labels: { team: null } }), [])
+  })
+
+  it("privileged is denied for every value but false", () => {
+    assert.deepStrictEqual(paths({ container: { docker: { privileged: 0 } } }), ["spec.marathon.container.docker.privileged"])
+    assert.deepStrictEqual(paths({ container: { docker: { privileged: false } } }), [])
+  })
+})
+
 describe("Marathon field policy: operator files", () => {
   it("allow lifts a built-in denial, and only the one it names", () => {
     const policy = { allow: ["user", "container.volumes.hostPath", "labels.HAPROXY_GROUP"], deny: [] }
     assert.deepStrictEqual(paths({ user: "nobody", container: { volumes: [{ hostPath: "/var/log", containerPath: "/log" }] } }, policy), [])
-    assert.deepStrictEqual(paths({ labels: { HAPROXY_GROUP: "internal", HAPROXY_0_VHOST: "x" } }, policy), ["spec.marathon.labels.HAPROXY_0_VHOST"])
+    assert.deepStrictEqual(paths({ labels: { HAPROXY_GROUP: "internal", HAPROXY_0_VHOST: "x" } }, policy), [
+      "spec.marathon.labels.HAPROXY_0_VHOST"
+    ])
     assert.deepStrictEqual(paths({ container: { docker: { privileged: true } } }, policy), ["spec.marathon.container.docker.privileged"])
   })
 
   it("an allowed ancestor lifts every denial beneath it; a glob lifts a whole label prefix", () => {
-    assert.deepStrictEqual(paths({ container: { docker: { privileged: true, parameters: [{ key: "a", value: "b" }] } } }, { allow: ["container.docker"], deny: [] }), [])
+    assert.deepStrictEqual(
+      paths({ container: { docker: { privileged: true, parameters: [{ key: "a", value: "b" }] } } }, {
+        allow: ["container.docker"],
+        deny: []
+      }),
+      []
+    )
     assert.deepStrictEqual(paths({ labels: { HAPROXY_GROUP: "a", HAPROXY_0_VHOST: "b" } }, { allow: ["labels.HAPROXY_*"], deny: [] }), [])
   })
 
@@ -92,7 +122,12 @@ describe("Marathon field policy: operator files", () => {
   it("deny adds denials and wins over allow", () => {
     const policy = { allow: ["user"], deny: ["user", "constraints", "labels.traefik.*", "env.SECRET_*"] }
     assert.deepStrictEqual(
-      paths({ user: "nobody", constraints: [["hostname", "UNIQUE"]], labels: { "traefik.enable": "true", "team": "x" }, env: { SECRET_KEY: "x", LOG: "y" } }, policy),
+      paths({
+        user: "nobody",
+        constraints: [["hostname", "UNIQUE"]],
+        labels: { "traefik.enable": "true", "team": "x" },
+        env: { SECRET_KEY: "x", LOG: "y" }
+      }, policy),
       ["spec.marathon.user", "spec.marathon.constraints", "spec.marathon.labels.traefik.enable", "spec.marathon.env.SECRET_KEY"]
     )
     assert.strictEqual(marathonFieldViolations(policy, { user: "x" })[0]!.message, "denied by the Marathon field policy")

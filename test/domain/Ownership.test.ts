@@ -31,4 +31,22 @@ describe("ownership (design §11)", () => {
     assert.notStrictEqual(id, defaultOwnerId("1", "/mdeploy/v1"))
     assert.match(id, ownerPattern)
   })
+
+  it("the default owner id is the first 12 hex digits of sha256(cluster id NUL prefix)", () => {
+    // Pinned: a different derivation after an upgrade would disown every app the installation made.
+    assert.strictEqual(defaultOwnerId("14841639068965178418", "/mdeploy/v1"), "mdeploy-b67e760e7b5e")
+    // The separator keeps ("ab", "c") and ("a", "bc") apart.
+    assert.notStrictEqual(defaultOwnerId("ab", "c"), defaultOwnerId("a", "bc"))
+  })
+
+  it("owner ids are short lower-case label values", () => {
+    for (const id of ["a", "0", "team-a", "a.b_c-d", "x".repeat(63)]) assert.match(id, ownerPattern, id)
+    for (const id of ["", "-a", "a-", ".a", "a.", "Team-a", "a b", "a/b", "x".repeat(64), " a", "a "]) {
+      assert.notMatch(id, ownerPattern, JSON.stringify(id))
+    }
+  })
+
+  it("labels a definition that had none", () => {
+    assert.deepStrictEqual(withOwner({ id: "/a.b" }, "team-a")["labels"], { [OwnerLabel]: "team-a" })
+  })
 })
