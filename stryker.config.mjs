@@ -32,7 +32,10 @@ export default {
     "src/cleanup/**/*.ts",
     "!src/cleanup/DeletionBudget.ts",
     "src/controller/Outcome.ts",
-    "src/controller/StatusUpdate.ts"
+    "src/controller/StatusUpdate.ts",
+    "src/controller/PassEnd.ts",
+    "src/events/PassEvents.ts",
+    "src/events/InstanceEvent.ts"
   ],
   // A static mutant (one in a module-level constant) needs every test file re-imported. With
   // vitest 5 this runner does not activate them (even `leaseGate = () => undefined` "survives"), so
@@ -49,7 +52,8 @@ export default {
     "test/cleanup/**/*.test.ts",
     "test/controller/Outcome.test.ts",
     "test/controller/StatusUpdate.test.ts",
-    "test/controller/Reconciler.test.ts"
+    "test/controller/Reconciler.test.ts",
+    "test/events/**/*.test.ts"
   ],
   ignorePatterns: ["/bench/results", "/reports", "/.mdeploy", "/.stryker-tmp*"],
   timeoutMS: 10_000,
