@@ -2,7 +2,10 @@
 // hour, so events expire like Kubernetes Events without anyone deleting them. One lease serves all
 // events written within five minutes of its grant (an event lives 55–60 minutes after its last
 // sighting); it is never kept alive, and never revoked: events outlive the process that wrote them.
-import { DateTime, Effect, Layer, Option, Result, Schema } from "effect"
+// Recording only queues the event: a pass never waits on etcd for one (an etcd election would
+// otherwise hold every pass for its retries). One fiber writes them in order; a full queue drops
+// the newest, and at shutdown what is left gets two seconds to be written.
+import { DateTime, Duration, Effect, Layer, Option, Queue, Result, Schema } from "effect"
 import { EventRecorder } from "../events/EventRecorder.ts"
 import type { ListedEvent } from "../events/InstanceEvent.ts"
 import { eventId, InstanceEvent, observe } from "../events/InstanceEvent.ts"
@@ -28,19 +31,42 @@ export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClien
       return id
     })
 
-    const record = (instance: string, note: Parameters<EventRecorder["Service"]["record"]>[1]) =>
+    type Note = Parameters<EventRecorder["Service"]["record"]>[1]
+    interface Pending {
+      readonly instance: string
+      readonly note: Note
+      readonly at: string
+      readonly traceId: string | undefined
+    }
+
+    const write = ({ instance, note, at, traceId }: Pending) =>
       Effect.gen(function*() {
         const key = keys.event(instance, eventId(note))
         const stored = yield* etcd.callIdempotent("read event", (client) => client.get(key).string())
         const previous = stored === null ? undefined : Result.getOrUndefined(decode(stored))
-        const traceId = Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => span.traceId))
-        const event = observe(previous, note, DateTime.formatIso(yield* DateTime.now), traceId)
+        const event = observe(previous, note, at, traceId)
         const id = yield* leaseId
         yield* etcd.call("write event", (client) => client.put(key).value(JSON.stringify(event)).lease(id).exec())
       }).pipe(
-        // An event is worth less than the pass that made it: never fail a reconcile over one.
+        // An event is worth less than the pass that made it: never fail anything over one.
         Effect.catch((error) => Effect.logWarning("event not recorded").pipe(Effect.annotateLogs({ instance, reason: note.reason, error: error.oneLine })))
       )
+
+    const pending = yield* Queue.dropping<Pending>(1_024)
+    yield* Queue.take(pending).pipe(Effect.flatMap(write), Effect.forever, Effect.forkScoped)
+    yield* Effect.addFinalizer(() =>
+      Queue.clear(pending).pipe(
+        Effect.flatMap((left) => Effect.forEach(left, write, { discard: true })),
+        Effect.timeoutOption(Duration.seconds(2)),
+        Effect.ignore
+      )
+    )
+
+    const record = (instance: string, note: Note) =>
+      Effect.gen(function*() {
+        const traceId = Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => span.traceId))
+        yield* Queue.offer(pending, { instance, note, at: DateTime.formatIso(yield* DateTime.now), traceId })
+      })
 
     const list = (instance?: string) =>
       Effect.gen(function*() {

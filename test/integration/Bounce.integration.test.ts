@@ -105,9 +105,14 @@ describe("bounces end to end", () => {
     await followPhases(name, rolledOut(1))
     assert.strictEqual((await stack.cli(["apply", "-f", "-"], manifest(name, web("brutal", "web:2")))).code, 0)
     await followPhases(name, rolledOut(2))
-    const listed = await stack.cli(["events", name, "-o", "json"])
-    assert.strictEqual(listed.code, 0, listed.stderr)
-    const items = JSON.parse(listed.stdout).items as Array<{ instance: string; type: string; reason: string; message: string; count: number }>
+    // Events are written behind the pass (a pass never waits on etcd for one): wait for the last.
+    type Item = { instance: string; type: string; reason: string; message: string; count: number }
+    const items = await waitUntil("both rollouts told", async () => {
+      const listed = await stack.cli(["events", name, "-o", "json"])
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      const all = JSON.parse(listed.stdout).items as Array<Item>
+      return all.filter((item) => item.reason === "RolloutSucceeded").length >= 2 ? all : undefined
+    })
     const reasons = items.map((item) => item.reason)
     assert.includeMembers(reasons, ["AppCreated", "TasksDraining", "TasksKilled", "AppDeleted", "RolloutSucceeded"])
     assert.isTrue(items.every((item) => item.instance === name && item.type === "Normal"))
