@@ -24,7 +24,7 @@ import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { EventRecorder } from "../events/EventRecorder.ts"
 import type { EventNote } from "../events/InstanceEvent.ts"
-import { passEvents } from "../events/PassEvents.ts"
+import { passEvents, withSpecContext } from "../events/PassEvents.ts"
 import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
@@ -94,8 +94,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const ownership = yield* Owner
     const locks = yield* Locks
     const events = yield* EventRecorder
-    const tell = (name: InstanceName, notes: ReadonlyArray<EventNote>) =>
-      Effect.forEach(notes, (note) => events.record(name, note), { discard: true })
+    const tell = (name: InstanceName, notes: ReadonlyArray<EventNote>, desired?: Desired) =>
+      Effect.forEach(notes, (note) => events.record(name, withSpecContext(note, desired?._tag === "Spec" ? desired.stored.metadata : undefined)), {
+        discard: true
+      })
     const budget = deps.budget ?? defaultBudget
     // The spare is one Marathon round trip, but never more than a quarter of the renew deadline
     // (2/3 TTL): with a short lease the keep-alives (every TTL/3) would otherwise close the gate
@@ -237,7 +239,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
       if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
-      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }))
+      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }), desired)
       return settled.outcome
     })
 

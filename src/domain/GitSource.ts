@@ -9,6 +9,22 @@ export const gitSourceKind = "GitSource"
 /** The annotation on every spec a source wrote: which source owns it. */
 export const sourceAnnotation = "mdeploy.dev/source"
 
+/**
+ * The revision that last wrote a spec, `<commit> <subject>` (subject cut at 72 characters), so a
+ * notification can say which commit a rollout comes from. Written with changed specs only: a new
+ * commit that leaves a spec as it was does not rewrite it.
+ */
+export const revisionAnnotation = "mdeploy.dev/revision"
+export const revisionText = (commit: string, subject: string): string => {
+  const line = subject.split("\n")[0]?.trim() ?? ""
+  return line === "" ? commit : `${commit} ${line.length > 72 ? `${line.slice(0, 71)}…` : line}`
+}
+/** The commit and subject of a revision annotation. */
+export const parseRevision = (text: string): { readonly commit: string; readonly subject: string | undefined } => {
+  const space = text.indexOf(" ")
+  return space < 0 ? { commit: text, subject: undefined } : { commit: text.slice(0, space), subject: text.slice(space + 1) }
+}
+
 export const GitSourceName = Schema.String.check(
   Schema.isMaxLength(63, { message: "must be at most 63 characters" }),
   Schema.isPattern(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { message: "must be lowercase [a-z0-9-], starting and ending with [a-z0-9]" })

@@ -6,6 +6,20 @@ import { Schema } from "effect"
 export const EventType = Schema.Literals(["Normal", "Warning"])
 export type EventType = typeof EventType.Type
 
+/**
+ * What a notification needs to say about the instance as it was when the event happened (design.md
+ * §15): set only on the reasons a Notifier can send, so the common events stay small.
+ */
+export const EventContext = Schema.Struct({
+  generation: Schema.optionalKey(Schema.Int),
+  appId: Schema.optionalKey(Schema.String),
+  /** The GitSource revision that wrote the spec: `<commit> <subject>` (the mdeploy.dev/revision annotation). */
+  revision: Schema.optionalKey(Schema.String),
+  /** The instance's labels, for notifier selectors (a deleted spec has none left to read). */
+  labels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
+})
+export type EventContext = typeof EventContext.Type
+
 export const InstanceEvent = Schema.Struct({
   type: EventType,
   reason: Schema.String,
@@ -13,7 +27,8 @@ export const InstanceEvent = Schema.Struct({
   count: Schema.Int,
   firstTimestamp: Schema.String,
   lastTimestamp: Schema.String,
-  traceId: Schema.optionalKey(Schema.String)
+  traceId: Schema.optionalKey(Schema.String),
+  context: Schema.optionalKey(EventContext)
 })
 export type InstanceEvent = typeof InstanceEvent.Type
 
@@ -28,6 +43,7 @@ export interface EventNote {
   readonly type: EventType
   readonly reason: string
   readonly message: string
+  readonly context?: EventContext
 }
 
 /** Same reason and message, same key: FNV-1a of the message keeps keys short and stable. */
@@ -48,7 +64,8 @@ export const observe = (previous: InstanceEvent | undefined, note: EventNote, at
   count: (previous?.count ?? 0) + 1,
   firstTimestamp: previous?.firstTimestamp ?? at,
   lastTimestamp: at,
-  ...(traceId === undefined ? {} : { traceId })
+  ...(traceId === undefined ? {} : { traceId }),
+  ...(note.context === undefined ? {} : { context: note.context })
 })
 
 /** Newest first, as `mdeploy events` and `describe` show them. */

@@ -7,7 +7,8 @@
 // flight is killed with it.
 import { DateTime, Effect, Fiber, Option, Queue, Random, Stream } from "effect"
 import type { Scope } from "effect"
-import { intervalMillis } from "../domain/GitSource.ts"
+import { intervalMillis, revisionText } from "../domain/GitSource.ts"
+import { EventRecorder } from "../events/EventRecorder.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
 import type { StoredGitSource } from "../store/GitSourceStore.ts"
 import { GitSourceStore, parseStoredSource } from "../store/GitSourceStore.ts"
@@ -19,6 +20,8 @@ import type { SyncContext } from "./GitSync.ts"
 import { syncSource } from "./GitSync.ts"
 
 export const defaultIntervalMs = 60_000
+/** Events about a GitSource are kept beside the instances' under this prefix (no instance name has a colon). */
+export const syncEventPrefix = "gitsource:"
 
 interface Worker {
   current: StoredGitSource
@@ -30,6 +33,7 @@ interface Worker {
 const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queue<void>) =>
   Effect.gen(function*() {
     const store = yield* GitSourceStore
+    const events = yield* EventRecorder
     let failures = 0
     for (;;) {
       const source = worker().current
@@ -52,6 +56,18 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
           yield* Effect.logWarning("gitsource sync failed").pipe(
             Effect.annotateLogs({ gitsource: name, reason: status.conditions[0]?.message ?? "", failures })
           )
+          // An event (and so a notification, design.md §15) about the source, under `gitsource:<name>`.
+          const last = status.history[0]
+          yield* events.record(`${syncEventPrefix}${name}`, {
+            type: "Warning",
+            reason: "SyncFailed",
+            message: last?.message ?? status.conditions[0]?.message ?? "sync failed",
+            context: {
+              generation: source.metadata.generation,
+              ...(last?.revision === undefined ? {} : { revision: revisionText(last.revision, last.subject ?? "") }),
+              ...(source.metadata.labels === undefined ? {} : { labels: source.metadata.labels })
+            }
+          })
         }
         return delay
       })
@@ -72,7 +88,7 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
   })
 
 /** Runs every GitSource's loop while the caller's scope lives (the leadership term). */
-export const runGitOps = (context: SyncContext): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | Scope.Scope> =>
+export const runGitOps = (context: SyncContext): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | EventRecorder | Scope.Scope> =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const keys = makeKeys(etcd.prefix)

@@ -7,7 +7,7 @@
 // files, at most 1 MiB each), and nothing of it is executed.
 import { Clock, DateTime, Effect, Fiber, Option, Result } from "effect"
 import type { GitSourceStatus, InvalidDocument, SyncRequest } from "../domain/GitSource.ts"
-import { intervalMillis } from "../domain/GitSource.ts"
+import { intervalMillis, revisionText } from "../domain/GitSource.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 import type { InputProblem, ManifestCheck, ManifestDocument } from "../cli/input/parseManifests.ts"
 import { duplicateNames, formatProblem, parseResources } from "../cli/input/parseManifests.ts"
@@ -180,7 +180,8 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
       stored: listed.items,
       prune: spec.prune !== false,
       massPruneApproved: request?.approveMassPruneOf !== undefined && request.approveMassPruneOf === revision.commit,
-      memo: context.compared
+      memo: context.compared,
+      revision: revisionText(revision.commit, revision.subject)
     })
     yield* Effect.forEach(plan.writes, ({ document, current }) =>
       specs.apply(document, {

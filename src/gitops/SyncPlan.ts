@@ -5,7 +5,7 @@
 // is refused: an empty desired set, or more than half of what the source owns, prunes nothing
 // until that one revision is approved. No I/O.
 import { canonicalJson } from "../domain/CanonicalJson.ts"
-import { sourceAnnotation } from "../domain/GitSource.ts"
+import { revisionAnnotation, sourceAnnotation } from "../domain/GitSource.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 
 /** What the plan needs of a stored spec. */
@@ -29,6 +29,8 @@ export interface SyncPlanInput<S extends StoredView> {
    * next, so a poll of thousands compares only what moved. Optional; a cache, never a decision.
    */
   readonly memo?: WeakMap<object, WeakMap<object, boolean>>
+  /** `<commit> <subject>` of the revision: stamped on the specs this sync writes (revisionAnnotation). */
+  readonly revision?: string
 }
 
 export interface Conflict {
@@ -56,24 +58,31 @@ export const conflictMessage = (conflict: Conflict): string =>
     : `${conflict.name}: owned by gitsource ${conflict.owner}`
 
 /** The document as the source writes it: its own annotations plus the ownership annotation, no server fields or status. */
-export const ownedDocument = (source: string, document: ServiceInstance): ServiceInstance => {
-  const { labels, annotations } = document.metadata
+export const ownedDocument = (source: string, document: ServiceInstance, revision?: string): ServiceInstance => {
+  const { labels } = document.metadata
+  const { [revisionAnnotation]: _, ...annotations } = document.metadata.annotations ?? {}
   return {
     apiVersion: document.apiVersion,
     kind: document.kind,
     metadata: {
       name: document.metadata.name,
       ...(labels === undefined ? {} : { labels }),
-      annotations: { ...annotations, [sourceAnnotation]: source }
+      annotations: { ...annotations, [sourceAnnotation]: source, ...(revision === undefined ? {} : { [revisionAnnotation]: revision }) }
     },
     spec: document.spec
   }
 }
 
+/** Annotations as compared: the revision stamp alone never makes a spec worth writing again. */
+const compared = (annotations: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> => {
+  const { [revisionAnnotation]: _, ...rest } = annotations ?? {}
+  return rest
+}
+
 const same = (a: StoredView, b: ServiceInstance): boolean =>
   canonicalJson(a.spec) === canonicalJson(b.spec) &&
   canonicalJson(a.metadata.labels ?? {}) === canonicalJson(b.metadata.labels ?? {}) &&
-  canonicalJson(a.metadata.annotations ?? {}) === canonicalJson(b.metadata.annotations ?? {})
+  canonicalJson(compared(a.metadata.annotations)) === canonicalJson(compared(b.metadata.annotations))
 
 const sameMemoized = (
   memo: WeakMap<object, WeakMap<object, boolean>> | undefined,
@@ -101,7 +110,7 @@ export const planSync = <S extends StoredView>(input: SyncPlanInput<S>): SyncPla
   const conflicts: Array<Conflict> = []
   const desiredNames = new Set<string>()
   for (const given of input.desired) {
-    const document = ownedDocument(input.source, given)
+    const document = ownedDocument(input.source, given, input.revision)
     const name = document.metadata.name
     desiredNames.add(name)
     const current = stored.get(name)

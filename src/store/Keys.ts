@@ -27,7 +27,13 @@ export const makeKeys = (prefix: string) => ({
   gitSource: (name: string) => `${prefix}/gitsources/${name}`,
   gitSourceStatus: (name: string) => `${prefix}/gitsource-status/${name}`,
   gitSourceRequests: `${prefix}/gitsource-requests/`,
-  gitSourceRequest: (name: string) => `${prefix}/gitsource-requests/${name}`
+  gitSourceRequest: (name: string) => `${prefix}/gitsource-requests/${name}`,
+  notifiers: `${prefix}/notifiers/`,
+  notifier: (name: string) => `${prefix}/notifiers/${name}`,
+  notifications: `${prefix}/notifications/`,
+  /** One delivery record: (notifier, subject, generation, reason), design.md §15. */
+  notification: (notifier: string, subject: string, generation: number, reason: string) =>
+    `${prefix}/notifications/${notifier}/${subject}/${generationKey(generation)}/${reason}`
 })
 export type Keys = ReturnType<typeof makeKeys>
 

@@ -7,6 +7,7 @@ import { Result, Schema, SchemaIssue } from "effect"
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
 import type { Document, Node } from "yaml"
 import { GitSource, gitSourceKind } from "../../domain/GitSource.ts"
+import { Notifier, notifierKind } from "../../domain/Notifier.ts"
 import { ServiceInstance } from "../../domain/ServiceInstance.ts"
 
 export interface InputProblem {
@@ -31,9 +32,17 @@ export interface SourceDocument {
   readonly document: GitSource
 }
 
+/** A Notifier document of a manifest file (design.md §15). */
+export interface NotifierDocument {
+  readonly file: string
+  readonly line: number
+  readonly document: Notifier
+}
+
 export interface ParsedResources {
   readonly instances: ReadonlyArray<ManifestDocument>
   readonly sources: ReadonlyArray<SourceDocument>
+  readonly notifiers: ReadonlyArray<NotifierDocument>
 }
 
 /** Extra rules for decoded documents; each refusal names the field by its path from the document root. */
@@ -50,6 +59,7 @@ export const maxAliasCount = 100
 
 const decode = Schema.decodeUnknownResult(ServiceInstance, { onExcessProperty: "error", errors: "all" })
 const decodeSource = Schema.decodeUnknownResult(GitSource, { onExcessProperty: "error", errors: "all" })
+const decodeNotifier = Schema.decodeUnknownResult(Notifier, { onExcessProperty: "error", errors: "all" })
 
 const kindOf = (value: unknown): unknown =>
   typeof value === "object" && value !== null && "kind" in value ? (value as { readonly kind: unknown }).kind : undefined
@@ -108,7 +118,7 @@ export const parseManifests = (
   Result.map(parseResources(file, text, check), (parsed) => parsed.instances)
 
 /**
- * Parses and validates every document of one file, ServiceInstances and GitSources (told apart by
+ * Parses and validates every document of one file, ServiceInstances, GitSources and Notifiers (told apart by
  * `kind`). Empty documents (a trailing `---`) are skipped.
  */
 export const parseResources = (
@@ -123,6 +133,7 @@ export const parseResources = (
   const problems: Array<InputProblem> = []
   const accepted: Array<ManifestDocument> = []
   const sources: Array<SourceDocument> = []
+  const notifiers: Array<NotifierDocument> = []
 
   for (const document of documents) {
     const start = position((document.contents as Node | null)?.range?.[0] ?? 0)
@@ -144,7 +155,12 @@ export const parseResources = (
     }
     if (value === null || value === undefined) continue
     const isSource = kindOf(value) === gitSourceKind
-    const decoded: Result.Result<ServiceInstance | GitSource, Schema.SchemaError> = isSource ? decodeSource(value) : decode(value)
+    const isNotifier = kindOf(value) === notifierKind
+    const decoded: Result.Result<ServiceInstance | GitSource | Notifier, Schema.SchemaError> = isSource
+      ? decodeSource(value)
+      : isNotifier
+      ? decodeNotifier(value)
+      : decode(value)
     if (Result.isFailure(decoded)) {
       for (const issue of formatter(decoded.failure.issue).issues) {
         const path = (issue.path ?? []).map((segment) =>
@@ -153,6 +169,10 @@ export const parseResources = (
         const at = position(offsetOf(document, path))
         problems.push({ file, line: at.line, col: at.col, path: pathText(path), message: friendlier(path, issue.message) })
       }
+      continue
+    }
+    if (isNotifier) {
+      notifiers.push({ file, line: start.line, document: decoded.success as Notifier })
       continue
     }
     if (isSource) {
@@ -167,7 +187,7 @@ export const parseResources = (
     }
     if (refused.length === 0) accepted.push({ file, line: start.line, document: instance })
   }
-  return problems.length > 0 ? Result.fail(problems) : Result.succeed({ instances: accepted, sources })
+  return problems.length > 0 ? Result.fail(problems) : Result.succeed({ instances: accepted, sources, notifiers })
 }
 
 /** Problems for names that appear more than once in one invocation, pointing at every repeat. */

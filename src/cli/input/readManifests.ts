@@ -6,7 +6,7 @@
 // all of them and a caller can refuse to write anything when any exists.
 import { Cause, Effect, FileSystem, Path, Queue, Result, Stdio, Stream } from "effect"
 import { createReadStream } from "node:fs"
-import type { InputProblem, ManifestCheck, ManifestDocument, SourceDocument } from "./parseManifests.ts"
+import type { InputProblem, ManifestCheck, ManifestDocument, NotifierDocument, SourceDocument } from "./parseManifests.ts"
 import { duplicateNames, parseResources } from "./parseManifests.ts"
 
 export const maxManifestBytes = 1024 * 1024
@@ -91,6 +91,7 @@ export const readManifests = Effect.fn("readManifests")(function*(
 ) {
   const documents: Array<ManifestDocument> = []
   const sources: Array<SourceDocument> = []
+  const notifiers: Array<NotifierDocument> = []
   const problems: Array<InputProblem> = []
   for (const target of targets) {
     const texts: Array<readonly [string, Result.Result<string, InputProblem>]> = []
@@ -120,9 +121,10 @@ export const readManifests = Effect.fn("readManifests")(function*(
       else {
         documents.push(...parsed.success.instances)
         sources.push(...parsed.success.sources)
+        notifiers.push(...parsed.success.notifiers)
       }
     }
   }
-  problems.push(...duplicateNames(documents), ...duplicateNames(sources))
-  return { documents, sources, problems }
+  problems.push(...duplicateNames(documents), ...duplicateNames(sources), ...duplicateNames(notifiers))
+  return { documents, sources, notifiers, problems }
 })
