@@ -13,6 +13,9 @@ import { marathonEvents } from "../marathon/MarathonEvents.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
 import type { SyncContext } from "../gitops/GitSync.ts"
 import { runGitOps } from "../gitops/GitOpsLoop.ts"
+import type { NotificationLedger } from "../notify/NotificationLedger.ts"
+import type { NotifyConfig } from "../notify/NotifierLoop.ts"
+import { runNotifications } from "../notify/NotifierLoop.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
 import { GitSourceStore } from "../store/GitSourceStore.ts"
 import type { Leader } from "../store/Leadership.ts"
@@ -47,6 +50,8 @@ export interface ControllerConfig {
   readonly snapshotMinIntervalMs?: number
   /** GitSource syncing (design.md §12); absent: this controller syncs no GitSources. */
   readonly gitops?: SyncContext
+  /** Notifier deliveries (design.md §15); absent: this controller sends no notifications. */
+  readonly notify?: NotifyConfig
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
@@ -171,6 +176,8 @@ const lead = (config: ControllerConfig, leader: Leader) =>
 
     // GitSources are synced by the leader only; their specs reach the workers through the spec watch.
     if (config.gitops !== undefined) yield* runGitOps(config.gitops).pipe(Effect.forkScoped)
+    // Notifications are sent by the leader only, behind a queue: a reconcile never waits on one.
+    if (config.notify !== undefined) yield* runNotifications(config.notify, leader.session.leaseId).pipe(Effect.forkScoped)
 
     yield* ControllerMetrics.initialize(config.workers)
     for (let worker = 0; worker < config.workers; worker++) {
@@ -200,3 +207,4 @@ export type ControllerServices =
   | Executor
   | DrainRecords
   | HttpClient.HttpClient
+  | NotificationLedger

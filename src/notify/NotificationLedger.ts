@@ -64,7 +64,11 @@ export class NotificationLedger extends Context.Service<NotificationLedger, {
           const existing = records.get(dedupeKeyText(key))
           if (existing !== undefined) return { _tag: "Taken", record: existing.record } as const
           const token = String(++revision)
-          records.set(dedupeKeyText(key), { key, token, record: { state: "claimed", by: holder, at: DateTime.formatIso(yield* DateTime.now) } })
+          records.set(dedupeKeyText(key), {
+            key,
+            token,
+            record: { state: "claimed", by: holder, at: DateTime.formatIso(yield* DateTime.now) }
+          })
           return { _tag: "Claimed", token } as const
         }),
       settle: (key, token, record) =>
@@ -86,4 +90,20 @@ export class NotificationLedger extends Context.Service<NotificationLedger, {
         )
     })
   })
+}
+
+/**
+ * The key of one notification. A GitSource's SyncFailed is told once per failing revision (its
+ * generation only moves when its spec does, and a new commit that fails again is news).
+ */
+export const dedupeKeyOf = (
+  notifier: string,
+  subject: string,
+  event: { readonly reason: string; readonly context?: { readonly generation?: number; readonly revision?: string } }
+): DedupeKey => {
+  const commit = event.context?.revision?.split(" ")[0]
+  const reason = event.reason === "SyncFailed" && commit !== undefined && commit !== ""
+    ? `${event.reason}.${commit.slice(0, 12)}`
+    : event.reason
+  return { notifier, subject, generation: event.context?.generation ?? 0, reason }
 }

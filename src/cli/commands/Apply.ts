@@ -7,12 +7,14 @@
 // GitSource documents in the same files are stored beside the instances (design.md §12); a spec a
 // GitSource owns (annotation mdeploy.dev/source) is a conflict (exit 3) unless --force-conflicts,
 // and even then keeps its owner, so the source puts its own version back on its next sync.
+// Notifier documents (design.md §15) are stored the same way as GitSources.
 import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { sourceAnnotation } from "../../domain/GitSource.ts"
 import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
 import type { ServiceInstance } from "../../domain/ServiceInstance.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
+import { NotifierStore } from "../../store/NotifierStore.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
 import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
@@ -56,24 +58,35 @@ export const apply = Command.make(
   Effect.fn("Cli.apply")(function*({ filename, recursive, dryRun, forceConflicts, marathonFieldPolicy }) {
     const flags = yield* root
     const policy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
-    const { documents, sources: sourceDocuments, problems } = yield* readManifests(filename, recursive, (document) =>
-      marathonFieldViolations(policy, document.spec.marathon).map((violation) => ({
-        path: ["spec", "marathon", ...violation.segments],
-        message: violation.message
-      })))
+    const { documents, sources: sourceDocuments, notifiers: notifierDocuments, problems } = yield* readManifests(
+      filename,
+      recursive,
+      (document) =>
+        marathonFieldViolations(policy, document.spec.marathon).map((violation) => ({
+          path: ["spec", "marathon", ...violation.segments],
+          message: violation.message
+        }))
+    )
     if (problems.length > 0) {
       return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem), `error: ${problems.length} problem(s); nothing was applied`)
     }
     if (dryRun === "client") {
       for (const { document } of documents) yield* Console.log(`serviceinstance/${document.metadata.name} valid (client dry run)`)
       for (const { document } of sourceDocuments) yield* Console.log(`gitsource/${document.metadata.name} valid (client dry run)`)
+      for (const { document } of notifierDocuments) yield* Console.log(`notifier/${document.metadata.name} valid (client dry run)`)
       return
     }
-    const { outcomes, sourceOutcomes } = yield* withStores(Effect.gen(function*() {
+    const { outcomes, sourceOutcomes, notifierOutcomes } = yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
       const gitSources = yield* GitSourceStore
       const sourceOutcomes = yield* Effect.forEach(sourceDocuments, ({ document }) =>
         Effect.result(gitSources.apply(document, {
+          expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+          dryRun: dryRun === "server"
+        })).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
+      const notifierStore = yield* NotifierStore
+      const notifierOutcomes = yield* Effect.forEach(notifierDocuments, ({ document }) =>
+        Effect.result(notifierStore.apply(document, {
           expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
           dryRun: dryRun === "server"
         })).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
@@ -85,7 +98,9 @@ export const apply = Command.make(
       // forced the owner annotation stays, so the source's next sync restores its version.
       const knownSources = new Set((yield* gitSources.list()).map((source) => source.metadata.name as string))
       const currentOf = (name: string) =>
-        snapshot === undefined ? store.get(name as ServiceInstance["metadata"]["name"]) : Effect.succeed(Option.fromUndefinedOr(snapshot.get(name)))
+        snapshot === undefined
+          ? store.get(name as ServiceInstance["metadata"]["name"])
+          : Effect.succeed(Option.fromUndefinedOr(snapshot.get(name)))
       const ownerOf = (current: Option.Option<StoredInstance>) => {
         const owner = Option.isSome(current) ? current.value.metadata.annotations?.[sourceAnnotation] : undefined
         return owner !== undefined && knownSources.has(owner) ? owner : undefined
@@ -96,7 +111,13 @@ export const apply = Command.make(
         const { [sourceAnnotation]: _claimed, ...annotations } = document.metadata.annotations ?? {}
         const kept = owner === undefined ? annotations : { ...annotations, [sourceAnnotation]: owner }
         const { annotations: _, ...metadata } = document.metadata
-        return { ...document, metadata: { ...metadata, ...(Object.keys(kept).length === 0 && document.metadata.annotations === undefined ? {} : { annotations: kept }) } }
+        return {
+          ...document,
+          metadata: {
+            ...metadata,
+            ...(Object.keys(kept).length === 0 && document.metadata.annotations === undefined ? {} : { annotations: kept })
+          }
+        }
       }
       const attempt = (given: ServiceInstance, useSnapshot: boolean) =>
         Effect.gen(function*() {
@@ -105,16 +126,17 @@ export const apply = Command.make(
           if (owner !== undefined && !forceConflicts) {
             return yield* new SpecConflictError({
               name: given.metadata.name,
-              message: `owned by gitsource ${owner}: change it in git, or apply with --force-conflicts (the source restores its version on its next sync)`
+              message:
+                `owned by gitsource ${owner}: change it in git, or apply with --force-conflicts (the source restores its version on its next sync)`
             })
           }
           const document = withOwner(given, owner)
           return yield* store.apply(document, {
-          expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-          dryRun: dryRun === "server",
-          lastApplied: true,
-          current
-        })
+            expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+            dryRun: dryRun === "server",
+            lastApplied: true,
+            current
+          })
         })
       // --force-conflicts: a lost race is retried from a fresh read, a few times.
       const applyOne = (document: (typeof documents)[number]["document"]) =>
@@ -124,9 +146,12 @@ export const apply = Command.make(
               attempt(document, false).pipe(Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })))
           )
           : attempt(document, true)
-      const outcomes = yield* Effect.forEach(documents, ({ document }) =>
-        Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))), { concurrency: writeConcurrency })
-      return { outcomes, sourceOutcomes }
+      const outcomes = yield* Effect.forEach(
+        documents,
+        ({ document }) => Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))),
+        { concurrency: writeConcurrency }
+      )
+      return { outcomes, sourceOutcomes, notifierOutcomes }
     }))
     const suffix = dryRun === "server" ? " (server dry run)" : ""
     const conflicts: Array<string> = []
@@ -140,8 +165,32 @@ export const apply = Command.make(
         continue
       }
       const { action, source } = result.success
-      applied.push({ kind: "GitSource", name, action, generation: source.metadata.generation, resourceVersion: source.metadata.resourceVersion })
+      applied.push({
+        kind: "GitSource",
+        name,
+        action,
+        generation: source.metadata.generation,
+        resourceVersion: source.metadata.resourceVersion
+      })
       if (flags.output !== "json") yield* Console.log(`gitsource/${name} ${action}${suffix}`)
+    }
+    for (const { name, result } of notifierOutcomes) {
+      if (Result.isFailure(result)) {
+        const error = result.failure
+        if (error._tag === "SpecConflictError") conflicts.push(`error: notifier/${name}: conflict: ${error.message}`)
+        else if (error._tag === "StoreError") return yield* exitWith(ExitCode.error, `error: ${error.oneLine}`)
+        else return yield* exitWith(ExitCode.error, `error: ${error.key}: stored notifier is unreadable: ${error.message}`)
+        continue
+      }
+      const { action, notifier } = result.success
+      applied.push({
+        kind: "Notifier",
+        name,
+        action,
+        generation: notifier.metadata.generation,
+        resourceVersion: notifier.metadata.resourceVersion
+      })
+      if (flags.output !== "json") yield* Console.log(`notifier/${name} ${action}${suffix}`)
     }
     for (const { name, result } of outcomes) {
       if (Result.isFailure(result)) {

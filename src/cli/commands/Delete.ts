@@ -4,12 +4,14 @@
 // none. Exit 4 when a named instance is unknown (the others are still deleted), unless
 // --ignore-not-found. A selector or --all that matches nothing is not an error (as in kubectl).
 // `delete gitsource NAME...` (or GitSource documents in `-f` files) deletes GitSources with their
-// status and pending request; the specs they wrote stay, now managed by hand.
+// status and pending request; the specs they wrote stay, now managed by hand. `delete notifier
+// NAME...` (or Notifier documents) deletes Notifiers; their delivery records expire on their own.
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { matchesSelector, parseLabelSelector } from "../../domain/LabelSelector.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
+import { NotifierStore } from "../../store/NotifierStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { formatProblem } from "../input/parseManifests.ts"
@@ -19,6 +21,7 @@ import { withStores } from "../Stores.ts"
 import { filenameFlag, recursiveFlag } from "./Apply.ts"
 
 const sourceNouns = ["gitsource", "gitsources", "gs"]
+const notifierNouns = ["notifier", "notifiers"]
 
 export const deleteCommand = Command.make(
   "delete",
@@ -40,18 +43,31 @@ export const deleteCommand = Command.make(
   Effect.fn("Cli.delete")(function*({ names, filename, recursive, selector, all, ignoreNotFound }) {
     const flags = yield* root
     const sourceNoun = sourceNouns.includes(names[0] ?? "")
-    const targets = sourceNoun ? [] : [...names]
+    const notifierNoun = notifierNouns.includes(names[0] ?? "")
+    const targets = sourceNoun || notifierNoun ? [] : [...names]
     const sourceTargets = sourceNoun ? names.slice(1) : []
+    const notifierTargets = notifierNoun ? names.slice(1) : []
     if (Option.isSome(filename)) {
-      const { documents, sources, problems } = yield* readManifests(filename.value, recursive)
+      const { documents, sources, notifiers, problems } = yield* readManifests(filename.value, recursive)
       if (problems.length > 0) return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem))
       targets.push(...documents.map(({ document }) => document.metadata.name))
       sourceTargets.push(...sources.map(({ document }) => document.metadata.name))
+      notifierTargets.push(...notifiers.map(({ document }) => document.metadata.name))
     }
-    const named = targets.length > 0 || sourceTargets.length > 0 || Option.isSome(filename)
+    const named = targets.length > 0 || sourceTargets.length > 0 || notifierTargets.length > 0 || Option.isSome(filename)
     const ways = [named, Option.isSome(selector), all].filter(Boolean).length
-    if (ways === 0) return yield* exitWith(ExitCode.error, "error: name at least one instance, or use -f PATH, -l SELECTOR or --all (run 'mdeploy delete --help')")
-    if (ways > 1) return yield* exitWith(ExitCode.error, "error: give names (or -f), -l SELECTOR or --all, not more than one (run 'mdeploy delete --help')")
+    if (ways === 0) {
+      return yield* exitWith(
+        ExitCode.error,
+        "error: name at least one instance, or use -f PATH, -l SELECTOR or --all (run 'mdeploy delete --help')"
+      )
+    }
+    if (ways > 1) {
+      return yield* exitWith(
+        ExitCode.error,
+        "error: give names (or -f), -l SELECTOR or --all, not more than one (run 'mdeploy delete --help')"
+      )
+    }
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: -l: ${parsedSelector.failure}`)
     const byQuery = Option.isSome(selector) || all
@@ -60,6 +76,15 @@ export const deleteCommand = Command.make(
       const missing: Array<string> = []
       for (const name of sourceTargets) {
         if (yield* sources.remove(name)) yield* Console.log(flags.output === "name" ? `gitsource/${name}` : `gitsource/${name} deleted`)
+        else missing.push(name)
+      }
+      return missing
+    }))
+    const missingNotifiers = notifierTargets.length === 0 ? [] : yield* withStores(Effect.gen(function*() {
+      const store = yield* NotifierStore
+      const missing: Array<string> = []
+      for (const name of notifierTargets) {
+        if (yield* store.remove(name)) yield* Console.log(flags.output === "name" ? `notifier/${name}` : `notifier/${name} deleted`)
         else missing.push(name)
       }
       return missing
@@ -77,7 +102,10 @@ export const deleteCommand = Command.make(
         }
       }
       const { removed, missing } = yield* store.removeAll(targets as ReadonlyArray<InstanceName>).pipe(
-        Effect.catchTag("SpecConflictError", (error) => Effect.fail(exitWith(ExitCode.conflict, `error: ${error.name}: conflict: ${error.message}`)))
+        Effect.catchTag(
+          "SpecConflictError",
+          (error) => Effect.fail(exitWith(ExitCode.conflict, `error: ${error.name}: conflict: ${error.message}`))
+        )
       )
       for (const name of removed) {
         yield* Console.log(flags.output === "name" ? `serviceinstance/${name}` : `serviceinstance/${name} deleted`)
@@ -87,7 +115,8 @@ export const deleteCommand = Command.make(
     }))
     const problems = ignoreNotFound ? [] : [
       ...missing.map((name) => `error: serviceinstance "${name}" not found`),
-      ...missingSources.map((name) => `error: gitsource "${name}" not found`)
+      ...missingSources.map((name) => `error: gitsource "${name}" not found`),
+      ...missingNotifiers.map((name) => `error: notifier "${name}" not found`)
     ]
     if (problems.length > 0) return yield* exitWith(ExitCode.notFound, ...problems)
   })
@@ -98,6 +127,7 @@ export const deleteCommand = Command.make(
     { command: "mdeploy delete -f old-services/", description: "Delete every instance named in the manifests" },
     { command: "mdeploy delete -l team=payments", description: "Delete one team's instances, in one transaction" },
     { command: "mdeploy delete web.canary --ignore-not-found", description: "Exit 0 when it is already gone" },
-    { command: "mdeploy delete gitsource prod-specs", description: "Stop syncing a GitSource (its specs stay)" }
+    { command: "mdeploy delete gitsource prod-specs", description: "Stop syncing a GitSource (its specs stay)" },
+    { command: "mdeploy delete notifier payments-slack", description: "Stop sending a Notifier's notifications" }
   ])
 )

@@ -11,9 +11,13 @@ import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
+import { NotifierStore } from "../../store/NotifierStore.ts"
+import { etcdNotificationLedgerLayer } from "../../store/EtcdNotificationLedger.ts"
+import { NotificationLedger } from "../../notify/NotificationLedger.ts"
 import { describeView } from "../render/DescribeView.ts"
 import { eventTable } from "../render/EventTable.ts"
 import { gitSourceDescription } from "../render/GitSourceView.ts"
+import { notifierDescription } from "../render/NotifierView.ts"
 import { marathonView } from "../render/MarathonView.ts"
 import { marathonUrls } from "../GlobalFlags.ts"
 import { root } from "../Root.ts"
@@ -39,16 +43,28 @@ const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMilli
 export const describe = Command.make(
   "describe",
   {
-    name: Argument.String("name").pipe(Argument.withDescription("instance name, or `gitsource`")),
-    sourceName: Argument.String("gitsource-name").pipe(
-      Argument.withDescription("with `gitsource`: the GitSource's name"),
+    name: Argument.String("name").pipe(Argument.withDescription("instance name, or `gitsource` or `notifier`")),
+    sourceName: Argument.String("resource-name").pipe(
+      Argument.withDescription("with `gitsource` or `notifier`: its name"),
       Argument.optional
     )
   },
   Effect.fn("Cli.describe")(function*({ name, sourceName }) {
+    if (Option.isSome(sourceName) && (name === "notifier" || name === "notifiers")) {
+      const text = yield* withStores(Effect.gen(function*() {
+        const found = yield* (yield* NotifierStore).get(sourceName.value)
+        if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: notifier "${sourceName.value}" not found`)
+        const etcd = yield* EtcdClient
+        const deliveries = yield* Effect.flatMap(NotificationLedger, (ledger) => ledger.list(sourceName.value)).pipe(
+          Effect.provide(etcdNotificationLedgerLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
+        )
+        return notifierDescription(found.value, [...deliveries].sort((a, b) => b.record.at.localeCompare(a.record.at)).slice(0, 20))
+      }))
+      return yield* Console.log(text)
+    }
     if (Option.isSome(sourceName)) {
       if (name !== "gitsource" && name !== "gitsources") {
-        return yield* exitWith(ExitCode.error, `error: describe takes one instance name, or "gitsource NAME"`)
+        return yield* exitWith(ExitCode.error, `error: describe takes one instance name, "gitsource NAME" or "notifier NAME"`)
       }
       const text = yield* withStores(Effect.gen(function*() {
         const store = yield* GitSourceStore
@@ -86,6 +102,10 @@ export const describe = Command.make(
   Command.withDescription("Show one ServiceInstance in detail: spec, status, conditions, history"),
   Command.withExamples([
     { command: "mdeploy describe web.main", description: "Everything about web.main" },
-    { command: "mdeploy describe gitsource prod-specs", description: "A GitSource: revisions, conditions, sync history" }
+    { command: "mdeploy describe gitsource prod-specs", description: "A GitSource: revisions, conditions, sync history" },
+    {
+      command: "mdeploy describe notifier payments-slack",
+      description: "A Notifier: endpoint (never its secret), events, recent deliveries"
+    }
   ])
 )

@@ -1,12 +1,14 @@
 // `mdeploy get [NAME...] [-l selector] [-o table|wide|yaml|json|name] [--show-labels] [-w]`: specs
 // with a status summary. Exit 4 when a named instance does not exist (the others are still
 // printed). -w keeps the table live from etcd watches (GetWatch.ts).
-// `mdeploy get gitsources [NAME...]` lists GitSources instead (design.md §12).
+// `mdeploy get gitsources [NAME...]` lists GitSources instead (design.md §12), `get notifiers`
+// the Notifiers (§15), their endpoints shown as `$VAR` or redacted, never a secret.
 import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { matchesSelector, parseLabelSelector } from "../../domain/LabelSelector.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
+import { NotifierStore } from "../../store/NotifierStore.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
@@ -14,6 +16,7 @@ import { ExitCode, exitWith } from "../CliExit.ts"
 import { getWatch } from "../GetWatchCommand.ts"
 import { gitSourceTable } from "../render/GitSourceView.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
+import { notifierTable, shownNotifier } from "../render/NotifierView.ts"
 import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
 
@@ -38,6 +41,24 @@ const getGitSources = Effect.fnUntraced(function*(names: ReadonlyArray<string>) 
   if (missing.length > 0) return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: gitsource "${name}" not found`))
 })
 
+const notifierNouns = new Set(["notifiers", "notifier"])
+
+const getNotifiers = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
+  const flags = yield* root
+  const all = yield* withStores(Effect.flatMap(NotifierStore, (store) => store.list()))
+  const rows = names.length === 0 ? all : all.filter((notifier) => names.includes(notifier.metadata.name))
+  const missing = names.filter((name) => !all.some((notifier) => notifier.metadata.name === name))
+  if (flags.output === "yaml" || flags.output === "json") {
+    const documents = rows.map(shownNotifier)
+    const { toYaml } = yield* Effect.promise(() => import("../render/Documents.ts"))
+    yield* Console.log(flags.output === "json" ? JSON.stringify(documents, null, 2) : toYaml(documents).trimEnd())
+  } else if (flags.output === "name") {
+    for (const notifier of rows) yield* Console.log(`notifier/${notifier.metadata.name}`)
+  } else if (rows.length > 0) yield* Console.log(notifierTable(rows, yield* Clock.currentTimeMillis))
+  else if (missing.length === 0) yield* Console.error("No Notifiers found.")
+  if (missing.length > 0) return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: notifier "${name}" not found`))
+})
+
 export const get = Command.make(
   "get",
   {
@@ -57,9 +78,18 @@ export const get = Command.make(
   Effect.fn("Cli.get")(function*({ names, selector, showLabels, watch }) {
     const flags = yield* root
     if (gitSourceNouns.has(names[0] ?? "")) return yield* getGitSources(names.slice(1))
+    if (notifierNouns.has(names[0] ?? "")) return yield* getNotifiers(names.slice(1))
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
-    if (watch) return yield* getWatch({ names, selector: parsedSelector.success, selectorGiven: Option.isSome(selector), output: flags.output, showLabels })
+    if (watch) {
+      return yield* getWatch({
+        names,
+        selector: parsedSelector.success,
+        selectorGiven: Option.isSome(selector),
+        output: flags.output,
+        showLabels
+      })
+    }
     const { rows, missing, deleted } = yield* withStores(Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
