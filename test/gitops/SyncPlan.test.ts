@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { sourceAnnotation } from "../../src/domain/GitSource.ts"
+import { revisionAnnotation, sourceAnnotation } from "../../src/domain/GitSource.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import type { ServiceInstance } from "../../src/domain/ServiceInstance.ts"
 import type { StoredView } from "../../src/gitops/SyncPlan.ts"
@@ -32,6 +32,23 @@ describe("planSync", () => {
     assert.deepStrictEqual(plan.unchanged, ["c.main"])
     assert.strictEqual(plan.writes[0]!.document.metadata.annotations?.[sourceAnnotation], "prod")
     assert.deepStrictEqual(plan.inventory, ["a.main", "b.main", "c.main"])
+  })
+
+  it("written specs carry the revision and commit subject; a new commit alone rewrites nothing", () => {
+    const plan = planSync({
+      source: "prod",
+      desired: [doc("a.main", "web:2"), doc("b.main")],
+      stored: [stored("a.main", "prod"), {
+        ...stored("b.main", "prod"),
+        metadata: { ...stored("b.main", "prod").metadata, annotations: { [sourceAnnotation]: "prod", [revisionAnnotation]: "old Old" } }
+      }],
+      prune: true,
+      massPruneApproved: false,
+      revision: "abc123 Raise web"
+    })
+    assert.deepStrictEqual(plan.writes.map((write) => write.document.metadata.name), ["a.main"])
+    assert.strictEqual(plan.writes[0]!.document.metadata.annotations?.[revisionAnnotation], "abc123 Raise web")
+    assert.deepStrictEqual(plan.unchanged, ["b.main"])
   })
 
   it("a one-file change writes exactly one spec", () => {
