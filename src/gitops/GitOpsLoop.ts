@@ -22,6 +22,7 @@ import { syncSource } from "./GitSync.ts"
 export const defaultIntervalMs = 60_000
 /** Events about a GitSource are kept beside the instances' under this prefix (no instance name has a colon). */
 export const syncEventPrefix = "gitsource:"
+const syncFailedReasons = new Set(["FetchFailed", "WriteFailed", "ValidationFailed"])
 
 interface Worker {
   current: StoredGitSource
@@ -56,15 +57,20 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
           yield* Effect.logWarning("gitsource sync failed").pipe(
             Effect.annotateLogs({ gitsource: name, reason: status.conditions[0]?.message ?? "", failures })
           )
-          // An event (and so a notification, design.md §15) about the source, under `gitsource:<name>`.
-          const last = status.history[0]
+        }
+        // A sync that failed (fetch, write, or an invalid revision) is an event about the source,
+        // under `gitsource:<name>`, and so a notification (design.md §15).
+        const ready = status.conditions.find((condition) => condition.type === "Ready")
+        if (ready !== undefined && syncFailedReasons.has(ready.reason)) {
+          const attempted = status.lastAttemptedRevision
+          const subject = status.history.find((record) => record.revision === attempted)?.subject ?? ""
           yield* events.record(`${syncEventPrefix}${name}`, {
             type: "Warning",
             reason: "SyncFailed",
-            message: last?.message ?? status.conditions[0]?.message ?? "sync failed",
+            message: ready.message,
             context: {
               generation: source.metadata.generation,
-              ...(last?.revision === undefined ? {} : { revision: revisionText(last.revision, last.subject ?? "") }),
+              ...(attempted === undefined ? {} : { revision: revisionText(attempted, subject) }),
               ...(source.metadata.labels === undefined ? {} : { labels: source.metadata.labels })
             }
           })
@@ -88,7 +94,9 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
   })
 
 /** Runs every GitSource's loop while the caller's scope lives (the leadership term). */
-export const runGitOps = (context: SyncContext): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | EventRecorder | Scope.Scope> =>
+export const runGitOps = (
+  context: SyncContext
+): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | EventRecorder | Scope.Scope> =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const keys = makeKeys(etcd.prefix)

@@ -4,6 +4,10 @@
 // delivery, and never in the way of a reconcile. (Timeouts beyond 15 s are proved on the TestClock
 // in Sender.test.ts and Dispatcher.test.ts rather than waited for here.)
 import { afterEach, assert, describe, it } from "vitest"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { makeTestRepo } from "../harness/gitRepo.ts"
 import type { Receiver } from "../harness/receiver.ts"
 import { startReceiver } from "../harness/receiver.ts"
 import type { Stack } from "../harness/stack.ts"
@@ -117,7 +121,11 @@ describe("notifications", () => {
     })
     assert.strictEqual(receiver.requests().length, 3, "503, a dropped connection, then the slow success")
     assert.strictEqual(receiver.accepted().length, 1)
-    assert.strictEqual(new Set(receiver.requests().map((entry) => entry.headers["x-mdeploy-delivery"])).size, 1, "the same notification each time")
+    assert.strictEqual(
+      new Set(receiver.requests().map((entry) => entry.headers["x-mdeploy-delivery"])).size,
+      1,
+      "the same notification each time"
+    )
     assert.strictEqual((await ledgerRecord(stack, "web.main", 1, "RolloutSucceeded"))?.attempts, 3)
   })
 
@@ -136,10 +144,14 @@ describe("notifications", () => {
     await first.kill("SIGKILL")
     receiver.setMode("ok")
     await waitUntil("the second leads", () => second.logs().includes("controller leading"), { timeoutMs: 20_000 })
-    await waitUntil("delivered by the second", async () => (await ledgerRecord(stack, "web.main", 1, "RolloutSucceeded"))?.state === "delivered", {
-      timeoutMs: 40_000,
-      intervalMs: 100
-    })
+    await waitUntil(
+      "delivered by the second",
+      async () => (await ledgerRecord(stack, "web.main", 1, "RolloutSucceeded"))?.state === "delivered",
+      {
+        timeoutMs: 40_000,
+        intervalMs: 100
+      }
+    )
     assert.strictEqual(receiver.accepted().length, 1)
     assert.match((await ledgerRecord(stack, "web.main", 1, "RolloutSucceeded"))?.by ?? "", new RegExp(`/${second.process.pid}$`))
   })
@@ -159,5 +171,51 @@ describe("notifications", () => {
     const seconds = (performance.now() - started) / 1000
     assert.isAtLeast(receiver.open(), 1, "the receiver still holds a request")
     assert.isBelow(seconds, 12)
+  })
+
+  it("a spec a GitSource wrote names its revision and commit subject; a failing sync is told once per failing commit", async () => {
+    const { stack, receiver } = await setup("notify-gitops")
+    const git = makeTestRepo()
+    const cacheDir = mkdtempSync(join(tmpdir(), "mdeploy-notify-cache-"))
+    cleanups.push(async () => {
+      git.close()
+      rmSync(cacheDir, { recursive: true, force: true })
+    })
+    const commit = git.commit({ "web.yaml": instance("web.main", "web:1") }, "Roll web out\n\nwith a body that is not sent")
+    await apply(stack, notifier(["RolloutSucceeded", "SyncFailed"], {}))
+    await stack.startController([...controllerArgs, "--gitops-cache-dir", cacheDir], controllerEnv(receiver))
+    await apply(
+      stack,
+      JSON.stringify({
+        apiVersion: "mdeploy.dev/v1",
+        kind: "GitSource",
+        metadata: { name: "specs" },
+        spec: { url: git.url, interval: "2s" }
+      })
+    )
+    await rolledOut(stack, "web.main", 1, 60_000)
+    assert.strictEqual((await stack.spec("web.main"))?.metadata?.annotations?.["mdeploy.dev/revision"], `${commit} Roll web out`)
+    await waitUntil("the rollout told", () => bodies(receiver).some((told) => told.event.reason === "RolloutSucceeded"), {
+      timeoutMs: 30_000
+    })
+    const told = JSON.parse(receiver.accepted()[0]!.body) as { revision: string; commit: string }
+    assert.deepStrictEqual([told.revision, told.commit], [commit, "Roll web out"])
+
+    // A broken commit: the sync fails on every poll (every 2 s), and is told once.
+    const broken = git.commit({ "bad.yaml": "kind: ServiceInstance\nmetadata: {name: Bad}\n" }, "Break the specs")
+    await waitUntil("the failed sync told", () => bodies(receiver).some((entry) => entry.event.reason === "SyncFailed"), {
+      timeoutMs: 30_000
+    })
+    const failed = receiver.accepted().map((request) =>
+      JSON.parse(request.body) as { instance: string; revision: string; event: { reason: string; count: number } }
+    )
+      .find((entry) => entry.event.reason === "SyncFailed")!
+    assert.deepStrictEqual([failed.instance, failed.revision], ["gitsource:specs", broken])
+    // Later polls fail the same way (the event counts up); nothing more is sent.
+    await waitUntil("more failed polls", async () => {
+      const events = await stack.cli(["events", "gitsource:specs", "-o", "json"])
+      return events.stdout.includes("SyncFailed") && /"count":\s*[3-9]/.test(events.stdout)
+    }, { timeoutMs: 30_000, intervalMs: 500 })
+    assert.strictEqual(bodies(receiver).filter((entry) => entry.event.reason === "SyncFailed").length, 1)
   })
 })
