@@ -121,7 +121,9 @@ export const up = Command.make(
       resyncEvery: Duration.seconds(30),
       force: false,
       events: { urls: [sim.url] },
-      gitops: makeSyncContext({ cacheRoot, env: process.env })
+      gitops: makeSyncContext({ cacheRoot, env: process.env }),
+      // A Notifier applied to the demo is served like in production (links need --status-url there).
+      notify: { env: process.env, statusUrl: undefined, holder: processIdentity("controller") }
     }).pipe(Effect.provide(services), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
