@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseResources } from "../../src/cli/input/parseManifests.ts"
 import { endpointOf, isHttpUrl, redactedUrl } from "../../src/domain/Notifier.ts"
+import { notifierJsonSchemaText } from "../../src/domain/NotifierJsonSchema.ts"
 import { notifierTable, shownNotifier } from "../../src/cli/render/NotifierView.ts"
 
 const root = join(import.meta.dirname, "..", "..")
@@ -17,6 +18,10 @@ const problemsOf = (spec: string): Array<string> => {
 }
 
 describe("Notifier schema", () => {
+  it("schemas/notifier.v1.json is the generated schema (run `make schemas` when this fails)", () => {
+    assert.strictEqual(readFileSync(join(root, "schemas", "notifier.v1.json"), "utf8"), notifierJsonSchemaText())
+  })
+
   it("decodes deploy/examples/notifier.yaml beside ServiceInstances", () => {
     const example = readFileSync(join(root, "deploy", "examples", "notifier.yaml"), "utf8")
     const instance = readFileSync(join(root, "deploy", "examples", "web.yaml"), "utf8")
