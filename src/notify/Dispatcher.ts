@@ -6,7 +6,7 @@
 // Each job: claim its ledger key (a settled key means it was sent or given up on: done), render the
 // payload once, sign it, send it with retries, settle the key with the outcome. A key claimed by
 // another leader is waited on, up to `claimWait`: a dead leader's claim vanishes with its lease.
-import { Duration, Effect, Metric, Option, Queue, Schedule } from "effect"
+import { DateTime, Duration, Effect, Metric, Option, Queue, Schedule } from "effect"
 import type { Scope } from "effect"
 import { HttpClient } from "effect/http"
 import { isHttpUrl } from "../domain/Notifier.ts"
@@ -111,9 +111,9 @@ export const makeDispatcher = (config: DispatcherConfig): Effect.Effect<
           : spec.secretEnv !== undefined && secret === undefined
           ? `environment variable ${spec.secretEnv} is not set`
           : undefined
-        const at = () => new Date().toISOString()
+        const at = DateTime.formatIso(yield* DateTime.now)
         if (problem !== undefined || url === undefined) {
-          yield* settle(key, token, { state: "failed", by: config.holder, at: at(), attempts: 0, error: problem ?? "no URL" })
+          yield* settle(key, token, { state: "failed", by: config.holder, at, attempts: 0, error: problem ?? "no URL" })
           yield* count(name, "failed")
           return yield* Effect.logWarning("notification not sent").pipe(
             Effect.annotateLogs({ notifier: name, key: dedupeKeyText(key), error: problem })
@@ -142,11 +142,12 @@ export const makeDispatcher = (config: DispatcherConfig): Effect.Effect<
           ...(secret === undefined ? {} : { [signatureHeader]: signature(secret, body) })
         }
         const result = yield* send(client, url, body, headers, config.policy ?? defaultSendPolicy)
+        const settledAt = DateTime.formatIso(yield* DateTime.now)
         if (result._tag === "Delivered") {
-          yield* settle(key, token, { state: "delivered", by: config.holder, at: at(), attempts: result.attempts })
+          yield* settle(key, token, { state: "delivered", by: config.holder, at: settledAt, attempts: result.attempts })
           yield* count(name, "delivered")
         } else {
-          yield* settle(key, token, { state: "failed", by: config.holder, at: at(), attempts: result.attempts, error: result.message })
+          yield* settle(key, token, { state: "failed", by: config.holder, at: settledAt, attempts: result.attempts, error: result.message })
           yield* count(name, "failed")
           yield* Effect.logWarning("notification failed").pipe(
             Effect.annotateLogs({ notifier: name, key: dedupeKeyText(key), attempts: result.attempts, error: result.message })
