@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Ref } from "effect"
+import { Effect, Fiber, Layer, Metric, Ref } from "effect"
 import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import type { InstanceEvent } from "../../src/events/InstanceEvent.ts"
 import type { DispatcherConfig, Job } from "../../src/notify/Dispatcher.ts"
-import { makeDispatcher } from "../../src/notify/Dispatcher.ts"
+import { makeDispatcher, notificationsTotal } from "../../src/notify/Dispatcher.ts"
 import type { DedupeKey, DeliveryRecord } from "../../src/notify/NotificationLedger.ts"
 import { dedupeKeyText, NotificationLedger } from "../../src/notify/NotificationLedger.ts"
 import { verifySignature } from "../../src/notify/Signature.ts"
@@ -82,6 +82,8 @@ const setup = (handler: (request: { body: string }) => FakeAnswer, config: Parti
     return { ...ledger, ...http, dispatcher }
   })
 
+const counted = (result: string) => Effect.map(Metric.value(Metric.withAttributes(notificationsTotal, { notifier: "ops", result })), (state) => state.count)
+
 /** Lets the workers run: moves the TestClock `seconds` seconds, a second at a time. */
 const pass = (seconds: number) =>
   Effect.gen(function*() {
@@ -120,6 +122,7 @@ describe("the notification dispatcher", () => {
     Effect.scoped(Effect.gen(function*() {
       let mode: "hang" | "ok" = "hang"
       const { dispatcher, seen } = yield* setup(() => (mode === "hang" ? "hang" : { status: 200 }), { capacity: 2, concurrency: 1 })
+      const [droppedBefore, deliveredBefore] = [yield* counted("dropped"), yield* counted("delivered")]
       yield* dispatcher.offer(job("a.main"))
       yield* pass(1) // a is in flight
       yield* dispatcher.offer(job("b.main"))
@@ -129,6 +132,8 @@ describe("the notification dispatcher", () => {
       yield* pass(40)
       const sent = (yield* Ref.get(seen)).map((request) => (JSON.parse(request.body) as { instance: string }).instance)
       assert.deepStrictEqual(sent, ["a.main", "a.main", "c.main", "d.main"])
+      // mdeploy_notifications_total{notifier,result}: one dropped, three delivered.
+      assert.deepStrictEqual([(yield* counted("dropped")) - droppedBefore, (yield* counted("delivered")) - deliveredBefore], [1, 3])
     })))
 
   it.effect("a key another controller holds is waited on: sent once its claim expires, never while it holds", () =>
