@@ -110,17 +110,7 @@ export const reconcileLayer = (
   owner: OwnerOptions = {},
   fieldPolicy: MarathonFieldPolicy = defaultMarathonFieldPolicy
 ) => {
-  const stores = Layer.mergeAll(
-    etcdSpecStoreLayer,
-    StatusStore.layerNoDeps,
-    GitSourceStore.layerNoDeps,
-    Locks.layerEtcd,
-    etcdEventRecorderLayer,
-    etcdNotificationLedgerLayer,
-    etcdDrainRecordsLayer,
-    etcdCleanupLedgerLayer,
-    ownerLayer(owner)
-  ).pipe(
+  const stores = Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps, Locks.layerEtcd, etcdEventRecorderLayer, etcdNotificationLedgerLayer, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
   const outside = Layer.merge(marathonLayer(marathon), MarathonFields.layer(fieldPolicy))

@@ -94,9 +94,7 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
   })
 
 /** Runs every GitSource's loop while the caller's scope lives (the leadership term). */
-export const runGitOps = (
-  context: SyncContext
-): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | EventRecorder | Scope.Scope> =>
+export const runGitOps = (context: SyncContext): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | EventRecorder | Scope.Scope> =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const keys = makeKeys(etcd.prefix)
