@@ -8,12 +8,13 @@
 // Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
 // planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
-import { Clock, DateTime, Effect, Option } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
+import type { DrainMethods } from "../drain/DrainMethods.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { observedInstance } from "../plan/Observed.ts"
@@ -31,6 +32,7 @@ import type { Fence } from "../store/StatusStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
+import type { CleanupLedger } from "../cleanup/CleanupLedger.ts"
 import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
@@ -137,7 +139,11 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         const all = yield* marathon.listAppsById(appIdPrefix(name))
         apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
       }
-      const aged = withObservedStarts(observedInstance(name, apps, view.drainingHosts, isForeign), sightings.get(name) ?? new Map(), yield* Clock.currentTimeMillis)
+      const aged = withObservedStarts(
+        observedInstance(name, apps, view.drainingHosts, isForeign),
+        sightings.get(name) ?? new Map(),
+        yield* Clock.currentTimeMillis
+      )
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
@@ -162,7 +168,15 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
       if (!dryRun) {
         const status: InstanceStatus = {
-          ...nextStatus({ previous, plan: undefined, generation: 0, result: "Invalid", error, now: DateTime.toUtc(yield* DateTime.now), traceId: yield* traceId }),
+          ...nextStatus({
+            previous,
+            plan: undefined,
+            generation: 0,
+            result: "Invalid",
+            error,
+            now: DateTime.toUtc(yield* DateTime.now),
+            traceId: yield* traceId
+          }),
           phase: "Invalid",
           summary: error
         }
@@ -199,7 +213,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           yield* finishTeardown(name)
           yield* removeStatus(name, fences)
         }
-        if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        if (!dryRun) {
+          yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        }
         return { _tag: "Done" } satisfies Outcome
       }
       if (dryRun) return { _tag: "Done", plan } satisfies Outcome
@@ -223,13 +239,27 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (refusal !== undefined) {
         yield* Effect.logWarning("tear-down refused").pipe(Effect.annotateLogs({ instance: name, reason: refusal }))
         const status: InstanceStatus = {
-          ...nextStatus({ previous, plan: undefined, generation: previous?.observedGeneration ?? 0, result: "RequeueAfter", error: refusal, now, traceId: yield* traceId }),
+          ...nextStatus({
+            previous,
+            plan: undefined,
+            generation: previous?.observedGeneration ?? 0,
+            result: "RequeueAfter",
+            error: refusal,
+            now,
+            traceId: yield* traceId
+          }),
           phase: "CleanupRefused",
           summary: `spec deleted; apps kept: ${refusal}`
         }
         if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: plan.drain.method }))
-        return { _tag: "RequeueAfter", seconds: refusedTeardownRequeueSeconds, reason: "tear-down refused", plan, problem: refusal } satisfies Outcome
+        return {
+          _tag: "RequeueAfter",
+          seconds: refusedTeardownRequeueSeconds,
+          reason: "tear-down refused",
+          plan,
+          problem: refusal
+        } satisfies Outcome
       }
 
       const executed = yield* executor.run(plan, gate)
@@ -237,7 +267,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
       if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
-      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }))
+      yield* tell(
+        name,
+        passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method })
+      )
       return settled.outcome
     })
 
@@ -306,7 +339,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // A root span: one trace per reconcile, not one per leadership term.
     const reconcile = Effect.fn("Reconciler.reconcile", { root: true })(function*(
       name: InstanceName,
-      options: { readonly notBefore?: number; readonly dryRun?: boolean } = {}
+      options: ReconcileOptions = {}
     ) {
       yield* Effect.annotateCurrentSpan({ "mdeploy.instance": name })
       const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
@@ -334,7 +367,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           Effect.succeed<Outcome<PassError>>({ _tag: "LockHeld", holder: error.holder, seconds: lockHeldRequeueSeconds })),
         // Every other failure is worth a retry with backoff: Marathon, etcd, an untrusted answer,
         // a write the lease gate refused. Only an unusable spec is terminal (above).
-        Effect.catch((error) => Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) }))
+        Effect.catch((error) =>
+          Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) })
+        )
       )
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": resultOf(outcome) })
       return outcome
@@ -343,4 +378,27 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     return { reconcile }
   })
 
-export type Reconciler = Effect.Success<ReturnType<typeof makeReconciler>>
+export interface ReconcileOptions {
+  /** Marathon's state must be from after this instant (epoch ms): an event or edit asked for it. */
+  readonly notBefore?: number
+  /** Plan and report, change nothing. */
+  readonly dryRun?: boolean
+}
+
+/**
+ * The pass as a service: the controller's workers need nothing else, so their handling of each
+ * outcome (requeue, backoff, forget, terminal) is tested with a scripted stand-in.
+ */
+export class Reconciler extends Context.Service<Reconciler, {
+  readonly reconcile: (name: InstanceName, options?: ReconcileOptions) => Effect.Effect<Outcome>
+}>()("mdeploy/controller/Reconciler") {
+  /** The service over a fresh reconciler; the drain methods, records and ledger a pass uses are the maker's. */
+  static readonly make = (deps: ReconcilerDeps) =>
+    Effect.gen(function*() {
+      const made = yield* makeReconciler(deps)
+      const context = yield* Effect.context<CleanupLedger | DrainMethods | DrainRecords>()
+      return Reconciler.of({ reconcile: (name, options) => Effect.provideContext(made.reconcile(name, options), context) })
+    })
+
+  static readonly layer = (deps: ReconcilerDeps) => Layer.effect(Reconciler, Reconciler.make(deps))
+}
