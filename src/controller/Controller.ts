@@ -21,6 +21,7 @@ import { StatusStore } from "../store/StatusStore.ts"
 import { Executor } from "./Executor.ts"
 import { makeManagedCount } from "./ManagedCount.ts"
 import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
+import { cachedStores } from "./CachedStores.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
 import { Reconciler } from "./Reconciler.ts"
@@ -90,7 +91,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       session: leader.session,
       holder: config.identity,
       fences: [leader.fence],
-      cache: state,
+      peekFirst: true,
       budget: {
         windowMs: Duration.toMillis(config.cleanupWindow ?? Duration.minutes(10)),
         maxFraction: config.cleanupMaxFraction ?? 0.5,
@@ -106,7 +107,8 @@ const lead = (config: ControllerConfig, leader: Leader) =>
           force: config.force
         }
       })
-    })
+      // Its passes read specs and statuses from the watch-fed cache, and write through it.
+    }).pipe(Effect.provide(cachedStores(state)))
 
     // Observed state: a task or deployment change requeues its instance at once.
     yield* marathonEvents(config.events).pipe(

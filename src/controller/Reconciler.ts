@@ -38,7 +38,6 @@ import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { Owner } from "./Owner.ts"
-import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
@@ -61,8 +60,11 @@ export interface ReconcilerDeps {
   readonly cleanupInput: Effect.Effect<CleanupInput>
   /** The deletion budget (window, fraction, --force); the defaults of design.md §11 when absent. */
   readonly budget?: BudgetConfig
-  /** The leader's watch-fed copy of specs and statuses; without it every pass reads etcd. */
-  readonly cache?: StateCache
+  /**
+   * Look before locking: the stores answer from memory (the controller's watch-fed cache, see
+   * CachedStores.ts), so a lock-free look costs no etcd request and an idle pass ends there.
+   */
+  readonly peekFirst?: boolean
 }
 
 /** A held lock is usually free again within one pass of its holder. */
@@ -106,19 +108,11 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
 
-    const readDesired = yield* makeDesiredReader(deps.cache)
-    const readStatus = (name: InstanceName) => {
-      const cached = deps.cache === undefined ? false : deps.cache.status(name)
-      return cached === false ? Effect.map(statuses.get(name), Option.getOrUndefined) : Effect.succeed(cached)
-    }
-    const writeStatus = Effect.fnUntraced(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
-      const revision = yield* statuses.put(name, status, fences)
-      deps.cache?.wroteStatus(name, status, revision)
-    })
-    const removeStatus = Effect.fnUntraced(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
-      const revision = yield* statuses.remove(name, fences)
-      deps.cache?.wroteStatus(name, undefined, revision)
-    })
+    const readDesired = yield* makeDesiredReader
+    const readStatus = (name: InstanceName) => Effect.map(statuses.get(name), Option.getOrUndefined)
+    const writeStatus = (name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) =>
+      Effect.asVoid(statuses.put(name, status, fences))
+    const removeStatus = (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.asVoid(statuses.remove(name, fences))
     const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
 
     // When each running task was first seen, per instance: task ages on this process's clock.
@@ -350,7 +344,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         : Effect.gen(function*() {
           // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
           // A look that fails (Marathon down) is retried under the lock, where the failure is recorded.
-          const looked = deps.cache === undefined
+          const looked = deps.peekFirst !== true
             ? undefined
             : yield* peek(name, notBefore).pipe(Effect.orElseSucceed(() => ({ _tag: "Busy", peeked: undefined }) as const))
           if (looked?._tag === "Idle") return looked.outcome
