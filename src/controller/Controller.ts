@@ -141,7 +141,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     )
 
     // GitSources are synced by the leader only; their specs reach the workers through the spec watch.
-    if (config.gitops !== undefined) yield* runGitOps(config.gitops).pipe(Effect.forkScoped)
+    if (config.gitops !== undefined) yield* runGitOps(config.gitops, [leader.fence]).pipe(Effect.forkScoped)
 
     yield* runWorkers({ queue, workers: config.workers, freshAfter }).pipe(Effect.provideService(Reconciler, reconciler))
     yield* Effect.logInfo("controller leading").pipe(Effect.annotateLogs({ identity: config.identity, workers: config.workers }))
