@@ -28,6 +28,7 @@ import { makeStateCache } from "./StateCache.ts"
 import type { Outcome } from "./Outcome.ts"
 import { requeue } from "./Outcome.ts"
 import { makeReconciler } from "./Reconciler.ts"
+import { makeRollouts } from "./Rollouts.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
 export interface ControllerConfig {
@@ -102,6 +103,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
 
     const managedNow = yield* makeManagedCount
     const reconciler = yield* makeReconciler({
+      rollouts: yield* makeRollouts,
       snapshot,
       session: leader.session,
       holder: config.identity,

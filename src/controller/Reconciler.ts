@@ -36,6 +36,7 @@ import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { Owner } from "./Owner.ts"
+import type { Rollouts } from "./Rollouts.ts"
 import type { StateCache } from "./StateCache.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
@@ -61,6 +62,8 @@ export interface ReconcilerDeps {
   readonly budget?: BudgetConfig
   /** The leader's watch-fed copy of specs and statuses; without it every pass reads etcd. */
   readonly cache?: StateCache
+  /** The leader's rollout bookkeeping (deploy metrics); absent for `mdeploy reconcile`. */
+  readonly rollouts?: Rollouts
 }
 
 /** A held lock is usually free again within one pass of its holder. */
@@ -109,13 +112,21 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const cached = deps.cache === undefined ? false : deps.cache.status(name)
       return cached === false ? Effect.map(statuses.get(name), Option.getOrUndefined) : Effect.succeed(cached)
     }
-    const writeStatus = Effect.fnUntraced(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
+    const writeStatus = Effect.fnUntraced(function*(
+      name: InstanceName,
+      previous: InstanceStatus | undefined,
+      status: InstanceStatus,
+      fences: ReadonlyArray<Fence>
+    ) {
       const revision = yield* statuses.put(name, status, fences)
       deps.cache?.wroteStatus(name, status, revision)
+      // After the write held: a rollout counts only what etcd has.
+      if (deps.rollouts !== undefined) yield* deps.rollouts.statusWritten(name, previous, status)
     })
     const removeStatus = Effect.fnUntraced(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
       const revision = yield* statuses.remove(name, fences)
       deps.cache?.wroteStatus(name, undefined, revision)
+      if (deps.rollouts !== undefined) yield* deps.rollouts.statusRemoved(name)
     })
     const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
 
@@ -137,7 +148,11 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         const all = yield* marathon.listAppsById(appIdPrefix(name))
         apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
       }
-      const aged = withObservedStarts(observedInstance(name, apps, view.drainingHosts, isForeign), sightings.get(name) ?? new Map(), yield* Clock.currentTimeMillis)
+      const aged = withObservedStarts(
+        observedInstance(name, apps, view.drainingHosts, isForeign),
+        sightings.get(name) ?? new Map(),
+        yield* Clock.currentTimeMillis
+      )
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
@@ -162,11 +177,19 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
       if (!dryRun) {
         const status: InstanceStatus = {
-          ...nextStatus({ previous, plan: undefined, generation: 0, result: "Invalid", error, now: DateTime.toUtc(yield* DateTime.now), traceId: yield* traceId }),
+          ...nextStatus({
+            previous,
+            plan: undefined,
+            generation: 0,
+            result: "Invalid",
+            error,
+            now: DateTime.toUtc(yield* DateTime.now),
+            traceId: yield* traceId
+          }),
           phase: "Invalid",
           summary: error
         }
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: "-" }))
       }
       return { _tag: "Failed", terminal: true, error: new InvalidSpec({ message: error }), message: error } satisfies Outcome
@@ -199,7 +222,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           yield* finishTeardown(name)
           yield* removeStatus(name, fences)
         }
-        if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        if (!dryRun) {
+          yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        }
         return { _tag: "Done" } satisfies Outcome
       }
       if (dryRun) return { _tag: "Done", plan } satisfies Outcome
@@ -223,21 +248,38 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (refusal !== undefined) {
         yield* Effect.logWarning("tear-down refused").pipe(Effect.annotateLogs({ instance: name, reason: refusal }))
         const status: InstanceStatus = {
-          ...nextStatus({ previous, plan: undefined, generation: previous?.observedGeneration ?? 0, result: "RequeueAfter", error: refusal, now, traceId: yield* traceId }),
+          ...nextStatus({
+            previous,
+            plan: undefined,
+            generation: previous?.observedGeneration ?? 0,
+            result: "RequeueAfter",
+            error: refusal,
+            now,
+            traceId: yield* traceId
+          }),
           phase: "CleanupRefused",
           summary: `spec deleted; apps kept: ${refusal}`
         }
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: plan.drain.method }))
-        return { _tag: "RequeueAfter", seconds: refusedTeardownRequeueSeconds, reason: "tear-down refused", plan, problem: refusal } satisfies Outcome
+        return {
+          _tag: "RequeueAfter",
+          seconds: refusedTeardownRequeueSeconds,
+          reason: "tear-down refused",
+          plan,
+          problem: refusal
+        } satisfies Outcome
       }
 
       const executed = yield* executor.run(plan, gate)
       if (executed.interrupted?.reason === "AlreadyExists") lookForUnmanaged.add(name)
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
-      if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
-      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }))
+      if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)
+      yield* tell(
+        name,
+        passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method })
+      )
       return settled.outcome
     })
 
@@ -299,7 +341,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         now: DateTime.toUtc(yield* DateTime.now),
         traceId: undefined
       })
-      if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+      if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
       yield* tell(name, [{ type: "Warning", reason: "ReconcileFailed", message: error }])
     }, (effect) => Effect.ignore(effect))
 
@@ -334,7 +376,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           Effect.succeed<Outcome<PassError>>({ _tag: "LockHeld", holder: error.holder, seconds: lockHeldRequeueSeconds })),
         // Every other failure is worth a retry with backoff: Marathon, etcd, an untrusted answer,
         // a write the lease gate refused. Only an unusable spec is terminal (above).
-        Effect.catch((error) => Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) }))
+        Effect.catch((error) =>
+          Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) })
+        )
       )
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": resultOf(outcome) })
       return outcome
