@@ -27,9 +27,10 @@ export const rolloutsInProgress = Metric.gauge("mdeploy_rollouts_in_progress", {
 })
 // One series per ServiceInstance (the unit operators already count; the spec store is its bound),
 // removed when the instance is deleted: it names the slowest instances, which no label of the
-// histogram above may (an `instance` label there would multiply its ~16 series per instance).
+// histogram above may (an instance label there would multiply its ~16 series per instance).
+// `mdeploy_instance`, not `instance`, which Prometheus sets to the scrape target.
 export const rolloutLastDuration = Metric.gauge("mdeploy_rollout_last_duration_seconds", {
-  description: "Seconds the instance's last successful rollout took, by instance"
+  description: "Seconds the instance's last successful rollout took, by mdeploy_instance"
 })
 
 /** Counts one ended rollout; a successful one also counts its duration. */
@@ -42,12 +43,12 @@ export const recordRollout = (
     yield* Metric.update(Metric.withAttributes(rolloutsTotal, { result }), 1)
     if (seconds === undefined) return
     yield* Metric.update(rolloutDuration, seconds)
-    yield* Metric.update(Metric.withAttributes(rolloutLastDuration, { instance }), seconds)
+    yield* Metric.update(Metric.withAttributes(rolloutLastDuration, { mdeploy_instance: instance }), seconds)
   })
 
 /** Forgets a deleted instance's per-instance series. */
 export const forgetInstance = (instance: string): Effect.Effect<void> =>
-  Metric.remove(Metric.withAttributes(rolloutLastDuration, { instance }))
+  Metric.remove(Metric.withAttributes(rolloutLastDuration, { mdeploy_instance: instance }))
 
 /** Sets the in-progress gauge. */
 export const setInProgress = (count: number): Effect.Effect<void> => Metric.update(rolloutsInProgress, count)

@@ -150,7 +150,7 @@ describe("Rollouts through the reconciler (memory layers, TestClock)", () => {
       // From the first pass that saw generation 1 to the pass that found it Running, on TestClock.
       assert.isAtLeast(duration.sum, 30)
       assert.strictEqual(duration.sum % 30, 0, `whole 30 s steps, got ${duration.sum}`)
-      const last = yield* Metric.value(Metric.withAttributes(RolloutMetrics.rolloutLastDuration, { instance: web }))
+      const last = yield* Metric.value(Metric.withAttributes(RolloutMetrics.rolloutLastDuration, { mdeploy_instance: web }))
       assert.strictEqual(last.value, duration.sum)
 
       // Generation 2 begins; generation 3 replaces it before it runs.
