@@ -1,58 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric, Option } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
 import * as WorkQueue from "../src/controller/WorkQueue.ts"
 import * as ControllerMetrics from "../src/telemetry/ControllerMetrics.ts"
 import * as RolloutMetrics from "../src/telemetry/RolloutMetrics.ts"
 import { Telemetry } from "../src/telemetry/Telemetry.ts"
+import type { Panel } from "./harness/dashboards.ts"
+import { promExprs, satisfies, seriesOf } from "./harness/dashboards.ts"
 
 // deploy/ is what operators copy: keep it honest against the code.
 const root = join(import.meta.dirname, "..")
 
-interface Panel {
-  readonly title: string
-  readonly datasource?: { readonly type?: string }
-  readonly targets?: ReadonlyArray<Record<string, unknown>>
-}
-/** The PromQL expressions of every panel of every dashboard in deploy/dashboards/. */
-const promExprs = () =>
-  readdirSync(join(root, "deploy", "dashboards")).filter((file) => file.endsWith(".json")).flatMap((file) => {
-    const dashboard = JSON.parse(readFileSync(join(root, "deploy", "dashboards", file), "utf8"))
-    return (dashboard.panels as Array<Panel>).filter((panel) => panel.datasource?.type !== "tempo").flatMap((panel) =>
-      (panel.targets ?? []).map((target) => ({ file, title: panel.title, expr: String(target["expr"]) }))
-    )
-  })
-const keywords = new Set([
-  "by",
-  "without",
-  "on",
-  "ignoring",
-  "group_left",
-  "group_right",
-  "bool",
-  "and",
-  "or",
-  "unless",
-  "offset",
-  "inf",
-  "nan"
-])
-/** Each series an expression reads (a histogram's `_bucket` included) with its equality matchers. */
-const seriesOf = (expr: string) => {
-  // Grafana variables, and the label lists of `by (…)` and friends, are not series.
-  const text = expr.replace(/\$\{?\w+\}?/g, "0").replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
-  return [...text.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)(?![\w:])\s*(\{[^}]*\})?(?!\s*\()/g)]
-    .filter((match) => !keywords.has(match[1]!.toLowerCase()))
-    .map((match) => ({ series: match[1]!, labels: [...(match[2] ?? "").matchAll(/(\w+)(=~|=)"([^"]*)"/g)].map((label) => label[0]) }))
-}
-/** Whether a sample's label text (`{a="x",b="y"}`) satisfies a matcher `name="value"` or `name=~"regex"`. */
-const satisfies = (labelText: string, matcher: string): boolean => {
-  const [, name, op, value] = /^(\w+)(=~|=)"(.*)"$/.exec(matcher)!
-  const actual = new RegExp(`[{,]${name}="([^"]*)"`).exec(labelText)?.[1]
-  return actual !== undefined && (op === "=" ? actual === value : new RegExp(`^(?:${value})$`).test(actual))
-}
 // What the collector's spanmetrics connector exports to Prometheus (names since collector v0.109).
 const connectorSeries = [
   "traces_span_metrics_calls_total",
@@ -68,6 +28,13 @@ describe("deploy/", () => {
     assert.deepStrictEqual(foreign, [], "series neither mdeploy nor the spanmetrics connector exports")
     // The connector's series are only there when the collector wires it (checked below).
     assert.isTrue([...names].some((name) => connectorSeries.includes(name)))
+    // And carry only the connector's labels (no extra dimensions are configured).
+    const connectorLabels = ["service_name", "span_name", "span_kind", "status_code"]
+    for (const { expr } of promExprs()) {
+      for (const match of expr.matchAll(/traces_span_metrics_\w+\{([^}]*)\}/g)) {
+        for (const [, label] of match[1]!.matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)) assert.include(connectorLabels, label, expr)
+      }
+    }
   })
 
   it.live("every mdeploy series a dashboard queries is recorded by the controller's metric code and served to Prometheus", () =>
