@@ -1,7 +1,7 @@
 // Deploy metrics: how many rollouts end and how, how long they take, how many run now. Recorded
 // by the leader (controller/Rollouts.ts) for the rollouts it saw begin. A rollout is one spec
-// generation, from the leader's first pass that observed it to the first pass that found it
-// Running (design.md §8; README "Observability" has the exact definition).
+// generation, from the leader's first status write that carries it to the first that finds it
+// Running (Rollouts.ts and the README's controller section have the exact definition).
 // This module must never import `@opentelemetry/*`: the controller records these on every pass.
 import { Effect, Metric } from "effect"
 
@@ -19,7 +19,7 @@ export const rolloutsTotal = Metric.counter("mdeploy_rollouts_total", {
   incremental: true
 })
 export const rolloutDuration = Metric.histogram("mdeploy_rollout_duration_seconds", {
-  description: "Seconds from the first pass that observed a spec generation to the first pass that found it Running (lead time)",
+  description: "Seconds from the first status write of a spec generation to the first that found it Running or Stopped (lead time)",
   boundaries: rolloutBoundaries
 })
 export const rolloutsInProgress = Metric.gauge("mdeploy_rollouts_in_progress", {
@@ -30,7 +30,7 @@ export const rolloutsInProgress = Metric.gauge("mdeploy_rollouts_in_progress", {
 // histogram above may (an instance label there would multiply its ~16 series per instance).
 // `mdeploy_instance`, not `instance`, which Prometheus sets to the scrape target.
 export const rolloutLastDuration = Metric.gauge("mdeploy_rollout_last_duration_seconds", {
-  description: "Seconds the instance's last successful rollout took, by mdeploy_instance"
+  description: "Seconds the instance's last successful rollout took, by instance (label mdeploy_instance)"
 })
 
 /** Counts one ended rollout; a successful one also counts its duration. */
