@@ -148,22 +148,22 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
         return yield* new TelemetryError({ message: `--metrics-addr: expected host:port, got ${JSON.stringify(options.metricsAddr)}` })
       }
 
-      // Span metrics (SpanMetrics.ts) wherever metrics are exported: the dashboards' per-step
-      // durations come from them. Recorded in this layer's registry, the one the exporters read.
-      const exportsMetrics = address !== undefined || settings.otlpMetrics
-      const spanMetrics = exportsMetrics ? [new SpanMetrics(yield* Effect.context<never>())] : []
-
       // With no processor and no OTLP export nothing would see the spans: Effect's own tracer then
       // keeps trace ids for logs and status at a fraction of the bridge's cost (the bridge copies an
       // OpenTelemetry context on every fiber step; measured ~10–14% of a reconcile's CPU).
-      const tracing = processorList(options.spanProcessor).length === 0 && spanMetrics.length === 0 && !settings.otlpTraces
+      const tracer = processorList(options.spanProcessor).length === 0 && !settings.otlpTraces
         ? Layer.empty
         : tracerLayer(() => [
           ...processorList(options.spanProcessor),
-          ...spanMetrics,
           // Endpoint, headers, timeout and compression come from OTEL_EXPORTER_OTLP_* via the exporter.
           ...(settings.otlpTraces ? [new BatchSpanProcessor(new OTLPTraceExporter())] : [])
         ], timeout)
+      // Span metrics (SpanMetrics.ts) wherever metrics are exported: the dashboards' per-step
+      // durations come from them. They wrap the tracer above, the bridge or Effect's own, and are
+      // recorded in this layer's registry, the one the exporters read.
+      const tracing = address !== undefined || settings.otlpMetrics
+        ? SpanMetrics.layer(yield* Effect.context<never>()).pipe(Layer.provideMerge(tracer))
+        : tracer
 
       const metrics = Layer.effect(
         Telemetry,
