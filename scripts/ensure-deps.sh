@@ -51,7 +51,8 @@ if ! command -v prometheus >/dev/null 2>&1; then
     SUDO=sudo
   fi
   $SUDO apt-get update -qq
-  # --no-install-recommends keeps out the node exporter and its service; only the binary is used.
+  # --no-install-recommends keeps out the node exporter. Like etcd-server, the package may start its
+  # own service where systemd runs; tests never use it (each starts one on a free port).
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 # Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
