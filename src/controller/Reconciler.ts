@@ -148,11 +148,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         const all = yield* marathon.listAppsById(appIdPrefix(name))
         apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
       }
-      const aged = withObservedStarts(
-        observedInstance(name, apps, view.drainingHosts, isForeign),
-        sightings.get(name) ?? new Map(),
-        yield* Clock.currentTimeMillis
-      )
+      const aged = withObservedStarts(observedInstance(name, apps, view.drainingHosts, isForeign), sightings.get(name) ?? new Map(), yield* Clock.currentTimeMillis)
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
@@ -177,15 +173,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
       if (!dryRun) {
         const status: InstanceStatus = {
-          ...nextStatus({
-            previous,
-            plan: undefined,
-            generation: 0,
-            result: "Invalid",
-            error,
-            now: DateTime.toUtc(yield* DateTime.now),
-            traceId: yield* traceId
-          }),
+          ...nextStatus({ previous, plan: undefined, generation: 0, result: "Invalid", error, now: DateTime.toUtc(yield* DateTime.now), traceId: yield* traceId }),
           phase: "Invalid",
           summary: error
         }
@@ -222,9 +210,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           yield* finishTeardown(name)
           yield* removeStatus(name, fences)
         }
-        if (!dryRun) {
-          yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
-        }
+        if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
         return { _tag: "Done" } satisfies Outcome
       }
       if (dryRun) return { _tag: "Done", plan } satisfies Outcome
@@ -248,27 +234,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (refusal !== undefined) {
         yield* Effect.logWarning("tear-down refused").pipe(Effect.annotateLogs({ instance: name, reason: refusal }))
         const status: InstanceStatus = {
-          ...nextStatus({
-            previous,
-            plan: undefined,
-            generation: previous?.observedGeneration ?? 0,
-            result: "RequeueAfter",
-            error: refusal,
-            now,
-            traceId: yield* traceId
-          }),
+          ...nextStatus({ previous, plan: undefined, generation: previous?.observedGeneration ?? 0, result: "RequeueAfter", error: refusal, now, traceId: yield* traceId }),
           phase: "CleanupRefused",
           summary: `spec deleted; apps kept: ${refusal}`
         }
         if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: plan.drain.method }))
-        return {
-          _tag: "RequeueAfter",
-          seconds: refusedTeardownRequeueSeconds,
-          reason: "tear-down refused",
-          plan,
-          problem: refusal
-        } satisfies Outcome
+        return { _tag: "RequeueAfter", seconds: refusedTeardownRequeueSeconds, reason: "tear-down refused", plan, problem: refusal } satisfies Outcome
       }
 
       const executed = yield* executor.run(plan, gate)
@@ -276,10 +248,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
       if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)
-      yield* tell(
-        name,
-        passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method })
-      )
+      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }))
       return settled.outcome
     })
 
@@ -376,9 +345,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           Effect.succeed<Outcome<PassError>>({ _tag: "LockHeld", holder: error.holder, seconds: lockHeldRequeueSeconds })),
         // Every other failure is worth a retry with backoff: Marathon, etcd, an untrusted answer,
         // a write the lease gate refused. Only an unusable spec is terminal (above).
-        Effect.catch((error) =>
-          Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) })
-        )
+        Effect.catch((error) => Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) }))
       )
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": resultOf(outcome) })
       return outcome
