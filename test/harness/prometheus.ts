@@ -55,12 +55,15 @@ export const startPrometheus = async (targets: Record<string, string>): Promise<
     "--log.level=warn"
   ], { stdio: ["ignore", "pipe", "pipe"] })
   let logs = ""
+  // A missing binary is an 'error' event, not an exit: say what to do instead of crashing the run.
+  let failed: string | undefined
+  child.once("error", (error) => (failed = `cannot run prometheus (${error.message}): run scripts/ensure-deps.sh`))
   child.stdout.on("data", (chunk) => (logs += chunk))
   child.stderr.on("data", (chunk) => (logs += chunk))
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   const url = `http://127.0.0.1:${port}`
   const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (failed === undefined && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM")
       await exited
     }
@@ -68,6 +71,7 @@ export const startPrometheus = async (targets: Record<string, string>): Promise<
   }
   try {
     await waitUntil("prometheus ready", async () => {
+      if (failed !== undefined) throw new Error(failed)
       if (child.exitCode !== null) throw new Error(`prometheus exited: ${logs}`)
       return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok
     }, { timeoutMs: 60_000, intervalMs: 100 })
