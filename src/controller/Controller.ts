@@ -26,6 +26,7 @@ import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
 import { Reconciler } from "./Reconciler.ts"
 import { runWorkers } from "./Workers.ts"
+import { makeRollouts } from "./Rollouts.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
 export interface ControllerConfig {
@@ -87,6 +88,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
 
     const managedNow = yield* makeManagedCount
     const reconciler = yield* Reconciler.make({
+      rollouts: yield* makeRollouts,
       snapshot,
       session: leader.session,
       holder: config.identity,

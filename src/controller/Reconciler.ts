@@ -38,6 +38,7 @@ import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { Owner } from "./Owner.ts"
+import type { Rollouts } from "./Rollouts.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
@@ -65,6 +66,8 @@ export interface ReconcilerDeps {
    * CachedStores.ts), so a lock-free look costs no etcd request and an idle pass ends there.
    */
   readonly peekFirst?: boolean
+  /** The leader's rollout bookkeeping (deploy metrics); absent for `mdeploy reconcile`. */
+  readonly rollouts?: Rollouts
 }
 
 /** A held lock is usually free again within one pass of its holder. */
@@ -110,9 +113,20 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
 
     const readDesired = yield* makeDesiredReader
     const readStatus = (name: InstanceName) => Effect.map(statuses.get(name), Option.getOrUndefined)
-    const writeStatus = (name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) =>
-      Effect.asVoid(statuses.put(name, status, fences))
-    const removeStatus = (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.asVoid(statuses.remove(name, fences))
+    const writeStatus = Effect.fnUntraced(function*(
+      name: InstanceName,
+      previous: InstanceStatus | undefined,
+      status: InstanceStatus,
+      fences: ReadonlyArray<Fence>
+    ) {
+      yield* statuses.put(name, status, fences)
+      // After the write held: a rollout counts only what etcd has.
+      if (deps.rollouts !== undefined) yield* deps.rollouts.statusWritten(name, previous, status)
+    })
+    const removeStatus = Effect.fnUntraced(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
+      yield* statuses.remove(name, fences)
+      if (deps.rollouts !== undefined) yield* deps.rollouts.statusRemoved(name)
+    })
     const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
 
     // When each running task was first seen, per instance: task ages on this process's clock.
@@ -174,7 +188,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           phase: "Invalid",
           summary: error
         }
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: "-" }))
       }
       return { _tag: "Failed", terminal: true, error: new InvalidSpec({ message: error }), message: error } satisfies Outcome
@@ -245,7 +259,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           phase: "CleanupRefused",
           summary: `spec deleted; apps kept: ${refusal}`
         }
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: plan.drain.method }))
         return {
           _tag: "RequeueAfter",
@@ -260,7 +274,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (executed.interrupted?.reason === "AlreadyExists") lookForUnmanaged.add(name)
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
-      if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
+      if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)
       yield* tell(
         name,
         passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method })
@@ -326,7 +340,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         now: DateTime.toUtc(yield* DateTime.now),
         traceId: undefined
       })
-      if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+      if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
       yield* tell(name, [{ type: "Warning", reason: "ReconcileFailed", message: error }])
     }, (effect) => Effect.ignore(effect))
 
