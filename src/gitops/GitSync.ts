@@ -15,6 +15,7 @@ import { maxManifestBytes } from "../cli/input/readManifests.ts"
 import type { StoredGitSource } from "../store/GitSourceStore.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
+import type { Fence } from "../store/StatusStore.ts"
 import type { GitCall } from "./Git.ts"
 import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
 import { cacheDirOf, checkout, manifestFiles, readBlobs } from "./GitCache.ts"
@@ -101,7 +102,8 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   context: SyncContext,
   source: StoredGitSource,
   previous: GitSourceStatus | undefined,
-  request: SyncRequest | undefined
+  request: SyncRequest | undefined,
+  fences: ReadonlyArray<Fence> = []
 ) {
   const specs = yield* SpecStore
   const started = yield* Clock.currentTimeMillis
@@ -186,12 +188,13 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
     yield* Effect.forEach(plan.writes, ({ document, current }) =>
       specs.apply(document, {
         current: Option.fromUndefinedOr(current),
-        expectedResourceVersion: current?.metadata.resourceVersion ?? "0"
+        expectedResourceVersion: current?.metadata.resourceVersion ?? "0",
+        fences
       }), { concurrency: writeConcurrency, discard: true })
     const seen = new Map(listed.items.map((item) => [item.metadata.name as string, item.metadata.resourceVersion]))
     yield* Effect.forEach(
       plan.prune,
-      (pruned) => specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned) }),
+      (pruned) => specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned), fences }),
       { concurrency: writeConcurrency, discard: true }
     )
     return plan

@@ -12,7 +12,7 @@ import { sourceAnnotation } from "../../src/domain/GitSource.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import { runGitOps } from "../../src/gitops/GitOpsLoop.ts"
 import { EventRecorder } from "../../src/events/EventRecorder.ts"
-import { makeSyncContext } from "../../src/gitops/GitSync.ts"
+import { makeSyncContext, syncSource } from "../../src/gitops/GitSync.ts"
 import { GitSourceStore } from "../../src/store/GitSourceStore.ts"
 import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
@@ -20,7 +20,7 @@ import { serveController } from "../../src/ui/ControllerServer.ts"
 import { runCli } from "../harness/cli.ts"
 import { startGitHttp } from "../harness/gitHttp.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { etcdLayer, rawGet, rawCount, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { etcdLayer, rawCount, rawDeletePrefix, rawGet, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import type { TestRepo } from "../harness/gitRepo.ts"
 import { instanceYaml, makeTestRepo } from "../harness/gitRepo.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -382,5 +382,46 @@ describe("GitOps sync against real git and etcd", () => {
     assert.strictEqual(byName.get("a.main"), reuse.get("a.main"), "unchanged: the same object")
     assert.notStrictEqual(byName.get("b.main"), reuse.get("b.main"))
     assert.strictEqual(byName.get("b.main")?.spec.image, "b:2")
+  })
+
+  it("a leader deposed between its listing and its writes writes nothing: spec writes and prunes hold the leader key", async () => {
+    const git = repo()
+    git.commit({ "a.yaml": instanceYaml("a.main"), "b.yaml": instanceYaml("b.main") }, "two")
+    const site = await installation("fenced")
+    // Suspended, so the in-process loop leaves it alone and the test runs each sync itself.
+    await site.addSource("fenced", { url: git.url, ref: { branch: "main" }, interval: "1h", suspend: true })
+    const source = Option.getOrThrow(await site.run(sources((store) => store.get("fenced"))))
+    const context = makeSyncContext({ cacheRoot: mkdtempSync(join(tmpdir(), "mdeploy-cache-")), env })
+    const leaderKey = `${site.prefix}/leader`
+    const elect = async () => {
+      const answer = await rawPut(etcd, leaderKey, JSON.stringify({ identity: "test" })) as { header: { revision: string } }
+      return { key: leaderKey, createRevision: answer.header.revision }
+    }
+    const sync = (fence: { key: string; createRevision: string }) => site.run(syncSource(context, source, undefined, undefined, [fence]))
+
+    const first = await elect()
+    const synced = await sync(first)
+    assert.strictEqual(ready(synced)?.status, "True", synced.conditions[0]?.message)
+    const before = await site.specs()
+    assert.deepStrictEqual([...before.keys()].sort(), ["a.main", "b.main"])
+
+    // b changes and a goes; meanwhile the leader key is deleted and taken by someone else.
+    git.commit({ "a.yaml": null, "b.yaml": instanceYaml("b.main", "registry.example/web:2") }, "bump b, drop a")
+    await rawDeletePrefix(etcd, leaderKey)
+    const successor = await elect()
+    const refused = await sync(first)
+    assert.strictEqual(refused.history[0]?.result, "WriteFailed")
+    assert.match(refused.conditions[0]?.message ?? "", /no longer held by this writer/)
+    const after = await site.specs()
+    assert.deepStrictEqual([...after.keys()].sort(), ["a.main", "b.main"], "nothing pruned")
+    assert.strictEqual(after.get("b.main")?.metadata.resourceVersion, before.get("b.main")?.metadata.resourceVersion, "nothing written")
+
+    // The successor's sync (its own fence) does what the revision says.
+    const applied = await sync(successor)
+    assert.strictEqual(ready(applied)?.status, "True", applied.conditions[0]?.message)
+    const now = await site.specs()
+    assert.deepStrictEqual([...now.keys()], ["b.main"])
+    assert.strictEqual(now.get("b.main")?.spec.image, "registry.example/web:2")
+    rmSync(context.cacheRoot, { recursive: true, force: true })
   })
 })
