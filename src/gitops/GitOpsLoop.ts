@@ -35,7 +35,8 @@ interface Worker {
 const sourceLoop = (context: SyncContext, fences: ReadonlyArray<Fence>, worker: () => Worker, wake: Queue.Queue<void>) =>
   Effect.gen(function*() {
     const store = yield* GitSourceStore
-    const events = yield* EventRecorder
+    // Optional: a loop run without a recorder (benchmarks, store tests) syncs all the same.
+    const events = yield* Effect.serviceOption(EventRecorder)
     let failures = 0
     for (;;) {
       const source = worker().current
@@ -62,10 +63,10 @@ const sourceLoop = (context: SyncContext, fences: ReadonlyArray<Fence>, worker: 
         // A sync that failed (fetch, write, or an invalid revision) is an event about the source,
         // under `gitsource:<name>`, and so a notification (design.md §15).
         const ready = status.conditions.find((condition) => condition.type === "Ready")
-        if (ready !== undefined && syncFailedReasons.has(ready.reason)) {
+        if (ready !== undefined && syncFailedReasons.has(ready.reason) && Option.isSome(events)) {
           const attempted = status.lastAttemptedRevision
           const subject = status.history.find((record) => record.revision === attempted)?.subject ?? ""
-          yield* events.record(`${syncEventPrefix}${name}`, {
+          yield* events.value.record(`${syncEventPrefix}${name}`, {
             type: "Warning",
             reason: "SyncFailed",
             message: ready.message,
@@ -101,7 +102,7 @@ const sourceLoop = (context: SyncContext, fences: ReadonlyArray<Fence>, worker: 
 export const runGitOps = (
   context: SyncContext,
   fences: ReadonlyArray<Fence> = []
-): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | EventRecorder | Scope.Scope> =>
+): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | Scope.Scope> =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const keys = makeKeys(etcd.prefix)

@@ -11,7 +11,6 @@ import type { GitSource, GitSourceSpec, GitSourceStatus } from "../../src/domain
 import { sourceAnnotation } from "../../src/domain/GitSource.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import { runGitOps } from "../../src/gitops/GitOpsLoop.ts"
-import { EventRecorder } from "../../src/events/EventRecorder.ts"
 import { makeSyncContext, syncSource } from "../../src/gitops/GitSync.ts"
 import { GitSourceStore } from "../../src/store/GitSourceStore.ts"
 import type { StoredInstance } from "../../src/store/SpecStore.ts"
@@ -52,7 +51,7 @@ const specStore = <A, E, R>(f: (store: SpecStore["Service"]) => Effect.Effect<A,
 /** One installation: its prefix, the leader's GitOps loop running in-process, and store access. */
 const installation = async (label: string) => {
   const prefix = uniquePrefix(label)
-  const layer = Layer.mergeAll(etcdSpecStoreLayer, GitSourceStore.layerNoDeps, EventRecorder.layerMemory).pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
+  const layer = Layer.mergeAll(etcdSpecStoreLayer, GitSourceStore.layerNoDeps).pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
   const cacheRoot = mkdtempSync(join(tmpdir(), "mdeploy-cache-"))
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
