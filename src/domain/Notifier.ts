@@ -74,5 +74,4 @@ export const redactedUrl = (text: string): string => {
 }
 
 /** Where the endpoint comes from, as `get` and `describe` show it: never an environment value. */
-export const endpointOf = (spec: NotifierSpec): string =>
-  spec.urlEnv !== undefined ? `$${spec.urlEnv}` : redactedUrl(spec.url ?? "")
+export const endpointOf = (spec: NotifierSpec): string => spec.urlEnv !== undefined ? `$${spec.urlEnv}` : redactedUrl(spec.url ?? "")

@@ -64,7 +64,9 @@ export const slackPayload = (facts: NotificationFacts): unknown => {
   const details = [
     `app ${facts.appId ?? "-"}`,
     `trace ${facts.traceId ?? "-"}`,
-    ...(revision === undefined ? [] : [`revision ${revision.commit.slice(0, 12)}${revision.subject === undefined ? "" : ` "${revision.subject}"`}`])
+    ...(revision === undefined
+      ? []
+      : [`revision ${revision.commit.slice(0, 12)}${revision.subject === undefined ? "" : ` "${revision.subject}"`}`])
   ]
   const text = `${mark} ${head}: ${facts.message} (${details.join(", ")})${facts.statusUrl === undefined ? "" : ` ${facts.statusUrl}`}`
   const title = facts.statusUrl === undefined ? escape(head) : `<${facts.statusUrl}|${escape(head)}>`

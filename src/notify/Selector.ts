@@ -7,8 +7,10 @@ import type { StoredNotifier } from "../store/NotifierStore.ts"
 
 export const isNotifiable = (reason: string): reason is NotifiableReason => (notifiableReasons as ReadonlyArray<string>).includes(reason)
 
-export const selects = (selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>> | undefined): boolean =>
-  Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value)
+export const selects = (
+  selector: Readonly<Record<string, string>> | undefined,
+  labels: Readonly<Record<string, string>> | undefined
+): boolean => Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value)
 
 export interface Candidate {
   readonly reason: string

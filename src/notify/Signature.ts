@@ -5,7 +5,8 @@ import { createHmac, timingSafeEqual } from "node:crypto"
 
 export const signatureHeader = "x-signature"
 
-export const signature = (secret: string, body: string): string => `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`
+export const signature = (secret: string, body: string): string =>
+  `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`
 
 /** What a receiver does: recompute and compare in constant time. */
 export const verifySignature = (secret: string, body: string, header: string | undefined): boolean => {

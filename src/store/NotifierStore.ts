@@ -99,7 +99,10 @@ export class NotifierStore extends Context.Service<NotifierStore, {
         })
         if (Option.isNone(current)) {
           if (expected !== undefined && expected !== "0") {
-            return yield* new SpecConflictError({ name, message: `resourceVersion ${expected} was given but notifier ${name} does not exist` })
+            return yield* new SpecConflictError({
+              name,
+              message: `resourceVersion ${expected} was given but notifier ${name} does not exist`
+            })
           }
           const created: StoredNotifier = {
             apiVersion: document.apiVersion,
@@ -112,13 +115,21 @@ export class NotifierStore extends Context.Service<NotifierStore, {
             "create",
             (client) => client.if(key, "Create", "==", 0).then(client.put(key).value(storedValue(created))).commit()
           )
-          if (!result.succeeded) return yield* new SpecConflictError({ name, message: `notifier ${name} was created by someone else meanwhile` })
-          return { action: "created" as const, notifier: { ...created, metadata: { ...created.metadata, resourceVersion: result.header.revision } } }
+          if (!result.succeeded) {
+            return yield* new SpecConflictError({ name, message: `notifier ${name} was created by someone else meanwhile` })
+          }
+          return {
+            action: "created" as const,
+            notifier: { ...created, metadata: { ...created.metadata, resourceVersion: result.header.revision } }
+          }
         }
         const stored = current.value
         const revision = stored.metadata.resourceVersion
         if (expected !== undefined && expected !== revision) {
-          return yield* new SpecConflictError({ name, message: `the object has been modified (resourceVersion ${expected}, now ${revision})` })
+          return yield* new SpecConflictError({
+            name,
+            message: `the object has been modified (resourceVersion ${expected}, now ${revision})`
+          })
         }
         const specChanged = canonicalJson(stored.spec) !== canonicalJson(document.spec)
         const metadataChanged = canonicalJson(stored.metadata.labels ?? {}) !== canonicalJson(labels ?? {}) ||
@@ -143,12 +154,17 @@ export class NotifierStore extends Context.Service<NotifierStore, {
         if (!result.succeeded) {
           return yield* new SpecConflictError({ name, message: "the object has been modified since it was read; apply again to retry" })
         }
-        return { action: "configured" as const, notifier: { ...updated, metadata: { ...updated.metadata, resourceVersion: result.header.revision } } }
+        return {
+          action: "configured" as const,
+          notifier: { ...updated, metadata: { ...updated.metadata, resourceVersion: result.header.revision } }
+        }
       })
 
       const remove = Effect.fn("NotifierStore.remove")(function*(name: string) {
-        const result = yield* etcd.call("delete", (client) =>
-          client.if(keys.notifier(name), "Create", ">", 0).then(client.delete().key(keys.notifier(name))).commit())
+        const result = yield* etcd.call(
+          "delete",
+          (client) => client.if(keys.notifier(name), "Create", ">", 0).then(client.delete().key(keys.notifier(name))).commit()
+        )
         return result.succeeded
       })
 

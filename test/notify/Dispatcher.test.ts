@@ -82,7 +82,8 @@ const setup = (handler: (request: { body: string }) => FakeAnswer, config: Parti
     return { ...ledger, ...http, dispatcher }
   })
 
-const counted = (result: string) => Effect.map(Metric.value(Metric.withAttributes(notificationsTotal, { notifier: "ops", result })), (state) => state.count)
+const counted = (result: string) =>
+  Effect.map(Metric.value(Metric.withAttributes(notificationsTotal, { notifier: "ops", result })), (state) => state.count)
 
 /** Lets the workers run: moves the TestClock `seconds` seconds, a second at a time. */
 const pass = (seconds: number) =>

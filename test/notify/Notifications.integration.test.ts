@@ -104,7 +104,10 @@ describe("notifications", () => {
     await waitUntil("web.main generation 2 told", () => bodies(receiver).some((told) => told.generation === 2), { timeoutMs: 30_000 })
     assert.deepStrictEqual(deliveredKeys(receiver), ["ops/web.main/1/RolloutSucceeded", "ops/web.main/2/RolloutSucceeded"])
     // Settled right after the receiver answered.
-    await waitUntil("generation 2 settled", async () => (await ledgerRecord(stack, "web.main", 2, "RolloutSucceeded"))?.state === "delivered")
+    await waitUntil(
+      "generation 2 settled",
+      async () => (await ledgerRecord(stack, "web.main", 2, "RolloutSucceeded"))?.state === "delivered"
+    )
     // The search team's instance is not the payments notifier's business.
     assert.notInclude(receiver.requests().map((entry) => entry.body).join(""), "other.main")
   })
