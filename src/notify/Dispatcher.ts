@@ -74,7 +74,11 @@ export const makeDispatcher = (config: DispatcherConfig): Effect.Effect<
           ? Effect.void
           : Effect.logWarning("notification claim lost before it was settled").pipe(Effect.annotateLogs({ key: dedupeKeyText(key) })))
 
-    /** Claims the key; false when someone settled it already or still holds it after claimWait. */
+    /**
+     * Claims the key: its token, or undefined when it was settled already or is still held after
+     * claimWait. Our own claim can only be left from an attempt of this job whose settle failed
+     * (etcd away): it stays until our lease ends, and then the next leader sends again.
+     */
     const claim = (key: DedupeKey) =>
       Effect.gen(function*() {
         for (let waited = 0;; waited += 1_000) {
@@ -86,7 +90,7 @@ export const makeDispatcher = (config: DispatcherConfig): Effect.Effect<
             yield* ledger.touch(key)
             return undefined
           }
-          if (waited >= claimWaitMs) {
+          if (waited >= claimWaitMs || claimed.record.by === config.holder) {
             yield* Effect.logWarning("notification still claimed by another controller; left to it").pipe(
               Effect.annotateLogs({ key: dedupeKeyText(key), by: claimed.record.by })
             )
