@@ -91,7 +91,7 @@ export const makeDispatcher = (config: DispatcherConfig): Effect.Effect<
             return undefined
           }
           if (waited >= claimWaitMs || claimed.record.by === config.holder) {
-            yield* Effect.logWarning("notification still claimed by another controller; left to it").pipe(
+            yield* Effect.logWarning("notification still claimed; left to its holder").pipe(
               Effect.annotateLogs({ key: dedupeKeyText(key), by: claimed.record.by })
             )
             return undefined
