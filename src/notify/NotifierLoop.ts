@@ -60,7 +60,9 @@ export const runNotifications = (
           if (change._tag !== "Upsert" || !isNotifiable(change.value.reason)) return
           const event = change.value
           const rest = change.key.slice(keys.events.length)
-          const subject = rest.slice(0, rest.indexOf("/"))
+          const slash = rest.indexOf("/")
+          if (slash <= 0) return
+          const subject = rest.slice(0, slash)
           const candidate = { reason: event.reason, lastTimestamp: event.lastTimestamp, labels: event.context?.labels }
           for (const notifier of notifiers.values()) {
             if (wants(notifier, candidate)) yield* dispatcher.offer({ notifier, subject, event })
