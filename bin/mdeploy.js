@@ -4,7 +4,7 @@
 // this file (a bare `./bin/mdeploy.js` on a machine whose system Node is older), re-run it under
 // the Node pinned in node_modules.
 import { spawnSync } from "node:child_process"
-import { existsSync, readdirSync, statSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
 import { homedir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -38,22 +38,27 @@ if (major < 22) {
 
 /**
  * The bundle `npm run build` makes (scripts/build.ts says why it starts faster) while it is newer
- * than every file under src/; the sources otherwise, so an edit since the build is never run
- * stale. MDEPLOY_FROM_SOURCE=1 always runs the sources.
+ * than every file and directory under src/ it lists; the sources otherwise, so an edit since the
+ * build is never run stale. MDEPLOY_FROM_SOURCE=1 always runs the sources.
  */
 function entry() {
-  const sources = join(root, "src")
-  const source = join(sources, "bin.ts")
+  const source = join(root, "src", "bin.ts")
   if (process.env.MDEPLOY_FROM_SOURCE === "1") return source
   const bundle = join(root, "dist", "mdeploy.js")
-  let built
+  const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs
+  if (built === undefined) return source
+  // A list written by the build, not a walk of src/: a recursive readdir costs a fresh process
+  // tens of milliseconds, a stat per listed path a few.
+  let listed
   try {
-    built = statSync(bundle).mtimeMs
+    listed = readFileSync(join(root, "dist", "sources.txt"), "utf8").split("\n")
   } catch {
     return source
   }
-  for (const file of readdirSync(sources, { recursive: true })) {
-    if (statSync(join(sources, String(file))).mtimeMs > built) return source
+  for (const path of listed) {
+    if (path === "") continue
+    const modified = statSync(join(root, path), { throwIfNoEntry: false })?.mtimeMs
+    if (modified === undefined || modified > built) return source
   }
   return bundle
 }

@@ -5,8 +5,8 @@
 // npm packages stay external: etcd3 reads its .proto file next to itself, and they are CommonJS
 // that gains nothing. bin/mdeploy.js runs the bundle only while it is newer than every file
 // under src/, so an edit is never run stale; the sources are run instead until the next build.
-import { renameSync, rmSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { join, relative } from "node:path"
 import { build } from "rolldown"
 
 const root = join(import.meta.dirname, "..")
@@ -17,6 +17,7 @@ const staging = join(root, `dist.${process.pid}.tmp`)
 const bundled = (id: string) =>
   id.startsWith(".") || id.startsWith("/") || id === "effect" || id.startsWith("effect/") || id.startsWith("@effect/")
 
+const started = new Date()
 try {
   await build({
     input: { mdeploy: join(root, "src", "bin.ts") },
@@ -32,15 +33,31 @@ try {
       sourcemap: true
     }
   })
-  // Swapped in whole, so a CLI started during a build finds the old bundle or the new one.
-  rmSync(`${target}.old`, { recursive: true, force: true })
-  try {
-    renameSync(target, `${target}.old`)
-  } catch {
-    // No previous build.
+  // bin/mdeploy.js's freshness check: every file and directory under src/ (a directory's mtime
+  // moves when a file is added or removed), and the bundle dated from the start of the build, so
+  // that an edit made while it ran counts as newer.
+  const sources = join(root, "src")
+  const listed = ["src", ...readdirSync(sources, { recursive: true }).map((file) => relative(root, join(sources, String(file))))]
+  writeFileSync(join(staging, "sources.txt"), `${listed.join("\n")}\n`)
+  utimesSync(join(staging, "mdeploy.js"), started, started)
+  // Chunks are named by content hash and never replaced: a process started from the previous
+  // build may still import one lazily (a command loads its code on demand). The entry file is
+  // renamed over the old one last, so a CLI starting now finds one whole build or the other.
+  mkdirSync(join(target, "chunks"), { recursive: true })
+  const current = new Set(readdirSync(join(staging, "chunks")))
+  for (const file of current) {
+    const path = join(target, "chunks", file)
+    if (existsSync(path)) utimesSync(path, started, started)
+    else renameSync(join(staging, "chunks", file), path)
   }
-  renameSync(staging, target)
-  rmSync(`${target}.old`, { recursive: true, force: true })
+  // Chunks no build has used for a week go, so that a clone's dist/ does not grow forever; a
+  // process started from a build that old and still running may then need a restart.
+  for (const file of readdirSync(join(target, "chunks"))) {
+    const path = join(target, "chunks", file)
+    if (!current.has(file) && started.getTime() - statSync(path).mtimeMs > 7 * 86_400_000) rmSync(path, { force: true })
+  }
+  for (const file of ["sources.txt", "mdeploy.js.map", "mdeploy.js"]) renameSync(join(staging, file), join(target, file))
+  rmSync(staging, { recursive: true, force: true })
 } catch (error) {
   rmSync(staging, { recursive: true, force: true })
   throw error
