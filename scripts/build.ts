@@ -1,29 +1,51 @@
 // `npm run build` (run by `npm ci` as `prepare`, by `npm test` and before the integration tests):
-// bundles src/bin.ts and Effect into dist/, one chunk per command as the sources load them.
-// Why: run from the sources, `mdeploy get` loads about 550 modules, and resolving, reading and
-// type-stripping them one by one was most of its start-up; bundled it loads about 200. Other
-// npm packages stay external: etcd3 reads its .proto file next to itself, and they are CommonJS
-// that gains nothing. bin/mdeploy.js runs the bundle only while it is newer than every file
-// under src/, so an edit is never run stale; the sources are run instead until the next build.
+// bundles src/bin.ts and its dependencies into dist/, one chunk per command as the sources load
+// them. Why: run from the sources, `mdeploy get` loads about 550 modules, and resolving, reading,
+// type-stripping and compiling them one by one was most of its start-up. bin/mdeploy.js runs the
+// bundle only while it is newer than every file under src/, so an edit is never run stale; the
+// sources are run instead until the next build.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
-import { join, relative } from "node:path"
-import { build } from "rolldown"
+import { dirname, join, relative } from "node:path"
+import { build, type Plugin } from "rolldown"
 
 const root = join(import.meta.dirname, "..")
 const target = join(root, "dist")
 const staging = join(root, `dist.${process.pid}.tmp`)
 
-/** Bundled: the sources and Effect (hundreds of small ES modules). Everything else is imported at run time. */
-const bundled = (id: string) =>
-  id.startsWith(".") || id.startsWith("/") || id === "effect" || id.startsWith("effect/") || id.startsWith("@effect/")
+// Everything but OpenTelemetry is bundled: its SDK is loaded only by the commands that export
+// telemetry, and registers itself through globals best left to its own module instances.
+const external = (id: string) => id.startsWith("@opentelemetry/")
+
+// Bundled CommonJS that reads files next to itself (etcd3 parses ../proto/rpc.proto when it
+// loads) must still find them: `__dirname` in node_modules becomes a marker naming the original
+// directory, turned into a path relative to the chunk it lands in once chunks are written.
+const marker = "__mdeployDirname__"
+const keepDirname: Plugin = {
+  name: "keep-dirname",
+  transform(code, id) {
+    if (!id.includes("/node_modules/") || !code.includes("__dirname")) return null
+    return code.replace(/\b__dirname\b/g, `${marker}(${JSON.stringify(dirname(id))})`)
+  },
+  renderChunk(code, chunk) {
+    if (!code.includes(marker)) return null
+    const chunkDir = dirname(join(target, chunk.fileName))
+    return code.replace(new RegExp(`${marker}\\(("[^"]*")\\)`, "g"), (_, original: string) => `(import.meta.dirname + ${JSON.stringify(`/${relative(chunkDir, JSON.parse(original) as string)}`)})`)
+  }
+}
 
 const started = new Date()
 try {
   await build({
     input: { mdeploy: join(root, "src", "bin.ts") },
     platform: "node",
-    external: (id) => !bundled(id),
+    external,
+    plugins: [keepDirname],
     logLevel: "warn",
+    // keep-dirname keeps every line where it was, so the source maps stay right to the line.
+    onLog: (level, log, handler) => {
+      if (log.code === "SOURCEMAP_BROKEN" && log.plugin === "keep-dirname") return
+      handler(level, log)
+    },
     output: {
       dir: staging,
       format: "esm",
