@@ -12,9 +12,13 @@ const root = join(import.meta.dirname, "..")
 const target = join(root, "dist")
 const staging = join(root, `dist.${process.pid}.tmp`)
 
-// Everything but OpenTelemetry is bundled: its SDK is loaded only by the commands that export
-// telemetry, and registers itself through globals best left to its own module instances.
-const external = (id: string) => id.startsWith("@opentelemetry/")
+// Bundled: the sources, Effect (hundreds of small ES modules) and the etcd client with what it
+// loads (gRPC, protobuf.js: about 150 CommonJS files), the start-up of every etcd command. Other
+// packages are imported at run time as they are: they load only in the commands that need them,
+// and some do not survive bundling (undici's CommonJS exports).
+const bundledPackages =
+  /^(effect|@effect\/[^/]+|etcd3|@grpc\/[^/]+|protobufjs|@protobufjs\/[^/]+|long|lodash\.camelcase|bignumber\.js|@js-sdsl\/[^/]+|cockatiel)(\/|$)/
+const external = (id: string) => !id.startsWith(".") && !id.startsWith("/") && !id.startsWith("\0") && !bundledPackages.test(id)
 
 // Bundled CommonJS that reads files next to itself (etcd3 parses ../proto/rpc.proto when it
 // loads) must still find them: `__dirname` in node_modules becomes a marker naming the original
@@ -29,7 +33,10 @@ const keepDirname: Plugin = {
   renderChunk(code, chunk) {
     if (!code.includes(marker)) return null
     const chunkDir = dirname(join(target, chunk.fileName))
-    return code.replace(new RegExp(`${marker}\\(("[^"]*")\\)`, "g"), (_, original: string) => `(import.meta.dirname + ${JSON.stringify(`/${relative(chunkDir, JSON.parse(original) as string)}`)})`)
+    return code.replace(
+      new RegExp(`${marker}\\(("[^"]*")\\)`, "g"),
+      (_, original: string) => `(import.meta.dirname + ${JSON.stringify(`/${relative(chunkDir, JSON.parse(original) as string)}`)})`
+    )
   }
 }
 

@@ -4,7 +4,7 @@
 // bin/mdeploy.js runs after a build; each chunk's source map names the files it holds) and on the
 // sources (MDEPLOY_FROM_SOURCE=1), by a module hook that lists every module the process loads.
 import { assert, describe, it } from "@effect/vitest"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -55,6 +55,8 @@ const loadedFiles = async (args: ReadonlyArray<string>, extraEnv: Record<string,
   const bundled = files.some((file) => file.startsWith(join(repoRoot, "dist") + "/"))
   const expanded = files.flatMap((file) => {
     if (!file.startsWith(join(repoRoot, "dist") + "/")) return [file]
+    // The bundler's own runtime chunk has no map, and no source.
+    if (!existsSync(`${file}.map`)) return []
     const map = JSON.parse(readFileSync(`${file}.map`, "utf8")) as { sources: ReadonlyArray<string> }
     return map.sources.map((source) => resolve(dirname(file), source))
   })
