@@ -124,7 +124,15 @@ const bench: Bench = async () => {
           floor: cpuFloor,
           goal: "<= 2x node -e 0",
           met: cpu("get") <= cpuFloor
-        }
+        },
+        {
+          metric: "mdeploy get from the sources, no bundle (wall)",
+          value: wall("getFromSource"),
+          unit: "ms",
+          floor: wallFloor,
+          note: note("getFromSource")
+        },
+        { metric: "mdeploy get from the sources, no bundle (cpu)", value: cpu("getFromSource"), unit: "ms", floor: cpuFloor }
       ],
       details: { runs, loadAverage1m: load, samples, roundTrips }
     }
