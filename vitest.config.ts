@@ -15,14 +15,13 @@ export default defineConfig({
     // that would point unset values at the demo); tests that want a config file set their own.
     env: { MDEPLOY_CONFIG: join(tmpdir(), "mdeploy-tests-have-no-config", "config.yaml"), MDEPLOY_CONTEXT: "" },
     hookTimeout: 60_000,
-    // The CLI tests run bin/mdeploy.js, which runs dist/ when it is fresh: built first.
-    globalSetup: ["test/harness/buildBundle.ts"],
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: integration } },
-      { extends: true, test: { name: "integration", include: integration } }
+      // These run bin/mdeploy.js, which runs dist/ when it is fresh: built first, from these sources.
+      { extends: true, test: { name: "integration", include: integration, globalSetup: ["test/harness/buildBundle.ts"] } }
     ]
   }
 })
