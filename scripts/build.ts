@@ -1,4 +1,4 @@
-// `npm run build` (run by `npm ci` as `prepare`, by `npm test` and before the integration tests):
+// `npm run build` (run by `npm ci` as `prepare`, and before the integration tests, so by `npm test`):
 // bundles src/bin.ts and its dependencies into dist/, one chunk per command as the sources load
 // them. Why: run from the sources, `mdeploy get` loads about 550 modules, and resolving, reading,
 // type-stripping and compiling them one by one was most of its start-up. bin/mdeploy.js runs the
