@@ -48,11 +48,7 @@ for (const report of reports) {
   for (const row of report.rows) {
     const ratio = row.floor !== undefined && row.floor > 0 ? `${(row.value / row.floor).toFixed(2)}×` : ""
     const met = row.met === undefined ? "" : row.met ? "yes" : "**no**"
-    lines.push(
-      `| ${report.name} | ${row.metric} | ${format(row.value)} ${row.unit} | ${
-        row.floor === undefined ? "" : `${format(row.floor)} ${row.unit}`
-      } | ${ratio} | ${row.goal ?? ""} | ${met} |`
-    )
+    lines.push(`| ${report.name} | ${row.metric} | ${format(row.value)} ${row.unit} | ${row.floor === undefined ? "" : `${format(row.floor)} ${row.unit}`} | ${ratio} | ${row.goal ?? ""} | ${met} |`)
   }
 }
 process.stdout.write(`\n${lines.join("\n")}\n`)
