@@ -20,7 +20,8 @@ export default defineConfig({
     reporters: ["default"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: integration } },
-      { extends: true, test: { name: "integration", include: integration } }
+      // These run bin/mdeploy.js, which runs dist/ when it is fresh: built first, from these sources.
+      { extends: true, test: { name: "integration", include: integration, globalSetup: ["test/harness/buildBundle.ts"] } }
     ]
   }
 })

@@ -14,7 +14,8 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   steady: () => import("./steadyState.ts"),
   failover: () => import("./failover.ts"),
   gitops: () => import("./gitopsWebhook.ts"),
-  "gitops-rollout": () => import("./gitopsRollout.ts")
+  "gitops-rollout": () => import("./gitopsRollout.ts"),
+  startup: () => import("./startup.ts")
 }
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches)

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Entry shim for the `mdeploy` binary. The sources are TypeScript run by Node's type stripping,
-// which needs Node >= 22; when an older Node starts this file (a bare `./bin/mdeploy.js` on a
-// machine whose system Node is older), re-run it under the Node pinned in node_modules.
+// Entry shim for the `mdeploy` binary. It runs the bundle in dist/ when fresh (see entry()), else
+// the TypeScript sources by Node's type stripping; both need Node >= 22: when an older Node starts
+// this file (a bare `./bin/mdeploy.js` on a machine whose system Node is older), re-run it under
+// the Node pinned in node_modules.
 import { spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { homedir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -18,9 +20,11 @@ if (major < 22) {
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" })
   process.exit(result.status ?? 1)
 } else {
-  // Cache compiled code between runs: a CLI pays its start-up on every invocation.
+  // Cache compiled code between runs, under the user's cache directory (NODE_COMPILE_CACHE
+  // chooses another): a CLI pays its start-up on every invocation.
   const { enableCompileCache } = await import("node:module")
-  enableCompileCache?.()
+  const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), ".cache")
+  enableCompileCache?.(process.env.NODE_COMPILE_CACHE || join(cacheHome, "mdeploy", "node-compile-cache"))
   // A bare version query needs none of the CLI: answer it before loading Effect (most of the
   // start-up of every other command).
   const args = process.argv.slice(2)
@@ -28,6 +32,33 @@ if (major < 22) {
     const { version } = await import(pathToFileURL(join(root, "src", "cli", "Version.ts")).href)
     process.stdout.write(`mdeploy v${version}\n`)
   } else {
-    await import(pathToFileURL(join(root, "src", "bin.ts")).href)
+    await import(pathToFileURL(entry()).href)
   }
+}
+
+/**
+ * The bundle `npm run build` makes (scripts/build.ts says why it starts faster) while it is newer
+ * than every file and directory under src/ it lists; the sources otherwise, so an edit since the
+ * build is never run stale. MDEPLOY_FROM_SOURCE=1 always runs the sources.
+ */
+function entry() {
+  const source = join(root, "src", "bin.ts")
+  if (process.env.MDEPLOY_FROM_SOURCE === "1") return source
+  const bundle = join(root, "dist", "mdeploy.js")
+  const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs
+  if (built === undefined) return source
+  // A list written by the build, not a walk of src/: a recursive readdir costs a fresh process
+  // tens of milliseconds, a stat per listed path a few.
+  let listed
+  try {
+    listed = readFileSync(join(root, "dist", "sources.txt"), "utf8").split("\n")
+  } catch {
+    return source
+  }
+  for (const path of listed) {
+    if (path === "") continue
+    const modified = statSync(join(root, path), { throwIfNoEntry: false })?.mtimeMs
+    if (modified === undefined || modified > built) return source
+  }
+  return bundle
 }

@@ -6,9 +6,9 @@
 // --until-rolled-out exits 0 once every example is rolled out (for scripted checks). The ports are
 // fixed (demo/DemoPorts.ts) and written to the `demo` context, made current, so the commands it
 // suggests work in any terminal; the examples are found next to this package, not in the cwd.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { homedir, tmpdir } from "node:os"
-import { join, relative } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Clock, Console, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -39,13 +39,20 @@ const nextSteps = (examples: string, repoDir: string | undefined): string =>
     "Ctrl-C here stops the demo."
   ].join("\n")
 
+/** The repository's deploy/examples, found upwards so that the path holds from src/ and from the bundle in dist/. */
+const examplesDir = (): string => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir)
+  return join(dir, "deploy", "examples")
+}
+
 export const up = Command.make(
   "up",
   {
     examples: Flag.String("filename").pipe(
       Flag.withAlias("f"),
       Flag.withDescription("manifests to apply once the stack is up"),
-      Flag.withDefault(fileURLToPath(new URL("../../../deploy/examples", import.meta.url)))
+      Flag.withDefault(examplesDir())
     ),
     portBase: Flag.Int("port-base").pipe(
       Flag.withDescription(`etcd listens on N (clients) and N+1 (peers), the Marathon emulator on N+2`),
