@@ -2,7 +2,7 @@
 # Installs what mdeploy needs on a fresh Debian machine, and nothing when it is already there:
 # the npm dependencies (which bring the pinned Node 24), etcd from Debian's etcd-server,
 # openssl (the TLS tests make their certificates with it at test time) and git (GitOps sync runs
-# the git CLI).
+# the git CLI), and chromium for the status page's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,16 @@ if ! command -v git >/dev/null 2>&1; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends git >/dev/null
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (Debian chromium; the status page's browser test drives it headless)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "chromium is missing and this user cannot install it: run 'apt-get install chromium' as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 # Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
 # SIGPIPE, which pipefail turns into a failed install about half the time.
