@@ -47,6 +47,8 @@ const decodeName = (raw: string): string => {
 export const uiRoute = (reads: ApiReads, path: string, query: URLSearchParams): Effect.Effect<UiAnswer, unknown> | undefined => {
   const part = query.get("part") === "main"
   const nonce = randomBytes(16).toString("base64")
+  // Browsers ask for it on every page; an empty answer keeps their consoles clean.
+  if (path === "/favicon.ico") return Effect.succeed({ status: 204, headers: { "cache-control": "max-age=86400" }, body: "" })
   if (path === "/") {
     return Effect.map(reads.instances, (list) => html(part ? indexMain(list) : page("mdeploy", nonce, indexMain(list)), nonce))
   }
