@@ -41,6 +41,17 @@ const identity = (pass: PassTrace, appId: string | undefined) => ({
   ...(pass.source === undefined ? {} : { "mdeploy.source": pass.source })
 })
 
+/**
+ * What the time after a pass waits for: drains it just asked for, or drains it found under way
+ * and did not end (no kill); otherwise Marathon (tasks to launch and turn healthy, kills, deletes).
+ */
+const waitingFor = (pass: PassTrace): "drain" | "marathon" => {
+  const last = pass.actions.at(-1)?.name
+  if (last?.startsWith("drain ")) return "drain"
+  if (last !== undefined && /^(kill |delete |scale )/.test(last)) return "marathon"
+  return pass.draining > 0 ? "drain" : "marathon"
+}
+
 /** The rollout of the pass's generation after the pass. */
 const advance = (base: Rollout, pass: PassTrace): Rollout => {
   const steps: Array<RolloutStep> = [...base.steps]
@@ -83,7 +94,7 @@ const advance = (base: Rollout, pass: PassTrace): Rollout => {
     result,
     ...(appId === undefined ? {} : { appId }),
     ...(source === undefined ? {} : { source }),
-    ...(result === "Succeeded" ? {} : { waitingFor: pass.draining > 0 ? "drain" as const : "marathon" as const }),
+    ...(result === "Succeeded" ? {} : { waitingFor: waitingFor(pass) }),
     steps: capped(steps)
   }
 }

@@ -2,6 +2,7 @@
 // leader or standby — answers the same. Bounded: at most `maxInstances` instances, `maxEvents`
 // events; the instance list is read at most once a second however many pages poll it.
 import { Clock, Effect } from "effect"
+import { sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import { EventRecorder } from "../events/EventRecorder.ts"
 import type { ListedEvent } from "../events/InstanceEvent.ts"
@@ -47,7 +48,7 @@ export const makeApiReads = Effect.gen(function*() {
     if (cached !== undefined && now - cached.at < instancesCacheMs) return cached.list
     const [listed, byName] = yield* Effect.all([specs.list(), statuses.list()], { concurrency: 2 })
     // GitSource statuses only when a spec came from one: most installations have none.
-    const sourced = listed.items.some((item) => item.metadata.annotations?.["mdeploy.dev/source"] !== undefined)
+    const sourced = listed.items.some((item) => item.metadata.annotations?.[sourceAnnotation] !== undefined)
     const sources = sourced ? yield* gitSources.statuses() : new Map()
     const views = pageOrder(listed.items.map((item) => instanceView(item, byName.get(item.metadata.name), sources)))
     const list: InstanceList = { items: views.slice(0, maxInstances), truncated: views.length > maxInstances }
