@@ -90,7 +90,9 @@ const advance = (base: Rollout, pass: PassTrace): Rollout => {
   return {
     generation: base.generation,
     startedAt: base.startedAt,
-    ...(result === "InProgress" ? {} : { finishedAt: base.result === result && base.finishedAt !== undefined ? base.finishedAt : iso(pass.finishedAt) }),
+    ...(result === "InProgress"
+      ? {}
+      : { finishedAt: base.result === result && base.finishedAt !== undefined ? base.finishedAt : iso(pass.finishedAt) }),
     result,
     ...(appId === undefined ? {} : { appId }),
     ...(source === undefined ? {} : { source }),
@@ -103,14 +105,19 @@ const same = (a: Rollout | undefined, b: Rollout): boolean => a !== undefined &&
 
 export const foldPass = (history: ReadonlyArray<Rollout>, pass: PassTrace): Folded => {
   const sorted = [...history].sort((a, b) => b.generation - a.generation)
-  const unchanged: Folded = { history: sorted.slice(0, rolloutLimit), changed: [], dropped: sorted.slice(rolloutLimit).map((r) => r.generation) }
+  const unchanged: Folded = {
+    history: sorted.slice(0, rolloutLimit),
+    changed: [],
+    dropped: sorted.slice(rolloutLimit).map((r) => r.generation)
+  }
   const existing = sorted.find((rollout) => rollout.generation === pass.generation)
   const newest = sorted[0]?.generation ?? 0
   // A pass of an older generation (a slow pass overtaken by an edit) changes nothing.
   if (existing === undefined && pass.generation < newest) return unchanged
   // Steady: nothing done, nothing pending, and no rollout of this generation to finish.
   if (existing === undefined && pass.actions.length === 0 && resultOf(pass.phase) === "Succeeded") return unchanged
-  const base: Rollout = existing ?? { generation: pass.generation, startedAt: iso(pass.actions[0]?.startedAt ?? pass.startedAt), result: "InProgress", steps: [] }
+  const base: Rollout = existing ??
+    { generation: pass.generation, startedAt: iso(pass.actions[0]?.startedAt ?? pass.startedAt), result: "InProgress", steps: [] }
   const next = advance(base, pass)
   const updated = sorted.map((rollout): Rollout => {
     if (rollout.generation === pass.generation) return next

@@ -13,7 +13,8 @@ export const isPassSpan = (name: string): boolean => name === passRootName || (n
 const stepAttributeKeys = ["mdeploy.app_id", "mdeploy.task_count", "mdeploy.instances", "mdeploy.scale.reason", "mdeploy.drain.failures"]
 
 const text = (value: AttributeValue | undefined): string | undefined => typeof value === "string" && value !== "" ? value : undefined
-const count = (value: AttributeValue | undefined): number | undefined => typeof value === "number" && Number.isFinite(value) ? value : undefined
+const count = (value: AttributeValue | undefined): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) ? value : undefined
 
 /** A step's name, the way a person says it: "create app", "scale to 3", "drain 2", "kill 2", "delete old app". */
 export const stepName = (spanName: string, attributes: Readonly<Record<string, AttributeValue>>): string => {

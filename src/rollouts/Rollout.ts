@@ -65,5 +65,4 @@ export interface PassAction {
 }
 
 /** Seconds a step took, for `rollout history` and the page. */
-export const stepSeconds = (step: RolloutStep): number =>
-  Math.max(0, (Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000)
+export const stepSeconds = (step: RolloutStep): number => Math.max(0, (Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000)

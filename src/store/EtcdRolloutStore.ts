@@ -52,7 +52,10 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
         for (const generation of folded.dropped) {
           yield* etcd.call("delete rollout", (client) => client.delete().key(keys.rollout(pass.instance, generation)).exec())
         }
-        cache.set(pass.instance, { history: folded.history, readAt: cached?.readAt !== undefined && now - cached.readAt < cacheMs ? cached.readAt : now })
+        cache.set(pass.instance, {
+          history: folded.history,
+          readAt: cached?.readAt !== undefined && now - cached.readAt < cacheMs ? cached.readAt : now
+        })
         const current = folded.history.find((rollout) => rollout.generation === pass.generation)
         if (current === undefined ? steady : current.result === "Succeeded") settled.set(pass.instance, pass.generation)
         else settled.delete(pass.instance)
@@ -60,7 +63,11 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
         // A rollout is worth less than the pass it tells of: never fail anything over one.
         Effect.catch((error) =>
           Effect.sync(() => cache.delete(pass.instance)).pipe(
-            Effect.andThen(Effect.logWarning("rollout not recorded").pipe(Effect.annotateLogs({ instance: pass.instance, generation: pass.generation, error: error.oneLine })))
+            Effect.andThen(
+              Effect.logWarning("rollout not recorded").pipe(
+                Effect.annotateLogs({ instance: pass.instance, generation: pass.generation, error: error.oneLine })
+              )
+            )
           )
         )
       )

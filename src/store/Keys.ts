@@ -11,8 +11,7 @@ export const makeKeys = (prefix: string) => ({
   statuses: `${prefix}/status/`,
   status: (name: InstanceName | string) => `${prefix}/status/${name}`,
   history: (name: InstanceName | string) => `${prefix}/history/${name}/`,
-  historyEntry: (name: InstanceName | string, generation: number) =>
-    `${prefix}/history/${name}/${generationKey(generation)}`,
+  historyEntry: (name: InstanceName | string, generation: number) => `${prefix}/history/${name}/${generationKey(generation)}`,
   drains: `${prefix}/drain/`,
   drainsOf: (name: InstanceName | string) => `${prefix}/drain/${name}/`,
   drain: (name: InstanceName | string, taskId: string) => `${prefix}/drain/${name}/${taskId}`,

@@ -56,14 +56,16 @@ export const makeApiReads = Effect.gen(function*() {
     return list
   })
 
-  const instance = (name: string) =>
-    Effect.map(instances, (list) => list.items.find((item) => item.name === name))
+  const instance = (name: string) => Effect.map(instances, (list) => list.items.find((item) => item.name === name))
 
   const rolloutsOf = (name: string): Effect.Effect<ReadonlyArray<Rollout>, unknown> => rollouts.list(name as InstanceName)
 
   const recentEvents = (instance: string | undefined, sinceMs: number | undefined) =>
-    Effect.map(events.list(instance), (listed): ReadonlyArray<ListedEvent> =>
-      newestFirst(listed.filter((entry) => sinceMs === undefined || Date.parse(entry.event.lastTimestamp) >= sinceMs)).slice(0, maxEvents))
+    Effect.map(
+      events.list(instance),
+      (listed): ReadonlyArray<ListedEvent> =>
+        newestFirst(listed.filter((entry) => sinceMs === undefined || Date.parse(entry.event.lastTimestamp) >= sinceMs)).slice(0, maxEvents)
+    )
 
   return { instances, instance, rolloutsOf, recentEvents }
 })

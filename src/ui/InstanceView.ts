@@ -45,7 +45,8 @@ export interface InstanceView {
 const stalledReason = (status: InstanceStatus | undefined): string | undefined => {
   if (status === undefined) return undefined
   if (status.phase === "Stalled") {
-    return status.conditions?.find((condition) => condition.type === "Stalled" && condition.status === "True")?.message ?? status.summary ?? "no progress"
+    return status.conditions?.find((condition) => condition.type === "Stalled" && condition.status === "True")?.message ?? status.summary ??
+      "no progress"
   }
   if (status.lastReconcile?.result === "Error") return status.lastReconcile.error ?? "the last pass failed"
   if (status.lastReconcile?.error !== undefined && status.phase !== "Running") return status.lastReconcile.error

@@ -47,12 +47,16 @@ export const indexMain = (list: InstanceList): string => {
   if (list.items.length === 0) return `<p class="muted">No instances.</p>`
   const rows = list.items.map((view) => {
     const rowClass = view.stalled ? "stalled" : view.inProgress ? "progressing" : "steady"
-    const source = view.source === null ? "-" : `${h(view.source.name)}${view.source.revision === undefined ? "" : ` @ ${h(view.source.revision.slice(0, 12))}`}`
+    const source = view.source === null
+      ? "-"
+      : `${h(view.source.name)}${view.source.revision === undefined ? "" : ` @ ${h(view.source.revision.slice(0, 12))}`}`
     return `<tr class="${rowClass}" data-instance="${h(view.name)}" data-stalled="${view.stalled}">` +
       `<td><a href="/instances/${encodeURIComponent(view.name)}">${h(view.name)}</a></td>` +
       `<td>${h(view.phase)}${view.stalled ? ` <span class="stalled-badge">stalled</span>` : ""}</td>` +
       `<td data-progress="${h(progressText(view))}">${h(progressText(view))}</td>` +
-      `<td>${view.generation}${view.observedGeneration === view.generation ? "" : ` <span class="muted">(observed ${view.observedGeneration ?? "-"})</span>`}</td>` +
+      `<td>${view.generation}${
+        view.observedGeneration === view.generation ? "" : ` <span class="muted">(observed ${view.observedGeneration ?? "-"})</span>`
+      }</td>` +
       `<td>${source}</td><td>${h(view.stalledReason ?? view.summary)}</td></tr>`
   })
   return `<table><thead><tr><th>instance</th><th>phase</th><th>happy new / desired</th><th>generation</th><th>source</th><th>summary</th></tr></thead>` +
@@ -76,7 +80,14 @@ export const timeline = (rollout: Rollout, nowMs: number): string => {
   if (rollout.result === "InProgress" || rollout.result === "Failed") {
     const from = last?.to ?? start
     const waiting = rollout.waitingFor === "drain" ? "waiting for drain" : "waiting for Marathon"
-    rows.push({ name: waiting, from, to: Math.max(from, nowMs), kind: "open", label: `${waiting} (${seconds((Math.max(from, nowMs) - from) / 1000)} so far)`, traceId: "" })
+    rows.push({
+      name: waiting,
+      from,
+      to: Math.max(from, nowMs),
+      kind: "open",
+      label: `${waiting} (${seconds((Math.max(from, nowMs) - from) / 1000)} so far)`,
+      traceId: ""
+    })
   }
   const end = Math.max(start + 1, ...rows.map((row) => row.to), rollout.finishedAt === undefined ? 0 : Date.parse(rollout.finishedAt))
   const width = 600
@@ -88,9 +99,13 @@ export const timeline = (rollout: Rollout, nowMs: number): string => {
     const w = Math.max(2, x(row.to) - x(row.from))
     return `<g data-step="${h(row.name)}"><title>${h(row.label)}${row.traceId === "" ? "" : ` trace ${h(row.traceId)}`}</title>` +
       `<text x="0" y="${y + 14}">${h(row.label)}</text>` +
-      `<rect class="bar ${row.kind}" x="${x(row.from).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}"></rect></g>`
+      `<rect class="bar ${row.kind}" x="${x(row.from).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${
+        rowHeight - 6
+      }"></rect></g>`
   })
-  return `<svg width="${labelWidth + width + 10}" height="${Math.max(1, rows.length) * rowHeight}" role="img" aria-label="rollout ${rollout.generation}">${bars.join("")}</svg>`
+  return `<svg width="${labelWidth + width + 10}" height="${
+    Math.max(1, rows.length) * rowHeight
+  }" role="img" aria-label="rollout ${rollout.generation}">${bars.join("")}</svg>`
 }
 
 export const instanceMain = (
@@ -116,15 +131,35 @@ export const instanceMain = (
     ["summary", view.stalledReason ?? view.summary]
   ]
   const summary = `<table class="facts" data-instance="${h(view.name)}" data-stalled="${view.stalled}">` +
-    facts.map(([key, value]) => `<tr><th>${h(key)}</th><td${key === "happy new / desired" ? ` data-progress="${h(value)}"` : ""}>${h(value)}</td></tr>`).join("") + `</table>`
-  const conditions = view.conditions.length === 0 ? `<p class="muted">None.</p>` : `<table><tr><th>type</th><th>status</th><th>reason</th><th>message</th><th>since</th></tr>` +
-    view.conditions.map((c) => `<tr><td>${h(c.type)}</td><td>${h(c.status)}</td><td>${h(c.reason)}</td><td>${h(c.message)}</td><td>${h(c.lastTransitionTime)}</td></tr>`).join("") + `</table>`
-  const timelines = rollouts.length === 0 ? `<p class="muted">No rollouts recorded.</p>` : rollouts.map((rollout) =>
-    `<section class="rollout" data-generation="${rollout.generation}" data-result="${h(rollout.result)}"><h3>generation ${rollout.generation}: ${h(rollout.result)}` +
-    ` <span class="muted">${h(rollout.startedAt)}${rollout.finishedAt === undefined ? "" : ` → ${h(rollout.finishedAt)}`}${rollout.appId === undefined ? "" : ` · ${h(rollout.appId)}`}</span></h3>` +
-    `${timeline(rollout, nowMs)}</section>`
-  ).join("")
-  const eventRows = events.length === 0 ? `<p class="muted">No events in the last hour.</p>` : `<table><tr><th>last seen</th><th>type</th><th>reason</th><th>count</th><th>message</th></tr>` +
-    events.map(({ event }) => `<tr><td>${h(event.lastTimestamp)}</td><td>${h(event.type)}</td><td>${h(event.reason)}</td><td>${event.count}</td><td>${h(event.message)}</td></tr>`).join("") + `</table>`
+    facts.map(([key, value]) =>
+      `<tr><th>${h(key)}</th><td${key === "happy new / desired" ? ` data-progress="${h(value)}"` : ""}>${h(value)}</td></tr>`
+    ).join("") + `</table>`
+  const conditions = view.conditions.length === 0 ?
+    `<p class="muted">None.</p>` :
+    `<table><tr><th>type</th><th>status</th><th>reason</th><th>message</th><th>since</th></tr>` +
+    view.conditions.map((c) =>
+      `<tr><td>${h(c.type)}</td><td>${h(c.status)}</td><td>${h(c.reason)}</td><td>${h(c.message)}</td><td>${
+        h(c.lastTransitionTime)
+      }</td></tr>`
+    ).join("") + `</table>`
+  const timelines = rollouts.length === 0 ?
+    `<p class="muted">No rollouts recorded.</p>` :
+    rollouts.map((rollout) =>
+      `<section class="rollout" data-generation="${rollout.generation}" data-result="${
+        h(rollout.result)
+      }"><h3>generation ${rollout.generation}: ${h(rollout.result)}` +
+      ` <span class="muted">${h(rollout.startedAt)}${rollout.finishedAt === undefined ? "" : ` → ${h(rollout.finishedAt)}`}${
+        rollout.appId === undefined ? "" : ` · ${h(rollout.appId)}`
+      }</span></h3>` +
+      `${timeline(rollout, nowMs)}</section>`
+    ).join("")
+  const eventRows = events.length === 0 ?
+    `<p class="muted">No events in the last hour.</p>` :
+    `<table><tr><th>last seen</th><th>type</th><th>reason</th><th>count</th><th>message</th></tr>` +
+    events.map(({ event }) =>
+      `<tr><td>${h(event.lastTimestamp)}</td><td>${h(event.type)}</td><td>${h(event.reason)}</td><td>${event.count}</td><td>${
+        h(event.message)
+      }</td></tr>`
+    ).join("") + `</table>`
   return `${summary}<h2>Conditions</h2>${conditions}<h2>Rollouts</h2>${timelines}<h2>Events</h2>${eventRows}`
 }

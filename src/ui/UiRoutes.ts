@@ -57,7 +57,11 @@ export const uiRoute = (reads: ApiReads, path: string, query: URLSearchParams): 
     const name = one[1]!
     return Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const [view, rollouts, events] = yield* Effect.all([reads.instance(name), reads.rolloutsOf(name), reads.recentEvents(name, undefined)], { concurrency: 3 })
+      const [view, rollouts, events] = yield* Effect.all([
+        reads.instance(name),
+        reads.rolloutsOf(name),
+        reads.recentEvents(name, undefined)
+      ], { concurrency: 3 })
       const main = instanceMain(view, name, rollouts, events.slice(0, 50), now)
       return { ...html(part ? main : page(name, nonce, main), nonce), status: view === undefined ? 404 : 200 }
     })

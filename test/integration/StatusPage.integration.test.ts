@@ -25,10 +25,12 @@ let base: string
 const dir = mkdtempSync(join(tmpdir(), "mdeploy-status-page-"))
 
 beforeAll(async () => {
-  // New tasks take 4 s to turn healthy (with `slowHealth`), so a page polling every 2 s sees the progress move.
-  stack = await startStack({ label: "statuspage", sim: { healthyAfterMs: 4_000 } })
+  // New tasks take 8 s to turn healthy (with `slowHealth`), so a page polling every 2 s sees the progress move.
+  stack = await startStack({ label: "statuspage", sim: { healthyAfterMs: 8_000 } })
   controller = await stack.startController(["--http-addr", "127.0.0.1:0"])
-  const port = await waitUntil("the http server's address in the log", () => /http:\/\/127\.0\.0\.1:(\d+)/.exec(controller.logs())?.[1], { timeoutMs: 30_000 })
+  const port = await waitUntil("the http server's address in the log", () => /http:\/\/127\.0\.0\.1:(\d+)/.exec(controller.logs())?.[1], {
+    timeoutMs: 30_000
+  })
   base = `http://127.0.0.1:${port}`
   browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] })
 }, 120_000)
@@ -43,7 +45,7 @@ const apply = async (name: string, spec: Record<string, unknown>) => {
 }
 
 // The emulator's first health check comes after min(healthyAfterMs, intervalSeconds).
-const slowHealth = { healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 10, intervalSeconds: 4 } }
+const slowHealth = { healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 20, intervalSeconds: 8 } }
 
 const getJson = async (path: string): Promise<any> => {
   const response = await fetch(`${base}${path}`)
@@ -57,7 +59,11 @@ describe("the status page", () => {
     const stuck = "stuck.main"
     await apply(web, { ...slowCrossover("web:1"), ...slowHealth, env: { API_TOKEN: secret } })
     // Old tasks of `stuck` never become safe to kill: its second rollout stalls after 3 s.
-    const neverDrains = { ...slowCrossover("stuck:1", 2), drain: { method: "test", params: { delay: 100_000 } }, bounce: { method: "crossover", progressDeadlineSeconds: 3 } }
+    const neverDrains = {
+      ...slowCrossover("stuck:1", 2),
+      drain: { method: "test", params: { delay: 100_000 } },
+      bounce: { method: "crossover", progressDeadlineSeconds: 3 }
+    }
     await apply(stuck, neverDrains)
     await rolledOut(stack, web, 1, 120_000)
     await rolledOut(stack, stuck, 1, 120_000)
@@ -72,7 +78,9 @@ describe("the status page", () => {
     assert.strictEqual(response?.status(), 200)
     assert.include(response?.headers()["content-security-policy"] ?? "", "default-src 'none'")
     const row = (name: string) => page.locator(`tr[data-instance="${name}"]`)
-    await waitUntil("both instances listed", async () => (await row(web).count()) === 1 && (await row(stuck).count()) === 1, { timeoutMs: 30_000 })
+    await waitUntil("both instances listed", async () => (await row(web).count()) === 1 && (await row(stuck).count()) === 1, {
+      timeoutMs: 30_000
+    })
 
     // A crossover bounce of `web`, followed on the open page (no reload): progress is read as it changes.
     await apply(web, { ...slowCrossover("web:2"), ...slowHealth, env: { API_TOKEN: secret } })
@@ -87,11 +95,14 @@ describe("the status page", () => {
       const status = await stack.status(web)
       return status?.observedGeneration === 2 && status.phase === "Running" && text?.trim() === "Running" && progress === "3/3"
     }, { timeoutMs: 120_000, intervalMs: 100 })
-    assert.isAbove(progressSeen.size, 1, `progress seen: ${[...progressSeen].join(", ")}`)
+    assert.isAbove(progressSeen.size, 1, `progress seen: ${[...progressSeen].join(", ")}; phases seen: ${[...phasesSeen].join(", ")}`)
     assert.isTrue([...phasesSeen].some((phase) => phase.startsWith("Bouncing")), `phases seen: ${[...phasesSeen].join(", ")}`)
 
     // `stuck` is stalled on the page: its drains never finish.
-    await waitUntil("stuck shown stalled", async () => (await row(stuck).getAttribute("data-stalled", { timeout: 5_000 })) === "true", { timeoutMs: 120_000, intervalMs: 200 })
+    await waitUntil("stuck shown stalled", async () => (await row(stuck).getAttribute("data-stalled", { timeout: 5_000 })) === "true", {
+      timeoutMs: 120_000,
+      intervalMs: 200
+    })
     assert.include((await row(stuck).textContent()) ?? "", "stalled")
     // Stalled instances come first.
     assert.strictEqual(await page.locator("tbody tr").first().getAttribute("data-instance"), stuck)
@@ -99,8 +110,11 @@ describe("the status page", () => {
     // The instance page: the rollout of generation 2 as a timeline of steps.
     await page.goto(`${base}/instances/${web}`)
     const steps = page.locator(`section.rollout[data-generation="2"] [data-step]`)
-    await waitUntil("web's rollout 2 succeeded with its steps", async () =>
-      (await page.locator(`section.rollout[data-generation="2"][data-result="Succeeded"]`).count()) === 1, { timeoutMs: 60_000, intervalMs: 200 })
+    await waitUntil(
+      "web's rollout 2 succeeded with its steps",
+      async () => (await page.locator(`section.rollout[data-generation="2"][data-result="Succeeded"]`).count()) === 1,
+      { timeoutMs: 60_000, intervalMs: 200 }
+    )
     const names = await steps.evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-step")))
     assert.include(names, "create app")
     assert.include(names, "delete old app")
@@ -146,6 +160,20 @@ describe("the status page", () => {
     const metrics = await fetch(`${base}/metrics`)
     assert.strictEqual(metrics.status, 200)
     assert.include(await metrics.text(), "mdeploy_")
+
+    // The CLI reads the same rollouts: describe shows the newest one's steps, history their durations.
+    const described = await stack.cli(["describe", web])
+    assert.match(
+      described.stdout,
+      /Rollout:\n\s+Generation 2: Succeeded in [\d.]+s \(\/web\.main\.[^)]+\)\n\s+STEP\s+STARTED\s+DURATION\s+KIND\s+TRACE\n\s+create app\s/
+    )
+    const history = await stack.cli(["rollout", "history", web])
+    assert.match(history.stdout, /^REVISION\s+RECORDED\s+IMAGE\s+CHANGES\s+ROLLOUT\s+STEPS\n/)
+    assert.match(
+      history.stdout,
+      /2 \(current\).*Succeeded in [\d.]+s\s+create app [\d.]+s, wait for Marathon [\d.]+s, drain \d/,
+      history.stdout
+    )
 
     assert.deepStrictEqual(problems, [])
   }, 400_000)

@@ -49,9 +49,22 @@ describe("rollouts folded from reconcile passes", () => {
     assert.strictEqual(rollout?.result, "Succeeded")
     assert.strictEqual(rollout?.startedAt, iso(0.1))
     assert.strictEqual(rollout?.finishedAt, iso(10.2))
-    assert.deepStrictEqual(stepNames(rollout), ["create app", "wait for Marathon", "drain 3", "wait for drain", "kill 3", "delete old app", "wait for Marathon"])
+    assert.deepStrictEqual(stepNames(rollout), [
+      "create app",
+      "wait for Marathon",
+      "drain 3",
+      "wait for drain",
+      "kill 3",
+      "delete old app",
+      "wait for Marathon"
+    ])
     const wait = rollout!.steps[3]!
-    assert.deepStrictEqual([wait.startedAt, wait.finishedAt, wait.attributes["mdeploy.step.kind"], wait.traceId], [iso(5.2), iso(9.1), "wait", "trace-9"])
+    assert.deepStrictEqual([wait.startedAt, wait.finishedAt, wait.attributes["mdeploy.step.kind"], wait.traceId], [
+      iso(5.2),
+      iso(9.1),
+      "wait",
+      "trace-9"
+    ])
     const drain = rollout!.steps[2]!
     assert.deepStrictEqual(drain.attributes, {
       "mdeploy.instance": "web.main",
@@ -92,7 +105,10 @@ describe("rollouts folded from reconcile passes", () => {
     let history: ReadonlyArray<Rollout> = []
     let dropped: ReadonlyArray<number> = []
     for (let generation = 1; generation <= rolloutLimit + 2; generation++) {
-      const folded = foldPass(history, pass(generation * 10, generation * 10 + 1, { generation, actions: [action("create app", generation * 10, generation * 10 + 1)] }))
+      const folded = foldPass(
+        history,
+        pass(generation * 10, generation * 10 + 1, { generation, actions: [action("create app", generation * 10, generation * 10 + 1)] })
+      )
       history = folded.history
       dropped = [...dropped, ...folded.dropped]
     }
@@ -120,13 +136,23 @@ const span = (name: string, fields: Partial<RecordedSpan> = {}): RecordedSpan =>
 describe("a pass read from its spans", () => {
   it("the root span's annotations and one action per Executor span, named as a person says it", () => {
     const read = passOf([
-      span("Executor.killTasks", { startTimeMs: at(2), attributes: { "mdeploy.task_count": 2, "mdeploy.app_id": "/web.main.gitold.config1", "mdeploy.instance": "web.main" } }),
+      span("Executor.killTasks", {
+        startTimeMs: at(2),
+        attributes: { "mdeploy.task_count": 2, "mdeploy.app_id": "/web.main.gitold.config1", "mdeploy.instance": "web.main" }
+      }),
       span("Executor.scaleApp", { startTimeMs: at(1), attributes: { "mdeploy.instances": 3 }, status: "error" }),
       span("Reconciler.reconcile", {
         parentSpanId: undefined,
         startTimeMs: at(0),
         durationMs: 3_000,
-        attributes: { "mdeploy.instance": "web.main", "mdeploy.generation": 4, "mdeploy.phase": "Bouncing", "mdeploy.app_id": "/web.main.gitnew.config2", "mdeploy.draining": 1, "mdeploy.source": "prod" }
+        attributes: {
+          "mdeploy.instance": "web.main",
+          "mdeploy.generation": 4,
+          "mdeploy.phase": "Bouncing",
+          "mdeploy.app_id": "/web.main.gitnew.config2",
+          "mdeploy.draining": 1,
+          "mdeploy.source": "prod"
+        }
       })
     ])
     assert.deepStrictEqual(read && { ...read, actions: read.actions.map((a) => [a.name, a.failed, a.attributes]) }, {
@@ -139,7 +165,10 @@ describe("a pass read from its spans", () => {
       appId: "/web.main.gitnew.config2",
       source: "prod",
       draining: 1,
-      actions: [["scale to 3", true, { "mdeploy.instances": 3 }], ["kill 2", false, { "mdeploy.app_id": "/web.main.gitold.config1", "mdeploy.task_count": 2 }]]
+      actions: [["scale to 3", true, { "mdeploy.instances": 3 }], ["kill 2", false, {
+        "mdeploy.app_id": "/web.main.gitold.config1",
+        "mdeploy.task_count": 2
+      }]]
     })
   })
 

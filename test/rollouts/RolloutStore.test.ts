@@ -16,7 +16,13 @@ const pass = (generation: number, startSeconds: number, phase: string, actions: 
   appId: "/web.main.gitabc.config1",
   source: "prod",
   draining: 0,
-  actions: actions.map((name, index) => ({ name, startedAt: startSeconds * 1000 + index * 50, finishedAt: startSeconds * 1000 + index * 50 + 40, attributes: {}, failed: false }))
+  actions: actions.map((name, index) => ({
+    name,
+    startedAt: startSeconds * 1000 + index * 50,
+    finishedAt: startSeconds * 1000 + index * 50 + 40,
+    attributes: {},
+    failed: false
+  }))
 })
 
 describe("RolloutStore in memory", () => {
@@ -27,8 +33,20 @@ describe("RolloutStore in memory", () => {
       yield* store.record(pass(1, 30, "Bouncing", ["drain 1"]))
       yield* store.record(pass(1, 60, "Running", ["kill 1", "delete old app"]))
       const [rollout] = yield* store.list("web.main")
-      assert.deepStrictEqual(rollout?.steps.map((step) => step.name), ["create app", "wait for Marathon", "drain 1", "wait for drain", "kill 1", "delete old app"])
-      assert.deepStrictEqual([rollout?.result, rollout?.startedAt, rollout?.finishedAt, rollout?.source], ["Succeeded", "1970-01-01T00:00:00.000Z", "1970-01-01T00:01:00.200Z", "prod"])
+      assert.deepStrictEqual(rollout?.steps.map((step) => step.name), [
+        "create app",
+        "wait for Marathon",
+        "drain 1",
+        "wait for drain",
+        "kill 1",
+        "delete old app"
+      ])
+      assert.deepStrictEqual([rollout?.result, rollout?.startedAt, rollout?.finishedAt, rollout?.source], [
+        "Succeeded",
+        "1970-01-01T00:00:00.000Z",
+        "1970-01-01T00:01:00.200Z",
+        "prod"
+      ])
       assert.deepStrictEqual(rollout?.steps.map((step) => step.attributes["mdeploy.source"]), Array(6).fill("prod"))
       assert.deepStrictEqual(yield* store.list("other.main"), [])
     }).pipe(Effect.provide(RolloutStore.layerMemory)))

@@ -34,7 +34,13 @@ const pass = (generation: number, phase: string, acted: boolean): PassTrace => (
   source: undefined,
   draining: 0,
   actions: acted
-    ? [{ name: "create app", startedAt: t0 + generation * 10_000 + 10, finishedAt: t0 + generation * 10_000 + 50, attributes: {}, failed: false }]
+    ? [{
+      name: "create app",
+      startedAt: t0 + generation * 10_000 + 10,
+      finishedAt: t0 + generation * 10_000 + 50,
+      attributes: {},
+      failed: false
+    }]
     : []
 })
 
@@ -51,16 +57,18 @@ const waitFor = <A, E>(effect: Effect.Effect<A, E>, done: (a: A) => boolean) =>
   })
 
 const conformance = (layer: LayerType.Layer<RolloutStore, unknown>) =>
-  Effect.runPromise(Effect.gen(function*() {
-    const store = yield* RolloutStore
-    yield* store.record(pass(1, "Bouncing", true))
-    yield* store.record(pass(1, "Running", false))
-    yield* store.record(pass(2, "Bouncing", true))
-    const listed = yield* waitFor(store.list("web.main"), (rollouts) => rollouts.length === 2)
-    assert.deepStrictEqual(listed.map((rollout) => [rollout.generation, rollout.result]), [[2, "InProgress"], [1, "Succeeded"]])
-    assert.deepStrictEqual(listed[1]?.steps.map((step) => step.name), ["create app"])
-    assert.deepStrictEqual(yield* store.list("api.main"), [])
-  }).pipe(Effect.scoped, Effect.provide(layer)))
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const store = yield* RolloutStore
+      yield* store.record(pass(1, "Bouncing", true))
+      yield* store.record(pass(1, "Running", false))
+      yield* store.record(pass(2, "Bouncing", true))
+      const listed = yield* waitFor(store.list("web.main"), (rollouts) => rollouts.length === 2)
+      assert.deepStrictEqual(listed.map((rollout) => [rollout.generation, rollout.result]), [[2, "InProgress"], [1, "Succeeded"]])
+      assert.deepStrictEqual(listed[1]?.steps.map((step) => step.name), ["create app"])
+      assert.deepStrictEqual(yield* store.list("api.main"), [])
+    }).pipe(Effect.scoped, Effect.provide(layer))
+  )
 
 describe("RolloutStore", () => {
   it("in memory: passes fold into rollouts, newest generation first", () => conformance(RolloutStore.layerMemory))
@@ -71,21 +79,30 @@ describe("RolloutStore", () => {
     assert.include(await rawGet(etcd, `${prefix}/rollouts/web.main/0000000001`), "\"result\":\"Succeeded\"")
 
     const many = etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
-    await Effect.runPromise(Effect.gen(function*() {
-      const store = yield* RolloutStore
-      for (let generation = 3; generation <= rolloutLimit + 5; generation++) yield* store.record(pass(generation, "Bouncing", true))
-      yield* waitFor(store.list("web.main"), (rollouts) => rollouts[0]?.generation === rolloutLimit + 5)
-    }).pipe(Effect.scoped, Effect.provide(many)))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (let generation = 3; generation <= rolloutLimit + 5; generation++) yield* store.record(pass(generation, "Bouncing", true))
+        yield* waitFor(store.list("web.main"), (rollouts) => rollouts[0]?.generation === rolloutLimit + 5)
+      }).pipe(Effect.scoped, Effect.provide(many))
+    )
     assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/web.main/`), rolloutLimit)
   }, 60_000)
 
   it("recording never waits on etcd: with no member reachable it returns at once", async () => {
-    const unreachable = EtcdClient.layer({ endpoints: ["http://127.0.0.1:9"], prefix: uniquePrefix("gone"), callTimeoutMs: 1_000, dialTimeoutMs: 500 })
+    const unreachable = EtcdClient.layer({
+      endpoints: ["http://127.0.0.1:9"],
+      prefix: uniquePrefix("gone"),
+      callTimeoutMs: 1_000,
+      dialTimeoutMs: 500
+    })
     const started = performance.now()
-    await Effect.runPromise(Effect.gen(function*() {
-      const store = yield* RolloutStore
-      for (let generation = 1; generation <= 50; generation++) yield* store.record(pass(generation, "Bouncing", true))
-      assert.isBelow(performance.now() - started, 1_000)
-    }).pipe(Effect.scoped, Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(unreachable)))))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (let generation = 1; generation <= 50; generation++) yield* store.record(pass(generation, "Bouncing", true))
+        assert.isBelow(performance.now() - started, 1_000)
+      }).pipe(Effect.scoped, Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(unreachable))))
+    )
   }, 30_000)
 })

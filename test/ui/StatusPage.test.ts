@@ -9,11 +9,30 @@ import { contentSecurityPolicy, escapeHtml, indexMain, instanceMain, timeline } 
 const stored = (name: string, spec: Partial<StoredInstance["spec"]> = {}, annotations?: Record<string, string>): StoredInstance => ({
   apiVersion: "mdeploy.dev/v1",
   kind: "ServiceInstance",
-  metadata: { name: name as any, uid: "u", generation: 2, resourceVersion: "7", creationTimestamp: "2026-01-01T00:00:00Z", ...(annotations === undefined ? {} : { annotations }) },
-  spec: { gitSha: "abcdef12", image: "web:2", instances: 3, env: { TOKEN: "s3cret" }, drain: { method: "http", params: { url: "http://user:pw@drain.example/drain" } } as any, ...spec } as any
+  metadata: {
+    name: name as any,
+    uid: "u",
+    generation: 2,
+    resourceVersion: "7",
+    creationTimestamp: "2026-01-01T00:00:00Z",
+    ...(annotations === undefined ? {} : { annotations })
+  },
+  spec: {
+    gitSha: "abcdef12",
+    image: "web:2",
+    instances: 3,
+    env: { TOKEN: "s3cret" },
+    drain: { method: "http", params: { url: "http://user:pw@drain.example/drain" } } as any,
+    ...spec
+  } as any
 })
 
-const status = (fields: Partial<InstanceStatus>): InstanceStatus => ({ observedGeneration: 2, phase: "Running", tasks: { desired: 3, happyNew: 3, oldHappy: 0, oldUnhappy: 0, draining: 0, atRisk: 0 }, ...fields })
+const status = (fields: Partial<InstanceStatus>): InstanceStatus => ({
+  observedGeneration: 2,
+  phase: "Running",
+  tasks: { desired: 3, happyNew: 3, oldHappy: 0, oldUnhappy: 0, draining: 0, atRisk: 0 },
+  ...fields
+})
 
 describe("what the page says about an instance", () => {
   it("stalled: phase Stalled, a failing pass, or a reported problem while not Running", () => {
@@ -21,7 +40,11 @@ describe("what the page says about an instance", () => {
     assert.isFalse(view(status({})).stalled)
     assert.isTrue(view(status({ phase: "Stalled", summary: "no progress for 600s" })).stalled)
     assert.isTrue(view(status({ phase: "Bouncing", lastReconcile: { at: "x", result: "Error", error: "marathon unreachable" } })).stalled)
-    assert.strictEqual(view(status({ phase: "Bouncing", lastReconcile: { at: "x", result: "RequeueAfter", error: "2 drain call(s) failed" } })).stalledReason, "2 drain call(s) failed")
+    assert.strictEqual(
+      view(status({ phase: "Bouncing", lastReconcile: { at: "x", result: "RequeueAfter", error: "2 drain call(s) failed" } }))
+        .stalledReason,
+      "2 drain call(s) failed"
+    )
     assert.isFalse(view(status({ phase: "Running", lastReconcile: { at: "x", result: "RequeueAfter", error: "x" } })).stalled)
     // Not reconciled yet: in progress, not stalled.
     assert.deepStrictEqual([view(undefined).inProgress, view(undefined).stalled, view(undefined).phase], [true, false, "Pending"])
@@ -35,7 +58,11 @@ describe("what the page says about an instance", () => {
   })
 
   it("the GitSource that wrote the spec, with the revision it last applied", () => {
-    const view = instanceView(stored("web.main", {}, { "mdeploy.dev/source": "prod" }), status({}), new Map([["prod", { lastAppliedRevision: "0123456789abcdef", inventory: [], conditions: [], history: [] }]]))
+    const view = instanceView(
+      stored("web.main", {}, { "mdeploy.dev/source": "prod" }),
+      status({}),
+      new Map([["prod", { lastAppliedRevision: "0123456789abcdef", inventory: [], conditions: [], history: [] }]])
+    )
     assert.deepStrictEqual(view.source, { name: "prod", revision: "0123456789abcdef" })
   })
 
@@ -55,14 +82,28 @@ describe("the page's HTML", () => {
   it("escapes every name and message", () => {
     assert.strictEqual(escapeHtml(hostile), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;")
     const view = instanceView(stored("web.main"), status({ phase: "Stalled", summary: hostile }), new Map())
-    const events = [{ instance: "web.main", event: { type: "Warning" as const, reason: hostile, message: hostile, count: 1, firstTimestamp: "t", lastTimestamp: "t" } }]
+    const events = [{
+      instance: "web.main",
+      event: { type: "Warning" as const, reason: hostile, message: hostile, count: 1, firstTimestamp: "t", lastTimestamp: "t" }
+    }]
     const rollout: Rollout = {
       generation: 2,
       startedAt: "2026-01-01T00:00:00.000Z",
       result: "InProgress",
-      steps: [{ name: hostile, startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "2026-01-01T00:00:01.000Z", attributes: {}, traceId: hostile }]
+      steps: [{
+        name: hostile,
+        startedAt: "2026-01-01T00:00:00.000Z",
+        finishedAt: "2026-01-01T00:00:01.000Z",
+        attributes: {},
+        traceId: hostile
+      }]
     }
-    for (const html of [indexMain({ items: [view], truncated: false }), instanceMain(view, "web.main", [rollout], events, Date.parse("2026-01-01T00:00:05Z"))]) {
+    for (
+      const html of [
+        indexMain({ items: [view], truncated: false }),
+        instanceMain(view, "web.main", [rollout], events, Date.parse("2026-01-01T00:00:05Z"))
+      ]
+    ) {
       assert.notInclude(html, "<script>")
       assert.include(html, "&lt;script&gt;")
     }
@@ -74,7 +115,13 @@ describe("the page's HTML", () => {
       startedAt: "2026-01-01T00:00:00.000Z",
       result: "InProgress",
       waitingFor: "drain",
-      steps: [{ name: "create app", startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "2026-01-01T00:00:01.000Z", attributes: { "mdeploy.step.kind": "act" }, traceId: "t" }]
+      steps: [{
+        name: "create app",
+        startedAt: "2026-01-01T00:00:00.000Z",
+        finishedAt: "2026-01-01T00:00:01.000Z",
+        attributes: { "mdeploy.step.kind": "act" },
+        traceId: "t"
+      }]
     }
     const svg = timeline(rollout, Date.parse("2026-01-01T00:00:11Z"))
     assert.deepStrictEqual([...svg.matchAll(/data-step="([^"]+)"/g)].map((m) => m[1]), ["create app", "waiting for drain"])
