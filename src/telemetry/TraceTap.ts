@@ -1,10 +1,11 @@
-// A span processor that hands over whole traces: it keeps the finished spans a filter asks for,
-// grouped by trace, and when the trace's root span (of a given name) ends it passes them to a
-// listener and forgets them. The controller turns its reconcile passes into rollouts this way
-// (src/rollouts/). Bounded: a trace whose root never ends (an interrupted pass) is dropped once
-// `maxTraces` newer ones are open. Imports OpenTelemetry types only.
-import type { Context } from "@opentelemetry/api"
-import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+// Hands over whole traces: a wrapper around the running Effect tracer (OpenTelemetry's bridge when
+// spans are exported, Effect's own otherwise) that keeps the finished spans a filter asks for,
+// grouped by trace, and when the trace's root span (of a given name) ends passes them to a listener
+// and forgets them. The controller turns its reconcile passes into rollouts this way
+// (src/rollouts/). A wrapper rather than an OpenTelemetry span processor, so that a controller that
+// exports nothing keeps Effect's cheap tracer. Bounded: a trace whose root never ends (an
+// interrupted pass) is dropped once `maxTraces` newer ones are open.
+import { Exit, Option, Tracer } from "effect"
 import type { AttributeValue, RecordedSpan } from "./SpanRecorder.ts"
 
 export interface TraceTapOptions {
@@ -15,14 +16,14 @@ export interface TraceTapOptions {
   readonly maxTraces?: number
 }
 
-const hrToMs = (time: readonly [number, number]): number => time[0] * 1e3 + time[1] / 1e6
+const attributeValue = (value: unknown): AttributeValue | undefined =>
+  typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? value : undefined
 
-export class TraceTap implements SpanProcessor {
+export class TraceTap {
+  readonly options: TraceTapOptions
   readonly #open = new Map<string, Array<RecordedSpan>>()
   #listener: ((spans: ReadonlyArray<RecordedSpan>) => void) | undefined
   #order = 0
-
-  readonly options: TraceTapOptions
 
   constructor(options: TraceTapOptions) {
     this.options = options
@@ -37,50 +38,58 @@ export class TraceTap implements SpanProcessor {
     }
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  /** `base`, with every span it makes that the filter keeps seen by this tap when it ends. */
+  wrap(base: Tracer.Tracer): Tracer.Tracer {
+    const tap = this
+    return Tracer.make({
+      span(options) {
+        const span = base.span(options)
+        if (options.name !== tap.options.root && !tap.options.keep(options.name)) return span
+        const end = span.end // The span's own end runs first: whatever it records (export, status) is not held up.
+        ;(span as { end: Tracer.Span["end"] }).end = (endTime, exit) => {
+          end.call(span, endTime, exit)
+          tap.#ended(span, options.startTime, endTime, exit)
+        }
+        return span
+      },
+      ...(base.context === undefined ? {} : { context: base.context.bind(base) })
+    })
+  }
 
-  onEnd(span: ReadableSpan): void {
+  #ended(span: Tracer.Span, startTime: bigint, endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
     const listener = this.#listener
     if (listener === undefined) return
-    const isRoot = span.name === this.options.root
-    if (!isRoot && !this.options.keep(span.name)) return
-    const context = span.spanContext()
-    const startTimeMs = hrToMs(span.startTime)
+    const attributes: Record<string, AttributeValue> = {}
+    for (const [key, value] of span.attributes) {
+      const kept = attributeValue(value)
+      if (kept !== undefined) attributes[key] = kept
+    }
     const recorded: RecordedSpan = {
       name: span.name,
-      traceId: context.traceId,
-      spanId: context.spanId,
-      parentSpanId: span.parentSpanContext?.spanId,
-      attributes: { ...span.attributes } as Record<string, AttributeValue>,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: Option.getOrUndefined(Option.map(span.parent, (parent) => parent.spanId)),
+      attributes,
       events: [],
-      status: span.status.code === 2 ? "error" : span.status.code === 1 ? "ok" : "unset",
-      statusMessage: span.status.message,
-      startTimeMs,
-      durationMs: hrToMs(span.duration),
+      status: Exit.isFailure(exit) ? "error" : "ok",
+      statusMessage: undefined,
+      startTimeMs: Number(startTime) / 1e6,
+      durationMs: Number(endTime - startTime) / 1e6,
       startOrder: this.#order++
     }
-    const spans = this.#open.get(context.traceId) ?? []
+    const spans = this.#open.get(span.traceId) ?? []
     spans.push(recorded)
-    if (!isRoot) {
-      this.#open.set(context.traceId, spans)
-      const max = this.options.maxTraces ?? 1_000
+    if (span.name !== this.options.root) {
+      this.#open.set(span.traceId, spans)
       // Maps iterate in insertion order: the first key is the oldest open trace.
-      if (this.#open.size > max) this.#open.delete(this.#open.keys().next().value!)
+      if (this.#open.size > (this.options.maxTraces ?? 1_000)) this.#open.delete(this.#open.keys().next().value!)
       return
     }
-    this.#open.delete(context.traceId)
+    this.#open.delete(span.traceId)
     try {
       listener(spans)
     } catch {
-      // A listener's failure must not break the tracer of the pass it listens to.
+      // A listener's failure must not break the pass whose span just ended.
     }
-  }
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve()
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve()
   }
 }

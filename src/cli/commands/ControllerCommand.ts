@@ -102,8 +102,7 @@ export const controllerCommand = Command.make(
     const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
     const telemetry = LazyTelemetry.layer({
       serviceName: "mdeploy-controller",
-      metricsHandler: listen.length > 0,
-      spanProcessor: tap
+      metricsHandler: listen.length > 0
     })
     const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
     const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
@@ -122,7 +121,9 @@ export const controllerCommand = Command.make(
       yield* Effect.logInfo("mdeploy controller starting").pipe(
         Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd, marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in") })
       )
-      return yield* runController({
+      // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
+      const tracer = tap.wrap(yield* Effect.tracer)
+      return yield* Effect.withTracer(runController({
       identity,
       workers: Math.max(1, workers),
       leaderTtlSeconds: Math.max(2, leaderTtl),
@@ -146,7 +147,7 @@ export const controllerCommand = Command.make(
             message: violation.message
           }))
       })
-      })
+      }), tracer)
     }).pipe(Effect.scoped, Effect.provide(Layer.merge(services, telemetry)))
   })
 ).pipe(

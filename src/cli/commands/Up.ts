@@ -127,14 +127,16 @@ export const up = Command.make(
     const services = reconcileLayer(etcdOptions, { urls: [sim.url], mesosUrl: sim.url })
     // As `mdeploy controller --http-addr`: rollouts from the passes' traces, the status page, /metrics.
     const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
-    const telemetry = LazyTelemetry.layer({ serviceName: "mdeploy-up", spanProcessor: tap, metricsHandler: true, installLogger: false })
+    const telemetry = LazyTelemetry.layer({ serviceName: "mdeploy-up", metricsHandler: true, installLogger: false })
     yield* Effect.gen(function*() {
       yield* recordRollouts(tap)
       const metricsHandler = Option.getOrUndefined((yield* Telemetry).metricsHandler)
       yield* serveController(`127.0.0.1:${ports.http}`, process.env, { metricsHandler }).pipe(
         Effect.mapError((error) => exitWith(ExitCode.error, `error: ${error.message}`))
       )
-      return yield* runController({
+      // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
+      const tracer = tap.wrap(yield* Effect.tracer)
+      return yield* Effect.withTracer(runController({
         identity: processIdentity("controller"),
         workers: 4,
         leaderTtlSeconds: 5,
@@ -142,7 +144,7 @@ export const up = Command.make(
         force: false,
         events: { urls: [sim.url] },
         gitops: makeSyncContext({ cacheRoot, env: process.env })
-      })
+      }), tracer)
     }).pipe(Effect.scoped, Effect.provide([services, telemetry]), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
