@@ -9,6 +9,7 @@ import type { ListedEvent } from "../events/InstanceEvent.ts"
 import { newestFirst } from "../events/InstanceEvent.ts"
 import type { Rollout } from "../rollouts/Rollout.ts"
 import { RolloutStore } from "../rollouts/RolloutStore.ts"
+import { EtcdClient } from "../store/EtcdClient.ts"
 import { GitSourceStore } from "../store/GitSourceStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
@@ -19,7 +20,7 @@ export const maxInstances = 2_000
 export const maxEvents = 500
 const instancesCacheMs = 1_000
 
-export type ApiServices = SpecStore | StatusStore | GitSourceStore | RolloutStore | EventRecorder
+export type ApiServices = SpecStore | StatusStore | GitSourceStore | RolloutStore | EventRecorder | EtcdClient
 
 export interface InstanceList {
   readonly items: ReadonlyArray<InstanceView>
@@ -41,6 +42,7 @@ export const makeApiReads = Effect.gen(function*() {
   const gitSources = yield* GitSourceStore
   const rollouts = yield* RolloutStore
   const events = yield* EventRecorder
+  const etcd = yield* EtcdClient
   let cached: { readonly at: number; readonly list: InstanceList } | undefined
 
   const instances = Effect.gen(function*() {
@@ -67,7 +69,14 @@ export const makeApiReads = Effect.gen(function*() {
         newestFirst(listed.filter((entry) => sinceMs === undefined || Date.parse(entry.event.lastTimestamp) >= sinceMs)).slice(0, maxEvents)
     )
 
-  return { instances, instance, rolloutsOf, recentEvents }
+  /** Ready = etcd answers (leader or standby alike): one read of the leader key, two seconds at most. */
+  const ready = etcd.call("readyz", (client) => client.get(`${etcd.prefix}/leader`).string()).pipe(
+    Effect.timeout("2 seconds"),
+    Effect.as(true),
+    Effect.orElseSucceed(() => false)
+  )
+
+  return { instances, instance, rolloutsOf, recentEvents, ready }
 })
 
 export type ApiReads = Effect.Success<typeof makeApiReads>

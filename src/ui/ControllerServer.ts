@@ -82,7 +82,8 @@ export const serveController = (
     const handle = async (request: IncomingMessage, response: ServerResponse) => {
       const url = new URL(request.url ?? "/", "http://controller")
       const path = url.pathname
-      if (path === "/healthz" || path === "/readyz") return reply(response, 200, "ok")
+      if (path === "/healthz") return reply(response, 200, "ok")
+      if (path === "/readyz") return (await run(reads.ready)) ? reply(response, 200, "ok") : reply(response, 503, "etcd does not answer")
       const read = request.method === "GET" || request.method === "HEAD"
       if (path === "/metrics" && read && options.metricsHandler !== undefined) return options.metricsHandler(request, response)
       const ui = read ? uiRoute(reads, path, url.searchParams) : undefined

@@ -28,9 +28,13 @@ beforeAll(async () => {
   // New tasks take 8 s to turn healthy (with `slowHealth`), so a page polling every 2 s sees the progress move.
   stack = await startStack({ label: "statuspage", sim: { healthyAfterMs: 8_000 } })
   controller = await stack.startController(["--http-addr", "127.0.0.1:0"])
-  const port = await waitUntil("the http server's address in the log", () => /http:\/\/127\.0\.0\.1:(\d+)/.exec(controller.logs())?.[1], {
-    timeoutMs: 30_000
-  })
+  const port = await waitUntil(
+    "the http server's address in the log",
+    () => /listening" url=http:\/\/127\.0\.0\.1:(\d+)/.exec(controller.logs())?.[1],
+    {
+      timeoutMs: 30_000
+    }
+  )
   base = `http://127.0.0.1:${port}`
   browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] })
 }, 120_000)
@@ -156,6 +160,8 @@ describe("the status page", () => {
       const body = await (await fetch(`${base}${path}`)).text()
       assert.notInclude(body, secret, path)
     }
+    // Ready while etcd answers, on any replica.
+    assert.strictEqual((await fetch(`${base}/readyz`)).status, 200)
     // One server: /metrics is served there too.
     const metrics = await fetch(`${base}/metrics`)
     assert.strictEqual(metrics.status, 200)
@@ -177,4 +183,22 @@ describe("the status page", () => {
 
     assert.deepStrictEqual(problems, [])
   }, 400_000)
+
+  it("is served by a standby too, and --metrics-addr is the same server on a second address", async () => {
+    const standby = await stack.startController(["--http-addr", "127.0.0.2:0", "--metrics-addr", "127.0.0.1:0"])
+    const urls = await waitUntil("both addresses in the standby's log", () => {
+      const found = [...new Set([...standby.logs().matchAll(/listening" url=(http:\/\/127\.0\.0\.[12]:\d+)/g)].map((match) => match[1]!))]
+      return found.length === 2 ? found : undefined
+    }, { timeoutMs: 30_000 }).catch((error) => {
+      throw new Error(`${error.message}\n${standby.logs().slice(-3_000)}`)
+    })
+    for (const url of urls) {
+      const page = await fetch(`${url}/`)
+      assert.strictEqual(page.status, 200, url)
+      assert.include(await page.text(), `data-instance="web.main"`)
+      assert.strictEqual((await fetch(`${url}/metrics`)).status, 200, url)
+      assert.strictEqual((await fetch(`${url}/api/v1/instances/web.main/rollouts`)).status, 200, url)
+    }
+    assert.notInclude(standby.logs(), "controller leading")
+  }, 120_000)
 })
