@@ -263,13 +263,16 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         traceId: yield* traceId
       })
       // What the pass settled on, on its root span: rollouts are built from these (src/rollouts/).
-      const source = desired._tag === "Spec" ? desired.stored.metadata.annotations?.[sourceAnnotation] : undefined
-      yield* Effect.annotateCurrentSpan({
-        "mdeploy.generation": generation,
-        "mdeploy.phase": ended.status.phase ?? "",
-        "mdeploy.draining": plan.tasks.draining,
-        ...(source === undefined ? {} : { "mdeploy.source": source })
-      })
+      // A tear-down rolls nothing out: it carries no generation, so it adds to no rollout.
+      if (desired._tag === "Spec") {
+        const source = desired.stored.metadata.annotations?.[sourceAnnotation]
+        yield* Effect.annotateCurrentSpan({
+          "mdeploy.generation": generation,
+          "mdeploy.phase": ended.status.phase ?? "",
+          "mdeploy.draining": plan.tasks.draining,
+          ...(source === undefined ? {} : { "mdeploy.source": source })
+        })
+      }
       return ended
     })
 
