@@ -136,15 +136,18 @@ export const up = Command.make(
       )
       // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
       const tracer = tap.wrap(yield* Effect.tracer)
-      return yield* Effect.withTracer(runController({
-        identity: processIdentity("controller"),
-        workers: 4,
-        leaderTtlSeconds: 5,
-        resyncEvery: Duration.seconds(30),
-        force: false,
-        events: { urls: [sim.url] },
-        gitops: makeSyncContext({ cacheRoot, env: process.env })
-      }), tracer)
+      return yield* Effect.withTracer(
+        runController({
+          identity: processIdentity("controller"),
+          workers: 4,
+          leaderTtlSeconds: 5,
+          resyncEvery: Duration.seconds(30),
+          force: false,
+          events: { urls: [sim.url] },
+          gitops: makeSyncContext({ cacheRoot, env: process.env })
+        }),
+        tracer
+      )
     }).pipe(Effect.scoped, Effect.provide([services, telemetry]), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
