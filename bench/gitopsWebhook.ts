@@ -7,8 +7,6 @@
 // (time and CPU of this process), and its RSS with the source loaded.
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { Etcd3 } from "etcd3"
-import { execFile, execFileSync } from "node:child_process"
-import { createHmac } from "node:crypto"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -19,6 +17,7 @@ import { GitSourceStore } from "../src/store/GitSourceStore.ts"
 import { startLocalEtcd } from "../src/store/LocalEtcd.ts"
 import { serveController } from "../src/ui/ControllerServer.ts"
 import type { Bench, BenchReport } from "./BenchReport.ts"
+import { git, gitAsync, githubSignature } from "./internal/benchGit.ts"
 import { percentile, round, sleep } from "./internal/util.ts"
 import { etcdSpecStoreLayer } from "../src/store/EtcdSpecStore.ts"
 
@@ -28,20 +27,6 @@ export interface Options {
 }
 
 const secret = "bench-secret"
-const gitEnv = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_AUTHOR_NAME: "bench",
-  GIT_AUTHOR_EMAIL: "b@x",
-  GIT_COMMITTER_NAME: "bench",
-  GIT_COMMITTER_EMAIL: "b@x"
-}
-const git = (cwd: string, args: ReadonlyArray<string>) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8" }).trim()
-const gitAsync = (cwd: string, args: ReadonlyArray<string>) =>
-  new Promise<void>((resolve, reject) =>
-    execFile("git", args, { cwd, env: gitEnv }, (error) => (error === null ? resolve() : reject(error)))
-  )
-
 const manifest = (index: number, version: number) =>
   `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: svc${index}.main\n  labels: {team: bench}\nspec:\n  image: registry.example/svc${index}:v${version}\n  instances: 1\n  ports: [8080]\n  healthCheck: {protocol: MESOS_HTTP, path: /status}\n  bounce: {method: crossover}\n`
 
@@ -117,7 +102,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
     const writes: Array<number> = []
     let missed = 0
     const body = Buffer.from("{}")
-    const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`
+    const signature = githubSignature(secret, body)
     for (let k = 0; k < options.changes; k++) {
       const index = (k * 7919) % options.instances
       writeFileSync(join(work, "specs", `svc${index}.yaml`), manifest(index, k + 2))

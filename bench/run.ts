@@ -13,7 +13,8 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   rollout: () => import("./massRollout.ts"),
   steady: () => import("./steadyState.ts"),
   failover: () => import("./failover.ts"),
-  gitops: () => import("./gitopsWebhook.ts")
+  gitops: () => import("./gitopsWebhook.ts"),
+  "gitops-rollout": () => import("./gitopsRollout.ts")
 }
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches)
@@ -47,7 +48,11 @@ for (const report of reports) {
   for (const row of report.rows) {
     const ratio = row.floor !== undefined && row.floor > 0 ? `${(row.value / row.floor).toFixed(2)}×` : ""
     const met = row.met === undefined ? "" : row.met ? "yes" : "**no**"
-    lines.push(`| ${report.name} | ${row.metric} | ${format(row.value)} ${row.unit} | ${row.floor === undefined ? "" : `${format(row.floor)} ${row.unit}`} | ${ratio} | ${row.goal ?? ""} | ${met} |`)
+    lines.push(
+      `| ${report.name} | ${row.metric} | ${format(row.value)} ${row.unit} | ${
+        row.floor === undefined ? "" : `${format(row.floor)} ${row.unit}`
+      } | ${ratio} | ${row.goal ?? ""} | ${met} |`
+    )
   }
 }
 process.stdout.write(`\n${lines.join("\n")}\n`)

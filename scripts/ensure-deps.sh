@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what mdeploy needs on a fresh Debian machine, and nothing when it is already there:
 # the npm dependencies (which bring the pinned Node 24), etcd from Debian's etcd-server,
-# openssl (the TLS tests make their certificates with it at test time) and git (GitOps sync runs
-# the git CLI), and chromium for the status page's browser test.
+# openssl (the TLS tests make their certificates with it at test time), git (GitOps sync runs
+# the git CLI), prometheus (the dashboards test runs every panel's query against a real one) and
+# chromium (the status page's browser test drives it headless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,18 @@ if ! command -v git >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends git >/dev/null
 fi
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "==> installing prometheus (Debian prometheus)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "prometheus is missing and this user cannot install it: run 'apt-get install prometheus' as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  # --no-install-recommends keeps out the node exporter. Like etcd-server, the package may start its
+  # own service where systemd runs; tests never use it (each starts one on a free port).
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "==> installing chromium (Debian chromium; the status page's browser test drives it headless)"
   SUDO=""
@@ -59,3 +72,5 @@ etcd_version="$(etcd --version 2>&1 || true)"
 echo "${etcd_version%%$'\n'*}"
 echo "node $(node_modules/.bin/node --version)"
 git --version
+prometheus_version="$(prometheus --version 2>&1 || true)"
+echo "${prometheus_version%%$'\n'*}"

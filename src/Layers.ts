@@ -22,6 +22,7 @@ import { etcdCleanupLedgerLayer } from "./store/EtcdCleanupLedger.ts"
 import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
 import { etcdEventRecorderLayer } from "./store/EtcdEventRecorder.ts"
 import { etcdRolloutStoreLayer } from "./store/EtcdRolloutStore.ts"
+import { Leadership } from "./store/Leadership.ts"
 import { Locks } from "./store/Locks.ts"
 import { GitSourceStore } from "./store/GitSourceStore.ts"
 import { StatusStore } from "./store/StatusStore.ts"
@@ -110,7 +111,18 @@ export const reconcileLayer = (
   owner: OwnerOptions = {},
   fieldPolicy: MarathonFieldPolicy = defaultMarathonFieldPolicy
 ) => {
-  const stores = Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps, Locks.layerEtcd, etcdEventRecorderLayer, etcdRolloutStoreLayer, etcdDrainRecordsLayer, etcdCleanupLedgerLayer, ownerLayer(owner)).pipe(
+  const stores = Layer.mergeAll(
+    etcdSpecStoreLayer,
+    StatusStore.layerNoDeps,
+    GitSourceStore.layerNoDeps,
+    Locks.layerEtcd,
+    Leadership.layerEtcd,
+    etcdEventRecorderLayer,
+    etcdRolloutStoreLayer,
+    etcdDrainRecordsLayer,
+    etcdCleanupLedgerLayer,
+    ownerLayer(owner)
+  ).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))
   )
   const outside = Layer.merge(marathonLayer(marathon), MarathonFields.layer(fieldPolicy))

@@ -35,6 +35,10 @@ export interface ControllerOptions {
   readonly writeQps?: number
   /** Run bench/internal/controllerMain.ts, tracing with Effect's own tracer instead of OpenTelemetry's. */
   readonly nativeTracer?: boolean
+  /** More `mdeploy controller` flags (e.g. `--http-addr` for the GitOps webhooks). */
+  readonly args?: ReadonlyArray<string>
+  /** More environment (e.g. a webhook secret the GitSource names). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /** Starts `mdeploy controller` as a child and waits until its /metrics endpoint answers. */
@@ -50,16 +54,32 @@ export const startController = async (options: ControllerOptions): Promise<Contr
     ...(options.nativeTracer === true
       ? [join(root, "bench", "internal", "controllerMain.ts"), "--tracer", "native"]
       : [join(root, "bin", "mdeploy.js"), "controller"]),
-    ...(options.writeQps === undefined ? [] : [options.nativeTracer === true ? "--write-qps" : "--marathon-write-qps", String(options.writeQps)]),
-    ...(options.writeQps === undefined || options.nativeTracer === true ? [] : ["--marathon-write-burst", String(Math.max(100, options.writeQps))]),
-    "--workers", String(options.workers ?? 8),
-    "--leader-ttl", String(options.leaderTtl ?? 5),
-    "--resync", String(options.resyncSeconds ?? 180),
-    "--metrics-addr", `127.0.0.1:${port}`
+    ...(options.writeQps === undefined
+      ? []
+      : [options.nativeTracer === true ? "--write-qps" : "--marathon-write-qps", String(options.writeQps)]),
+    ...(options.writeQps === undefined || options.nativeTracer === true
+      ? []
+      : ["--marathon-write-burst", String(Math.max(100, options.writeQps))]),
+    "--workers",
+    String(options.workers ?? 8),
+    "--leader-ttl",
+    String(options.leaderTtl ?? 5),
+    "--resync",
+    String(options.resyncSeconds ?? 180),
+    "--metrics-addr",
+    `127.0.0.1:${port}`,
+    ...(options.args ?? [])
   ]
   const proc = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, MDEPLOY_ETCD_ENDPOINTS: options.etcd, MDEPLOY_ETCD_PREFIX: options.prefix, MDEPLOY_MARATHON_URLS: options.marathon, MDEPLOY_OWNER: benchOwner },
+    env: {
+      ...process.env,
+      ...options.env,
+      MDEPLOY_ETCD_ENDPOINTS: options.etcd,
+      MDEPLOY_ETCD_PREFIX: options.prefix,
+      MDEPLOY_MARATHON_URLS: options.marathon,
+      MDEPLOY_OWNER: benchOwner
+    },
     stdio: ["ignore", "ignore", "pipe"]
   })
   // The last 64 KB of its log, for failure messages only.

@@ -2,10 +2,9 @@
 // informer, Marathon events and a periodic drift resync feed keys into one work queue; N workers
 // take keys and run one reconcile pass each, under the instance lock. Leadership loss interrupts
 // everything at once (before the lease could pass to a successor); a standby does nothing but wait.
-import { Clock, Duration, Effect, Option, Stream } from "effect"
+import { Clock, Duration, Effect, Stream } from "effect"
 import type { HttpClient } from "effect/http"
 import { instanceNameOf } from "../domain/AppIdentity.ts"
-import type { InstanceName } from "../domain/InstanceName.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import type { MarathonEventsConfig } from "../marathon/MarathonEvents.ts"
@@ -15,19 +14,19 @@ import type { SyncContext } from "../gitops/GitSync.ts"
 import { runGitOps } from "../gitops/GitOpsLoop.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
 import { GitSourceStore } from "../store/GitSourceStore.ts"
-import type { Leader } from "../store/Leadership.ts"
+import type { Leader, Leadership } from "../store/Leadership.ts"
 import { runAsLeader } from "../store/Leadership.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
-import * as ControllerMetrics from "../telemetry/ControllerMetrics.ts"
 import { Executor } from "./Executor.ts"
 import { makeManagedCount } from "./ManagedCount.ts"
 import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
+import { cachedStores } from "./CachedStores.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
-import type { Outcome } from "./Outcome.ts"
-import { requeue } from "./Outcome.ts"
-import { makeReconciler } from "./Reconciler.ts"
+import { Reconciler } from "./Reconciler.ts"
+import { runWorkers } from "./Workers.ts"
+import { makeRollouts } from "./Rollouts.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
 export interface ControllerConfig {
@@ -50,19 +49,6 @@ export interface ControllerConfig {
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
-
-const outcomeMetric = (outcome: Outcome): ControllerMetrics.ReconcileResult => {
-  switch (outcome._tag) {
-    case "Done":
-      return "success"
-    case "RequeueAfter":
-      return "requeue_after"
-    case "LockHeld":
-      return "lock_held"
-    case "Failed":
-      return "error"
-  }
-}
 
 /** What one leadership term runs: informers, event stream, resync timer and workers. */
 const lead = (config: ControllerConfig, leader: Leader) =>
@@ -101,12 +87,13 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     const state = cache
 
     const managedNow = yield* makeManagedCount
-    const reconciler = yield* makeReconciler({
+    const reconciler = yield* Reconciler.make({
+      rollouts: yield* makeRollouts,
       snapshot,
       session: leader.session,
       holder: config.identity,
       fences: [leader.fence],
-      cache: state,
+      peekFirst: true,
       budget: {
         windowMs: Duration.toMillis(config.cleanupWindow ?? Duration.minutes(10)),
         maxFraction: config.cleanupMaxFraction ?? 0.5,
@@ -122,7 +109,8 @@ const lead = (config: ControllerConfig, leader: Leader) =>
           force: config.force
         }
       })
-    })
+      // Its passes read specs and statuses from the watch-fed cache, and write through it.
+    }).pipe(Effect.provide(cachedStores(state)))
 
     // Observed state: a task or deployment change requeues its instance at once.
     yield* marathonEvents(config.events).pipe(
@@ -154,33 +142,10 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       Effect.forkScoped
     )
 
-    const handle = (name: string) =>
-      Effect.gen(function*() {
-        const started = yield* Clock.currentTimeMillis
-        const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: freshAfter.get(name) ?? 0 })
-        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
-        const terminal = outcome._tag === "Failed" && outcome.terminal
-        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds, { terminal })
-        if (outcome._tag === "Failed" && !terminal) {
-          yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.message }))
-        }
-        // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
-        const dueAt = yield* requeue(queue, name, outcome)
-        if (dueAt !== undefined) needFresh(name, dueAt)
-      })
-
     // GitSources are synced by the leader only; their specs reach the workers through the spec watch.
-    if (config.gitops !== undefined) yield* runGitOps(config.gitops).pipe(Effect.forkScoped)
+    if (config.gitops !== undefined) yield* runGitOps(config.gitops, [leader.fence]).pipe(Effect.forkScoped)
 
-    yield* ControllerMetrics.initialize(config.workers)
-    for (let worker = 0; worker < config.workers; worker++) {
-      yield* queue.processNext((name) => ControllerMetrics.withActiveWorker(handle(name))).pipe(
-        Effect.repeat({ while: Option.isSome }),
-        Effect.forkScoped
-      )
-    }
-    // On the way out (leadership lost or shutdown): no new keys; let passes in flight finish briefly.
-    yield* Effect.addFinalizer(() => queue.shutdownWithDrain(Duration.seconds(1)).pipe(Effect.asVoid))
+    yield* runWorkers({ queue, workers: config.workers, freshAfter }).pipe(Effect.provideService(Reconciler, reconciler))
     yield* Effect.logInfo("controller leading").pipe(Effect.annotateLogs({ identity: config.identity, workers: config.workers }))
     return yield* Effect.never
   }).pipe(Effect.scoped)
@@ -193,6 +158,7 @@ export const runController = (config: ControllerConfig) =>
 export type ControllerServices =
   | EtcdClient
   | GitSourceStore
+  | Leadership
   | SpecStore
   | StatusStore
   | MarathonClient

@@ -8,34 +8,34 @@ import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import { MarathonFields } from "./MarathonFields.ts"
-import type { StateCache } from "./StateCache.ts"
 
 export type Desired =
   | { readonly _tag: "Spec"; readonly stored: StoredInstance; readonly spec: ResolvedSpec }
   | { readonly _tag: "Deleted" }
   | { readonly _tag: "Unreadable"; readonly message: string }
 
-/** Reads desired state from the watch-fed cache when there is one, else from etcd. */
-export const makeDesiredReader = (cache: StateCache | undefined) =>
-  Effect.gen(function*() {
-    const specs = yield* SpecStore
-    const fields = yield* MarathonFields
-    return Effect.fnUntraced(function*(name: InstanceName) {
-      const unreadable = cache?.invalidSpec(name)
-      if (unreadable !== undefined) return { _tag: "Unreadable", message: unreadable } satisfies Desired as Desired
-      const cached = cache?.spec(name)
-      const read = cached === undefined ? yield* Effect.result(specs.get(name)) : Result.succeed(cached)
-      if (Result.isFailure(read)) {
-        if (read.failure._tag === "CorruptSpecError") return { _tag: "Unreadable", message: read.failure.message } satisfies Desired as Desired
-        return yield* Effect.fail(read.failure)
+/** Reads desired state from the spec store (the controller's is answered from its watch-fed cache). */
+export const makeDesiredReader = Effect.gen(function*() {
+  const specs = yield* SpecStore
+  const fields = yield* MarathonFields
+  return Effect.fnUntraced(function*(name: InstanceName) {
+    const read = yield* Effect.result(specs.get(name))
+    if (Result.isFailure(read)) {
+      if (read.failure._tag === "CorruptSpecError") {
+        return { _tag: "Unreadable", message: read.failure.message } satisfies Desired as Desired
       }
-      if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired as Desired
-      const stored = read.success.value
-      // A spec stored before the policy tightened, or written without `apply`, still stops here.
-      const denied = fields.violations(stored.spec.marathon)
-      if (denied.length > 0) {
-        return { _tag: "Unreadable", message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ") } satisfies Desired as Desired
-      }
-      return { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) } satisfies Desired as Desired
-    })
+      return yield* Effect.fail(read.failure)
+    }
+    if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired as Desired
+    const stored = read.success.value
+    // A spec stored before the policy tightened, or written without `apply`, still stops here.
+    const denied = fields.violations(stored.spec.marathon)
+    if (denied.length > 0) {
+      return {
+        _tag: "Unreadable",
+        message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ")
+      } satisfies Desired as Desired
+    }
+    return { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) } satisfies Desired as Desired
   })
+})

@@ -8,13 +8,14 @@
 // Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
 // planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
-import { Clock, DateTime, Effect, Option } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import { sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
+import type { DrainMethods } from "../drain/DrainMethods.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { observedInstance } from "../plan/Observed.ts"
@@ -32,12 +33,13 @@ import type { Fence } from "../store/StatusStore.ts"
 import { StatusStore } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
+import type { CleanupLedger } from "../cleanup/CleanupLedger.ts"
 import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { Owner } from "./Owner.ts"
-import type { StateCache } from "./StateCache.ts"
+import type { Rollouts } from "./Rollouts.ts"
 import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
@@ -60,8 +62,13 @@ export interface ReconcilerDeps {
   readonly cleanupInput: Effect.Effect<CleanupInput>
   /** The deletion budget (window, fraction, --force); the defaults of design.md §11 when absent. */
   readonly budget?: BudgetConfig
-  /** The leader's watch-fed copy of specs and statuses; without it every pass reads etcd. */
-  readonly cache?: StateCache
+  /**
+   * Look before locking: the stores answer from memory (the controller's watch-fed cache, see
+   * CachedStores.ts), so a lock-free look costs no etcd request and an idle pass ends there.
+   */
+  readonly peekFirst?: boolean
+  /** The leader's rollout bookkeeping (deploy metrics); absent for `mdeploy reconcile`. */
+  readonly rollouts?: Rollouts
 }
 
 /** A held lock is usually free again within one pass of its holder. */
@@ -105,18 +112,21 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
 
-    const readDesired = yield* makeDesiredReader(deps.cache)
-    const readStatus = (name: InstanceName) => {
-      const cached = deps.cache === undefined ? false : deps.cache.status(name)
-      return cached === false ? Effect.map(statuses.get(name), Option.getOrUndefined) : Effect.succeed(cached)
-    }
-    const writeStatus = Effect.fnUntraced(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
-      const revision = yield* statuses.put(name, status, fences)
-      deps.cache?.wroteStatus(name, status, revision)
+    const readDesired = yield* makeDesiredReader
+    const readStatus = (name: InstanceName) => Effect.map(statuses.get(name), Option.getOrUndefined)
+    const writeStatus = Effect.fnUntraced(function*(
+      name: InstanceName,
+      previous: InstanceStatus | undefined,
+      status: InstanceStatus,
+      fences: ReadonlyArray<Fence>
+    ) {
+      yield* statuses.put(name, status, fences)
+      // After the write held: a rollout counts only what etcd has.
+      if (deps.rollouts !== undefined) yield* deps.rollouts.statusWritten(name, previous, status)
     })
     const removeStatus = Effect.fnUntraced(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
-      const revision = yield* statuses.remove(name, fences)
-      deps.cache?.wroteStatus(name, undefined, revision)
+      yield* statuses.remove(name, fences)
+      if (deps.rollouts !== undefined) yield* deps.rollouts.statusRemoved(name)
     })
     const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
 
@@ -138,7 +148,11 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         const all = yield* marathon.listAppsById(appIdPrefix(name))
         apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
       }
-      const aged = withObservedStarts(observedInstance(name, apps, view.drainingHosts, isForeign), sightings.get(name) ?? new Map(), yield* Clock.currentTimeMillis)
+      const aged = withObservedStarts(
+        observedInstance(name, apps, view.drainingHosts, isForeign),
+        sightings.get(name) ?? new Map(),
+        yield* Clock.currentTimeMillis
+      )
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
@@ -163,11 +177,19 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
       if (!dryRun) {
         const status: InstanceStatus = {
-          ...nextStatus({ previous, plan: undefined, generation: 0, result: "Invalid", error, now: DateTime.toUtc(yield* DateTime.now), traceId: yield* traceId }),
+          ...nextStatus({
+            previous,
+            plan: undefined,
+            generation: 0,
+            result: "Invalid",
+            error,
+            now: DateTime.toUtc(yield* DateTime.now),
+            traceId: yield* traceId
+          }),
           phase: "Invalid",
           summary: error
         }
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: "-" }))
       }
       return { _tag: "Failed", terminal: true, error: new InvalidSpec({ message: error }), message: error } satisfies Outcome
@@ -200,7 +222,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           yield* finishTeardown(name)
           yield* removeStatus(name, fences)
         }
-        if (!dryRun) yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        if (!dryRun) {
+          yield* Effect.forEach([...(yield* records.list(name)).keys()], (taskId) => records.remove(name, taskId), { discard: true })
+        }
         return { _tag: "Done" } satisfies Outcome
       }
       if (dryRun) return { _tag: "Done", plan } satisfies Outcome
@@ -224,21 +248,38 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (refusal !== undefined) {
         yield* Effect.logWarning("tear-down refused").pipe(Effect.annotateLogs({ instance: name, reason: refusal }))
         const status: InstanceStatus = {
-          ...nextStatus({ previous, plan: undefined, generation: previous?.observedGeneration ?? 0, result: "RequeueAfter", error: refusal, now, traceId: yield* traceId }),
+          ...nextStatus({
+            previous,
+            plan: undefined,
+            generation: previous?.observedGeneration ?? 0,
+            result: "RequeueAfter",
+            error: refusal,
+            now,
+            traceId: yield* traceId
+          }),
           phase: "CleanupRefused",
           summary: `spec deleted; apps kept: ${refusal}`
         }
-        if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
         yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: plan.drain.method }))
-        return { _tag: "RequeueAfter", seconds: refusedTeardownRequeueSeconds, reason: "tear-down refused", plan, problem: refusal } satisfies Outcome
+        return {
+          _tag: "RequeueAfter",
+          seconds: refusedTeardownRequeueSeconds,
+          reason: "tear-down refused",
+          plan,
+          problem: refusal
+        } satisfies Outcome
       }
 
       const executed = yield* executor.run(plan, gate)
       if (executed.interrupted?.reason === "AlreadyExists") lookForUnmanaged.add(name)
       else lookForUnmanaged.delete(name)
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
-      if (statusChanged(previous, settled.status)) yield* writeStatus(name, settled.status, fences)
-      yield* tell(name, passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }))
+      if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)
+      yield* tell(
+        name,
+        passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method })
+      )
       return settled.outcome
     })
 
@@ -313,14 +354,14 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         now: DateTime.toUtc(yield* DateTime.now),
         traceId: undefined
       })
-      if (statusChanged(previous, status)) yield* writeStatus(name, status, fences)
+      if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
       yield* tell(name, [{ type: "Warning", reason: "ReconcileFailed", message: error }])
     }, (effect) => Effect.ignore(effect))
 
     // A root span: one trace per reconcile, not one per leadership term.
     const reconcile = Effect.fn("Reconciler.reconcile", { root: true })(function*(
       name: InstanceName,
-      options: { readonly notBefore?: number; readonly dryRun?: boolean } = {}
+      options: ReconcileOptions = {}
     ) {
       yield* Effect.annotateCurrentSpan({ "mdeploy.instance": name })
       const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
@@ -331,7 +372,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         : Effect.gen(function*() {
           // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
           // A look that fails (Marathon down) is retried under the lock, where the failure is recorded.
-          const looked = deps.cache === undefined
+          const looked = deps.peekFirst !== true
             ? undefined
             : yield* peek(name, notBefore).pipe(Effect.orElseSucceed(() => ({ _tag: "Busy", peeked: undefined }) as const))
           if (looked?._tag === "Idle") return looked.outcome
@@ -348,7 +389,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           Effect.succeed<Outcome<PassError>>({ _tag: "LockHeld", holder: error.holder, seconds: lockHeldRequeueSeconds })),
         // Every other failure is worth a retry with backoff: Marathon, etcd, an untrusted answer,
         // a write the lease gate refused. Only an unusable spec is terminal (above).
-        Effect.catch((error) => Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) }))
+        Effect.catch((error) =>
+          Effect.succeed<Outcome<PassError>>({ _tag: "Failed", terminal: false, error, message: messageOf(error) })
+        )
       )
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": resultOf(outcome) })
       return outcome
@@ -357,4 +400,27 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     return { reconcile }
   })
 
-export type Reconciler = Effect.Success<ReturnType<typeof makeReconciler>>
+export interface ReconcileOptions {
+  /** Marathon's state must be from after this instant (epoch ms): an event or edit asked for it. */
+  readonly notBefore?: number
+  /** Plan and report, change nothing. */
+  readonly dryRun?: boolean
+}
+
+/**
+ * The pass as a service: the controller's workers need nothing else, so their handling of each
+ * outcome (requeue, backoff, forget, terminal) is tested with a scripted stand-in.
+ */
+export class Reconciler extends Context.Service<Reconciler, {
+  readonly reconcile: (name: InstanceName, options?: ReconcileOptions) => Effect.Effect<Outcome>
+}>()("mdeploy/controller/Reconciler") {
+  /** The service over a fresh reconciler; the drain methods, records and ledger a pass uses are the maker's. */
+  static readonly make = (deps: ReconcilerDeps) =>
+    Effect.gen(function*() {
+      const made = yield* makeReconciler(deps)
+      const context = yield* Effect.context<CleanupLedger | DrainMethods | DrainRecords>()
+      return Reconciler.of({ reconcile: (name, options) => Effect.provideContext(made.reconcile(name, options), context) })
+    })
+
+  static readonly layer = (deps: ReconcilerDeps) => Layer.effect(Reconciler, Reconciler.make(deps))
+}

@@ -62,7 +62,18 @@ export const GitSourceSpec = Schema.Struct({
     ).annotate({ description: "directory in the repository (default: the root)" })
   ),
   format: Schema.optionalKey(
-    Schema.Literals(["manifests"]).annotate({ description: "manifests: ServiceInstance YAML/JSON files, recursive" })
+    Schema.Literals(["manifests", "paasta"]).annotate({
+      description:
+        "manifests: ServiceInstance YAML/JSON files, recursive; paasta: a soa-configs tree, converted as `mdeploy import paasta` does"
+    })
+  ),
+  paasta: Schema.optionalKey(
+    Schema.Struct({
+      cluster: Schema.String.check(
+        Schema.isPattern(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: "must be a PaaSTA cluster name (marathon-<cluster>.yaml)" })
+      ),
+      dockerRegistry: Schema.optionalKey(Schema.String.annotate({ description: "registry prefixed to deployments.json images" }))
+    }).annotate({ description: "format paasta: which cluster's marathon-<cluster>.yaml to read" })
   ),
   interval: Schema.optionalKey(Interval.annotate({ description: "poll period (±5% jitter), default 60s" })),
   timeout: Schema.optionalKey(Interval.annotate({ description: "deadline of each git call, default 60s" })),
@@ -70,7 +81,13 @@ export const GitSourceSpec = Schema.Struct({
   suspend: Schema.optionalKey(Schema.Boolean),
   auth: Schema.optionalKey(GitAuth),
   webhook: Schema.optionalKey(Schema.Struct({ secretEnv: EnvName }))
-})
+}).check(Schema.makeFilter((spec) =>
+  spec.format === "paasta" && spec.paasta === undefined
+    ? { path: ["paasta"], issue: "format paasta needs paasta: {cluster: NAME}" }
+    : spec.format !== "paasta" && spec.paasta !== undefined
+    ? { path: ["paasta"], issue: "only with format: paasta" }
+    : undefined
+))
 export type GitSourceSpec = typeof GitSourceSpec.Type
 
 export const GitSource = Schema.Struct({

@@ -16,6 +16,7 @@ import { makeKeys } from "../store/Keys.ts"
 import type { SpecStore } from "../store/SpecStore.ts"
 import { nextDelayMs } from "./Backoff.ts"
 import type { SyncContext } from "./GitSync.ts"
+import type { Fence } from "../store/StatusStore.ts"
 import { syncSource } from "./GitSync.ts"
 
 export const defaultIntervalMs = 60_000
@@ -27,7 +28,7 @@ interface Worker {
 }
 
 /** One source, forever: sync, record, wait. Errors of one pass are logged and retried with backoff. */
-const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queue<void>) =>
+const sourceLoop = (context: SyncContext, fences: ReadonlyArray<Fence>, worker: () => Worker, wake: Queue.Queue<void>) =>
   Effect.gen(function*() {
     const store = yield* GitSourceStore
     let failures = 0
@@ -42,7 +43,7 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
         const [lastStatus, request] = yield* Effect.all([store.status(name), store.pendingRequest(name)], { concurrency: 2 })
         const previous = Option.getOrUndefined(lastStatus)
         const pending = Option.getOrUndefined(request)
-        const status = yield* syncSource(context, source, previous, pending?.request)
+        const status = yield* syncSource(context, source, previous, pending?.request, fences)
         failures = status.failures ?? 0
         const delay = nextDelayMs(failures, intervalMillis(source.spec.interval, defaultIntervalMs), yield* Random.next)
         const nextSyncAt = DateTime.formatIso(DateTime.add(yield* DateTime.now, { milliseconds: delay }))
@@ -71,8 +72,14 @@ const sourceLoop = (context: SyncContext, worker: () => Worker, wake: Queue.Queu
     }
   })
 
-/** Runs every GitSource's loop while the caller's scope lives (the leadership term). */
-export const runGitOps = (context: SyncContext): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | Scope.Scope> =>
+/**
+ * Runs every GitSource's loop while the caller's scope lives (the leadership term). Spec writes
+ * hold `fences` (the leader key): a leader deposed in the middle of a sync writes nothing more.
+ */
+export const runGitOps = (
+  context: SyncContext,
+  fences: ReadonlyArray<Fence> = []
+): Effect.Effect<never, never, EtcdClient | GitSourceStore | SpecStore | Scope.Scope> =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const keys = makeKeys(etcd.prefix)
@@ -93,7 +100,7 @@ export const runGitOps = (context: SyncContext): Effect.Effect<never, never, Etc
           return
         }
         const wake = yield* Queue.sliding<void>(1)
-        const fiber = yield* sourceLoop(context, () => workers.get(name)!, wake).pipe(Effect.forkScoped)
+        const fiber = yield* sourceLoop(context, fences, () => workers.get(name)!, wake).pipe(Effect.forkScoped)
         workers.set(name, { current: source, wake, fiber })
       })
 

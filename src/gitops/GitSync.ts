@@ -15,10 +15,13 @@ import { maxManifestBytes } from "../cli/input/readManifests.ts"
 import type { StoredGitSource } from "../store/GitSourceStore.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
+import type { Fence } from "../store/StatusStore.ts"
 import type { GitCall } from "./Git.ts"
 import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
 import { cacheDirOf, checkout, manifestFiles, readBlobs } from "./GitCache.ts"
 import type { Revision, TreeFile } from "./GitCache.ts"
+import { convertPaasta, paastaFiles } from "./PaastaRevision.ts"
+import type { PaastaOptions } from "./PaastaRevision.ts"
 import { conflictMessage, planSync } from "./SyncPlan.ts"
 import type { Attempt } from "./SyncStatus.ts"
 import { nextStatus } from "./SyncStatus.ts"
@@ -97,11 +100,25 @@ const readRevision = Effect.fnUntraced(
   }
 )
 
+/** A soa-configs revision (format paasta): reads only the files the converter needs, converts them. */
+const readPaastaRevision = Effect.fnUntraced(
+  function*(dir: string, files: ReadonlyArray<TreeFile>, path: string, options: PaastaOptions, call: GitCall) {
+    const needed = paastaFiles(files, path, options.cluster)
+    const tooLarge = needed.filter((file) => file.size > maxManifestBytes)
+    if (tooLarge.length > 0) {
+      return { documents: [], problems: tooLarge.map((file) => tooBig(file).problems[0]!), keep: [], warnings: [] }
+    }
+    const texts = yield* readBlobs(dir, [...new Set(needed.map((file) => file.blob))], call)
+    return convertPaasta(needed, texts, path, options)
+  }
+)
+
 export const syncSource = Effect.fn("GitOps.sync")(function*(
   context: SyncContext,
   source: StoredGitSource,
   previous: GitSourceStatus | undefined,
-  request: SyncRequest | undefined
+  request: SyncRequest | undefined,
+  fences: ReadonlyArray<Fence> = []
 ) {
   const specs = yield* SpecStore
   const started = yield* Clock.currentTimeMillis
@@ -144,9 +161,11 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
         ? known.files
         : yield* manifestFiles(dir, revision.commit, path, call)
       context.checkouts.set(dir, { revision, path, files })
-      const { problems, documents } = yield* readRevision(context, name, dir, files, call)
+      const { problems, documents, keep, warnings } = spec.format === "paasta" && spec.paasta !== undefined
+        ? yield* readPaastaRevision(dir, files, path, { ...spec.paasta, check: context.check }, call)
+        : { ...(yield* readRevision(context, name, dir, files, call)), keep: [], warnings: [] }
       const desired = documents.map((entry) => entry.document)
-      return { revision, documents: desired, problems }
+      return { revision, documents: desired, problems, keep, warnings }
     }).pipe(Effect.catchDefect((defect) => Effect.fail(new GitError({ operation: "read", message: String(defect) }))))
   )
   if (Result.isFailure(fetched)) {
@@ -180,17 +199,19 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
       stored: listed.items,
       prune: spec.prune !== false,
       massPruneApproved: request?.approveMassPruneOf !== undefined && request.approveMassPruneOf === revision.commit,
-      memo: context.compared
+      memo: context.compared,
+      keep: fetched.success.keep
     })
     yield* Effect.forEach(plan.writes, ({ document, current }) =>
       specs.apply(document, {
         current: Option.fromUndefinedOr(current),
-        expectedResourceVersion: current?.metadata.resourceVersion ?? "0"
+        expectedResourceVersion: current?.metadata.resourceVersion ?? "0",
+        fences
       }), { concurrency: writeConcurrency, discard: true })
     const seen = new Map(listed.items.map((item) => [item.metadata.name as string, item.metadata.resourceVersion]))
     yield* Effect.forEach(
       plan.prune,
-      (pruned) => specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned) }),
+      (pruned) => specs.remove(pruned as ServiceInstance["metadata"]["name"], { expectedResourceVersion: seen.get(pruned), fences }),
       { concurrency: writeConcurrency, discard: true }
     )
     return plan
@@ -208,6 +229,8 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
     })
   }
   const plan = outcome.success
+  const warnings = fetched.success.warnings
+  const warned = warnings.length === 0 ? "" : `; ${warnings.length} not converted (${warnings[0]}${warnings.length > 1 ? ", …" : ""})`
   const conflicts = plan.conflicts.map(conflictMessage)
   const counts = { written: plan.writes.length, unchanged: plan.unchanged.length, pruned: plan.prune.length }
   const newRevision = previous?.lastAppliedRevision !== revision.commit
@@ -221,7 +244,7 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   const message = plan.pruneRefused ??
     (conflicts.length > 0
       ? `${conflicts.length} conflict(s): ${conflicts.slice(0, 3).join("; ")}`
-      : `${revision.commit.slice(0, 12)}: ${counts.written} written, ${counts.unchanged} unchanged, ${counts.pruned} pruned`)
+      : `${revision.commit.slice(0, 12)}: ${counts.written} written, ${counts.unchanged} unchanged, ${counts.pruned} pruned${warned}`)
   return yield* finish({
     result,
     message,

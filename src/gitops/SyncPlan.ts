@@ -29,6 +29,8 @@ export interface SyncPlanInput<S extends StoredView> {
    * next, so a poll of thousands compares only what moved. Optional; a cache, never a decision.
    */
   readonly memo?: WeakMap<object, WeakMap<object, boolean>>
+  /** Names the revision could not convert (format paasta): their stored specs stay, never pruned. */
+  readonly keep?: ReadonlyArray<string>
 }
 
 export interface Conflict {
@@ -114,7 +116,8 @@ export const planSync = <S extends StoredView>(input: SyncPlanInput<S>): SyncPla
     }
   }
   const owned = input.stored.filter((item) => ownerOf(item.metadata) === input.source).map((item) => item.metadata.name as string)
-  const lost = owned.filter((name) => !desiredNames.has(name)).sort()
+  const keep = new Set(input.keep ?? [])
+  const lost = owned.filter((name) => !desiredNames.has(name) && !keep.has(name)).sort()
   let pruneRefused: string | undefined
   if (input.prune && lost.length > 0 && !input.massPruneApproved) {
     if (desiredNames.size === 0) {
@@ -129,5 +132,6 @@ export const planSync = <S extends StoredView>(input: SyncPlanInput<S>): SyncPla
   const conflicted = new Set(conflicts.map((conflict) => conflict.name))
   const kept = new Set([...desiredNames].filter((name) => !conflicted.has(name)))
   for (const name of lost) if (!prune.includes(name)) kept.add(name)
+  for (const name of owned) if (keep.has(name)) kept.add(name)
   return { writes, unchanged, conflicts, prune, pruneRefused, inventory: [...kept].sort() }
 }

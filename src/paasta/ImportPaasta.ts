@@ -29,6 +29,13 @@ export interface ImportOptions {
 }
 
 export interface ImportReport {
+  /**
+   * error: a file or instance cannot be used as written (syntax, a denied Marathon field);
+   * skipped: an instance left out (no image in deployments.json, an invalid name or value);
+   * warning: a key not carried over. GitOps refuses a revision with errors, keeps the specs of
+   * skipped instances as they are, and only reports warnings.
+   */
+  readonly severity: "error" | "skipped" | "warning"
   /** Path relative to the soa dir: `<service>/<file>`. */
   readonly file: string
   readonly line: number
@@ -45,6 +52,8 @@ export interface ImportedInstance {
 export interface ImportResult {
   readonly documents: ReadonlyArray<ImportedInstance>
   readonly reports: ReadonlyArray<ImportReport>
+  /** `<service>.<instance>` names of the instances skipped (see ImportReport.severity). */
+  readonly skipped: ReadonlyArray<string>
 }
 
 export const formatReport = (report: ImportReport): string => `${report.file}:${report.line}: ${report.key}: ${report.message}`
@@ -66,7 +75,9 @@ const deepMerge = (defaults: Readonly<Record<string, unknown>>, overrides: Reado
 const parsed = (service: string, name: string, text: string | undefined, reports: Array<ImportReport>): SoaYaml | undefined => {
   if (text === undefined) return undefined
   const { errors, yaml } = parseSoaYaml(text)
-  for (const error of errors) reports.push({ file: `${service}/${name}`, line: error.line, key: name, message: error.message })
+  for (const error of errors) {
+    reports.push({ severity: "error", file: `${service}/${name}`, line: error.line, key: name, message: error.message })
+  }
   return yaml
 }
 
@@ -74,10 +85,11 @@ export const importService = (source: SoaService, options: ImportOptions): Impor
   const { service } = source
   const reports: Array<ImportReport> = []
   const documents: Array<ImportedInstance> = []
+  const skipped: Array<string> = []
   const instancesName = `marathon-${options.cluster}.yaml`
   const instancesFile = `${service}/${instancesName}`
   const instances = parsed(service, instancesName, source.files.get(instancesName), reports)
-  if (instances === undefined) return { documents, reports: tidy(reports) }
+  if (instances === undefined) return { documents, reports: tidy(reports), skipped }
   const defaults = parsed(service, "service.yaml", source.files.get("service.yaml"), reports)
   const smartstack = parsed(service, "smartstack.yaml", source.files.get("smartstack.yaml"), reports)
 
@@ -87,19 +99,22 @@ export const importService = (source: SoaService, options: ImportOptions): Impor
     const result = parseDeploymentsJson(deploymentsText)
     if (Result.isSuccess(result)) deployments = result.success
     else {for (const message of result.failure) {
-        reports.push({ file: `${service}/deployments.json`, line: 1, key: "deployments.json", message })
+        reports.push({ severity: "error", file: `${service}/deployments.json`, line: 1, key: "deployments.json", message })
       }}
   }
 
   for (const [instance, block] of instances.blocks) {
     if (instance.startsWith("_")) continue
-    const at = (key: string, message: string): ImportReport => {
+    const at = (severity: ImportReport["severity"], key: string, message: string): ImportReport => {
       const top = key.split(".")[0]!
       return top in block.value || defaults === undefined || !(top in defaults.file.value)
-        ? { file: instancesFile, line: block.lineOf(top), key, message }
-        : { file: `${service}/service.yaml`, line: defaults.file.lineOf(top), key, message }
+        ? { severity, file: instancesFile, line: block.lineOf(top), key, message }
+        : { severity, file: `${service}/service.yaml`, line: defaults.file.lineOf(top), key, message }
     }
-    const skip = (message: string) => reports.push({ file: instancesFile, line: block.line, key: instance, message: `${message}; skipped` })
+    const skip = (message: string) => {
+      skipped.push(`${service}.${instance}`)
+      reports.push({ severity: "skipped", file: instancesFile, line: block.line, key: instance, message: `${message}; skipped` })
+    }
     const name = `${service}.${instance}`
     if (!isInstanceName(name)) {
       skip(`${name} is not a valid instance name (lowercase [a-z0-9_-], no "--", "-_" or "_-")`)
@@ -124,7 +139,7 @@ export const importService = (source: SoaService, options: ImportOptions): Impor
       smartstack: smartstackNamespace(smartstack, config, instance),
       dockerRegistry: options.dockerRegistry
     })
-    for (const note of mapped.notes) reports.push(at(note.key, note.message))
+    for (const note of mapped.notes) reports.push(at("warning", note.key, note.message))
     const decoded = decode(mapped.document)
     if (Result.isFailure(decoded)) {
       for (const issue of formatter(decoded.failure.issue).issues) {
@@ -136,12 +151,12 @@ export const importService = (source: SoaService, options: ImportOptions): Impor
     for (const violation of marathonFieldViolations(options.policy, decoded.success.spec.marathon)) {
       const field = violation.segments.filter((segment) => typeof segment === "string").join(".")
       const origin = mapped.marathonOrigins.find(([prefix]) => field === prefix || field.startsWith(`${prefix}.`))
-      const report = at(origin?.[1] ?? instance, `${violation.path}: ${violation.message}`)
+      const report = at("error", origin?.[1] ?? instance, `${violation.path}: ${violation.message}`)
       reports.push(origin === undefined ? { ...report, line: block.line } : report)
     }
     documents.push({ file: instancesFile, line: block.line, document: decoded.success })
   }
-  return { documents, reports: tidy(reports) }
+  return { documents, reports: tidy(reports), skipped }
 }
 
 /**

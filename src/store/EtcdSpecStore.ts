@@ -8,7 +8,8 @@ import type { InstanceName } from "../domain/InstanceName.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 import { EtcdClient } from "./EtcdClient.ts"
 import { historyLimit, makeKeys } from "./Keys.ts"
-import type { ApplyOptions, HistoryEntry, StoredInstance } from "./SpecStore.ts"
+import type { ApplyOptions, HistoryEntry, RemoveOptions, StoredInstance } from "./SpecStore.ts"
+import type { Fence } from "./StatusStore.ts"
 import { CorruptSpecError, decideApply, parseStored, SpecConflictError, SpecStore, storedValue, withRevision } from "./SpecStore.ts"
 
 export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Layer.effect(
@@ -47,6 +48,29 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
 
     const conflict = (name: string, message: string) => new SpecConflictError({ name, message })
 
+    // Every fence is one more compare in the write's transaction (see ApplyOptions.fences).
+    const guard = (
+      client: EtcdClient["Service"]["client"],
+      key: string,
+      column: "Create" | "Mod",
+      value: string | number,
+      fences: ReadonlyArray<Fence> = []
+    ) => {
+      const comparison = client.if(key, column, "==", value)
+      for (const fence of fences) comparison.and(fence.key, "Create", "==", fence.createRevision)
+      return comparison
+    }
+    /** Why a fenced write failed: a fence no longer held, or else the object moved. */
+    const refusal = Effect.fnUntraced(function*(name: string, fences: ReadonlyArray<Fence> | undefined, otherwise: string) {
+      for (const fence of fences ?? []) {
+        const held = yield* etcd.callIdempotent("read fence", (client) => client.get(fence.key).exec())
+        if (held.kvs[0]?.create_revision !== fence.createRevision) {
+          return conflict(name, `refused: ${fence.key} is no longer held by this writer`)
+        }
+      }
+      return conflict(name, otherwise)
+    })
+
     const apply = Effect.fn("SpecStore.apply")(function*(given: ServiceInstance, options: ApplyOptions = {}) {
       const name = given.metadata.name
       const key = keys.spec(name)
@@ -60,13 +84,15 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
         case "Create": {
           if (options.dryRun === true) return { action: "created" as const, instance: decision.instance }
           const result = yield* etcd.call("create", (client) =>
-            client.if(key, "Create", "==", 0)
+            guard(client, key, "Create", 0, options.fences)
               .then(
                 client.put(key).value(storedValue(decision.instance)),
                 client.put(keys.historyEntry(name, 1)).value(JSON.stringify(decision.history))
               )
               .commit())
-          if (!result.succeeded) return yield* conflict(name, `${name} was created by someone else meanwhile; re-read and retry`)
+          if (!result.succeeded) {
+            return yield* (yield* refusal(name, options.fences, `${name} was created by someone else meanwhile; re-read and retry`))
+          }
           return { action: "created" as const, instance: withRevision(decision.instance, result.header.revision) }
         }
         case "Update": {
@@ -82,10 +108,15 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
             const writes = [client.put(key).value(storedValue(decision.instance))]
             const historyOps = history === undefined
               ? []
-              : [client.put(keys.historyEntry(name, history.generation)).value(JSON.stringify(history)), ...dropped.map((old) => client.delete().key(old))]
-            return client.if(key, "Mod", "==", decision.expectedRevision).then(...writes, ...historyOps).commit()
+              : [
+                client.put(keys.historyEntry(name, history.generation)).value(JSON.stringify(history)),
+                ...dropped.map((old) => client.delete().key(old))
+              ]
+            return guard(client, key, "Mod", decision.expectedRevision, options.fences).then(...writes, ...historyOps).commit()
           })
-          if (!result.succeeded) return yield* conflict(name, `the object has been modified since it was read; apply again to retry`)
+          if (!result.succeeded) {
+            return yield* (yield* refusal(name, options.fences, `the object has been modified since it was read; apply again to retry`))
+          }
           return { action: "configured" as const, instance: withRevision(decision.instance, result.header.revision) }
         }
       }
@@ -93,7 +124,7 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
 
     const remove = Effect.fn("SpecStore.remove")(function*(
       name: InstanceName,
-      options: { readonly expectedResourceVersion?: string | undefined; readonly dryRun?: boolean } = {}
+      options: RemoveOptions = {}
     ) {
       const current = yield* get(name)
       if (Option.isNone(current)) return current
@@ -105,10 +136,12 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
       if (options.dryRun === true) return current
       const key = keys.spec(name)
       const result = yield* etcd.call("delete", (client) =>
-        client.if(key, "Mod", "==", revision)
+        guard(client, key, "Mod", revision, options.fences)
           .then(client.delete().key(key), client.delete().prefix(keys.history(name)))
           .commit())
-      if (!result.succeeded) return yield* conflict(name, `the object has been modified since it was read; delete again to retry`)
+      if (!result.succeeded) {
+        return yield* (yield* refusal(name, options.fences, `the object has been modified since it was read; delete again to retry`))
+      }
       return current
     })
 
@@ -134,10 +167,15 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
         const [first, ...rest] = found
         const guard = client.if(keys.spec(first!.name), "Mod", "==", first!.revision)
         for (const entry of rest) guard.and(keys.spec(entry.name), "Mod", "==", entry.revision)
-        return guard.then(...found.flatMap(({ name }) => [client.delete().key(keys.spec(name)), client.delete().prefix(keys.history(name))])).commit()
+        return guard.then(
+          ...found.flatMap(({ name }) => [client.delete().key(keys.spec(name)), client.delete().prefix(keys.history(name))])
+        ).commit()
       })
       if (!result.succeeded) {
-        return yield* conflict(found[0]!.name, `one of ${found.length} specs was modified since it was read; nothing was deleted, delete again to retry`)
+        return yield* conflict(
+          found[0]!.name,
+          `one of ${found.length} specs was modified since it was read; nothing was deleted, delete again to retry`
+        )
       }
       return { removed: found.map((entry) => entry.name), missing }
     })

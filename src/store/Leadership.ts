@@ -1,9 +1,11 @@
-// Leader election on etcd (the successor of PaaSTA's am_i_mesos_leader): `<p>/leader` is created
-// bound to this process's session lease only when absent. The leader runs its work until its
-// session stops being valid (renewal deadline, before etcd could elect someone else) or the key
-// vanishes; the work is then interrupted, the lease revoked, and the process campaigns again.
-// Standbys watch the key and campaign the moment it is deleted or expires.
-import { Deferred, Duration, Effect, Metric, Option } from "effect"
+// Leader election (the successor of PaaSTA's am_i_mesos_leader), as a service with an etcd layer
+// and a memory layer, and the one campaign loop both run under. On etcd, `<p>/leader` is created
+// bound to this process's session lease only when absent; the term ends when the session stops
+// being valid (renewal deadline, before etcd could elect someone else) or the key vanishes. The
+// leader's work is then interrupted, the lease revoked, and the process campaigns again. Standbys
+// watch the key and campaign the moment it is deleted or expires.
+import { Context, Deferred, Duration, Effect, Layer, Metric, Option } from "effect"
+import type { Scope } from "effect"
 import type { Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 import type { EtcdSession } from "./EtcdSession.ts"
@@ -12,6 +14,8 @@ import { makeKeys } from "./Keys.ts"
 import type { Fence } from "./StatusStore.ts"
 import type { StoreError } from "./StoreError.ts"
 import { leaderStatus } from "../telemetry/ControllerMetrics.ts"
+import { makeMemoryElection } from "./MemoryElection.ts"
+import type { MemoryElection } from "./MemoryElection.ts"
 
 export interface LeadershipOptions {
   /** Written into the leader key: who leads (host/pid). */
@@ -24,6 +28,12 @@ export interface Leader {
   readonly session: EtcdSession
 }
 
+/** A won campaign: who we are as leader, and an effect that completes when leadership is in doubt. */
+export interface Term {
+  readonly leader: Leader
+  readonly ended: Effect.Effect<void>
+}
+
 /** Completes when `key` no longer has create revision `createRevision` (deleted or replaced). */
 const keyGone = (key: string, createRevision: string | undefined) =>
   Effect.gen(function*() {
@@ -32,8 +42,8 @@ const keyGone = (key: string, createRevision: string | undefined) =>
     const watcher = yield* Effect.acquireRelease(
       etcd.call("watch leader", (client) => client.watch().key(key).create()),
       (watcher: Watcher) =>
-            // cancel() waits for the server's answer, which never comes on a dead stream.
-            Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
+        // cancel() waits for the server's answer, which never comes on a dead stream.
+        Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
     )
     const finish = () => Deferred.doneUnsafe(gone, Effect.void)
     watcher.on("delete", finish)
@@ -50,35 +60,75 @@ const keyGone = (key: string, createRevision: string | undefined) =>
     yield* Deferred.await(gone)
   }).pipe(Effect.scoped)
 
+/** One campaign on etcd: the term when won (closing the scope revokes its lease), else none once the seat looks free. */
+const campaignEtcd = (options: LeadershipOptions) =>
+  Effect.gen(function*() {
+    const etcd = yield* EtcdClient
+    const key = makeKeys(etcd.prefix).leader
+    const session = yield* makeSession({ ttlSeconds: options.ttlSeconds })
+    const value = JSON.stringify({ identity: options.identity, lease: session.leaseId })
+    const attempt = yield* etcd.call("campaign", (client) =>
+      client.if(key, "Create", "==", 0).then(client.put(key).value(value).lease(session.leaseId)).commit())
+    if (!attempt.succeeded) {
+      // A standby: wait for the key to go (or our own session to fail), then try again.
+      yield* Effect.raceFirst(keyGone(key, undefined), session.lost)
+      return Option.none<Term>()
+    }
+    const fence: Fence = { key, createRevision: attempt.header.revision }
+    return Option.some<Term>({
+      leader: { fence, session },
+      ended: Effect.raceFirst(session.lost, keyGone(key, fence.createRevision)).pipe(
+        Effect.provideService(EtcdClient, etcd),
+        Effect.ignore
+      )
+    })
+  })
+
+/**
+ * Where the seat of leader is kept. `campaign` tries once: Some(term) when this process now leads
+ * (until the scope closes or `term.ended` completes), None after waiting for the seat to look free.
+ */
+export class Leadership extends Context.Service<Leadership, {
+  readonly campaign: (options: LeadershipOptions) => Effect.Effect<Option.Option<Term>, StoreError, Scope.Scope>
+}>()("mdeploy/store/Leadership") {
+  static readonly layerEtcd: Layer.Layer<Leadership, never, EtcdClient> = Layer.effect(
+    Leadership,
+    Effect.map(
+      EtcdClient,
+      (etcd) => Leadership.of({ campaign: (options) => Effect.provideService(campaignEtcd(options), EtcdClient, etcd) })
+    )
+  )
+
+  /** One in-process seat; tests that depose leaders build theirs with `makeMemoryElection`. */
+  static readonly layerMemory: Layer.Layer<Leadership> = Layer.effect(
+    Leadership,
+    Effect.map(makeMemoryElection, (election) => Leadership.of({ campaign: election.campaign }))
+  )
+
+  static readonly layerFromElection = (election: MemoryElection): Layer.Layer<Leadership> =>
+    Layer.succeed(Leadership, Leadership.of({ campaign: election.campaign }))
+}
+
 /**
  * Campaigns forever; while leading, runs `work(leader)`, interrupting it as soon as leadership is
- * in doubt. Never returns; fails only if etcd keeps failing beyond the session's own retries.
+ * in doubt. Never returns; fails only if the store keeps failing beyond the session's own retries.
  */
 export const runAsLeader = <R>(
   options: LeadershipOptions,
   work: (leader: Leader) => Effect.Effect<void, never, R>
-): Effect.Effect<never, StoreError, EtcdClient | R> =>
+): Effect.Effect<never, StoreError, Leadership | R> =>
   Effect.gen(function*() {
-    const etcd = yield* EtcdClient
-    const key = makeKeys(etcd.prefix).leader
-    // One term = one session: whatever way the term ends, closing its scope revokes the lease.
+    const leadership = yield* Leadership
+    // One term = one session: whatever way the term ends, closing its scope gives up the seat.
     const term = Effect.gen(function*() {
-      const session = yield* makeSession({ ttlSeconds: options.ttlSeconds })
-      const value = JSON.stringify({ identity: options.identity, lease: session.leaseId })
-      const attempt = yield* etcd.call("campaign", (client) =>
-        client.if(key, "Create", "==", 0).then(client.put(key).value(value).lease(session.leaseId)).commit())
-      if (!attempt.succeeded) {
-        // A standby: wait for the key to go (or our own session to fail), then try again.
-        yield* Effect.raceFirst(keyGone(key, undefined), session.lost)
-        return
-      }
-      const leader: Leader = { fence: { key, createRevision: attempt.header.revision }, session }
-      yield* Effect.logInfo("elected leader").pipe(Effect.annotateLogs({ identity: options.identity, lease: session.leaseId }))
+      const won = yield* leadership.campaign(options)
+      if (Option.isNone(won)) return
+      const { leader, ended } = won.value
+      yield* Effect.logInfo("elected leader").pipe(Effect.annotateLogs({ identity: options.identity, lease: leader.session.leaseId }))
       yield* Metric.update(leaderStatus, 1)
-      yield* Effect.raceFirst(
-        work(leader).pipe(Effect.andThen(Effect.never)),
-        Effect.raceFirst(session.lost, keyGone(key, leader.fence.createRevision))
-      ).pipe(Effect.ensuring(Metric.update(leaderStatus, 0)))
+      yield* Effect.raceFirst(work(leader).pipe(Effect.andThen(Effect.never)), ended).pipe(
+        Effect.ensuring(Metric.update(leaderStatus, 0))
+      )
       yield* Effect.logWarning("leadership lost; workers stopped").pipe(Effect.annotateLogs({ identity: options.identity }))
     }).pipe(Effect.scoped)
     return yield* term.pipe(

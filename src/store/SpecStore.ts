@@ -12,6 +12,7 @@ import { appIdOf } from "../domain/Revision.ts"
 import { ServiceInstance } from "../domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../domain/ServiceInstanceSpec.ts"
 import { historyLimit } from "./Keys.ts"
+import type { Fence } from "./StatusStore.ts"
 import type { StoreError } from "./StoreError.ts"
 
 /** A spec as stored: metadata carries the server-set fields. */
@@ -50,6 +51,18 @@ export interface ApplyOptions {
    * domain/LastApplied.ts says (keep what the rollout verbs set, record what was applied).
    */
   readonly lastApplied?: boolean
+  /**
+   * Write only while every fence still holds (the leader key, for GitOps sync): one more compare
+   * in the write's transaction, so a deposed leader that wakes up mid-sync writes nothing.
+   */
+  readonly fences?: ReadonlyArray<Fence>
+}
+
+export interface RemoveOptions {
+  readonly expectedResourceVersion?: string | undefined
+  readonly dryRun?: boolean
+  /** As ApplyOptions.fences. */
+  readonly fences?: ReadonlyArray<Fence>
 }
 
 export class SpecConflictError extends Schema.TaggedError<SpecConflictError>()("SpecConflictError", {
@@ -118,18 +131,20 @@ export class SpecStore extends Context.Service<SpecStore, {
    */
   readonly removeAll: (
     names: ReadonlyArray<InstanceName>
-  ) => Effect.Effect<{ readonly removed: ReadonlyArray<string>; readonly missing: ReadonlyArray<string> }, StoreError | SpecConflictError | CorruptSpecError>
+  ) => Effect.Effect<
+    { readonly removed: ReadonlyArray<string>; readonly missing: ReadonlyArray<string> },
+    StoreError | SpecConflictError | CorruptSpecError
+  >
   /** Delete one instance and its history; Option.none when it did not exist. */
   readonly remove: (
     name: InstanceName,
-    options?: { readonly expectedResourceVersion?: string | undefined; readonly dryRun?: boolean }
+    options?: RemoveOptions
   ) => Effect.Effect<Option.Option<StoredInstance>, StoreError | SpecConflictError | CorruptSpecError>
   /** Earlier specs, oldest first, at most 10. */
   readonly history: (name: InstanceName) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
 }>()("mdeploy/store/SpecStore") {
   static readonly layerMemory: Layer.Layer<SpecStore> = Layer.sync(SpecStore, () => makeMemorySpecStore())
 }
-
 
 export const withRevision = (instance: StoredInstance, resourceVersion: string): StoredInstance => ({
   ...instance,
@@ -142,7 +157,12 @@ export type ApplyDecision =
   | { readonly _tag: "Unchanged"; readonly instance: StoredInstance }
   | { readonly _tag: "Create"; readonly instance: StoredInstance; readonly history: HistoryEntry }
   /** `history` is set when what runs changes (the Marathon app id): a new revision. */
-  | { readonly _tag: "Update"; readonly instance: StoredInstance; readonly expectedRevision: string; readonly history: HistoryEntry | undefined }
+  | {
+    readonly _tag: "Update"
+    readonly instance: StoredInstance
+    readonly expectedRevision: string
+    readonly history: HistoryEntry | undefined
+  }
 
 export const decideApply = (
   current: Option.Option<StoredInstance>,
@@ -172,12 +192,19 @@ export const decideApply = (
         resourceVersion: "0"
       }
     }
-    return { _tag: "Create", instance, history: { generation: 1, recordedAt: now, spec: document.spec, appId: appIdOf(name, document.spec) } }
+    return {
+      _tag: "Create",
+      instance,
+      history: { generation: 1, recordedAt: now, spec: document.spec, appId: appIdOf(name, document.spec) }
+    }
   }
   const stored = current.value
   const revision = stored.metadata.resourceVersion
   if (expected !== undefined && expected !== revision) {
-    return { _tag: "Conflict", message: `the object has been modified (resourceVersion ${expected}, now ${revision}); apply the latest version and try again` }
+    return {
+      _tag: "Conflict",
+      message: `the object has been modified (resourceVersion ${expected}, now ${revision}); apply the latest version and try again`
+    }
   }
   const specChanged = canonicalJson(stored.spec) !== canonicalJson(document.spec)
   if (!specChanged && sameMetadata(stored.metadata, document.metadata)) return { _tag: "Unchanged", instance: stored }
@@ -194,7 +221,9 @@ export const decideApply = (
   if (document.metadata.labels === undefined) delete (instance.metadata as { labels?: unknown }).labels
   if (document.metadata.annotations === undefined) delete (instance.metadata as { annotations?: unknown }).annotations
   const appId = appIdOf(name, document.spec)
-  const history = specChanged && appId !== appIdOf(name, stored.spec) ? { generation, recordedAt: now, spec: document.spec, appId } : undefined
+  const history = specChanged && appId !== appIdOf(name, stored.spec)
+    ? { generation, recordedAt: now, spec: document.spec, appId }
+    : undefined
   return { _tag: "Update", instance, expectedRevision: revision, history }
 }
 

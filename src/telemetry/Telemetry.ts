@@ -19,6 +19,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import { createServer } from "node:http"
 import type { ListenAddress } from "./internal/exportSettings.ts"
 import { exportSettings, metricsUrl, parseListenAddress } from "./internal/exportSettings.ts"
+import { SpanMetrics } from "./SpanMetrics.ts"
 import type { LogFormat } from "./TraceLogger.ts"
 import * as TraceLogger from "./TraceLogger.ts"
 
@@ -154,13 +155,19 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
       // With no processor and no OTLP export nothing would see the spans: Effect's own tracer then
       // keeps trace ids for logs and status at a fraction of the bridge's cost (the bridge copies an
       // OpenTelemetry context on every fiber step; measured ~10–14% of a reconcile's CPU).
-      const tracing = processorList(options.spanProcessor).length === 0 && !settings.otlpTraces
+      const tracer = processorList(options.spanProcessor).length === 0 && !settings.otlpTraces
         ? Layer.empty
         : tracerLayer(() => [
           ...processorList(options.spanProcessor),
           // Endpoint, headers, timeout and compression come from OTEL_EXPORTER_OTLP_* via the exporter.
           ...(settings.otlpTraces ? [new BatchSpanProcessor(new OTLPTraceExporter())] : [])
         ], timeout)
+      // Span metrics (SpanMetrics.ts) wherever metrics are exported: the dashboards' per-step
+      // durations come from them. They wrap the tracer above, the bridge or Effect's own, and are
+      // recorded in this layer's registry, the one the exporters read.
+      const tracing = address !== undefined || settings.otlpMetrics
+        ? SpanMetrics.layer(yield* Effect.context<never>()).pipe(Layer.provideMerge(tracer))
+        : tracer
 
       const metrics = Layer.effect(
         Telemetry,

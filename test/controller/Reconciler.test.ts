@@ -11,6 +11,7 @@ import { makeMarathonSnapshot } from "../../src/controller/MarathonSnapshot.ts"
 import { InvalidSpec, resultOf } from "../../src/controller/Outcome.ts"
 import { Owner } from "../../src/controller/Owner.ts"
 import { makeReconciler } from "../../src/controller/Reconciler.ts"
+import { cachedStores } from "../../src/controller/CachedStores.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import type { ServiceInstance } from "../../src/domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../../src/domain/ServiceInstanceSpec.ts"
@@ -64,21 +65,28 @@ const document = (name: string, spec: ServiceInstanceSpec): ServiceInstance => (
   spec: { gitSha: "abcdef12", image: `${name}:1`, instances: 2, ports: [8080], drain: { method: "noop" }, ...spec }
 })
 const cleanup = (input: Partial<CleanupInput> = {}) =>
-  Effect.succeed<CleanupInput>({ specNames: new Set(["other.main"]), specsSynced: true, managedInstances: new Set(), force: false, ...input })
+  Effect.succeed<CleanupInput>({
+    specNames: new Set(["other.main"]),
+    specsSynced: true,
+    managedInstances: new Set(),
+    force: false,
+    ...input
+  })
 
 const reconcilerWith = (
   options: { readonly remainingMs?: number; readonly cleanupInput?: Effect.Effect<CleanupInput>; readonly cache?: StateCache } = {}
 ) =>
   Effect.gen(function*() {
     const snapshot = yield* makeMarathonSnapshot({ minIntervalMs: 0 })
-    return yield* makeReconciler({
+    const made = makeReconciler({
       snapshot,
       session: session(options.remainingMs),
       holder: "test",
       fences: [],
       cleanupInput: options.cleanupInput ?? cleanup(),
-      ...(options.cache === undefined ? {} : { cache: options.cache })
+      peekFirst: options.cache !== undefined
     })
+    return yield* (options.cache === undefined ? made : made.pipe(Effect.provide(cachedStores(options.cache))))
   })
 
 /** A watch-fed cache as the controller keeps one, filled here by hand from the memory stores. */
@@ -108,7 +116,10 @@ const writes = Effect.gen(function*() {
 /** An app of ours for `name` with `count` running, healthy tasks. */
 const running = (name: string, count: number) => {
   const id = `/${name}.gitold00001.config00000001`
-  return { ...app(id, tasks(id, "t", count, { alive: [true] })), labels: { MDEPLOY_MANAGED: "true", MDEPLOY_SERVICE: name.split(".")[0]!, MDEPLOY_INSTANCE: "main", MDEPLOY_OWNER: owner } }
+  return {
+    ...app(id, tasks(id, "t", count, { alive: [true] })),
+    labels: { MDEPLOY_MANAGED: "true", MDEPLOY_SERVICE: name.split(".")[0]!, MDEPLOY_INSTANCE: "main", MDEPLOY_OWNER: owner }
+  }
 }
 
 describe("Reconciler (memory layers, TestClock)", () => {
@@ -154,7 +165,9 @@ describe("Reconciler (memory layers, TestClock)", () => {
       const status = Option.getOrThrow(yield* (yield* StatusStore).get(web))
       assert.strictEqual(status.observedGeneration, 1)
       assert.strictEqual(status.lastReconcile?.result, "RequeueAfter")
-      const told = (yield* (yield* EventRecorder).list("web.main")).map((listed) => `${listed.event.type} ${listed.event.reason}: ${listed.event.message}`)
+      const told = (yield* (yield* EventRecorder).list("web.main")).map((listed) =>
+        `${listed.event.type} ${listed.event.reason}: ${listed.event.message}`
+      )
       assert.deepStrictEqual(told, [`Normal AppCreated: created ${created!.id}`])
     }).pipe(Effect.provide(layer)))
 
@@ -218,7 +231,11 @@ describe("Reconciler (memory layers, TestClock)", () => {
       // Told when it happened, not again on every retry.
       yield* (yield* reconcilerWith({ cleanupInput: cleanup({ managedInstances: new Set(["web.main"]) }) })).reconcile(web)
       const told = yield* (yield* EventRecorder).list("web.main")
-      assert.deepStrictEqual(told.map((listed) => [listed.event.type, listed.event.reason, listed.event.count]), [["Warning", "CleanupRefused", 1]])
+      assert.deepStrictEqual(told.map((listed) => [listed.event.type, listed.event.reason, listed.event.count]), [[
+        "Warning",
+        "CleanupRefused",
+        1
+      ]])
     }).pipe(Effect.provide(layer)))
 
   it.effect("a deleted spec within the budget: drained (noop), killed and deleted over passes, then its status is gone", () =>

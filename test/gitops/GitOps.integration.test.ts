@@ -3,7 +3,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { createHmac, randomUUID } from "node:crypto"
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
@@ -11,7 +11,7 @@ import type { GitSource, GitSourceSpec, GitSourceStatus } from "../../src/domain
 import { sourceAnnotation } from "../../src/domain/GitSource.ts"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import { runGitOps } from "../../src/gitops/GitOpsLoop.ts"
-import { makeSyncContext } from "../../src/gitops/GitSync.ts"
+import { makeSyncContext, syncSource } from "../../src/gitops/GitSync.ts"
 import { GitSourceStore } from "../../src/store/GitSourceStore.ts"
 import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
@@ -23,11 +23,13 @@ import { serveController } from "../../src/ui/ControllerServer.ts"
 import { runCli } from "../harness/cli.ts"
 import { startGitHttp } from "../harness/gitHttp.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { etcdLayer, rawGet, rawCount, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { etcdLayer, rawCount, rawDeletePrefix, rawGet, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import type { TestRepo } from "../harness/gitRepo.ts"
 import { instanceYaml, makeTestRepo } from "../harness/gitRepo.ts"
 import { waitUntil } from "../harness/wait.ts"
 import { etcdSpecStoreLayer } from "../../src/store/EtcdSpecStore.ts"
+
+const soaFixtures = join(import.meta.dirname, "..", "fixtures", "soa-configs", "tree")
 
 let etcd: EtcdCluster
 const cleanups: Array<() => void | Promise<void>> = []
@@ -392,5 +394,101 @@ describe("GitOps sync against real git and etcd", () => {
     assert.strictEqual(byName.get("a.main"), reuse.get("a.main"), "unchanged: the same object")
     assert.notStrictEqual(byName.get("b.main"), reuse.get("b.main"))
     assert.strictEqual(byName.get("b.main")?.spec.image, "b:2")
+  })
+
+  it("a leader deposed between its listing and its writes writes nothing: spec writes and prunes hold the leader key", async () => {
+    const git = repo()
+    git.commit({ "a.yaml": instanceYaml("a.main"), "b.yaml": instanceYaml("b.main") }, "two")
+    const site = await installation("fenced")
+    // Suspended, so the in-process loop leaves it alone and the test runs each sync itself.
+    await site.addSource("fenced", { url: git.url, ref: { branch: "main" }, interval: "1h", suspend: true })
+    const source = Option.getOrThrow(await site.run(sources((store) => store.get("fenced"))))
+    const context = makeSyncContext({ cacheRoot: mkdtempSync(join(tmpdir(), "mdeploy-cache-")), env })
+    const leaderKey = `${site.prefix}/leader`
+    const elect = async () => {
+      const answer = await rawPut(etcd, leaderKey, JSON.stringify({ identity: "test" })) as { header: { revision: string } }
+      return { key: leaderKey, createRevision: answer.header.revision }
+    }
+    const sync = (fence: { key: string; createRevision: string }) => site.run(syncSource(context, source, undefined, undefined, [fence]))
+
+    const first = await elect()
+    const synced = await sync(first)
+    assert.strictEqual(ready(synced)?.status, "True", synced.conditions[0]?.message)
+    const before = await site.specs()
+    assert.deepStrictEqual([...before.keys()].sort(), ["a.main", "b.main"])
+
+    // b changes and a goes; meanwhile the leader key is deleted and taken by someone else.
+    git.commit({ "a.yaml": null, "b.yaml": instanceYaml("b.main", "registry.example/web:2") }, "bump b, drop a")
+    await rawDeletePrefix(etcd, leaderKey)
+    const successor = await elect()
+    const refused = await sync(first)
+    assert.strictEqual(refused.history[0]?.result, "WriteFailed")
+    assert.match(refused.conditions[0]?.message ?? "", /no longer held by this writer/)
+    const after = await site.specs()
+    assert.deepStrictEqual([...after.keys()].sort(), ["a.main", "b.main"], "nothing pruned")
+    assert.strictEqual(after.get("b.main")?.metadata.resourceVersion, before.get("b.main")?.metadata.resourceVersion, "nothing written")
+
+    // The successor's sync (its own fence) does what the revision says.
+    const applied = await sync(successor)
+    assert.strictEqual(ready(applied)?.status, "True", applied.conditions[0]?.message)
+    const now = await site.specs()
+    assert.deepStrictEqual([...now.keys()], ["b.main"])
+    assert.strictEqual(now.get("b.main")?.spec.image, "registry.example/web:2")
+    rmSync(context.cacheRoot, { recursive: true, force: true })
+  })
+
+  it("format paasta: a soa-configs tree becomes specs; a skipped instance keeps its spec; a denied field writes nothing", async () => {
+    const fixture = (service: string, file: string) => readFileSync(join(soaFixtures, service, file), "utf8")
+    const web = (file: string) => [`soa/web/${file}`, fixture("web", file)] as const
+    const git = repo()
+    const first = git.commit(
+      Object.fromEntries([
+        web("service.yaml"),
+        web("marathon-norcal-devc.yaml"),
+        web("smartstack.yaml"),
+        web("deployments.json"),
+        // Not the converter's: never read, however broken.
+        ["soa/web/kubernetes-norcal-devc.yaml", "not: [yaml"],
+        ["soa/README.md", "# soa-configs"]
+      ]),
+      "soa-configs"
+    )
+    const site = await installation("paasta")
+    await site.addSource("soa", { url: git.url, path: "soa", format: "paasta", paasta: { cluster: "norcal-devc" }, interval: "1h" })
+    const synced = await waitUntil("first sync", async () => {
+      const current = await site.status("soa")
+      return current?.lastAppliedRevision === first ? current : undefined
+    })
+    assert.strictEqual(ready(synced)?.status, "True", synced.conditions[0]?.message)
+    assert.match(
+      ready(synced)?.message ?? "",
+      /not converted \(soa\/web\/marathon-norcal-devc\.yaml:17: bounce_health_params\.check_haproxy: not mapped/
+    )
+    const specs = await site.specs()
+    assert.deepStrictEqual([...specs.keys()].sort(), ["web.batch_worker", "web.canary", "web.main"], "unreleased has no image: skipped")
+    assert.strictEqual(specs.get("web.main")?.spec.image, "services-web:paasta-9f2c1e7a3b4c5d6e7f8091a2b3c4d5e6f7081920")
+    assert.strictEqual(specs.get("web.main")?.metadata.annotations?.[sourceAnnotation], "soa")
+
+    // batch_worker's image leaves deployments.json: PaaSTA would not deploy it, nor stop it; its spec stays.
+    const deployments = JSON.parse(fixture("web", "deployments.json")) as { v2: { deployments: Record<string, unknown> } }
+    delete deployments.v2.deployments["norcal-devc.batch_worker"]
+    git.commit({ "soa/web/deployments.json": JSON.stringify(deployments) }, "batch_worker image gone")
+    const kept = await site.syncNow("soa")
+    assert.strictEqual(ready(kept)?.status, "True", kept.conditions[0]?.message)
+    assert.strictEqual(kept.history[0]?.pruned, 0)
+    const after = await site.specs()
+    assert.strictEqual(after.get("web.batch_worker")?.metadata.resourceVersion, specs.get("web.batch_worker")?.metadata.resourceVersion)
+    assert.includeMembers([...(kept.inventory ?? [])], ["web.batch_worker", "web.main", "web.canary"])
+
+    // A service with denied Marathon fields: the revision is invalid, nothing of it written.
+    const denied = git.commit({
+      "soa/files/marathon-norcal-devc.yaml": fixture("files", "marathon-norcal-devc.yaml"),
+      "soa/files/deployments.json": fixture("files", "deployments.json")
+    }, "files service")
+    const invalid = await site.syncNow("soa")
+    assert.strictEqual(ready(invalid)?.reason, "ValidationFailed")
+    assert.strictEqual(invalid.lastAttemptedRevision, denied)
+    assert.deepInclude(invalid.firstInvalid, { file: "soa/files/marathon-norcal-devc.yaml", line: 3 })
+    assert.isFalse([...(await site.specs()).keys()].some((name) => name.startsWith("files.")))
   })
 })

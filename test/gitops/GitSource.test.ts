@@ -37,7 +37,10 @@ describe("GitSource schema", () => {
     ["  url: /repo\n  ref: {branch: -x}\n", "6:9 spec.ref.branch: must not start with \"-\""],
     ["  url: /repo\n  path: ../etc\n", "6:3 spec.path: must be a relative path inside the repository"],
     ["  url: /repo\n  interval: soon\n", "6:3 spec.interval: must be a duration"],
-    ["  url: /repo\n  token: x\n", "6:3 spec.token: unknown field"]
+    ["  url: /repo\n  token: x\n", "6:3 spec.token: unknown field"],
+    ["  url: /repo\n  format: paasta\n", "5:3 spec.paasta: format paasta needs paasta: {cluster: NAME}"],
+    ["  url: /repo\n  paasta: {cluster: norcal}\n", "6:3 spec.paasta: only with format: paasta"],
+    ["  url: /repo\n  format: paasta\n  paasta: {cluster: Bad Name}\n", "7:12 spec.paasta.cluster: must be a PaaSTA cluster name"]
   ])("rejects %j with its path", (spec, expected) => {
     assert.isTrue(problemsOf(spec).some((problem) => problem.startsWith(expected)), problemsOf(spec).join("\n"))
   })

@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from "vitest"
 import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import { EtcdClient } from "../../src/store/EtcdClient.ts"
 import { makeSession } from "../../src/store/EtcdSession.ts"
-import { runAsLeader } from "../../src/store/Leadership.ts"
+import { Leadership, runAsLeader } from "../../src/store/Leadership.ts"
 import type { Leader } from "../../src/store/Leadership.ts"
 import { acquireAppLifecycleExclusive, acquireAppLifecycleShared, acquireInstanceLock } from "../../src/store/Locks.ts"
 import { StatusStore } from "../../src/store/StatusStore.ts"
@@ -46,16 +46,18 @@ const recordingCampaigns = (prefix: string, identity: string, campaigns: Array<{
 describe("instance locks", () => {
   it("lets one holder in, refuses a second at once, and frees on release", async () => {
     const prefix = uniquePrefix("lock")
-    const result = await Effect.runPromise(Effect.gen(function*() {
-      const session = yield* makeSession({ ttlSeconds: 5 })
-      const scope = yield* Scope.make()
-      const first = yield* acquireInstanceLock("web.main", "worker-a", session).pipe(Scope.provide(scope))
-      const second = yield* Effect.result(Effect.scoped(acquireInstanceLock("web.main", "worker-b", session)))
-      const other = yield* Effect.result(Effect.scoped(acquireInstanceLock("api.main", "worker-b", session)))
-      yield* Scope.close(scope, Exit.void)
-      const afterRelease = yield* Effect.result(Effect.scoped(acquireInstanceLock("web.main", "worker-b", session)))
-      return { first, second, other, afterRelease }
-    }).pipe(Effect.scoped, Effect.provide(client(prefix))))
+    const result = await Effect.runPromise(
+      Effect.gen(function*() {
+        const session = yield* makeSession({ ttlSeconds: 5 })
+        const scope = yield* Scope.make()
+        const first = yield* acquireInstanceLock("web.main", "worker-a", session).pipe(Scope.provide(scope))
+        const second = yield* Effect.result(Effect.scoped(acquireInstanceLock("web.main", "worker-b", session)))
+        const other = yield* Effect.result(Effect.scoped(acquireInstanceLock("api.main", "worker-b", session)))
+        yield* Scope.close(scope, Exit.void)
+        const afterRelease = yield* Effect.result(Effect.scoped(acquireInstanceLock("web.main", "worker-b", session)))
+        return { first, second, other, afterRelease }
+      }).pipe(Effect.scoped, Effect.provide(client(prefix)))
+    )
     assert.strictEqual(result.first.key, `${prefix}/locks/instance/web.main`)
     assert.isTrue(Result.isFailure(result.second))
     if (Result.isFailure(result.second)) {
@@ -68,17 +70,25 @@ describe("instance locks", () => {
 
   it("frees a crashed holder's lock when its lease expires", async () => {
     const prefix = uniquePrefix("crash")
-    const holder = spawn(process.execPath, [join(import.meta.dirname, "..", "harness", "lockHolder.ts"), etcd.endpoints, prefix, "web.main", "2"], {
+    const holder = spawn(process.execPath, [
+      join(import.meta.dirname, "..", "harness", "lockHolder.ts"),
+      etcd.endpoints,
+      prefix,
+      "web.main",
+      "2"
+    ], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     let output = ""
     holder.stdout.on("data", (chunk) => (output += chunk))
     await waitUntil("child holds the lock", () => output.includes("locked"))
     const tryTake = () =>
-      Effect.runPromise(Effect.gen(function*() {
-        const session = yield* makeSession({ ttlSeconds: 5 })
-        return yield* Effect.result(acquireInstanceLock("web.main", "survivor", session))
-      }).pipe(Effect.scoped, Effect.provide(client(prefix))))
+      Effect.runPromise(
+        Effect.gen(function*() {
+          const session = yield* makeSession({ ttlSeconds: 5 })
+          return yield* Effect.result(acquireInstanceLock("web.main", "survivor", session))
+        }).pipe(Effect.scoped, Effect.provide(client(prefix)))
+      )
     assert.isTrue(Result.isFailure(await tryTake()), "the lock is held while the child lives")
     holder.kill("SIGKILL")
     const killedAt = performance.now()
@@ -91,24 +101,26 @@ describe("instance locks", () => {
 describe("app-lifecycle lock", () => {
   it("admits many shared holders, refuses shared while exclusive is held, and exclusive waits for shared", async () => {
     const prefix = uniquePrefix("rw")
-    await Effect.runPromise(Effect.gen(function*() {
-      const session = yield* makeSession({ ttlSeconds: 5 })
-      const readers = yield* Scope.make()
-      yield* acquireAppLifecycleShared("r1", session).pipe(Scope.provide(readers))
-      yield* acquireAppLifecycleShared("r2", session).pipe(Scope.provide(readers))
-      const blocked = yield* Effect.result(Effect.scoped(acquireAppLifecycleExclusive("cleanup", session, 200)))
-      assert.isTrue(Result.isFailure(blocked), "exclusive must not be granted while shared holders remain")
-      const writer = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
-        yield* acquireAppLifecycleExclusive("cleanup", session, 5_000)
-        const shared = yield* Effect.result(Effect.scoped(acquireAppLifecycleShared("r3", session)))
-        return Result.isFailure(shared)
-      })))
-      yield* Scope.close(readers, Exit.void)
-      const sharedRefusedDuringExclusive = yield* Fiber.join(writer)
-      assert.isTrue(sharedRefusedDuringExclusive)
-      const sharedAfter = yield* Effect.result(Effect.scoped(acquireAppLifecycleShared("r4", session)))
-      assert.isTrue(Result.isSuccess(sharedAfter))
-    }).pipe(Effect.scoped, Effect.provide(client(prefix))))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const session = yield* makeSession({ ttlSeconds: 5 })
+        const readers = yield* Scope.make()
+        yield* acquireAppLifecycleShared("r1", session).pipe(Scope.provide(readers))
+        yield* acquireAppLifecycleShared("r2", session).pipe(Scope.provide(readers))
+        const blocked = yield* Effect.result(Effect.scoped(acquireAppLifecycleExclusive("cleanup", session, 200)))
+        assert.isTrue(Result.isFailure(blocked), "exclusive must not be granted while shared holders remain")
+        const writer = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+          yield* acquireAppLifecycleExclusive("cleanup", session, 5_000)
+          const shared = yield* Effect.result(Effect.scoped(acquireAppLifecycleShared("r3", session)))
+          return Result.isFailure(shared)
+        })))
+        yield* Scope.close(readers, Exit.void)
+        const sharedRefusedDuringExclusive = yield* Fiber.join(writer)
+        assert.isTrue(sharedRefusedDuringExclusive)
+        const sharedAfter = yield* Effect.result(Effect.scoped(acquireAppLifecycleShared("r4", session)))
+        assert.isTrue(Result.isSuccess(sharedAfter))
+      }).pipe(Effect.scoped, Effect.provide(client(prefix)))
+    )
   })
 })
 
@@ -121,21 +133,26 @@ describe("leader election", () => {
     // Every campaign's outcome as etcd answered it, so the test knows both candidates have tried.
     const campaigns: Array<{ readonly identity: string; readonly won: boolean }> = []
     const candidate = (identity: string) =>
-      Effect.runFork(runAsLeader({ identity, ttlSeconds: 2 }, () =>
-        Effect.acquireRelease(
-          Effect.sync(() => {
-            leading.add(identity)
-            leaders.push(identity)
-            mostAtOnce = Math.max(mostAtOnce, leading.size)
-          }),
-          () => Effect.sync(() => leading.delete(identity))
-        ).pipe(Effect.andThen(Effect.never), Effect.scoped)
-      ).pipe(Effect.provide(recordingCampaigns(prefix, identity, campaigns))))
+      Effect.runFork(
+        runAsLeader({ identity, ttlSeconds: 2 }, () =>
+          Effect.acquireRelease(
+            Effect.sync(() => {
+              leading.add(identity)
+              leaders.push(identity)
+              mostAtOnce = Math.max(mostAtOnce, leading.size)
+            }),
+            () => Effect.sync(() => leading.delete(identity))
+          ).pipe(Effect.andThen(Effect.never), Effect.scoped)).pipe(
+            Effect.provide(Leadership.layerEtcd.pipe(Layer.provideMerge(recordingCampaigns(prefix, identity, campaigns))))
+          )
+      )
     const a = candidate("a")
     const b = candidate("b")
     const winners = () => campaigns.filter((campaign) => campaign.won)
-    await waitUntil("both candidates campaigned and every winner is at work", () =>
-      new Set(campaigns.map((campaign) => campaign.identity)).size === 2 && leading.size === winners().length)
+    await waitUntil(
+      "both candidates campaigned and every winner is at work",
+      () => new Set(campaigns.map((campaign) => campaign.identity)).size === 2 && leading.size === winners().length
+    )
     assert.deepStrictEqual(winners().map((campaign) => campaign.identity), [...leading])
     assert.strictEqual(leading.size, 1)
     const first = [...leading][0]!
@@ -150,19 +167,22 @@ describe("leader election", () => {
   it("fences status writes: a leader whose key is gone cannot write", async () => {
     const prefix = uniquePrefix("fence")
     let captured: Leader | undefined
-    const fiber = Effect.runFork(runAsLeader({ identity: "only", ttlSeconds: 2 }, (leader) =>
-      Effect.sync(() => {
-        captured = leader
-      })
-    ).pipe(Effect.provide(client(prefix))))
+    const fiber = Effect.runFork(
+      runAsLeader({ identity: "only", ttlSeconds: 2 }, (leader) =>
+        Effect.sync(() => {
+          captured = leader
+        })).pipe(Effect.provide(Leadership.layerEtcd.pipe(Layer.provideMerge(client(prefix)))))
+    )
     const leader = await waitUntil("elected", () => captured)
     const statusLayer = StatusStore.layerNoDeps.pipe(Layer.provideMerge(client(prefix)))
     const write = (fence: Leader["fence"]) =>
-      Effect.runPromise(Effect.result(Effect.gen(function*() {
-        const statuses = yield* StatusStore
-        yield* statuses.put("web.main" as InstanceName, { phase: "Running" }, [fence])
-        return yield* statuses.get("web.main" as InstanceName)
-      })).pipe(Effect.provide(statusLayer)))
+      Effect.runPromise(
+        Effect.result(Effect.gen(function*() {
+          const statuses = yield* StatusStore
+          yield* statuses.put("web.main" as InstanceName, { phase: "Running" }, [fence])
+          return yield* statuses.get("web.main" as InstanceName)
+        })).pipe(Effect.provide(statusLayer))
+      )
     const ok = await write(leader.fence)
     assert.isTrue(Result.isSuccess(ok) && Option.isSome(ok.success))
     const forged = await write({ ...leader.fence, createRevision: "1" })
