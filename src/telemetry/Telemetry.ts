@@ -165,7 +165,7 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
       // Span metrics (SpanMetrics.ts) wherever metrics are exported: the dashboards' per-step
       // durations come from them. They wrap the tracer above, the bridge or Effect's own, and are
       // recorded in this layer's registry, the one the exporters read.
-      const tracing = address !== undefined || settings.otlpMetrics
+      const tracing = address !== undefined || options.metricsHandler === true || settings.otlpMetrics
         ? SpanMetrics.layer(yield* Effect.context<never>()).pipe(Layer.provideMerge(tracer))
         : tracer
 
