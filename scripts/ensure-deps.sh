@@ -2,7 +2,8 @@
 # Installs what mdeploy needs on a fresh Debian machine, and nothing when it is already there:
 # the npm dependencies (which bring the pinned Node 24), etcd from Debian's etcd-server,
 # openssl (the TLS tests make their certificates with it at test time), git (GitOps sync runs
-# the git CLI) and prometheus (the dashboards test runs every panel's query against a real one).
+# the git CLI), prometheus (the dashboards test runs every panel's query against a real one) and
+# chromium (the status page's browser test drives it headless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,16 @@ if ! command -v prometheus >/dev/null 2>&1; then
   # --no-install-recommends keeps out the node exporter. Like etcd-server, the package may start its
   # own service where systemd runs; tests never use it (each starts one on a free port).
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (Debian chromium; the status page's browser test drives it headless)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "chromium is missing and this user cannot install it: run 'apt-get install chromium' as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 # Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
 # SIGPIPE, which pipefail turns into a failed install about half the time.

@@ -22,6 +22,7 @@ import { etcdCleanupLedgerLayer } from "./store/EtcdCleanupLedger.ts"
 import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
 import { etcdEventRecorderLayer } from "./store/EtcdEventRecorder.ts"
 import { etcdNotificationLedgerLayer } from "./store/EtcdNotificationLedger.ts"
+import { etcdRolloutStoreLayer } from "./store/EtcdRolloutStore.ts"
 import { Leadership } from "./store/Leadership.ts"
 import { Locks } from "./store/Locks.ts"
 import { GitSourceStore } from "./store/GitSourceStore.ts"
@@ -119,6 +120,7 @@ export const reconcileLayer = (
     Leadership.layerEtcd,
     etcdEventRecorderLayer,
     etcdNotificationLedgerLayer,
+    etcdRolloutStoreLayer,
     etcdDrainRecordsLayer,
     etcdCleanupLedgerLayer,
     ownerLayer(owner)

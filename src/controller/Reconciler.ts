@@ -10,6 +10,7 @@
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
 import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
+import { sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
@@ -294,16 +295,29 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       now: DateTime.Utc,
       executed: PassEndInput["executed"]
     ) {
-      return passEnd({
+      const generation = desired._tag === "Spec" ? desired.stored.metadata.generation : previous?.observedGeneration ?? 0
+      const ended = passEnd({
         previous,
         plan,
         observed,
-        generation: desired._tag === "Spec" ? desired.stored.metadata.generation : previous?.observedGeneration ?? 0,
+        generation,
         drain: desired._tag === "Spec" ? desired.stored.spec.drain : previous?.drain,
         executed,
         now,
         traceId: yield* traceId
       })
+      // What the pass settled on, on its root span: rollouts are built from these (src/rollouts/).
+      // A tear-down rolls nothing out: it carries no generation, so it adds to no rollout.
+      if (desired._tag === "Spec") {
+        const source = desired.stored.metadata.annotations?.[sourceAnnotation]
+        yield* Effect.annotateCurrentSpan({
+          "mdeploy.generation": generation,
+          "mdeploy.phase": ended.status.phase ?? "",
+          "mdeploy.draining": plan.tasks.draining,
+          ...(source === undefined ? {} : { "mdeploy.source": source })
+        })
+      }
+      return ended
     })
 
     /**

@@ -15,7 +15,7 @@ import type { SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import type { LogLevel } from "effect"
-import type { Server } from "node:http"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import { createServer } from "node:http"
 import type { ListenAddress } from "./internal/exportSettings.ts"
 import { exportSettings, metricsUrl, parseListenAddress } from "./internal/exportSettings.ts"
@@ -29,6 +29,8 @@ export interface TelemetryOptions {
   readonly serviceVersion?: string | undefined
   /** "host:port" (":port" and "port" mean 127.0.0.1; port 0 picks one) for GET /metrics; absent: no endpoint. */
   readonly metricsAddr?: string | undefined
+  /** Make GET /metrics a request handler for another server (the controller's, design.md §13) instead of serving it. */
+  readonly metricsHandler?: boolean | undefined
   /** Extra span processors, e.g. a SpanRecorder in tests; they see every span, exported or not. */
   readonly spanProcessor?: SpanProcessor | ReadonlyArray<SpanProcessor> | undefined
   /** Log line format; absent: MDEPLOY_LOG_FORMAT, else logfmt. */
@@ -49,6 +51,8 @@ export class TelemetryError extends Schema.TaggedError<TelemetryError>()("Teleme
 export interface TelemetryInfo {
   /** The scrape URL of the bound Prometheus endpoint (the real port when 0 was asked for). */
   readonly metricsUrl: Option.Option<string>
+  /** The /metrics handler, when `metricsHandler` asked for one. */
+  readonly metricsHandler: Option.Option<(request: IncomingMessage, response: ServerResponse) => void>
   readonly otlpTraces: boolean
   readonly otlpMetrics: boolean
 }
@@ -161,7 +165,7 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
       // Span metrics (SpanMetrics.ts) wherever metrics are exported: the dashboards' per-step
       // durations come from them. They wrap the tracer above, the bridge or Effect's own, and are
       // recorded in this layer's registry, the one the exporters read.
-      const tracing = address !== undefined || settings.otlpMetrics
+      const tracing = address !== undefined || options.metricsHandler === true || settings.otlpMetrics
         ? SpanMetrics.layer(yield* Effect.context<never>()).pipe(Layer.provideMerge(tracer))
         : tracer
 
@@ -170,14 +174,18 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
         Effect.gen(function*() {
           yield* diagnostics
           let url = Option.none<string>()
-          if (address !== undefined) {
+          let handler = Option.none<(request: IncomingMessage, response: ServerResponse) => void>()
+          if (address !== undefined || options.metricsHandler === true) {
             // Prometheus is always cumulative; the scope labels would repeat on every series.
             const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true })
             yield* OtelMetrics.registerProducer(yield* OtelMetrics.makeProducer("cumulative"), () => exporter, {
               shutdownTimeout: timeout
             })
-            const { bound } = yield* serveMetrics(exporter, address)
-            url = Option.some(metricsUrl(bound))
+            handler = Option.some((request, response) => exporter.getMetricsRequestHandler(request, response))
+            if (address !== undefined) {
+              const { bound } = yield* serveMetrics(exporter, address)
+              url = Option.some(metricsUrl(bound))
+            }
           }
           if (settings.otlpMetrics) {
             // The reader exports once more when it shuts down, so the last interval is not lost.
@@ -192,7 +200,7 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
               { shutdownTimeout: timeout }
             )
           }
-          return Telemetry.of({ metricsUrl: url, otlpTraces: settings.otlpTraces, otlpMetrics: settings.otlpMetrics })
+          return Telemetry.of({ metricsUrl: url, metricsHandler: handler, otlpTraces: settings.otlpTraces, otlpMetrics: settings.otlpMetrics })
         })
       )
 

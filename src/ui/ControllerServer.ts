@@ -1,7 +1,8 @@
 // The controller's HTTP server (design.md §13), on every replica when --http-addr is given. It
-// routes /healthz, /readyz and the GitOps webhooks POST /hooks/git/<name>; a body over 1 MiB is
+// routes /healthz, /readyz, Prometheus /metrics (telemetry's handler), the status page and the JSON
+// API (UiRoutes.ts), and the GitOps webhooks POST /hooks/git/<name>; a webhook body over 1 MiB is
 // refused (413) as soon as it is announced or reaches the limit, before anything is verified or
-// written. Prometheus /metrics is served by telemetry on --metrics-addr.
+// written.
 import { Effect, Schema } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:http"
@@ -9,6 +10,14 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import { handleWebhook } from "../gitops/Webhook.ts"
 import type { GitSourceStore } from "../store/GitSourceStore.ts"
 import { parseListenAddress } from "../telemetry/internal/exportSettings.ts"
+import type { ApiServices } from "./ApiReads.ts"
+import { makeApiReads } from "./ApiReads.ts"
+import { send, uiRoute } from "./UiRoutes.ts"
+
+export interface ServerOptions {
+  /** Answers GET /metrics (Prometheus); absent: 404. */
+  readonly metricsHandler?: ((request: IncomingMessage, response: ServerResponse) => void) | undefined
+}
 
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", { message: Schema.String }) {}
 
@@ -60,17 +69,32 @@ const readBody = (request: IncomingMessage, response: ServerResponse): Promise<B
 /** Starts the server on `addr` for the scope's lifetime; returns the bound `host:port`. */
 export const serveController = (
   addr: string,
-  env: Readonly<Record<string, string | undefined>>
-): Effect.Effect<string, ServerError, GitSourceStore | Scope.Scope> =>
+  env: Readonly<Record<string, string | undefined>>,
+  options: ServerOptions = {}
+): Effect.Effect<string, ServerError, GitSourceStore | ApiServices | Scope.Scope> =>
   Effect.gen(function*() {
     const address = parseListenAddress(addr)
     if (address === undefined) return yield* new ServerError({ message: `--http-addr: expected host:port, got ${JSON.stringify(addr)}` })
-    const context = yield* Effect.context<GitSourceStore>()
-    const run = <A>(effect: Effect.Effect<A, unknown, GitSourceStore>) => Effect.runPromiseWith(context)(effect)
+    const context = yield* Effect.context<GitSourceStore | ApiServices>()
+    const run = <A>(effect: Effect.Effect<A, unknown, GitSourceStore | ApiServices>) => Effect.runPromiseWith(context)(effect)
+    const reads = yield* makeApiReads
 
     const handle = async (request: IncomingMessage, response: ServerResponse) => {
-      const path = (request.url ?? "/").split("?")[0] ?? "/"
-      if (path === "/healthz" || path === "/readyz") return reply(response, 200, "ok")
+      const url = new URL(request.url ?? "/", "http://controller")
+      const path = url.pathname
+      if (path === "/healthz") return reply(response, 200, "ok")
+      if (path === "/readyz") return (await run(reads.ready)) ? reply(response, 200, "ok") : reply(response, 503, "etcd does not answer")
+      const read = request.method === "GET" || request.method === "HEAD"
+      if (path === "/metrics" && read && options.metricsHandler !== undefined) return options.metricsHandler(request, response)
+      const ui = read ? uiRoute(reads, path, url.searchParams) : undefined
+      if (ui !== undefined) {
+        const answer = await run(ui).catch((error) => ({
+          status: 503,
+          headers: { "content-type": "text/plain; charset=utf-8" },
+          body: `cannot read the store: ${String(error?.message ?? error).split("\n")[0]}\n`
+        }))
+        return send(response, answer, request.method === "HEAD")
+      }
       const hook = hookPath.exec(path)
       if (hook === null) return reply(response, 404, "not found")
       if (request.method !== "POST") return reply(response, 405, "webhooks are POST")

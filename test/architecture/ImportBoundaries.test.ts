@@ -93,6 +93,29 @@ const isEffectful = (specifier: string) =>
 
 const resolveRelative = (entry: Import): string => relative(root, resolve(dirname(join(root, entry.file)), entry.specifier))
 
+/** Fails when any of `pure` reaches an effectful module, directly or through relative imports. */
+const assertPure = (pure: ReadonlyArray<string>) => {
+  const offending: Array<string> = []
+  for (const start of pure) {
+    // Depth-first over relative runtime imports, remembering the path for the message.
+    const seen = new Set<string>()
+    const visit = (file: string, path: ReadonlyArray<string>) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const entry of runtime.filter((each) => each.file === file)) {
+        if (entry.specifier.startsWith(".")) {
+          const target = resolveRelative(entry)
+          if (sources.has(target)) visit(target, [...path, target])
+        } else if (isEffectful(entry.specifier)) {
+          offending.push(`  ${[...path].join(" → ")}:${entry.line} imports "${entry.specifier}"`)
+        }
+      }
+    }
+    visit(start, [start])
+  }
+  assert.deepStrictEqual(offending, [], `the pure core reaches effectful modules:\n${[...new Set(offending)].join("\n")}`)
+}
+
 describe("import boundaries (design.md §9)", () => {
   it("finds the imports it checks (the parser is not blind)", () => {
     const parsed = importsOf(
@@ -172,25 +195,21 @@ describe("import boundaries (design.md §9)", () => {
     for (const file of notifyCore) assert.isTrue(sources.has(file), `${file} is missing`)
     const pure = sourceFiles.filter((file) => under(file, ["src/domain/", "src/plan/", "src/bounce/", ...notifyCore]))
     assert.isAbove(pure.length, 20)
-    const offending: Array<string> = []
-    for (const start of pure) {
-      // Depth-first over relative runtime imports, remembering the path for the message.
-      const seen = new Set<string>()
-      const visit = (file: string, path: ReadonlyArray<string>) => {
-        if (seen.has(file)) return
-        seen.add(file)
-        for (const entry of runtime.filter((each) => each.file === file)) {
-          if (entry.specifier.startsWith(".")) {
-            const target = resolveRelative(entry)
-            if (sources.has(target)) visit(target, [...path, target])
-          } else if (isEffectful(entry.specifier)) {
-            offending.push(`  ${[...path].join(" → ")}:${entry.line} imports "${entry.specifier}"`)
-          }
-        }
-      }
-      visit(start, [start])
-    }
-    assert.deepStrictEqual(offending, [], `the pure core reaches effectful modules:\n${[...new Set(offending)].join("\n")}`)
+    assertPure(pure)
+  })
+
+  it("rollouts are folded and the status page is rendered by pure code (rollouts/, ui/ but its server edge)", () => {
+    const pure = [
+      "src/rollouts/Rollout.ts",
+      "src/rollouts/PassTrace.ts",
+      "src/rollouts/FoldPass.ts",
+      "src/ui/InstanceView.ts",
+      "src/ui/StatusPage.ts"
+    ]
+    for (const file of pure) assert.isTrue(sources.has(file), `${file} is gone: update this list`)
+    assertPure(pure)
+    // The rollout service reaches etcd only through its layer in store/.
+    onlyFrom("etcd", isEtcd, ["src/store/"])
   })
 
   it("no file imports or reads the shared folder beside the repository: it stands on its own", () => {

@@ -30,6 +30,11 @@ describe("mdeploy up", () => {
     await waitUntil("every example rolled out", () => /web\.main\s+crossover\s+3\s+3\/3\s+Running/.test(output) &&
       /worker\.batch\s+upthendown\s+2\s+2\/2\s+Running/.test(output) && /scheduler\.main\s+downthenup\s+1\s+1\/1\s+Running/.test(output),
       { timeoutMs: 60_000 })
+    // The status page is up, at the URL it printed, with the examples on it.
+    assert.include(output, `status page     http://127.0.0.1:${portBase + 3}/`)
+    const page = await fetch(`http://127.0.0.1:${portBase + 3}/`)
+    assert.strictEqual(page.status, 200)
+    assert.include(await page.text(), `data-instance="web.main"`)
     const etcdPids = etcdChildrenOf(child.pid!)
     assert.strictEqual(etcdPids.length, 1, "up runs its own etcd")
     child.kill("SIGINT")

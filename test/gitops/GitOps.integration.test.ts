@@ -15,6 +15,10 @@ import { makeSyncContext, syncSource } from "../../src/gitops/GitSync.ts"
 import { GitSourceStore } from "../../src/store/GitSourceStore.ts"
 import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
+import { EventRecorder } from "../../src/events/EventRecorder.ts"
+import { RolloutStore } from "../../src/rollouts/RolloutStore.ts"
+import type { EtcdClient } from "../../src/store/EtcdClient.ts"
+import { StatusStore } from "../../src/store/StatusStore.ts"
 import { serveController } from "../../src/ui/ControllerServer.ts"
 import { runCli } from "../harness/cli.ts"
 import { startGitHttp } from "../harness/gitHttp.ts"
@@ -53,12 +57,19 @@ const specStore = <A, E, R>(f: (store: SpecStore["Service"]) => Effect.Effect<A,
 /** One installation: its prefix, the leader's GitOps loop running in-process, and store access. */
 const installation = async (label: string) => {
   const prefix = uniquePrefix(label)
-  const layer = Layer.mergeAll(etcdSpecStoreLayer, GitSourceStore.layerNoDeps).pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
+  const layer = Layer.mergeAll(
+    etcdSpecStoreLayer,
+    GitSourceStore.layerNoDeps,
+    StatusStore.layerNoDeps,
+    EventRecorder.layerMemory,
+    RolloutStore.layerMemory
+  ).pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
   const cacheRoot = mkdtempSync(join(tmpdir(), "mdeploy-cache-"))
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
-  const run = <A, E>(effect: Effect.Effect<A, E, SpecStore | GitSourceStore | Scope.Scope>) =>
-    Effect.runPromise(effect.pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<A, E>)
+  const run = <A, E>(
+    effect: Effect.Effect<A, E, SpecStore | GitSourceStore | StatusStore | EventRecorder | RolloutStore | EtcdClient | Scope.Scope>
+  ) => Effect.runPromise(effect.pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<A, E>)
   const loop = Effect.runFork(
     runGitOps(makeSyncContext({ cacheRoot, env })).pipe(Effect.scoped, Effect.provideContext(context)) as Effect.Effect<never>
   )

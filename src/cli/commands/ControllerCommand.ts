@@ -1,6 +1,6 @@
 // `mdeploy controller`: runs the controller until a signal — leader election included, so any
 // number of replicas may run; only the leader acts. Telemetry (OTLP via OTEL_* variables,
-// Prometheus on --metrics-addr) is loaded here only, never by the short-lived commands; the
+// Prometheus /metrics on the HTTP server) is loaded here only, never by the short-lived commands; the
 // controller itself is imported when the command runs, so `mdeploy get` does not pay for it.
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -23,9 +23,12 @@ export const controllerCommand = Command.make(
   {
     workers: Flag.Int("workers").pipe(Flag.withDescription("reconciles running at once"), Flag.withDefault(8)),
     leaderTtl: Flag.Int("leader-ttl").pipe(Flag.withDescription("leader lease TTL in seconds (failover takes about this long)"), Flag.withDefault(5)),
-    metricsAddr: Flag.String("metrics-addr").pipe(Flag.withDescription("host:port for the Prometheus /metrics endpoint"), Flag.optional),
+    metricsAddr: Flag.String("metrics-addr").pipe(
+      Flag.withDescription("alias of --http-addr (the same server); given with a different address than --http-addr, the server listens on both"),
+      Flag.optional
+    ),
     httpAddr: Flag.String("http-addr").pipe(
-      Flag.withDescription("host:port of the controller's HTTP server (/healthz, /readyz, GitOps webhooks at POST /hooks/git/<name>); off unless given"),
+      Flag.withDescription("host:port of the controller's HTTP server (status page at /, JSON API at /api/v1, /metrics, /healthz, /readyz, GitOps webhooks at POST /hooks/git/<name>); off unless given"),
       Flag.optional
     ),
     statusUrl: Flag.String("status-url").pipe(
@@ -93,9 +96,17 @@ export const controllerCommand = Command.make(
       { owner: Option.getOrUndefined(flags.owner), adoptUnowned },
       fieldPolicy
     )
+    // --metrics-addr is an alias: one server, listening on each distinct address given.
+    const listen = [...new Set([...Option.toArray(httpAddr), ...Option.toArray(metricsAddr)])]
+    // Rollouts are built from the reconcile passes' spans (design.md §13).
+    const { TraceTap } = yield* Effect.promise(() => import("../../telemetry/TraceTap.ts"))
+    const { isPassSpan, passRootName } = yield* Effect.promise(() => import("../../rollouts/PassTrace.ts"))
+    const { recordRollouts } = yield* Effect.promise(() => import("../../rollouts/RolloutTap.ts"))
+    const { Telemetry } = yield* Effect.promise(() => import("../../telemetry/Telemetry.ts"))
+    const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
     const telemetry = LazyTelemetry.layer({
       serviceName: "mdeploy-controller",
-      metricsAddr: Option.getOrUndefined(metricsAddr)
+      metricsHandler: listen.length > 0
     })
     const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
     const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
@@ -105,8 +116,10 @@ export const controllerCommand = Command.make(
     const cacheRoot = Option.getOrUndefined(gitopsCacheDir) ?? process.env["MDEPLOY_GITOPS_CACHE_DIR"] ??
       join(tmpdir(), `mdeploy-gitops-${process.getuid?.() ?? "user"}`)
     return yield* Effect.gen(function*() {
-      if (Option.isSome(httpAddr)) {
-        yield* serveController(httpAddr.value, process.env).pipe(
+      yield* recordRollouts(tap)
+      const metricsHandler = Option.getOrUndefined((yield* Telemetry).metricsHandler)
+      for (const addr of listen) {
+        yield* serveController(addr, process.env, { metricsHandler }).pipe(
           Effect.mapError((error) => new CliExit({ code: ExitCode.error, lines: [`error: ${error.message}`] }))
         )
       }
@@ -114,7 +127,9 @@ export const controllerCommand = Command.make(
       yield* Effect.logInfo("mdeploy controller starting").pipe(
         Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd, marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in") })
       )
-      return yield* runController({
+      // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
+      const tracer = tap.wrap(yield* Effect.tracer)
+      return yield* Effect.withTracer(runController({
       identity,
       workers: Math.max(1, workers),
       leaderTtlSeconds: Math.max(2, leaderTtl),
@@ -139,12 +154,12 @@ export const controllerCommand = Command.make(
             message: violation.message
           }))
       })
-      })
+      }), tracer)
     }).pipe(Effect.scoped, Effect.provide(Layer.merge(services, telemetry)))
   })
 ).pipe(
   Command.withDescription("Run the controller (leader election included) until a signal"),
   Command.withExamples([
-    { command: "mdeploy controller --workers 16 --metrics-addr :9102", description: "Run with 16 workers and a Prometheus endpoint" }
+    { command: "mdeploy controller --workers 16 --http-addr :9102", description: "Run with 16 workers; status page, API and /metrics on port 9102" }
   ])
 )

@@ -1,5 +1,5 @@
 // `mdeploy describe NAME`: spec, status, conditions, the instance's Marathon apps and tasks, and
-// its revision history and its events of the last hour. Marathon being away costs a line, not the
+// its revision history, its newest rollout's steps and its events of the last hour. Marathon being away costs a line, not the
 // command.
 import { Clock, Console, Effect, Layer, Option, Schedule } from "effect"
 import { Argument, Command } from "effect/cli"
@@ -7,6 +7,8 @@ import type { InstanceName } from "../../domain/InstanceName.ts"
 import { EventRecorder } from "../../events/EventRecorder.ts"
 import { EtcdClient } from "../../store/EtcdClient.ts"
 import { etcdEventRecorderLayer } from "../../store/EtcdEventRecorder.ts"
+import { etcdRolloutStoreLayer } from "../../store/EtcdRolloutStore.ts"
+import { RolloutStore } from "../../rollouts/RolloutStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
@@ -16,6 +18,7 @@ import { etcdNotificationLedgerLayer } from "../../store/EtcdNotificationLedger.
 import { NotificationLedger } from "../../notify/NotificationLedger.ts"
 import { describeView } from "../render/DescribeView.ts"
 import { eventTable } from "../render/EventTable.ts"
+import { stepsTable } from "../render/RolloutSteps.ts"
 import { gitSourceDescription } from "../render/GitSourceView.ts"
 import { notifierDescription } from "../render/NotifierView.ts"
 import { marathonView } from "../render/MarathonView.ts"
@@ -85,12 +88,16 @@ export const describe = Command.make(
       const told = yield* Effect.flatMap(EventRecorder, (recorder) => recorder.list(name)).pipe(
         Effect.provide(etcdEventRecorderLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
       )
+      const [newest] = yield* Effect.flatMap(RolloutStore, (store) => store.list(name)).pipe(
+        Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
+      )
       return describeView({
         instance: found.value,
         status: Option.getOrUndefined(status),
         history,
         extra: [
           { title: "Marathon", body: yield* marathonSection(name as InstanceName, nowMillis) },
+          { title: "Rollout", body: newest === undefined ? "<none recorded>" : stepsTable(newest, nowMillis) },
           { title: "Events", body: told.length === 0 ? "<none in the last hour>" : eventTable(told, nowMillis) }
         ],
         nowMillis

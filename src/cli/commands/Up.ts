@@ -36,6 +36,7 @@ const nextSteps = (examples: string, repoDir: string | undefined): string =>
       ]),
     "  mdeploy rollout status web.main               # waits until it is rolled out",
     "  mdeploy describe web.main                     # spec, status, Marathon apps, history",
+    "The status page (live, with each rollout's steps) is at the URL printed above.",
     "Ctrl-C here stops the demo."
   ].join("\n")
 
@@ -55,7 +56,7 @@ export const up = Command.make(
       Flag.withDefault(examplesDir())
     ),
     portBase: Flag.Int("port-base").pipe(
-      Flag.withDescription(`etcd listens on N (clients) and N+1 (peers), the Marathon emulator on N+2`),
+      Flag.withDescription(`etcd listens on N (clients) and N+1 (peers), the Marathon emulator on N+2, the status page on N+3`),
       Flag.withDefault(defaultPortBase)
     ),
     untilRolledOut: Flag.Boolean("until-rolled-out").pipe(
@@ -67,8 +68,8 @@ export const up = Command.make(
   Effect.fn("Cli.up")(function*({ examples, portBase, untilRolledOut, timeoutSeconds }) {
     const { documents, problems } = yield* readManifests([examples], true)
     if (problems.length > 0) return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem))
-    if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65533) {
-      return yield* exitWith(ExitCode.error, `error: --port-base: ${portBase} is not a port from 1024 to 65533`)
+    if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65532) {
+      return yield* exitWith(ExitCode.error, `error: --port-base: ${portBase} is not a port from 1024 to 65532`)
     }
     const ports = demoPorts(portBase)
     const taken = yield* Effect.promise(() => firstTakenPort(ports))
@@ -86,9 +87,18 @@ export const up = Command.make(
     const { GitSourceStore } = yield* Effect.promise(() => import("../../store/GitSourceStore.ts"))
     const { makeLocalRepo } = yield* Effect.promise(() => import("../../gitops/LocalRepo.ts"))
     const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
+    const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
+    const { TraceTap } = yield* Effect.promise(() => import("../../telemetry/TraceTap.ts"))
+    const { isPassSpan, passRootName } = yield* Effect.promise(() => import("../../rollouts/PassTrace.ts"))
+    const { recordRollouts } = yield* Effect.promise(() => import("../../rollouts/RolloutTap.ts"))
+    const LazyTelemetry = yield* Effect.promise(() => import("../../telemetry/LazyTelemetry.ts"))
+    const { Telemetry } = yield* Effect.promise(() => import("../../telemetry/Telemetry.ts"))
 
     const etcd = yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => startDemoEtcd(ports), catch: (error) => exitWith(ExitCode.error, `error: etcd: ${(error as Error).message}`) }),
+      Effect.tryPromise({
+        try: () => startDemoEtcd(ports),
+        catch: (error) => exitWith(ExitCode.error, `error: etcd: ${(error as Error).message}`)
+      }),
       (cluster) => Effect.promise(() => cluster.close())
     )
     const sim = yield* makeSim({ port: ports.marathon, clock: "real", taskStartDelayMs: 400, healthyAfterMs: 1_200 })
@@ -115,23 +125,39 @@ export const up = Command.make(
     yield* Console.log([
       `etcd            ${etcd.endpoint}  (data in a temp dir, removed on exit)`,
       `marathon-sim    ${sim.url}`,
+      `status page     http://127.0.0.1:${ports.http}/`,
       contextNote,
       `(or: export MDEPLOY_ETCD_ENDPOINTS=${etcd.endpoint} MDEPLOY_MARATHON_URLS=${sim.url})`,
       ""
     ].join("\n"))
 
     const services = reconcileLayer(etcdOptions, { urls: [sim.url], mesosUrl: sim.url })
-    yield* runController({
-      identity: processIdentity("controller"),
-      workers: 4,
-      leaderTtlSeconds: 5,
-      resyncEvery: Duration.seconds(30),
-      force: false,
-      events: { urls: [sim.url] },
-      gitops: makeSyncContext({ cacheRoot, env: process.env }),
-      // A Notifier applied to the demo is served like in production (links need --status-url there).
-      notify: { env: process.env, statusUrl: undefined, holder: processIdentity("controller") }
-    }).pipe(Effect.provide(services), Effect.forkScoped)
+    // As `mdeploy controller --http-addr`: rollouts from the passes' traces, the status page, /metrics.
+    const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
+    const telemetry = LazyTelemetry.layer({ serviceName: "mdeploy-up", metricsHandler: true, installLogger: false })
+    yield* Effect.gen(function*() {
+      yield* recordRollouts(tap)
+      const metricsHandler = Option.getOrUndefined((yield* Telemetry).metricsHandler)
+      yield* serveController(`127.0.0.1:${ports.http}`, process.env, { metricsHandler }).pipe(
+        Effect.mapError((error) => exitWith(ExitCode.error, `error: ${error.message}`))
+      )
+      // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
+      const tracer = tap.wrap(yield* Effect.tracer)
+      return yield* Effect.withTracer(
+        runController({
+          identity: processIdentity("controller"),
+          workers: 4,
+          leaderTtlSeconds: 5,
+          resyncEvery: Duration.seconds(30),
+          force: false,
+          events: { urls: [sim.url] },
+          gitops: makeSyncContext({ cacheRoot, env: process.env }),
+          // A Notifier applied to the demo is served like in production (links need --status-url there).
+          notify: { env: process.env, statusUrl: undefined, holder: processIdentity("controller") }
+        }),
+        tracer
+      )
+    }).pipe(Effect.scoped, Effect.provide([services, telemetry]), Effect.forkScoped)
 
     const outcome = yield* Effect.gen(function*() {
       const specs = yield* SpecStore
@@ -165,10 +191,11 @@ export const up = Command.make(
           shown = table
         }
         // Every example arrived (through git they come one sync later) and is rolled out.
-        const done = rows.length >= documents.length && rows.every(({ instance, status }) =>
-          status?.observedGeneration === instance.metadata.generation &&
-          (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
-        )
+        const done = rows.length >= documents.length &&
+          rows.every(({ instance, status }) =>
+            status?.observedGeneration === instance.metadata.generation &&
+            (status.phase === (instance.spec.desiredState === "stop" ? "Stopped" : "Running"))
+          )
         if (untilRolledOut && done) return Option.some(true)
         if (done && !announced) {
           announced = true

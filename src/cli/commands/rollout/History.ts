@@ -1,9 +1,13 @@
 // `mdeploy rollout history NAME [--revision N]`: the kept revisions (the newest 10 changes of the
 // app that runs) with what changed at each; --revision N shows one in full; -o yaml|json prints
-// the entries, specs included.
-import { Console, Effect, Option } from "effect"
+// the entries, specs included. Revisions the controller rolled out show the rollout's outcome and
+// its steps with their durations.
+import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { appIdOf } from "../../../domain/Revision.ts"
+import { RolloutStore } from "../../../rollouts/RolloutStore.ts"
+import { EtcdClient } from "../../../store/EtcdClient.ts"
+import { etcdRolloutStoreLayer } from "../../../store/EtcdRolloutStore.ts"
 import { SpecStore } from "../../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../../CliExit.ts"
 import { toJson, toYaml } from "../../render/Documents.ts"
@@ -28,12 +32,20 @@ export const history = Command.make(
       // The current revision is the newest one whose app is the one the spec runs now.
       const running = appIdOf(name, found.value.spec)
       const current = kept.findLast((entry) => (entry.appId ?? appIdOf(name, entry.spec)) === running)
-      return revisionViews(kept, current?.generation ?? 0)
+      // What the controller did for each revision, from its traces (design.md §13).
+      const etcd = yield* EtcdClient
+      const rollouts = yield* Effect.flatMap(RolloutStore, (store) => store.list(name)).pipe(
+        Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
+      )
+      return revisionViews(kept, current?.generation ?? 0, rollouts)
     }))
     const views = Option.isSome(revision) ? all.filter((view) => view.revision === revision.value) : all
     if (Option.isSome(revision) && views.length === 0) {
       const list = all.map((view) => view.revision).join(", ")
-      return yield* exitWith(ExitCode.invalid, `error: serviceinstance/${name} has no revision ${revision.value} (kept: ${list === "" ? "none" : list})`)
+      return yield* exitWith(
+        ExitCode.invalid,
+        `error: serviceinstance/${name} has no revision ${revision.value} (kept: ${list === "" ? "none" : list})`
+      )
     }
     const documents = historyDocuments(views)
     const single = Option.isSome(revision)

@@ -1,0 +1,90 @@
+// RolloutStore on etcd (design.md §13): `<p>/rollouts/<name>/<generation>`, newest 20 per instance.
+// Recording only queues the pass: one fiber folds passes in order into the instance's history and
+// writes what changed, so a pass never waits on etcd (an election would otherwise hold it for the
+// retries); a full queue drops the newest, a failed write is logged and the history read again.
+// Only the leader's passes reach it (standbys run none). The history it folds into is re-read when
+// older than `cacheMs` — another replica may have led meanwhile — and a steady pass of a generation
+// already finished costs no read at all, so idle resync passes reach etcd never.
+import { Clock, Duration, Effect, Layer, Queue, Result, Schema } from "effect"
+import { foldPass } from "../rollouts/FoldPass.ts"
+import type { PassTrace } from "../rollouts/Rollout.ts"
+import { Rollout } from "../rollouts/Rollout.ts"
+import { RolloutStore } from "../rollouts/RolloutStore.ts"
+import { EtcdClient } from "./EtcdClient.ts"
+import { makeKeys } from "./Keys.ts"
+
+const cacheMs = 10_000
+const decode = Schema.decodeUnknownResult(Schema.fromJsonString(Rollout))
+
+export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient> = Layer.effect(
+  RolloutStore,
+  Effect.gen(function*() {
+    const etcd = yield* EtcdClient
+    const keys = makeKeys(etcd.prefix)
+
+    const list = (instance: string) =>
+      Effect.gen(function*() {
+        const values = yield* etcd.callIdempotent("list rollouts", (client) => client.getAll().prefix(keys.rolloutsOf(instance)).strings())
+        const rollouts: Array<Rollout> = []
+        for (const value of Object.values(values)) {
+          const decoded = decode(value)
+          if (Result.isSuccess(decoded)) rollouts.push(decoded.success)
+        }
+        return rollouts.sort((a, b) => b.generation - a.generation) as ReadonlyArray<Rollout>
+      })
+
+    const cache = new Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>()
+    // The generation whose rollout is known finished (or that never needed one), per instance.
+    const settled = new Map<string, number>()
+
+    const fold = (pass: PassTrace) =>
+      Effect.gen(function*() {
+        const steady = pass.actions.length === 0 && pass.phase === "Running"
+        if (steady && settled.get(pass.instance) === pass.generation) return
+        const now = yield* Clock.currentTimeMillis
+        const cached = cache.get(pass.instance)
+        const history = cached !== undefined && now - cached.readAt < cacheMs ? cached.history : yield* list(pass.instance)
+        const folded = foldPass(history, pass)
+        for (const rollout of folded.changed) {
+          const value = JSON.stringify(rollout)
+          yield* etcd.call("write rollout", (client) => client.put(keys.rollout(pass.instance, rollout.generation)).value(value).exec())
+        }
+        for (const generation of folded.dropped) {
+          yield* etcd.call("delete rollout", (client) => client.delete().key(keys.rollout(pass.instance, generation)).exec())
+        }
+        cache.set(pass.instance, {
+          history: folded.history,
+          readAt: cached?.readAt !== undefined && now - cached.readAt < cacheMs ? cached.readAt : now
+        })
+        const current = folded.history.find((rollout) => rollout.generation === pass.generation)
+        if (current === undefined ? steady : current.result === "Succeeded") settled.set(pass.instance, pass.generation)
+        else settled.delete(pass.instance)
+      }).pipe(
+        // A rollout is worth less than the pass it tells of: never fail anything over one.
+        Effect.catch((error) =>
+          Effect.sync(() => cache.delete(pass.instance)).pipe(
+            Effect.andThen(
+              Effect.logWarning("rollout not recorded").pipe(
+                Effect.annotateLogs({ instance: pass.instance, generation: pass.generation, error: error.oneLine })
+              )
+            )
+          )
+        )
+      )
+
+    const pending = yield* Queue.dropping<PassTrace>(4_096)
+    yield* Queue.take(pending).pipe(Effect.flatMap(fold), Effect.forever, Effect.forkScoped)
+    yield* Effect.addFinalizer(() =>
+      Queue.clear(pending).pipe(
+        Effect.flatMap((left) => Effect.forEach(left, fold, { discard: true })),
+        Effect.timeoutOption(Duration.seconds(2)),
+        Effect.ignore
+      )
+    )
+
+    return RolloutStore.of({
+      record: (pass) => Queue.offer(pending, pass).pipe(Effect.asVoid),
+      list
+    })
+  })
+)

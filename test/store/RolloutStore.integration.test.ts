@@ -1,0 +1,108 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import type { Layer as LayerType } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import type { PassTrace } from "../../src/rollouts/Rollout.ts"
+import { rolloutLimit } from "../../src/rollouts/Rollout.ts"
+import { RolloutStore } from "../../src/rollouts/RolloutStore.ts"
+import { EtcdClient } from "../../src/store/EtcdClient.ts"
+import { etcdRolloutStoreLayer } from "../../src/store/EtcdRolloutStore.ts"
+import type { EtcdCluster } from "../harness/etcd.ts"
+import { etcdLayer, rawCount, rawGet, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+
+// The rollout store on etcd behaves like the memory layer, keeps the newest 20 per instance under
+// `<p>/rollouts/<name>/<generation>`, and recording never waits on etcd: with etcd out of reach a
+// pass's record returns at once.
+
+let etcd: EtcdCluster
+beforeAll(async () => {
+  etcd = await startLocalEtcd()
+})
+afterAll(async () => {
+  await etcd?.close()
+})
+
+const t0 = Date.parse("2026-01-01T00:00:00.000Z")
+const pass = (generation: number, phase: string, acted: boolean): PassTrace => ({
+  instance: "web.main",
+  generation,
+  traceId: `trace-${generation}-${phase}`,
+  startedAt: t0 + generation * 10_000,
+  finishedAt: t0 + generation * 10_000 + 100,
+  phase,
+  appId: `/web.main.gitabc.config${generation}`,
+  source: undefined,
+  draining: 0,
+  actions: acted
+    ? [{
+      name: "create app",
+      startedAt: t0 + generation * 10_000 + 10,
+      finishedAt: t0 + generation * 10_000 + 50,
+      attributes: {},
+      failed: false
+    }]
+    : []
+})
+
+/** Polls `effect` until `done` holds (the etcd writer is behind the record), for at most 20 s. */
+const waitFor = <A, E>(effect: Effect.Effect<A, E>, done: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const value = yield* effect
+      if (done(value)) return value
+      if (Date.now() > deadline) return assert.fail("timed out waiting for the rollouts")
+      yield* Effect.sleep("50 millis")
+    }
+  })
+
+const conformance = (layer: LayerType.Layer<RolloutStore, unknown>) =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const store = yield* RolloutStore
+      yield* store.record(pass(1, "Bouncing", true))
+      yield* store.record(pass(1, "Running", false))
+      yield* store.record(pass(2, "Bouncing", true))
+      const listed = yield* waitFor(store.list("web.main"), (rollouts) => rollouts.length === 2)
+      assert.deepStrictEqual(listed.map((rollout) => [rollout.generation, rollout.result]), [[2, "InProgress"], [1, "Succeeded"]])
+      assert.deepStrictEqual(listed[1]?.steps.map((step) => step.name), ["create app"])
+      assert.deepStrictEqual(yield* store.list("api.main"), [])
+    }).pipe(Effect.scoped, Effect.provide(layer))
+  )
+
+describe("RolloutStore", () => {
+  it("in memory: passes fold into rollouts, newest generation first", () => conformance(RolloutStore.layerMemory))
+
+  it("on etcd: the same, at <p>/rollouts/<name>/<generation>, newest 20 kept", async () => {
+    const prefix = uniquePrefix("rollouts")
+    await conformance(etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix))))
+    assert.include(await rawGet(etcd, `${prefix}/rollouts/web.main/0000000001`), "\"result\":\"Succeeded\"")
+
+    const many = etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (let generation = 3; generation <= rolloutLimit + 5; generation++) yield* store.record(pass(generation, "Bouncing", true))
+        yield* waitFor(store.list("web.main"), (rollouts) => rollouts[0]?.generation === rolloutLimit + 5)
+      }).pipe(Effect.scoped, Effect.provide(many))
+    )
+    assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/web.main/`), rolloutLimit)
+  }, 60_000)
+
+  it("recording never waits on etcd: with no member reachable it returns at once", async () => {
+    const unreachable = EtcdClient.layer({
+      endpoints: ["http://127.0.0.1:9"],
+      prefix: uniquePrefix("gone"),
+      callTimeoutMs: 1_000,
+      dialTimeoutMs: 500
+    })
+    const started = performance.now()
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (let generation = 1; generation <= 50; generation++) yield* store.record(pass(generation, "Bouncing", true))
+        assert.isBelow(performance.now() - started, 1_000)
+      }).pipe(Effect.scoped, Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(unreachable))))
+    )
+  }, 30_000)
+})
