@@ -10,7 +10,7 @@
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
 import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
-import { sourceAnnotation } from "../domain/GitSource.ts"
+import { revisionAnnotation, sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
@@ -310,11 +310,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       // A tear-down rolls nothing out: it carries no generation, so it adds to no rollout.
       if (desired._tag === "Spec") {
         const source = desired.stored.metadata.annotations?.[sourceAnnotation]
+        const revision = desired.stored.metadata.annotations?.[revisionAnnotation]
         yield* Effect.annotateCurrentSpan({
           "mdeploy.generation": generation,
           "mdeploy.phase": ended.status.phase ?? "",
           "mdeploy.draining": plan.tasks.draining,
-          ...(source === undefined ? {} : { "mdeploy.source": source })
+          ...(source === undefined ? {} : { "mdeploy.source": source }),
+          ...(revision === undefined ? {} : { "mdeploy.revision": revision })
         })
       }
       return ended

@@ -38,7 +38,8 @@ const identity = (pass: PassTrace, appId: string | undefined) => ({
   "mdeploy.instance": pass.instance,
   "mdeploy.generation": pass.generation,
   ...(appId === undefined ? {} : { "mdeploy.app_id": appId }),
-  ...(pass.source === undefined ? {} : { "mdeploy.source": pass.source })
+  ...(pass.source === undefined ? {} : { "mdeploy.source": pass.source }),
+  ...(pass.revision === undefined ? {} : { "mdeploy.revision": pass.revision })
 })
 
 /**

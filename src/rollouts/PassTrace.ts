@@ -75,6 +75,7 @@ export const passOf = (spans: ReadonlyArray<RecordedSpan>): PassTrace | undefine
     phase,
     appId: text(root.attributes["mdeploy.app_id"]),
     source: text(root.attributes["mdeploy.source"]),
+    revision: text(root.attributes["mdeploy.revision"]),
     draining: count(root.attributes["mdeploy.draining"]) ?? 0,
     actions
   }

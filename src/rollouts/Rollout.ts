@@ -51,6 +51,8 @@ export interface PassTrace {
   readonly phase: string
   readonly appId: string | undefined
   readonly source: string | undefined
+  /** `<commit> <subject>` of the GitSource revision that wrote the spec (mdeploy.dev/revision). */
+  readonly revision?: string | undefined
   /** Tasks draining when the pass planned: what a wait after it waits for. */
   readonly draining: number
   readonly actions: ReadonlyArray<PassAction>

@@ -151,7 +151,8 @@ describe("a pass read from its spans", () => {
           "mdeploy.phase": "Bouncing",
           "mdeploy.app_id": "/web.main.gitnew.config2",
           "mdeploy.draining": 1,
-          "mdeploy.source": "prod"
+          "mdeploy.source": "prod",
+          "mdeploy.revision": "9f2c1e7a3b4c bump web to 2"
         }
       })
     ])
@@ -164,6 +165,7 @@ describe("a pass read from its spans", () => {
       phase: "Bouncing",
       appId: "/web.main.gitnew.config2",
       source: "prod",
+      revision: "9f2c1e7a3b4c bump web to 2",
       draining: 1,
       actions: [["scale to 3", true, { "mdeploy.instances": 3 }], ["kill 2", false, {
         "mdeploy.app_id": "/web.main.gitold.config1",
