@@ -56,23 +56,25 @@ const floorSamples = async (stack: Awaited<ReturnType<typeof startStack>>, count
  * the 60 s deadline passing.
  */
 const listProbe = (stack: Awaited<ReturnType<typeof startStack>>, prefix: string) =>
-  Effect.runPromise(Effect.gen(function*() {
-    let bytes = 0
-    let listed = 0
-    yield* informer<null>({
-      prefix,
-      parse: (key, value) => {
-        bytes += key.length + value.length
-        listed++
-        return null
-      }
-    }).pipe(Stream.takeUntil((event) => event._tag === "Synced"), Stream.runDrain)
-    return { ok: true, bytes, error: "", listed, pages: Math.max(1, Math.ceil(listed / defaultListPageSize)) }
-  }).pipe(
-    Effect.timeout("60 seconds"),
-    Effect.catch((error) => Effect.succeed({ ok: false, bytes: Number.NaN, error: String(error).slice(0, 160), listed: 0, pages: 0 })),
-    Effect.provide(EtcdClient.layer({ endpoints: stack.etcd.endpoints.split(","), prefix: stack.prefix, retries: 0 }))
-  ))
+  Effect.runPromise(
+    Effect.gen(function*() {
+      let bytes = 0
+      let listed = 0
+      yield* informer<null>({
+        prefix,
+        parse: (key, value) => {
+          bytes += key.length + value.length
+          listed++
+          return null
+        }
+      }).pipe(Stream.takeUntil((event) => event._tag === "Synced"), Stream.runDrain)
+      return { ok: true, bytes, error: "", listed, pages: Math.max(1, Math.ceil(listed / defaultListPageSize)) }
+    }).pipe(
+      Effect.timeout("60 seconds"),
+      Effect.catch((error) => Effect.succeed({ ok: false, bytes: Number.NaN, error: String(error).slice(0, 160), listed: 0, pages: 0 })),
+      Effect.provide(EtcdClient.layer({ endpoints: stack.etcd.endpoints.split(","), prefix: stack.prefix, retries: 0 }))
+    )
+  )
 
 /** The lists the controller's informers read at this N: every spec and every status. */
 const listProbes = async (stack: Awaited<ReturnType<typeof startStack>>) => ({
@@ -84,7 +86,9 @@ export const run = async (options: Options): Promise<BenchReport> => {
   const stack = await startStack()
   try {
     // No periodic resync during the measurement: every list call is caused by a change.
-    const { controller, seedMs, specsMs, syncMs } = await converge(stack, options.instances, (index) => specOf(index), { resyncSeconds: 3600 })
+    const { controller, seedMs, specsMs, syncMs } = await converge(stack, options.instances, (index) => specOf(index), {
+      resyncSeconds: 3600
+    })
     await stack.tap.quiet(500, 30_000)
 
     const latencies: Array<number> = []
@@ -126,7 +130,11 @@ export const run = async (options: Options): Promise<BenchReport> => {
     const floor50 = percentile(floor, 50)
     const floor99 = percentile(floor, 99)
     const size = options.instances.toLocaleString("en")
-    const note = latencies.length === 0 ? `no reaction to ${missed} changes within 10 s each` : `${latencies.length} changes, ${missed} unanswered; ${round(lists / Math.max(latencies.length, 1), 2)} full lists and ${round(targeted / Math.max(latencies.length, 1), 2)} single-instance lists per change; the first Marathon read started p50 ${round(percentile(toListStart, 50))} ms after the put`
+    const note = latencies.length === 0
+      ? `no reaction to ${missed} changes within 10 s each`
+      : `${latencies.length} changes, ${missed} unanswered; ${round(lists / Math.max(latencies.length, 1), 2)} full lists and ${
+        round(targeted / Math.max(latencies.length, 1), 2)
+      } single-instance lists per change; the first Marathon read started p50 ${round(percentile(toListStart, 50))} ms after the put`
     const rows: Array<BenchRow> = [
       { metric: `spec change → first Marathon write, p50 (${size} instances)`, value: round(p50), unit: "ms", floor: round(floor50), note },
       {
@@ -138,7 +146,14 @@ export const run = async (options: Options): Promise<BenchReport> => {
         met: missed === 0 && p99 <= floor99 + 50,
         note: "floor: bare etcd put → watch event → POST arriving at the emulator"
       },
-      { metric: `controller initial sync of ${size} running instances`, value: round(syncMs / 1000, 2), unit: "s", note: `apps seeded by a bare client in ${round(seedMs / 1000, 1)} s, specs put in ${round(specsMs / 1000, 1)} s; the controller adopts them (no writes)` }
+      {
+        metric: `controller initial sync of ${size} running instances`,
+        value: round(syncMs / 1000, 2),
+        unit: "s",
+        note: `apps seeded by a bare client in ${round(seedMs / 1000, 1)} s, specs put in ${
+          round(specsMs / 1000, 1)
+        } s; the controller adopts them (no writes)`
+      }
     ]
     for (const [what, probe] of Object.entries(probes ?? {})) {
       const perItem = probe.bytes / options.instances
@@ -148,7 +163,11 @@ export const run = async (options: Options): Promise<BenchReport> => {
         unit: "MiB",
         goal: "listed by the controller's informer",
         met: probe.ok && probe.listed === options.instances,
-        note: `${round(perItem, 0)} B each, ${probe.pages} pages of at most ${defaultListPageSize} (gRPC's default 4 MiB answer limit would hold ${Math.floor((4 * 1024 * 1024) / perItem).toLocaleString("en")} in one); ${probe.ok ? `${probe.listed} listed` : probe.error}`
+        note: `${
+          round(perItem, 0)
+        } B each, ${probe.pages} pages of at most ${defaultListPageSize} (gRPC's default 4 MiB answer limit would hold ${
+          Math.floor((4 * 1024 * 1024) / perItem).toLocaleString("en")
+        } in one); ${probe.ok ? `${probe.listed} listed` : probe.error}`
       })
     }
     return {
