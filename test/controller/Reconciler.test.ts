@@ -93,6 +93,8 @@ const cacheOf = (specs: Map<string, StoredInstance>): StateCache => {
     statusesSynced: () => true,
     spec: (name) => Option.fromNullishOr(specs.get(name)),
     status: (name) => statuses.get(name),
+    // No drain record seen by the watch: a look that would drain again is decided under the lock.
+    drainRecords: () => new Map(),
     wroteStatus: (name, status) => {
       if (status === undefined) statuses.delete(name)
       else statuses.set(name, status)
