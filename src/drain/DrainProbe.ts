@@ -42,6 +42,7 @@ export const probe = Effect.fn("DrainProbe.probe")(function*(
   const tasks = drainableTasks(observed)
 
   const answers = new Map<string, TaskDrainAnswer>()
+  // Drain services are asked in parallel; a single task needs no fiber of its own.
   yield* Effect.forEach(tasks, (task) =>
     Effect.gen(function*() {
       const ref = taskRef(task)
@@ -58,7 +59,7 @@ export const probe = Effect.fn("DrainProbe.probe")(function*(
           ? { draining, safeToKill: "error" }
           : { draining, safeToKill: verdict.safe, ...(verdict.safeAt === undefined ? {} : { safeAt: verdict.safeAt }) }
       )
-    }), { concurrency: 64, discard: true })
+    }), { concurrency: tasks.length > 1 ? 64 : 1, discard: true })
 
   // A record whose task is gone (killed out of band, or by a pass that crashed before cleaning up).
   const live = new Set(tasks.map((task) => task.id))
