@@ -132,7 +132,6 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
     // start (the old leader resigned on SIGTERM) until it has reconciled every instance once.
     await controller.stop()
     const writesBefore = stack.tap.writes()
-    const takeoverStart = performance.now()
     const successor = await startController({
       etcd: stack.etcd.endpoints,
       prefix: stack.prefix,
@@ -140,6 +139,8 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
       resyncSeconds: 3600
     })
     stack.controllers.push(successor)
+    // Timed from its /metrics answering (Node started, modules loaded), as the floor excludes Node's start.
+    const takeoverStart = performance.now()
     let firstPassAt: number | undefined
     await waitFor("the new leader's first full pass", 300_000, async () => {
       const done = await successor.metric("mdeploy_reconcile_total")
@@ -211,7 +212,12 @@ export const run = async (options: Options): Promise<BenchReport> => {
         value: result.cpuPerCycle,
         unit: "s",
         floor: result.floorCpu,
-        ...(largest ? { goal: "linear or better (per-instance cost <= 1.2x the smallest size's)", met: growth <= 1.2 } : {}),
+        ...(largest
+          ? {
+            goal: "<= 2x floor, and linear or better (per-instance cost <= 1.2x the smallest size's)",
+            met: result.cpuPerCycle <= 2 * result.floorCpu && growth <= 1.2
+          }
+          : { goal: "<= 2x floor", met: result.cpuPerCycle <= 2 * result.floorCpu }),
         note: `floor: one bare list + every spec and status read and parsed, in a process of its own${
           largest ? `; per-instance cost ${round(growth, 2)}x the smallest size's` : ""
         }`
@@ -232,7 +238,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
         goal: "<= 3x floor, no Marathon write",
         met: result.takeoverSeconds <= 3 * result.floorWallSeconds && result.takeoverWrites === 0,
         note:
-          `from the process start to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s); CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes; floor: wall time of the bare resync (Node start excluded)`
+          `from its /metrics answering (Node started) to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s); CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes; floor: wall time of the bare resync (Node start excluded)`
       }
     )
   }
