@@ -1,7 +1,7 @@
 // The floor of one full resync, as a process of its own: the least work any controller must do to
 // compare every instance's desired and observed state — one Marathon list of the managed apps with
 // tasks and deployments (the controller's exact request), and every spec and status read from
-// etcd, all parsed. Prints {cpuSeconds, rssMb, apps, specs} for that work (Node start excluded).
+// etcd, all parsed. Prints {cpuSeconds, wallSeconds, rssMb, apps, specs} for that work (Node start excluded).
 //   node bench/internal/bareResync.ts <marathonUrl> <etcdEndpoints> <prefix>
 import { Etcd3 } from "etcd3"
 
@@ -12,7 +12,10 @@ await client.get(`${prefix}/none`).string()
 await (await fetch(`${marathon}/ping`)).text()
 
 const before = process.cpuUsage()
-const list = await (await fetch(`${marathon}/v2/apps?embed=apps.tasks&embed=apps.deployments&label=MDEPLOY_MANAGED%3D%3Dtrue`)).json() as { apps: Array<unknown> }
+const started = performance.now()
+const list = await (await fetch(`${marathon}/v2/apps?embed=apps.tasks&embed=apps.deployments&label=MDEPLOY_MANAGED%3D%3Dtrue`)).json() as {
+  apps: Array<unknown>
+}
 let specs = 0
 // One range per leading digit of the instance names: a single 10,000-spec answer exceeds 4 MiB.
 for (const kind of ["specs", "status"]) {
@@ -25,5 +28,16 @@ for (const kind of ["specs", "status"]) {
   }
 }
 const used = process.cpuUsage(before)
-process.stdout.write(`${JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6, rssMb: process.memoryUsage().rss / 1024 / 1024, apps: list.apps.length, specs })}\n`)
+const wallSeconds = (performance.now() - started) / 1000
+process.stdout.write(
+  `${
+    JSON.stringify({
+      cpuSeconds: (used.user + used.system) / 1e6,
+      wallSeconds,
+      rssMb: process.memoryUsage().rss / 1024 / 1024,
+      apps: list.apps.length,
+      specs
+    })
+  }\n`
+)
 client.close()

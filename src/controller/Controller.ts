@@ -99,6 +99,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       holder: config.identity,
       fences: [leader.fence],
       peekFirst: true,
+      drainRecords: state.drainRecords,
       budget: {
         windowMs: Duration.toMillis(config.cleanupWindow ?? Duration.minutes(10)),
         maxFraction: config.cleanupMaxFraction ?? 0.5,

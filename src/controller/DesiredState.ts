@@ -18,6 +18,10 @@ export type Desired =
 export const makeDesiredReader = Effect.gen(function*() {
   const specs = yield* SpecStore
   const fields = yield* MarathonFields
+  // What each stored spec resolves to, once per stored object: the cached store hands out the same
+  // object until the key changes, so a resync resolves nothing again. A spec read from etcd is a
+  // new object each time and simply misses.
+  const decided = new WeakMap<StoredInstance, Desired>()
   return Effect.fnUntraced(function*(name: InstanceName) {
     const read = yield* Effect.result(specs.get(name))
     if (Result.isFailure(read)) {
@@ -28,14 +32,14 @@ export const makeDesiredReader = Effect.gen(function*() {
     }
     if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired as Desired
     const stored = read.success.value
+    const known = decided.get(stored)
+    if (known !== undefined) return known
     // A spec stored before the policy tightened, or written without `apply`, still stops here.
     const denied = fields.violations(stored.spec.marathon)
-    if (denied.length > 0) {
-      return {
-        _tag: "Unreadable",
-        message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ")
-      } satisfies Desired as Desired
-    }
-    return { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) } satisfies Desired as Desired
+    const desired: Desired = denied.length > 0
+      ? { _tag: "Unreadable", message: denied.map((violation) => `${violation.path}: ${violation.message}`).join("; ") }
+      : { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) }
+    decided.set(stored, desired)
+    return desired
   })
 })

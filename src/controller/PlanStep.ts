@@ -4,6 +4,7 @@
 // reconcile would do — including a deleted instance's drain (the method its status last recorded).
 import { DateTime, Effect, Option } from "effect"
 import type { Drain } from "../domain/Drain.ts"
+import type { DrainRecord } from "../drain/DrainRecord.ts"
 import { resolveDrain } from "../domain/ResolvedSpec.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import { probe } from "../drain/DrainProbe.ts"
@@ -19,11 +20,13 @@ export interface PlanStepInput {
   readonly lastDrain: Drain | undefined
   /** The best bounce position seen so far (status.progress), for the Stalled verdict. */
   readonly progress: ProgressMark | undefined
+  /** The drain records as a watch-fed cache holds them (a lock-free look); absent: read etcd. */
+  readonly records?: ReadonlyMap<string, DrainRecord>
 }
 
 export const planStep = Effect.fnUntraced(function*(input: PlanStepInput) {
   const drain = Option.match(input.spec, { onNone: () => resolveDrain(input.lastDrain), onSome: (spec) => spec.drain })
-  const drainState = yield* probe(input.observed, drain, input.progress)
+  const drainState = yield* probe(input.observed, drain, input.progress, input.records)
   const now = DateTime.toUtc(yield* DateTime.now)
   const plan = yield* Effect.sync(() => Plan.make(input.spec, input.observed, drainState, now)).pipe(
     Effect.withSpan("Plan.make", { attributes: { "mdeploy.instance": input.observed.name } })

@@ -16,6 +16,8 @@ import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import type { DrainMethods } from "../drain/DrainMethods.ts"
+import type { DrainRecord } from "../drain/DrainRecord.ts"
+import { hasStaleRecords } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
 import { observedInstance } from "../plan/Observed.ts"
@@ -67,6 +69,8 @@ export interface ReconcilerDeps {
    * CachedStores.ts), so a lock-free look costs no etcd request and an idle pass ends there.
    */
   readonly peekFirst?: boolean
+  /** The watch-fed drain records of an instance (undefined until listed), for the lock-free look. */
+  readonly drainRecords?: (name: InstanceName) => ReadonlyMap<string, DrainRecord> | undefined
   /** The leader's rollout bookkeeping (deploy metrics); absent for `mdeploy reconcile`. */
   readonly rollouts?: Rollouts
 }
@@ -103,7 +107,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     const locks = yield* Locks
     const events = yield* EventRecorder
     const tell = (name: InstanceName, notes: ReadonlyArray<EventNote>, desired?: Desired) =>
-      Effect.forEach(notes, (note) => events.record(name, withSpecContext(note, desired?._tag === "Spec" ? desired.stored.metadata : undefined)), {
+      Effect.forEach(notes, (note) =>
+        events.record(name, withSpecContext(note, desired?._tag === "Spec" ? desired.stored.metadata : undefined)), {
         discard: true
       })
     const budget = deps.budget ?? defaultBudget
@@ -112,10 +117,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // for most of each renewal period.
     const gate = leaseGate(deps.session.remainingMs, Math.min(defaultMinSpareMs, (deps.session.ttlSeconds * 1000) / 6))
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
-    const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
+    const isForeign = (app: ObservedApp) =>
+      isManaged(app.labels) && !owns(ownership, app.labels)
 
     const readDesired = yield* makeDesiredReader
-    const readStatus = (name: InstanceName) => Effect.map(statuses.get(name), Option.getOrUndefined)
+    const readStatus = (name: InstanceName) =>
+      Effect.map(statuses.get(name), Option.getOrUndefined)
     const writeStatus = Effect.fnUntraced(function*(
       name: InstanceName,
       previous: InstanceStatus | undefined,
@@ -137,12 +144,28 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // Instances whose last create met an app that is not ours: look for it next time.
     const lookForUnmanaged = new Set<string>()
 
+    /** The drain answers for what was observed, and the plan they make (records: see `probe`). */
+    const planFor = (
+      observed: ObservedInstance,
+      desired: Desired,
+      previous: InstanceStatus | undefined,
+      records?: ReadonlyMap<string, DrainRecord>
+    ) =>
+      planStep({
+        observed,
+        spec: desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>(),
+        lastDrain: previous?.drain,
+        progress: progressFromStatus(previous),
+        ...(records === undefined ? {} : { records })
+      })
+
     /** Marathon as of `notBefore` or later, the drain answers, and the plan they make. */
     const observeAndPlan = Effect.fnUntraced(function*(
       name: InstanceName,
       desired: Desired,
       previous: InstanceStatus | undefined,
-      notBefore: number
+      notBefore: number,
+      records?: ReadonlyMap<string, DrainRecord>
     ) {
       const view = yield* deps.snapshot.forInstance(name, notBefore)
       let apps: ReadonlyArray<ObservedApp> = view.apps
@@ -158,12 +181,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
-      const { plan, now } = yield* planStep({
-        observed,
-        spec: desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>(),
-        lastDrain: previous?.drain,
-        progress: progressFromStatus(previous)
-      })
+      const { plan, now } = yield* planFor(observed, desired, previous, records)
       return { plan, observed, now }
     })
 
@@ -209,10 +227,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       if (desired._tag === "Unreadable") return yield* markUnreadable(name, desired.message, previous, fences, dryRun)
       const tearDown = desired._tag === "Deleted"
 
-      // What the lock-free look saw stands while spec and status are what it read (same objects
-      // from the caches): Marathon is not asked twice for one pass.
+      // What the lock-free look saw of Marathon stands while spec and status are what it read (same
+      // objects from the caches): Marathon is not asked twice for one pass. The drain records it
+      // planned with came from the watch, so the plan is made again on a fresh read of them.
       const unchanged = peeked !== undefined && desired._tag === "Spec" && peeked.stored === desired.stored && peeked.previous === previous
-      let { observed, plan, now } = unchanged ? peeked.seen : yield* observeAndPlan(name, desired, previous, notBefore)
+      let { observed, plan, now } = unchanged
+        ? { observed: peeked.seen.observed, ...(yield* planFor(peeked.seen.observed, desired, previous)) }
+        : yield* observeAndPlan(name, desired, previous, notBefore)
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,
@@ -332,9 +353,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const desired = yield* readDesired(name)
       if (desired._tag !== "Spec") return { _tag: "Busy", peeked: undefined } as const
       const previous = yield* readStatus(name)
-      const seen = yield* observeAndPlan(name, desired, previous, notBefore)
+      const records = deps.drainRecords?.(name)
+      const seen = yield* observeAndPlan(name, desired, previous, notBefore, records)
       const busy = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } } as const
       if (seen.plan.actions.length > 0) return busy
+      // A record of a task that is gone is removed by a pass under the lock.
+      if (records !== undefined && hasStaleRecords(seen.observed, records)) return busy
       const settled = yield* settle(desired, previous, seen.plan, seen.observed, seen.now, {
         requeueAfterSeconds: seen.plan.requeueAfterSeconds,
         drainFailures: [],
@@ -363,28 +387,22 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       yield* tell(name, [{ type: "Warning", reason: "ReconcileFailed", message: error }])
     }, (effect) => Effect.ignore(effect))
 
-    // A root span: one trace per reconcile, not one per leadership term.
-    const reconcile = Effect.fn("Reconciler.reconcile", { root: true })(function*(
+    // A root span: one trace per pass that may act, not one per leadership term.
+    const tracedPass = Effect.fn("Reconciler.reconcile", { root: true })(function*(
       name: InstanceName,
-      options: ReconcileOptions = {}
+      notBefore: number,
+      dryRun: boolean,
+      peeked: Peeked | undefined
     ) {
       yield* Effect.annotateCurrentSpan({ "mdeploy.instance": name })
-      const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
-      const dryRun = options.dryRun === true
       // Status writes hold while the leader key (controller) and this pass's lock both do.
       const guarded = dryRun
         ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)
         : Effect.gen(function*() {
-          // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
-          // A look that fails (Marathon down) is retried under the lock, where the failure is recorded.
-          const looked = deps.peekFirst !== true
-            ? undefined
-            : yield* peek(name, notBefore).pipe(Effect.orElseSucceed(() => ({ _tag: "Busy", peeked: undefined }) as const))
-          if (looked?._tag === "Idle") return looked.outcome
           const lock = yield* locks.instance(name, deps.holder, deps.session)
           const fences = [...deps.fences, lock]
           // A failed pass is recorded in status while the lock is still ours.
-          return yield* pass(name, notBefore, false, fences, looked?._tag === "Busy" ? looked.peeked : undefined).pipe(
+          return yield* pass(name, notBefore, false, fences, peeked).pipe(
             Effect.tapError((error) => recordFailure(name, messageOf(error), fences))
           )
         }).pipe(Effect.scoped)
@@ -400,6 +418,25 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       )
       yield* Effect.annotateCurrentSpan({ "mdeploy.result": resultOf(outcome) })
       return outcome
+    })
+
+    const reconcile = Effect.fnUntraced(function*(
+      name: InstanceName,
+      options: ReconcileOptions = {}
+    ) {
+      const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
+      const dryRun = options.dryRun === true
+      // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
+      if (dryRun || deps.peekFirst !== true) return yield* tracedPass(name, notBefore, dryRun, undefined)
+      // The look is not traced: at every resync it would add a trace per instance that says only
+      // "nothing to do". A look that fails (Marathon down) is retried under the lock, where the
+      // failure is recorded.
+      const looked = yield* peek(name, notBefore).pipe(
+        Effect.withTracerEnabled(false),
+        Effect.orElseSucceed(() => ({ _tag: "Busy", peeked: undefined }) as const)
+      )
+      if (looked._tag === "Idle") return looked.outcome
+      return yield* tracedPass(name, notBefore, false, looked.peeked)
     })
 
     return { reconcile }

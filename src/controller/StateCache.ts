@@ -1,10 +1,12 @@
-// The leader's in-memory copy of specs and statuses, kept current by etcd watches (client-go's
+// The leader's in-memory copy of specs, statuses and drain records, kept current by etcd watches (client-go's
 // informer cache), so a steady reconcile reads nothing from etcd. Every entry carries the etcd
 // revision it reflects: a watch event older than what a write-through already put is ignored, so
 // the cache never goes back in time. Until a prefix has been listed once, reads fall through to etcd.
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option, Schema, Stream } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
+import type { DrainRecord } from "../drain/DrainRecord.ts"
+import { DrainRecordJson } from "../drain/DrainRecord.ts"
 import { EtcdClient } from "../store/EtcdClient.ts"
 import { informer } from "../store/Informer.ts"
 import { makeKeys } from "../store/Keys.ts"
@@ -12,6 +14,9 @@ import type { StoredInstance } from "../store/SpecStore.ts"
 import { parseStored } from "../store/SpecStore.ts"
 import { parseStatus } from "../store/StatusStore.ts"
 import { RevisionedMap } from "./internal/revisionedMap.ts"
+
+const decodeDrainRecord = Schema.decodeUnknownOption(DrainRecordJson)
+const noRecords: ReadonlyMap<string, DrainRecord> = new Map()
 
 export interface StateCache {
   /** Names with a spec; meaningful once `specsSynced`. */
@@ -27,6 +32,11 @@ export interface StateCache {
   readonly spec: (name: InstanceName) => Option.Option<StoredInstance> | undefined
   /** The cached status (undefined value: none); `false` when the cache cannot answer yet. */
   readonly status: (name: InstanceName) => InstanceStatus | undefined | false
+  /**
+   * The instance's drain records as the watch last showed them; undefined until listed once. Only
+   * for lock-free looks: a pass under the lock reads them from etcd.
+   */
+  readonly drainRecords: (name: InstanceName) => ReadonlyMap<string, DrainRecord> | undefined
   /** Record this process's own status write (or removal, with `undefined`) at `revision`. */
   readonly wroteStatus: (name: InstanceName, status: InstanceStatus | undefined, revision: string) => void
 }
@@ -38,7 +48,7 @@ export interface StateCacheEvents {
   readonly onSpecsListed: (relists: number) => Effect.Effect<void>
 }
 
-/** Starts the two watches in the current scope and returns the cache they keep. */
+/** Starts the three watches in the current scope and returns the cache they keep. */
 export const makeStateCache = (events: StateCacheEvents) =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
@@ -92,6 +102,41 @@ export const makeStateCache = (events: StateCacheEvents) =>
       Effect.forkScoped
     )
 
+    // Drain records per instance (`<p>/drain/<name>/<taskId>`), so an idle look asks etcd nothing.
+    // An unreadable record counts as present: a pass under the lock will look at it.
+    const drains = new Map<string, Map<string, DrainRecord | undefined>>()
+    let drainsSynced = false
+    const drainKey = (key: string) => {
+      const rest = key.slice(keys.drains.length)
+      const slash = rest.indexOf("/")
+      return slash < 0 ? undefined : { name: rest.slice(0, slash), taskId: rest.slice(slash + 1) }
+    }
+    yield* informer<DrainRecord | undefined>({
+      prefix: keys.drains,
+      parse: (_key, value) => Option.getOrUndefined(decodeDrainRecord(value))
+    }).pipe(
+      Stream.runForEach((event) =>
+        Effect.sync(() => {
+          if (event._tag === "Synced") {
+            drainsSynced = true
+            return
+          }
+          const at = drainKey(event.key)
+          if (at === undefined) return
+          if (event._tag === "Delete") {
+            const records = drains.get(at.name)
+            records?.delete(at.taskId)
+            if (records?.size === 0) drains.delete(at.name)
+            return
+          }
+          const records = drains.get(at.name) ?? new Map<string, DrainRecord | undefined>()
+          records.set(at.taskId, event._tag === "Upsert" ? event.value : undefined)
+          drains.set(at.name, records)
+        })
+      ),
+      Effect.forkScoped
+    )
+
     return {
       specNames: () => specs.keys(),
       specsSynced: () => specs.synced,
@@ -101,6 +146,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
       statusesSynced: () => statuses.synced,
       spec: (name) => (specs.synced ? Option.fromUndefinedOr(specs.get(name)) : undefined),
       status: (name) => (statuses.synced ? statuses.get(name) : false),
+      drainRecords: (name) => (drainsSynced ? (drains.get(name) as ReadonlyMap<string, DrainRecord> | undefined) ?? noRecords : undefined),
       wroteStatus: (name, status, revision) => statuses.set(name, status, revision)
     } satisfies StateCache
   })

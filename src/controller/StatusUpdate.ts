@@ -3,7 +3,7 @@
 // lastReconcile's time and trace id alone never count as a change, so a steady instance costs no
 // etcd write per resync.
 import { DateTime } from "effect"
-import { canonicalJson } from "../domain/CanonicalJson.ts"
+import { sameJson } from "../domain/SameJson.ts"
 import type { Condition, InstanceStatus, ReconcileResult } from "../domain/InstanceStatus.ts"
 import type { ProgressMark } from "../plan/DrainState.ts"
 import type { Plan } from "../plan/Plan.ts"
@@ -79,15 +79,16 @@ export const nextStatus = (facts: PassFacts): InstanceStatus => {
   }
 }
 
-/** Everything but lastReconcile.at and lastReconcile.traceId. */
-const significant = (status: InstanceStatus | undefined) => {
-  if (status === undefined) return "none"
-  const { lastReconcile, ...rest } = status
-  return canonicalJson({
-    ...rest,
-    lastReconcile: lastReconcile === undefined ? undefined : { result: lastReconcile.result, error: lastReconcile.error }
-  })
+/**
+ * Whether a status differs in anything but lastReconcile.at and lastReconcile.traceId. Compared as
+ * JSON documents (key order and undefined members do not count), member by member: every pass
+ * asks this, so it builds no copies and no JSON text.
+ */
+export const statusChanged = (before: InstanceStatus | undefined, after: InstanceStatus): boolean => {
+  if (before === undefined) return true
+  const { lastReconcile: was, ...restBefore } = before
+  const { lastReconcile: is, ...restAfter } = after
+  if ((was === undefined) !== (is === undefined)) return true
+  if (was !== undefined && is !== undefined && !(sameJson(was.result, is.result) && sameJson(was.error, is.error))) return true
+  return !sameJson(restBefore, restAfter)
 }
-
-export const statusChanged = (before: InstanceStatus | undefined, after: InstanceStatus): boolean =>
-  significant(before) !== significant(after)

@@ -64,7 +64,19 @@ export const belongsTo = (appId: string, name: InstanceName): boolean => appId.s
 export const isManaged = (labels: Readonly<Record<string, string>> | undefined): boolean =>
   labels?.[ManagedLabel] === "true"
 
+// The app of a resolved spec, once per spec object: the controller resolves each stored spec once
+// (DesiredState.ts), so a resync hashes no definition again.
+const desiredApps = new WeakMap<ResolvedSpec, DesiredApp>()
+
 export const desiredApp = (spec: ResolvedSpec): DesiredApp => {
+  const known = desiredApps.get(spec)
+  if (known !== undefined) return known
+  const app = makeDesiredApp(spec)
+  desiredApps.set(spec, app)
+  return app
+}
+
+const makeDesiredApp = (spec: ResolvedSpec): DesiredApp => {
   const definition = appDefinitionFor(spec)
   const hash = configHash(hashedView(definition), spec.forceBounce)
   const git = spec.gitSha === undefined ? unknownGitPart : escapePart(spec.gitSha.slice(0, 8))

@@ -6,26 +6,43 @@ import { belongsTo, isManaged } from "../domain/AppIdentity.ts"
 import { taskRef } from "../plan/Action.ts"
 import type { DrainConfig, DrainState, ProgressMark, TaskDrainAnswer } from "../plan/DrainState.ts"
 import type { ObservedInstance } from "../plan/Observed.ts"
+import type { DrainRecord } from "./DrainRecord.ts"
 import { DrainMethods } from "./DrainMethods.ts"
 import { DrainRecords } from "./DrainRecords.ts"
+
+/** The tasks a drain method is asked about: those of the instance's own managed apps. */
+const drainableTasks = (observed: ObservedInstance) =>
+  observed.apps
+    .filter((app) => belongsTo(app.id, observed.name) && isManaged(app.labels))
+    .flatMap((app) => app.tasks)
+
+/** Whether `records` hold a record of a task Marathon no longer lists (one for a pass to remove). */
+export const hasStaleRecords = (observed: ObservedInstance, records: ReadonlyMap<string, DrainRecord>): boolean => {
+  if (records.size === 0) return false
+  const live = new Set(drainableTasks(observed).map((task) => task.id))
+  for (const taskId of records.keys()) if (!live.has(taskId)) return true
+  return false
+}
 
 /**
  * Builds the DrainState for `Plan.make`. `drain` is spec.drain, or for a deleted instance the
  * config the caller falls back to (`noopDrain`); `progress` is the mark persisted by the last pass.
+ * `cached`: the records as a watch-fed cache holds them, for a lock-free look — then nothing is
+ * read from etcd and no stale record is removed (only a pass under the instance lock writes).
  */
 export const probe = Effect.fn("DrainProbe.probe")(function*(
   observed: ObservedInstance,
   drain: DrainConfig,
-  progress: ProgressMark | undefined
+  progress: ProgressMark | undefined,
+  cached?: ReadonlyMap<string, DrainRecord>
 ) {
   const records = yield* DrainRecords
   const method = (yield* DrainMethods).forInstance(observed.name, drain)
-  const stored = yield* records.list(observed.name)
-  const tasks = observed.apps
-    .filter((app) => belongsTo(app.id, observed.name) && isManaged(app.labels))
-    .flatMap((app) => app.tasks)
+  const stored = cached ?? (yield* records.list(observed.name))
+  const tasks = drainableTasks(observed)
 
   const answers = new Map<string, TaskDrainAnswer>()
+  // Drain services are asked in parallel; a single task needs no fiber of its own.
   yield* Effect.forEach(tasks, (task) =>
     Effect.gen(function*() {
       const ref = taskRef(task)
@@ -42,13 +59,18 @@ export const probe = Effect.fn("DrainProbe.probe")(function*(
           ? { draining, safeToKill: "error" }
           : { draining, safeToKill: verdict.safe, ...(verdict.safeAt === undefined ? {} : { safeAt: verdict.safeAt }) }
       )
-    }), { concurrency: 64, discard: true })
+    }), { concurrency: tasks.length > 1 ? 64 : 1, discard: true })
 
   // A record whose task is gone (killed out of band, or by a pass that crashed before cleaning up).
   const live = new Set(tasks.map((task) => task.id))
   const current = new Map([...stored].filter(([taskId]) => live.has(taskId)))
-  yield* Effect.forEach([...stored.keys()].filter((taskId) => !live.has(taskId)), (taskId) =>
-    records.remove(observed.name, taskId).pipe(Effect.ignore), { discard: true })
+  if (cached === undefined && current.size < stored.size) {
+    yield* Effect.forEach(
+      [...stored.keys()].filter((taskId) => !live.has(taskId)),
+      (taskId) => records.remove(observed.name, taskId).pipe(Effect.ignore),
+      { discard: true }
+    )
+  }
 
   yield* Effect.annotateCurrentSpan({ "mdeploy.instance": observed.name, "mdeploy.tasks": tasks.length })
   return {

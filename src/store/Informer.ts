@@ -1,5 +1,5 @@
-// A client-go style informer over one etcd prefix: list, then watch from the list revision + 1,
-// and relist (with backoff) whenever the watch breaks — compaction, a lost stream, an etcd restart.
+// A client-go style informer over one etcd prefix: list (in pages, all at one revision), then
+// watch from the list revision + 1, and relist (with backoff) whenever the watch breaks — compaction, a lost stream, an etcd restart.
 // A relist is diffed against what was already delivered, so consumers see only real changes: an
 // Upsert per new or changed key, a Delete per vanished key, then Synced. The stream never fails;
 // it retries until interrupted.
@@ -13,6 +13,7 @@
 // row (frozen, or cut off from the quorum), or when it shows, twice with no watch event in between,
 // a change the watch has not delivered. Then the informer relists on the next member.
 import { Deferred, Duration, Effect, Queue, Random, Result, Stream } from "effect"
+import { Range } from "etcd3"
 import type { Etcd3, Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 
@@ -31,11 +32,20 @@ export interface InformerOptions<A> {
    * later is delivered as a Delete.
    */
   readonly parse: (key: string, value: string, modRevision: string) => A | Error
+  /**
+   * Keys per list page (default 500, client-go's page size). Pages keep every answer far below
+   * gRPC's 4 MiB message limit, whatever the fleet's size.
+   */
+  readonly pageSize?: number
   /** How often a running watch is checked against the cluster (default 1 s); see the header. */
   readonly stallProbeInterval?: Duration.Input
 }
 
 export const defaultStallProbeInterval = Duration.seconds(1)
+export const defaultListPageSize = 500
+/** Lists started over in one session after their revision was compacted between pages. */
+const maxListRestarts = 3
+const zeroByte = Buffer.from([0])
 
 /**
  * Backoff between relists after a broken watch: 100 ms doubling to 10 s, jittered ±20 %. The count
@@ -61,6 +71,8 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
       // Each watch session connects to the next member, starting at a random one.
       let sessions = Math.floor((yield* Random.next) * 1024)
       const stallProbeInterval = Duration.fromInputUnsafe(options.stallProbeInterval ?? defaultStallProbeInterval)
+      const pageSize = Math.max(1, options.pageSize ?? defaultListPageSize)
+      const prefixRange = Range.prefix(options.prefix)
 
       const emit = (event: InformerEvent<A>) => Queue.offerUnsafe(queue, event)
 
@@ -81,51 +93,94 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         if (revision > watched) watched = revision
       }
 
-      const relist = (client: Etcd3) => Effect.gen(function*() {
-        const response = yield* etcd.call("informer list", () => client.getAll().prefix(options.prefix).exec())
-        const seen = new Set<string>()
-        for (const kv of response.kvs) {
-          const key = kv.key.toString()
-          seen.add(key)
-          if (delivered.get(key) !== kv.mod_revision) deliver(key, kv.value.toString(), kv.mod_revision)
-        }
-        for (const key of [...delivered.keys()]) {
-          if (!seen.has(key)) {
-            delivered.delete(key)
-            emit({ _tag: "Delete", key, modRevision: response.header.revision })
+      // One page: at most `pageSize` keys from `start` (inclusive) to the prefix's end, read at
+      // `revision` when given (later pages), at the newest revision otherwise (the first page).
+      const listPage = (client: Etcd3, start: Buffer, revision: string | undefined) =>
+        etcd.call("informer list page", () => {
+          const range = client.getAll().inRange({ start, end: prefixRange.end }).limit(pageSize)
+          return (revision === undefined ? range : range.revision(revision)).exec()
+        })
+
+      // The list is paged (etcd range with a limit, continued after the last key) so that no answer
+      // outgrows the gRPC message limit, and every page after the first is read at the first page's
+      // revision: the pages are one snapshot, and the watch resumes from exactly that snapshot.
+      // Each page is delivered as it arrives (its values are not all held at once); the Deletes can
+      // only be known, and Synced only said, once the last page is in.
+      const listOnce = (client: Etcd3) =>
+        Effect.gen(function*() {
+          const seen = new Set<string>()
+          let revision: string | undefined
+          let start = prefixRange.start
+          for (;;) {
+            const page = yield* listPage(client, start, revision)
+            revision ??= page.header.revision
+            for (const kv of page.kvs) {
+              const key = kv.key.toString()
+              seen.add(key)
+              if (delivered.get(key) !== kv.mod_revision) deliver(key, kv.value.toString(), kv.mod_revision)
+            }
+            const last = page.kvs[page.kvs.length - 1]
+            if (!page.more || last === undefined) break
+            // The next page starts just after the last key: the key with a zero byte appended.
+            start = Buffer.concat([last.key, zeroByte])
           }
-        }
-        consecutiveFailures = 0
-        emit({ _tag: "Synced", revision: response.header.revision, relists })
-        return response.header.revision
-      })
+          for (const key of [...delivered.keys()]) {
+            if (!seen.has(key)) {
+              delivered.delete(key)
+              emit({ _tag: "Delete", key, modRevision: revision })
+            }
+          }
+          return revision
+        })
+
+      const relist = (client: Etcd3) =>
+        Effect.gen(function*() {
+          // Compaction of the list's revision between two pages leaves no way to finish that snapshot:
+          // the list starts over at the newest revision (what was delivered stays, and is diffed). A
+          // few tries, then the session fails and relists after the usual backoff.
+          let revision: string
+          for (let attempt = 1;; attempt++) {
+            const listed = yield* Effect.result(listOnce(client))
+            if (Result.isSuccess(listed)) {
+              revision = listed.success
+              break
+            }
+            if (listed.failure.reason !== "Compacted" || attempt >= maxListRestarts) return yield* Effect.fail(listed.failure)
+            relists++
+          }
+          consecutiveFailures = 0
+          emit({ _tag: "Synced", revision, relists })
+          return revision
+        })
 
       // Fails with WatchBroken once the watch's member stops answering, or the watch falls behind it.
-      const stallProbe = (client: Etcd3) => Effect.gen(function*() {
-        const probeTimeoutMs = Math.max(250, Duration.toMillis(stallProbeInterval) / 2)
-        let failures = 0
-        let eventsWhenBehind: number | undefined
-        for (;;) {
-          yield* Effect.sleep(stallProbeInterval)
-          const probed = yield* Effect.result(etcd.call("informer probe", () =>
-            client.getAll().prefix(options.prefix).sort("Mod", "Descend").limit(1)
-              .options({ deadline: Date.now() + probeTimeoutMs }).exec()))
-          if (Result.isFailure(probed)) {
-            // One slow answer is forgiven; two in a row mean the member is gone for this watch.
-            if (++failures >= 2) return yield* Effect.fail(new WatchBroken(`its member does not answer: ${probed.failure.message}`))
-            continue
+      const stallProbe = (client: Etcd3) =>
+        Effect.gen(function*() {
+          const probeTimeoutMs = Math.max(250, Duration.toMillis(stallProbeInterval) / 2)
+          let failures = 0
+          let eventsWhenBehind: number | undefined
+          for (;;) {
+            yield* Effect.sleep(stallProbeInterval)
+            const probed = yield* Effect.result(etcd.call("informer probe", () =>
+              client.getAll().prefix(options.prefix).sort("Mod", "Descend").limit(1)
+                .options({ deadline: Date.now() + probeTimeoutMs }).exec()))
+            if (Result.isFailure(probed)) {
+              // One slow answer is forgiven; two in a row mean the member is gone for this watch.
+              if (++failures >= 2) return yield* Effect.fail(new WatchBroken(`its member does not answer: ${probed.failure.message}`))
+              continue
+            }
+            failures = 0
+            const { header, kvs, count } = probed.success
+            const newest = BigInt(kvs[0]?.mod_revision ?? "0")
+            const behind = BigInt(header.revision) > watched &&
+              (newest > watched || Number(count) !== delivered.size)
+            if (!behind) {
+              eventsWhenBehind = undefined
+            } else if (eventsWhenBehind === watchEvents) {
+              return yield* Effect.fail(new WatchBroken(`stalled: the cluster is at revision ${header.revision}, the watch at ${watched}`))
+            } else eventsWhenBehind = watchEvents
           }
-          failures = 0
-          const { header, kvs, count } = probed.success
-          const newest = BigInt(kvs[0]?.mod_revision ?? "0")
-          const behind = BigInt(header.revision) > watched &&
-            (newest > watched || Number(count) !== delivered.size)
-          if (!behind) eventsWhenBehind = undefined
-          else if (eventsWhenBehind === watchEvents) {
-            return yield* Effect.fail(new WatchBroken(`stalled: the cluster is at revision ${header.revision}, the watch at ${watched}`))
-          } else eventsWhenBehind = watchEvents
-        }
-      })
+        })
 
       // Watch from `revision + 1` until the stream breaks or stalls; fails with WatchBroken.
       const watchFrom = (client: Etcd3, revision: string) =>
@@ -150,19 +205,26 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
                 try: () => {
                   const watcher = client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).watcher()
                   watcher.on("put", (kv) => {
-                    if (ended) return
+                    if (ended) {
+                      return
+                    }
                     watchedEvent(kv.mod_revision)
                     deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
                   })
                   watcher.on("delete", (kv) => {
-                    if (ended) return
+                    if (ended) {
+                      return
+                    }
                     watchedEvent(kv.mod_revision)
                     const key = kv.key.toString()
-                    if (delivered.delete(key)) emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+                    if (delivered.delete(key)) {
+                      emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+                    }
                   })
                   // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
                   // catches anything compacted away while disconnected.
-                  watcher.on("disconnected", (error) => breakWith(`disconnected: ${error.message}`))
+                  watcher.on("disconnected", (error) =>
+                    breakWith(`disconnected: ${error.message}`))
                   watcher.on("error", (error) => breakWith(`error: ${error.message}`))
                   watcher.on("end", () => breakWith("stream ended"))
                   return watcher

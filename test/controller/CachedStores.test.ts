@@ -24,6 +24,7 @@ const cache = (
   statusesSynced: () => state.synced,
   spec: (name) => (state.synced ? Option.fromUndefinedOr(state.specs.get(name)) : undefined),
   status: (name) => (state.synced ? state.statuses.get(name) : false),
+  drainRecords: () => undefined,
   wroteStatus: (name, status) => {
     if (status === undefined) state.statuses.delete(name)
     else state.statuses.set(name, status)

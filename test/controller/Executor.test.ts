@@ -22,9 +22,15 @@ const layer = Executor.layer.pipe(
     DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer((r) => (r.url.includes("agent-bad") ? { status: 500 } : { status: 200 }))))
   ))
 )
-const hacheckConfig = (onError: "retry" | "kill"): DrainConfig => ({ method: "hacheck", params: { delay: 60 }, onError, timeoutSeconds: 15 })
+const hacheckConfig = (onError: "retry" | "kill"): DrainConfig => ({
+  method: "hacheck",
+  params: { delay: 60 },
+  onError,
+  timeoutSeconds: 15
+})
 /** The writes, in order: the fresh reads that confirm each destructive action are left out. */
-const operations = (calls: ReadonlyArray<{ operation: string }>) => calls.map((call) => call.operation).filter((operation) => operation !== "getApp")
+const operations = (calls: ReadonlyArray<{ operation: string }>) =>
+  calls.map((call) => call.operation).filter((operation) => operation !== "getApp")
 
 describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12)", () => {
   it.effect("33 / example 12: create answered 'already exists' stops the pass: no drain, kill or delete; requeue 60", () =>
@@ -77,7 +83,10 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
 
       const current = yield* memory.apps
       const answers = old.tasks.map((t) => [t.id, { draining: true, safeToKill: true }] as const)
-      const second = Plan.make(Option.some(desired), observed(current), { ...drainState({ drain: testDrain, answers }), records: yield* records.list(name) }, at(60))
+      const second = Plan.make(Option.some(desired), observed(current), {
+        ...drainState({ drain: testDrain, answers }),
+        records: yield* records.list(name)
+      }, at(60))
       assert.deepStrictEqual(second.actions.map((a) => a.type), ["killTasks", "deleteApp"])
       yield* executor.run(second)
       assert.deepStrictEqual(operations(yield* memory.calls), ["createApp", "killTasks", "deleteApp"])
@@ -93,7 +102,10 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
       const old = app(oldId(1), tasks(oldId(1), "o", 1))
       yield* memory.seed(current)
       yield* memory.seed(old)
-      yield* memory.failNext("scaleApp", new DeploymentLocked({ message: "App is locked by one or more deployments.", deployments: ["d1"] }))
+      yield* memory.failNext(
+        "scaleApp",
+        new DeploymentLocked({ message: "App is locked by one or more deployments.", deployments: ["d1"] })
+      )
       const plan = Plan.make(Option.some(desired), observed([current, old]), drainState(), at(0))
       // The new app's scale-up (2 → 3); the old task keeps serving until the new one is happy.
       assert.deepStrictEqual(plan.actions.map((a) => a.type), ["scaleApp"])
@@ -114,15 +126,22 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
       yield* memory.seed(current)
       yield* memory.seed(old)
       const executor = yield* Executor
-      const retry = yield* executor.run(Plan.make(Option.some(desired), observed([current, old]), drainState({ drain: hacheckConfig("retry") }), at(0)))
+      const retry = yield* executor.run(
+        Plan.make(Option.some(desired), observed([current, old]), drainState({ drain: hacheckConfig("retry") }), at(0))
+      )
       assert.deepStrictEqual(retry.drainFailures.map((f) => f.taskId), [old.tasks[0]!.id])
       assert.deepStrictEqual(retry.killedOnDrainError, [])
       assert.deepStrictEqual([...(yield* records.list(name)).keys()], [old.tasks[1]!.id])
       assert.deepStrictEqual(operations(yield* memory.calls), [])
 
-      const kill = yield* executor.run(Plan.make(Option.some(desired), observed([current, old]), drainState({ drain: hacheckConfig("kill") }), at(0)))
+      const kill = yield* executor.run(
+        Plan.make(Option.some(desired), observed([current, old]), drainState({ drain: hacheckConfig("kill") }), at(0))
+      )
       assert.deepStrictEqual(kill.killedOnDrainError, [old.tasks[0]!.id])
-      assert.deepStrictEqual((yield* memory.calls).filter((call) => call.operation !== "getApp"), [{ operation: "killTasks", taskIds: [old.tasks[0]!.id] }])
+      assert.deepStrictEqual((yield* memory.calls).filter((call) => call.operation !== "getApp"), [{
+        operation: "killTasks",
+        taskIds: [old.tasks[0]!.id]
+      }])
     }).pipe(Effect.provide(layer)))
 
   it.effect("stopDraining removes the record; a failing backend keeps it for the next pass", () =>
@@ -150,7 +169,13 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
       const plan = Plan.make(Option.some(desired), observed([old]), drainState(), at(0))
       yield* (yield* Executor).run(plan).pipe(Effect.withTracer(tracer))
       const names = spans.map((s) => s.name).filter((n) => n.startsWith("Executor."))
-      assert.deepStrictEqual(names, ["Executor.run", "Executor.createApp", "Executor.drainTasks", "Executor.killTasks", "Executor.deleteApp"])
+      assert.deepStrictEqual(names, [
+        "Executor.run",
+        "Executor.createApp",
+        "Executor.drainTasks",
+        "Executor.killTasks",
+        "Executor.deleteApp"
+      ])
       const kill = spans.find((s) => s.name === "Executor.killTasks")!
       assert.strictEqual(kill.attributes.get("mdeploy.instance"), name)
       assert.strictEqual(kill.attributes.get("mdeploy.action"), "killTasks")

@@ -21,8 +21,12 @@ const layer = Executor.layer.pipe(
     DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer(() => ({ status: 200 }))))
   ))
 )
-const ours = (observedApp: ObservedApp, owner = "us"): ObservedApp => ({ ...observedApp, labels: { ...observedApp.labels, MDEPLOY_OWNER: owner } })
-const writes = (calls: ReadonlyArray<{ readonly operation: string }>) => calls.map((call) => call.operation).filter((operation) => operation !== "getApp")
+const ours = (observedApp: ObservedApp, owner = "us"): ObservedApp => ({
+  ...observedApp,
+  labels: { ...observedApp.labels, MDEPLOY_OWNER: owner }
+})
+const writes = (calls: ReadonlyArray<{ readonly operation: string }>) =>
+  calls.map((call) => call.operation).filter((operation) => operation !== "getApp")
 
 describe("executor safety (design §11)", () => {
   it.effect("labels every app it creates with its owner", () =>

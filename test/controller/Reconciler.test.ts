@@ -84,7 +84,8 @@ const reconcilerWith = (
       holder: "test",
       fences: [],
       cleanupInput: options.cleanupInput ?? cleanup(),
-      peekFirst: options.cache !== undefined
+      peekFirst: options.cache !== undefined,
+      ...(options.cache === undefined ? {} : { drainRecords: options.cache.drainRecords })
     })
     return yield* (options.cache === undefined ? made : made.pipe(Effect.provide(cachedStores(options.cache))))
   })
@@ -101,6 +102,8 @@ const cacheOf = (specs: Map<string, StoredInstance>): StateCache => {
     statusesSynced: () => true,
     spec: (name) => Option.fromNullishOr(specs.get(name)),
     status: (name) => statuses.get(name),
+    // No drain record seen by the watch: a look that would drain again is decided under the lock.
+    drainRecords: () => new Map(),
     wroteStatus: (name, status) => {
       if (status === undefined) statuses.delete(name)
       else statuses.set(name, status)

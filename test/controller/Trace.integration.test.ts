@@ -39,32 +39,39 @@ describe("traces", () => {
       reconcileLayer({ endpoints: stack.etcd.endpoints.split(","), prefix: stack.prefix }, { urls: [stack.proxy.url] }),
       Telemetry.layer({ serviceName: "mdeploy-test", spanProcessor: recorder, installLogger: false })
     )
-    await Effect.runPromise(Effect.gen(function*() {
-      const specs = yield* SpecStore
-      const session = yield* makeSession({ ttlSeconds: 5 })
-      const snapshot = yield* makeMarathonSnapshot({ minIntervalMs: 0 })
-      const reconciler = yield* makeReconciler({
-        snapshot,
-        session,
-        holder: "trace-test",
-        fences: [],
-        cleanupInput: Effect.succeed({ specNames: new Set(["web.main"]), specsSynced: true, managedInstances: new Set<string>(), force: false })
-      })
-      yield* specs.apply(document("web:1"))
-      yield* reconciler.reconcile("web.main" as InstanceName)
-      yield* Effect.promise(() =>
-        // No health check in this spec, so Marathon counts a task healthy once it runs.
-        waitUntil("two healthy tasks", async () => {
-          const apps = appsOf(await stack.apps(), "web.main")
-          return apps.length === 1 && (apps[0]!.tasks ?? []).filter((task) => task.state === "TASK_RUNNING").length === 2
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const specs = yield* SpecStore
+        const session = yield* makeSession({ ttlSeconds: 5 })
+        const snapshot = yield* makeMarathonSnapshot({ minIntervalMs: 0 })
+        const reconciler = yield* makeReconciler({
+          snapshot,
+          session,
+          holder: "trace-test",
+          fences: [],
+          cleanupInput: Effect.succeed({
+            specNames: new Set(["web.main"]),
+            specsSynced: true,
+            managedInstances: new Set<string>(),
+            force: false
+          })
         })
-      )
-      yield* specs.apply(document("web:2"))
-      recorder.clear()
-      // The bounce step: brutal creates the new app and drains + kills every old task at once.
-      const outcome = yield* reconciler.reconcile("web.main" as InstanceName)
-      assert.strictEqual(outcome._tag, "RequeueAfter")
-    }).pipe(Effect.scoped, Effect.provide(layer)))
+        yield* specs.apply(document("web:1"))
+        yield* reconciler.reconcile("web.main" as InstanceName)
+        yield* Effect.promise(() =>
+          // No health check in this spec, so Marathon counts a task healthy once it runs.
+          waitUntil("two healthy tasks", async () => {
+            const apps = appsOf(await stack.apps(), "web.main")
+            return apps.length === 1 && (apps[0]!.tasks ?? []).filter((task) => task.state === "TASK_RUNNING").length === 2
+          })
+        )
+        yield* specs.apply(document("web:2"))
+        recorder.clear()
+        // The bounce step: brutal creates the new app and drains + kills every old task at once.
+        const outcome = yield* reconciler.reconcile("web.main" as InstanceName)
+        assert.strictEqual(outcome._tag, "RequeueAfter")
+      }).pipe(Effect.scoped, Effect.provide(layer))
+    )
 
     const roots = recorder.spans.filter((span) => span.name === "Reconciler.reconcile")
     assert.strictEqual(roots.length, 1)
@@ -77,17 +84,31 @@ describe("traces", () => {
 
     const inTrace = recorder.trace(root.traceId)
     const names = inTrace.map((span) => span.name)
-    for (const expected of ["SpecStore.get", "MarathonSnapshot.forInstance", "DrainProbe.probe", "Plan.make", "Executor.run", "StatusStore.put"]) {
+    for (
+      const expected of [
+        "SpecStore.get",
+        "MarathonSnapshot.forInstance",
+        "DrainProbe.probe",
+        "Plan.make",
+        "Executor.run",
+        "StatusStore.put"
+      ]
+    ) {
       assert.include(names, expected, `missing ${expected} in:\n${recorder.tree({ root: "Reconciler.reconcile" })}`)
     }
     const actions = inTrace.filter((span) => span.name.startsWith("Executor.") && span.name !== "Executor.run")
     assert.deepStrictEqual(actions.map((span) => span.attributes["mdeploy.action"]), ["createApp", "drainTasks", "killTasks", "deleteApp"])
     const create = actions[0]!
-    assert.isTrue(inTrace.some((span) => span.parentSpanId === create.spanId || isBelow(inTrace, span, create.spanId)),
-      "the Marathon call of createApp is traced under its action")
+    assert.isTrue(
+      inTrace.some((span) => span.parentSpanId === create.spanId || isBelow(inTrace, span, create.spanId)),
+      "the Marathon call of createApp is traced under its action"
+    )
     const tree = recorder.tree({ root: "Reconciler.reconcile", attributes: ["mdeploy.action", "mdeploy.instance"] })
     // The shape a dashboard relies on: the plan, then the actions in order, each with its Marathon call.
-    assert.match(tree, /^Reconciler\.reconcile[\s\S]*\n  Plan\.make[\s\S]*\n  Executor\.run[\s\S]*\n    Executor\.createApp[\s\S]*MarathonClient\.createApp[\s\S]*\n    Executor\.killTasks[\s\S]*MarathonClient\.killTasks[\s\S]*\n  StatusStore\.put/)
+    assert.match(
+      tree,
+      /^Reconciler\.reconcile[\s\S]*\n  Plan\.make[\s\S]*\n  Executor\.run[\s\S]*\n    Executor\.createApp[\s\S]*MarathonClient\.createApp[\s\S]*\n    Executor\.killTasks[\s\S]*MarathonClient\.killTasks[\s\S]*\n  StatusStore\.put/
+    )
   })
 })
 

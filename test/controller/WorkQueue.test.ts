@@ -21,8 +21,7 @@ const takeAll = (queue: WorkQueue.WorkQueue) =>
     return keys
   })
 
-const concurrently = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) =>
-  Effect.all(effects, { concurrency: "unbounded" })
+const concurrently = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) => Effect.all(effects, { concurrency: "unbounded" })
 
 const addAll = (queue: WorkQueue.WorkQueue, keys: ReadonlyArray<string>, priority: WorkQueue.Priority = "high") =>
   Effect.forEach(keys, (key) => queue.add(key, priority), { discard: true })
@@ -430,11 +429,9 @@ describe("WorkQueue: metrics", () => {
     Effect.map(Metric.snapshot, (all) => all.find((s) => s.id === id && s.attributes?.["name"] === name))
   const counter = (id: string, name: string) =>
     Effect.map(series(id, name), (s) => (s?.type === "Counter" ? Number(s.state.count) : undefined))
-  const gauge = (id: string, name: string) =>
-    Effect.map(series(id, name), (s) => (s?.type === "Gauge" ? Number(s.state.value) : undefined))
+  const gauge = (id: string, name: string) => Effect.map(series(id, name), (s) => (s?.type === "Gauge" ? Number(s.state.value) : undefined))
   const histogram = (id: string, name: string) =>
-    Effect.map(series(id, name), (s) =>
-      s?.type === "Histogram" ? { count: s.state.count, sum: s.state.sum } : undefined)
+    Effect.map(series(id, name), (s) => s?.type === "Histogram" ? { count: s.state.count, sum: s.state.sum } : undefined)
 
   it.effect("records client-go's work-queue metrics under the queue's name", () =>
     Effect.gen(function*() {
