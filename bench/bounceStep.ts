@@ -6,7 +6,19 @@
 // at a time through the admin API, so every step is one sample.
 import { request } from "node:http"
 import type { Bench, BenchReport } from "./BenchReport.ts"
-import { appFor, benchSpec, call, converge, instanceName, percentile, round, runningStatuses, startStack, storedSpec, waitFor } from "./internal/stack.ts"
+import {
+  appFor,
+  benchSpec,
+  call,
+  converge,
+  instanceName,
+  percentile,
+  round,
+  runningStatuses,
+  startStack,
+  storedSpec,
+  waitFor
+} from "./internal/stack.ts"
 import type { Stack } from "./internal/stack.ts"
 
 export interface Options {
@@ -21,7 +33,14 @@ export interface Options {
 // must not happen while the benchmark holds them back.
 const specOf = (index: number, image: string, tasks: number) =>
   benchSpec(index, image, tasks, {
-    healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 300, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }
+    healthCheck: {
+      protocol: "MESOS_HTTP",
+      path: "/status",
+      gracePeriodSeconds: 300,
+      intervalSeconds: 1,
+      timeoutSeconds: 1,
+      maxConsecutiveFailures: 3
+    }
   })
 
 /** A bare SSE subscriber: arrival time of each health_status_changed_event by instance id. */
@@ -103,12 +122,19 @@ export const run = async (options: Options): Promise<BenchReport> => {
         floor.push(seen - at)
       }
       await waitFor(`${instanceName(index)} rolled out`, 15_000, async () => {
-        const running = await stack.client.get(`${stack.prefix}/status/${instanceName(index)}`).json() as { phase?: string; observedGeneration?: number } | null
+        const running = await stack.client.get(`${stack.prefix}/status/${instanceName(index)}`).json() as {
+          phase?: string
+          observedGeneration?: number
+        } | null
         const oldLeft = [...stack.sim.sim.ctx.apps.keys()].some((id) => id.startsWith(`/${instanceName(index)}.`) && id !== appId)
         return running?.phase === "Running" && running.observedGeneration === 2 && !oldLeft ? true : undefined
       }, 50)
     }
-    const rolledOut = await runningStatuses(stack.client, stack.prefix, (name) => (Number(name.slice(3).split(".")[0]) < options.bounced ? 2 : 1))
+    const rolledOut = await runningStatuses(
+      stack.client,
+      stack.prefix,
+      (name) => (Number(name.slice(3).split(".")[0]) < options.bounced ? 2 : 1)
+    )
     const p50 = percentile(samples, 50)
     const p99 = percentile(samples, 99)
     return {
@@ -122,7 +148,8 @@ export const run = async (options: Options): Promise<BenchReport> => {
           floor: round(percentile(floor, 99)),
           goal: "<= 250 ms",
           met: missed === 0 && p99 <= 250,
-          note: `${samples.length} steps over ${options.bounced} crossover bounces of ${options.tasks} tasks among ${options.instances} converged instances, ${missed} unanswered; floor: bare /v2/events subscriber receiving the same health event`
+          note:
+            `${samples.length} steps over ${options.bounced} crossover bounces of ${options.tasks} tasks among ${options.instances} converged instances, ${missed} unanswered; floor: bare /v2/events subscriber receiving the same health event`
         }
       ],
       details: {

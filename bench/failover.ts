@@ -25,7 +25,10 @@ lease.put(key).value("bare").exec().then(() => process.stdout.write("ready\\n"))
 `
 
 const floorRound = async (endpoints: string, client: Awaited<ReturnType<typeof startStack>>["client"], key: string, ttl: number) => {
-  const child = spawn(process.execPath, ["-e", holder, endpoints, key, String(ttl)], { cwd: import.meta.dirname, stdio: ["ignore", "pipe", "inherit"] })
+  const child = spawn(process.execPath, ["-e", holder, endpoints, key, String(ttl)], {
+    cwd: import.meta.dirname,
+    stdio: ["ignore", "pipe", "inherit"]
+  })
   try {
     await new Promise<void>((resolve, reject) => {
       child.stdout.once("data", () => resolve())
@@ -57,17 +60,28 @@ export const run = async (options: Options): Promise<BenchReport> => {
     for (let round = 0; round < options.rounds; round++) {
       const standby = await start()
       stack.controllers.push(standby)
-      await waitFor("standby campaigning", 10_000, async () => ((await standby.metric("leader_election_master_status")) === 0 ? true : undefined))
+      await waitFor(
+        "standby campaigning",
+        10_000,
+        async () => ((await standby.metric("leader_election_master_status")) === 0 ? true : undefined)
+      )
       // Let the leader's own reconciles of the new term settle, then kill it mid keep-alive period.
       await sleep(500 + Math.random() * options.leaderTtl * 500)
       const mine = `/${standby.pid}`
       const leaderWatch = await client.watch().key(`${prefix}/leader`).create()
-      const electedAt = new Promise<number>((resolve) => leaderWatch.on("put", (kv) => kv.value.toString().includes(mine) && resolve(performance.now())))
+      const electedAt = new Promise<number>((resolve) =>
+        leaderWatch.on("put", (kv) => kv.value.toString().includes(mine) && resolve(performance.now()))
+      )
       const before = await standby.metric("mdeploy_reconcile_total")
       const t0 = performance.now()
       leader.proc.kill("SIGKILL")
       const limit = (options.leaderTtl + 15) * 1000
-      const movedAt = waitFor("standby reconciling (metrics)", limit, async () => ((await standby.metric("mdeploy_reconcile_total")) > before ? performance.now() : undefined), 25)
+      const movedAt = waitFor(
+        "standby reconciling (metrics)",
+        limit,
+        async () => ((await standby.metric("mdeploy_reconcile_total")) > before ? performance.now() : undefined),
+        25
+      )
       const [e, m] = await Promise.all([
         Promise.race([electedAt, deadline(limit)]),
         movedAt.catch(() => Number.NaN)
@@ -78,7 +92,9 @@ export const run = async (options: Options): Promise<BenchReport> => {
       leader = standby
     }
     const floor: Array<number> = []
-    for (let round = 0; round < options.rounds; round++) floor.push(await floorRound(stack.etcd.endpoints, client, `${prefix}-floor/lease`, options.leaderTtl))
+    for (let round = 0; round < options.rounds; round++) {
+      floor.push(await floorRound(stack.etcd.endpoints, client, `${prefix}-floor/lease`, options.leaderTtl))
+    }
 
     const worst = Math.max(...reconciled)
     const ttlMs = options.leaderTtl * 1000
@@ -92,7 +108,11 @@ export const run = async (options: Options): Promise<BenchReport> => {
           floor: round(Math.max(...floor)),
           goal: `<= TTL + 2 s (${ttlMs + 2000} ms)`,
           met: Number.isFinite(worst) && worst <= ttlMs + 2000,
-          note: `rounds ${reconciled.map((value) => round(value, 0)).join(", ")} ms; seen as its /metrics mdeploy_reconcile_total moving (idle passes take no lock); floor: bare lease-bound key of a killed process deleted by etcd (${floor.map((value) => round(value, 0)).join(", ")} ms)`
+          note: `rounds ${
+            reconciled.map((value) => round(value, 0)).join(", ")
+          } ms; seen as its /metrics mdeploy_reconcile_total moving (idle passes take no lock); floor: bare lease-bound key of a killed process deleted by etcd (${
+            floor.map((value) => round(value, 0)).join(", ")
+          } ms)`
         },
         {
           metric: `kill -9 of the leader → standby elected, median of ${options.rounds}`,
@@ -102,7 +122,14 @@ export const run = async (options: Options): Promise<BenchReport> => {
           note: `rounds ${elected.map((value) => round(value, 0)).join(", ")} ms`
         }
       ],
-      details: { instances: options.instances, rounds: options.rounds, leaderTtlSeconds: options.leaderTtl, electedMs: elected, firstReconcileMs: reconciled, floorMs: floor }
+      details: {
+        instances: options.instances,
+        rounds: options.rounds,
+        leaderTtlSeconds: options.leaderTtl,
+        electedMs: elected,
+        firstReconcileMs: reconciled,
+        floorMs: floor
+      }
     }
   } finally {
     await stack.close()

@@ -10,7 +10,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Bench, BenchReport, BenchRow } from "./BenchReport.ts"
-import { appFor, benchSpec, call, converge, instanceName, pool, root, round, runningStatuses, startStack, waitFor } from "./internal/stack.ts"
+import {
+  appFor,
+  benchSpec,
+  call,
+  converge,
+  instanceName,
+  pool,
+  root,
+  round,
+  runningStatuses,
+  startStack,
+  waitFor
+} from "./internal/stack.ts"
 
 export interface Options {
   readonly instances: number
@@ -22,14 +34,22 @@ export interface Options {
 }
 
 const manifest = (index: number, image: string, tasks: number) =>
-  JSON.stringify({ apiVersion: "mdeploy.dev/v1", kind: "ServiceInstance", metadata: { name: instanceName(index), labels: { team: "bench" } }, spec: benchSpec(index, image, tasks) })
+  JSON.stringify({
+    apiVersion: "mdeploy.dev/v1",
+    kind: "ServiceInstance",
+    metadata: { name: instanceName(index), labels: { team: "bench" } },
+    spec: benchSpec(index, image, tasks)
+  })
 
 const rollout = async (options: Options, writeQps: number | undefined) => {
   const { instances, tasks, workers } = options
   const stack = await startStack()
   const dir = mkdtempSync(join(tmpdir(), "mdeploy-bench-rollout-"))
   try {
-    const { controller, syncMs } = await converge(stack, instances, (index) => benchSpec(index, "v1", tasks), { workers, ...(writeQps === undefined ? {} : { writeQps }) })
+    const { controller, syncMs } = await converge(stack, instances, (index) => benchSpec(index, "v1", tasks), {
+      workers,
+      ...(writeQps === undefined ? {} : { writeQps })
+    })
     for (let index = 0; index < instances; index++) writeFileSync(join(dir, `svc${index}.json`), manifest(index, "v2", tasks))
     const oldIds = Array.from({ length: instances }, (_, index) => appFor(index, benchSpec(index, "v1", tasks)).id)
     const newIds = Array.from({ length: instances }, (_, index) => appFor(index, benchSpec(index, "v2", tasks)).id)
@@ -47,10 +67,18 @@ const rollout = async (options: Options, writeQps: number | undefined) => {
       let stderr = ""
       child.stderr.on("data", (chunk) => (stderr += chunk))
       child.on("error", reject)
-      child.on("close", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`mdeploy apply exited ${code}: ${stderr.slice(-1000)}`))))
+      child.on(
+        "close",
+        (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`mdeploy apply exited ${code}: ${stderr.slice(-1000)}`)))
+      )
     })
     // Both waits are bounded: at the default 50 writes/s a rollout of 1,000 needs about a minute.
-    const createdMs = await waitFor("every new app created", 240_000, () => (newIds.every((id) => apps.has(id)) ? performance.now() - t0 : undefined), 20)
+    const createdMs = await waitFor(
+      "every new app created",
+      240_000,
+      () => (newIds.every((id) => apps.has(id)) ? performance.now() - t0 : undefined),
+      20
+    )
     const applyMs = await applied
     const doneMs = await waitFor("every bounce finished", 300_000, async () => {
       if (oldIds.some((id) => apps.has(id))) return undefined
@@ -97,13 +125,17 @@ export const run = async (options: Options): Promise<BenchReport> => {
         floor: round(result.floorMs / 1000, 2),
         goal: "<= 1.5x floor",
         met: result.createdMs <= 1.5 * result.floorMs,
-        note: `mdeploy apply itself took ${round(result.applyMs / 1000, 2)} s (process wall); floor: bare client, ${workers} in flight${label === "" ? "; the controller's default Marathon write limit: 50/s, burst 100" : ""}`
+        note: `mdeploy apply itself took ${round(result.applyMs / 1000, 2)} s (process wall); floor: bare client, ${workers} in flight${
+          label === "" ? "; the controller's default Marathon write limit: 50/s, burst 100" : ""
+        }`
       },
       {
         metric: `apply of a new image → all ${size} crossover bounces finished${label}`,
         value: round(result.doneMs / 1000, 2),
         unit: "s",
-        note: `${tasks} instant-healthy tasks per instance; old apps deleted, every status Running at generation 2; controller CPU ${round(result.cpu, 1)} s`
+        note: `${tasks} instant-healthy tasks per instance; old apps deleted, every status Running at generation 2; controller CPU ${
+          round(result.cpu, 1)
+        } s`
       }
     )
   }

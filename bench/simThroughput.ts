@@ -72,7 +72,11 @@ interface Answer {
 
 const call = (base: string, method: string, path: string, body?: string, keepBody = true): Promise<Answer> =>
   new Promise((resolve, reject) => {
-    const req = request(base + path, { method, agent, headers: body === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
+    const req = request(base + path, {
+      method,
+      agent,
+      headers: body === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) }
+    }, (res) => {
       const chunks: Array<Buffer> = []
       let bytes = 0
       res.on("data", (c: Buffer) => {
@@ -87,7 +91,10 @@ const call = (base: string, method: string, path: string, body?: string, keepBod
   })
 
 /** Runs `next()` calls with `concurrency` in flight until it returns undefined or time runs out. */
-const pump = async (deadline: number, next: () => Promise<Answer> | undefined): Promise<{ done: number; failed: number; seconds: number }> => {
+const pump = async (
+  deadline: number,
+  next: () => Promise<Answer> | undefined
+): Promise<{ done: number; failed: number; seconds: number }> => {
   let done = 0
   let failed = 0
   const t0 = performance.now()
@@ -139,7 +146,14 @@ interface Memory {
 }
 
 const mb = (m: Memory | undefined) =>
-  m === undefined ? undefined : { rss: round(m.rss / 1048576), heapTotal: round(m.heapTotal / 1048576), heapUsed: round(m.heapUsed / 1048576), external: round(m.external / 1048576) }
+  m === undefined
+    ? undefined
+    : {
+      rss: round(m.rss / 1048576),
+      heapTotal: round(m.heapTotal / 1048576),
+      heapUsed: round(m.heapUsed / 1048576),
+      external: round(m.external / 1048576)
+    }
 
 const memory = async (url: string) => JSON.parse((await call(url, "GET", "/__sim/process")).body) as Memory
 
@@ -194,10 +208,19 @@ const bench: Bench = async () => {
       const i = n++
       return i % 2 === 0
         ? call(sim.url, "POST", "/v2/apps", app(apps + i, 1, false), false)
-        : call(sim.url, "PUT", `/v2/apps/bench/svc-${(i >> 1) % apps}.main`, JSON.stringify({ instances: tasksPerApp + 1 - (Math.floor((i >> 1) / apps) % 2) }), false)
+        : call(
+          sim.url,
+          "PUT",
+          `/v2/apps/bench/svc-${(i >> 1) % apps}.main`,
+          JSON.stringify({ instances: tasksPerApp + 1 - (Math.floor((i >> 1) / apps) % 2) }),
+          false
+        )
     })
     let m = 0
-    const bareWrites = await pump(Date.now() + writeSeconds * 1000, () => (m++ < writeLimit ? call(bare.url, "POST", "/v2/apps", app(m, 1), false) : undefined))
+    const bareWrites = await pump(
+      Date.now() + writeSeconds * 1000,
+      () => (m++ < writeLimit ? call(bare.url, "POST", "/v2/apps", app(m, 1), false) : undefined)
+    )
     const writesPerSecond = writes.done / writes.seconds
 
     // The same load in an emulator process that leaves V8's young-generation sizing alone.
@@ -222,7 +245,9 @@ const bench: Bench = async () => {
         floor: round(median(bareLatencies)),
         goal: "< 500 ms",
         met: listMs < 500 && taskCount === apps * tasksPerApp,
-        note: `${taskCount} tasks listed, ${round(first.bytes / 1024 / 1024)} MB body, p-max ${round(Math.max(...latencies))} ms over ${latencies.length} samples; floor = same-size body from a bare node:http server`
+        note: `${taskCount} tasks listed, ${round(first.bytes / 1024 / 1024)} MB body, p-max ${
+          round(Math.max(...latencies))
+        } ms over ${latencies.length} samples; floor = same-size body from a bare node:http server`
       },
       {
         metric: "sustained simple writes (create + scale) over loopback",
@@ -231,7 +256,9 @@ const bench: Bench = async () => {
         floor: round(bareWrites.done / bareWrites.seconds, 0),
         goal: ">= 2,000 req/s",
         met: writesPerSecond >= 2000 && writes.failed === 0,
-        note: `${writes.done} writes in ${round(writes.seconds, 2)} s with ${concurrency} in flight, ${writes.failed} non-2xx; floor = bare node:http POST`
+        note: `${writes.done} writes in ${
+          round(writes.seconds, 2)
+        } s with ${concurrency} in flight, ${writes.failed} non-2xx; floor = bare node:http POST`
       },
       {
         metric: "emulator RSS with 10,000 apps / 30,000 tasks",
@@ -239,7 +266,11 @@ const bench: Bench = async () => {
         unit: "MB",
         goal: "< 300 MB",
         met: rssMb < 300 && mem.instances >= apps * tasksPerApp,
-        note: `after the list requests (JSON caches built); ${round(settled.rss / 1024 / 1024)} MB right after the deployments settled; heap used ${round(mem.heapUsed / 1024 / 1024)} MB; src/sim/SimProcess.ts keeps V8's young generation at its initial size`
+        note: `after the list requests (JSON caches built); ${
+          round(settled.rss / 1024 / 1024)
+        } MB right after the deployments settled; heap used ${
+          round(mem.heapUsed / 1024 / 1024)
+        } MB; src/sim/SimProcess.ts keeps V8's young generation at its initial size`
       },
       {
         metric: "emulator RSS, same load, V8's default young-generation growth",

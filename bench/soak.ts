@@ -12,8 +12,28 @@ import { parseArgs } from "node:util"
 import { belongsTo } from "../src/domain/AppIdentity.ts"
 import type { InstanceName } from "../src/domain/InstanceName.ts"
 import { Chaos } from "./internal/soakChaos.ts"
-import { type AppView, FloorTracker, type ProxyRecord, type Snapshot, SoakInvariants, type StatusView, writeOf } from "./internal/soakInvariants.ts"
-import { bounceMethods, edit, type EditKind, foreignApps, initialSpec, instanceName, modelOf, seeded, type SoakInstance, storedSpec, takeDown } from "./internal/soakSpecs.ts"
+import {
+  type AppView,
+  FloorTracker,
+  type ProxyRecord,
+  type Snapshot,
+  SoakInvariants,
+  type StatusView,
+  writeOf
+} from "./internal/soakInvariants.ts"
+import {
+  bounceMethods,
+  edit,
+  type EditKind,
+  foreignApps,
+  initialSpec,
+  instanceName,
+  modelOf,
+  seeded,
+  type SoakInstance,
+  storedSpec,
+  takeDown
+} from "./internal/soakSpecs.ts"
 import { controllerHasFlag, type SoakStack, startSoakStack } from "./internal/soakStack.ts"
 import { call, sleep } from "./internal/util.ts"
 
@@ -29,7 +49,11 @@ const started = performance.now()
 const log = (message: string) => process.stderr.write(`[soak +${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`)
 
 const foreign = foreignApps()
-const invariants = new SoakInvariants({ foreign: new Map(foreign.map((app) => [String(app.definition["id"]), app.kind])), cleanupWindowMs: 600_000, cleanupMaxFraction: 0.5 })
+const invariants = new SoakInvariants({
+  foreign: new Map(foreign.map((app) => [String(app.definition["id"]), app.kind])),
+  cleanupWindowMs: 600_000,
+  cleanupMaxFraction: 0.5
+})
 const foreignInstances = new Map(foreign.map((app) => [String(app.definition["id"]), Number(app.definition["instances"])]))
 const requests = new Map<string, number>()
 // The last writes, to show what led to a broken floor (the invariant itself only sees counts).
@@ -40,7 +64,13 @@ const explainFloor = (name: string, at: number) => {
   explained.set(name, at)
   const prefix = `${name}.`
   const writes = recentWrites.filter((r) => r.at > at - 15_000 && (r.path.includes(prefix) || r.body.includes(prefix)))
-  for (const r of writes) log(`  ${name}: ${((r.at - started) / 1000).toFixed(1)}s ${r.controller} ${r.method} ${r.path} ${r.body.slice(0, 160)} → ${r.status ?? "no answer"}`)
+  for (const r of writes) {
+    log(
+      `  ${name}: ${((r.at - started) / 1000).toFixed(1)}s ${r.controller} ${r.method} ${r.path} ${r.body.slice(0, 160)} → ${
+        r.status ?? "no answer"
+      }`
+    )
+  }
 }
 const report = (record: ProxyRecord) => {
   const write = writeOf(record)
@@ -56,7 +86,9 @@ const report = (record: ProxyRecord) => {
 }
 
 const ownerFlag = controllerHasFlag("--owner")
-log(`seed ${seed}, ${minutes} minutes, ${count} instances; controller --owner ${ownerFlag ? "present: --owner soak" : "absent: not passed"}`)
+log(
+  `seed ${seed}, ${minutes} minutes, ${count} instances; controller --owner ${ownerFlag ? "present: --owner soak" : "absent: not passed"}`
+)
 let stack: SoakStack | undefined
 let chaosSoFar: Chaos | undefined
 let closing = false
@@ -69,20 +101,24 @@ const shutdown = async (keepLogs: boolean) => {
 process.on("exit", () => stack?.killNow())
 process.on("uncaughtException", (error) => {
   log(`crashed: ${error.stack ?? error.message}`)
-  process.stdout.write(`soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`)
+  process.stdout.write(
+    `soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`
+  )
   void shutdown(true).then(() => process.exit(1))
 })
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping every child process`)
-    process.stdout.write(`soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`)
+    process.stdout.write(
+      `soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`
+    )
     void shutdown(true).then(() => process.exit(130))
   })
 }
 
 /** Retries an etcd operation through member restarts; throws after ~15 s. */
 const retry = async <A>(what: string, run: () => Promise<A>): Promise<A> => {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     try {
       return await Promise.race([run(), sleep(3_000).then(() => Promise.reject(new Error("timeout")))])
     } catch (error) {
@@ -107,8 +143,10 @@ const main = async (s: SoakStack): Promise<boolean> => {
       victim.deletedAt = at
     }
     const [first] = victims
-    await retry(`delete ${victims.map((v) => v.name).join(",")}`, () =>
-      s.client.if(specKey(first!), "Create", ">", 0).then(...victims.map((v) => s.client.delete().key(specKey(v)))).commit())
+    await retry(
+      `delete ${victims.map((v) => v.name).join(",")}`,
+      () => s.client.if(specKey(first!), "Create", ">", 0).then(...victims.map((v) => s.client.delete().key(specKey(v)))).commit()
+    )
   }
 
   for (const app of foreign) {
@@ -116,7 +154,12 @@ const main = async (s: SoakStack): Promise<boolean> => {
     if (answer.status !== 201) throw new Error(`seeding ${String(app.definition["id"])}: ${answer.status} ${answer.body}`)
   }
   const instances: Array<SoakInstance> = Array.from({ length: count }, (_, index) => ({
-    name: instanceName(index), spec: initialSpec(index, s.drain.port, rng), generation: 1, uid: randomUUID(), present: true, deletedAt: undefined
+    name: instanceName(index),
+    spec: initialSpec(index, s.drain.port, rng),
+    generation: 1,
+    uid: randomUUID(),
+    present: true,
+    deletedAt: undefined
   }))
   for (const instance of instances) await put(instance)
   for (const slot of s.slots) await s.startSlot(slot)
@@ -134,12 +177,25 @@ const main = async (s: SoakStack): Promise<boolean> => {
       tasks: Array<{ taskId: string; appId: string; state: string; healthy: boolean }>
     }
     const tasks = new Map<string, Array<{ id: string; state: string; healthy: boolean }>>()
-    for (const task of state.tasks) tasks.set(task.appId, [...(tasks.get(task.appId) ?? []), { id: task.taskId, state: task.state, healthy: task.healthy }])
-    const snapshot: Snapshot = { at, apps: state.apps.map((app) => ({ id: app.id, instances: app.instances, tasks: tasks.get(app.id) ?? [] })) }
+    for (const task of state.tasks) {
+      tasks.set(task.appId, [...(tasks.get(task.appId) ?? []), { id: task.taskId, state: task.state, healthy: task.healthy }])
+    }
+    const snapshot: Snapshot = {
+      at,
+      apps: state.apps.map((app) => ({ id: app.id, instances: app.instances, tasks: tasks.get(app.id) ?? [] }))
+    }
     lastApps = snapshot.apps
-    const read = await Promise.race([s.client.getAll().prefix(`${s.prefix}/status/`).strings(), sleep(1_000).then(() => undefined)]).catch(() => undefined)
-    if (read !== undefined) statuses = new Map(Object.entries(read).map(([key, value]) => [key.slice(`${s.prefix}/status/`.length), JSON.parse(value)]))
-    const floorOf = new Map(instances.map((instance) => [instance.name, floors.floor(modelOf(instance), read === undefined ? undefined : statuses.get(instance.name))]))
+    const read = await Promise.race([s.client.getAll().prefix(`${s.prefix}/status/`).strings(), sleep(1_000).then(() => undefined)]).catch(
+      () => undefined
+    )
+    if (read !== undefined) {
+      statuses = new Map(Object.entries(read).map(([key, value]) => [key.slice(`${s.prefix}/status/`.length), JSON.parse(value)]))
+    }
+    const floorOf = new Map(
+      instances.map((
+        instance
+      ) => [instance.name, floors.floor(modelOf(instance), read === undefined ? undefined : statuses.get(instance.name))])
+    )
     const before = invariants.violations.length
     invariants.snapshot(snapshot, foreignInstances, floorOf)
     for (const violation of invariants.violations.slice(before)) {
@@ -156,11 +212,17 @@ const main = async (s: SoakStack): Promise<boolean> => {
 
   const converged = (instance: SoakInstance): string | undefined => {
     const status = statuses.get(instance.name)
-    if (status?.observedGeneration !== instance.generation) return `observedGeneration ${status?.observedGeneration} of ${instance.generation}`
+    if (status?.observedGeneration !== instance.generation) {
+      return `observedGeneration ${status?.observedGeneration} of ${instance.generation}`
+    }
     const own = lastApps.filter((app) => belongsTo(app.id, instance.name as InstanceName) && !foreignInstances.has(app.id))
     const happy = own.flatMap((app) => app.tasks).filter((task) => task.state === "TASK_RUNNING" && task.healthy).length
     if (instance.spec.bounce.method === "down") return happy === 0 ? undefined : `down: ${happy} tasks left`
-    if (instance.spec["desiredState"] === "stop") return status.phase === "Stopped" && happy === 0 ? undefined : `${status.phase}, ${happy} happy, want Stopped`
+    if (instance.spec["desiredState"] === "stop") {
+      return status.phase === "Stopped" && happy === 0
+        ? undefined
+        : `${status.phase}, ${happy} happy, want Stopped`
+    }
     if (status.phase !== "Running") return `phase ${status.phase}`
     if (own.length !== 1 || own[0]!.id !== status.appId) return `apps ${own.map((app) => app.id).join(", ")}, status says ${status.appId}`
     return happy === instance.spec.instances ? undefined : `${happy} happy of ${instance.spec.instances}`
@@ -248,7 +310,11 @@ const main = async (s: SoakStack): Promise<boolean> => {
     const stored = await s.client.get(specKey(instance)).string().catch(() => null)
     const generation = stored === null ? "none" : (JSON.parse(stored) as { metadata: { generation: number } }).metadata.generation
     const status = statuses.get(instance.name)
-    log(`not converged: ${instance.name}: ${converged(instance)}; etcd spec generation ${generation}; status ${JSON.stringify({ phase: status?.phase, observedGeneration: status?.observedGeneration, appId: status?.appId })}`)
+    log(
+      `not converged: ${instance.name}: ${converged(instance)}; etcd spec generation ${generation}; status ${
+        JSON.stringify({ phase: status?.phase, observedGeneration: status?.observedGeneration, appId: status?.appId })
+      }`
+    )
   }
   polling = false
   await polls
@@ -262,7 +328,9 @@ const main = async (s: SoakStack): Promise<boolean> => {
     instances: count,
     ownerFlag,
     faults: chaos.events.length,
-    faultsByKind: Object.fromEntries([...new Set(chaos.events.map((e) => e.kind))].map((kind) => [kind, chaos.events.filter((e) => e.kind === kind).length])),
+    faultsByKind: Object.fromEntries(
+      [...new Set(chaos.events.map((e) => e.kind))].map((kind) => [kind, chaos.events.filter((e) => e.kind === kind).length])
+    ),
     violations,
     byInvariant: summary,
     checked: invariants.checked,
@@ -280,7 +348,9 @@ const main = async (s: SoakStack): Promise<boolean> => {
   writeFileSync(join(dir, "soak.json"), `${JSON.stringify(result, null, 2)}\n`)
   log(`checked ${JSON.stringify(invariants.checked)}`)
   log(`violations by invariant: ${JSON.stringify(summary)}; report bench/results/soak.json; controller logs ${s.logDir}`)
-  process.stdout.write(`soak: ${minutes} minutes, ${chaos.events.length} faults, ${violations} violations, converged ${pending.length === 0 ? "yes" : "no"}\n`)
+  process.stdout.write(
+    `soak: ${minutes} minutes, ${chaos.events.length} faults, ${violations} violations, converged ${pending.length === 0 ? "yes" : "no"}\n`
+  )
   return violations === 0 && pending.length === 0
 }
 
@@ -290,7 +360,9 @@ try {
   passed = await main(stack)
 } catch (error) {
   log(`soak failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-  process.stdout.write(`soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`)
+  process.stdout.write(
+    `soak: ${minutes} minutes, ${chaosSoFar?.events.length ?? 0} faults, ${invariants.violations.length} violations, converged no\n`
+  )
 }
 await shutdown(!passed)
 process.exit(passed ? 0 : 1)

@@ -31,7 +31,12 @@ const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: Readonl
     if (error instanceof CliExit) return { code: error.code, lines: error.lines }
     const tagged = error as { _tag?: string; message?: string; oneLine?: unknown }
     // Parse and usage errors were already rendered, one line, by UsagePresenter.
-    if (typeof tagged._tag === "string" && /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(tagged._tag)) {
+    if (
+      typeof tagged._tag === "string" &&
+      /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(
+        tagged._tag
+      )
+    ) {
       return { code: ExitCode.error, lines: [] }
     }
     // A store error names its endpoint and operation in `oneLine`.
@@ -63,7 +68,9 @@ cli.pipe(
   (command) => Command.runWith(command, { version })(args),
   // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
   // stderr, so stdout carries only what was asked for.
-  Effect.provide(Layer.mergeAll(TraceLogger.layerFromEnv(), UsagePresenter.layer, ConfigProvider.layerAdd(ConfigProvider.fromUnknown(context.env)))),
+  Effect.provide(
+    Layer.mergeAll(TraceLogger.layerFromEnv(), UsagePresenter.layer, ConfigProvider.layerAdd(ConfigProvider.fromUnknown(context.env)))
+  ),
   Effect.catchCause((cause) =>
     Effect.sync(() => {
       const { code, lines } = exitCodeOf(cause)

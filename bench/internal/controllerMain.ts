@@ -24,7 +24,11 @@ const { values } = parseArgs({
 const urls = (process.env["MDEPLOY_MARATHON_URLS"] ?? "http://127.0.0.1:8080").split(",")
 const qps = Number(values["write-qps"])
 const services = reconcileLayer(
-  { endpoints: (process.env["MDEPLOY_ETCD_ENDPOINTS"] ?? "http://127.0.0.1:2379").split(","), prefix: process.env["MDEPLOY_ETCD_PREFIX"] ?? "/mdeploy/v1", retries: 8 },
+  {
+    endpoints: (process.env["MDEPLOY_ETCD_ENDPOINTS"] ?? "http://127.0.0.1:2379").split(","),
+    prefix: process.env["MDEPLOY_ETCD_PREFIX"] ?? "/mdeploy/v1",
+    retries: 8
+  },
   // A burst of one second's worth, as the default (100 at 50/s) is two.
   { ...marathonOptionsFromEnv(urls, undefined), writeQps: qps, writeBurst: Math.max(100, qps) },
   { owner: process.env["MDEPLOY_OWNER"] }

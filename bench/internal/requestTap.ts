@@ -22,7 +22,9 @@ const routeOf = (method: string, path: string, query: string) => {
 export const tapRequests = (port: number) => {
   const counts = new Map<string, number>()
   let lastAt = performance.now()
-  const waiters = new Set<{ readonly match: (method: string, path: string, route: string) => boolean; readonly resolve: (at: number) => void }>()
+  const waiters = new Set<
+    { readonly match: (method: string, path: string, route: string) => boolean; readonly resolve: (at: number) => void }
+  >()
   const onStart = (message: unknown) => {
     const req = (message as { request: IncomingMessage }).request
     if (req.socket.localPort !== port) return
@@ -60,7 +62,9 @@ export const tapRequests = (port: number) => {
     /** Waits until no request arrived for `quietMs` (at most `maxMs`). */
     quiet: async (quietMs: number, maxMs: number) => {
       const deadline = performance.now() + maxMs
-      while (performance.now() - lastAt < quietMs && performance.now() < deadline) await sleep(Math.max(10, quietMs - (performance.now() - lastAt)))
+      while (performance.now() - lastAt < quietMs && performance.now() < deadline) {
+        await sleep(Math.max(10, quietMs - (performance.now() - lastAt)))
+      }
     },
     stop: () => void unsubscribe("http.server.request.start", onStart)
   }

@@ -118,13 +118,39 @@ export class Chaos {
         return true
       }
       case "http5xx":
-        this.record(kind, await this.fault({ route: "/v2", ...(rng.chance(0.5) ? { status: rng.pick([500, 502, 503]) } : { error: rng.pick(["unavailable", "leaderRefused", "timeout", "tooManyRequests"]) }), times: rng.int(3, 20), probability: 0.5 }))
+        this.record(
+          kind,
+          await this.fault({
+            route: "/v2",
+            ...(rng.chance(0.5)
+              ? { status: rng.pick([500, 502, 503]) }
+              : { error: rng.pick(["unavailable", "leaderRefused", "timeout", "tooManyRequests"]) }),
+            times: rng.int(3, 20),
+            probability: 0.5
+          })
+        )
         return true
       case "writes5xx":
-        this.record(kind, await this.fault({ route: "/v2", method: rng.pick(["POST", "DELETE", "PATCH", "PUT"]), error: "unavailable", times: rng.int(1, 6) }))
+        this.record(
+          kind,
+          await this.fault({
+            route: "/v2",
+            method: rng.pick(["POST", "DELETE", "PATCH", "PUT"]),
+            error: "unavailable",
+            times: rng.int(1, 6)
+          })
+        )
         return true
       case "latency":
-        this.record(kind, await this.fault({ route: rng.pick(["/v2/apps", "/v2", "/v2/tasks"]), latencyMs: rng.int(200, 2_500), jitterMs: 300, times: rng.int(5, 40) }))
+        this.record(
+          kind,
+          await this.fault({
+            route: rng.pick(["/v2/apps", "/v2", "/v2/tasks"]),
+            latencyMs: rng.int(200, 2_500),
+            jitterMs: 300,
+            times: rng.int(5, 40)
+          })
+        )
         return true
       case "sseDrop":
         this.record(kind, await this.fault(rng.chance(0.5) ? { sse: "disconnect" } : { sse: "drop", times: rng.int(5, 50) }))
@@ -162,7 +188,9 @@ export class Chaos {
       await sleep(Math.min(this.rng.int(minMs, maxMs), Math.max(0, until - performance.now())))
       if (performance.now() >= until) break
       for (let attempt = 0; attempt < 5; attempt++) {
-        if (await this.inject(this.rng.pick(faultKinds)).catch((error: unknown) => (this.log(`fault failed: ${String(error)}`), true))) break
+        if (await this.inject(this.rng.pick(faultKinds)).catch((error: unknown) => (this.log(`fault failed: ${String(error)}`), true))) {
+          break
+        }
       }
     }
   }

@@ -75,7 +75,12 @@ const idsIn = (body: string): Array<string> => {
   try {
     const parsed = JSON.parse(body) as unknown
     const list = Array.isArray(parsed) ? parsed : [parsed]
-    return list.flatMap((item) => (typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string" ? [(item as { id: string }).id] : []))
+    return list.flatMap((
+      item
+    ) => (typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string"
+      ? [(item as { id: string }).id]
+      : [])
+    )
   } catch {
     return []
   }
@@ -242,7 +247,13 @@ export class SoakInvariants {
         this.checked.creates++
         const first = this.created.get(appId)
         if (first !== undefined && !this.tornDownSinceCreate.has(appId)) {
-          this.violate("createdTwice", record.at, `${appId} created again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms) without a tear-down of a deleted spec in between`)
+          this.violate(
+            "createdTwice",
+            record.at,
+            `${appId} created again by ${who} (first by ${first.controller} at ${
+              first.at.toFixed(0)
+            } ms) without a tear-down of a deleted spec in between`
+          )
         }
         this.created.set(appId, record)
         this.tornDownSinceCreate.delete(appId)
@@ -267,8 +278,13 @@ export class SoakInvariants {
       for (const taskId of write.taskIds) {
         this.checked.kills++
         const first = this.killed.get(taskId)
-        if (first !== undefined) this.violate("killedTwice", record.at, `task ${taskId} killed again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms)`)
-        else this.killed.set(taskId, record)
+        if (first !== undefined) {
+          this.violate(
+            "killedTwice",
+            record.at,
+            `task ${taskId} killed again by ${who} (first by ${first.controller} at ${first.at.toFixed(0)} ms)`
+          )
+        } else this.killed.set(taskId, record)
       }
     }
   }
@@ -289,7 +305,9 @@ export class SoakInvariants {
     const { cleanupWindowMs: window, cleanupMaxFraction: fraction } = this.options
     // The worst windows start at a tear-down; the managed count is the last poll before it. One
     // violation per tear-down that should have been refused, naming the window it overfills most.
-    let worst: { readonly start: number; readonly managed: number; readonly names: ReadonlyArray<string>; readonly excess: number } | undefined
+    let worst:
+      | { readonly start: number; readonly managed: number; readonly names: ReadonlyArray<string>; readonly excess: number }
+      | undefined
     for (const start of this.teardowns) {
       if (start.at > at || at - start.at >= window) continue
       const managed = this.managedAt(start.at)
@@ -300,7 +318,13 @@ export class SoakInvariants {
       if (excess > 0 && (worst === undefined || excess > worst.excess)) worst = { start: start.at, managed, names, excess }
     }
     if (worst !== undefined) {
-      this.violate("deletionBudget", at, `${name} torn down as the ${worst.names.length}th instance within ${window / 1000} s of ${worst.start.toFixed(0)} ms, over ${fraction} × ${worst.managed} managed then: ${worst.names.join(", ")}`)
+      this.violate(
+        "deletionBudget",
+        at,
+        `${name} torn down as the ${worst.names.length}th instance within ${window / 1000} s of ${
+          worst.start.toFixed(0)
+        } ms, over ${fraction} × ${worst.managed} managed then: ${worst.names.join(", ")}`
+      )
     }
   }
 
@@ -313,7 +337,11 @@ export class SoakInvariants {
     for (const [appId, instances] of foreignInstances) {
       const app = byId.get(appId)
       // Once per app and kind of damage: the write that did it was reported on its own.
-      const damage = app === undefined ? "is gone from Marathon" : app.instances !== instances ? `has ${app.instances} instances, seeded with ${instances}` : undefined
+      const damage = app === undefined
+        ? "is gone from Marathon"
+        : app.instances !== instances
+        ? `has ${app.instances} instances, seeded with ${instances}`
+        : undefined
       if (damage === undefined || this.damaged.has(`${appId} ${damage}`)) continue
       this.damaged.add(`${appId} ${damage}`)
       this.violate("foreignWrite", snapshot.at, `${this.foreign(appId) ?? "foreign"} app ${appId} ${damage}`)

@@ -38,7 +38,14 @@ export interface SoakInstance {
   deletedAt: number | undefined
 }
 
-const healthCheck = { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }
+const healthCheck = {
+  protocol: "MESOS_HTTP",
+  path: "/status",
+  gracePeriodSeconds: 5,
+  intervalSeconds: 1,
+  timeoutSeconds: 1,
+  maxConsecutiveFailures: 3
+}
 
 const httpDrain = (path: string, method = "GET") => ({ urlFormat: `http://{host}:{port}/${path}/{task_id}`, method })
 
@@ -59,7 +66,9 @@ export const initialSpec = (index: number, drainPort: number, rng: Rng): Spec =>
     healthCheck,
     // A `down` instance starts as brutal: down never creates an app, so it only means something
     // for an instance that has one (`takeDown` switches it once the app runs).
-    bounce: method === "crossover" ? { method, marginFactor: rng.pick([1, 1, 0.5, 0.67]) } : { method: method === "down" ? "brutal" : method }
+    bounce: method === "crossover"
+      ? { method, marginFactor: rng.pick([1, 1, 0.5, 0.67]) }
+      : { method: method === "down" ? "brutal" : method }
   }
   switch (drain) {
     case "noop":
@@ -67,7 +76,12 @@ export const initialSpec = (index: number, drainPort: number, rng: Rng): Spec =>
     case "test":
       return { ...base, image: `registry.example/soak${index}:v0`, ports: [8080], drain: { method: "test", params: { delay: 1 } } }
     case "hacheck":
-      return { ...base, image: `registry.example/soak${index}:v0`, ports: [8080], drain: { method: "hacheck", params: { delay: 1, hacheckPort: drainPort } } }
+      return {
+        ...base,
+        image: `registry.example/soak${index}:v0`,
+        ports: [8080],
+        drain: { method: "hacheck", params: { delay: 1, hacheckPort: drainPort } }
+      }
     case "http":
       return {
         ...base,
@@ -75,7 +89,12 @@ export const initialSpec = (index: number, drainPort: number, rng: Rng): Spec =>
         ports: [drainPort],
         drain: {
           method: "http",
-          params: { drain: httpDrain("drain", "POST"), stopDraining: httpDrain("undrain", "POST"), isDraining: httpDrain("draining"), isSafeToKill: httpDrain("safe") }
+          params: {
+            drain: httpDrain("drain", "POST"),
+            stopDraining: httpDrain("undrain", "POST"),
+            isDraining: httpDrain("draining"),
+            isSafeToKill: httpDrain("safe")
+          }
         }
       }
   }
@@ -106,14 +125,23 @@ export const edit = (spec: Spec, kind: EditKind, counter: number, rng: Rng): Spe
 }
 
 /** Takes an instance out of service the PaaSTA way: method down and a new config (its old app drains away). */
-export const takeDown = (spec: Spec, counter: number, rng: Rng): Spec => ({ ...edit(spec, "image", counter, rng), bounce: { method: "down" } })
+export const takeDown = (spec: Spec, counter: number, rng: Rng): Spec => ({
+  ...edit(spec, "image", counter, rng),
+  bounce: { method: "down" }
+})
 
 /** The stored form SpecStore writes (resourceVersion is the key's revision). */
 export const storedSpec = (instance: SoakInstance) =>
   JSON.stringify({
     apiVersion: "mdeploy.dev/v1",
     kind: "ServiceInstance",
-    metadata: { name: instance.name, labels: { team: "soak" }, uid: instance.uid, generation: instance.generation, creationTimestamp: new Date().toISOString() },
+    metadata: {
+      name: instance.name,
+      labels: { team: "soak" },
+      uid: instance.uid,
+      generation: instance.generation,
+      creationTimestamp: new Date().toISOString()
+    },
     spec: instance.spec
   })
 
@@ -133,8 +161,17 @@ export const modelOf = (instance: SoakInstance): InstanceModel => ({
  * installation's (MDEPLOY_OWNER=someone-else), some under the id prefix of one of our instances,
  * some of instances we have no spec for (what a careless cleanup would take for orphans).
  */
-export const foreignApps = (): ReadonlyArray<{ readonly kind: "unmanaged" | "otherOwner"; readonly definition: Record<string, unknown> }> => {
-  const app = (id: string, instances: number, labels: Record<string, string>) => ({ id, cmd: "sleep 1000000", cpus: 0.01, mem: 16, instances, labels })
+export const foreignApps = (): ReadonlyArray<
+  { readonly kind: "unmanaged" | "otherOwner"; readonly definition: Record<string, unknown> }
+> => {
+  const app = (id: string, instances: number, labels: Record<string, string>) => ({
+    id,
+    cmd: "sleep 1000000",
+    cpus: 0.01,
+    mem: 16,
+    instances,
+    labels
+  })
   const owned = (service: string, hash: string, instance = "main") => ({
     MDEPLOY_MANAGED: "true",
     MDEPLOY_OWNER: "someone-else",

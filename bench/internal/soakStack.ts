@@ -43,7 +43,11 @@ export interface SoakStack {
 
 /** Whether `mdeploy controller` knows a flag (new ones are being added while the soak exists). */
 export const controllerHasFlag = (flag: string): boolean => {
-  const help = spawnSync(process.execPath, [join(root, "bin", "mdeploy.js"), "controller", "--help"], { cwd: root, encoding: "utf8", timeout: 60_000 })
+  const help = spawnSync(process.execPath, [join(root, "bin", "mdeploy.js"), "controller", "--help"], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000
+  })
   return `${help.stdout}${help.stderr}`.includes(flag)
 }
 
@@ -64,7 +68,15 @@ export const startSoakStack = async (options: SoakStackOptions): Promise<SoakSta
   try {
     const etcd = await startLocalEtcd({ members: 3 })
     undo.push(() => etcd.close())
-    const sim = await startSim({ clock: "real", taskStartDelayMs: 100, healthyAfterMs: 200, taskKillDelayMs: 50, agents: 6, maxRunningDeployments: 1_000_000, seed: options.seed })
+    const sim = await startSim({
+      clock: "real",
+      taskStartDelayMs: 100,
+      healthyAfterMs: 200,
+      taskKillDelayMs: 50,
+      agents: 6,
+      maxRunningDeployments: 1_000_000,
+      seed: options.seed
+    })
     undo.push(() => sim.close())
     const drain = await startDrainBackend(sim.sim.ctx.agents.list.map((agent) => agent.host), 1)
     undo.push(() => drain.close())
@@ -95,9 +107,16 @@ export const startSoakStack = async (options: SoakStackOptions): Promise<SoakSta
       const log = createWriteStream(join(logDir, `${slot.name}-${slot.starts}.log`))
       logs.push(log)
       const proc = spawn(process.execPath, [
-        join(root, "bin", "mdeploy.js"), "controller",
-        "--workers", "4", "--leader-ttl", "3", "--resync", "15",
-        "--metrics-addr", `127.0.0.1:${await freePort()}`,
+        join(root, "bin", "mdeploy.js"),
+        "controller",
+        "--workers",
+        "4",
+        "--leader-ttl",
+        "3",
+        "--resync",
+        "15",
+        "--metrics-addr",
+        `127.0.0.1:${await freePort()}`,
         ...options.extraFlags
       ], {
         cwd: root,
@@ -141,7 +160,21 @@ export const startSoakStack = async (options: SoakStackOptions): Promise<SoakSta
       for (const member of etcd.members) member.process?.kill("SIGKILL")
       rmSync(dirname(etcd.members[0]!.dataDir), { recursive: true, force: true })
     }
-    return { etcd, client, sim, drain, prefix, slots, logDir, extraFlags: options.extraFlags, startSlot, killSlot, leaderSlot, close, killNow }
+    return {
+      etcd,
+      client,
+      sim,
+      drain,
+      prefix,
+      slots,
+      logDir,
+      extraFlags: options.extraFlags,
+      startSlot,
+      killSlot,
+      leaderSlot,
+      close,
+      killNow
+    }
   } catch (error) {
     await unwind()
     throw error

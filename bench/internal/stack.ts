@@ -26,7 +26,14 @@ export const benchSpec = (index: number, image: string, instances: number, extra
     image: `registry.example/svc${index}:${image}`,
     instances,
     ports: [8080],
-    healthCheck: { protocol: "MESOS_HTTP", path: "/status", gracePeriodSeconds: 5, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
+    healthCheck: {
+      protocol: "MESOS_HTTP",
+      path: "/status",
+      gracePeriodSeconds: 5,
+      intervalSeconds: 1,
+      timeoutSeconds: 1,
+      maxConsecutiveFailures: 3
+    },
     bounce: { method: "crossover" },
     ...extra
   }) as ServiceInstanceSpec
@@ -34,16 +41,39 @@ export const benchSpec = (index: number, image: string, instances: number, extra
 export const instanceName = (index: number) => `svc${index}.main`
 
 /** The stored form SpecStore writes (no resourceVersion: that is the key's revision). */
-export const storedSpec = (name: string, spec: ServiceInstanceSpec, generation: number, labels: Record<string, string> = { team: "bench" }) =>
+export const storedSpec = (
+  name: string,
+  spec: ServiceInstanceSpec,
+  generation: number,
+  labels: Record<string, string> = { team: "bench" }
+) =>
   JSON.stringify({
     apiVersion: "mdeploy.dev/v1",
     kind: "ServiceInstance",
-    metadata: { name, labels, uid: `00000000-0000-4000-8000-${String(generation).padStart(12, "0")}`, generation, creationTimestamp: "2026-01-01T00:00:00.000Z" },
+    metadata: {
+      name,
+      labels,
+      uid: `00000000-0000-4000-8000-${String(generation).padStart(12, "0")}`,
+      generation,
+      creationTimestamp: "2026-01-01T00:00:00.000Z"
+    },
     spec
   })
 
-export const putSpecs = (etcd: Etcd3, prefix: string, count: number, specOf: (index: number) => ServiceInstanceSpec, generation = 1, labels?: Record<string, string>) =>
-  pool(count, 32, (index) => etcd.put(`${prefix}/specs/${instanceName(index)}`).value(storedSpec(instanceName(index), specOf(index), generation, labels)).exec())
+export const putSpecs = (
+  etcd: Etcd3,
+  prefix: string,
+  count: number,
+  specOf: (index: number) => ServiceInstanceSpec,
+  generation = 1,
+  labels?: Record<string, string>
+) =>
+  pool(
+    count,
+    32,
+    (index) =>
+      etcd.put(`${prefix}/specs/${instanceName(index)}`).value(storedSpec(instanceName(index), specOf(index), generation, labels)).exec()
+  )
 
 /** The Marathon app the controller would create for this spec (id, labels and hash included). */
 export const appFor = (index: number, spec: ServiceInstanceSpec) => desiredApp(resolveSpec(instanceName(index) as InstanceName, spec))
@@ -90,7 +120,14 @@ export const startStack = async (simOptions: Partial<SimOptions> = {}): Promise<
   const etcd = await startLocalEtcd()
   let sim: RunningSim | undefined
   try {
-    sim = await startSim({ taskStartDelayMs: 5, healthyAfterMs: 5, taskKillDelayMs: 5, agents: 10, maxRunningDeployments: 1_000_000, ...simOptions })
+    sim = await startSim({
+      taskStartDelayMs: 5,
+      healthyAfterMs: 5,
+      taskKillDelayMs: 5,
+      agents: 10,
+      maxRunningDeployments: 1_000_000,
+      ...simOptions
+    })
   } catch (error) {
     await etcd.close()
     throw error

@@ -21,7 +21,11 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 export const call = (url: string, method: string, body?: unknown) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body)
-    const req = request(url, { method, agent, headers: text === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) } }, (res) => {
+    const req = request(url, {
+      method,
+      agent,
+      headers: text === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }
+    }, (res) => {
       let data = ""
       res.setEncoding("utf8")
       res.on("data", (chunk: string) => (data += chunk))
@@ -34,7 +38,12 @@ export const call = (url: string, method: string, body?: unknown) =>
   })
 
 /** Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
-export const waitFor = async <A>(what: string, timeoutMs: number, check: () => Promise<A | undefined> | A | undefined, everyMs = 100): Promise<A> => {
+export const waitFor = async <A>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<A | undefined> | A | undefined,
+  everyMs = 100
+): Promise<A> => {
   const deadline = performance.now() + timeoutMs
   for (;;) {
     const value = await check()

@@ -22,5 +22,4 @@ export const crossover: Planner = ({ instances, newAppRunning, happyNew, oldNonD
 }
 
 /** ceil(instances × marginFactor), rounded first so float noise (100 × 0.95) cannot add a task. */
-export const capacityFloor = (instances: number, marginFactor: number): number =>
-  Math.ceil(Number((instances * marginFactor).toFixed(9)))
+export const capacityFloor = (instances: number, marginFactor: number): number => Math.ceil(Number((instances * marginFactor).toFixed(9)))

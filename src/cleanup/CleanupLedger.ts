@@ -31,8 +31,10 @@ export class CleanupLedger extends Context.Service<CleanupLedger, {
       return CleanupLedger.of({
         read: Effect.map(Ref.get(store), (current) => ({ ledger: current.ledger, version: String(current.version) })),
         swap: (ledger, version) =>
-          Ref.modify(store, (current) =>
-            String(current.version) === version ? [true, { ledger, version: current.version + 1 }] : [false, current])
+          Ref.modify(
+            store,
+            (current) => String(current.version) === version ? [true, { ledger, version: current.version + 1 }] : [false, current]
+          )
       })
     })
   )

@@ -73,7 +73,8 @@ export const decide = (ledger: Ledger, request: BudgetRequest, config: BudgetCon
   if (request.specSetEmpty) {
     return {
       admitted: false,
-      reason: `the spec set is empty: refusing to tear down any of ${baseline} managed instance(s) (approve with 'mdeploy cleanup approve ${request.name}')`
+      reason:
+        `the spec set is empty: refusing to tear down any of ${baseline} managed instance(s) (approve with 'mdeploy cleanup approve ${request.name}')`
     }
   }
   const limit = Math.floor(baseline * config.maxFraction)
@@ -81,7 +82,8 @@ export const decide = (ledger: Ledger, request: BudgetRequest, config: BudgetCon
   if (next > limit || next >= baseline) {
     return {
       admitted: false,
-      reason: `deletion budget spent: ${recent.length} of ${baseline} managed instance(s) torn down in the last ${seconds(config.windowMs)}, ` +
+      reason:
+        `deletion budget spent: ${recent.length} of ${baseline} managed instance(s) torn down in the last ${seconds(config.windowMs)}, ` +
         `at most ${Math.min(limit, Math.max(0, baseline - 1))} allowed (approve with 'mdeploy cleanup approve ${request.name}')`
     }
   }

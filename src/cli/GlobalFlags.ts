@@ -23,7 +23,11 @@ export const globalFlags = {
     Flag.withDescription("key prefix of every mdeploy key (env MDEPLOY_ETCD_PREFIX)"),
     Flag.withDefault(defaultPrefix)
   ),
-  etcdCa: optionalWithEnv("etcd-ca", "MDEPLOY_ETCD_CA", "CA certificate file for etcd TLS (default: the system CAs when an endpoint is https://)"),
+  etcdCa: optionalWithEnv(
+    "etcd-ca",
+    "MDEPLOY_ETCD_CA",
+    "CA certificate file for etcd TLS (default: the system CAs when an endpoint is https://)"
+  ),
   etcdCert: optionalWithEnv("etcd-cert", "MDEPLOY_ETCD_CERT", "client certificate file for etcd TLS"),
   etcdKey: optionalWithEnv("etcd-key", "MDEPLOY_ETCD_KEY", "client key file for etcd TLS"),
   etcdUser: optionalWithEnv("etcd-user", "MDEPLOY_ETCD_USER", "etcd user name"),
@@ -32,8 +36,16 @@ export const globalFlags = {
     Flag.withDescription("Marathon URLs, comma-separated, tried in order (env MDEPLOY_MARATHON_URLS)"),
     Flag.withDefault("http://127.0.0.1:8080")
   ),
-  context: optionalWithEnv("context", "MDEPLOY_CONTEXT", "the context of the config file to use (default: its current-context; see 'mdeploy config')"),
-  owner: optionalWithEnv("owner", "MDEPLOY_OWNER", "this installation's owner id, on every app it creates (default: derived from the etcd cluster id and prefix)"),
+  context: optionalWithEnv(
+    "context",
+    "MDEPLOY_CONTEXT",
+    "the context of the config file to use (default: its current-context; see 'mdeploy config')"
+  ),
+  owner: optionalWithEnv(
+    "owner",
+    "MDEPLOY_OWNER",
+    "this installation's owner id, on every app it creates (default: derived from the etcd cluster id and prefix)"
+  ),
   output: Flag.Literals("output", ["table", "yaml", "json", "wide", "name"]).pipe(
     Flag.withAlias("o"),
     Flag.withDescription("output format"),

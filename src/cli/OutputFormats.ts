@@ -19,6 +19,7 @@ export const requireOutput = (command: string, allowed: ReadonlyArray<OutputForm
   })
 
 /** The command with its `-o` checked before its handler runs. */
-export const withOutputs = (command: string, allowed: ReadonlyArray<OutputFormat> = []) =>
-<const Name extends string, Input, E, R, ContextInput>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
-  Command.provideEffectDiscard(self, requireOutput(command, allowed))
+export const withOutputs =
+  (command: string, allowed: ReadonlyArray<OutputFormat> = []) =>
+  <const Name extends string, Input, E, R, ContextInput>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
+    Command.provideEffectDiscard(self, requireOutput(command, allowed))

@@ -15,7 +15,9 @@ import { etcdOptions } from "./GlobalFlags.ts"
 import { root } from "./Root.ts"
 
 export const storeLayer = (options: EtcdOptions) =>
-  Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps, NotifierStore.layerNoDeps).pipe(Layer.provideMerge(EtcdClient.layer(options)))
+  Layer.mergeAll(etcdSpecStoreLayer, StatusStore.layerNoDeps, GitSourceStore.layerNoDeps, NotifierStore.layerNoDeps).pipe(
+    Layer.provideMerge(EtcdClient.layer(options))
+  )
 
 export const storeFailure = (error: StoreError | CorruptSpecError): CliExit =>
   error instanceof StoreError
@@ -27,9 +29,7 @@ export const withStores = <A, E, R>(body: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const flags = yield* root
     return yield* body.pipe(
-      Effect.mapError((error) =>
-        error instanceof StoreError || error instanceof CorruptSpecError ? storeFailure(error) : error
-      ),
+      Effect.mapError((error) => error instanceof StoreError || error instanceof CorruptSpecError ? storeFailure(error) : error),
       Effect.provide(storeLayer(etcdOptions(flags)))
     )
   })

@@ -8,7 +8,11 @@ const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim()
 
 /** `error: <problem>[; <problem>...] (run 'mdeploy <path> --help')`. */
 export const usageLine = (commandPath: ReadonlyArray<string>, problems: ReadonlyArray<string>): string => {
-  const path = commandPath.length === 0 ? "mdeploy" : commandPath[0] === "mdeploy" ? commandPath.join(" ") : `mdeploy ${commandPath.join(" ")}`
+  const path = commandPath.length === 0
+    ? "mdeploy"
+    : commandPath[0] === "mdeploy"
+    ? commandPath.join(" ")
+    : `mdeploy ${commandPath.join(" ")}`
   const message = problems.length === 0 ? "missing subcommand" : problems.map(oneLine).join("; ")
   return `error: ${message} (run '${path} --help')`
 }
@@ -28,4 +32,3 @@ export const layer = CliOutput.layerPresenter({
     }
   }
 })
-

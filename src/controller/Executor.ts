@@ -66,13 +66,16 @@ export class Executor extends Context.Service<Executor, {
   /** Runs the plan's actions in order; Marathon errors other than 409s fail the pass. */
   readonly run: (plan: Plan, gate?: WriteGate) => Effect.Effect<ExecutionResult, MarathonError | DrainRecordsError | WriteRefused>
 }>()("mdeploy/controller/Executor") {
-  static readonly layerNoDeps = Layer.effect(Executor, Effect.gen(function*() {
-    const marathon = yield* MarathonClient
-    const methods = yield* DrainMethods
-    const records = yield* DrainRecords
-    const ownership = yield* Owner
-    return Executor.of({ run: (plan, gate) => run(plan, { marathon, methods, records, ownership, gate: gate ?? openGate }) })
-  }))
+  static readonly layerNoDeps = Layer.effect(
+    Executor,
+    Effect.gen(function*() {
+      const marathon = yield* MarathonClient
+      const methods = yield* DrainMethods
+      const records = yield* DrainRecords
+      const ownership = yield* Owner
+      return Executor.of({ run: (plan, gate) => run(plan, { marathon, methods, records, ownership, gate: gate ?? openGate }) })
+    })
+  )
 
   /** Needs MarathonClient, DrainMethods, DrainRecords and Owner. */
   static readonly layer = Executor.layerNoDeps
@@ -131,11 +134,19 @@ const confirmTasks = (deps: Deps, action: Action, tasks: ReadonlyArray<TaskRef>)
 
 const unconfirmed = (action: Action, appId: string | undefined, message: string) =>
   recordUntrustedAnswer("unconfirmed").pipe(
-    Effect.andThen(Effect.logWarning("destructive action not confirmed by a fresh read; retrying").pipe(Effect.annotateLogs({ action: action.type, appId: appId ?? "", detail: message }))),
+    Effect.andThen(
+      Effect.logWarning("destructive action not confirmed by a fresh read; retrying").pipe(
+        Effect.annotateLogs({ action: action.type, appId: appId ?? "", detail: message })
+      )
+    ),
     Effect.as<Step>({ interrupted: { action: action.type, reason: "Unconfirmed", appId, message } })
   )
 
-type Step = { readonly interrupted?: Interruption; readonly failures?: ReadonlyArray<DrainFailure>; readonly killed?: ReadonlyArray<string> }
+type Step = {
+  readonly interrupted?: Interruption
+  readonly failures?: ReadonlyArray<DrainFailure>
+  readonly killed?: ReadonlyArray<string>
+}
 
 const attributes = (plan: Plan, action: Action) => ({
   "mdeploy.instance": plan.name,
@@ -147,7 +158,12 @@ const attributes = (plan: Plan, action: Action) => ({
 
 const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "createApp" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  const result = yield* gated(deps, plan, `create ${action.appId}`, deps.marathon.createApp(withOwner(action.definition, deps.ownership.owner)))
+  const result = yield* gated(
+    deps,
+    plan,
+    `create ${action.appId}`,
+    deps.marathon.createApp(withOwner(action.definition, deps.ownership.owner))
+  )
   if (result === "AlreadyExists") {
     // Our own earlier create (a retried request, a pass cut short) is adopted, not retried blindly;
     // an app of that id that is not ours is never touched.
@@ -157,7 +173,9 @@ const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Pl
       return { interrupted: { action: action.type, reason: "Adopted", appId: action.appId } } satisfies Step
     }
     const message = "gone" in found ? `${action.appId} existed a moment ago` : found.problem
-    yield* Effect.logWarning(`${plan.name}: ${action.appId} already exists and is not ours; retrying later`).pipe(Effect.annotateLogs({ detail: message }))
+    yield* Effect.logWarning(`${plan.name}: ${action.appId} already exists and is not ours; retrying later`).pipe(
+      Effect.annotateLogs({ detail: message })
+    )
     return { interrupted: { action: action.type, reason: "AlreadyExists", appId: action.appId, message } } satisfies Step
   }
   return {} satisfies Step
@@ -172,43 +190,49 @@ const scaleApp = Effect.fn("Executor.scaleApp")(function*(deps: Deps, plan: Plan
   return {} satisfies Step
 })
 
-const drainTasks = Effect.fn("Executor.drainTasks")(function*(deps: Deps, plan: Plan, method: DrainMethod, action: Extract<Action, { type: "drainTasks" }>) {
-  yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  const known = yield* deps.records.list(plan.name)
-  const now = yield* DateTime.now
-  const failed: Array<DrainFailure> = []
-  yield* Effect.forEach(action.tasks, (task) =>
-    method.drain(task).pipe(
-      // The record is written only once the backend accepted the drain; noop has nothing to remember.
-      Effect.andThen(
-        known.has(task.id) || method.name === "noop"
-          ? Effect.void
-          : deps.records.put(plan.name, task.id, { requestedAt: now, method: method.name, appId: task.appId })
-      ),
-      Effect.catchTag("DrainError", (error) => Effect.sync(() => failed.push({ taskId: task.id, operation: "drain", message: error.message })))
-    ), { concurrency: 16, discard: true })
-  if (failed.length === 0) return {} satisfies Step
-  yield* Effect.annotateCurrentSpan({ "mdeploy.drain.failures": failed.length })
-  if (plan.drain.onError !== "kill") return { failures: failed } satisfies Step
-  // PaaSTA's choice, when asked for: a task that cannot be drained is killed right away.
-  const confirmed = yield* confirmTasks(deps, action, action.tasks.filter((task) => failed.some((failure) => failure.taskId === task.id)))
-  if ("interrupted" in confirmed) return { ...confirmed, failures: failed } satisfies Step
-  const ids = confirmed.tasks.map((task) => task.id)
-  if (ids.length > 0) yield* gated(deps, plan, `kill ${ids.join(",")}`, deps.marathon.killTasks(ids))
-  return { failures: failed, killed: ids } satisfies Step
-})
+const drainTasks = Effect.fn("Executor.drainTasks")(
+  function*(deps: Deps, plan: Plan, method: DrainMethod, action: Extract<Action, { type: "drainTasks" }>) {
+    yield* Effect.annotateCurrentSpan(attributes(plan, action))
+    const known = yield* deps.records.list(plan.name)
+    const now = yield* DateTime.now
+    const failed: Array<DrainFailure> = []
+    yield* Effect.forEach(action.tasks, (task) =>
+      method.drain(task).pipe(
+        // The record is written only once the backend accepted the drain; noop has nothing to remember.
+        Effect.andThen(
+          known.has(task.id) || method.name === "noop"
+            ? Effect.void
+            : deps.records.put(plan.name, task.id, { requestedAt: now, method: method.name, appId: task.appId })
+        ),
+        Effect.catchTag("DrainError", (error) =>
+          Effect.sync(() => failed.push({ taskId: task.id, operation: "drain", message: error.message })))
+      ), { concurrency: 16, discard: true })
+    if (failed.length === 0) return {} satisfies Step
+    yield* Effect.annotateCurrentSpan({ "mdeploy.drain.failures": failed.length })
+    if (plan.drain.onError !== "kill") return { failures: failed } satisfies Step
+    // PaaSTA's choice, when asked for: a task that cannot be drained is killed right away.
+    const confirmed = yield* confirmTasks(deps, action, action.tasks.filter((task) => failed.some((failure) => failure.taskId === task.id)))
+    if ("interrupted" in confirmed) return { ...confirmed, failures: failed } satisfies Step
+    const ids = confirmed.tasks.map((task) => task.id)
+    if (ids.length > 0) yield* gated(deps, plan, `kill ${ids.join(",")}`, deps.marathon.killTasks(ids))
+    return { failures: failed, killed: ids } satisfies Step
+  }
+)
 
-const stopDraining = Effect.fn("Executor.stopDraining")(function*(deps: Deps, plan: Plan, method: DrainMethod, action: Extract<Action, { type: "stopDraining" }>) {
-  yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  const failed: Array<DrainFailure> = []
-  // Failures are reported and left for the next pass (the record stays, so it is retried).
-  yield* Effect.forEach(action.tasks, (task) =>
-    method.stopDraining(task).pipe(
-      Effect.andThen(deps.records.remove(plan.name, task.id)),
-      Effect.catchTag("DrainError", (error) => Effect.sync(() => failed.push({ taskId: task.id, operation: "stopDraining", message: error.message })))
-    ), { concurrency: 16, discard: true })
-  return { failures: failed } satisfies Step
-})
+const stopDraining = Effect.fn("Executor.stopDraining")(
+  function*(deps: Deps, plan: Plan, method: DrainMethod, action: Extract<Action, { type: "stopDraining" }>) {
+    yield* Effect.annotateCurrentSpan(attributes(plan, action))
+    const failed: Array<DrainFailure> = []
+    // Failures are reported and left for the next pass (the record stays, so it is retried).
+    yield* Effect.forEach(action.tasks, (task) =>
+      method.stopDraining(task).pipe(
+        Effect.andThen(deps.records.remove(plan.name, task.id)),
+        Effect.catchTag("DrainError", (error) =>
+          Effect.sync(() => failed.push({ taskId: task.id, operation: "stopDraining", message: error.message })))
+      ), { concurrency: 16, discard: true })
+    return { failures: failed } satisfies Step
+  }
+)
 
 const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "killTasks" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
@@ -232,7 +256,11 @@ const deleteApp = Effect.fn("Executor.deleteApp")(function*(deps: Deps, plan: Pl
   const meantToKill = new Set(plan.actions.flatMap((other) => other.type === "killTasks" ? other.tasks.map((task) => task.id) : []))
   const unseen = found.app.tasks.filter((task) => !goingAway.has(task.state) && !meantToKill.has(task.id))
   if (unseen.length > 0) {
-    return yield* unconfirmed(action, action.appId, `${action.appId} still has ${unseen.length} task(s) the plan did not mean to kill (${unseen[0]?.id ?? ""})`)
+    return yield* unconfirmed(
+      action,
+      action.appId,
+      `${action.appId} still has ${unseen.length} task(s) the plan did not mean to kill (${unseen[0]?.id ?? ""})`
+    )
   }
   yield* gated(deps, plan, `delete ${action.appId}`, deps.marathon.deleteApp(action.appId))
   return {} satisfies Step
@@ -251,59 +279,61 @@ const requeueFor = (interruption: Interruption): number => {
   }
 }
 
-const run = Effect.fn("Executor.run")(function*(plan: Plan, deps: Deps): Effect.fn.Return<ExecutionResult, MarathonError | DrainRecordsError | WriteRefused> {
-  yield* Effect.annotateCurrentSpan({
-    "mdeploy.instance": plan.name,
-    "mdeploy.app_id": plan.appId ?? "",
-    "mdeploy.bounce.method": plan.method,
-    "mdeploy.actions": plan.actions.length
-  })
-  const method = deps.methods.forInstance(plan.name, plan.drain)
-  const failures: Array<DrainFailure> = []
-  const killed: Array<string> = []
-  let completed = 0
-  for (const action of plan.actions) {
-    const step: Step = yield* Effect.suspend((): Effect.Effect<Step, MarathonError | DrainRecordsError | WriteRefused> => {
-      switch (action.type) {
-        case "createApp":
-          return createApp(deps, plan, action)
-        case "scaleApp":
-          return scaleApp(deps, plan, action)
-        case "drainTasks":
-          return drainTasks(deps, plan, method, action)
-        case "stopDraining":
-          return stopDraining(deps, plan, method, action)
-        case "killTasks":
-          return killTasks(deps, plan, action)
-        case "deleteApp":
-          return deleteApp(deps, plan, action)
+const run = Effect.fn("Executor.run")(
+  function*(plan: Plan, deps: Deps): Effect.fn.Return<ExecutionResult, MarathonError | DrainRecordsError | WriteRefused> {
+    yield* Effect.annotateCurrentSpan({
+      "mdeploy.instance": plan.name,
+      "mdeploy.app_id": plan.appId ?? "",
+      "mdeploy.bounce.method": plan.method,
+      "mdeploy.actions": plan.actions.length
+    })
+    const method = deps.methods.forInstance(plan.name, plan.drain)
+    const failures: Array<DrainFailure> = []
+    const killed: Array<string> = []
+    let completed = 0
+    for (const action of plan.actions) {
+      const step: Step = yield* Effect.suspend((): Effect.Effect<Step, MarathonError | DrainRecordsError | WriteRefused> => {
+        switch (action.type) {
+          case "createApp":
+            return createApp(deps, plan, action)
+          case "scaleApp":
+            return scaleApp(deps, plan, action)
+          case "drainTasks":
+            return drainTasks(deps, plan, method, action)
+          case "stopDraining":
+            return stopDraining(deps, plan, method, action)
+          case "killTasks":
+            return killTasks(deps, plan, action)
+          case "deleteApp":
+            return deleteApp(deps, plan, action)
+        }
+      }).pipe(
+        // 409 "locked by a deployment": the app is busy; stop here and come back soon.
+        Effect.catchReason("MarathonError", "DeploymentLocked", () =>
+          Effect.succeed<Step>({
+            interrupted: { action: action.type, reason: "DeploymentLocked", appId: "appId" in action ? action.appId : undefined }
+          }))
+      )
+      failures.push(...(step.failures ?? []))
+      killed.push(...(step.killed ?? []))
+      if (step.interrupted !== undefined) {
+        yield* Effect.annotateCurrentSpan({ "mdeploy.result": "requeue_after", "mdeploy.interrupted_by": step.interrupted.reason })
+        return {
+          requeueAfterSeconds: requeueFor(step.interrupted),
+          interrupted: step.interrupted,
+          completed,
+          drainFailures: failures,
+          killedOnDrainError: killed
+        } satisfies ExecutionResult
       }
-    }).pipe(
-      // 409 "locked by a deployment": the app is busy; stop here and come back soon.
-      Effect.catchReason("MarathonError", "DeploymentLocked", () =>
-        Effect.succeed<Step>({
-          interrupted: { action: action.type, reason: "DeploymentLocked", appId: "appId" in action ? action.appId : undefined }
-        }))
-    )
-    failures.push(...(step.failures ?? []))
-    killed.push(...(step.killed ?? []))
-    if (step.interrupted !== undefined) {
-      yield* Effect.annotateCurrentSpan({ "mdeploy.result": "requeue_after", "mdeploy.interrupted_by": step.interrupted.reason })
-      return {
-        requeueAfterSeconds: requeueFor(step.interrupted),
-        interrupted: step.interrupted,
-        completed,
-        drainFailures: failures,
-        killedOnDrainError: killed
-      } satisfies ExecutionResult
+      completed += 1
     }
-    completed += 1
+    return {
+      requeueAfterSeconds: plan.requeueAfterSeconds,
+      interrupted: undefined,
+      completed,
+      drainFailures: failures,
+      killedOnDrainError: killed
+    } satisfies ExecutionResult
   }
-  return {
-    requeueAfterSeconds: plan.requeueAfterSeconds,
-    interrupted: undefined,
-    completed,
-    drainFailures: failures,
-    killedOnDrainError: killed
-  } satisfies ExecutionResult
-})
+)

@@ -12,10 +12,13 @@ export class MarathonFields extends Context.Service<MarathonFields, {
   readonly violations: (specMarathon: Readonly<Record<string, unknown>> | undefined) => ReadonlyArray<MarathonFieldViolation>
 }>()("mdeploy/controller/MarathonFields") {
   static readonly layer = (policy: MarathonFieldPolicy) =>
-    Layer.succeed(MarathonFields, MarathonFields.of({
-      policy,
-      violations: (specMarathon) => marathonFieldViolations(policy, specMarathon)
-    }))
+    Layer.succeed(
+      MarathonFields,
+      MarathonFields.of({
+        policy,
+        violations: (specMarathon) => marathonFieldViolations(policy, specMarathon)
+      })
+    )
 
   /** The built-in denials only. */
   static readonly layerDefault = MarathonFields.layer(defaultMarathonFieldPolicy)

@@ -96,7 +96,11 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
 
     const untrusted = (problem: { readonly reason: string; readonly message: string }) =>
       recordUntrustedAnswer(problem.reason).pipe(
-        Effect.andThen(Effect.logWarning("Marathon answer not trusted; retrying").pipe(Effect.annotateLogs({ reason: problem.reason, detail: problem.message }))),
+        Effect.andThen(
+          Effect.logWarning("Marathon answer not trusted; retrying").pipe(
+            Effect.annotateLogs({ reason: problem.reason, detail: problem.message })
+          )
+        ),
         Effect.andThen(Effect.fail(new UntrustedAnswer({ reason: problem.reason, message: problem.message })))
       )
 
@@ -146,10 +150,11 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number 
       const [apps, hosts] = yield* Effect.all([
         marathon.listAppsById(appIdPrefix(name as InstanceName)),
         now - maintenanceAt > maintenanceMaxAgeMs
-          ? Effect.tap(maintenance.drainingHosts, (fresh) => Effect.sync(() => {
-            drainingHosts = fresh
-            maintenanceAt = now
-          }))
+          ? Effect.tap(maintenance.drainingHosts, (fresh) =>
+            Effect.sync(() => {
+              drainingHosts = fresh
+              maintenanceAt = now
+            }))
           : Effect.succeed(drainingHosts)
       ], { concurrency: 2 })
       targetedFetches++

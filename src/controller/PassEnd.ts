@@ -28,7 +28,9 @@ export const passEnd = (input: PassEndInput): { readonly status: InstanceStatus;
   const requeue = executed.requeueAfterSeconds
   const result: ReconcileResult = requeue === undefined ? "Done" : "RequeueAfter"
   const problems = [
-    ...(executed.drainFailures.length === 0 ? [] : [`${executed.drainFailures.length} drain call(s) failed: ${executed.drainFailures[0]?.message ?? ""}`]),
+    ...(executed.drainFailures.length === 0
+      ? []
+      : [`${executed.drainFailures.length} drain call(s) failed: ${executed.drainFailures[0]?.message ?? ""}`]),
     ...(executed.interrupted?.message === undefined ? [] : [executed.interrupted.message])
   ]
   const status = nextStatus({
@@ -42,7 +44,9 @@ export const passEnd = (input: PassEndInput): { readonly status: InstanceStatus;
   })
   // Why the new app's tasks may not come up, from Marathon itself (kept while that app is the target).
   const failure = input.observed.apps.find((app) => app.id === plan.appId)?.lastTaskFailure
-  const withFailure: InstanceStatus = failure === undefined || plan.appId === undefined ? status : { ...status, lastTaskFailure: { appId: plan.appId, ...failure } }
+  const withFailure: InstanceStatus = failure === undefined || plan.appId === undefined
+    ? status
+    : { ...status, lastTaskFailure: { appId: plan.appId, ...failure } }
   const withDrain: InstanceStatus = input.drain === undefined ? withFailure : { ...withFailure, drain: input.drain }
   const problem = problems.length === 0 ? {} : { problem: problems.join("; ") }
   const outcome: Outcome<never> = requeue === undefined

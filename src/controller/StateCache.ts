@@ -95,8 +95,11 @@ export const makeStateCache = (events: StateCacheEvents) =>
       Stream.runForEach((event) =>
         Effect.sync(() => {
           if (event._tag === "Upsert") statuses.set(event.key.slice(keys.statuses.length), event.value, event.modRevision)
-          else if (event._tag === "Delete" || event._tag === "Invalid") statuses.set(event.key.slice(keys.statuses.length), undefined, event.modRevision)
-          else if (event._tag === "Synced") statuses.synced = true
+          else if (event._tag === "Delete" || event._tag === "Invalid") {
+            statuses.set(event.key.slice(keys.statuses.length), undefined, event.modRevision)
+          } else if (event._tag === "Synced") {
+            statuses.synced = true
+          }
         })
       ),
       Effect.forkScoped

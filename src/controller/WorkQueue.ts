@@ -39,8 +39,6 @@ interface Delayed {
   priority: Priority
 }
 
-
-
 const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
 
 export const make = Effect.fnUntraced(function*(
@@ -283,8 +281,7 @@ export const make = Effect.fnUntraced(function*(
     )
 
   // Requeues decided during a run keep the priority the key was taken at (controller-runtime).
-  const priorityFor = (key: string, priority: Priority | undefined): Priority =>
-    priority ?? processing.get(key)?.priority ?? "high"
+  const priorityFor = (key: string, priority: Priority | undefined): Priority => priority ?? processing.get(key)?.priority ?? "high"
 
   const addRateLimited = Effect.fn("WorkQueue.addRateLimited")(function*(
     key: string,
@@ -326,8 +323,7 @@ export const make = Effect.fnUntraced(function*(
   return {
     name,
     add: (key, priority = "high") => Effect.sync(() => addNow(key, priority)),
-    addAfter: (key, delay, priority) =>
-      Effect.sync(() => addAfterNow(key, toMillis(delay), priorityFor(key, priority))),
+    addAfter: (key, delay, priority) => Effect.sync(() => addAfterNow(key, toMillis(delay), priorityFor(key, priority))),
     addRateLimited,
     forget: (key) => Effect.sync(() => void failures.delete(key)),
     numRequeues: (key) => Effect.sync(() => failures.get(key) ?? 0),

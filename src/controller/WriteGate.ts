@@ -26,7 +26,11 @@ export const defaultMinSpareMs = 1_000
 export const leaseGate = (remainingMs: Effect.Effect<number>, minSpareMs = defaultMinSpareMs): WriteGate => ({
   check: Effect.flatMap(remainingMs, (left) =>
     left < minSpareMs
-      ? refuse(left <= 0 ? "leadership lost: no Marathon write is started" : `only ${Math.round(left)} ms left on the lease: no Marathon write is started`)
+      ? refuse(
+        left <= 0
+          ? "leadership lost: no Marathon write is started"
+          : `only ${Math.round(left)} ms left on the lease: no Marathon write is started`
+      )
       : Effect.succeed(left - minSpareMs / 2)),
   refuse
 })

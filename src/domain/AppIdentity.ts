@@ -61,8 +61,7 @@ export const appIdPrefix = (name: InstanceName): string => {
 export const belongsTo = (appId: string, name: InstanceName): boolean => appId.startsWith(appIdPrefix(name))
 
 /** True when the labels mark an app as created by mdeploy; nothing else may ever be modified or deleted. */
-export const isManaged = (labels: Readonly<Record<string, string>> | undefined): boolean =>
-  labels?.[ManagedLabel] === "true"
+export const isManaged = (labels: Readonly<Record<string, string>> | undefined): boolean => labels?.[ManagedLabel] === "true"
 
 // The app of a resolved spec, once per spec object: the controller resolves each stored spec once
 // (DesiredState.ts), so a resync hashes no definition again.

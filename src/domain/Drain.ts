@@ -49,7 +49,9 @@ const common = {
   timeoutSeconds: Schema.optionalKey(
     Schema.Finite.check(
       Schema.isGreaterThan(0),
-      Schema.isLessThanOrEqualTo(maxDrainTimeoutSeconds, { message: `must be at most ${maxDrainTimeoutSeconds} (drain calls are capped at ${maxDrainTimeoutSeconds} s)` })
+      Schema.isLessThanOrEqualTo(maxDrainTimeoutSeconds, {
+        message: `must be at most ${maxDrainTimeoutSeconds} (drain calls are capped at ${maxDrainTimeoutSeconds} s)`
+      })
     ).annotate({ description: `per-call timeout in seconds, at most ${maxDrainTimeoutSeconds}`, default: 15 })
   )
 }

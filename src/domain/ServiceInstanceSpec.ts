@@ -12,7 +12,8 @@ export const Constraint = Schema.Union([
   Schema.Tuple([Schema.NonEmptyString, ConstraintOperator]),
   Schema.Tuple([Schema.NonEmptyString, ConstraintOperator, Schema.String])
 ]).annotate({
-  message: "Expected [field, operator] or [field, operator, value] with operator one of UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER, IS",
+  message:
+    "Expected [field, operator] or [field, operator, value] with operator one of UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER, IS",
   description: "Marathon placement constraint"
 })
 export type Constraint = typeof Constraint.Type

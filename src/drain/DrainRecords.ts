@@ -26,8 +26,7 @@ export class DrainRecords extends Context.Service<DrainRecords, {
       const store = yield* Ref.make(new Map<InstanceName, ReadonlyMap<string, DrainRecord>>())
       return DrainRecords.of({
         list: (name) => Effect.map(Ref.get(store), (all) => all.get(name) ?? new Map()),
-        put: (name, taskId, record) =>
-          Ref.update(store, (all) => new Map(all).set(name, new Map(all.get(name) ?? []).set(taskId, record))),
+        put: (name, taskId, record) => Ref.update(store, (all) => new Map(all).set(name, new Map(all.get(name) ?? []).set(taskId, record))),
         remove: (name, taskId) =>
           Ref.update(store, (all) => {
             const records = new Map(all.get(name) ?? [])

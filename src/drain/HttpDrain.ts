@@ -27,7 +27,7 @@ export interface HttpDrainContext {
 }
 
 /** "200-299,404" → predicate; ranges are inclusive, a bare integer is one code. */
-export const parseSuccessCodes = (codes: string | number | undefined): ((status: number) => boolean) => {
+export const parseSuccessCodes = (codes: string | number | undefined): (status: number) => boolean => {
   if (typeof codes === "number") return (status) => status === codes
   const ranges = (codes ?? "200-299").split(",").map((part) => {
     const [low, high] = part.split("-").map((bound) => Number(bound.trim()))

@@ -15,11 +15,19 @@ const actionEvent = (action: Action, drainMethod: string): EventNote => {
     case "scaleApp":
       return { type: "Normal", reason: "AppScaled", message: `scaled ${action.appId} to ${action.instances} (${action.reason})` }
     case "drainTasks":
-      return { type: "Normal", reason: "TasksDraining", message: `draining ${tasksOf(action.tasks.length)} of ${action.appId} (${drainMethod})` }
+      return {
+        type: "Normal",
+        reason: "TasksDraining",
+        message: `draining ${tasksOf(action.tasks.length)} of ${action.appId} (${drainMethod})`
+      }
     case "stopDraining":
       return { type: "Normal", reason: "TasksUndrained", message: `stopped draining ${tasksOf(action.tasks.length)} of ${action.appId}` }
     case "killTasks":
-      return { type: "Normal", reason: "TasksKilled", message: `killed ${tasksOf(action.tasks.length)}: ${action.tasks.map((task) => task.id).join(", ")}` }
+      return {
+        type: "Normal",
+        reason: "TasksKilled",
+        message: `killed ${tasksOf(action.tasks.length)}: ${action.tasks.map((task) => task.id).join(", ")}`
+      }
     case "deleteApp":
       return { type: "Normal", reason: "AppDeleted", message: `deleted ${action.appId}` }
   }
@@ -61,7 +69,12 @@ export const passEvents = (input: PassEventsInput): ReadonlyArray<EventNote> => 
     ...(next.appId === undefined ? {} : { appId: next.appId })
   }
   if (entered("Running") && next.observedGeneration !== undefined) {
-    notes.push({ type: "Normal", reason: "RolloutSucceeded", message: `generation ${next.observedGeneration} rolled out as ${next.appId ?? "-"}`, context })
+    notes.push({
+      type: "Normal",
+      reason: "RolloutSucceeded",
+      message: `generation ${next.observedGeneration} rolled out as ${next.appId ?? "-"}`,
+      context
+    })
   }
   if (entered("Stopped")) notes.push({ type: "Normal", reason: "Stopped", message: `generation ${next.observedGeneration ?? 0} stopped` })
   if (entered("Stalled")) {
@@ -77,7 +90,9 @@ export const passEvents = (input: PassEventsInput): ReadonlyArray<EventNote> => 
       })
     }
   }
-  if (entered("CleanupRefused")) notes.push({ type: "Warning", reason: "CleanupRefused", message: next.summary ?? "tear-down refused", context })
+  if (entered("CleanupRefused")) {
+    notes.push({ type: "Warning", reason: "CleanupRefused", message: next.summary ?? "tear-down refused", context })
+  }
   if (entered("Invalid")) notes.push({ type: "Warning", reason: "InvalidSpec", message: next.summary ?? "the stored spec cannot be used" })
   return notes
 }

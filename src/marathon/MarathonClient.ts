@@ -97,7 +97,9 @@ export const reasonFor = (answer: Answer): MarathonErrorReason => {
   const message = body?.message ?? (page !== undefined ? `HTTP ${answer.status}: ${page}` : undefined) ??
     (answer.text.slice(0, 200) || `HTTP ${answer.status}`)
   if (answer.status >= 500) return new Unavailable({ message, status: answer.status })
-  if (answer.status === 401) return new Unauthorized({ message: `${message} (check MDEPLOY_MARATHON_USER/MDEPLOY_MARATHON_PASSWORD)`, status: answer.status })
+  if (answer.status === 401) {
+    return new Unauthorized({ message: `${message} (check MDEPLOY_MARATHON_USER/MDEPLOY_MARATHON_PASSWORD)`, status: answer.status })
+  }
   if (answer.status === 403) {
     // "Max number (N) of running deployments is achieved": wait, do not give up.
     return /running deployments/i.test(message)
@@ -132,8 +134,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     const attempt = Effect.gen(function*() {
       const index = yield* Ref.get(current)
       const base = urls[index % urls.length]!
-      const fail = (reason: MarathonErrorReason) =>
-        new MarathonError({ reason, method: request.method, path: request.url })
+      const fail = (reason: MarathonErrorReason) => new MarathonError({ reason, method: request.method, path: request.url })
       const started = yield* Clock.currentTimeMillis
       const answer = yield* http.execute(authorize(HttpClientRequest.prependUrl(request, base))).pipe(
         Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
@@ -143,8 +144,10 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
           orElse: () => Effect.fail(fail(new Unavailable({ message: `no answer from ${base} in time` })))
         }),
         Effect.onExit((exit) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            recordMarathonRequest(route, exit._tag === "Success" ? exit.value.status : "error", (now - started) / 1000))
+          Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => recordMarathonRequest(route, exit._tag === "Success" ? exit.value.status : "error", (now - started) / 1000)
+          )
         )
       )
       if (answer.status >= 200 && answer.status < 300) return answer
@@ -156,7 +159,8 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     return Effect.retry(attempt, retrySchedule)
   }
 
-  const decode = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, request: HttpClientRequest.HttpClientRequest) =>
+  const decode =
+    <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, request: HttpClientRequest.HttpClientRequest) =>
     (answer: Answer) =>
       Schema.decodeUnknownEffect(Schema.fromJsonString(schema))(answer.text).pipe(
         Effect.mapError((issue) =>
@@ -227,10 +231,14 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     yield* call(request).pipe(
       Effect.asVoid,
       Effect.catchReason("MarathonError", "AppNotFound", () => Effect.void),
-      Effect.catchReason("MarathonError", "Rejected", (reason) =>
-        reason.status === 422 && /not valid/i.test(reason.message) ? Effect.void : Effect.fail(
-          new MarathonError({ reason, method: request.method, path: request.url })
-        ))
+      Effect.catchReason(
+        "MarathonError",
+        "Rejected",
+        (reason) =>
+          reason.status === 422 && /not valid/i.test(reason.message) ? Effect.void : Effect.fail(
+            new MarathonError({ reason, method: request.method, path: request.url })
+          )
+      )
     )
   })
 

@@ -119,11 +119,11 @@ const connect = (config: MarathonEventsConfig, url: string) =>
   })
 
 const decodeEvents = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) =>
-    bytes.pipe(
-      Stream.decodeText,
-      Stream.pipeThroughChannel(Sse.decode()),
-      Stream.flatMap((event) => Stream.fromIterable(toMarathonEvents(event)))
-    )
+  bytes.pipe(
+    Stream.decodeText,
+    Stream.pipeThroughChannel(Sse.decode()),
+    Stream.flatMap((event) => Stream.fromIterable(toMarathonEvents(event)))
+  )
 
 /** Follows the event bus forever; never fails. */
 export const marathonEvents = (config: MarathonEventsConfig): Stream.Stream<MarathonEvent, never, HttpClient.HttpClient> =>

@@ -27,23 +27,26 @@ export class MesosMaintenance extends Context.Service<MesosMaintenance, {
 }>()("mdeploy/marathon/MesosMaintenance") {
   /** Needs an HttpClient. */
   static readonly layerNoDeps = (config: MesosMaintenanceConfig) =>
-    Layer.effect(MesosMaintenance, Effect.gen(function*() {
-      const http = yield* HttpClient.HttpClient
-      const decode = Schema.decodeUnknownOption(Schema.fromJsonString(MaintenanceStatus))
-      const drainingHosts = http.execute(HttpClientRequest.get(`${config.url.replace(/\/+$/, "")}/maintenance/status`)).pipe(
-        Effect.flatMap((response) => response.text),
-        Effect.timeout(config.timeout ?? "10 seconds"),
-        Effect.map((text) => {
-          const machines = Option.getOrUndefined(decode(text))?.draining_machines ?? []
-          return new Set(machines.flatMap(({ id }) => [id.hostname, id.ip].filter((h): h is string => typeof h === "string")))
-        }),
-        Effect.catch((error) =>
-          Effect.as(Effect.logWarning("Mesos maintenance status unavailable; assuming no host is draining", error), new Set<string>())
-        ),
-        Effect.withSpan("MesosMaintenance.drainingHosts")
-      )
-      return MesosMaintenance.of({ drainingHosts })
-    }))
+    Layer.effect(
+      MesosMaintenance,
+      Effect.gen(function*() {
+        const http = yield* HttpClient.HttpClient
+        const decode = Schema.decodeUnknownOption(Schema.fromJsonString(MaintenanceStatus))
+        const drainingHosts = http.execute(HttpClientRequest.get(`${config.url.replace(/\/+$/, "")}/maintenance/status`)).pipe(
+          Effect.flatMap((response) => response.text),
+          Effect.timeout(config.timeout ?? "10 seconds"),
+          Effect.map((text) => {
+            const machines = Option.getOrUndefined(decode(text))?.draining_machines ?? []
+            return new Set(machines.flatMap(({ id }) => [id.hostname, id.ip].filter((h): h is string => typeof h === "string")))
+          }),
+          Effect.catch((error) =>
+            Effect.as(Effect.logWarning("Mesos maintenance status unavailable; assuming no host is draining", error), new Set<string>())
+          ),
+          Effect.withSpan("MesosMaintenance.drainingHosts")
+        )
+        return MesosMaintenance.of({ drainingHosts })
+      })
+    )
 
   /** No maintenance information: nothing is ever at risk. */
   static readonly layerNone = Layer.succeed(MesosMaintenance, MesosMaintenance.of({ drainingHosts: Effect.succeed(new Set()) }))

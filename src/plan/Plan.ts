@@ -82,9 +82,7 @@ const group = (tasks: ReadonlyArray<ObservedTask>): Map<string, Array<TaskRef>> 
 const holdIntermediate = (toDrain: ReadonlyArray<ClassifiedTask>, parts: Partition, desiredHealthy: boolean) => {
   if (desiredHealthy) return toDrain
   const oldestWithTasks = parts.oldApps.findIndex((app) => app.tasks.length > 0)
-  return toDrain.filter((entry) =>
-    entry.bucket !== "happy" || entry.app === parts.newApp || entry.rank <= oldestWithTasks
-  )
+  return toDrain.filter((entry) => entry.bucket !== "happy" || entry.app === parts.newApp || entry.rank <= oldestWithTasks)
 }
 
 /**

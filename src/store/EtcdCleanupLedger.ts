@@ -31,10 +31,14 @@ export const etcdCleanupLedgerLayer: Layer.Layer<CleanupLedger, never, EtcdClien
         return { ledger: decoded.success, version: kv.mod_revision }
       }),
       swap: (ledger, version) =>
-        wrap(etcd.call("write cleanup ledger", (client) =>
-          client.if(key, "Mod", "==", version).then(client.put(key).value(encode(ledger))).commit())).pipe(
-            Effect.map((result) => result.succeeded)
+        wrap(
+          etcd.call("write cleanup ledger", (client) =>
+            client.if(key, "Mod", "==", version).then(client.put(key).value(encode(ledger))).commit())
+        ).pipe(
+          Effect.map((result) =>
+            result.succeeded
           )
+        )
     })
   })
 )

@@ -113,8 +113,7 @@ export class EtcdClient extends Context.Service<EtcdClient, {
         const call = <A>(operation: string, f: (client: Etcd3) => Promise<A>): Effect.Effect<A, StoreError> =>
           Effect.tryPromise({ try: () => f(client), catch: fromEtcd(endpoints, operation) })
         const retry = etcdRetry(options.retries ?? 8)
-        const callIdempotent = <A>(operation: string, f: (client: Etcd3) => Promise<A>) =>
-          call(operation, f).pipe(Effect.retry(retry))
+        const callIdempotent = <A>(operation: string, f: (client: Etcd3) => Promise<A>) => call(operation, f).pipe(Effect.retry(retry))
         const dedicated = (attempt: number) => {
           const endpoint = options.endpoints[attempt % Math.max(options.endpoints.length, 1)] ?? defaultEndpoint
           return Effect.acquireRelease(

@@ -49,7 +49,9 @@ export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClien
         yield* etcd.call("write event", (client) => client.put(key).value(JSON.stringify(event)).lease(id).exec())
       }).pipe(
         // An event is worth less than the pass that made it: never fail anything over one.
-        Effect.catch((error) => Effect.logWarning("event not recorded").pipe(Effect.annotateLogs({ instance, reason: note.reason, error: error.oneLine })))
+        Effect.catch((error) =>
+          Effect.logWarning("event not recorded").pipe(Effect.annotateLogs({ instance, reason: note.reason, error: error.oneLine }))
+        )
       )
 
     const pending = yield* Queue.dropping<Pending>(1_024)

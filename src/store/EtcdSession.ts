@@ -68,9 +68,7 @@ export const makeSession = (
     })
     lease.on("lost", markLost)
 
-    yield* Effect.addFinalizer(() =>
-      Effect.promise(() => lease.revoke({ deadline: Date.now() + 2_000 }).catch(() => lease.release()))
-    )
+    yield* Effect.addFinalizer(() => Effect.promise(() => lease.revoke({ deadline: Date.now() + 2_000 }).catch(() => lease.release())))
 
     // Watch the renew deadline: losing it is losing the session, even before etcd says so.
     yield* Effect.sync(() => {

@@ -77,22 +77,42 @@ export const freePort = (): Promise<number> =>
 
 const tlsFlags = (tls: LocalEtcdTls | undefined, member: EtcdMember): ReadonlyArray<string> =>
   tls === undefined ? [] : [
-    "--cert-file", tls.certFile, "--key-file", tls.keyFile,
-    "--listen-metrics-urls", member.healthUrl,
+    "--cert-file",
+    tls.certFile,
+    "--key-file",
+    tls.keyFile,
+    "--listen-metrics-urls",
+    member.healthUrl,
     ...(tls.trustedCaFile === undefined ? [] : ["--trusted-ca-file", tls.trustedCaFile, "--client-cert-auth"])
   ]
 
 const launch = (member: EtcdMember, initialCluster: string, token: string, fresh: boolean, tls: LocalEtcdTls | undefined): ChildProcess =>
   spawn("etcd", [
-    "--name", member.name,
-    "--data-dir", member.dataDir,
-    "--logger=zap", "--log-outputs", join(member.dataDir, "..", `${member.name}.log`),
-    "--listen-client-urls", member.clientUrl, "--advertise-client-urls", member.clientUrl,
-    "--listen-peer-urls", member.peerUrl, "--initial-advertise-peer-urls", member.peerUrl,
-    "--initial-cluster", initialCluster,
-    "--initial-cluster-state", fresh ? "new" : "existing",
-    "--initial-cluster-token", token,
-    "--heartbeat-interval", "100", "--election-timeout", "1000",
+    "--name",
+    member.name,
+    "--data-dir",
+    member.dataDir,
+    "--logger=zap",
+    "--log-outputs",
+    join(member.dataDir, "..", `${member.name}.log`),
+    "--listen-client-urls",
+    member.clientUrl,
+    "--advertise-client-urls",
+    member.clientUrl,
+    "--listen-peer-urls",
+    member.peerUrl,
+    "--initial-advertise-peer-urls",
+    member.peerUrl,
+    "--initial-cluster",
+    initialCluster,
+    "--initial-cluster-state",
+    fresh ? "new" : "existing",
+    "--initial-cluster-token",
+    token,
+    "--heartbeat-interval",
+    "100",
+    "--election-timeout",
+    "1000",
     "--unsafe-no-fsync",
     ...tlsFlags(tls, member)
   ], { stdio: "ignore" })

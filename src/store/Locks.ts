@@ -193,9 +193,10 @@ const makeMemoryLocks = () => {
           }
           return fence("locks/app-lifecycle")
         }),
-        () => Effect.sync(() => {
-          writer = undefined
-        })
+        () =>
+          Effect.sync(() => {
+            writer = undefined
+          })
       )
   })
 }

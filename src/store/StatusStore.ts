@@ -36,7 +36,11 @@ export class StatusStore extends Context.Service<StatusStore, {
   readonly list: () => Effect.Effect<ReadonlyMap<string, InstanceStatus>, StoreError>
   /** Writes status only while every fence still holds (leader key, instance lock). */
   /** Returns the etcd revision of the write, to order it against watch events. */
-  readonly put: (name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) => Effect.Effect<string, StoreError | FenceLostError>
+  readonly put: (
+    name: InstanceName,
+    status: InstanceStatus,
+    fences: ReadonlyArray<Fence>
+  ) => Effect.Effect<string, StoreError | FenceLostError>
   readonly remove: (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.Effect<string, StoreError | FenceLostError>
 }>()("mdeploy/store/StatusStore") {
   static readonly layerNoDeps = Layer.effect(
@@ -110,15 +114,21 @@ export class StatusStore extends Context.Service<StatusStore, {
           return statuses
         }),
       put: (name, status, fences) =>
-        Effect.andThen(needsFence("put status", fences), Effect.sync(() => {
-          values.set(name, JSON.stringify(status))
-          return String(++revision)
-        })),
+        Effect.andThen(
+          needsFence("put status", fences),
+          Effect.sync(() => {
+            values.set(name, JSON.stringify(status))
+            return String(++revision)
+          })
+        ),
       remove: (name, fences) =>
-        Effect.andThen(needsFence("remove status", fences), Effect.sync(() => {
-          values.delete(name)
-          return String(++revision)
-        }))
+        Effect.andThen(
+          needsFence("remove status", fences),
+          Effect.sync(() => {
+            values.delete(name)
+            return String(++revision)
+          })
+        )
     })
   })
 }

@@ -59,7 +59,10 @@ const tlsProblem = (error: unknown): string | undefined => {
   if (/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i.test(text)) {
     return "etcd's TLS certificate does not name the endpoint's host (use a host or IP the certificate lists)"
   }
-  const verify = /(unable to verify[^;.]*|self[- ]signed certificate[^;.]*|unable to get (local )?issuer certificate|certificate has expired)/i.exec(text)
+  const verify =
+    /(unable to verify[^;.]*|self[- ]signed certificate[^;.]*|unable to get (local )?issuer certificate|certificate has expired)/i.exec(
+      text
+    )
   if (verify !== null) return `cannot verify etcd's TLS certificate: ${verify[0]} (check --etcd-ca)`
   if (/wrong version number|packet length too long|SSL routines/i.test(text)) {
     return "TLS handshake with etcd failed (is the endpoint's scheme, http or https, right?)"

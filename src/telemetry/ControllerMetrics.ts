@@ -43,7 +43,8 @@ export const marathonRequestRetries = Metric.counter("mdeploy_marathon_request_r
   incremental: true
 })
 export const marathonUntrustedAnswers = Metric.counter("mdeploy_marathon_untrusted_answers_total", {
-  description: "Marathon answers not acted upon because they contradicted what was known (empty or shrunken lists, apps without their tasks, unconfirmed kills and deletes)"
+  description:
+    "Marathon answers not acted upon because they contradicted what was known (empty or shrunken lists, apps without their tasks, unconfirmed kills and deletes)"
 })
 
 /** Counts one answer that was not acted upon, by reason. */

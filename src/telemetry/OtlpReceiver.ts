@@ -176,7 +176,9 @@ export class OtlpReceiver extends Context.Service<OtlpReceiver, {
           }),
           () =>
             Effect.callback<void>((resume) => {
-              server.close(() => resume(Effect.void))
+              server.close(() =>
+                resume(Effect.void)
+              )
               server.closeAllConnections()
             })
         )

@@ -200,7 +200,12 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
               { shutdownTimeout: timeout }
             )
           }
-          return Telemetry.of({ metricsUrl: url, metricsHandler: handler, otlpTraces: settings.otlpTraces, otlpMetrics: settings.otlpMetrics })
+          return Telemetry.of({
+            metricsUrl: url,
+            metricsHandler: handler,
+            otlpTraces: settings.otlpTraces,
+            otlpMetrics: settings.otlpMetrics
+          })
         })
       )
 

@@ -15,7 +15,14 @@ const foreign = new Map([
 const foreignInstances = new Map([["/web0.main.gitdeadbeef.config00000000", 2], ["/web1.main.gitcafe0000.config11111111", 1]])
 const make = () => new SoakInvariants({ foreign, cleanupWindowMs: 600_000, cleanupMaxFraction: 0.5 })
 
-const req = (at: number, method: string, path: string, body: unknown = "", status: number | undefined = 200, controller = "c1"): ProxyRecord => ({
+const req = (
+  at: number,
+  method: string,
+  path: string,
+  body: unknown = "",
+  status: number | undefined = 200,
+  controller = "c1"
+): ProxyRecord => ({
   at,
   controller,
   method,
@@ -44,10 +51,25 @@ const cleanLog = (inv: SoakInvariants) => {
 
 describe("soak invariants", () => {
   it("parses every Marathon write the controller makes", () => {
-    assert.deepStrictEqual(writeOf({ method: "POST", path: "/v2/apps", body: JSON.stringify({ id: a1 }) }), { kind: "create", appIds: [a1], taskIds: [] })
-    assert.deepStrictEqual(writeOf({ method: "DELETE", path: `/v2/apps${a1}?force=true`, body: "" }), { kind: "delete", appIds: [a1], taskIds: [] })
-    assert.deepStrictEqual(writeOf({ method: "DELETE", path: `/v2/apps${a1}/tasks/${task(a1, 0)}?scale=true`, body: "" }), { kind: "kill", appIds: [a1], taskIds: [task(a1, 0)] })
-    assert.deepStrictEqual(writeOf({ method: "POST", path: "/v2/tasks/delete?scale=true", body: JSON.stringify({ ids: [task(a1, 0)] }) })?.appIds, [a1])
+    assert.deepStrictEqual(writeOf({ method: "POST", path: "/v2/apps", body: JSON.stringify({ id: a1 }) }), {
+      kind: "create",
+      appIds: [a1],
+      taskIds: []
+    })
+    assert.deepStrictEqual(writeOf({ method: "DELETE", path: `/v2/apps${a1}?force=true`, body: "" }), {
+      kind: "delete",
+      appIds: [a1],
+      taskIds: []
+    })
+    assert.deepStrictEqual(writeOf({ method: "DELETE", path: `/v2/apps${a1}/tasks/${task(a1, 0)}?scale=true`, body: "" }), {
+      kind: "kill",
+      appIds: [a1],
+      taskIds: [task(a1, 0)]
+    })
+    assert.deepStrictEqual(
+      writeOf({ method: "POST", path: "/v2/tasks/delete?scale=true", body: JSON.stringify({ ids: [task(a1, 0)] }) })?.appIds,
+      [a1]
+    )
     assert.strictEqual(writeOf({ method: "GET", path: "/v2/apps", body: "" }), undefined)
     assert.strictEqual(appOfTask("svc.main.gitx.configy.instance-1-2-3-4-5._app.3"), "/svc.main.gitx.configy")
   })
@@ -55,8 +77,22 @@ describe("soak invariants", () => {
   it("a clean log, a clean bounce's polls and a re-created deleted spec give no violation", () => {
     const inv = make()
     cleanLog(inv)
-    const others = ["/web3.main.gitx.configy", "/web4.main.gitx.configy", "/web5.main.gitx.configy", "/web6.main.gitx.configy"].map((id) => ({ id, instances: 1, tasks: running(id, 1) }))
-    inv.snapshot({ at: 35, apps: [{ id: a1, instances: 2, tasks: running(a1, 2) }, { id: a2, instances: 2, tasks: running(a2, 1) }, ...others, ...foreignApps()] }, foreignInstances, new Map([["web2.main", 2]]))
+    const others = ["/web3.main.gitx.configy", "/web4.main.gitx.configy", "/web5.main.gitx.configy", "/web6.main.gitx.configy"].map((
+      id
+    ) => ({ id, instances: 1, tasks: running(id, 1) }))
+    inv.snapshot(
+      {
+        at: 35,
+        apps: [
+          { id: a1, instances: 2, tasks: running(a1, 2) },
+          { id: a2, instances: 2, tasks: running(a2, 1) },
+          ...others,
+          ...foreignApps()
+        ]
+      },
+      foreignInstances,
+      new Map([["web2.main", 2]])
+    )
     // Deleted spec: tear-down, then the same config re-created (a legitimate second create).
     inv.spec(100, "web2.main", false)
     inv.request(req(110, "DELETE", `/v2/apps${a2}`, "", 200))
@@ -103,7 +139,16 @@ describe("soak invariants", () => {
 
   it("(4) happy tasks below a crossover floor; not before Running, nor while paused or scaled down", () => {
     const tracker = new FloorTracker()
-    const model: InstanceModel = { name: "web2.main", method: "crossover", instances: 4, marginFactor: 0.5, generation: 1, paused: false, stopped: false, deleted: false }
+    const model: InstanceModel = {
+      name: "web2.main",
+      method: "crossover",
+      instances: 4,
+      marginFactor: 0.5,
+      generation: 1,
+      paused: false,
+      stopped: false,
+      deleted: false
+    }
     assert.strictEqual(tracker.floor(model, { phase: "Bouncing", observedGeneration: 1 }), 0)
     assert.strictEqual(tracker.floor(model, { phase: "Running", observedGeneration: 1 }), 2)
     assert.strictEqual(tracker.floor({ ...model, generation: 2, instances: 6 }, { phase: "Running", observedGeneration: 1 }), 2)
@@ -113,7 +158,10 @@ describe("soak invariants", () => {
     assert.strictEqual(tracker.floor({ ...model, method: "brutal" }, { phase: "Running", observedGeneration: 1 }), 0)
 
     const inv = make()
-    const apps = [{ id: a1, instances: 2, tasks: [...running(a1, 1), { id: task(a1, 1), state: "TASK_RUNNING", healthy: false }] }, ...foreignApps()]
+    const apps = [
+      { id: a1, instances: 2, tasks: [...running(a1, 1), { id: task(a1, 1), state: "TASK_RUNNING", healthy: false }] },
+      ...foreignApps()
+    ]
     inv.snapshot({ at: 10, apps }, foreignInstances, new Map([["web2.main", 2]]))
     assert.deepStrictEqual(inv.violations.map((v) => v.invariant), ["capacityFloor"])
   })
@@ -134,7 +182,16 @@ describe("soak invariants", () => {
     const inv = make()
     const names = ["s1.main", "s2.main", "s3.main", "s4.main"]
     for (const name of names) inv.spec(0, name, true)
-    inv.snapshot({ at: 5, apps: names.map((name) => ({ id: `/${name}.gitx.configy`, instances: 1, tasks: running(`/${name}.gitx.configy`, 1) })).concat(foreignApps()) }, foreignInstances, new Map())
+    inv.snapshot(
+      {
+        at: 5,
+        apps: names.map((name) => ({ id: `/${name}.gitx.configy`, instances: 1, tasks: running(`/${name}.gitx.configy`, 1) })).concat(
+          foreignApps()
+        )
+      },
+      foreignInstances,
+      new Map()
+    )
     for (const name of names) inv.spec(10, name, false)
     inv.request(req(20, "DELETE", "/v2/apps/s1.main.gitx.configy", "", 200))
     // A refused attempt (5xx) and a second app of the same deletion do not count.

@@ -43,13 +43,37 @@ const checkFloor = (method: BounceMethod, desired: ResolvedSpec, step: StepResul
 describe("pure bounce simulation", () => {
   for (const method of ["crossover", "upthendown", "downthenup", "brutal"] as const) {
     it(`${method} converges from an old app to only the new app with I happy tasks`, () => {
-      fc.assert(fc.property(scenario, (s) => {
-        const desired = spec({
-          cmd: "serve",
-          instances: s.instances,
-          healthCheck: { protocol: "COMMAND", command: "true" },
-          bounce: { method, marginFactor: s.marginFactor }
-        })
+      fc.assert(
+        fc.property(scenario, (s) => {
+          const desired = spec({
+            cmd: "serve",
+            instances: s.instances,
+            healthCheck: { protocol: "COMMAND", command: "true" },
+            bounce: { method, marginFactor: s.marginFactor }
+          })
+          const sim = new BounceSim({
+            name: desired.name,
+            drain: s.drain,
+            healthDelay: (seq) => s.healthDelays[seq % 40]!,
+            drainDelay: (seq) => s.drainDelays[seq % 40]!,
+            stepSeconds: s.stepSeconds
+          })
+          sim.seedApp(oldId(1), s.instances)
+          const result = sim.run(Option.some(desired), maxSteps, (current, step) => {
+            checkFloor(method, desired, step)
+            return isConverged(current, desired, step)
+          })
+          assert.isTrue(result.converged, `not converged after ${maxSteps} passes: ${result.steps.at(-1)?.plan.summary}`)
+        }),
+        { numRuns: 60 }
+      )
+    })
+  }
+
+  it("two old versions at once converge too (older version drained first)", () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const desired = spec({ cmd: "serve", instances: s.instances, healthCheck: { protocol: "COMMAND", command: "true" } })
         const sim = new BounceSim({
           name: desired.name,
           drain: s.drain,
@@ -58,49 +82,34 @@ describe("pure bounce simulation", () => {
           stepSeconds: s.stepSeconds
         })
         sim.seedApp(oldId(1), s.instances)
+        sim.seedApp(oldId(2), s.instances)
         const result = sim.run(Option.some(desired), maxSteps, (current, step) => {
-          checkFloor(method, desired, step)
+          checkFloor("crossover", desired, step)
           return isConverged(current, desired, step)
         })
-        assert.isTrue(result.converged, `not converged after ${maxSteps} passes: ${result.steps.at(-1)?.plan.summary}`)
-      }), { numRuns: 60 })
-    })
-  }
-
-  it("two old versions at once converge too (older version drained first)", () => {
-    fc.assert(fc.property(scenario, (s) => {
-      const desired = spec({ cmd: "serve", instances: s.instances, healthCheck: { protocol: "COMMAND", command: "true" } })
-      const sim = new BounceSim({
-        name: desired.name,
-        drain: s.drain,
-        healthDelay: (seq) => s.healthDelays[seq % 40]!,
-        drainDelay: (seq) => s.drainDelays[seq % 40]!,
-        stepSeconds: s.stepSeconds
-      })
-      sim.seedApp(oldId(1), s.instances)
-      sim.seedApp(oldId(2), s.instances)
-      const result = sim.run(Option.some(desired), maxSteps, (current, step) => {
-        checkFloor("crossover", desired, step)
-        return isConverged(current, desired, step)
-      })
-      assert.isTrue(result.converged)
-    }), { numRuns: 40 })
+        assert.isTrue(result.converged)
+      }),
+      { numRuns: 40 }
+    )
   })
 
   it("down and a deleted instance drain and delete everything", () => {
-    fc.assert(fc.property(scenario, fc.boolean(), (s, deleted) => {
-      const desired = spec({ cmd: "serve", instances: s.instances, bounce: { method: "down" } })
-      const sim = new BounceSim({
-        name: desired.name,
-        drain: s.drain,
-        healthDelay: () => 5,
-        drainDelay: (seq) => s.drainDelays[seq % 40]!,
-        stepSeconds: s.stepSeconds
-      })
-      sim.seedApp(oldId(1), s.instances)
-      sim.seedApp(oldId(2), 1)
-      const result = sim.run(deleted ? Option.none() : Option.some(desired), maxSteps, (current) => current.apps.length === 0)
-      assert.isTrue(result.converged)
-    }), { numRuns: 40 })
+    fc.assert(
+      fc.property(scenario, fc.boolean(), (s, deleted) => {
+        const desired = spec({ cmd: "serve", instances: s.instances, bounce: { method: "down" } })
+        const sim = new BounceSim({
+          name: desired.name,
+          drain: s.drain,
+          healthDelay: () => 5,
+          drainDelay: (seq) => s.drainDelays[seq % 40]!,
+          stepSeconds: s.stepSeconds
+        })
+        sim.seedApp(oldId(1), s.instances)
+        sim.seedApp(oldId(2), 1)
+        const result = sim.run(deleted ? Option.none() : Option.some(desired), maxSteps, (current) => current.apps.length === 0)
+        assert.isTrue(result.converged)
+      }),
+      { numRuns: 40 }
+    )
   })
 })

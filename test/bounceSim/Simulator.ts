@@ -79,7 +79,14 @@ export class BounceSim {
     }
     for (let i = 0; i < count; i++) {
       const seq = ++this.seq
-      app.tasks.push({ id: this.taskId(id, seq), seq, host: this.hostOf(seq), stagedAt: this.now - 3_600_000, startAt: this.now - 3_600_000, healthyAt: this.now - 3_590_000 })
+      app.tasks.push({
+        id: this.taskId(id, seq),
+        seq,
+        host: this.hostOf(seq),
+        stagedAt: this.now - 3_600_000,
+        startAt: this.now - 3_600_000,
+        healthyAt: this.now - 3_590_000
+      })
     }
     this.apps.push(app)
     return app

@@ -30,19 +30,22 @@ describe("tear-down admission", () => {
     Effect.gen(function*() {
       const store = yield* CleanupLedger
       let interfered = false
-      const racing = Layer.succeed(CleanupLedger, CleanupLedger.of({
-        read: store.read,
-        swap: (ledger, version) =>
-          Effect.gen(function*() {
-            if (!interfered) {
-              interfered = true
-              // Someone approves an instance between our read and our write.
-              const current = yield* store.read
-              yield* store.swap({ ...current.ledger, approved: ["x.main"] }, current.version)
-            }
-            return yield* store.swap(ledger, version)
-          })
-      }))
+      const racing = Layer.succeed(
+        CleanupLedger,
+        CleanupLedger.of({
+          read: store.read,
+          swap: (ledger, version) =>
+            Effect.gen(function*() {
+              if (!interfered) {
+                interfered = true
+                // Someone approves an instance between our read and our write.
+                const current = yield* store.read
+                yield* store.swap({ ...current.ledger, approved: ["x.main"] }, current.version)
+              }
+              return yield* store.swap(ledger, version)
+            })
+        })
+      )
       const verdict = yield* admitTeardown("s0.main", input(["s5.main"], all), defaultBudget).pipe(Effect.provide(racing))
       assert.isUndefined(verdict)
       const { ledger } = yield* store.read

@@ -66,7 +66,8 @@ describe("apply keeps what the rollout verbs set (real processes, real etcd)", (
 
   it("scale, then apply of a manifest without instances: the count stays, and no revision is recorded for it", async () => {
     const { cli, apply, stored } = setup("scale-apply")
-    const bare = (image: string) => `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: worker.batch\nspec:\n  image: ${image}\n`
+    const bare = (image: string) =>
+      `apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: worker.batch\nspec:\n  image: ${image}\n`
     await apply(bare("worker:1"))
     const scaled = await cli(["scale", "worker.batch", "--replicas", "5"])
     assert.strictEqual(scaled.stdout.trim(), "serviceinstance/worker.batch scaled (instances: 5)", scaled.stderr)
@@ -92,12 +93,16 @@ describe("apply keeps what the rollout verbs set (real processes, real etcd)", (
   it("the first apply over a spec without the annotation keeps its paused flag and records the annotation", async () => {
     const { prefix, apply, stored } = setup("no-annotation")
     // As an older mdeploy wrote it: paused, no last-applied annotation.
-    await rawPut(etcd, `${prefix}/specs/worker.batch`, JSON.stringify({
-      apiVersion: "mdeploy.dev/v1",
-      kind: "ServiceInstance",
-      metadata: { name: "worker.batch", uid: "u-1", generation: 4, creationTimestamp: "2026-01-01T00:00:00Z" },
-      spec: { image: "worker:1", instances: 2, paused: true }
-    }))
+    await rawPut(
+      etcd,
+      `${prefix}/specs/worker.batch`,
+      JSON.stringify({
+        apiVersion: "mdeploy.dev/v1",
+        kind: "ServiceInstance",
+        metadata: { name: "worker.batch", uid: "u-1", generation: 4, creationTimestamp: "2026-01-01T00:00:00Z" },
+        spec: { image: "worker:1", instances: 2, paused: true }
+      })
+    )
     assert.strictEqual(await apply(manifest("worker:1")), "serviceinstance/worker.batch configured")
     const after = await stored()
     assert.deepStrictEqual(after.spec, { image: "worker:1", instances: 2, paused: true })

@@ -183,7 +183,10 @@ describe("mdeploy CLI (real processes, real etcd)", () => {
       assert.include(anonymous.stderr, "authentication failed or missing")
       const wrong = await runCli(["get"], { env: { ...env, MDEPLOY_ETCD_USER: "root", MDEPLOY_ETCD_PASSWORD: "nope" } })
       assert.strictEqual(wrong.code, 2)
-      const right = await runCli(["apply", "-f", "-"], { env: { ...env, MDEPLOY_ETCD_USER: "root", MDEPLOY_ETCD_PASSWORD: "s3cret" }, stdin: manifest("web.main", "web:1") })
+      const right = await runCli(["apply", "-f", "-"], {
+        env: { ...env, MDEPLOY_ETCD_USER: "root", MDEPLOY_ETCD_PASSWORD: "s3cret" },
+        stdin: manifest("web.main", "web:1")
+      })
       assert.strictEqual(right.code, 0, right.stderr)
     } finally {
       await secured.close()

@@ -33,7 +33,18 @@ const oneLine = (stderr: string) => {
 
 describe("mdeploy CLI against etcd over TLS with client certificates", () => {
   it("applies and reads back with --etcd-ca, --etcd-cert and --etcd-key", async () => {
-    const tls = ["--etcd", etcd.endpoints, "--etcd-prefix", uniquePrefix("tls"), "--etcd-ca", certs.caFile, "--etcd-cert", certs.clientCertFile, "--etcd-key", certs.clientKeyFile]
+    const tls = [
+      "--etcd",
+      etcd.endpoints,
+      "--etcd-prefix",
+      uniquePrefix("tls"),
+      "--etcd-ca",
+      certs.caFile,
+      "--etcd-cert",
+      certs.clientCertFile,
+      "--etcd-key",
+      certs.clientKeyFile
+    ]
     assert.match(etcd.endpoints, /^https:\/\/127\.0\.0\.1:\d+$/)
     const applied = await runCli(["apply", "-f", "-", ...tls], { stdin: manifest("web.main", "web:1") })
     assert.strictEqual(applied.code, 0, applied.stderr)
@@ -77,7 +88,17 @@ describe("mdeploy CLI against etcd over TLS with client certificates", () => {
 
   it("NODE_EXTRA_CA_CERTS stands in for --etcd-ca", async () => {
     const env = { NODE_EXTRA_CA_CERTS: certs.caFile, MDEPLOY_ETCD_PREFIX: uniquePrefix("tls-extra") }
-    const result = await runCli(["get", "-o", "json", "--etcd", etcd.endpoints, "--etcd-cert", certs.clientCertFile, "--etcd-key", certs.clientKeyFile], { env })
+    const result = await runCli([
+      "get",
+      "-o",
+      "json",
+      "--etcd",
+      etcd.endpoints,
+      "--etcd-cert",
+      certs.clientCertFile,
+      "--etcd-key",
+      certs.clientKeyFile
+    ], { env })
     assert.strictEqual(result.code, 0, result.stderr)
     assert.deepStrictEqual(JSON.parse(result.stdout).items, [])
   })

@@ -52,7 +52,11 @@ describe("kubectl habits (real processes, real etcd)", () => {
     for (const args of [["get", "serviceinstances", "-owide"]]) {
       const result = await cli(args)
       assert.strictEqual(result.code, 0, `${args.join(" ")}: ${result.stderr}`)
-      assert.match(result.stdout, /^NAME\s+METHOD\s+DESIRED\s+READY\s+PHASE\s+AGE\s+GEN\s+OBSERVED\s+IMAGE\s+APP\s+SOURCE\n/, args.join(" "))
+      assert.match(
+        result.stdout,
+        /^NAME\s+METHOD\s+DESIRED\s+READY\s+PHASE\s+AGE\s+GEN\s+OBSERVED\s+IMAGE\s+APP\s+SOURCE\n/,
+        args.join(" ")
+      )
       assert.strictEqual(result.stdout.trimEnd().split("\n").length, 4, args.join(" "))
     }
     assert.strictEqual((await cli(["get", "-o", "name", "-l", "team=a"])).stdout, "serviceinstance/web.canary\nserviceinstance/web.main\n")

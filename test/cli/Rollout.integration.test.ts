@@ -91,7 +91,10 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     await cli(["apply", "-f", "-"], manifest("web.main", "web:2"))
     const table = await cli(["rollout", "history", "web.main"])
     assert.strictEqual(table.code, 0, table.stderr)
-    assert.match(table.stdout.trimEnd(), /^REVISION\s+RECORDED\s+IMAGE\s+CHANGES\n1\s+\S+\s+web:1\s+created\n2 \(current\)\s+\S+\s+web:2\s+image$/)
+    assert.match(
+      table.stdout.trimEnd(),
+      /^REVISION\s+RECORDED\s+IMAGE\s+CHANGES\n1\s+\S+\s+web:1\s+created\n2 \(current\)\s+\S+\s+web:2\s+image$/
+    )
 
     const undone = await cli(["rollout", "undo", "web.main"])
     assert.strictEqual(undone.code, 0, undone.stderr)
@@ -126,7 +129,11 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     }
     assert.strictEqual((await spec("web.main")).metadata.generation, 12)
     const kept = JSON.parse((await cli(["rollout", "history", "web.main", "-o", "json"])).stdout)
-    assert.deepStrictEqual(kept.map((entry: any) => [entry.revision, entry.image, entry.current]), [[1, "web:1", false], [2, "web:2", true]])
+    assert.deepStrictEqual(kept.map((entry: any) => [entry.revision, entry.image, entry.current]), [[1, "web:1", false], [
+      2,
+      "web:2",
+      true
+    ]])
     assert.match(kept[1].appId, /^\/web\.main\.gitunknown\.config[0-9a-f]{8}$/)
 
     // Undo while paused: the image of revision 1 comes back, the pause stays.
@@ -150,7 +157,10 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
     await cli(["apply", "-f", "-"], manifest("web.main", "web:2", "  env:\n    MODE: fast\n"))
     const shown = await cli(["rollout", "history", "web.main", "--revision", "2"])
     assert.strictEqual(shown.code, 0, shown.stderr)
-    assert.match(shown.stdout, /^serviceinstance\/web\.main revision 2 \(current\)\nRecorded: +\S+\nApp: +\/web\.main\.gitunknown\.config[0-9a-f]{8}\nChanges: +env, image\nSpec:\n  env:\n    MODE: fast\n  image: web:2\n  instances: 3\n$/)
+    assert.match(
+      shown.stdout,
+      /^serviceinstance\/web\.main revision 2 \(current\)\nRecorded: +\S+\nApp: +\/web\.main\.gitunknown\.config[0-9a-f]{8}\nChanges: +env, image\nSpec:\n  env:\n    MODE: fast\n  image: web:2\n  instances: 3\n$/
+    )
     const json = JSON.parse((await cli(["rollout", "history", "web.main", "--revision", "1", "-o", "json"])).stdout)
     assert.deepStrictEqual([json.revision, json.spec], [1, { image: "web:1", instances: 3 }])
     const unknown = await cli(["rollout", "history", "web.main", "--revision", "7"])
@@ -198,7 +208,13 @@ describe("mdeploy rollout (real processes, real etcd)", () => {
       observedGeneration: 2,
       phase: "Stalled",
       tasks: tasks(0),
-      conditions: [{ type: "Stalled", status: "True", reason: "ProgressDeadlineExceeded", message: "no progress in 600s", lastTransitionTime: "2026-01-01T00:00:00Z" }]
+      conditions: [{
+        type: "Stalled",
+        status: "True",
+        reason: "ProgressDeadlineExceeded",
+        message: "no progress in 600s",
+        lastTransitionTime: "2026-01-01T00:00:00Z"
+      }]
     })
     const stalled = await cli(["rollout", "status", "web.main", "--watch=false"])
     assert.strictEqual(stalled.code, 1)

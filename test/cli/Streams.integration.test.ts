@@ -65,7 +65,9 @@ describe("mdeploy output streams and exit codes (real processes, real etcd)", ()
   })
 
   it("a -o value a command cannot print is refused with exit 2", async () => {
-    for (const args of [["describe", "web.main"], ["delete", "web.main"], ["rollout", "status", "web.main"], ["rollout", "pause", "web.main"]]) {
+    for (
+      const args of [["describe", "web.main"], ["delete", "web.main"], ["rollout", "status", "web.main"], ["rollout", "pause", "web.main"]]
+    ) {
       const result = await stack.cli([...args, "-o", "json"])
       assert.strictEqual(result.code, 2, args.join(" "))
       assert.strictEqual(result.stdout, "")

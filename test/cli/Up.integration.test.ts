@@ -22,14 +22,20 @@ const etcdChildrenOf = (pid: number): Array<string> => {
 
 describe("mdeploy up", () => {
   it("brings etcd, the emulator and the controller up, rolls the examples out, and Ctrl-C stops everything", async () => {
-    const child = spawn(process.execPath, [binPath, "up", "--port-base", String(portBase)], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [binPath, "up", "--port-base", String(portBase)], {
+      cwd: repoRoot,
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let output = ""
     child.stdout.on("data", (chunk) => (output += chunk))
     child.stderr.on("data", (chunk) => (output += chunk))
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
-    await waitUntil("every example rolled out", () => /web\.main\s+crossover\s+3\s+3\/3\s+Running/.test(output) &&
-      /worker\.batch\s+upthendown\s+2\s+2\/2\s+Running/.test(output) && /scheduler\.main\s+downthenup\s+1\s+1\/1\s+Running/.test(output),
-      { timeoutMs: 60_000 })
+    await waitUntil("every example rolled out", () =>
+      /web\.main\s+crossover\s+3\s+3\/3\s+Running/.test(output) &&
+      /worker\.batch\s+upthendown\s+2\s+2\/2\s+Running/.test(output) && /scheduler\.main\s+downthenup\s+1\s+1\/1\s+Running/.test(output), {
+      timeoutMs: 60_000
+    })
     // The status page is up, at the URL it printed, with the examples on it.
     assert.include(output, `status page     http://127.0.0.1:${portBase + 3}/`)
     const page = await fetch(`http://127.0.0.1:${portBase + 3}/`)
@@ -47,7 +53,10 @@ describe("mdeploy up", () => {
 
   it("--until-rolled-out exits 0 once the examples are rolled out, from any directory, and writes the demo context", async () => {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, [binPath, "up", "--until-rolled-out", "--timeout", "60", "--port-base", String(portBase)], { cwd: configDir, env })
+      const child = spawn(process.execPath, [binPath, "up", "--until-rolled-out", "--timeout", "60", "--port-base", String(portBase)], {
+        cwd: configDir,
+        env
+      })
       let output = ""
       child.stdout.on("data", (chunk) => (output += chunk))
       child.stderr.on("data", (chunk) => (output += chunk))
@@ -69,7 +78,12 @@ describe("mdeploy up", () => {
       const result = await runCli(["up", "--port-base", String(portBase)], { env: { MDEPLOY_CONFIG: env.MDEPLOY_CONFIG } })
       assert.strictEqual(result.code, 2)
       assert.strictEqual(result.stdout, "")
-      assert.strictEqual(result.stderr, `error: port ${portBase + 2} (Marathon emulator) is already in use on 127.0.0.1: stop what holds it (another 'mdeploy up'?) or move the demo with --port-base N\n`)
+      assert.strictEqual(
+        result.stderr,
+        `error: port ${
+          portBase + 2
+        } (Marathon emulator) is already in use on 127.0.0.1: stop what holds it (another 'mdeploy up'?) or move the demo with --port-base N\n`
+      )
     } finally {
       await new Promise((resolve) => holder.close(resolve))
     }

@@ -6,10 +6,13 @@ import { MarathonFields } from "../../src/controller/MarathonFields.ts"
 
 describe("Marathon field policy files", () => {
   it("YAML and JSON decode to allow and deny lists; an empty file is the built-in policy", () => {
-    assert.deepStrictEqual(Result.getOrThrow(parseMarathonFieldPolicy("p.yaml", "allow: [user, labels.HAPROXY_*]\ndeny:\n  - constraints\n")), {
-      allow: ["user", "labels.HAPROXY_*"],
-      deny: ["constraints"]
-    })
+    assert.deepStrictEqual(
+      Result.getOrThrow(parseMarathonFieldPolicy("p.yaml", "allow: [user, labels.HAPROXY_*]\ndeny:\n  - constraints\n")),
+      {
+        allow: ["user", "labels.HAPROXY_*"],
+        deny: ["constraints"]
+      }
+    )
     assert.deepStrictEqual(Result.getOrThrow(parseMarathonFieldPolicy("p.json", "{\"deny\": [\"env\"]}")), { allow: [], deny: ["env"] })
     assert.deepStrictEqual(Result.getOrThrow(parseMarathonFieldPolicy("p.yaml", "")), { allow: [], deny: [] })
   })
@@ -43,9 +46,16 @@ describe("MarathonFields service", () => {
 
 describe("parseManifests with a caller's check", () => {
   it("reports each refusal at the refused field and keeps the document out", () => {
-    const text = "apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: web.main\nspec:\n  image: x\n  marathon: {user: root}\n"
+    const text =
+      "apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: web.main\nspec:\n  image: x\n  marathon: {user: root}\n"
     const refused = parseManifests("t.yaml", text, () => [{ path: ["spec", "marathon", "user"], message: "no" }])
-    assert.deepStrictEqual(Result.isFailure(refused) ? refused.failure : [], [{ file: "t.yaml", line: 7, col: 14, path: "spec.marathon.user", message: "no" }])
+    assert.deepStrictEqual(Result.isFailure(refused) ? refused.failure : [], [{
+      file: "t.yaml",
+      line: 7,
+      col: 14,
+      path: "spec.marathon.user",
+      message: "no"
+    }])
     assert.isTrue(Result.isSuccess(parseManifests("t.yaml", text, () => [])))
   })
 })

@@ -51,7 +51,10 @@ describe("tables", () => {
     assert.strictEqual(renderTable(["NAME", "AGE"], [["web.main", "5s"], ["a", "10m"]]), "NAME       AGE\nweb.main   5s\na          10m")
   })
 
-  it.each([[0, "0s"], [119_000, "119s"], [120_000, "2m"], [7_200_000, "2h"], [172_800_000, "2d"]])("formats an age of %d ms as %s", (ms, text) => {
-    assert.strictEqual(formatAge(0, ms), text)
-  })
+  it.each([[0, "0s"], [119_000, "119s"], [120_000, "2m"], [7_200_000, "2h"], [172_800_000, "2d"]])(
+    "formats an age of %d ms as %s",
+    (ms, text) => {
+      assert.strictEqual(formatAge(0, ms), text)
+    }
+  )
 })

@@ -38,7 +38,12 @@ describe("rollout progress", () => {
   })
 
   it("draws the bar, counts, phase and summary while bouncing", () => {
-    const status: InstanceStatus = { observedGeneration: 4, phase: "Bouncing", tasks: tasks(2), summary: "crossover: 2/3 new happy, 1 draining" }
+    const status: InstanceStatus = {
+      observedGeneration: 4,
+      phase: "Bouncing",
+      tasks: tasks(2),
+      summary: "crossover: 2/3 new happy, 1 draining"
+    }
     const progress = rolloutProgress(instance(4), status)
     assert.deepStrictEqual(progress.state, { _tag: "Progressing", reason: "crossover: 2/3 new happy, 1 draining" })
     assert.strictEqual(progress.line, "web.main  [######----] 2/3 new happy  Bouncing  crossover: 2/3 new happy, 1 draining")
@@ -68,7 +73,11 @@ describe("rollout progress", () => {
         "Marathon: task web.main.t9 TASK_FAILED at 2026-01-01T00:05:00Z: exited with status 1"
     })
     // A failure of an older app, or once every new task is happy, is history, not a reason.
-    const old = { ...status, lastReconcile: { at: "x", result: "Done" as const }, lastTaskFailure: { ...failure, appId: "/web.main.gitold.config1" } }
+    const old = {
+      ...status,
+      lastReconcile: { at: "x", result: "Done" as const },
+      lastTaskFailure: { ...failure, appId: "/web.main.gitold.config1" }
+    }
     assert.deepStrictEqual(rolloutProgress(instance(4), old).state, { _tag: "Progressing", reason: "crossover: 1/3 new happy" })
     const happy = { ...status, phase: "Bouncing" as const, tasks: tasks(3), lastReconcile: { at: "x", result: "Done" as const } }
     assert.deepStrictEqual(rolloutProgress(instance(4), happy).state, { _tag: "Progressing", reason: "crossover: 1/3 new happy" })
@@ -91,12 +100,18 @@ describe("rollout progress", () => {
       { _tag: "Failed", reason: "stalled: crossover: 0/3 new happy" }
     )
     assert.strictEqual(rolloutProgress(instance(4), { observedGeneration: 4, phase: "Invalid" }).state._tag, "Failed")
-    assert.strictEqual(rolloutProgress(instance(5), { observedGeneration: 4, phase: "Stalled", conditions: [stalled] }).state._tag, "Progressing")
+    assert.strictEqual(
+      rolloutProgress(instance(5), { observedGeneration: 4, phase: "Stalled", conditions: [stalled] }).state._tag,
+      "Progressing"
+    )
   })
 
   it("marks a paused instance", () => {
     const paused = instance(4, { image: "web:2", instances: 3, paused: true })
-    assert.include(rolloutProgress(paused, { observedGeneration: 4, phase: "Bouncing", tasks: tasks(1) }).line, "1/3 new happy  Bouncing (paused)")
+    assert.include(
+      rolloutProgress(paused, { observedGeneration: 4, phase: "Bouncing", tasks: tasks(1) }).line,
+      "1/3 new happy  Bouncing (paused)"
+    )
   })
 
   it.each([[0, 3, "[----------]"], [1, 3, "[###-------]"], [3, 3, "[##########]"], [5, 3, "[##########]"], [0, 0, "[##########]"]])(
@@ -121,7 +136,12 @@ describe("rollout history", () => {
   it("names changed fields, one level into objects", () => {
     assert.deepStrictEqual(specChanges({ image: "a", instances: 2 }, { image: "b", instances: 2 }), ["image"])
     assert.deepStrictEqual(
-      specChanges({ image: "a", bounce: { method: "crossover" }, env: { A: "1" } }, { image: "a", bounce: { method: "brutal" }, env: { A: "1", B: "2" }, forceBounce: "x" }),
+      specChanges({ image: "a", bounce: { method: "crossover" }, env: { A: "1" } }, {
+        image: "a",
+        bounce: { method: "brutal" },
+        env: { A: "1", B: "2" },
+        forceBounce: "x"
+      }),
       ["bounce.method", "env.B", "forceBounce"]
     )
     assert.deepStrictEqual(specChanges({ marathon: { a: 1 } }, { marathon: { a: 2 } }), ["marathon"])
@@ -140,18 +160,24 @@ describe("rollout history", () => {
       [3, ["image", "instances"], false],
       [4, ["instances"], true]
     ])
-    assert.strictEqual(historyTable(views), [
-      "REVISION      RECORDED               IMAGE   CHANGES",
-      "1             2026-01-01T00:00:00Z   web:1   created",
-      "3             2026-01-03T00:00:00Z   web:3   image, instances",
-      "4 (current)   2026-01-04T00:00:00Z   web:3   instances"
-    ].join("\n"))
+    assert.strictEqual(
+      historyTable(views),
+      [
+        "REVISION      RECORDED               IMAGE   CHANGES",
+        "1             2026-01-01T00:00:00Z   web:1   created",
+        "3             2026-01-03T00:00:00Z   web:3   image, instances",
+        "4 (current)   2026-01-04T00:00:00Z   web:3   instances"
+      ].join("\n")
+    )
     // Only the oldest kept revision can have lost its predecessor.
     assert.deepStrictEqual(revisionViews([entry(5, { image: "web:5" }), entry(7, { image: "web:7" })], 7).map((view) => view.changes), [
       undefined,
       ["image"]
     ])
-    assert.strictEqual(historyTable(revisionViews([entry(5, { image: "web:5" })], 5)).split("\n")[1], "5 (current)   2026-01-05T00:00:00Z   web:5   (previous revision not kept)")
+    assert.strictEqual(
+      historyTable(revisionViews([entry(5, { image: "web:5" })], 5)).split("\n")[1],
+      "5 (current)   2026-01-05T00:00:00Z   web:5   (previous revision not kept)"
+    )
     assert.deepStrictEqual(historyDocuments(views)[1], {
       revision: 3,
       recordedAt: "2026-01-03T00:00:00Z",
@@ -164,16 +190,19 @@ describe("rollout history", () => {
 
   it("shows one revision in full, with the app it ran as", () => {
     const [view] = revisionViews([{ ...entry(2, { image: "web:2", env: { A: "1" } }), appId: "/web.main.gitunknown.config12345678" }], 2)
-    assert.strictEqual(revisionDetail("web.main", view!), [
-      "serviceinstance/web.main revision 2 (current)",
-      "Recorded:  2026-01-02T00:00:00Z",
-      "App:       /web.main.gitunknown.config12345678",
-      "Changes:   (previous revision not kept)",
-      "Spec:",
-      "  env:",
-      "    A: \"1\"",
-      "  image: web:2"
-    ].join("\n"))
+    assert.strictEqual(
+      revisionDetail("web.main", view!),
+      [
+        "serviceinstance/web.main revision 2 (current)",
+        "Recorded:  2026-01-02T00:00:00Z",
+        "App:       /web.main.gitunknown.config12345678",
+        "Changes:   (previous revision not kept)",
+        "Spec:",
+        "  env:",
+        "    A: \"1\"",
+        "  image: web:2"
+      ].join("\n")
+    )
   })
 
   it("shows cmd-only specs by their command", () => {
@@ -197,19 +226,22 @@ describe("--timeout durations", () => {
 /** A store whose first `conflicts` writes lose the compare-and-swap race. */
 const racingStore = (conflicts: number) => {
   const calls = { reads: 0, writes: 0 }
-  const layer = Layer.succeed(SpecStore, SpecStore.of({
-    get: () => Effect.sync(() => (calls.reads++, Option.some(instance(1)))),
-    list: () => Effect.die("unused"),
-    remove: () => Effect.die("unused"),
-    removeAll: () => Effect.die("unused"),
-    history: () => Effect.succeed([]),
-    apply: (document) =>
-      Effect.suspend(() =>
-        ++calls.writes <= conflicts
-          ? Effect.fail(new SpecConflictError({ name: "web.main", message: "modified meanwhile" }))
-          : Effect.succeed({ action: "configured" as const, instance: { ...instance(2), spec: document.spec } })
-      )
-  }))
+  const layer = Layer.succeed(
+    SpecStore,
+    SpecStore.of({
+      get: () => Effect.sync(() => (calls.reads++, Option.some(instance(1)))),
+      list: () => Effect.die("unused"),
+      remove: () => Effect.die("unused"),
+      removeAll: () => Effect.die("unused"),
+      history: () => Effect.succeed([]),
+      apply: (document) =>
+        Effect.suspend(() =>
+          ++calls.writes <= conflicts
+            ? Effect.fail(new SpecConflictError({ name: "web.main", message: "modified meanwhile" }))
+            : Effect.succeed({ action: "configured" as const, instance: { ...instance(2), spec: document.spec } })
+        )
+    })
+  )
   return { calls, layer }
 }
 

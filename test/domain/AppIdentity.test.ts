@@ -52,7 +52,10 @@ describe("AppIdentity", () => {
   })
 
   it("canonical JSON sorts keys at every depth and the hash is 8 hex chars", () => {
-    assert.strictEqual(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: null }], c: "x" } }), '{"a":{"c":"x","d":[1,{"y":null,"z":0}]},"b":1}')
+    assert.strictEqual(
+      canonicalJson({ b: 1, a: { d: [1, { z: 0, y: null }], c: "x" } }),
+      "{\"a\":{\"c\":\"x\",\"d\":[1,{\"y\":null,\"z\":0}]},\"b\":1}"
+    )
     assert.strictEqual(configHash({ b: 1, a: 2 }, ""), configHash({ a: 2, b: 1 }, ""))
     assert.match(configHash({ foo: "bar" }, ""), /^[0-9a-f]{8}$/)
   })

@@ -45,7 +45,10 @@ describe("mergeApplied", () => {
   })
 
   it("records the manifest's spec, sorted, in the annotation, beside the manifest's own annotations", () => {
-    const manifest = { ...document({ mem: 64, image: "a" }), metadata: { name: "web.main", annotations: { owner: "me" } } } as ServiceInstance
+    const manifest = {
+      ...document({ mem: 64, image: "a" }),
+      metadata: { name: "web.main", annotations: { owner: "me" } }
+    } as ServiceInstance
     const merged = mergeApplied(manifest, undefined)
     assert.deepStrictEqual(merged.metadata.annotations, { owner: "me", [lastAppliedAnnotation]: "{\"image\":\"a\",\"mem\":64}" })
   })

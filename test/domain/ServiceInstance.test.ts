@@ -38,7 +38,10 @@ describe("ServiceInstance schema", () => {
     ["  image: x\n  instances: 2.5\n", "7:3 spec.instances: Expected an integer"],
     ["  image: x\n  bounce: {marginFactor: 0}\n", "7:12 spec.bounce.marginFactor: must be greater than 0"],
     ["  image: x\n  bounce: {marginFactor: 1.5}\n", "7:12 spec.bounce.marginFactor: must be at most 1"],
-    ["  image: x\n  bounce: {method: sideways}\n", "7:12 spec.bounce.method: Expected \"crossover\" | \"upthendown\" | \"downthenup\" | \"brutal\" | \"down\""],
+    [
+      "  image: x\n  bounce: {method: sideways}\n",
+      "7:12 spec.bounce.method: Expected \"crossover\" | \"upthendown\" | \"downthenup\" | \"brutal\" | \"down\""
+    ],
     ["  cmd: a\n  args: [b]\n", "7:3 spec.args: cmd and args are mutually exclusive"],
     ["  instances: 1\n", "6:3 spec.image: one of image, cmd or args is required"],
     ["  image: x\n  colour: blue\n", "7:3 spec.colour: unknown field"],
@@ -46,7 +49,10 @@ describe("ServiceInstance schema", () => {
     ["  image: x\n  healthCheck: {protocol: COMMAND}\n", "7:16 spec.healthCheck.command: is required when protocol is COMMAND"],
     ["  image: x\n  drain: {method: noop, params: {delay: 3}}\n", "7:34 spec.drain.params.delay: unknown field"],
     ["  image: x\n  drain: {method: http, params: {}}\n", "7:33 spec.drain.params.drain: Missing key"],
-    ["  image: x\n  drain: {method: teleport}\n", "7:3 spec.drain: Expected {method: noop | test | hacheck | http, params: ...} with the params of that method"],
+    [
+      "  image: x\n  drain: {method: teleport}\n",
+      "7:3 spec.drain: Expected {method: noop | test | hacheck | http, params: ...} with the params of that method"
+    ],
     ["  image: x\n  marathon: {id: /other}\n", "7:14 spec.marathon.id: is managed by mdeploy and cannot be set here"],
     ["  image: x\n  env: {\"1BAD\": x}\n", "7:9 spec.env.1BAD: environment variable names are [A-Za-z_][A-Za-z0-9_]*"]
   ])("rejects %j with its path", (spec, expected) => {
@@ -73,7 +79,16 @@ describe("ServiceInstance schema", () => {
     }).spec
     const resolved = resolveSpec("web.main" as never, spec)
     assert.deepStrictEqual(
-      [resolved.cpus, resolved.mem, resolved.disk, resolved.instances, resolved.desiredInstances, resolved.bounce.method, resolved.drain.method, resolved.drain.onError],
+      [
+        resolved.cpus,
+        resolved.mem,
+        resolved.disk,
+        resolved.instances,
+        resolved.desiredInstances,
+        resolved.bounce.method,
+        resolved.drain.method,
+        resolved.drain.onError
+      ],
       [0.25, 512, 0, 4, 0, "crossover", "noop", "retry"]
     )
     assert.deepStrictEqual(Object.keys(spec).sort(), ["desiredState", "image", "instances"])

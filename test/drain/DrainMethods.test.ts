@@ -12,7 +12,13 @@ import type { FakeAnswer, SeenRequest } from "../marathon/FakeHttp.ts"
 import { fakeHttp, fakeHttpLayer } from "../marathon/FakeHttp.ts"
 
 const name = "web.main" as InstanceName
-const task: TaskRef = { id: "web.main.gitaaaa.configbbbb.instance-1._app.1", appId: "/web.main.gitaaaa.configbbbb", host: "agent-7", ports: [31005, 31006], state: "TASK_RUNNING" }
+const task: TaskRef = {
+  id: "web.main.gitaaaa.configbbbb.instance-1._app.1",
+  appId: "/web.main.gitaaaa.configbbbb",
+  host: "agent-7",
+  ports: [31005, 31006],
+  state: "TASK_RUNNING"
+}
 const record = (seconds: number) => ({ requestedAt: DateTime.makeUnsafe(seconds * 1000), method: "test" as const, appId: task.appId })
 
 describe("test drain", () => {
@@ -50,11 +56,16 @@ describe("hacheck drain (paasta-behaviour §5.2, §8 DL 76)", () => {
     assert.isUndefined(spoolUrls(task, { ...params, registrations: [".."] }))
     assert.isUndefined(spoolUrls({ ...task, host: "evil.example/x?" }, params))
     assert.isUndefined(spoolUrls({ ...task, host: "agent-7@evil.example" }, params))
-    assert.deepStrictEqual(spoolUrls(task, { ...params, registrations: ["a/b?c#d"] }), ["http://agent-7:6666/spool/a%2Fb%3Fc%23d/31005/status"])
+    assert.deepStrictEqual(spoolUrls(task, { ...params, registrations: ["a/b?c#d"] }), [
+      "http://agent-7:6666/spool/a%2Fb%3Fc%23d/31005/status"
+    ])
   })
 
   it("76: 503 with a down body ⇒ draining since t; 200 ⇒ up", () => {
-    assert.deepStrictEqual(parseSpoolStatus(503, "Service web.main in down state since 1700000000.5: Drained by mdeploy"), { up: false, since: 1700000000.5 })
+    assert.deepStrictEqual(parseSpoolStatus(503, "Service web.main in down state since 1700000000.5: Drained by mdeploy"), {
+      up: false,
+      since: 1700000000.5
+    })
     assert.deepStrictEqual(parseSpoolStatus(503, "Service web.main in down state until 1700000600"), { up: false, since: undefined })
     assert.deepStrictEqual(parseSpoolStatus(200, "Service web.main in up state"), { up: true, since: undefined })
   })
@@ -213,7 +224,10 @@ describe("DrainMethods: limits around every backend", () => {
     Effect.gen(function*() {
       // A's backend (agent-a) never answers; B's (agent-b) answers at once.
       const { client, seen } = yield* fakeHttp((request) => (request.url.includes("agent-a") ? "hang" : { status: 200, text: "" }))
-      const methods = yield* Effect.provide(DrainMethods, DrainMethods.layerNoDeps().pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))))
+      const methods = yield* Effect.provide(
+        DrainMethods,
+        DrainMethods.layerNoDeps().pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+      )
       const config = { method: "hacheck", params: { delay: 60, registrations: ["r"] }, onError: "retry", timeoutSeconds: 60 } as const
       const tasksOn = (host: string, count: number) => Array.from({ length: count }, (_, i) => ({ ...task, id: `${host}-t${i}`, host }))
       const callsTo = (host: string) => Effect.map(Ref.get(seen), (all) => all.filter((r) => r.url.includes(host)).length)

@@ -10,9 +10,15 @@ import { app, hacheck, name, observed, oldId, task } from "../plan/Fixtures.ts"
 
 const layer = Layer.mergeAll(
   DrainRecords.layerMemory,
-  DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer((request) =>
-    request.url.includes("31001") ? { status: 503, text: "Service web.main in down state since 0" } : request.url.includes("31002") ? "transport-error" : { status: 200 }
-  )))
+  DrainMethods.layerNoDeps().pipe(
+    Layer.provide(fakeHttpLayer((request) =>
+      request.url.includes("31001")
+        ? { status: 503, text: "Service web.main in down state since 0" }
+        : request.url.includes("31002")
+        ? "transport-error"
+        : { status: 200 }
+    ))
+  )
 )
 
 describe("DrainRecords.layerMemory", () => {
@@ -30,7 +36,7 @@ describe("DrainRecords.layerMemory", () => {
     }).pipe(Effect.provide(DrainRecords.layerMemory)))
 
   it("records round-trip through the JSON stored under <p>/drain/<name>/<taskId>", () => {
-    const text = '{"requestedAt":"2024-05-01T12:00:00.000Z","method":"hacheck","appId":"/web.main.gitaaaa.config1234"}'
+    const text = "{\"requestedAt\":\"2024-05-01T12:00:00.000Z\",\"method\":\"hacheck\",\"appId\":\"/web.main.gitaaaa.config1234\"}"
     const decoded = Schema.decodeUnknownSync(DrainRecordJson)(text)
     assert.strictEqual(DateTime.formatIso(decoded.requestedAt), "2024-05-01T12:00:00.000Z")
     assert.deepStrictEqual(JSON.parse(Schema.encodeSync(DrainRecordJson)(decoded)), JSON.parse(text))
@@ -40,7 +46,11 @@ describe("DrainRecords.layerMemory", () => {
 describe("DrainProbe.probe", () => {
   it.effect("asks the drain method about every managed task and turns failures into 'error' answers", () =>
     Effect.gen(function*() {
-      const tasks = [task(oldId(1), "up", { ports: [31000] }), task(oldId(1), "down", { ports: [31001] }), task(oldId(1), "broken", { ports: [31002] })]
+      const tasks = [
+        task(oldId(1), "up", { ports: [31000] }),
+        task(oldId(1), "down", { ports: [31001] }),
+        task(oldId(1), "broken", { ports: [31002] })
+      ]
       const foreign = app(oldId(2), [task(oldId(2), "x", { ports: [31001] })], { managed: false })
       yield* TestClock.setTime(1_000_000)
       const state = yield* probe(observed([app(oldId(1), tasks), foreign]), hacheck, undefined)

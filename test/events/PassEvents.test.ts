@@ -15,7 +15,12 @@ describe("the events of a pass", () => {
       { type: "killTasks", tasks: [task("t1")], scale: true },
       { type: "deleteApp", appId: "/web.main.gitold.config1" }
     ]
-    const notes = passEvents({ previous: { ...running, phase: "Bouncing" }, next: { ...running, phase: "Bouncing" }, done, drainMethod: "hacheck" })
+    const notes = passEvents({
+      previous: { ...running, phase: "Bouncing" },
+      next: { ...running, phase: "Bouncing" },
+      done,
+      drainMethod: "hacheck"
+    })
     assert.deepStrictEqual(notes.map((note) => `${note.reason}: ${note.message}`), [
       "TasksDraining: draining 2 tasks of /web.main.gitold.config1 (hacheck)",
       "TasksKilled: killed 1 task: t1",
@@ -25,7 +30,9 @@ describe("the events of a pass", () => {
 
   it("a transition is told once: Running per generation, Stalled, CleanupRefused and Invalid as warnings", () => {
     const bouncing = { ...running, phase: "Bouncing" as const }
-    assert.deepStrictEqual(passEvents({ previous: bouncing, next: running, done: [], drainMethod: "noop" }).map((n) => n.reason), ["RolloutSucceeded"])
+    assert.deepStrictEqual(passEvents({ previous: bouncing, next: running, done: [], drainMethod: "noop" }).map((n) => n.reason), [
+      "RolloutSucceeded"
+    ])
     assert.deepStrictEqual(passEvents({ previous: running, next: running, done: [], drainMethod: "noop" }), [])
     // The next generation rolled out is news again, even though the phase was Running before.
     assert.lengthOf(passEvents({ previous: running, next: { ...running, observedGeneration: 3 }, done: [], drainMethod: "noop" }), 1)
@@ -74,7 +81,12 @@ describe("the events of a pass", () => {
     const note = { type: "Warning", reason: "CleanupRefused", message: "deletion budget spent" } as const
     const first = observe(undefined, note, "2026-01-01T00:00:00Z", "t1")
     const again = observe(first, note, "2026-01-01T00:05:00Z", "t2")
-    assert.deepStrictEqual([again.count, again.firstTimestamp, again.lastTimestamp, again.traceId], [2, "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z", "t2"])
+    assert.deepStrictEqual([again.count, again.firstTimestamp, again.lastTimestamp, again.traceId], [
+      2,
+      "2026-01-01T00:00:00Z",
+      "2026-01-01T00:05:00Z",
+      "t2"
+    ])
     assert.strictEqual(eventId(note), eventId({ ...note }))
     assert.notStrictEqual(eventId(note), eventId({ ...note, message: "the spec set is empty" }))
   })

@@ -36,8 +36,22 @@ const signed = (dir: string, name: string, subject: string, extensions: string):
   writeFileSync(join(dir, `${name}.ext`), extensions)
   openssl(dir, ["req", "-new", ...ecKey, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject])
   openssl(dir, [
-    "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-    "-days", "2", "-sha256", "-out", `${name}.crt`, "-extfile", `${name}.ext`
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-sha256",
+    "-out",
+    `${name}.crt`,
+    "-extfile",
+    `${name}.ext`
   ])
 }
 
@@ -46,17 +60,27 @@ export const makeTestCerts = (clientName = "root"): TestCerts => {
   assertOpensslInstalled()
   const dir = mkdtempSync(join(tmpdir(), "mdeploy-certs-"))
   openssl(dir, ["req", "-x509", ...ecKey, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=mdeploy test CA"])
-  signed(dir, "server", "/CN=localhost", [
-    "subjectAltName = IP:127.0.0.1, DNS:localhost",
-    "keyUsage = critical, digitalSignature, keyEncipherment",
-    "extendedKeyUsage = serverAuth, clientAuth",
-    ""
-  ].join("\n"))
-  signed(dir, "client", `/CN=${clientName}`, [
-    "keyUsage = critical, digitalSignature, keyEncipherment",
-    "extendedKeyUsage = clientAuth",
-    ""
-  ].join("\n"))
+  signed(
+    dir,
+    "server",
+    "/CN=localhost",
+    [
+      "subjectAltName = IP:127.0.0.1, DNS:localhost",
+      "keyUsage = critical, digitalSignature, keyEncipherment",
+      "extendedKeyUsage = serverAuth, clientAuth",
+      ""
+    ].join("\n")
+  )
+  signed(
+    dir,
+    "client",
+    `/CN=${clientName}`,
+    [
+      "keyUsage = critical, digitalSignature, keyEncipherment",
+      "extendedKeyUsage = clientAuth",
+      ""
+    ].join("\n")
+  )
   return {
     dir,
     caFile: join(dir, "ca.crt"),

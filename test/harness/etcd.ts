@@ -65,6 +65,10 @@ export const rawCount = async (cluster: EtcdCluster, prefix: string): Promise<nu
   const start = Buffer.from(prefix)
   const end = Buffer.from(prefix)
   end[end.length - 1] = end[end.length - 1]! + 1
-  const body = await gateway(cluster, "/v3/kv/range", { key: start.toString("base64"), range_end: end.toString("base64"), count_only: true })
+  const body = await gateway(cluster, "/v3/kv/range", {
+    key: start.toString("base64"),
+    range_end: end.toString("base64"),
+    count_only: true
+  })
   return Number(body.count ?? 0)
 }

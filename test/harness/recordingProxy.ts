@@ -29,7 +29,12 @@ export const startRecordingProxy = async (target: string): Promise<RecordingProx
     req.on("data", (chunk: Buffer) => chunks.push(chunk))
     req.on("end", () => {
       const body = Buffer.concat(chunks)
-      const record: RecordedRequest = { at: performance.now(), method: req.method ?? "GET", path: req.url ?? "/", body: body.toString("utf8") }
+      const record: RecordedRequest = {
+        at: performance.now(),
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        body: body.toString("utf8")
+      }
       requests.push(record)
       const forward = httpRequest({
         host: upstream.hostname,

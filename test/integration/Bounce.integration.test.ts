@@ -39,8 +39,7 @@ const followPhases = async (name: string, done: (status: any) => boolean, timeou
   return phases
 }
 
-const rolledOut = (generation: number) => (status: any) =>
-  status.observedGeneration === generation && status.phase === "Running"
+const rolledOut = (generation: number) => (status: any) => status.observedGeneration === generation && status.phase === "Running"
 
 describe("bounces end to end", () => {
   for (const method of ["crossover", "upthendown", "downthenup", "brutal"]) {
@@ -81,7 +80,9 @@ describe("bounces end to end", () => {
       method: "PUT",
       headers: { "content-type": "application/json" },
       // They fail while starting, so none is ever happy and the old tasks must stay.
-      body: JSON.stringify({ crash: { afterSeconds: 0.1, state: "TASK_FAILED", message: "Command exited with status 3", beforeRunning: true } })
+      body: JSON.stringify({
+        crash: { afterSeconds: 0.1, state: "TASK_FAILED", message: "Command exited with status 3", beforeRunning: true }
+      })
     })
     assert.isTrue(scripted.ok, await scripted.text())
     assert.strictEqual((await stack.cli(["rollout", "resume", name])).code, 0)

@@ -185,7 +185,10 @@ describe("credentials: Marathon over HTTPS with basic auth, etcd with user/passw
 
     // Traces: the reconcile spans, Marathon calls among them, reach the collector.
     const traces = () => collector.bodies.filter((body) => body.startsWith("/v1/traces")).join("\n")
-    await waitUntil("reconcile spans and Marathon calls exported", () => traces().includes("Reconciler.reconcile") && traces().includes("MarathonClient."))
+    await waitUntil(
+      "reconcile spans and Marathon calls exported",
+      () => traces().includes("Reconciler.reconcile") && traces().includes("MarathonClient.")
+    )
     await stop(controller.child)
   }, 120_000)
 
@@ -213,8 +216,15 @@ describe("credentials: Marathon over HTTPS with basic auth, etcd with user/passw
   it("a wrong etcd password: the CLI and the controller fail in one line naming the endpoint", async () => {
     const refused = await cli("get, wrong etcd password", ["get"], envFor(prefix, wrongEtcdPassword))
     assert.strictEqual(refused.code, 2)
-    assert.strictEqual(refused.stderr.trim(), `error: etcd ${etcd.endpoints}: list: authentication failed or missing (check --etcd-user/--etcd-password)`)
-    const flagged = await cli("get, wrong etcd password by flag", ["get", "--etcd-password", `${etcdPassword}-wrong`], envFor(prefix, { MDEPLOY_ETCD_PASSWORD: "" }))
+    assert.strictEqual(
+      refused.stderr.trim(),
+      `error: etcd ${etcd.endpoints}: list: authentication failed or missing (check --etcd-user/--etcd-password)`
+    )
+    const flagged = await cli(
+      "get, wrong etcd password by flag",
+      ["get", "--etcd-password", `${etcdPassword}-wrong`],
+      envFor(prefix, { MDEPLOY_ETCD_PASSWORD: "" })
+    )
     assert.strictEqual(flagged.code, 2)
     const child = spawn(process.execPath, [binPath, "controller", "--leader-ttl", "2"], {
       cwd: repoRoot,
@@ -228,16 +238,31 @@ describe("credentials: Marathon over HTTPS with basic auth, etcd with user/passw
     child.stderr.on("data", (chunk) => (log.text += chunk))
     const code = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
     assert.strictEqual(code, 2, log.text)
-    assert.match(log.text, new RegExp(`^error: etcd ${etcd.endpoints}: [^\n]*authentication failed or missing \\(check --etcd-user/--etcd-password\\)\n$`))
+    assert.match(
+      log.text,
+      new RegExp(`^error: etcd ${etcd.endpoints}: [^\n]*authentication failed or missing \\(check --etcd-user/--etcd-password\\)\n$`)
+    )
   }, 120_000)
 
   it("neither password appears in logs, exported telemetry, status, describe output or error messages", () => {
     said.push({ what: "telemetry export", text: collector.bodies.join("\n") })
     const covered = said.filter((entry) => entry.text !== "").map((entry) => entry.what)
-    for (const expected of ["controller logs", "describe stdout", "describe, wrong Marathon password stdout", "controller, wrong Marathon password logs", "get, wrong etcd password stderr", "controller, wrong etcd password", "telemetry export"]) {
+    for (
+      const expected of [
+        "controller logs",
+        "describe stdout",
+        "describe, wrong Marathon password stdout",
+        "controller, wrong Marathon password logs",
+        "get, wrong etcd password stderr",
+        "controller, wrong etcd password",
+        "telemetry export"
+      ]
+    ) {
       assert.include(covered, expected)
     }
-    assert.isTrue(covered.some((what) => what.startsWith(`status ${prefix}`)) && covered.some((what) => what.startsWith(`status ${wrongPrefix}`)))
+    assert.isTrue(
+      covered.some((what) => what.startsWith(`status ${prefix}`)) && covered.some((what) => what.startsWith(`status ${wrongPrefix}`))
+    )
     for (const { what, text } of said) {
       for (const secret of secrets) {
         assert.notInclude(text, secret, `${what} contains a secret`)

@@ -78,7 +78,10 @@ describe("deletion budget", () => {
     // One approval releases exactly that one instance.
     const approved = await stack.cli(["cleanup", "approve", held[0]!])
     assert.strictEqual(approved.code, 0, approved.stderr)
-    await waitUntil(`${held[0]} torn down once approved`, async () => (await tornDown(stack, [held[0]!])).length === 1, { timeoutMs: 40_000, intervalMs: 200 })
+    await waitUntil(`${held[0]} torn down once approved`, async () => (await tornDown(stack, [held[0]!])).length === 1, {
+      timeoutMs: 40_000,
+      intervalMs: 200
+    })
     assert.strictEqual((await tornDown(stack, deleted)).length, settled.torn + 1)
     assert.strictEqual((await refused(stack, deleted)).length, held.length - 1)
     const stillHasSpec = await stack.cli(["cleanup", "approve", names[9]!])
@@ -112,7 +115,10 @@ describe("deletion budget", () => {
       }
     }
     await deleteSpaced(names.slice(0, 2))
-    await waitUntil("the first 2 torn down", async () => (await tornDown(stack, deleted)).length === 2, { timeoutMs: 30_000, intervalMs: 100 })
+    await waitUntil("the first 2 torn down", async () => (await tornDown(stack, deleted)).length === 2, {
+      timeoutMs: 30_000,
+      intervalMs: 100
+    })
     await controller.kill("SIGKILL")
     await stack.startController(["--resync", "3"])
     await deleteSpaced(names.slice(2, 7))
@@ -135,7 +141,13 @@ describe("deletion budget", () => {
 
 describe("app-lifecycle lock", () => {
   const holdLock = async (stack: Stack, lock: string) => {
-    const holder = spawn(process.execPath, [join(import.meta.dirname, "..", "harness", "lockHolder.ts"), stack.etcd.endpoints, stack.prefix, lock, "5"], {
+    const holder = spawn(process.execPath, [
+      join(import.meta.dirname, "..", "harness", "lockHolder.ts"),
+      stack.etcd.endpoints,
+      stack.prefix,
+      lock,
+      "5"
+    ], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     let output = ""
@@ -173,7 +185,10 @@ describe("app-lifecycle lock", () => {
       create.kill("SIGKILL")
     }
     // Both go through once the holders' leases have expired.
-    await waitUntil("the create goes through", async () => (await stack.cli(["reconcile", "new.main"])).code === 0, { timeoutMs: 20_000, intervalMs: 500 })
+    await waitUntil("the create goes through", async () => (await stack.cli(["reconcile", "new.main"])).code === 0, {
+      timeoutMs: 20_000,
+      intervalMs: 500
+    })
     assert.strictEqual(appsOf(await stack.apps(), "new.main").length, 1)
   })
 })

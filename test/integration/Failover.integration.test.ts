@@ -15,10 +15,7 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((stack) => stack.close()))
 })
 
-
-
 /** Task ids named by successful kill requests, once per request. */
-
 
 const assertNoDuplicates = (stack: Stack) => {
   const created = createdAppIds(stack.proxy.writes())

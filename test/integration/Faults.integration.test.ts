@@ -12,8 +12,6 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((stack) => stack.close()))
 })
 
-
-
 const admin = async (stack: Stack, path: string, body: unknown, method = "POST"): Promise<any> => {
   const response = await fetch(`${stack.sim.url}${path}`, {
     method,
@@ -51,7 +49,9 @@ const faultsFired = async (stack: Stack, injected: ReadonlyArray<Injected>) => {
       return injected.every(fired)
     }, { timeoutMs: 30_000 })
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; injected ${JSON.stringify(injected)}, left ${JSON.stringify(left)}`)
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; injected ${JSON.stringify(injected)}, left ${JSON.stringify(left)}`
+    )
   }
 }
 
@@ -120,7 +120,11 @@ describe("a silent event stream", () => {
     const seconds = (performance.now() - started) / 1000
     // ~4 s of drains plus one 2 s silence; waiting for the 120 s resync would fail this.
     assert.isBelow(seconds, 30, `rolled out after ${seconds.toFixed(1)} s`)
-    assert.isAbove(stack.proxy.requests.filter((r) => r.path.startsWith("/v2/events")).length, 1, "the controller never reopened the stream")
+    assert.isAbove(
+      stack.proxy.requests.filter((r) => r.path.startsWith("/v2/events")).length,
+      1,
+      "the controller never reopened the stream"
+    )
   })
 })
 

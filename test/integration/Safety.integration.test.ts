@@ -32,7 +32,6 @@ const admin = async (stack: Stack, path: string, body: unknown, method = "POST")
 
 const running = (app: MarathonApp | undefined) => (app?.tasks ?? []).filter((task) => task.state === "TASK_RUNNING").length
 
-
 /** The app ids a write names: the app path, or the apps of the task ids it kills. */
 const appsWritten = (request: RecordedRequest): Array<string> => {
   const app = request.path.match(/^\/v2\/apps(\/[^?]+?)(\/tasks.*|\/restart)?(\?.*)?$/)
@@ -50,7 +49,9 @@ describe("undecodable and deleted specs", () => {
     const [app] = appsOf(await stack.apps(), "web.main")
     const watch = watchInvariant(async () => {
       const now = appsOf(await stack.apps(), "web.main")
-      return now.length !== 1 || running(now[0]) !== 2 ? `web.main has ${now.length} app(s) with ${running(now[0])} running task(s)` : undefined
+      return now.length !== 1 || running(now[0]) !== 2
+        ? `web.main has ${now.length} app(s) with ${running(now[0])} running task(s)`
+        : undefined
     })
     // One unknown field, as a newer writer or a hand edit with etcdctl would leave it.
     const key = `${stack.prefix}/specs/web.main`
@@ -78,7 +79,12 @@ describe("undecodable and deleted specs", () => {
     const delaySeconds = 6
     // Two instances stay: the deletion budget never lets the last managed instances go.
     const others = ["api.main", "worker.main"].map((name) => manifest(name, { cmd: "sleep 100000", instances: 1 }))
-    await stack.cli(["apply", "-f", "-"], [manifest("web.main", { ...slowCrossover("web:1", 3), drain: { method: "test", params: { delay: delaySeconds } } }), ...others].join("\n---\n"))
+    await stack.cli(
+      ["apply", "-f", "-"],
+      [manifest("web.main", { ...slowCrossover("web:1", 3), drain: { method: "test", params: { delay: delaySeconds } } }), ...others].join(
+        "\n---\n"
+      )
+    )
     for (const name of ["web.main", "api.main", "worker.main"]) await rolledOut(stack, name, 1)
     const deletedAt = performance.now()
     const watch = watchInvariant(async () => {
@@ -87,12 +93,16 @@ describe("undecodable and deleted specs", () => {
       return elapsed < delaySeconds - 1 && tasks < 3 ? `${tasks} running task(s) ${elapsed.toFixed(1)} s after delete` : undefined
     })
     assert.strictEqual((await stack.cli(["delete", "web.main"])).code, 0)
-    await waitUntil("drain records of the 3 tasks", async () => (await rawCount(stack.etcd, `${stack.prefix}/drain/web.main/`)) === 3, { timeoutMs: 10_000 })
+    await waitUntil("drain records of the 3 tasks", async () => (await rawCount(stack.etcd, `${stack.prefix}/drain/web.main/`)) === 3, {
+      timeoutMs: 10_000
+    })
     await waitUntil("apps removed", async () => appsOf(await stack.apps(), "web.main").length === 0, { timeoutMs: 40_000, intervalMs: 100 })
     assert.deepStrictEqual((await watch.stop()).violations, [])
     const kills = stack.proxy.writes().filter((r) => killedTaskIds([r]).length > 0 || r.method === "DELETE")
     assert.isAbove(kills.length, 0)
-    for (const kill of kills) assert.isAtLeast((kill.at - deletedAt) / 1000, delaySeconds - 0.5, `${kill.method} ${kill.path} came before the drain delay`)
+    for (const kill of kills) {
+      assert.isAtLeast((kill.at - deletedAt) / 1000, delaySeconds - 0.5, `${kill.method} ${kill.path} came before the drain delay`)
+    }
   })
 })
 
@@ -107,20 +117,36 @@ describe("ownership", () => {
     const cliB = (args: ReadonlyArray<string>, stdin?: string) => runCli(args, { env: envB, ...(stdin === undefined ? {} : { stdin }) })
     await stack.startController(["--resync", "2"])
     await stack.startController(["--resync", "2"], envB)
-    const spec = (image: string, version: number) => ({ ...slowCrossover(image, 2), env: { VERSION: String(version) }, drain: { method: "noop" } })
+    const spec = (image: string, version: number) => ({
+      ...slowCrossover(image, 2),
+      env: { VERSION: String(version) },
+      drain: { method: "noop" }
+    })
     const started = performance.now()
     for (let round = 0; performance.now() - started < 20_000; round++) {
       // Same names in both installations, one identical spec (same app id), one deleted and re-made.
-      await cliA(["apply", "-f", "-"], [manifest("web.main", spec("web:a", round)), manifest("same.main", spec("same:1", 0))].join("\n---\n"))
-      await cliB(["apply", "-f", "-"], [manifest("web.main", spec("web:b", round)), manifest("same.main", spec("same:1", 0))].join("\n---\n"))
+      await cliA(
+        ["apply", "-f", "-"],
+        [manifest("web.main", spec("web:a", round)), manifest("same.main", spec("same:1", 0))].join("\n---\n")
+      )
+      await cliB(
+        ["apply", "-f", "-"],
+        [manifest("web.main", spec("web:b", round)), manifest("same.main", spec("same:1", 0))].join("\n---\n")
+      )
       if (round % 3 === 1) await cliB(["delete", "web.main"])
       await new Promise((resolve) => setTimeout(resolve, 1_500))
     }
     const ownApps = (proxy: { readonly writes: () => ReadonlyArray<RecordedRequest> }) =>
-      new Set(proxy.writes().filter((r) => r.method === "POST" && r.path.startsWith("/v2/apps") && r.status === 201).map((r) => (JSON.parse(r.body) as { id: string }).id))
+      new Set(
+        proxy.writes().filter((r) => r.method === "POST" && r.path.startsWith("/v2/apps") && r.status === 201).map((r) =>
+          (JSON.parse(r.body) as { id: string }).id
+        )
+      )
     const check = (name: string, proxy: { readonly writes: () => ReadonlyArray<RecordedRequest> }) => {
       const mine = ownApps(proxy)
-      const foreign = proxy.writes().filter((r) => !(r.method === "POST" && r.path.startsWith("/v2/apps"))).filter((r) => appsWritten(r).some((id) => !mine.has(id)))
+      const foreign = proxy.writes().filter((r) => !(r.method === "POST" && r.path.startsWith("/v2/apps"))).filter((r) =>
+        appsWritten(r).some((id) => !mine.has(id))
+      )
       assert.deepStrictEqual(foreign.map((r) => `${r.method} ${r.path} ${r.body}`), [], `${name} wrote to apps it did not create`)
       assert.isAbove(proxy.writes().length, 4, `${name} did work`)
     }
@@ -241,7 +267,10 @@ describe("liveness", () => {
         bounce: { method: "crossover" },
         drain: { method: "hacheck", params: { hacheckPort: healthy.port, delay: 0 } }
       })
-      const applied = await stack.cli(["apply", "-f", "-"], [manifest("hole.main", stuck("hole:1")), manifest("a.main", quick("a:1")), manifest("b.main", quick("b:1"))].join("\n---\n"))
+      const applied = await stack.cli(
+        ["apply", "-f", "-"],
+        [manifest("hole.main", stuck("hole:1")), manifest("a.main", quick("a:1")), manifest("b.main", quick("b:1"))].join("\n---\n")
+      )
       assert.strictEqual(applied.code, 0, applied.stderr)
       for (const name of ["hole.main", "a.main", "b.main"]) await rolledOut(stack, name, 1)
       const [old] = appsOf(await stack.apps(), "hole.main")
@@ -286,7 +315,11 @@ describe("untrustworthy answers", () => {
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2", 3)))
     await waitUntil("bounce under way", async () => (await stack.status("web.main"))?.phase === "Bouncing", { intervalMs: 10 })
     await admin(stack, "/__sim/faults", { route: "/v2/apps", method: "GET", answer: "noTasks", times: 6 })
-    await waitUntil("task-less answers met", () => controller.logs().includes("not trusted") || controller.logs().includes("not confirmed"), { timeoutMs: 20_000 })
+    await waitUntil(
+      "task-less answers met",
+      () => controller.logs().includes("not trusted") || controller.logs().includes("not confirmed"),
+      { timeoutMs: 20_000 }
+    )
     await admin(stack, "/__sim/faults", { route: "/v2/apps", method: "GET", answer: "empty", times: 6 })
     await rolledOut(stack, "web.main", 2, 60_000)
     assert.deepStrictEqual((await watch.stop()).violations, [])
@@ -313,13 +346,21 @@ describe("untrustworthy answers", () => {
     await admin(stack, `/__sim/apps/${appId.slice(1)}/behaviour`, { health: "silent" }, "PUT")
     const watch = watchInvariant(async () => {
       const oldNow = (await stack.apps()).find((app) => app.id === old!.id)
-      return happyTasks(oldNow) < 3 ? `old app down to ${happyTasks(oldNow)} happy tasks while the new ones never passed a check` : undefined
+      return happyTasks(oldNow) < 3
+        ? `old app down to ${happyTasks(oldNow)} happy tasks while the new ones never passed a check`
+        : undefined
     }, 20)
     assert.strictEqual((await stack.cli(["rollout", "resume", "web.main"])).code, 0)
-    await waitUntil("the new tasks run", async () => running((await stack.apps()).find((app) => app.id === appId)) === 3, { timeoutMs: 20_000 })
+    await waitUntil("the new tasks run", async () => running((await stack.apps()).find((app) => app.id === appId)) === 3, {
+      timeoutMs: 20_000
+    })
     // The controller looks again and again (a full list every resync) and still keeps the old tasks.
     const listsBefore = stack.proxy.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps")).length
-    await waitUntil("eight more looks at Marathon", () => stack.proxy.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps")).length >= listsBefore + 8, { timeoutMs: 20_000 })
+    await waitUntil(
+      "eight more looks at Marathon",
+      () => stack.proxy.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps")).length >= listsBefore + 8,
+      { timeoutMs: 20_000 }
+    )
     assert.deepStrictEqual((await watch.stop()).violations, [])
     assert.deepStrictEqual(killedTaskIds(stack.proxy.writes()).filter((id) => id.startsWith(old!.id.slice(1))), [])
   })

@@ -90,7 +90,9 @@ describe("bounces against the Marathon emulator over HTTP", () => {
         .then((response) => assert.isTrue(response.ok, `fault not accepted: ${response.status}`))
     )
   const retryEvents = (spans: ReturnType<typeof recordingTracer>["spans"]) =>
-    spans.flatMap((span) => span.events.filter(([name]) => name === "marathon.retry").map(([, , attributes]) => ({ span: span.name, attributes })))
+    spans.flatMap((span) =>
+      span.events.filter(([name]) => name === "marathon.retry").map(([, , attributes]) => ({ span: span.name, attributes }))
+    )
 
   it.live("Marathon 5xx answers are retried, traced as span events, and the bounce still converges", () =>
     Effect.gen(function*() {
@@ -153,7 +155,11 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       const theirs = desiredApp(v2).definition
       const labels = { ...(theirs["labels"] as Record<string, string>), MDEPLOY_OWNER: "another-installation" }
       yield* Effect.promise(() =>
-        fetch(`${h.sim.url}/v2/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...theirs, labels }) })
+        fetch(`${h.sim.url}/v2/apps`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...theirs, labels })
+        })
       )
       const apps = yield* h.run(appsOf("race.main"))
       assert.strictEqual(apps.length, 2)
@@ -187,7 +193,9 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       const result = yield* converge(h, v1.name, Option.none())
       assert.isTrue(result.converged)
       assert.deepStrictEqual(yield* h.run(appsOf("gone.main")), [])
-      const all = yield* Effect.promise(() => fetch(`${h.sim.url}/v2/apps`).then((r) => r.json() as Promise<{ apps: Array<{ id: string }> }>))
+      const all = yield* Effect.promise(() =>
+        fetch(`${h.sim.url}/v2/apps`).then((r) => r.json() as Promise<{ apps: Array<{ id: string }> }>)
+      )
       assert.deepStrictEqual(all.apps.map((app) => app.id), ["/gone.main.githand.configmade"])
     }).pipe(Effect.scoped))
 
@@ -198,7 +206,11 @@ describe("bounces against the Marathon emulator over HTTP", () => {
       assert.isTrue((yield* converge(h, v1.name, Option.some(v1))).converged)
       const [victim] = (yield* h.run(listed))[0]!.tasks
       yield* Effect.promise(() =>
-        fetch(`${h.sim.url}/__sim/hosts/${victim!.host}/maintenance`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"draining":true}' })
+        fetch(`${h.sim.url}/__sim/hosts/${victim!.host}/maintenance`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{\"draining\":true}"
+        })
       )
       const result = yield* converge(h, v1.name, Option.some(v1))
       assert.isTrue(result.converged)

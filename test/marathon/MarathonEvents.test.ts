@@ -21,9 +21,14 @@ afterAll(async () => {
 
 describe("Marathon event bus", () => {
   it("finds app and deployment ids wherever an event names them", () => {
-    assert.deepStrictEqual(idsOf("status_update_event", { appId: "/web.main.gita.configb", taskId: "t" }).appIds, ["/web.main.gita.configb"])
+    assert.deepStrictEqual(idsOf("status_update_event", { appId: "/web.main.gita.configb", taskId: "t" }).appIds, [
+      "/web.main.gita.configb"
+    ])
     assert.deepStrictEqual(idsOf("instance_health_changed_event", { runSpecId: "/a" }).appIds, ["/a"])
-    const info = idsOf("deployment_info", { plan: { id: "d1", steps: [{ actions: [{ app: "/x" }, { app: "/y" }] }] }, currentStep: { actions: [{ app: "/x" }] } })
+    const info = idsOf("deployment_info", {
+      plan: { id: "d1", steps: [{ actions: [{ app: "/x" }, { app: "/y" }] }] },
+      currentStep: { actions: [{ app: "/x" }] }
+    })
     assert.deepStrictEqual(info, { appIds: ["/x", "/y"], deploymentIds: ["d1"] })
     assert.deepStrictEqual(idsOf("deployment_success", { id: "d2" }).deploymentIds, ["d2"])
     assert.deepStrictEqual(idsOf("api_post_event", { appDefinition: { id: "/z" } }).appIds, ["/z"])
@@ -53,7 +58,9 @@ describe("Marathon event bus", () => {
     // The emulator drops every event stream on a leader change (fault F-leader); the client must come back.
     const before = seen.filter((event) => event._tag === "Reconnected").length
     await fetch(`${sim.url}/v2/leader`, { method: "DELETE" })
-    await waitUntil("reconnected after the drop", () => seen.filter((event) => event._tag === "Reconnected").length > before, { timeoutMs: 10_000 })
+    await waitUntil("reconnected after the drop", () => seen.filter((event) => event._tag === "Reconnected").length > before, {
+      timeoutMs: 10_000
+    })
     await Effect.runPromise(Fiber.interrupt(fiber))
   })
 
@@ -70,9 +77,11 @@ describe("Marathon event bus", () => {
         )
       )
       const reconnects = (reason: string) =>
-        Effect.runSync(Metric.value(Metric.withAttributes(marathonEventStreamReconnects, { reason })).pipe(
-          Effect.provideService(Metric.MetricRegistry, registry)
-        )).count
+        Effect.runSync(
+          Metric.value(Metric.withAttributes(marathonEventStreamReconnects, { reason })).pipe(
+            Effect.provideService(Metric.MetricRegistry, registry)
+          )
+        ).count
       const connections = () => seen.filter((event) => event._tag === "Reconnected").length
       return { seen, connections, reconnects, stop: () => Effect.runPromise(Fiber.interrupt(fiber)) }
     }
@@ -175,9 +184,13 @@ describe("Marathon event bus", () => {
         assert.isAtLeast(events.reconnects("silence"), 1)
         // The reopened connection is a live one: events flow again.
         assert.strictEqual((await post("/v2/apps/web.main.gitabc.config1", { instances: 2 }, "PUT")).status, 200)
-        await waitUntil("events again", () => events.seen.some((event) => event._tag === "Changed" && event.appIds.includes("/web.main.gitabc.config1")), {
-          timeoutMs: 10_000
-        })
+        await waitUntil(
+          "events again",
+          () => events.seen.some((event) => event._tag === "Changed" && event.appIds.includes("/web.main.gitabc.config1")),
+          {
+            timeoutMs: 10_000
+          }
+        )
       } finally {
         await events.stop()
         await quiet.close()

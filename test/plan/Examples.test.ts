@@ -40,7 +40,10 @@ describe("worked examples (paasta-behaviour §4.9)", () => {
       ["killTasks", "deleteApp"],
       []
     ])
-    assert.deepStrictEqual(steps.map((step) => [count(step, "drainTasks"), count(step, "killTasks")]), [[0, 0], [1, 0], [2, 1], [0, 2], [0, 0]])
+    assert.deepStrictEqual(steps.map((step) => [count(step, "drainTasks"), count(step, "killTasks")]), [[0, 0], [1, 0], [2, 1], [0, 2], [
+      0,
+      0
+    ]])
     // A pass that starts drains comes back after the drain method's own wait (noop: 1 s) rather
     // than PaaSTA's fixed 60 s: nothing else would tell the controller the drain is done.
     assert.deepStrictEqual(steps.map((step) => step.plan.requeueAfterSeconds), [60, 1, 1, 60, undefined])
@@ -67,7 +70,11 @@ describe("worked examples (paasta-behaviour §4.9)", () => {
   it("3: crossover with a drain that must be confirmed: the task waits, then is killed without draining another", () => {
     const target = desired({ instances: 2, drain: { method: "test" } })
     const confirmed = new Set<number>()
-    const s = sim({ drain: "delayed", healthDelay: (seq) => (seq === 3 ? 10 : undefined), drainDelay: (seq) => (confirmed.has(seq) ? 0 : 100_000) })
+    const s = sim({
+      drain: "delayed",
+      healthDelay: (seq) => (seq === 3 ? 10 : undefined),
+      drainDelay: (seq) => (confirmed.has(seq) ? 0 : 100_000)
+    })
     s.seedApp(oldId(1), 2)
     s.step(Option.some(target))
     const run2 = s.step(Option.some(target))
@@ -85,17 +92,30 @@ describe("worked examples (paasta-behaviour §4.9)", () => {
     const newApp = app(newId(target), tasks(newId(target), "n", 1))
     const old = app(oldId(1), tasks(oldId(1), "o", 2))
     const crashy = { method: "hacheck", onError: "kill", timeoutSeconds: 15 } as const
-    const run2 = Plan.make(Option.some(target), observed([newApp, old]), drainState({
-      drain: crashy,
-      answers: old.tasks.map((t) => [t.id, { draining: "error" }] as const)
-    }), at(60))
+    const run2 = Plan.make(
+      Option.some(target),
+      observed([newApp, old]),
+      drainState({
+        drain: crashy,
+        answers: old.tasks.map((t) => [t.id, { draining: "error" }] as const)
+      }),
+      at(60)
+    )
     assert.strictEqual(run2.tasks.oldUnhappy, 2)
     assert.strictEqual(run2.actions.filter((a) => a.type === "drainTasks").length, 1)
-    const run3 = Plan.make(Option.some(target), observed([newApp, old]), drainState({
-      drain: crashy,
-      answers: [[old.tasks[0]!.id, { draining: true, safeToKill: "error" }], [old.tasks[1]!.id, { draining: "error" }]]
-    }), at(120))
-    assert.deepStrictEqual(run3.actions.filter((a) => a.type === "killTasks").flatMap((a) => a.type === "killTasks" ? a.tasks.map((t) => t.id) : []), [old.tasks[0]!.id])
+    const run3 = Plan.make(
+      Option.some(target),
+      observed([newApp, old]),
+      drainState({
+        drain: crashy,
+        answers: [[old.tasks[0]!.id, { draining: true, safeToKill: "error" }], [old.tasks[1]!.id, { draining: "error" }]]
+      }),
+      at(120)
+    )
+    assert.deepStrictEqual(
+      run3.actions.filter((a) => a.type === "killTasks").flatMap((a) => a.type === "killTasks" ? a.tasks.map((t) => t.id) : []),
+      [old.tasks[0]!.id]
+    )
   })
 
   it("5: crossover with a new version that never gets healthy stalls safely, then reports Stalled", () => {

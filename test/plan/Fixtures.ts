@@ -85,5 +85,4 @@ export const drainState = (options: {
 }
 
 export const hacheck: DrainConfig = { method: "hacheck", params: { delay: 60 }, onError: "retry", timeoutSeconds: 15 }
-export const draining = (id: string, safeToKill: boolean | "error" = false) =>
-  [id, { draining: true, safeToKill }] as const
+export const draining = (id: string, safeToKill: boolean | "error" = false) => [id, { draining: true, safeToKill }] as const

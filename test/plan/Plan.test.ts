@@ -138,7 +138,12 @@ describe("Plan.make (paasta-behaviour §1.8, §8 SMJ)", () => {
     const desired = spec({ cmd: "serve", instances: 2, drain: { method: "test" } })
     const id = newId(desired)
     const all = [...tasks(id, "risk", 2, { host: "maint-1" }), ...tasks(id, "fresh", 2, { startedAgo: undefined })]
-    const plan = Plan.make(Option.some(desired), observed([app(id, all)], ["maint-1"]), drainState({ drain: { method: "test", onError: "retry", timeoutSeconds: 15 } }), now)
+    const plan = Plan.make(
+      Option.some(desired),
+      observed([app(id, all)], ["maint-1"]),
+      drainState({ drain: { method: "test", onError: "retry", timeoutSeconds: 15 } }),
+      now
+    )
     // Nothing replaces them yet: crossover keeps both at-risk tasks in the load balancer.
     assert.deepStrictEqual(plan.actions, [])
     assert.strictEqual(plan.tasks.atRisk, 2)
@@ -172,8 +177,17 @@ describe("Plan.make (paasta-behaviour §1.8, §8 SMJ)", () => {
     const desired = spec({ cmd: "serve", instances: 2 })
     const id = newId(desired)
     const all = tasks(id, "n", 2)
-    const plan = Plan.make(Option.some(desired), observed([app(id, all)]), drainState({ drain: hacheck, answers: [draining(all[0]!.id)] }), now)
-    assert.deepStrictEqual(plan.actions, [{ type: "stopDraining", appId: id, tasks: [{ id: all[0]!.id, appId: id, host: "agent-1", ports: [31000], state: "TASK_RUNNING" }] }])
+    const plan = Plan.make(
+      Option.some(desired),
+      observed([app(id, all)]),
+      drainState({ drain: hacheck, answers: [draining(all[0]!.id)] }),
+      now
+    )
+    assert.deepStrictEqual(plan.actions, [{
+      type: "stopDraining",
+      appId: id,
+      tasks: [{ id: all[0]!.id, appId: id, host: "agent-1", ports: [31000], state: "TASK_RUNNING" }]
+    }])
     assert.strictEqual(plan.requeueAfterSeconds, 60)
   })
 
@@ -289,7 +303,9 @@ describe("Plan.make (paasta-behaviour §1.8, §8 SMJ)", () => {
     const id = newId(desired)
     const apps = [
       app(id, tasks(id, "c", 1)),
-      app(oldId(2), [task(oldId(2), "b-young", { startedAgo: 100 }), task(oldId(2), "b-old", { startedAgo: 900 })], { version: "2024-02-01T00:00:00.000Z" }),
+      app(oldId(2), [task(oldId(2), "b-young", { startedAgo: 100 }), task(oldId(2), "b-old", { startedAgo: 900 })], {
+        version: "2024-02-01T00:00:00.000Z"
+      }),
       app(oldId(1), [task(oldId(1), "a1", { startedAgo: 50 })], { version: "2024-01-01T00:00:00.000Z" })
     ]
     const plan = Plan.make(Option.some(desired), observed(apps), drainState({ drain: hacheck }), now)
@@ -309,7 +325,16 @@ describe("Plan.make (paasta-behaviour §1.8, §8 SMJ)", () => {
     const old = app(oldId(1), [task(oldId(1), "a")], { instances: 2 })
     const document = Plan.toDocument(Plan.make(Option.some(desired), observed([old]), drainState(), now))
     assert.deepStrictEqual(Object.keys(document), [
-      "name", "appId", "method", "observed", "actions", "requeueAfterSeconds", "phase", "summary", "conditions", "tasks"
+      "name",
+      "appId",
+      "method",
+      "observed",
+      "actions",
+      "requeueAfterSeconds",
+      "phase",
+      "summary",
+      "conditions",
+      "tasks"
     ])
     assert.deepStrictEqual(document.actions, [
       { type: "createApp", appId: newId(desired) },
@@ -318,7 +343,10 @@ describe("Plan.make (paasta-behaviour §1.8, §8 SMJ)", () => {
       { type: "deleteApp", appId: oldId(1) }
     ])
     assert.strictEqual(document.requeueAfterSeconds, 1)
-    assert.strictEqual(document.summary, "brutal: 0/1 new happy, 1 old happy, 0 old unhappy, 0 draining, 0 at risk, 1 old app, new app not created yet")
+    assert.strictEqual(
+      document.summary,
+      "brutal: 0/1 new happy, 1 old happy, 0 old unhappy, 0 draining, 0 at risk, 1 old app, new app not created yet"
+    )
     assert.deepStrictEqual(JSON.parse(JSON.stringify(document)), document)
   })
 })

@@ -2,8 +2,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { progress } from "../../src/plan/Progress.ts"
 import { at } from "./Fixtures.ts"
 
-const step = (previous: Parameters<typeof progress>[0]["previous"], seconds: number, happyNew: number, remainingOld: number, idle: boolean) =>
-  progress({ previous, now: at(seconds), appId: "/web.main.gitnew.config1", happyNew, remainingOld, idle, deadlineSeconds: 60 })
+const step = (
+  previous: Parameters<typeof progress>[0]["previous"],
+  seconds: number,
+  happyNew: number,
+  remainingOld: number,
+  idle: boolean
+) => progress({ previous, now: at(seconds), appId: "/web.main.gitnew.config1", happyNew, remainingOld, idle, deadlineSeconds: 60 })
 
 describe("progress mark (the Stalled verdict)", () => {
   it("a steady instance keeps its mark pass after pass, so an idle pass changes no status", () => {

@@ -81,7 +81,9 @@ describe("admin API", () => {
     await api.put("/__sim/apps/c/early/behaviour", { crash: { afterSeconds: 0.05, beforeRunning: true } })
     await api.post("/v2/apps", { ...web, id: "/c/early", instances: 1 })
     await api.advance(60)
-    assert.deepStrictEqual((await api.get("/v2/deployments")).json.map((d: { affectedApps: Array<string> }) => d.affectedApps), [["/c/early"]])
+    assert.deepStrictEqual((await api.get("/v2/deployments")).json.map((d: { affectedApps: Array<string> }) => d.affectedApps), [[
+      "/c/early"
+    ]])
   })
 
   it("stuck in staging until the launch timeout, then killed and replaced", async () => {
@@ -102,7 +104,11 @@ describe("admin API", () => {
     await deployApp(api, { ...web, instances: 1 })
     const [t] = (await app()).tasks
     await api.post(`/__sim/tasks/${t.id}/state`, { state: "TASK_UNREACHABLE" })
-    await advanceUntil(api, "a replacement runs", async () => (await app()).tasks.some((x: { state: string }) => x.state === "TASK_RUNNING"))
+    await advanceUntil(
+      api,
+      "a replacement runs",
+      async () => (await app()).tasks.some((x: { state: string }) => x.state === "TASK_RUNNING")
+    )
     assert.notInclude((await app()).tasks.map((x: { id: string }) => x.id), t.id)
     const [r] = (await app()).tasks
     assert.strictEqual((await api.post(`/__sim/tasks/${r.id}/state`, { state: "NOPE" })).status, 400)
@@ -122,7 +128,9 @@ describe("admin API", () => {
     })
     assert.deepStrictEqual((await api.get("/maintenance/status")).json.draining_machines, [{ id: { hostname: t.host, ip: t.host } }])
     assert.deepStrictEqual((await app()).tasks.find((x: { id: string }) => x.id === t.id), t)
-    assert.isTrue((await api.get("/__sim/hosts")).json.hosts.some((x: { host: string; draining: boolean }) => x.host === t.host && x.draining))
+    assert.isTrue(
+      (await api.get("/__sim/hosts")).json.hosts.some((x: { host: string; draining: boolean }) => x.host === t.host && x.draining)
+    )
   })
 
   it("an agent going down makes its tasks unreachable; replacements land elsewhere", async () => {

@@ -33,11 +33,22 @@ delete appSchema["$schema"]
 const validateAppDefinition = ajv.compile(appSchema)
 
 /** AppInfo status fields: not part of an app definition. */
-const statusFields = ["tasksStaged", "tasksRunning", "tasksHealthy", "tasksUnhealthy", "deployments", "tasks", "lastTaskFailure", "readinessCheckResults", "tasksStats"]
+const statusFields = [
+  "tasksStaged",
+  "tasksRunning",
+  "tasksHealthy",
+  "tasksUnhealthy",
+  "deployments",
+  "tasks",
+  "lastTaskFailure",
+  "readinessCheckResults",
+  "tasksStats"
+]
 /** App fields added after the JSON schema was frozen (2018): the RAML has them, the schema not. */
 export const newerThanSchema = ["role", "tty", "check", "resourceLimits"]
 
-const describe = (v: ValidateFunction): string => (v.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""} ${JSON.stringify(e.params)}`).join("; ")
+const describe = (v: ValidateFunction): string =>
+  (v.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""} ${JSON.stringify(e.params)}`).join("; ")
 
 /** Errors of an app (definition or AppInfo) against AppDefinition.json; "" when valid. */
 export const appDefinitionErrors = (app: unknown): string => {

@@ -53,7 +53,7 @@ describe("create and read", () => {
   })
 
   it("7: truncated JSON is 400 Invalid JSON with string details", async () => {
-    const r = await api.post("/v2/apps", { raw: '{"id":"/c/web"', contentType: "application/json" })
+    const r = await api.post("/v2/apps", { raw: "{\"id\":\"/c/web\"", contentType: "application/json" })
     assert.strictEqual(r.status, 400)
     assert.strictEqual(r.json.message, "Invalid JSON")
     assert.isString(r.json.details)
@@ -68,7 +68,10 @@ describe("create and read", () => {
   it("9: minimumHealthCapacity 1.2 is 422 on its path", async () => {
     const r = await api.post("/v2/apps", { ...web, upgradeStrategy: { minimumHealthCapacity: 1.2 } })
     assert.strictEqual(r.status, 422)
-    assert.deepStrictEqual(r.json.details, [{ path: "/upgradeStrategy/minimumHealthCapacity", errors: ["got 1.2, expected between 0.0 and 1.0"] }])
+    assert.deepStrictEqual(r.json.details, [{
+      path: "/upgradeStrategy/minimumHealthCapacity",
+      errors: ["got 1.2, expected between 0.0 and 1.0"]
+    }])
   })
 
   it("10: another content type is 415", async () => {
@@ -141,13 +144,28 @@ describe("create and read", () => {
 
   it("defaults are filled in as Marathon 1.10 does", async () => {
     const { json } = await api.post("/v2/apps", { id: "/d", cmd: "sleep 1" })
-    assert.include(json, { cpus: 1, mem: 128, disk: 0, gpus: 0, instances: 1, executor: "", backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 300, requirePorts: false, killSelection: "YOUNGEST_FIRST", role: "*" })
+    assert.include(json, {
+      cpus: 1,
+      mem: 128,
+      disk: 0,
+      gpus: 0,
+      instances: 1,
+      executor: "",
+      backoffSeconds: 1,
+      backoffFactor: 1.15,
+      maxLaunchDelaySeconds: 300,
+      requirePorts: false,
+      killSelection: "YOUNGEST_FIRST",
+      role: "*"
+    })
     assert.deepStrictEqual(json.upgradeStrategy, { minimumHealthCapacity: 1, maximumOverCapacity: 1 })
     assert.deepStrictEqual(json.unreachableStrategy, { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 })
     assert.deepStrictEqual(json.networks, [{ mode: "host" }])
     assert.deepStrictEqual(json.portDefinitions, [{ port: 10000, protocol: "tcp", name: "default" }])
     assert.deepStrictEqual(json.labels, {})
-    for (const k of ["args", "constraints", "dependencies", "env", "fetch", "healthChecks", "readinessChecks", "secrets"]) assert.notProperty(json, k)
+    for (const k of ["args", "constraints", "dependencies", "env", "fetch", "healthChecks", "readinessChecks", "secrets"]) {
+      assert.notProperty(json, k)
+    }
   })
 
   it("group listing: /v2/apps/{group}/* and /v2/groups", async () => {
@@ -191,9 +209,9 @@ describe("bad requests never change state", () => {
   }
 
   const cases: ReadonlyArray<[string, string, string, unknown, number]> = [
-    ["malformed JSON", "POST", "/v2/apps", { raw: '{"id": "/x", "cmd":', contentType: "application/json" }, 400],
+    ["malformed JSON", "POST", "/v2/apps", { raw: "{\"id\": \"/x\", \"cmd\":", contentType: "application/json" }, 400],
     ["empty body", "PUT", "/v2/apps/c/web", { raw: "", contentType: "application/json" }, 400],
-    ["wrong content type", "PUT", "/v2/apps/c/web", { raw: '{"instances": 5}', contentType: "text/plain" }, 415],
+    ["wrong content type", "PUT", "/v2/apps/c/web", { raw: "{\"instances\": 5}", contentType: "text/plain" }, 415],
     ["invalid id", "POST", "/v2/apps", { id: "/Bad_Id", cmd: "sleep 1" }, 422],
     ["reserved id", "POST", "/v2/apps", { id: "/c/versions", cmd: "sleep 1" }, 422],
     ["negative instances", "PUT", "/v2/apps/c/web", { instances: -1 }, 422],
@@ -204,7 +222,11 @@ describe("bad requests never change state", () => {
     ["both cmd and args", "POST", "/v2/apps", { id: "/z", cmd: "sleep 1", args: ["sleep", "1"] }, 422],
     ["existing app", "POST", "/v2/apps", { id: "/c/web", cmd: "sleep 1" }, 409],
     ["app where a group is", "POST", "/v2/apps", { id: "/c", cmd: "sleep 1" }, 422],
-    ["cyclic dependencies", "PUT", "/v2/apps", [{ id: "/p", cmd: "a b", dependencies: ["/q"] }, { id: "/q", cmd: "a b", dependencies: ["/p"] }], 422],
+    ["cyclic dependencies", "PUT", "/v2/apps", [{ id: "/p", cmd: "a b", dependencies: ["/q"] }, {
+      id: "/q",
+      cmd: "a b",
+      dependencies: ["/p"]
+    }], 422],
     ["unknown app patch", "PATCH", "/v2/apps/nope", { instances: 1 }, 404],
     ["unknown task id", "POST", "/v2/tasks/delete", { ids: ["garbage"] }, 400],
     ["scale and wipe", "DELETE", "/v2/apps/c/web/tasks?scale=true&wipe=true", undefined, 400],

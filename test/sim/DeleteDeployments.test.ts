@@ -111,7 +111,15 @@ describe("delete and deployments", () => {
     const r = await api.post("/v2/apps", web)
     await advanceUntil(api, "deployed", noDeployments(api))
     const id = r.headers.get("marathon-deployment-id")
-    const mine = events.filter((e) => (e.payload["plan"] as { id?: string } | undefined)?.id === id || e.payload["id"] === id).map((e) => e.eventType)
-    assert.deepStrictEqual(mine, ["deployment_info", "deployment_step_success", "deployment_info", "deployment_step_success", "deployment_success"])
+    const mine = events.filter((e) => (e.payload["plan"] as { id?: string } | undefined)?.id === id || e.payload["id"] === id).map((e) =>
+      e.eventType
+    )
+    assert.deepStrictEqual(mine, [
+      "deployment_info",
+      "deployment_step_success",
+      "deployment_info",
+      "deployment_step_success",
+      "deployment_success"
+    ])
   })
 })

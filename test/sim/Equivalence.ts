@@ -17,7 +17,8 @@ const canonical = (id: string, base: string) => {
   return "/" + parts.join("/")
 }
 
-const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
+const isEmpty = (v: unknown) =>
+  (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
 
 /** Fields Marathon's readers ignore (unknown to its model), seen in the examples. */
 const ignored: Record<string, ReadonlyArray<string>> = { "/container/docker": ["forcePull", "requirePorts", "network", "portMappings"] }
@@ -69,7 +70,8 @@ export const assertReadBack = (sentApp: Obj, got: Obj, base = "/"): void => {
     delete sent["uris"]
   }
   if (sent["ports"] !== undefined) {
-    const servicePorts = got["container"]?.["portMappings"]?.map((m: Obj) => m["servicePort"]) ?? got["portDefinitions"].map((p: Obj) => p["port"])
+    const servicePorts = got["container"]?.["portMappings"]?.map((m: Obj) => m["servicePort"]) ??
+      got["portDefinitions"].map((p: Obj) => p["port"])
     assert.lengthOf(servicePorts, sent["ports"].length, "/ports → service ports")
     sent["ports"].forEach((p: number, i: number) => {
       if (p !== 0) assert.strictEqual(servicePorts[i], p, `/ports(${i})`)
@@ -95,6 +97,8 @@ export const assertReadBack = (sentApp: Obj, got: Obj, base = "/"): void => {
     assert.deepStrictEqual(got["portDefinitions"], [], "/portDefinitions under container networking")
     delete sent["portDefinitions"]
   }
-  if (docker?.["portMappings"] !== undefined) equivalent(docker["portMappings"], got["container"]["portMappings"], "/container/portMappings")
+  if (docker?.["portMappings"] !== undefined) {
+    equivalent(docker["portMappings"], got["container"]["portMappings"], "/container/portMappings")
+  }
   equivalent(sent, got, "")
 }

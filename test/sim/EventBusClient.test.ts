@@ -10,7 +10,7 @@ interface BusClient {
   on(event: string, listener: (data: unknown) => void): void
 }
 
-type BusClientConstructor = new (options: {
+type BusClientConstructor = new(options: {
   marathonHost: string
   marathonPort: number
   eventTypes: ReadonlyArray<string>
@@ -36,7 +36,9 @@ describe("marathon-event-bus-client against the emulator", () => {
 
   it("receives the events of a deployment, authenticated with basic auth", async () => {
     const seen: Array<{ name: string; data: Record<string, unknown> }> = []
-    const handlers = Object.fromEntries(eventTypes.map((t) => [t, (name: string, data: unknown) => void seen.push({ name, data: data as Record<string, unknown> })]))
+    const handlers = Object.fromEntries(
+      eventTypes.map((t) => [t, (name: string, data: unknown) => void seen.push({ name, data: data as Record<string, unknown> })])
+    )
     let subscribed = false
     client = new MarathonEventBusClient({
       marathonHost: "127.0.0.1",
@@ -56,7 +58,13 @@ describe("marathon-event-bus-client against the emulator", () => {
     await advanceUntil(h.api, "deployed", noDeployments(h.api))
     await waitUntil("deployment_success reached the client", () => seen.some((e) => e.name === "deployment_success"))
     const names = seen.map((e) => e.name)
-    assert.includeMembers(names, ["group_change_success", "deployment_info", "deployment_step_success", "status_update_event", "deployment_success"])
+    assert.includeMembers(names, [
+      "group_change_success",
+      "deployment_info",
+      "deployment_step_success",
+      "status_update_event",
+      "deployment_success"
+    ])
     assert.strictEqual(seen.find((e) => e.name === "deployment_success")!.data["id"], deploymentId)
     assert.lengthOf(seen.filter((e) => e.name === "status_update_event" && e.data["taskStatus"] === "TASK_RUNNING"), 2)
     assert.deepStrictEqual(errors, [])

@@ -69,7 +69,19 @@ describe("event stream", () => {
     assert.deepStrictEqual(info.currentStep, { actions: [{ action: "StartApplication", app: "/c/web" }] })
     const running = sse.of("status_update_event").filter((f) => f.data.taskStatus === "TASK_RUNNING")
     assert.lengthOf(running, 2)
-    for (const f of running) assert.includeMembers(Object.keys(f.data), ["slaveId", "taskId", "taskStatus", "message", "appId", "host", "ipAddresses", "ports", "version"])
+    for (const f of running) {
+      assert.includeMembers(Object.keys(f.data), [
+        "slaveId",
+        "taskId",
+        "taskStatus",
+        "message",
+        "appId",
+        "host",
+        "ipAddresses",
+        "ports",
+        "version"
+      ])
+    }
     assert.lengthOf(sse.of("instance_changed_event").filter((f) => f.data.condition === "Running"), 2)
   })
 

@@ -41,7 +41,10 @@ describe("Marathon's example requests", () => {
     const body = readJson("v2/examples/app.json") as Obj
     const rejected = await api.post("/v2/apps", body)
     assert.strictEqual(rejected.status, 422)
-    assert.deepStrictEqual(rejected.json.details, [{ path: "/", errors: ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."] }])
+    assert.deepStrictEqual(rejected.json.details, [{
+      path: "/",
+      errors: ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."]
+    }])
     const { args, ...withoutArgs } = body
     assert.isArray(args)
     const r = await api.post("/v2/apps", withoutArgs)

@@ -86,7 +86,8 @@ describe("fault injection", () => {
   it("F3: commit-then-fail drops the connection after the app was created; a retry gets 409", async () => {
     await fault({ route: "/v2/apps", method: "POST", commitThenFail: "drop", times: 1 })
     let error: unknown
-    await fetch(`${h.sim.url}/v2/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(web) }).catch((e) => (error = e))
+    await fetch(`${h.sim.url}/v2/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(web) })
+      .catch((e) => (error = e))
     assert.instanceOf(error, Error)
     assert.strictEqual((await api.get("/v2/apps/c/web")).status, 200)
     const retry = await api.post("/v2/apps", web)
@@ -215,7 +216,10 @@ describe("fault injection", () => {
     await deployApp(api)
     // Three heartbeat intervals, with a deployment's events in between.
     for (let i = 0; i < 3; i++) await api.advance(10)
-    await fresh.waitFor("heartbeats and the deployment on the new stream", (r) => r.heartbeats >= 3 && r.of("deployment_success").length > 0)
+    await fresh.waitFor(
+      "heartbeats and the deployment on the new stream",
+      (r) => r.heartbeats >= 3 && r.of("deployment_success").length > 0
+    )
     assert.isFalse(dead.ended)
     assert.strictEqual((await api.get("/__sim/state")).json.eventStreams, 2)
     await api.delete("/__sim/faults")

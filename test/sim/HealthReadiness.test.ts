@@ -4,7 +4,15 @@ import type { SimEvent } from "../../src/sim/events/EventBus.ts"
 import { isActive, isHealthy } from "../../src/sim/tasks/Instance.ts"
 import { advanceUntil, deployApp, noDeployments, startSim, web, type Api, type Harness } from "./SimHarness.ts"
 
-const check = { protocol: "HTTP", path: "/health", portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 5, timeoutSeconds: 2, maxConsecutiveFailures: 2 }
+const check = {
+  protocol: "HTTP",
+  path: "/health",
+  portIndex: 0,
+  gracePeriodSeconds: 10,
+  intervalSeconds: 5,
+  timeoutSeconds: 2,
+  maxConsecutiveFailures: 2
+}
 
 describe("health, readiness, backoff", () => {
   let h: Harness
@@ -33,7 +41,9 @@ describe("health, readiness, backoff", () => {
     // Marathon kills on the failure after the N-th consecutive one (spec §4.6).
     assert.lengthOf(failures, check.maxConsecutiveFailures + 1)
     assert.strictEqual(failures[1]!.payload["taskId"], first.replace(/\._app\.\d+$/, ""))
-    const gaps = failures.slice(1).map((e, i) => Date.parse(String(e.payload["timestamp"])) - Date.parse(String(failures[i]!.payload["timestamp"])))
+    const gaps = failures.slice(1).map((e, i) =>
+      Date.parse(String(e.payload["timestamp"])) - Date.parse(String(failures[i]!.payload["timestamp"]))
+    )
     assert.deepStrictEqual(gaps, [5000, 5000])
     const kill = of("unhealthy_instance_kill_event")[0]!
     assert.strictEqual(kill.payload["taskId"], first)
@@ -66,9 +76,22 @@ describe("health, readiness, backoff", () => {
 
   it("51: a readiness check answering 503 then 200 holds the deployment until ready", async () => {
     await api.put("/__sim/apps/c/web/behaviour", { readyAfterSeconds: 20 })
-    const readinessChecks = [{ name: "ready", protocol: "HTTP", path: "/ready", portName: "http", intervalSeconds: 5, timeoutSeconds: 2, httpStatusCodesForReady: [200], preserveLastResponse: true }]
+    const readinessChecks = [{
+      name: "ready",
+      protocol: "HTTP",
+      path: "/ready",
+      portName: "http",
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      httpStatusCodesForReady: [200],
+      preserveLastResponse: true
+    }]
     await api.post("/v2/apps", { ...web, instances: 1, portDefinitions: [{ port: 0, name: "http" }], readinessChecks })
-    await advanceUntil(api, "a readiness result", async () => (await api.get("/v2/deployments")).json[0]?.currentActions[0]?.readinessCheckResults.length === 1)
+    await advanceUntil(
+      api,
+      "a readiness result",
+      async () => (await api.get("/v2/deployments")).json[0]?.currentActions[0]?.readinessCheckResults.length === 1
+    )
     const [d] = (await api.get("/v2/deployments")).json
     const [result] = d.currentActions[0].readinessCheckResults
     assert.include(result, { name: "ready", ready: false })
@@ -126,14 +149,19 @@ describe("health, readiness, backoff", () => {
   it("56: failing tasks are delayed by backoffSeconds × backoffFactor^n up to maxLaunchDelaySeconds", async () => {
     await api.put("/__sim/apps/c/web/behaviour", { crash: { afterSeconds: 1, message: "exit 1" } })
     await api.post("/v2/apps", { ...web, instances: 1, backoffSeconds: 10, backoffFactor: 2, maxLaunchDelaySeconds: 40 })
-    await advanceUntil(api, "the first failure", async () => of("status_update_event").some((e) => e.payload["taskStatus"] === "TASK_FAILED"))
+    await advanceUntil(
+      api,
+      "the first failure",
+      async () => of("status_update_event").some((e) => e.payload["taskStatus"] === "TASK_FAILED")
+    )
     const { queue } = (await api.get("/v2/queue")).json
     assert.lengthOf(queue, 1)
     assert.strictEqual(queue[0].count, 1)
     assert.strictEqual(queue[0].delay.overdue, false)
     assert.isAbove(queue[0].delay.timeLeftSeconds, 0)
     await api.advance(200)
-    const at = (state: string) => of("status_update_event").filter((e) => e.payload["taskStatus"] === state).map((e) => Date.parse(String(e.payload["timestamp"])))
+    const at = (state: string) =>
+      of("status_update_event").filter((e) => e.payload["taskStatus"] === state).map((e) => Date.parse(String(e.payload["timestamp"])))
     const failed = at("TASK_FAILED")
     const staged = at("TASK_STAGING")
     const delays = failed.slice(0, 5).map((f) => (staged.find((s) => s >= f)! - f) / 1000)
@@ -162,7 +190,14 @@ describe("health, readiness, backoff", () => {
     const [t] = (await app()).tasks
     await api.post(`/__sim/tasks/${t.id}/state`, { state: "TASK_FAILED", message: "Command exited with status 1" })
     const failure = (await app("?embed=app.lastTaskFailure")).lastTaskFailure
-    assert.include(failure, { appId: "/c/web", taskId: t.id, state: "TASK_FAILED", message: "Command exited with status 1", host: t.host, version: t.version })
+    assert.include(failure, {
+      appId: "/c/web",
+      taskId: t.id,
+      state: "TASK_FAILED",
+      message: "Command exited with status 1",
+      host: t.host,
+      version: t.version
+    })
     assert.isString(failure.timestamp)
     const list = (await api.get("/v2/apps?embed=apps.lastTaskFailure")).json.apps[0]
     assert.strictEqual(list.lastTaskFailure.taskId, t.id)

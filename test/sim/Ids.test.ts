@@ -15,7 +15,9 @@ describe("PathId", () => {
 
   it("validation: lowercase labels, no leading or trailing dash, reserved last segments, not root", () => {
     for (const ok of ["/a", "/a.b-c/d1", "/web.main.git1234abcd.config0000ffff"]) assert.deepStrictEqual(idErrors(ok), [], ok)
-    for (const bad of ["/A", "/a_b", "/-a", "/a-", "/a b", "/a..b"]) assert.match(idErrors(bad)[0]!, /^must fully match regular expression/, bad)
+    for (const bad of ["/A", "/a_b", "/-a", "/a-", "/a b", "/a..b"]) {
+      assert.match(idErrors(bad)[0]!, /^must fully match regular expression/, bad)
+    }
     for (const reserved of ["/x/restart", "/x/tasks", "/x/versions"]) assert.match(idErrors(reserved)[0]!, /reserved keywords/, reserved)
     assert.deepStrictEqual(idErrors("/"), ["Path must contain at least one path element"])
   })
@@ -41,7 +43,11 @@ describe("task ids", () => {
     const instance = instanceIdOf("prod_web", uuid)
     assert.deepStrictEqual(parseTaskId(taskIdOf(instance, 2)), { _tag: "Parsed", instanceId: instance, incarnation: 2 })
     assert.deepStrictEqual(parseTaskId(`${instance}._app`), { _tag: "Parsed", instanceId: instance, incarnation: undefined })
-    assert.deepStrictEqual(parseTaskId(`prod_web.marathon-${uuid}`), { _tag: "Parsed", instanceId: `prod_web.marathon-${uuid}`, incarnation: undefined })
+    assert.deepStrictEqual(parseTaskId(`prod_web.marathon-${uuid}`), {
+      _tag: "Parsed",
+      instanceId: `prod_web.marathon-${uuid}`,
+      incarnation: undefined
+    })
     assert.deepStrictEqual(parseTaskId(`prod_web.${uuid}`), { _tag: "Parsed", instanceId: instance, incarnation: undefined })
   })
 

@@ -42,7 +42,7 @@ describe("leader, info, headers", () => {
     }
     assert.deepStrictEqual(await ping("*/*"), [200, "text/plain", "pong"])
     assert.deepStrictEqual(await ping("text/plain"), [200, "text/plain", "pong"])
-    assert.deepStrictEqual(await ping("application/json"), [200, "application/json", '"pong"'])
+    assert.deepStrictEqual(await ping("application/json"), [200, "application/json", "\"pong\""])
     assert.deepStrictEqual(await ping("text/html"), [200, "text/html", "pong"])
     assert.deepStrictEqual(await ping("image/png"), [204, null, ""])
   })
@@ -81,7 +81,7 @@ describe("basic auth", () => {
     for (const path of ["/v2/apps", "/ping"]) {
       const denied = await h.api.get(path)
       assert.strictEqual(denied.status, 401, path)
-      assert.strictEqual(denied.headers.get("www-authenticate"), 'basic realm="Mesosphere"')
+      assert.strictEqual(denied.headers.get("www-authenticate"), "basic realm=\"Mesosphere\"")
       assert.strictEqual((await h.api.get(path, { Authorization: basic("ops", "wrong") })).status, 401)
       assert.strictEqual((await h.api.get(path, { Authorization: basic("ops", "s3cret") })).status, 200, path)
     }

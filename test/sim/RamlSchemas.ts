@@ -85,7 +85,13 @@ export class RamlSchemas {
     if (typeof d === "string") return this.expr(file, d)
     if (typeof d !== "object" || d === null) return {}
     const decl = d as Decl
-    const typeText = typeof decl["type"] === "string" ? decl["type"] : decl["properties"] !== undefined ? "object" : decl["items"] !== undefined ? "array" : "string"
+    const typeText = typeof decl["type"] === "string"
+      ? decl["type"]
+      : decl["properties"] !== undefined
+      ? "object"
+      : decl["items"] !== undefined
+      ? "array"
+      : "string"
     const base = this.expr(file, typeText)
     const own: JsonSchema = {}
     for (const f of facets) if (decl[f] !== undefined) own[f] = decl[f]

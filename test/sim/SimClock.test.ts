@@ -16,7 +16,9 @@ describe("SimClock (virtual)", () => {
           if (cancel) t.cancel()
         })
         clock.advance(100)
-        const expected = specs.map(([delay, cancel], i) => ({ delay, cancel, i })).filter((s) => !s.cancel).sort((a, b) => a.delay - b.delay || a.i - b.i).map((s) => s.i)
+        const expected = specs.map(([delay, cancel], i) => ({ delay, cancel, i })).filter((s) => !s.cancel).sort((a, b) =>
+          a.delay - b.delay || a.i - b.i
+        ).map((s) => s.i)
         assert.deepStrictEqual(ran, expected)
       })
     )

@@ -56,7 +56,9 @@ const ramlFor = (method: string, path: string, status: number): [string, string]
   if (method === "GET" && path.startsWith("/v2/groups")) return ["group.raml", "GroupInfo"]
   if (method === "GET" && path === "/v2/info") return ["info.raml", "MarathonInfo"]
   if (method === "GET" && path === "/v2/leader") return ["info.raml", "LeaderInfo"]
-  if (method !== "GET" && (path.startsWith("/v2/groups") || path.startsWith("/v2/deployments"))) return ["deploymentResult.raml", "DeploymentResult"]
+  if (method !== "GET" && (path.startsWith("/v2/groups") || path.startsWith("/v2/deployments"))) {
+    return ["deploymentResult.raml", "DeploymentResult"]
+  }
   return undefined
 }
 
@@ -117,7 +119,8 @@ export class Api {
         }
       }
     }
-    const appWrite = path.startsWith("/v2/apps") && (method === "POST" || method === "PUT" || method === "PATCH") && !path.endsWith("/restart")
+    const appWrite = path.startsWith("/v2/apps") && (method === "POST" || method === "PUT" || method === "PATCH") &&
+      !path.endsWith("/restart")
     if (appWrite && reply.status < 300 && !isRaw(body) && body !== undefined) {
       const pathId = path.slice("/v2/apps".length) || undefined
       for (const app of Array.isArray(body) ? body : [body]) {
@@ -171,7 +174,13 @@ export { waitUntil } from "../harness/wait.ts"
  * Advances virtual time in steps until `check` holds; fails after `maxSeconds` of emulator
  * time. Deterministic: the emulator only moves when told to.
  */
-export const advanceUntil = async (api: Api, description: string, check: () => Promise<boolean>, stepSeconds = 0.1, maxSeconds = 600): Promise<void> => {
+export const advanceUntil = async (
+  api: Api,
+  description: string,
+  check: () => Promise<boolean>,
+  stepSeconds = 0.1,
+  maxSeconds = 600
+): Promise<void> => {
   for (let t = 0; t <= maxSeconds; t += stepSeconds) {
     if (await check()) return
     await api.advance(stepSeconds)

@@ -21,12 +21,22 @@ beforeAll(async () => {
   certs = makeTestCerts()
   ca = readFileSync(certs.caFile)
   sim = spawn(process.execPath, [
-    binPath, "marathon-sim", "--port", "0",
-    "--tls-cert", certs.serverCertFile, "--tls-key", certs.serverKeyFile, "--basic-auth", "ops:s3cret-w0rd"
+    binPath,
+    "marathon-sim",
+    "--port",
+    "0",
+    "--tls-cert",
+    certs.serverCertFile,
+    "--tls-key",
+    certs.serverKeyFile,
+    "--basic-auth",
+    "ops:s3cret-w0rd"
   ], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
   sim.stdout!.on("data", (chunk) => (output += chunk))
   sim.stderr!.on("data", (chunk) => (output += chunk))
-  url = await waitUntil("marathon-sim listening", () => /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], { timeoutMs: 30_000 })
+  url = await waitUntil("marathon-sim listening", () => /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], {
+    timeoutMs: 30_000
+  })
 })
 afterAll(async () => {
   if (sim !== undefined && sim.exitCode === null) {
@@ -49,7 +59,12 @@ describe("marathon-sim over HTTPS with basic auth", () => {
     const apps = await httpsCall(`${url}/v2/apps`, { ca, auth: "ops:s3cret-w0rd" })
     assert.strictEqual(apps.status, 200)
     assert.deepStrictEqual(JSON.parse(apps.body), { apps: [] })
-    const created = await httpsCall(`${url}/v2/apps`, { ca, auth: "ops:s3cret-w0rd", method: "POST", body: { id: "/tls/web", cmd: "sleep 1", instances: 1 } })
+    const created = await httpsCall(`${url}/v2/apps`, {
+      ca,
+      auth: "ops:s3cret-w0rd",
+      method: "POST",
+      body: { id: "/tls/web", cmd: "sleep 1", instances: 1 }
+    })
     assert.strictEqual(created.status, 201, created.body)
     assert.strictEqual(created.headers["location"], `${url}/tls/web`)
   })
@@ -85,7 +100,15 @@ describe("marathon-sim over HTTPS with basic auth", () => {
     const malformed = await runCli(["marathon-sim", "--port", "0", "--basic-auth", "nocolon"])
     assert.strictEqual(malformed.code, 2)
     assert.strictEqual(malformed.stderr.trim(), "error: --basic-auth: expected USER:PASS")
-    const missing = await runCli(["marathon-sim", "--port", "0", "--tls-cert", certs.serverCertFile, "--tls-key", `${certs.dir}/absent.key`])
+    const missing = await runCli([
+      "marathon-sim",
+      "--port",
+      "0",
+      "--tls-cert",
+      certs.serverCertFile,
+      "--tls-key",
+      `${certs.dir}/absent.key`
+    ])
     assert.strictEqual(missing.code, 2)
     assert.match(missing.stderr.trim(), /^error: marathon-sim cannot use its TLS certificate or key: ENOENT.*absent\.key'?$/)
   })

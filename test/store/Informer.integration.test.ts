@@ -140,8 +140,11 @@ describe("Informer against a real etcd", () => {
     await compact(survivors)
 
     await etcd.restart(0)
-    await waitUntil("converged after the member came back", () =>
-      sameAs(watch.state, { [`${prefix}kept`]: "new", [`${prefix}added`]: "new" }), { timeoutMs: 30_000 })
+    await waitUntil(
+      "converged after the member came back",
+      () => sameAs(watch.state, { [`${prefix}kept`]: "new", [`${prefix}added`]: "new" }),
+      { timeoutMs: 30_000 }
+    )
     assert.isAtLeast(watch.relists(), 1)
     await watch.stop()
   })

@@ -36,26 +36,28 @@ describe("round trip: YAML → store → get -o yaml", () => {
   // where no valid instance name exists, so the generated cases are sampled per size instead.)
   it("keeps every spec the schema accepts unchanged", async () => {
     const layer = specStoreLayer(etcd, uniquePrefix("roundtrip"))
-    const failures = await Effect.runPromise(Effect.gen(function*() {
-      const store = yield* SpecStore
-      const failures: Array<string> = []
-      for (const size of [2, 4, 8, 12, 16]) {
-        const samples = yield* Arbitrary.sampleEffect(Arbitrary.schema(ServiceInstance), { count: 30, size, seed: 20261125 + size })
-        for (const generated of samples) {
-          const manifest = asManifest(generated)
-          const applied = singleDocument("in.yaml", toYaml([manifest]))
-          yield* store.apply(applied, {})
-          const stored = Option.getOrThrow(yield* store.get(manifest.metadata.name))
-          const printed = singleDocument("get.yaml", toYaml([toDocument(stored, undefined)]))
-          const same = canonicalJson(printed.spec) === canonicalJson(manifest.spec) &&
-            canonicalJson(printed.metadata.labels ?? {}) === canonicalJson(manifest.metadata.labels ?? {}) &&
-            canonicalJson(printed.metadata.annotations ?? {}) === canonicalJson(manifest.metadata.annotations ?? {}) &&
-            printed.metadata.resourceVersion === stored.metadata.resourceVersion
-          if (!same) failures.push(JSON.stringify({ manifest, printed }))
+    const failures = await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* SpecStore
+        const failures: Array<string> = []
+        for (const size of [2, 4, 8, 12, 16]) {
+          const samples = yield* Arbitrary.sampleEffect(Arbitrary.schema(ServiceInstance), { count: 30, size, seed: 20261125 + size })
+          for (const generated of samples) {
+            const manifest = asManifest(generated)
+            const applied = singleDocument("in.yaml", toYaml([manifest]))
+            yield* store.apply(applied, {})
+            const stored = Option.getOrThrow(yield* store.get(manifest.metadata.name))
+            const printed = singleDocument("get.yaml", toYaml([toDocument(stored, undefined)]))
+            const same = canonicalJson(printed.spec) === canonicalJson(manifest.spec) &&
+              canonicalJson(printed.metadata.labels ?? {}) === canonicalJson(manifest.metadata.labels ?? {}) &&
+              canonicalJson(printed.metadata.annotations ?? {}) === canonicalJson(manifest.metadata.annotations ?? {}) &&
+              printed.metadata.resourceVersion === stored.metadata.resourceVersion
+            if (!same) failures.push(JSON.stringify({ manifest, printed }))
+          }
         }
-      }
-      return failures
-    }).pipe(Effect.provide(layer)))
+        return failures
+      }).pipe(Effect.provide(layer))
+    )
     assert.deepStrictEqual(failures.slice(0, 1), [])
   })
 })
@@ -65,13 +67,48 @@ describe("invalid documents", () => {
 
   type Mutation = { readonly path: string; readonly apply: (document: any) => void }
   const mutations: ReadonlyArray<Mutation> = [
-    { path: "spec.zz_unknown", apply: (d) => { d.spec.zz_unknown = 1 } },
-    { path: "metadata.zz_unknown", apply: (d) => { d.metadata.zz_unknown = "x" } },
-    { path: "spec.instances", apply: (d) => { d.spec.instances = "three" } },
-    { path: "spec.cpus", apply: (d) => { d.spec.cpus = -1 } },
-    { path: "metadata.name", apply: (d) => { d.metadata.name = "Not A Name" } },
-    { path: "spec.bounce.marginFactor", apply: (d) => { d.spec.bounce = { ...d.spec.bounce, marginFactor: 0 } } },
-    { path: "kind", apply: (d) => { d.kind = "Deployment" } }
+    {
+      path: "spec.zz_unknown",
+      apply: (d) => {
+        d.spec.zz_unknown = 1
+      }
+    },
+    {
+      path: "metadata.zz_unknown",
+      apply: (d) => {
+        d.metadata.zz_unknown = "x"
+      }
+    },
+    {
+      path: "spec.instances",
+      apply: (d) => {
+        d.spec.instances = "three"
+      }
+    },
+    {
+      path: "spec.cpus",
+      apply: (d) => {
+        d.spec.cpus = -1
+      }
+    },
+    {
+      path: "metadata.name",
+      apply: (d) => {
+        d.metadata.name = "Not A Name"
+      }
+    },
+    {
+      path: "spec.bounce.marginFactor",
+      apply: (d) => {
+        d.spec.bounce = { ...d.spec.bounce, marginFactor: 0 }
+      }
+    },
+    {
+      path: "kind",
+      apply: (d) => {
+        d.kind = "Deployment"
+      }
+    }
   ]
 
   it("are rejected with the path of the offending field", async () => {
@@ -92,13 +129,16 @@ describe("invalid documents", () => {
 
   it("never crash the parser, whatever the bytes", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.anything().map((value) => JSON.stringify(value) ?? "")), (text) => {
-        const parsed = parseManifests("fuzz.yaml", text)
-        if (Result.isFailure(parsed)) {
-          return parsed.failure.every((problem) => problem.line >= 1 && problem.message.length > 0)
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.anything().map((value) => JSON.stringify(value) ?? "")),
+        (text) => {
+          const parsed = parseManifests("fuzz.yaml", text)
+          if (Result.isFailure(parsed)) {
+            return parsed.failure.every((problem) => problem.line >= 1 && problem.message.length > 0)
+          }
+          return parsed.success.every((entry) => Schema.is(ServiceInstance)(entry.document))
         }
-        return parsed.success.every((entry) => Schema.is(ServiceInstance)(entry.document))
-      }),
+      ),
       { numRuns: 500, seed: 42 }
     )
   })

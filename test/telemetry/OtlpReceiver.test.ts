@@ -46,9 +46,22 @@ describe("OtlpReceiver", () => {
         ].join("\n")
       )
 
-      assert.strictEqual(yield* post(`${receiver.url}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: "x" }), 415)
-      assert.strictEqual(yield* post(`${receiver.url}/v1/traces`, { method: "POST", headers: { "content-type": "application/json" }, body: "{\"resourceSpans\":3}" }), 400)
-      assert.strictEqual(yield* post(`${receiver.url}/v1/metrics`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), 200)
+      assert.strictEqual(
+        yield* post(`${receiver.url}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: "x" }),
+        415
+      )
+      assert.strictEqual(
+        yield* post(`${receiver.url}/v1/traces`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{\"resourceSpans\":3}"
+        }),
+        400
+      )
+      assert.strictEqual(
+        yield* post(`${receiver.url}/v1/metrics`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+        200
+      )
       assert.strictEqual(yield* post(`${receiver.url}/elsewhere`, { method: "POST", body: "" }), 404)
     }).pipe(Effect.scoped))
 
@@ -63,7 +76,9 @@ describe("OtlpReceiver", () => {
       const names = readFileSync(file, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as RecordedSpan).name)
       assert.sameMembers(names, ["Reconciler.reconcile", "MarathonClient.scaleApp"])
 
-      const exit = yield* Effect.exit(Layer.build(OtlpReceiver.layer({ port: 0, output: join(file, "not-a-dir", "x") })).pipe(Effect.scoped))
+      const exit = yield* Effect.exit(
+        Layer.build(OtlpReceiver.layer({ port: 0, output: join(file, "not-a-dir", "x") })).pipe(Effect.scoped)
+      )
       assert.isTrue(Exit.isFailure(exit))
     }))
 })

@@ -5,8 +5,7 @@ import type { AddressInfo } from "node:net"
 import * as ControllerMetrics from "../../src/telemetry/ControllerMetrics.ts"
 import { Telemetry } from "../../src/telemetry/Telemetry.ts"
 
-const telemetry = (metricsAddr: string) =>
-  Telemetry.layer({ serviceName: "mdeploy-test", metricsAddr, installLogger: false })
+const telemetry = (metricsAddr: string) => Telemetry.layer({ serviceName: "mdeploy-test", metricsAddr, installLogger: false })
 
 const scrape = (url: string) =>
   Effect.promise(async () => {

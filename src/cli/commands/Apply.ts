@@ -58,11 +58,15 @@ export const apply = Command.make(
   Effect.fn("Cli.apply")(function*({ filename, recursive, dryRun, forceConflicts, marathonFieldPolicy }) {
     const flags = yield* root
     const policy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
-    const { documents, sources: sourceDocuments, notifiers: notifierDocuments, problems } = yield* readManifests(filename, recursive, (document) =>
-      marathonFieldViolations(policy, document.spec.marathon).map((violation) => ({
-        path: ["spec", "marathon", ...violation.segments],
-        message: violation.message
-      })))
+    const { documents, sources: sourceDocuments, notifiers: notifierDocuments, problems } = yield* readManifests(
+      filename,
+      recursive,
+      (document) =>
+        marathonFieldViolations(policy, document.spec.marathon).map((violation) => ({
+          path: ["spec", "marathon", ...violation.segments],
+          message: violation.message
+        }))
+    )
     if (problems.length > 0) {
       return yield* exitWith(ExitCode.invalid, ...problems.map(formatProblem), `error: ${problems.length} problem(s); nothing was applied`)
     }
@@ -94,7 +98,9 @@ export const apply = Command.make(
       // forced the owner annotation stays, so the source's next sync restores its version.
       const knownSources = new Set((yield* gitSources.list()).map((source) => source.metadata.name as string))
       const currentOf = (name: string) =>
-        snapshot === undefined ? store.get(name as ServiceInstance["metadata"]["name"]) : Effect.succeed(Option.fromUndefinedOr(snapshot.get(name)))
+        snapshot === undefined
+          ? store.get(name as ServiceInstance["metadata"]["name"])
+          : Effect.succeed(Option.fromUndefinedOr(snapshot.get(name)))
       const ownerOf = (current: Option.Option<StoredInstance>) => {
         const owner = Option.isSome(current) ? current.value.metadata.annotations?.[sourceAnnotation] : undefined
         return owner !== undefined && knownSources.has(owner) ? owner : undefined
@@ -105,7 +111,13 @@ export const apply = Command.make(
         const { [sourceAnnotation]: _claimed, ...annotations } = document.metadata.annotations ?? {}
         const kept = owner === undefined ? annotations : { ...annotations, [sourceAnnotation]: owner }
         const { annotations: _, ...metadata } = document.metadata
-        return { ...document, metadata: { ...metadata, ...(Object.keys(kept).length === 0 && document.metadata.annotations === undefined ? {} : { annotations: kept }) } }
+        return {
+          ...document,
+          metadata: {
+            ...metadata,
+            ...(Object.keys(kept).length === 0 && document.metadata.annotations === undefined ? {} : { annotations: kept })
+          }
+        }
       }
       const attempt = (given: ServiceInstance, useSnapshot: boolean) =>
         Effect.gen(function*() {
@@ -114,16 +126,17 @@ export const apply = Command.make(
           if (owner !== undefined && !forceConflicts) {
             return yield* new SpecConflictError({
               name: given.metadata.name,
-              message: `owned by gitsource ${owner}: change it in git, or apply with --force-conflicts (the source restores its version on its next sync)`
+              message:
+                `owned by gitsource ${owner}: change it in git, or apply with --force-conflicts (the source restores its version on its next sync)`
             })
           }
           const document = withOwner(given, owner)
           return yield* store.apply(document, {
-          expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-          dryRun: dryRun === "server",
-          lastApplied: true,
-          current
-        })
+            expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+            dryRun: dryRun === "server",
+            lastApplied: true,
+            current
+          })
         })
       // --force-conflicts: a lost race is retried from a fresh read, a few times.
       const applyOne = (document: (typeof documents)[number]["document"]) =>
@@ -133,8 +146,11 @@ export const apply = Command.make(
               attempt(document, false).pipe(Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })))
           )
           : attempt(document, true)
-      const outcomes = yield* Effect.forEach(documents, ({ document }) =>
-        Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))), { concurrency: writeConcurrency })
+      const outcomes = yield* Effect.forEach(
+        documents,
+        ({ document }) => Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))),
+        { concurrency: writeConcurrency }
+      )
       return { outcomes, sourceOutcomes, notifierOutcomes }
     }))
     const suffix = dryRun === "server" ? " (server dry run)" : ""
@@ -149,7 +165,13 @@ export const apply = Command.make(
         continue
       }
       const { action, source } = result.success
-      applied.push({ kind: "GitSource", name, action, generation: source.metadata.generation, resourceVersion: source.metadata.resourceVersion })
+      applied.push({
+        kind: "GitSource",
+        name,
+        action,
+        generation: source.metadata.generation,
+        resourceVersion: source.metadata.resourceVersion
+      })
       if (flags.output !== "json") yield* Console.log(`gitsource/${name} ${action}${suffix}`)
     }
     for (const { name, result } of notifierOutcomes) {

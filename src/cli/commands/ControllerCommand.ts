@@ -22,21 +22,32 @@ export const controllerCommand = Command.make(
   "controller",
   {
     workers: Flag.Int("workers").pipe(Flag.withDescription("reconciles running at once"), Flag.withDefault(8)),
-    leaderTtl: Flag.Int("leader-ttl").pipe(Flag.withDescription("leader lease TTL in seconds (failover takes about this long)"), Flag.withDefault(5)),
+    leaderTtl: Flag.Int("leader-ttl").pipe(
+      Flag.withDescription("leader lease TTL in seconds (failover takes about this long)"),
+      Flag.withDefault(5)
+    ),
     metricsAddr: Flag.String("metrics-addr").pipe(
-      Flag.withDescription("alias of --http-addr (the same server); given with a different address than --http-addr, the server listens on both"),
+      Flag.withDescription(
+        "alias of --http-addr (the same server); given with a different address than --http-addr, the server listens on both"
+      ),
       Flag.optional
     ),
     httpAddr: Flag.String("http-addr").pipe(
-      Flag.withDescription("host:port of the controller's HTTP server (status page at /, JSON API at /api/v1, /metrics, /healthz, /readyz, GitOps webhooks at POST /hooks/git/<name>); off unless given"),
+      Flag.withDescription(
+        "host:port of the controller's HTTP server (status page at /, JSON API at /api/v1, /metrics, /healthz, /readyz, GitOps webhooks at POST /hooks/git/<name>); off unless given"
+      ),
       Flag.optional
     ),
     statusUrl: Flag.String("status-url").pipe(
-      Flag.withDescription("external URL of the status page, for links in notifications (env MDEPLOY_STATUS_URL; default http://<host>:<port> of --http-addr)"),
+      Flag.withDescription(
+        "external URL of the status page, for links in notifications (env MDEPLOY_STATUS_URL; default http://<host>:<port> of --http-addr)"
+      ),
       Flag.optional
     ),
     gitopsCacheDir: Flag.String("gitops-cache-dir").pipe(
-      Flag.withDescription("directory of the GitSources' cache clones (env MDEPLOY_GITOPS_CACHE_DIR; default a folder in the system temp dir)"),
+      Flag.withDescription(
+        "directory of the GitSources' cache clones (env MDEPLOY_GITOPS_CACHE_DIR; default a folder in the system temp dir)"
+      ),
       Flag.optional
     ),
     resyncSeconds: Flag.Int("resync").pipe(
@@ -78,88 +89,130 @@ export const controllerCommand = Command.make(
     ),
     marathonFieldPolicy: marathonFieldPolicyFlag
   },
-  Effect.fn("Cli.controller")(function*({ workers, leaderTtl, metricsAddr, httpAddr, statusUrl, gitopsCacheDir, resyncSeconds, force, cleanupWindow, cleanupMaxFraction, adoptUnowned, mesos, writeQps, writeBurst, marathonFieldPolicy, eventsSilence, etcdCallTimeout }) {
-    const flags = yield* root
-    // Read before anything starts: a controller must not run under a looser policy than its file says.
-    const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
-    const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
-    const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
-    const urls = marathonUrls(flags)
-    const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
-    const identity = processIdentity("controller")
-    if (!(cleanupMaxFraction > 0 && cleanupMaxFraction <= 1)) {
-      return yield* Effect.fail(new CliExit({ code: ExitCode.error, lines: [`error: --cleanup-max-fraction ${cleanupMaxFraction}: must be in (0, 1]`] }))
-    }
-    const services = reconcileLayer(
-      { ...etcdOptions(flags), retries: 8, callTimeoutMs: Math.max(1, etcdCallTimeout) * 1000 },
-      { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
-      { owner: Option.getOrUndefined(flags.owner), adoptUnowned },
-      fieldPolicy
-    )
-    // --metrics-addr is an alias: one server, listening on each distinct address given.
-    const listen = [...new Set([...Option.toArray(httpAddr), ...Option.toArray(metricsAddr)])]
-    // Rollouts are built from the reconcile passes' spans (design.md §13).
-    const { TraceTap } = yield* Effect.promise(() => import("../../telemetry/TraceTap.ts"))
-    const { isPassSpan, passRootName } = yield* Effect.promise(() => import("../../rollouts/PassTrace.ts"))
-    const { recordRollouts } = yield* Effect.promise(() => import("../../rollouts/RolloutTap.ts"))
-    const { Telemetry } = yield* Effect.promise(() => import("../../telemetry/Telemetry.ts"))
-    const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
-    const telemetry = LazyTelemetry.layer({
-      serviceName: "mdeploy-controller",
-      metricsHandler: listen.length > 0
-    })
-    const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
-    const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
-    const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
-    const { statusBaseUrl } = yield* Effect.promise(() => import("../../notify/StatusUrl.ts"))
-    const externalUrl = statusBaseUrl(Option.getOrUndefined(statusUrl) ?? process.env["MDEPLOY_STATUS_URL"], Option.getOrUndefined(httpAddr), hostname())
-    const cacheRoot = Option.getOrUndefined(gitopsCacheDir) ?? process.env["MDEPLOY_GITOPS_CACHE_DIR"] ??
-      join(tmpdir(), `mdeploy-gitops-${process.getuid?.() ?? "user"}`)
-    return yield* Effect.gen(function*() {
-      yield* recordRollouts(tap)
-      const metricsHandler = Option.getOrUndefined((yield* Telemetry).metricsHandler)
-      for (const addr of listen) {
-        yield* serveController(addr, process.env, { metricsHandler }).pipe(
-          Effect.mapError((error) => new CliExit({ code: ExitCode.error, lines: [`error: ${error.message}`] }))
+  Effect.fn("Cli.controller")(
+    function*(
+      {
+        workers,
+        leaderTtl,
+        metricsAddr,
+        httpAddr,
+        statusUrl,
+        gitopsCacheDir,
+        resyncSeconds,
+        force,
+        cleanupWindow,
+        cleanupMaxFraction,
+        adoptUnowned,
+        mesos,
+        writeQps,
+        writeBurst,
+        marathonFieldPolicy,
+        eventsSilence,
+        etcdCallTimeout
+      }
+    ) {
+      const flags = yield* root
+      // Read before anything starts: a controller must not run under a looser policy than its file says.
+      const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
+      const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
+      const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
+      const urls = marathonUrls(flags)
+      const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
+      const identity = processIdentity("controller")
+      if (!(cleanupMaxFraction > 0 && cleanupMaxFraction <= 1)) {
+        return yield* Effect.fail(
+          new CliExit({ code: ExitCode.error, lines: [`error: --cleanup-max-fraction ${cleanupMaxFraction}: must be in (0, 1]`] })
         )
       }
-      const ownership = yield* Owner
-      yield* Effect.logInfo("mdeploy controller starting").pipe(
-        Effect.annotateLogs({ identity, workers, owner: ownership.owner, adoptUnowned: ownership.adoptUnowned, marathon: urls.join(","), etcd: flags.etcd, marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in") })
+      const services = reconcileLayer(
+        { ...etcdOptions(flags), retries: 8, callTimeoutMs: Math.max(1, etcdCallTimeout) * 1000 },
+        { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
+        { owner: Option.getOrUndefined(flags.owner), adoptUnowned },
+        fieldPolicy
       )
-      // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
-      const tracer = tap.wrap(yield* Effect.tracer)
-      return yield* Effect.withTracer(runController({
-      identity,
-      workers: Math.max(1, workers),
-      leaderTtlSeconds: Math.max(2, leaderTtl),
-      resyncEvery: Duration.seconds(Math.max(1, resyncSeconds)),
-      force,
-      cleanupWindow: Duration.seconds(Math.max(1, cleanupWindow)),
-      cleanupMaxFraction,
-      events: {
-        urls,
-        username: process.env["MDEPLOY_MARATHON_USER"],
-        password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
-        silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
-      },
-      notify: { env: process.env, statusUrl: externalUrl, holder: identity },
-      gitops: makeSyncContext({
-        cacheRoot,
-        env: process.env,
-        // The operator's Marathon field policy holds for specs from git as for `apply`.
-        check: (document) =>
-          marathonFieldViolations(fieldPolicy, document.spec.marathon).map((violation) => ({
-            path: ["spec", "marathon", ...violation.segments],
-            message: violation.message
-          }))
+      // --metrics-addr is an alias: one server, listening on each distinct address given.
+      const listen = [...new Set([...Option.toArray(httpAddr), ...Option.toArray(metricsAddr)])]
+      // Rollouts are built from the reconcile passes' spans (design.md §13).
+      const { TraceTap } = yield* Effect.promise(() => import("../../telemetry/TraceTap.ts"))
+      const { isPassSpan, passRootName } = yield* Effect.promise(() => import("../../rollouts/PassTrace.ts"))
+      const { recordRollouts } = yield* Effect.promise(() => import("../../rollouts/RolloutTap.ts"))
+      const { Telemetry } = yield* Effect.promise(() => import("../../telemetry/Telemetry.ts"))
+      const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
+      const telemetry = LazyTelemetry.layer({
+        serviceName: "mdeploy-controller",
+        metricsHandler: listen.length > 0
       })
-      }), tracer)
-    }).pipe(Effect.scoped, Effect.provide(Layer.merge(services, telemetry)))
-  })
+      const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
+      const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
+      const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
+      const { statusBaseUrl } = yield* Effect.promise(() => import("../../notify/StatusUrl.ts"))
+      const externalUrl = statusBaseUrl(
+        Option.getOrUndefined(statusUrl) ?? process.env["MDEPLOY_STATUS_URL"],
+        Option.getOrUndefined(httpAddr),
+        hostname()
+      )
+      const cacheRoot = Option.getOrUndefined(gitopsCacheDir) ?? process.env["MDEPLOY_GITOPS_CACHE_DIR"] ??
+        join(tmpdir(), `mdeploy-gitops-${process.getuid?.() ?? "user"}`)
+      return yield* Effect.gen(function*() {
+        yield* recordRollouts(tap)
+        const metricsHandler = Option.getOrUndefined((yield* Telemetry).metricsHandler)
+        for (const addr of listen) {
+          yield* serveController(addr, process.env, { metricsHandler }).pipe(
+            Effect.mapError((error) => new CliExit({ code: ExitCode.error, lines: [`error: ${error.message}`] }))
+          )
+        }
+        const ownership = yield* Owner
+        yield* Effect.logInfo("mdeploy controller starting").pipe(
+          Effect.annotateLogs({
+            identity,
+            workers,
+            owner: ownership.owner,
+            adoptUnowned: ownership.adoptUnowned,
+            marathon: urls.join(","),
+            etcd: flags.etcd,
+            marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in")
+          })
+        )
+        // Every pass's spans reach the tap, whichever tracer runs (telemetry/TraceTap.ts).
+        const tracer = tap.wrap(yield* Effect.tracer)
+        return yield* Effect.withTracer(
+          runController({
+            identity,
+            workers: Math.max(1, workers),
+            leaderTtlSeconds: Math.max(2, leaderTtl),
+            resyncEvery: Duration.seconds(Math.max(1, resyncSeconds)),
+            force,
+            cleanupWindow: Duration.seconds(Math.max(1, cleanupWindow)),
+            cleanupMaxFraction,
+            events: {
+              urls,
+              username: process.env["MDEPLOY_MARATHON_USER"],
+              password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
+              silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
+            },
+            notify: { env: process.env, statusUrl: externalUrl, holder: identity },
+            gitops: makeSyncContext({
+              cacheRoot,
+              env: process.env,
+              // The operator's Marathon field policy holds for specs from git as for `apply`.
+              check: (document) =>
+                marathonFieldViolations(fieldPolicy, document.spec.marathon).map((violation) => ({
+                  path: ["spec", "marathon", ...violation.segments],
+                  message: violation.message
+                }))
+            })
+          }),
+          tracer
+        )
+      }).pipe(Effect.scoped, Effect.provide(Layer.merge(services, telemetry)))
+    }
+  )
 ).pipe(
   Command.withDescription("Run the controller (leader election included) until a signal"),
   Command.withExamples([
-    { command: "mdeploy controller --workers 16 --http-addr :9102", description: "Run with 16 workers; status page, API and /metrics on port 9102" }
+    {
+      command: "mdeploy controller --workers 16 --http-addr :9102",
+      description: "Run with 16 workers; status page, API and /metrics on port 9102"
+    }
   ])
 )

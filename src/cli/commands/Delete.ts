@@ -56,8 +56,18 @@ export const deleteCommand = Command.make(
     }
     const named = targets.length > 0 || sourceTargets.length > 0 || notifierTargets.length > 0 || Option.isSome(filename)
     const ways = [named, Option.isSome(selector), all].filter(Boolean).length
-    if (ways === 0) return yield* exitWith(ExitCode.error, "error: name at least one instance, or use -f PATH, -l SELECTOR or --all (run 'mdeploy delete --help')")
-    if (ways > 1) return yield* exitWith(ExitCode.error, "error: give names (or -f), -l SELECTOR or --all, not more than one (run 'mdeploy delete --help')")
+    if (ways === 0) {
+      return yield* exitWith(
+        ExitCode.error,
+        "error: name at least one instance, or use -f PATH, -l SELECTOR or --all (run 'mdeploy delete --help')"
+      )
+    }
+    if (ways > 1) {
+      return yield* exitWith(
+        ExitCode.error,
+        "error: give names (or -f), -l SELECTOR or --all, not more than one (run 'mdeploy delete --help')"
+      )
+    }
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: -l: ${parsedSelector.failure}`)
     const byQuery = Option.isSome(selector) || all
@@ -92,7 +102,10 @@ export const deleteCommand = Command.make(
         }
       }
       const { removed, missing } = yield* store.removeAll(targets as ReadonlyArray<InstanceName>).pipe(
-        Effect.catchTag("SpecConflictError", (error) => Effect.fail(exitWith(ExitCode.conflict, `error: ${error.name}: conflict: ${error.message}`)))
+        Effect.catchTag(
+          "SpecConflictError",
+          (error) => Effect.fail(exitWith(ExitCode.conflict, `error: ${error.name}: conflict: ${error.message}`))
+        )
       )
       for (const name of removed) {
         yield* Console.log(flags.output === "name" ? `serviceinstance/${name}` : `serviceinstance/${name} deleted`)

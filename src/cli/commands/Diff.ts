@@ -49,8 +49,13 @@ const planLines = Effect.fnUntraced(function*(documents: ReadonlyArray<ServiceIn
         const actions = json.actions.length === 0 ? "no actions" : json.actions.map((action) => JSON.stringify(action)).join(", ")
         return `plan for ${document.metadata.name} (${json.method}, ${json.phase}): ${actions}`
       }),
-      Effect.timeoutOrElse({ duration: planTimeout, orElse: () => Effect.succeed(`plan for ${document.metadata.name}: unavailable (Marathon did not answer in time)`) }),
-      Effect.catch((error) => Effect.succeed(`plan for ${document.metadata.name}: unavailable (${(error as { message?: string }).message ?? String(error)})`))
+      Effect.timeoutOrElse({
+        duration: planTimeout,
+        orElse: () => Effect.succeed(`plan for ${document.metadata.name}: unavailable (Marathon did not answer in time)`)
+      }),
+      Effect.catch((error) =>
+        Effect.succeed(`plan for ${document.metadata.name}: unavailable (${(error as { message?: string }).message ?? String(error)})`)
+      )
     )).pipe(Effect.provide(layer), Effect.catch((error) => Effect.succeed([`plan unavailable: ${String(error)}`])))
 })
 

@@ -52,7 +52,11 @@ export const events = Command.make(
   "events",
   {
     name: Argument.String("name").pipe(Argument.withDescription("only this instance's events"), Argument.optional),
-    watch: Flag.Boolean("watch").pipe(Flag.withAlias("w"), Flag.withDescription("keep printing new events until interrupted"), Flag.withDefault(false))
+    watch: Flag.Boolean("watch").pipe(
+      Flag.withAlias("w"),
+      Flag.withDescription("keep printing new events until interrupted"),
+      Flag.withDefault(false)
+    )
   },
   Effect.fn("Cli.events")(function*({ name, watch }) {
     const instance = Option.getOrUndefined(name)
@@ -64,9 +68,13 @@ export const events = Command.make(
         Effect.provide(etcdEventRecorderLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
       )
       if (flags.output === "json") {
-        return yield* Console.log(JSON.stringify({ items: newestFirst(listed).map((l) => ({ instance: l.instance, ...l.event })) }, null, 2))
+        return yield* Console.log(
+          JSON.stringify({ items: newestFirst(listed).map((l) => ({ instance: l.instance, ...l.event })) }, null, 2)
+        )
       }
-      if (listed.length === 0) return yield* Console.error(instance === undefined ? "no events in the last hour" : `no events for ${instance} in the last hour`)
+      if (listed.length === 0) {
+        return yield* Console.error(instance === undefined ? "no events in the last hour" : `no events for ${instance} in the last hour`)
+      }
       yield* Console.log(eventTable(listed, DateTime.toEpochMillis(yield* DateTime.now)))
     }))
   })

@@ -81,7 +81,15 @@ export const get = Command.make(
     if (notifierNouns.has(names[0] ?? "")) return yield* getNotifiers(names.slice(1))
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
-    if (watch) return yield* getWatch({ names, selector: parsedSelector.success, selectorGiven: Option.isSome(selector), output: flags.output, showLabels })
+    if (watch) {
+      return yield* getWatch({
+        names,
+        selector: parsedSelector.success,
+        selectorGiven: Option.isSome(selector),
+        output: flags.output,
+        showLabels
+      })
+    }
     const { rows, missing, deleted } = yield* withStores(Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore

@@ -82,11 +82,15 @@ export const reconcile = Command.make(
     }
     const message = messageOfOutcome(outcome)
     if (flags.output === "json") {
-      yield* Console.log(JSON.stringify({
-        result: resultOf(outcome),
-        ...(message === undefined ? {} : { error: message }),
-        plan: plan === undefined ? null : Plan.toDocument(plan)
-      }, null, 2))
+      yield* Console.log(JSON.stringify(
+        {
+          result: resultOf(outcome),
+          ...(message === undefined ? {} : { error: message }),
+          plan: plan === undefined ? null : Plan.toDocument(plan)
+        },
+        null,
+        2
+      ))
     } else if (plan !== undefined) {
       yield* Console.log(`${name}: ${plan.phase}: ${plan.summary}`)
       const verb = dryRun ? "would run" : "ran"

@@ -21,8 +21,13 @@ export const scale = Command.make(
     if (replicas < 0 || replicas > maxReplicas) {
       return yield* exitWith(ExitCode.error, `error: --replicas must be between 0 and ${maxReplicas} (run 'mdeploy scale --help')`)
     }
-    const update = yield* withStores(updateSpec(name, (instance) =>
-      Effect.succeed(instance.spec.instances === replicas ? Option.none() : Option.some({ ...instance.spec, instances: replicas }))))
+    const update = yield* withStores(
+      updateSpec(
+        name,
+        (instance) =>
+          Effect.succeed(instance.spec.instances === replicas ? Option.none() : Option.some({ ...instance.spec, instances: replicas }))
+      )
+    )
     yield* Console.log(`serviceinstance/${name} ${update._tag === "Updated" ? "scaled" : "unchanged"} (instances: ${replicas})`)
   })
 ).pipe(

@@ -78,8 +78,10 @@ const friendlier = (path: ReadonlyArray<PropertyKey>, message: string): string =
 }
 
 const pathText = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>((text, segment) =>
-    typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`, "")
+  path.reduce<string>(
+    (text, segment) => typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`,
+    ""
+  )
 
 /**
  * The source offset of the node at `path`, or of its deepest existing ancestor. For the last
@@ -192,7 +194,9 @@ export const parseResources = (
 
 /** Problems for names that appear more than once in one invocation, pointing at every repeat. */
 export const duplicateNames = (
-  documents: ReadonlyArray<{ readonly file: string; readonly line: number; readonly document: { readonly metadata: { readonly name: string } } }>
+  documents: ReadonlyArray<
+    { readonly file: string; readonly line: number; readonly document: { readonly metadata: { readonly name: string } } }
+  >
 ): ReadonlyArray<InputProblem> => {
   const first = new Map<string, { readonly file: string; readonly line: number }>()
   const problems: Array<InputProblem> = []

@@ -30,13 +30,19 @@ export const parseMarathonFieldPolicy = (file: string, text: string): Result.Res
   }
   const decoded = decode(document.toJS({ maxAliasCount: 10 }) ?? {})
   if (Result.isFailure(decoded)) {
-    return Result.fail(formatter(decoded.failure.issue).issues.map((issue) => {
-      const path = (issue.path ?? []).map((segment) =>
-        typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
-      ).reduce<string>((text, segment) => typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`, "")
-      const message = issue.message === "Expected no excess property" ? "unknown field (allow and deny only)" : issue.message
-      return `${file}: ${path === "" ? "" : `${path}: `}${message}`
-    }))
+    return Result.fail(
+      formatter(decoded.failure.issue).issues.map((issue) => {
+        const path = (issue.path ?? []).map((segment) =>
+          typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
+        ).reduce<string>(
+          (text, segment) =>
+            typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`,
+          ""
+        )
+        const message = issue.message === "Expected no excess property" ? "unknown field (allow and deny only)" : issue.message
+        return `${file}: ${path === "" ? "" : `${path}: `}${message}`
+      })
+    )
   }
   return Result.succeed({ allow: decoded.success.allow ?? [], deny: decoded.success.deny ?? [] })
 }

@@ -26,12 +26,14 @@ const collectBounded = <E, R>(file: string, bytes: Stream.Stream<Uint8Array, E, 
     let size = 0
     yield* bytes.pipe(
       Stream.takeWhile(() => size <= maxManifestBytes),
-      Stream.runForEach((chunk) => Effect.sync(() => {
-        // Keep no more than limit + 1 bytes, whatever size the chunks come in.
-        const kept = chunk.length > maxManifestBytes + 1 - size ? chunk.subarray(0, maxManifestBytes + 1 - size) : chunk
-        chunks.push(kept)
-        size += kept.length
-      }))
+      Stream.runForEach((chunk) =>
+        Effect.sync(() => {
+          // Keep no more than limit + 1 bytes, whatever size the chunks come in.
+          const kept = chunk.length > maxManifestBytes + 1 - size ? chunk.subarray(0, maxManifestBytes + 1 - size) : chunk
+          chunks.push(kept)
+          size += kept.length
+        })
+      )
     )
     if (size > maxManifestBytes) return Result.fail(overLimit(file))
     return Result.succeed(Buffer.concat(chunks).toString("utf8"))

@@ -43,36 +43,58 @@ export const describeView = ({ instance, status, history, extra = [], nowMillis 
   if (status === undefined) sections.push("Status:  <not reconciled yet>")
   else {
     const tasks = status.tasks
-    sections.push(`Status:\n${indent(pairs([
-      ["Phase", status.phase ?? "Pending"],
-      ["Observed generation", status.observedGeneration === undefined ? "-" : String(status.observedGeneration)],
-      ["App", status.appId ?? "-"],
-      ["Tasks", tasks === undefined ? "-" :
-        `${tasks.happyNew}/${tasks.desired} new happy, ${tasks.oldHappy} old happy, ${tasks.oldUnhappy} old unhappy, ${tasks.draining} draining, ${tasks.atRisk} at risk`],
-      ["Summary", status.summary ?? "-"],
-      ["Last task failure", status.lastTaskFailure === undefined ? "-" :
-        `${status.lastTaskFailure.taskId} ${status.lastTaskFailure.state} at ${status.lastTaskFailure.at} on ${status.lastTaskFailure.host}: ${status.lastTaskFailure.message}`],
-      ["Last reconcile", status.lastReconcile === undefined ? "-" :
-        `${status.lastReconcile.result} at ${status.lastReconcile.at}${status.lastReconcile.traceId === undefined ? "" : ` (trace ${status.lastReconcile.traceId})`}${status.lastReconcile.error === undefined ? "" : `: ${status.lastReconcile.error}`}`]
-    ]))}`)
+    sections.push(`Status:\n${
+      indent(pairs([
+        ["Phase", status.phase ?? "Pending"],
+        ["Observed generation", status.observedGeneration === undefined ? "-" : String(status.observedGeneration)],
+        ["App", status.appId ?? "-"],
+        [
+          "Tasks",
+          tasks === undefined ?
+            "-" :
+            `${tasks.happyNew}/${tasks.desired} new happy, ${tasks.oldHappy} old happy, ${tasks.oldUnhappy} old unhappy, ${tasks.draining} draining, ${tasks.atRisk} at risk`
+        ],
+        ["Summary", status.summary ?? "-"],
+        [
+          "Last task failure",
+          status.lastTaskFailure === undefined ?
+            "-" :
+            `${status.lastTaskFailure.taskId} ${status.lastTaskFailure.state} at ${status.lastTaskFailure.at} on ${status.lastTaskFailure.host}: ${status.lastTaskFailure.message}`
+        ],
+        [
+          "Last reconcile",
+          status.lastReconcile === undefined ?
+            "-" :
+            `${status.lastReconcile.result} at ${status.lastReconcile.at}${
+              status.lastReconcile.traceId === undefined ? "" : ` (trace ${status.lastReconcile.traceId})`
+            }${status.lastReconcile.error === undefined ? "" : `: ${status.lastReconcile.error}`}`
+        ]
+      ]))
+    }`)
     const conditions = status.conditions ?? []
     if (conditions.length > 0) {
-      sections.push(`Conditions:\n${indent(renderTable(
-        ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
-        conditions.map((condition) => [
-          condition.type,
-          condition.status,
-          condition.reason,
-          formatAge(Date.parse(condition.lastTransitionTime), nowMillis),
-          condition.message
-        ])
-      ))}`)
+      sections.push(`Conditions:\n${
+        indent(renderTable(
+          ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
+          conditions.map((condition) => [
+            condition.type,
+            condition.status,
+            condition.reason,
+            formatAge(Date.parse(condition.lastTransitionTime), nowMillis),
+            condition.message
+          ])
+        ))
+      }`)
     }
   }
   for (const section of extra) sections.push(`${section.title}:\n${indent(section.body)}`)
-  sections.push(history.length === 0 ? "History:  <none>" : `History:\n${indent(renderTable(
-    ["GENERATION", "RECORDED", "IMAGE"],
-    [...history].reverse().map((entry) => [String(entry.generation), entry.recordedAt, entry.spec.image ?? entry.spec.cmd ?? "-"])
-  ))}`)
+  sections.push(
+    history.length === 0 ? "History:  <none>" : `History:\n${
+      indent(renderTable(
+        ["GENERATION", "RECORDED", "IMAGE"],
+        [...history].reverse().map((entry) => [String(entry.generation), entry.recordedAt, entry.spec.image ?? entry.spec.cmd ?? "-"])
+      ))
+    }`
+  )
   return sections.join("\n")
 }

@@ -29,33 +29,38 @@ export const instanceTable = (
   const gone = deleted.map(({ name, status }) => {
     const phase = status.phase === "CleanupRefused" ? "CleanupRefused" : "Deleting"
     const cells = [name, "-", "0", status.tasks === undefined ? "-" : `${status.tasks.oldHappy}/0`, phase, "-"]
-    if (wide) cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-", "-")
+    if (wide) {
+      cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-", "-")
+    }
     if (showLabels) cells.push("<none>")
     return cells
   })
-  return renderTable(headers, [...rows.map(({ instance, status }) => {
-    const spec = instance.spec
-    const desired = spec.desiredState === "stop" ? 0 : spec.instances ?? 1
-    const current = status?.observedGeneration === instance.metadata.generation
-    const phase = spec.paused === true ? "Paused" : status?.phase === undefined ? "Pending" : `${status.phase}${current ? "" : "*"}`
-    const cells = [
-      instance.metadata.name,
-      spec.bounce?.method ?? "crossover",
-      String(desired),
-      status?.tasks === undefined ? "-" : `${status.tasks.happyNew}/${desired}`,
-      phase,
-      formatAge(Date.parse(instance.metadata.creationTimestamp), nowMillis)
-    ]
-    if (wide) {
-      cells.push(
-        String(instance.metadata.generation),
-        status?.observedGeneration === undefined ? "-" : String(status.observedGeneration),
-        spec.image ?? "-",
-        status?.appId ?? "-",
-        instance.metadata.annotations?.[sourceAnnotation] ?? "-"
-      )
-    }
-    if (showLabels) cells.push(formatLabels(instance.metadata.labels))
-    return cells
-  }), ...gone])
+  return renderTable(headers, [
+    ...rows.map(({ instance, status }) => {
+      const spec = instance.spec
+      const desired = spec.desiredState === "stop" ? 0 : spec.instances ?? 1
+      const current = status?.observedGeneration === instance.metadata.generation
+      const phase = spec.paused === true ? "Paused" : status?.phase === undefined ? "Pending" : `${status.phase}${current ? "" : "*"}`
+      const cells = [
+        instance.metadata.name,
+        spec.bounce?.method ?? "crossover",
+        String(desired),
+        status?.tasks === undefined ? "-" : `${status.tasks.happyNew}/${desired}`,
+        phase,
+        formatAge(Date.parse(instance.metadata.creationTimestamp), nowMillis)
+      ]
+      if (wide) {
+        cells.push(
+          String(instance.metadata.generation),
+          status?.observedGeneration === undefined ? "-" : String(status.observedGeneration),
+          spec.image ?? "-",
+          status?.appId ?? "-",
+          instance.metadata.annotations?.[sourceAnnotation] ?? "-"
+        )
+      }
+      if (showLabels) cells.push(formatLabels(instance.metadata.labels))
+      return cells
+    }),
+    ...gone
+  ])
 }

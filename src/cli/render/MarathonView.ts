@@ -8,7 +8,9 @@ export const marathonView = (apps: ReadonlyArray<ObservedApp>, nowMillis: number
   if (apps.length === 0) return "<no apps>"
   return apps.map((app) => {
     const managed = app.labels["MDEPLOY_MANAGED"] === "true" ? "" : "  (not managed by mdeploy: never touched)"
-    const header = `${app.id}  instances=${app.instances}${app.deployments.length > 0 ? `  deployments=${app.deployments.length}` : ""}${managed}`
+    const header = `${app.id}  instances=${app.instances}${
+      app.deployments.length > 0 ? `  deployments=${app.deployments.length}` : ""
+    }${managed}`
     if (app.tasks.length === 0) return `${header}\n  <no tasks>`
     const rows = app.tasks.map((task) => [
       task.id.length > 60 ? `…${task.id.slice(-59)}` : task.id,

@@ -40,7 +40,10 @@ const assess = (instance: StoredInstance, status: InstanceStatus | undefined): R
   if (status.phase === "Invalid") return { _tag: "Failed", reason: `invalid: ${status.summary ?? "the controller rejected the spec"}` }
   const target = instance.spec.desiredState === "stop" ? "Stopped" : "Running"
   if (status.phase === target) return { _tag: "Done" }
-  return { _tag: "Progressing", reason: [status.summary ?? `phase ${status.phase ?? "Pending"}, waiting for ${target}`, ...whyNotMoving(status)].join("; ") }
+  return {
+    _tag: "Progressing",
+    reason: [status.summary ?? `phase ${status.phase ?? "Pending"}, waiting for ${target}`, ...whyNotMoving(status)].join("; ")
+  }
 }
 
 /** What holds a rollout back, where people look: the last pass's problem and Marathon's last task failure. */
@@ -65,7 +68,9 @@ export const rolloutProgress = (instance: StoredInstance, status: InstanceStatus
   const current = status !== undefined && status.observedGeneration === instance.metadata.generation
   const desired = current && status.tasks !== undefined
     ? status.tasks.desired
-    : spec.desiredState === "stop" ? 0 : spec.instances ?? 1
+    : spec.desiredState === "stop"
+    ? 0
+    : spec.instances ?? 1
   const happy = current ? status.tasks?.happyNew ?? 0 : 0
   const phase = current ? status.phase ?? "Pending" : "Pending"
   const paused = spec.paused === true ? " (paused)" : ""

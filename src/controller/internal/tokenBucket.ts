@@ -50,7 +50,6 @@ export const refill = (bucket: Bucket, config: BucketConfig, now: number): Bucke
   return { tokens: Math.min(config.burst, settle(bucket.tokens + minted)), updatedAt: now }
 }
 
-
 /** Takes one token now or in the future; the wait is the time until the balance is back at zero. */
 export const reserve = (bucket: Bucket, config: BucketConfig, now: number): Reservation => {
   if (config.ratePerSecond === Infinity) return { bucket: full(config, now), waitMillis: 0 }

@@ -5,8 +5,7 @@
 import { arr, bool, either, int, map, num, obj, opaque, str, type Shape } from "./Shape.ts"
 
 /** RAML `strings.PathId`. */
-const pathIdPattern =
-  /^(\/?((\.\.)|(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))?($|\/))+$/
+const pathIdPattern = /^(\/?((\.\.)|(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))?($|\/))+$/
 const pathId = str({ minLength: 1, pattern: pathIdPattern })
 const legacyName = str({ minLength: 1, pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ })
 const name63 = str({ minLength: 1, maxLength: 63, pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ })
@@ -105,7 +104,13 @@ const appFields: Record<string, Shape> = {
   executorResources: opaque,
   fetch: arr(
     obj(
-      { uri: str({ minLength: 1, maxLength: 1024 }), extract: bool, executable: bool, cache: bool, destPath: str({ minLength: 1, maxLength: 1024 }) },
+      {
+        uri: str({ minLength: 1, maxLength: 1024 }),
+        extract: bool,
+        executable: bool,
+        cache: bool,
+        destPath: str({ minLength: 1, maxLength: 1024 })
+      },
       ["uri"]
     )
   ),

@@ -53,7 +53,11 @@ const dockerNetworkMode: Record<string, string> = { BRIDGE: "container/bridge", 
 const networking = (raw: JsonObject, docker: JsonObject | undefined) => {
   const ip = isObject(raw["ipAddress"]) ? raw["ipAddress"] : undefined
   let networks: ReadonlyArray<Json> | undefined = Array.isArray(raw["networks"]) ? raw["networks"] : undefined
-  const legacyMode = typeof docker?.["network"] === "string" ? dockerNetworkMode[docker["network"]] : ip !== undefined ? "container" : undefined
+  const legacyMode = typeof docker?.["network"] === "string"
+    ? dockerNetworkMode[docker["network"]]
+    : ip !== undefined
+    ? "container"
+    : undefined
   if (networks === undefined && legacyMode !== undefined) {
     const net: Record<string, Json> = { mode: legacyMode }
     if (legacyMode === "container" && typeof ip?.["networkName"] === "string") net["name"] = ip["networkName"]
@@ -131,7 +135,12 @@ export const normalize = (raw: JsonObject, id: string): Draft => {
   if (Array.isArray(fetch)) {
     o["fetch"] = fetch.map((f) => {
       const a: JsonObject = isObject(f) ? f : {}
-      const out: Record<string, Json> = { uri: a["uri"] ?? "", extract: a["extract"] ?? true, executable: a["executable"] ?? false, cache: a["cache"] ?? false }
+      const out: Record<string, Json> = {
+        uri: a["uri"] ?? "",
+        extract: a["extract"] ?? true,
+        executable: a["executable"] ?? false,
+        cache: a["cache"] ?? false
+      }
       if (a["destPath"] !== undefined) out["destPath"] = a["destPath"]
       return out
     })
@@ -145,12 +154,15 @@ export const normalize = (raw: JsonObject, id: string): Draft => {
   o["gpus"] = raw["gpus"] ?? 0
   o["networks"] = networks
   if (host) {
-    const pds = raw["portDefinitions"] ?? (Array.isArray(raw["ports"]) ? raw["ports"].map((port) => ({ port })) : [{ port: 0, name: "default" }])
+    const pds = raw["portDefinitions"] ??
+      (Array.isArray(raw["ports"]) ? raw["ports"].map((port) => ({ port })) : [{ port: 0, name: "default" }])
     o["portDefinitions"] = (pds as ReadonlyArray<Json>).map((p) => normalizePort(isObject(p) ? p : {}, "port", []))
   } else {
     o["portDefinitions"] = []
   }
-  if (Array.isArray(raw["readinessChecks"])) o["readinessChecks"] = raw["readinessChecks"].map((r) => normalizeReadiness(isObject(r) ? r : {}))
+  if (Array.isArray(raw["readinessChecks"])) {
+    o["readinessChecks"] = raw["readinessChecks"].map((r) => normalizeReadiness(isObject(r) ? r : {}))
+  }
   copy("residency")
   copy("resourceLimits")
   o["requirePorts"] = raw["requirePorts"] ?? false

@@ -43,7 +43,10 @@ export const appRuleErrors = (rawId: string, body: JsonObject, draft: Draft): Ar
   if (labels["MARATHON_SINGLE_INSTANCE_APP"] === "true") {
     if (draft.instances > 1) errors.push({ path: "/instances", errors: [`got ${draft.instances}, expected 1 or less`] })
     if (us.minimumHealthCapacity !== 0 || us.maximumOverCapacity !== 0) {
-      errors.push({ path: "/upgradeStrategy", errors: ["Single instance app may only have upgradeStrategy {minimumHealthCapacity: 0, maximumOverCapacity: 0}"] })
+      errors.push({
+        path: "/upgradeStrategy",
+        errors: ["Single instance app may only have upgradeStrategy {minimumHealthCapacity: 0, maximumOverCapacity: 0}"]
+      })
     }
   }
   if (isResident(draft) && us.maximumOverCapacity !== 0) {
@@ -54,7 +57,10 @@ export const appRuleErrors = (rawId: string, body: JsonObject, draft: Draft): Ar
   const hcs = Array.isArray(draft["healthChecks"]) ? (draft["healthChecks"] as ReadonlyArray<JsonObject>) : []
   hcs.forEach((hc, i) => {
     if (typeof hc["portIndex"] === "number" && hc["portIndex"] >= portCount && hc["port"] === undefined) {
-      errors.push({ path: `/healthChecks(${i})`, errors: ["Health check port indices must address an element of the ports array or container port mappings."] })
+      errors.push({
+        path: `/healthChecks(${i})`,
+        errors: ["Health check port indices must address an element of the ports array or container port mappings."]
+      })
     }
   })
   if (hcs.filter((hc) => String(hc["protocol"]).startsWith("MESOS_") || hc["protocol"] === "COMMAND").length > 1) {
@@ -69,7 +75,10 @@ export const appRuleErrors = (rawId: string, body: JsonObject, draft: Draft): Ar
       errors.push({ path: `/readinessChecks(${i})`, errors: ["The timeout of the readiness check must be smaller than its interval."] })
     }
     if (!names.includes(rc["portName"] as string)) {
-      errors.push({ path: `/readinessChecks(${i})/portName`, errors: [`Readiness check port name '${String(rc["portName"])}' must be defined in portDefinitions or portMappings.`] })
+      errors.push({
+        path: `/readinessChecks(${i})/portName`,
+        errors: [`Readiness check port name '${String(rc["portName"])}' must be defined in portDefinitions or portMappings.`]
+      })
     }
   })
   return errors

@@ -7,7 +7,13 @@ export type Json = null | boolean | number | string | ReadonlyArray<Json> | { re
 export type JsonObject = { readonly [k: string]: Json }
 
 export type Shape =
-  | { readonly t: "string"; readonly minLength?: number; readonly maxLength?: number; readonly pattern?: RegExp; readonly oneOf?: ReadonlyArray<string> }
+  | {
+    readonly t: "string"
+    readonly minLength?: number
+    readonly maxLength?: number
+    readonly pattern?: RegExp
+    readonly oneOf?: ReadonlyArray<string>
+  }
   | { readonly t: "number"; readonly min?: number; readonly max?: number }
   | { readonly t: "int"; readonly min?: number; readonly max?: number }
   | { readonly t: "bool" }

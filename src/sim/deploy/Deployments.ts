@@ -64,7 +64,7 @@ export class Deployments {
     this.running.set(d.id, d)
     for (const a of d.affectedApps) {
       let set = this.byApp.get(a)
-      if (set === undefined) this.byApp.set(a, (set = new Set()))
+      if (set === undefined) this.byApp.set(a, set = new Set())
       set.add(d)
     }
   }
@@ -87,7 +87,18 @@ export class Deployments {
     killFirst: ReadonlyMap<string, ReadonlyArray<string>> = new Map()
   ): Deployment {
     const affected = [...new Set(steps.flatMap((s) => s.map((a) => a.app)))]
-    const d: Deployment = { id, version, steps, affectedApps: affected, original, killFirst, currentStep: 0, runs: [], held: false, startTimer: undefined }
+    const d: Deployment = {
+      id,
+      version,
+      steps,
+      affectedApps: affected,
+      original,
+      killFirst,
+      currentStep: 0,
+      runs: [],
+      held: false,
+      startTimer: undefined
+    }
     if (steps.length === 0) {
       this.ctx.events.emit("deployment_success", () => ({ id, plan: planJson(d) }))
       return d

@@ -60,8 +60,14 @@ const depths = (target: Target) => {
 
 export const buildPlan = (changes: ReadonlyArray<AppChange>, target: Target): Array<Step> => {
   const steps: Array<Step> = []
-  const stops = changes.filter((c) => c.before !== undefined && c.after === undefined).map((c) => ({ action: "StopApplication" as const, app: c.id }))
-  const starts = changes.filter((c) => c.before === undefined && c.after !== undefined).map((c) => ({ action: "StartApplication" as const, app: c.id }))
+  const stops = changes.filter((c) => c.before !== undefined && c.after === undefined).map((c) => ({
+    action: "StopApplication" as const,
+    app: c.id
+  }))
+  const starts = changes.filter((c) => c.before === undefined && c.after !== undefined).map((c) => ({
+    action: "StartApplication" as const,
+    app: c.id
+  }))
   if (stops.length > 0) steps.push(stops)
   if (starts.length > 0) steps.push(starts)
   const depth = depths(target)

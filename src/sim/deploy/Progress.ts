@@ -4,8 +4,7 @@
 import type { Instance } from "../tasks/Instance.ts"
 import { isHealthy } from "../tasks/Instance.ts"
 
-export const countsAsHealthy = (i: Instance): boolean =>
-  (i.def.healthChecks?.length ?? 0) > 0 ? isHealthy(i) : i.state === "TASK_RUNNING"
+export const countsAsHealthy = (i: Instance): boolean => (i.def.healthChecks?.length ?? 0) > 0 ? isHealthy(i) : i.state === "TASK_RUNNING"
 
 export const isReady = (i: Instance): boolean => (i.def.readinessChecks?.length ?? 0) === 0 || i.ready
 

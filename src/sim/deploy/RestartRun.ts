@@ -13,7 +13,14 @@ import { countsAsHealthy, isUp, replaceOrder } from "./Progress.ts"
 import { readinessOf } from "./ScaleRun.ts"
 
 /** The restart arithmetic on its own: how many old instances to kill at once, and the cap. */
-export const restartStrategy = (n: number, minimumHealthCapacity: number, maximumOverCapacity: number, healthyNow: number, oldCount: number, resident: boolean) => {
+export const restartStrategy = (
+  n: number,
+  minimumHealthCapacity: number,
+  maximumOverCapacity: number,
+  healthyNow: number,
+  oldCount: number,
+  resident: boolean
+) => {
   const minHealthy = Math.ceil(n * minimumHealthCapacity)
   let maxCapacity = Math.floor(n * (1 + maximumOverCapacity))
   let killNow = Math.max(0, healthyNow - minHealthy)
@@ -58,7 +65,14 @@ export class RestartRun implements ActionRun {
     const hasChecks = (app.def.healthChecks?.length ?? 0) > 0
     const healthyNow = hasChecks ? old.filter(countsAsHealthy).length : old.length
     const us = app.def.upgradeStrategy
-    const { killNow, maxCapacity } = restartStrategy(app.def.instances, us.minimumHealthCapacity, us.maximumOverCapacity, healthyNow, old.length, isResident(app.def))
+    const { killNow, maxCapacity } = restartStrategy(
+      app.def.instances,
+      us.minimumHealthCapacity,
+      us.maximumOverCapacity,
+      healthyNow,
+      old.length,
+      isResident(app.def)
+    )
     this.maxCapacity = maxCapacity
     for (const victim of replaceOrder(old, app.def.killSelection).slice(0, killNow)) this.tasks.decommission(victim)
     for (const i of live) if (this.isNew(i) && isUp(i)) this.upSeen.add(i)
@@ -94,7 +108,8 @@ export class RestartRun implements ActionRun {
   }
 
   private launch(app: AppRecord, startedNew: number): void {
-    const oldActive = [...this.ctx.instancesOf(this.appId)].filter((i) => !this.isNew(i) && i.state !== undefined && isActive(i.state)).length
+    const oldActive =
+      [...this.ctx.instancesOf(this.appId)].filter((i) => !this.isNew(i) && i.state !== undefined && isActive(i.state)).length
     const toStart = Math.min(app.def.instances - startedNew, this.maxCapacity - oldActive - startedNew)
     for (let n = 0; n < toStart; n++) this.tasks.schedule(app)
   }

@@ -63,4 +63,3 @@ export class EventBus {
     return { eventType, payload: full, json: JSON.stringify(full) }
   }
 }
-

@@ -4,9 +4,19 @@ import type { HealthCheckDef } from "../apps/AppDef.ts"
 import type { Instance, TaskState } from "../tasks/Instance.ts"
 
 const conditions: Record<string, string> = {
-  TASK_STAGING: "Staging", TASK_STARTING: "Starting", TASK_RUNNING: "Running", TASK_KILLING: "Killing",
-  TASK_KILLED: "Killed", TASK_FINISHED: "Finished", TASK_FAILED: "Failed", TASK_ERROR: "Error",
-  TASK_UNREACHABLE: "Unreachable", TASK_GONE: "Gone", TASK_DROPPED: "Dropped", TASK_UNKNOWN: "Unknown", TASK_LOST: "Unknown"
+  TASK_STAGING: "Staging",
+  TASK_STARTING: "Starting",
+  TASK_RUNNING: "Running",
+  TASK_KILLING: "Killing",
+  TASK_KILLED: "Killed",
+  TASK_FINISHED: "Finished",
+  TASK_FAILED: "Failed",
+  TASK_ERROR: "Error",
+  TASK_UNREACHABLE: "Unreachable",
+  TASK_GONE: "Gone",
+  TASK_DROPPED: "Dropped",
+  TASK_UNKNOWN: "Unknown",
+  TASK_LOST: "Unknown"
 }
 
 /** Marathon's instance condition for a Mesos task state (`Scheduled` before any task). */

@@ -53,7 +53,16 @@ export const adminRoute = (deps: AdminDeps, x: Exchange): void => {
       }
       case "GET process": {
         const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
-        return x.ok(200, { pid: process.pid, rss, heapUsed, heapTotal, external, arrayBuffers, apps: sim.ctx.apps.size, instances: sim.ctx.instances.size })
+        return x.ok(200, {
+          pid: process.pid,
+          rss,
+          heapUsed,
+          heapTotal,
+          external,
+          arrayBuffers,
+          apps: sim.ctx.apps.size,
+          instances: sim.ctx.instances.size
+        })
       }
       case "GET clock":
         return x.ok(200, { mode: sim.ctx.clock.mode, now: sim.ctx.iso() })
@@ -76,7 +85,9 @@ export const adminRoute = (deps: AdminDeps, x: Exchange): void => {
         sim.ctx.slowFactor = 1
         return x.send(204, "", undefined)
       case "GET hosts":
-        return x.ok(200, { hosts: sim.ctx.agents.list.map(({ host, agentId, draining, down, tasks }) => ({ host, agentId, draining, down, tasks })) })
+        return x.ok(200, {
+          hosts: sim.ctx.agents.list.map(({ host, agentId, draining, down, tasks }) => ({ host, agentId, draining, down, tasks }))
+        })
       case "POST hosts":
         return maintenance(sim, x, parts)
       case "POST leader":
@@ -117,7 +128,9 @@ const taskAction = (sim: Sim, x: Exchange, parts: ReadonlyArray<string>) => {
   }
   if (action === "state") {
     const state = b["state"]
-    if (typeof state !== "string" || !taskStates.includes(state as TaskState)) return bad(x, `state must be one of ${taskStates.join(", ")}`)
+    if (typeof state !== "string" || !taskStates.includes(state as TaskState)) {
+      return bad(x, `state must be one of ${taskStates.join(", ")}`)
+    }
     sim.tasks.force(inst, state as TaskState, typeof b["message"] === "string" ? b["message"] : "")
     return x.ok(200, { taskId: inst.taskId, state: inst.state ?? null })
   }

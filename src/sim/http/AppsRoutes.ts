@@ -36,7 +36,11 @@ export const appsRoute = (sim: Sim, x: Exchange): void => {
   if (before === "versions" && x.method === "GET") return version(sim, x, canonical(idOf(2)), last)
   if (last === "tasks") return appTasks(sim, x, idOf(1))
   if (before === "tasks" && x.method === "DELETE") {
-    return killed(x, sim.kills.killOne(idOf(2), last, { scale: x.flag("scale", false), wipe: x.flag("wipe", false), force: x.flag("force", false) }), true)
+    return killed(
+      x,
+      sim.kills.killOne(idOf(2), last, { scale: x.flag("scale", false), wipe: x.flag("wipe", false), force: x.flag("force", false) }),
+      true
+    )
   }
   return app(sim, x, "/" + parts.join("/"))
 }
@@ -95,7 +99,11 @@ const appTasks = (sim: Sim, x: Exchange, pathId: string): void => {
   const id = canonical(pathId)
   if (x.method === "DELETE") {
     const host = x.query.get("host") ?? undefined
-    return killed(x, sim.kills.killApp(pathId, host, { scale: x.flag("scale", false), wipe: x.flag("wipe", false), force: x.flag("force", false) }), false)
+    return killed(
+      x,
+      sim.kills.killApp(pathId, host, { scale: x.flag("scale", false), wipe: x.flag("wipe", false), force: x.flag("force", false) }),
+      false
+    )
   }
   if (x.method !== "GET") return methodNotAllowed(x)
   if (refusedTextPlainTasks(x)) return

@@ -8,8 +8,25 @@ import type { SimEvent, Subscriber } from "../events/EventBus.ts"
 import type { IdSource } from "../ids/IdSource.ts"
 import { canonical } from "../ids/PathId.ts"
 
-export type Preset = "internal" | "leaderRefused" | "proxyLoop" | "noLeader" | "unavailable" | "tooManyRequests" | "maxDeployments" | "timeout"
-const presets: ReadonlyArray<Preset> = ["internal", "leaderRefused", "proxyLoop", "noLeader", "unavailable", "tooManyRequests", "maxDeployments", "timeout"]
+export type Preset =
+  | "internal"
+  | "leaderRefused"
+  | "proxyLoop"
+  | "noLeader"
+  | "unavailable"
+  | "tooManyRequests"
+  | "maxDeployments"
+  | "timeout"
+const presets: ReadonlyArray<Preset> = [
+  "internal",
+  "leaderRefused",
+  "proxyLoop",
+  "noLeader",
+  "unavailable",
+  "tooManyRequests",
+  "maxDeployments",
+  "timeout"
+]
 
 export interface HttpFault {
   readonly id: number
@@ -90,11 +107,22 @@ export class Faults {
     const route = str(body["route"])
     const appId = str(body["appId"])
     this.http.push({
-      id, kind: "http", route: route === undefined ? undefined : routePattern(route), routeText: route,
-      method: str(body["method"])?.toUpperCase(), appId: appId === undefined ? undefined : canonical(appId),
-      status: typeof body["status"] === "number" ? body["status"] : undefined, message: str(body["message"]),
-      error: error as Preset | undefined, latencyMs: num("latencyMs"), jitterMs: num("jitterMs"), hang: body["hang"] === true,
-      commitThenFail, answer: answer as Answer | undefined, probability, remaining
+      id,
+      kind: "http",
+      route: route === undefined ? undefined : routePattern(route),
+      routeText: route,
+      method: str(body["method"])?.toUpperCase(),
+      appId: appId === undefined ? undefined : canonical(appId),
+      status: typeof body["status"] === "number" ? body["status"] : undefined,
+      message: str(body["message"]),
+      error: error as Preset | undefined,
+      latencyMs: num("latencyMs"),
+      jitterMs: num("jitterMs"),
+      hang: body["hang"] === true,
+      commitThenFail,
+      answer: answer as Answer | undefined,
+      probability,
+      remaining
     })
     return id
   }

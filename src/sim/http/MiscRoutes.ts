@@ -98,7 +98,7 @@ export const pingRoute = (x: Exchange): void => {
   if (x.method !== "GET") return methodNotAllowed(x)
   const accept = (x.req.headers.accept ?? "*/*").split(",").map((a) => a.split(";")[0]!.trim())
   if (accept.some((a) => a === "*/*" || a === "text/*" || a === "text/plain")) return x.send(200, "pong", "text/plain")
-  if (accept.includes("application/json")) return x.send(200, '"pong"', "application/json")
+  if (accept.includes("application/json")) return x.send(200, "\"pong\"", "application/json")
   if (accept.includes("text/html")) return x.send(200, "pong", "text/html")
   x.send(204, "", undefined)
 }

@@ -98,7 +98,9 @@ export class SimServer {
   }
 
   private handle(x: Exchange): void {
-    if (under(x.path, "/__sim")) return this.guard(x, () => adminRoute({ sim: this.sim, faults: this.faults, leader: this.leader, streams: this.streams }, x))
+    if (under(x.path, "/__sim")) {
+      return this.guard(x, () => adminRoute({ sim: this.sim, faults: this.faults, leader: this.leader, streams: this.streams }, x))
+    }
     const auth = this.sim.ctx.options.auth
     if (auth !== undefined && !isAuthorised(auth, x.req.headers.authorization)) return x.page(401, "Unauthorized", challenge(auth))
     const fault = this.faults.match(x.method, x.path, x.body)

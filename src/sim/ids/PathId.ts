@@ -3,8 +3,7 @@
 
 const label = "([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])"
 /** The segment rule as Marathon prints it in its validation message. */
-const segmentPatternText =
-  "^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$"
+const segmentPatternText = "^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$"
 const segmentRegex = new RegExp(`^(${label}\\.)*${label}$`)
 const reservedLast = ["restart", "tasks", "versions", ".", ".."]
 
@@ -59,5 +58,4 @@ export const ancestors = (id: string): Array<string> => {
 export const safeId = (id: string): string => id.slice(1).replaceAll("/", "_")
 
 /** True when `id` is `group` itself or lies below it. */
-export const isUnder = (id: string, group: string): boolean =>
-  group === "/" || id === group || id.startsWith(group + "/")
+export const isUnder = (id: string, group: string): boolean => group === "/" || id === group || id.startsWith(group + "/")

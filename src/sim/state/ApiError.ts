@@ -23,7 +23,8 @@ export const notValid = (details: ReadonlyArray<PathErrors>): ApiError => new Ap
 
 export const locked = (ids: ReadonlyArray<string>): ApiError =>
   new ApiError(409, {
-    message: "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+    message:
+      "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
     deployments: ids.map((id) => ({ id }))
   })
 

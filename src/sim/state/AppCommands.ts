@@ -152,4 +152,3 @@ const mergeOver = (before: AppDef, raw: JsonObject): JsonObject => {
   }
   return out
 }
-

@@ -42,7 +42,9 @@ export class GroupCommands {
     if (group.id !== "/" && this.writes.groups.has(group.id)) {
       throw new ApiError(409, { message: `Group ${group.id} is already created. Use PUT to change this group.` })
     }
-    for (const a of group.apps) if (this.ctx.apps.has(a.id)) throw new ApiError(409, { message: `An app with id [${a.id}] already exists.` })
+    for (const a of group.apps) {
+      if (this.ctx.apps.has(a.id)) throw new ApiError(409, { message: `An app with id [${a.id}] already exists.` })
+    }
     return this.apply(group, force, false)
   }
 
@@ -59,7 +61,11 @@ export class GroupCommands {
   remove(pathId: string, force: boolean): CommitResult {
     const id = canonical(pathId)
     if (!this.writes.groups.has(id)) throw new ApiError(404, { message: `Group '${id}' does not exist` })
-    const changes: Array<AppChange> = [...this.ctx.apps.values()].filter((r) => isUnder(r.id, id)).map((r) => ({ id: r.id, before: r.def, after: undefined }))
+    const changes: Array<AppChange> = [...this.ctx.apps.values()].filter((r) => isUnder(r.id, id)).map((r) => ({
+      id: r.id,
+      before: r.def,
+      after: undefined
+    }))
     for (const g of [...this.writes.groups.explicit]) if (isUnder(g, id)) this.writes.groups.explicit.delete(g)
     return this.apps.commit(changes, force, this.writes.nextVersion(), id, undefined)
   }
@@ -74,7 +80,11 @@ export class GroupCommands {
     return this.apps.commit(changes, force, version, id, undefined)
   }
 
-  private apply(group: { id: string; apps: ReadonlyArray<FlatApp>; groups: ReadonlyArray<string>; replace: ReadonlyArray<string> }, force: boolean, replace: boolean): CommitResult {
+  private apply(
+    group: { id: string; apps: ReadonlyArray<FlatApp>; groups: ReadonlyArray<string>; replace: ReadonlyArray<string> },
+    force: boolean,
+    replace: boolean
+  ): CommitResult {
     const version = this.writes.nextVersion()
     const changes: Array<AppChange> = []
     const listed = new Set(group.apps.map((a) => a.id))
@@ -90,7 +100,9 @@ export class GroupCommands {
     }
     if (replace) {
       for (const scope of group.replace) {
-        for (const r of this.ctx.apps.values()) if (isUnder(r.id, scope) && r.id !== scope && !listed.has(r.id)) changes.push({ id: r.id, before: r.def, after: undefined })
+        for (const r of this.ctx.apps.values()) {
+          if (isUnder(r.id, scope) && r.id !== scope && !listed.has(r.id)) changes.push({ id: r.id, before: r.def, after: undefined })
+        }
       }
     }
     const result = this.apps.commit(changes, force, version, group.id, undefined)

@@ -115,7 +115,13 @@ export class Writes {
     }
     if (record === undefined) {
       this.ports.swap(undefined, next)
-      this.ctx.apps.set(c.id, { id: c.id, def: next, versions: new Map([[next.version, next]]), backoff: undefined, lastTaskFailure: undefined })
+      this.ctx.apps.set(c.id, {
+        id: c.id,
+        def: next,
+        versions: new Map([[next.version, next]]),
+        backoff: undefined,
+        lastTaskFailure: undefined
+      })
       this.groups.add(c.id)
     } else {
       if (record.def === next) return

@@ -12,5 +12,4 @@ export const raiseDelay = (app: AppRecord, now: number): void => {
 }
 
 /** Milliseconds until the app may launch again (0 when not delayed). */
-export const timeLeft = (app: AppRecord, now: number): number =>
-  app.backoff === undefined ? 0 : Math.max(0, app.backoff.until - now)
+export const timeLeft = (app: AppRecord, now: number): number => app.backoff === undefined ? 0 : Math.max(0, app.backoff.until - now)

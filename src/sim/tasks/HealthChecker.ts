@@ -129,5 +129,10 @@ export class HealthChecker {
 }
 
 const emptyResult = (): HealthResult => ({
-  alive: false, consecutiveFailures: 0, firstSuccess: undefined, lastSuccess: undefined, lastFailure: undefined, lastFailureCause: undefined
+  alive: false,
+  consecutiveFailures: 0,
+  firstSuccess: undefined,
+  lastSuccess: undefined,
+  lastFailure: undefined,
+  lastFailureCause: undefined
 })

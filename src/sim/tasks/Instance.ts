@@ -6,23 +6,66 @@ import type { SimClock, TimerHandle } from "../clock/SimClock.ts"
 import type { Agent } from "./Agents.ts"
 
 export type TaskState =
-  | "TASK_STAGING" | "TASK_STARTING" | "TASK_RUNNING" | "TASK_KILLING" | "TASK_KILLED" | "TASK_FINISHED"
-  | "TASK_FAILED" | "TASK_ERROR" | "TASK_UNREACHABLE" | "TASK_GONE" | "TASK_DROPPED" | "TASK_UNKNOWN" | "TASK_LOST"
+  | "TASK_STAGING"
+  | "TASK_STARTING"
+  | "TASK_RUNNING"
+  | "TASK_KILLING"
+  | "TASK_KILLED"
+  | "TASK_FINISHED"
+  | "TASK_FAILED"
+  | "TASK_ERROR"
+  | "TASK_UNREACHABLE"
+  | "TASK_GONE"
+  | "TASK_DROPPED"
+  | "TASK_UNKNOWN"
+  | "TASK_LOST"
 
 export const taskStates: ReadonlyArray<TaskState> = [
-  "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_KILLED", "TASK_FINISHED",
-  "TASK_FAILED", "TASK_ERROR", "TASK_UNREACHABLE", "TASK_GONE", "TASK_DROPPED", "TASK_UNKNOWN", "TASK_LOST"
+  "TASK_STAGING",
+  "TASK_STARTING",
+  "TASK_RUNNING",
+  "TASK_KILLING",
+  "TASK_KILLED",
+  "TASK_FINISHED",
+  "TASK_FAILED",
+  "TASK_ERROR",
+  "TASK_UNREACHABLE",
+  "TASK_GONE",
+  "TASK_DROPPED",
+  "TASK_UNKNOWN",
+  "TASK_LOST"
 ]
 
 const terminalStates: ReadonlySet<string> = new Set([
-  "TASK_KILLED", "TASK_FINISHED", "TASK_FAILED", "TASK_ERROR", "TASK_GONE", "TASK_DROPPED", "TASK_UNKNOWN", "TASK_LOST"
+  "TASK_KILLED",
+  "TASK_FINISHED",
+  "TASK_FAILED",
+  "TASK_ERROR",
+  "TASK_GONE",
+  "TASK_DROPPED",
+  "TASK_UNKNOWN",
+  "TASK_LOST"
 ])
 
 /** Terminal states that raise the launch delay (TASK_KILLED does not; spec §4.8). */
-export const failureStates: ReadonlySet<string> = new Set(["TASK_FAILED", "TASK_ERROR", "TASK_FINISHED", "TASK_GONE", "TASK_DROPPED", "TASK_LOST"])
+export const failureStates: ReadonlySet<string> = new Set([
+  "TASK_FAILED",
+  "TASK_ERROR",
+  "TASK_FINISHED",
+  "TASK_GONE",
+  "TASK_DROPPED",
+  "TASK_LOST"
+])
 
 /** Terminal states recorded as the app's lastTaskFailure. */
-export const recordedFailures: ReadonlySet<string> = new Set(["TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE", "TASK_UNKNOWN"])
+export const recordedFailures: ReadonlySet<string> = new Set([
+  "TASK_FAILED",
+  "TASK_ERROR",
+  "TASK_LOST",
+  "TASK_DROPPED",
+  "TASK_GONE",
+  "TASK_UNKNOWN"
+])
 
 export const isTerminal = (s: TaskState | undefined): boolean => s !== undefined && terminalStates.has(s)
 

@@ -31,7 +31,9 @@ export class ReadinessPoller {
       inst.readiness = {
         name: check.name,
         ready,
-        lastResponse: check.preserveLastResponse ? { status, contentType: "text/plain", body: ready ? "OK" : "Service Unavailable" } : undefined
+        lastResponse: check.preserveLastResponse
+          ? { status, contentType: "text/plain", body: ready ? "OK" : "Service Unavailable" }
+          : undefined
       }
       if (ready) {
         inst.ready = true

@@ -32,14 +32,33 @@ export class TaskLifecycle {
     const now = this.ctx.now()
     const instanceId = instanceIdOf(safeId(app.id), this.ctx.ids.uuid1(now))
     const inst: Instance = {
-      instanceId, appId: app.id, incarnation: 1, taskId: taskIdOf(instanceId, 1), state: undefined, goal: "Running",
-      def: app.def, agent: undefined, hostPorts: [], stagedAt: now, startedAt: undefined, stateSince: now, message: "",
-      health: undefined, healthOverride: undefined, healthTicks: 0, ready: false, readiness: undefined,
-      timers: [], checkTimers: [], queuedSince: now, json: undefined, reportSkewMs: this.ctx.reportSkewMs
+      instanceId,
+      appId: app.id,
+      incarnation: 1,
+      taskId: taskIdOf(instanceId, 1),
+      state: undefined,
+      goal: "Running",
+      def: app.def,
+      agent: undefined,
+      hostPorts: [],
+      stagedAt: now,
+      startedAt: undefined,
+      stateSince: now,
+      message: "",
+      health: undefined,
+      healthOverride: undefined,
+      healthTicks: 0,
+      ready: false,
+      readiness: undefined,
+      timers: [],
+      checkTimers: [],
+      queuedSince: now,
+      json: undefined,
+      reportSkewMs: this.ctx.reportSkewMs
     }
     this.ctx.instances.set(instanceId, inst)
     let set = this.ctx.byApp.get(app.id)
-    if (set === undefined) this.ctx.byApp.set(app.id, (set = new Set()))
+    if (set === undefined) this.ctx.byApp.set(app.id, set = new Set())
     set.add(inst)
     this.tryLaunch(inst)
     return inst
@@ -85,7 +104,9 @@ export class TaskLifecycle {
     this.setState(inst, "TASK_STAGING", "")
     const b = this.ctx.behaviourOf(inst.appId, def)
     const half = (this.ctx.options.taskStartDelayMs * this.ctx.slowFactor) / 2
-    if (b.crash?.beforeRunning === true) this.after(inst, b.crash.afterSeconds * 1000, () => this.terminal(inst, b.crash!.state, b.crash!.message))
+    if (b.crash?.beforeRunning === true) {
+      this.after(inst, b.crash.afterSeconds * 1000, () => this.terminal(inst, b.crash!.state, b.crash!.message))
+    }
     if (b.stuck === "staging") return this.launchTimeout(inst)
     this.after(inst, half, () => {
       this.setState(inst, "TASK_STARTING", "")
@@ -139,7 +160,11 @@ export class TaskLifecycle {
     this.checks.stop(inst)
     if (inst.state === "TASK_UNREACHABLE") return this.terminal(inst, "TASK_GONE", "Unreachable task killed")
     this.setState(inst, "TASK_KILLING", "")
-    this.after(inst, this.ctx.options.taskKillDelayMs, () => this.terminal(inst, "TASK_KILLED", "Command terminated with signal Terminated"))
+    this.after(
+      inst,
+      this.ctx.options.taskKillDelayMs,
+      () => this.terminal(inst, "TASK_KILLED", "Command terminated with signal Terminated")
+    )
   }
 
   /** Stops the instance for good (scale down, app removal, replacement during a restart). */
@@ -165,8 +190,14 @@ export class TaskLifecycle {
 
   failure(inst: Instance, state: TaskState, message: string): JsonObject {
     return {
-      appId: inst.appId, host: inst.agent?.host ?? "", message, state, taskId: inst.taskId,
-      timestamp: iso(this.ctx.now()), version: inst.def.version, slaveId: inst.agent?.agentId ?? ""
+      appId: inst.appId,
+      host: inst.agent?.host ?? "",
+      message,
+      state,
+      taskId: inst.taskId,
+      timestamp: iso(this.ctx.now()),
+      version: inst.def.version,
+      slaveId: inst.agent?.agentId ?? ""
     }
   }
 

@@ -42,7 +42,10 @@ export const countTasks = (instances: Iterable<Instance>): Counts => {
 }
 
 const lifeTime = (instances: ReadonlyArray<Instance>, now: number) => {
-  const ages = instances.filter((i) => i.startedAt !== undefined && isActive(i.state)).map((i) => (now - i.startedAt!) / 1000).sort((a, b) => a - b)
+  const ages = instances.filter((i) => i.startedAt !== undefined && isActive(i.state)).map((i) => (now - i.startedAt!) / 1000).sort((
+    a,
+    b
+  ) => a - b)
   if (ages.length === 0) return undefined
   const mid = Math.floor(ages.length / 2)
   const median = ages.length % 2 === 1 ? ages[mid]! : (ages[mid - 1]! + ages[mid]!) / 2
@@ -68,7 +71,11 @@ export class AppViews {
   created(record: AppRecord): string {
     const def: Record<string, unknown> = {}
     for (const k in record.def) if (k !== "versionInfo") def[k] = record.def[k]
-    return this.appInfo(record, { tasks: false, readiness: false, lastTaskFailure: false, taskStats: false }, JSON.stringify(def).slice(0, -1))
+    return this.appInfo(
+      record,
+      { tasks: false, readiness: false, lastTaskFailure: false, taskStats: false },
+      JSON.stringify(def).slice(0, -1)
+    )
   }
 
   /** One AppInfo as JSON text. */
@@ -88,14 +95,18 @@ export class AppViews {
     write(open)
     const deployments = this.deployments.forApp(record.id)
     const ids = deployments.length === 0 ? "[]" : JSON.stringify(deployments.map((id) => ({ id })))
-    write(`,"tasksStaged":${c.staged},"tasksRunning":${c.running},"tasksHealthy":${c.healthy},"tasksUnhealthy":${c.unhealthy},"deployments":${ids}`)
+    write(
+      `,"tasksStaged":${c.staged},"tasksRunning":${c.running},"tasksHealthy":${c.healthy},"tasksUnhealthy":${c.unhealthy},"deployments":${ids}`
+    )
     if (embeds.readiness) {
-      const results = this.deployments.list().flatMap((d) => d.runs.filter((r) => r.appId === record.id).flatMap((r) => r.readiness().map(readinessJson)))
+      const results = this.deployments.list().flatMap((d) =>
+        d.runs.filter((r) => r.appId === record.id).flatMap((r) => r.readiness().map(readinessJson))
+      )
       write(`,"readinessCheckResults":${JSON.stringify(results)}`)
     }
     if (embeds.tasks) {
       let first = true
-      write(',"tasks":[')
+      write(",\"tasks\":[")
       for (const i of instances) {
         if (!isListed(i)) continue
         if (!first) write(",")
@@ -104,7 +115,9 @@ export class AppViews {
       }
       write("]")
     }
-    if (embeds.lastTaskFailure && record.lastTaskFailure !== undefined) write(`,"lastTaskFailure":${JSON.stringify(record.lastTaskFailure)}`)
+    if (embeds.lastTaskFailure && record.lastTaskFailure !== undefined) {
+      write(`,"lastTaskFailure":${JSON.stringify(record.lastTaskFailure)}`)
+    }
     if (embeds.taskStats) write(`,"tasksStats":${JSON.stringify(this.taskStats(record, [...instances]))}`)
     write("}")
   }

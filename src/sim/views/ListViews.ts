@@ -49,7 +49,7 @@ export class ListViews {
     const cmd = filter.cmd?.toLowerCase()
     const id = filter.id?.toLowerCase()
     let first = true
-    write('{"apps":[')
+    write("{\"apps\":[")
     for (const record of this.ctx.apps.values()) {
       const def = record.def
       if (id !== undefined && !def.id.toLowerCase().includes(id)) continue
@@ -72,9 +72,14 @@ export class ListViews {
    * Task list of some apps, `{"tasks":[...]}`, written fragment by fragment; `embedded` for an
    * app's own task list, which Marathon writes without service ports.
    */
-  tasks(appIds: Iterable<string>, write: (fragment: string) => void, keep: (state: string) => boolean = () => true, embedded = false): void {
+  tasks(
+    appIds: Iterable<string>,
+    write: (fragment: string) => void,
+    keep: (state: string) => boolean = () => true,
+    embedded = false
+  ): void {
     let first = true
-    write('{"tasks":[')
+    write("{\"tasks\":[")
     for (const id of appIds) {
       for (const i of this.ctx.instancesOf(id)) {
         if (!isListed(i) || !keep(i.state!)) continue
@@ -135,7 +140,11 @@ export class ListViews {
         if (withApps && parent(record.id) === id) apps.push(this.apps.appInfo(record, embeds))
       }
       const children = withGroups ? all.filter((g) => parent(g) === id && g !== id).map(build) : []
-      return `{"id":${JSON.stringify(id)},"apps":[${apps.join(",")}],"groups":[${children.join(",")}],"pods":[],"dependencies":[],"version":${JSON.stringify(version === "" ? iso(this.ctx.options.startTime) : version)},"enforceRole":false}`
+      return `{"id":${JSON.stringify(id)},"apps":[${apps.join(",")}],"groups":[${
+        children.join(",")
+      }],"pods":[],"dependencies":[],"version":${
+        JSON.stringify(version === "" ? iso(this.ctx.options.startTime) : version)
+      },"enforceRole":false}`
     }
     return build(groupId)
   }
@@ -143,8 +152,16 @@ export class ListViews {
 
 /** Marathon's offer-reject funnel, in the order it attributes a declined offer to one reason. */
 const reasonFunnel = [
-  "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus",
-  "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources"
+  "UnfulfilledRole",
+  "UnfulfilledConstraint",
+  "NoCorrespondingReservationFound",
+  "AgentMaintenance",
+  "InsufficientCpus",
+  "InsufficientMemory",
+  "InsufficientDisk",
+  "InsufficientGpus",
+  "InsufficientPorts",
+  "DeclinedScarceResources"
 ]
 
 /**
@@ -152,4 +169,3 @@ const reasonFunnel = [
  * at that step). The emulator places instances without offers, so it never declines one.
  */
 const rejectSummary = (processed: number) => reasonFunnel.map((reason) => ({ reason, declined: 0, processed }))
-

@@ -16,7 +16,9 @@ import { withStores } from "../../Stores.ts"
 
 export const approve = Command.make(
   "approve",
-  { names: Argument.String("name").pipe(Argument.withDescription("instances to release (default: every refused one)"), Argument.variadic()) },
+  {
+    names: Argument.String("name").pipe(Argument.withDescription("instances to release (default: every refused one)"), Argument.variadic())
+  },
   Effect.fn("Cli.cleanup.approve")(function*({ names }) {
     const result = yield* withStores(Effect.gen(function*() {
       const specs = yield* SpecStore

@@ -9,8 +9,12 @@ export const pause = Command.make(
   "pause",
   { name: Argument.String("name").pipe(Argument.withDescription("instance name")) },
   Effect.fn("Cli.rollout.pause")(function*({ name }) {
-    const update = yield* withStores(updateSpec(name, (instance) =>
-      Effect.succeed(instance.spec.paused === true ? Option.none() : Option.some({ ...instance.spec, paused: true }))))
+    const update = yield* withStores(
+      updateSpec(
+        name,
+        (instance) => Effect.succeed(instance.spec.paused === true ? Option.none() : Option.some({ ...instance.spec, paused: true }))
+      )
+    )
     yield* Console.log(`serviceinstance/${name} ${update._tag === "Updated" ? "paused" : "already paused"}`)
   })
 ).pipe(

@@ -9,8 +9,12 @@ export const resume = Command.make(
   "resume",
   { name: Argument.String("name").pipe(Argument.withDescription("instance name")) },
   Effect.fn("Cli.rollout.resume")(function*({ name }) {
-    const update = yield* withStores(updateSpec(name, (instance) =>
-      Effect.succeed(instance.spec.paused === true ? Option.some({ ...instance.spec, paused: false }) : Option.none())))
+    const update = yield* withStores(
+      updateSpec(
+        name,
+        (instance) => Effect.succeed(instance.spec.paused === true ? Option.some({ ...instance.spec, paused: false }) : Option.none())
+      )
+    )
     yield* Console.log(`serviceinstance/${name} ${update._tag === "Updated" ? "resumed" : "already resumed (not paused)"}`)
   })
 ).pipe(

@@ -34,8 +34,14 @@ export const undo = Command.make(
           if (target === undefined) {
             const list = kept.map((entry) => entry.generation).join(", ")
             return yield* Option.isSome(toRevision)
-              ? exitWith(ExitCode.invalid, `error: serviceinstance/${name} has no revision ${toRevision.value} (kept: ${list === "" ? "none" : list})`)
-              : exitWith(ExitCode.invalid, `error: serviceinstance/${name} has no earlier revision to roll back to (kept: ${list === "" ? "none" : list})`)
+              ? exitWith(
+                ExitCode.invalid,
+                `error: serviceinstance/${name} has no revision ${toRevision.value} (kept: ${list === "" ? "none" : list})`
+              )
+              : exitWith(
+                ExitCode.invalid,
+                `error: serviceinstance/${name} has no earlier revision to roll back to (kept: ${list === "" ? "none" : list})`
+              )
           }
           restored = target.generation
           return Option.some(restoreRevision(instance.spec, target.spec))

@@ -50,6 +50,7 @@ export const updateSpec = Effect.fn("Cli.rollout.updateSpec")(function*<E, R>(
         error instanceof SpecConflictError
           ? exitWith(ExitCode.conflict, `error: ${name}: conflict: ${error.message} (gave up after ${conflictAttempts} attempts)`)
           : error
-      ))
+      )
+    )
   )
 })
