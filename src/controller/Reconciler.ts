@@ -8,31 +8,21 @@
 // Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
 // planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
-import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
-import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
+import { Clock, Context, DateTime, Effect, Layer } from "effect"
 import { revisionAnnotation, sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
-import { owns } from "../domain/Ownership.ts"
-import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import type { DrainMethods } from "../drain/DrainMethods.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
 import { hasStaleRecords } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
-import { MarathonClient } from "../marathon/MarathonClient.ts"
-import { observedInstance } from "../plan/Observed.ts"
-import type { Sightings } from "../plan/ObservedAge.ts"
-import { withObservedStarts } from "../plan/ObservedAge.ts"
-import type { ObservedApp, ObservedInstance } from "../plan/Observed.ts"
+import type { ObservedInstance } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
-import { EventRecorder } from "../events/EventRecorder.ts"
-import type { EventNote } from "../events/InstanceEvent.ts"
-import { passEvents, withSpecContext } from "../events/PassEvents.ts"
+import { passEvents } from "../events/PassEvents.ts"
 import { Locks } from "../store/Locks.ts"
 import type { StoredInstance } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
-import { StatusStore } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
 import type { CleanupLedger } from "../cleanup/CleanupLedger.ts"
@@ -40,9 +30,8 @@ import type { CleanupInput } from "./CleanupGuard.ts"
 import { cleanupVerdict } from "./CleanupGuard.ts"
 import { Executor } from "./Executor.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
-import { Owner } from "./Owner.ts"
 import type { Rollouts } from "./Rollouts.ts"
-import { nextStatus, progressFromStatus, statusChanged } from "./StatusUpdate.ts"
+import { nextStatus, statusChanged } from "./StatusUpdate.ts"
 import { admitTeardown, finishTeardown } from "./TeardownAdmission.ts"
 import { defaultMinSpareMs, leaseGate } from "./WriteGate.ts"
 import type { Outcome } from "./Outcome.ts"
@@ -50,8 +39,9 @@ import type { PassEndInput } from "./PassEnd.ts"
 import { passEnd } from "./PassEnd.ts"
 import type { Desired } from "./DesiredState.ts"
 import { makeDesiredReader } from "./DesiredState.ts"
-import { planStep } from "./PlanStep.ts"
-import { InvalidSpec, resultOf } from "./Outcome.ts"
+import { makeInstanceObserver } from "./InstanceObserver.ts"
+import { makePassRecords } from "./PassRecords.ts"
+import { resultOf } from "./Outcome.ts"
 
 export interface ReconcilerDeps {
   readonly snapshot: MarathonSnapshot
@@ -99,121 +89,21 @@ interface Peeked {
 
 export const makeReconciler = (deps: ReconcilerDeps) =>
   Effect.gen(function*() {
-    const statuses = yield* StatusStore
     const executor = yield* Executor
-    const marathon = yield* MarathonClient
     const records = yield* DrainRecords
-    const ownership = yield* Owner
     const locks = yield* Locks
-    const events = yield* EventRecorder
-    const tell = (name: InstanceName, notes: ReadonlyArray<EventNote>, desired?: Desired) =>
-      Effect.forEach(notes, (note) =>
-        events.record(name, withSpecContext(note, desired?._tag === "Spec" ? desired.stored.metadata : undefined)), {
-        discard: true
-      })
     const budget = deps.budget ?? defaultBudget
     // The spare is one Marathon round trip, but never more than a quarter of the renew deadline
     // (2/3 TTL): with a short lease the keep-alives (every TTL/3) would otherwise close the gate
     // for most of each renewal period.
     const gate = leaseGate(deps.session.remainingMs, Math.min(defaultMinSpareMs, (deps.session.ttlSeconds * 1000) / 6))
-    // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
-    const isForeign = (app: ObservedApp) =>
-      isManaged(app.labels) && !owns(ownership, app.labels)
 
     const readDesired = yield* makeDesiredReader
-    const readStatus = (name: InstanceName) =>
-      Effect.map(statuses.get(name), Option.getOrUndefined)
-    const writeStatus = Effect.fnUntraced(function*(
-      name: InstanceName,
-      previous: InstanceStatus | undefined,
-      status: InstanceStatus,
-      fences: ReadonlyArray<Fence>
-    ) {
-      yield* statuses.put(name, status, fences)
-      // After the write held: a rollout counts only what etcd has.
-      if (deps.rollouts !== undefined) yield* deps.rollouts.statusWritten(name, previous, status)
-    })
-    const removeStatus = Effect.fnUntraced(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {
-      yield* statuses.remove(name, fences)
-      if (deps.rollouts !== undefined) yield* deps.rollouts.statusRemoved(name)
-    })
-    const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
-
-    // When each running task was first seen, per instance: task ages on this process's clock.
-    const sightings = new Map<string, Sightings>()
-    // Instances whose last create met an app that is not ours: look for it next time.
-    const lookForUnmanaged = new Set<string>()
-
-    /** The drain answers for what was observed, and the plan they make (records: see `probe`). */
-    const planFor = (
-      observed: ObservedInstance,
-      desired: Desired,
-      previous: InstanceStatus | undefined,
-      records?: ReadonlyMap<string, DrainRecord>
-    ) =>
-      planStep({
-        observed,
-        spec: desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>(),
-        lastDrain: previous?.drain,
-        progress: progressFromStatus(previous),
-        ...(records === undefined ? {} : { records })
-      })
-
-    /** Marathon as of `notBefore` or later, the drain answers, and the plan they make. */
-    const observeAndPlan = Effect.fnUntraced(function*(
-      name: InstanceName,
-      desired: Desired,
-      previous: InstanceStatus | undefined,
-      notBefore: number,
-      records?: ReadonlyMap<string, DrainRecord>
-    ) {
-      const view = yield* deps.snapshot.forInstance(name, notBefore)
-      let apps: ReadonlyArray<ObservedApp> = view.apps
-      if (lookForUnmanaged.has(name)) {
-        const all = yield* marathon.listAppsById(appIdPrefix(name))
-        apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
-      }
-      const aged = withObservedStarts(
-        observedInstance(name, apps, view.drainingHosts, isForeign),
-        sightings.get(name) ?? new Map(),
-        yield* Clock.currentTimeMillis
-      )
-      if (aged.sightings.size === 0) sightings.delete(name)
-      else sightings.set(name, aged.sightings)
-      const observed = aged.observed
-      const { plan, now } = yield* planFor(observed, desired, previous, records)
-      return { plan, observed, now }
-    })
-
-    /** Phase Invalid, written once; nothing of the instance is read from or written to Marathon. */
-    const markUnreadable = Effect.fnUntraced(function*(
-      name: InstanceName,
-      message: string,
-      previous: InstanceStatus | undefined,
-      fences: ReadonlyArray<Fence>,
-      dryRun: boolean
-    ) {
-      const error = `the stored spec cannot be used (${message}); its apps are left as they are`
-      yield* Effect.logWarning("unreadable spec: instance left alone").pipe(Effect.annotateLogs({ instance: name, error: message }))
-      if (!dryRun) {
-        const status: InstanceStatus = {
-          ...nextStatus({
-            previous,
-            plan: undefined,
-            generation: 0,
-            result: "Invalid",
-            error,
-            now: DateTime.toUtc(yield* DateTime.now),
-            traceId: yield* traceId
-          }),
-          phase: "Invalid",
-          summary: error
-        }
-        if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
-        yield* tell(name, passEvents({ previous, next: status, done: [], drainMethod: "-" }))
-      }
-      return { _tag: "Failed", terminal: true, error: new InvalidSpec({ message: error }), message: error } satisfies Outcome
-    })
+    const { readStatus, writeStatus, removeStatus, traceId, tell, markUnreadable, recordFailure } = yield* makePassRecords(
+      deps.rollouts,
+      readDesired
+    )
+    const { planFor, observeAndPlan, createMetUnmanaged } = yield* makeInstanceObserver(deps.snapshot)
 
     const pass = Effect.fnUntraced(function*(
       name: InstanceName,
@@ -295,8 +185,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       }
 
       const executed = yield* executor.run(plan, gate)
-      if (executed.interrupted?.reason === "AlreadyExists") lookForUnmanaged.add(name)
-      else lookForUnmanaged.delete(name)
+      createMetUnmanaged(name, executed.interrupted?.reason === "AlreadyExists")
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
       if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)
       yield* tell(
@@ -365,27 +254,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         interrupted: undefined
       })
       if (statusChanged(previous, settled.status)) return busy
-      lookForUnmanaged.delete(name)
+      createMetUnmanaged(name, false)
       return { _tag: "Idle", outcome: settled.outcome } as const
     })
-
-    /** Records a failed pass in status (best effort) so `get`/`describe` show why nothing moves. */
-    const recordFailure = Effect.fnUntraced(function*(name: InstanceName, error: string, fences: ReadonlyArray<Fence>) {
-      const previous = yield* readStatus(name)
-      const desired = yield* readDesired(name)
-      if (desired._tag !== "Spec") return
-      const status: InstanceStatus = nextStatus({
-        previous,
-        plan: undefined,
-        generation: desired.stored.metadata.generation,
-        result: "Error",
-        error,
-        now: DateTime.toUtc(yield* DateTime.now),
-        traceId: undefined
-      })
-      if (statusChanged(previous, status)) yield* writeStatus(name, previous, status, fences)
-      yield* tell(name, [{ type: "Warning", reason: "ReconcileFailed", message: error }])
-    }, (effect) => Effect.ignore(effect))
 
     // A root span: one trace per pass that may act, not one per leadership term.
     const tracedPass = Effect.fn("Reconciler.reconcile", { root: true })(function*(

@@ -1,0 +1,83 @@
+// Marathon as one reconcile pass sees one instance: its apps from the shared snapshot (or a fresh
+// read of that instance), only this installation's managed apps in view, task ages on this
+// process's clock from first sighting (never Marathon's clock against ours, design.md §11), and
+// the plan the drain answers make of it. Keeps, per instance, when each task was first seen and
+// whether the last create met an app that is not ours.
+import { Clock, Effect, Option } from "effect"
+import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
+import type { InstanceName } from "../domain/InstanceName.ts"
+import type { InstanceStatus } from "../domain/InstanceStatus.ts"
+import { owns } from "../domain/Ownership.ts"
+import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
+import type { DrainRecord } from "../drain/DrainRecord.ts"
+import { MarathonClient } from "../marathon/MarathonClient.ts"
+import { observedInstance } from "../plan/Observed.ts"
+import type { ObservedApp, ObservedInstance } from "../plan/Observed.ts"
+import type { Sightings } from "../plan/ObservedAge.ts"
+import { withObservedStarts } from "../plan/ObservedAge.ts"
+import type { Desired } from "./DesiredState.ts"
+import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
+import { Owner } from "./Owner.ts"
+import { planStep } from "./PlanStep.ts"
+import { progressFromStatus } from "./StatusUpdate.ts"
+
+export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
+  Effect.gen(function*() {
+    const marathon = yield* MarathonClient
+    const ownership = yield* Owner
+    // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
+    const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
+    // When each running task was first seen, per instance: task ages on this process's clock.
+    const sightings = new Map<string, Sightings>()
+    // Instances whose last create met an app that is not ours: look for it next time.
+    const lookForUnmanaged = new Set<string>()
+
+    /** The drain answers for what was observed, and the plan they make (records: see `probe`). */
+    const planFor = (
+      observed: ObservedInstance,
+      desired: Desired,
+      previous: InstanceStatus | undefined,
+      records?: ReadonlyMap<string, DrainRecord>
+    ) =>
+      planStep({
+        observed,
+        spec: desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>(),
+        lastDrain: previous?.drain,
+        progress: progressFromStatus(previous),
+        ...(records === undefined ? {} : { records })
+      })
+
+    /** Marathon as of `notBefore` or later, the drain answers, and the plan they make. */
+    const observeAndPlan = Effect.fnUntraced(function*(
+      name: InstanceName,
+      desired: Desired,
+      previous: InstanceStatus | undefined,
+      notBefore: number,
+      records?: ReadonlyMap<string, DrainRecord>
+    ) {
+      const view = yield* snapshot.forInstance(name, notBefore)
+      let apps: ReadonlyArray<ObservedApp> = view.apps
+      if (lookForUnmanaged.has(name)) {
+        const all = yield* marathon.listAppsById(appIdPrefix(name))
+        apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
+      }
+      const aged = withObservedStarts(
+        observedInstance(name, apps, view.drainingHosts, isForeign),
+        sightings.get(name) ?? new Map(),
+        yield* Clock.currentTimeMillis
+      )
+      if (aged.sightings.size === 0) sightings.delete(name)
+      else sightings.set(name, aged.sightings)
+      const observed = aged.observed
+      const { plan, now } = yield* planFor(observed, desired, previous, records)
+      return { plan, observed, now }
+    })
+
+    /** After a create: whether it met an app of that id that is not ours (look for it next time). */
+    const createMetUnmanaged = (name: InstanceName, met: boolean) => {
+      if (met) lookForUnmanaged.add(name)
+      else lookForUnmanaged.delete(name)
+    }
+
+    return { planFor, observeAndPlan, createMetUnmanaged }
+  })
