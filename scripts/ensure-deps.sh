@@ -14,57 +14,24 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.mdeploy-lock ] || [ "
   lock_hash > node_modules/.mdeploy-lock
 fi
 
-if ! command -v etcd >/dev/null 2>&1; then
-  echo "==> installing etcd (Debian etcd-server, etcd-client)"
+# Debian packages, each only when its command is missing, in one apt-get run.
+missing=()
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing ${missing[*]} (Debian)"
   SUDO=""
   if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "etcd is missing and this user cannot install it: run 'apt-get install etcd-server etcd-client' as root" >&2; exit 1; }
+    command -v sudo >/dev/null 2>&1 || { echo "${missing[*]} missing and this user cannot install them: run 'apt-get install ${missing[*]}' as root" >&2; exit 1; }
     SUDO=sudo
   fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends etcd-server etcd-client >/dev/null
-fi
-if ! command -v openssl >/dev/null 2>&1; then
-  echo "==> installing openssl (Debian openssl)"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "openssl is missing and this user cannot install it: run 'apt-get install openssl' as root" >&2; exit 1; }
-    SUDO=sudo
-  fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssl >/dev/null
-fi
-if ! command -v git >/dev/null 2>&1; then
-  echo "==> installing git (Debian git)"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "git is missing and this user cannot install it: run 'apt-get install git' as root" >&2; exit 1; }
-    SUDO=sudo
-  fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends git >/dev/null
-fi
-if ! command -v prometheus >/dev/null 2>&1; then
-  echo "==> installing prometheus (Debian prometheus)"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "prometheus is missing and this user cannot install it: run 'apt-get install prometheus' as root" >&2; exit 1; }
-    SUDO=sudo
-  fi
-  $SUDO apt-get update -qq
-  # --no-install-recommends keeps out the node exporter. Like etcd-server, the package may start its
-  # own service where systemd runs; tests never use it (each starts one on a free port).
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing chromium (Debian chromium; the status page's browser test drives it headless)"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "chromium is missing and this user cannot install it: run 'apt-get install chromium' as root" >&2; exit 1; }
-    SUDO=sudo
-  fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  # --no-install-recommends keeps out prometheus' node exporter. etcd-server and prometheus may start
+  # their own services where systemd runs; tests never use them (each starts one on a free port).
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Read the whole output before cutting it: `| head -1` closes the pipe early and etcd dies of
 # SIGPIPE, which pipefail turns into a failed install about half the time.
