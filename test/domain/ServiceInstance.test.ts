@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { resolveSpec } from "../../src/domain/ResolvedSpec.ts"
 import { ServiceInstance } from "../../src/domain/ServiceInstance.ts"
 import { serviceInstanceJsonSchemaText } from "../../src/domain/ServiceInstanceJsonSchema.ts"
-import { parseManifests } from "../../src/cli/input/parseManifests.ts"
+import { parseManifests, parseResources } from "../../src/cli/input/parseManifests.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 
@@ -25,10 +25,12 @@ describe("ServiceInstance schema", () => {
 
   for (const folder of ["schemas/examples", "deploy/examples"]) {
     for (const file of readdirSync(join(root, folder)).filter((name) => name.endsWith(".yaml"))) {
+      // Every example is something `apply -f` takes: ServiceInstances, or a Notifier / GitSource beside them.
       it(`decodes ${folder}/${file}`, () => {
-        const result = parseManifests(file, readFileSync(join(root, folder, file), "utf8"))
+        const result = parseResources(file, readFileSync(join(root, folder, file), "utf8"))
         assert.isTrue(Result.isSuccess(result), JSON.stringify(Result.isFailure(result) ? result.failure : []))
-        assert.isAtLeast(Result.getOrThrow(result).length, 1)
+        const { instances, notifiers, sources } = Result.getOrThrow(result)
+        assert.isAtLeast(instances.length + notifiers.length + sources.length, 1)
       })
     }
   }
