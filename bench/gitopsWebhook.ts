@@ -19,7 +19,10 @@ import { serveController } from "../src/ui/ControllerServer.ts"
 import type { Bench, BenchReport } from "./BenchReport.ts"
 import { git, gitAsync, githubSignature } from "./internal/benchGit.ts"
 import { percentile, round, sleep } from "./internal/util.ts"
+import { etcdEventRecorderLayer } from "../src/store/EtcdEventRecorder.ts"
+import { etcdRolloutStoreLayer } from "../src/store/EtcdRolloutStore.ts"
 import { etcdSpecStoreLayer } from "../src/store/EtcdSpecStore.ts"
+import { StatusStore } from "../src/store/StatusStore.ts"
 
 export interface Options {
   readonly instances: number
@@ -48,7 +51,14 @@ export const run = async (options: Options): Promise<BenchReport> => {
     git(work, ["push", "-q", bare, "HEAD:refs/heads/main"])
     const url = `file://${bare}`
 
-    const layer = Layer.mergeAll(etcdSpecStoreLayer, GitSourceStore.layerNoDeps).pipe(
+    // What the controller's HTTP server reads besides the GitOps stores (its status page and API).
+    const layer = Layer.mergeAll(
+      etcdSpecStoreLayer,
+      GitSourceStore.layerNoDeps,
+      StatusStore.layerNoDeps,
+      etcdRolloutStoreLayer,
+      etcdEventRecorderLayer
+    ).pipe(
       Layer.provideMerge(EtcdClient.layer({ endpoints: etcd.endpoints.split(","), prefix }))
     )
     const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
@@ -62,7 +72,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
       serveController("127.0.0.1:0", { HOOK: secret }).pipe(
         Effect.provideContext(context),
         Effect.provideService(Scope.Scope, scope)
-      ) as Effect.Effect<string>
+      )
     )
 
     // Every spec put, by key: the watch sees what the sync writes.
