@@ -14,6 +14,7 @@ import { EtcdClient } from "../src/store/EtcdClient.ts"
 import { GitSourceStore } from "../src/store/GitSourceStore.ts"
 import { freePort } from "../src/store/LocalEtcd.ts"
 import type { Bench, BenchReport } from "./BenchReport.ts"
+import { bareReactionSamples } from "./internal/bareReaction.ts"
 import { git, gitAsync, githubSignature } from "./internal/benchGit.ts"
 import {
   benchSpec,
@@ -155,33 +156,15 @@ export const run = async (options: Options): Promise<BenchReport> => {
     // Floor: the bare tools — fetch the new commit shallowly, put one key and see it watched, POST to the emulator.
     const floorDir = join(root, "floor")
     git(root, ["init", "-q", floorDir])
-    const key = `${stack.prefix}-floor/key`
-    const watcher = await stack.client.watch().key(key).create()
-    const floor: Array<number> = []
-    try {
-      for (let k = 0; k < Math.max(10, Math.min(options.changes, 50)); k++) {
+    const floor = await bareReactionSamples(stack, Math.max(10, Math.min(options.changes, 50)), {
+      prepare: (k) => {
         writeFileSync(join(work, "floor.txt"), String(k))
         git(work, ["add", "floor.txt"])
         git(work, ["commit", "-q", "-m", "floor"])
         git(work, ["push", "-q", bare, "HEAD:refs/heads/main"])
-        await stack.tap.quiet(50, 2_000)
-        const arrived = stack.tap.next((method, path) => method === "POST" && path === "/v2/apps", 5_000)
-        const start = performance.now()
-        await gitAsync(floorDir, ["fetch", "-q", "--depth", "1", url, "refs/heads/main"])
-        const watched = new Promise<void>((resolve) => watcher.once("put", () => resolve()))
-        await stack.client.put(key).value(String(k))
-        await watched
-        void fetch(`${stack.sim.url}/v2/apps`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ id: `/floor/f${k}`, cmd: "sleep 1", instances: 0, cpus: 0.01, mem: 16 })
-        }).then((response) => response.arrayBuffer())
-        const at = await arrived
-        if (at !== undefined) floor.push(at - start)
-      }
-    } finally {
-      await watcher.cancel()
-    }
+      },
+      lead: () => gitAsync(floorDir, ["fetch", "-q", "--depth", "1", url, "refs/heads/main"])
+    })
 
     const size = options.instances.toLocaleString("en")
     const p99 = percentile(latencies, 99)

@@ -8,6 +8,7 @@ import { Effect, Stream } from "effect"
 import { EtcdClient } from "../src/store/EtcdClient.ts"
 import { defaultListPageSize, informer } from "../src/store/Informer.ts"
 import type { Bench, BenchReport, BenchRow } from "./BenchReport.ts"
+import { bareReactionSamples } from "./internal/bareReaction.ts"
 import { benchSpec, converge, instanceName, percentile, round, sleep, startStack, storedSpec } from "./internal/stack.ts"
 
 export interface Options {
@@ -20,34 +21,6 @@ export interface Options {
 }
 
 const specOf = (index: number, instances = 1) => benchSpec(index, "v1", instances)
-
-/** One bare sample: put → watch event → POST /v2/apps to the emulator, until that POST arrives. */
-const floorSamples = async (stack: Awaited<ReturnType<typeof startStack>>, count: number) => {
-  const key = `${stack.prefix}-floor/key`
-  const watcher = await stack.client.watch().key(key).create()
-  const samples: Array<number> = []
-  try {
-    for (let k = 0; k < count; k++) {
-      await stack.tap.quiet(50, 2_000)
-      const arrived = stack.tap.next((method, path) => method === "POST" && path === "/v2/apps", 5_000)
-      const t0 = performance.now()
-      const watched = new Promise<void>((resolve) => watcher.once("put", () => resolve()))
-      await stack.client.put(key).value(String(k))
-      await watched
-      // An app without instances: a real create, no task work afterwards.
-      void fetch(`${stack.sim.url}/v2/apps`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ id: `/floor/f${k}`, cmd: "sleep 1", instances: 0, cpus: 0.01, mem: 16 })
-      }).then((response) => response.arrayBuffer())
-      const at = await arrived
-      if (at !== undefined) samples.push(at - t0)
-    }
-  } finally {
-    await watcher.cancel()
-  }
-  return samples
-}
 
 /**
  * Lists a prefix with the controller's own informer and etcd client (EtcdClient.layer, its gRPC
@@ -122,7 +95,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
     const cpu = controller.cpuSeconds()
     const rss = controller.rssMb()
 
-    const floor = await floorSamples(stack, Math.max(options.changes, 20))
+    const floor = await bareReactionSamples(stack, Math.max(options.changes, 20))
     const probes = options.probeList ? await listProbes(stack) : undefined
 
     const p50 = percentile(latencies, 50)
