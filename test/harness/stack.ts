@@ -2,6 +2,7 @@
 // emulator in-process behind a recording proxy, the real `mdeploy` binary for the CLI, and real
 // controller processes (killable with SIGKILL). Each stack has its own etcd key prefix.
 import { spawn } from "node:child_process"
+import { onTestFailed } from "vitest"
 import type { ChildProcess } from "node:child_process"
 import type { RunningSim, SimOptions } from "../../src/sim/MarathonSim.ts"
 import { start as startSim } from "../../src/sim/MarathonSim.ts"
@@ -74,13 +75,26 @@ export const startStack = async (
   const sim = await startSim({ clock: "real", taskStartDelayMs: 40, healthyAfterMs: 80, taskKillDelayMs: 20, ...options.sim })
   const proxy = await startRecordingProxy(sim.url)
   const prefix = uniquePrefix(options.label ?? "stack")
+  const controllers: Array<ControllerProcess> = []
+  // A failed test shows what its controllers logged (the tail of each), so a rare failure can be
+  // read from the run that had it. Outside a test (a beforeAll), there is no test to attach to.
+  try {
+    onTestFailed(() => {
+      controllers.forEach((controller, index) => {
+        process.stderr.write(
+          `--- controller ${index} (${options.label ?? "stack"}), last 16 KiB of its log ---\n${controller.logs().slice(-16_384)}\n`
+        )
+      })
+    })
+  } catch {
+    // not inside a test
+  }
   const env = {
     MDEPLOY_ETCD_ENDPOINTS: etcd.endpoints,
     MDEPLOY_ETCD_PREFIX: prefix,
     MDEPLOY_MARATHON_URLS: proxy.url,
     MDEPLOY_LOG_LEVEL: "debug"
   }
-  const controllers: Array<ControllerProcess> = []
   return {
     etcd,
     sim,
