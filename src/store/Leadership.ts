@@ -34,6 +34,9 @@ export interface Term {
   readonly ended: Effect.Effect<void>
 }
 
+/** How often the leader key is read beside its watch (see keyGone). */
+const keyProbeInterval = Duration.seconds(1)
+
 /** Completes when `key` no longer has create revision `createRevision` (deleted or replaced). */
 const keyGone = (key: string, createRevision: string | undefined) =>
   Effect.gen(function*() {
@@ -53,10 +56,16 @@ const keyGone = (key: string, createRevision: string | undefined) =>
     // A broken watch must not leave a standby waiting forever, nor a leader acting blind.
     watcher.on("disconnected", finish)
     watcher.on("error", finish)
-    // The key may have gone between the campaign and the watch.
-    const current = yield* etcd.call("read leader", (client) => client.get(key).exec())
-    const kv = current.kvs[0]
-    if (kv === undefined || (createRevision !== undefined && kv.create_revision !== createRevision)) finish()
+    // The key may have gone between the campaign and the watch; and a watch on a frozen member
+    // (SIGSTOP, a hung disk) neither delivers nor breaks, so the key is also read once a second
+    // (each read has a deadline and skips a member that failed to answer), as the informers probe.
+    const look = Effect.gen(function*() {
+      const current = yield* etcd.call("read leader", (client) => client.get(key).exec())
+      const kv = current.kvs[0]
+      if (kv === undefined || (createRevision !== undefined && kv.create_revision !== createRevision)) finish()
+    })
+    yield* look
+    yield* look.pipe(Effect.ignore, Effect.delay(keyProbeInterval), Effect.forever, Effect.forkScoped)
     yield* Deferred.await(gone)
   }).pipe(Effect.scoped)
 
