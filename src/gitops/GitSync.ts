@@ -17,9 +17,9 @@ import type { StoredInstance } from "../store/SpecStore.ts"
 import { SpecStore } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
 import type { GitCall } from "./Git.ts"
-import { authEnvironment, GitError, remoteCommit } from "./Git.ts"
-import { cacheDirOf, checkout, manifestFiles, readBlobs } from "./GitCache.ts"
-import type { Revision, TreeFile } from "./GitCache.ts"
+import { authEnvironment, GitError, refName, remoteCommit } from "./Git.ts"
+import { cacheDirOf, fetchTree, readBlobs } from "./GitCache.ts"
+import type { CachedTree, Revision, TreeFile } from "./GitCache.ts"
 import { convertPaasta, paastaFiles } from "./PaastaRevision.ts"
 import type { PaastaOptions } from "./PaastaRevision.ts"
 import { conflictMessage, planSync } from "./SyncPlan.ts"
@@ -39,8 +39,8 @@ export interface SyncContext {
   readonly stored: Map<string, StoredInstance>
   /** Comparisons of documents with stored specs already made (SyncPlan's memo). */
   readonly compared: WeakMap<object, WeakMap<object, boolean>>
-  /** Per source, what its cache clone has checked out and the revision's file list under `path`. */
-  readonly checkouts: Map<string, { readonly revision: Revision; readonly path: string; readonly files: ReadonlyArray<TreeFile> }>
+  /** Per source, the revision its cache clone last fetched and that revision's file list under `path`. */
+  readonly checkouts: Map<string, CachedTree>
 }
 
 export const makeSyncContext = (options: Pick<SyncContext, "cacheRoot" | "env" | "check">): SyncContext => ({
@@ -152,14 +152,13 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
   ))
   const fetched = yield* Effect.result(
     Effect.gen(function*() {
-      const commit = yield* remoteCommit(spec.url, spec.ref, call)
+      // A sync request (a webhook, `mdeploy gitops sync`) says the remote moved: fetch at once and
+      // let the fetch resolve the ref. A poll asks ls-remote first, so an unchanged remote costs
+      // that one call.
+      const asked = request !== undefined && refName(spec.ref) !== undefined
+      const commit = asked ? undefined : yield* remoteCommit(spec.url, spec.ref, call)
       const dir = cacheDirOf(context.cacheRoot, name, spec.url)
-      const known = context.checkouts.get(dir)
-      const revision = yield* checkout(dir, spec.url, spec.ref, commit, known?.revision, call)
-      // An unchanged commit (a poll) lists nothing again: one git call per poll, the ls-remote.
-      const files = known !== undefined && known.revision.commit === revision.commit && known.path === path
-        ? known.files
-        : yield* manifestFiles(dir, revision.commit, path, call)
+      const { revision, files } = yield* fetchTree(dir, spec.url, spec.ref, commit, path, context.checkouts.get(dir), call)
       context.checkouts.set(dir, { revision, path, files })
       const { problems, documents, keep, warnings } = spec.format === "paasta" && spec.paasta !== undefined
         ? yield* readPaastaRevision(dir, files, path, { ...spec.paasta, check: context.check }, call)
