@@ -51,7 +51,7 @@ export const makeSyncContext = (options: Pick<SyncContext, "cacheRoot" | "env" |
   checkouts: new Map()
 })
 
-/** Writes and deletes in flight at once. */
+/** Deletes in flight at once. */
 const writeConcurrency = 16
 export const defaultGitTimeoutMs = 60_000
 
@@ -202,12 +202,13 @@ export const syncSource = Effect.fn("GitOps.sync")(function*(
       revision: revisionText(revision.commit, revision.subject),
       keep: fetched.success.keep
     })
-    yield* Effect.forEach(plan.writes, ({ document, current }) =>
-      specs.apply(document, {
-        current: Option.fromUndefinedOr(current),
-        expectedResourceVersion: current?.metadata.resourceVersion ?? "0",
-        fences
-      }), { concurrency: writeConcurrency, discard: true })
+    // Many specs to a transaction; a spec that moved meanwhile fails alone, and fails the sync.
+    const written = yield* specs.applyMany(plan.writes.map(({ document, current }) => ({
+      document,
+      options: { current: Option.fromUndefinedOr(current), expectedResourceVersion: current?.metadata.resourceVersion ?? "0", fences }
+    })))
+    const refused = written.find(Result.isFailure)
+    if (refused !== undefined) return yield* Effect.fail(refused.failure)
     const seen = new Map(listed.items.map((item) => [item.metadata.name as string, item.metadata.resourceVersion]))
     yield* Effect.forEach(
       plan.prune,

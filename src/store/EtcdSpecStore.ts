@@ -2,13 +2,14 @@
 // spec key's mod revision, with its history entry (and the history trimmed to the newest 10) in
 // the same transaction. What to write is decided by SpecStore's pure `decideApply`, which the
 // memory layer shares.
-import { DateTime, Effect, Layer, Option } from "effect"
+import { DateTime, Effect, Layer, Option, Result } from "effect"
 import { randomUUID } from "node:crypto"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 import { EtcdClient } from "./EtcdClient.ts"
 import { historyLimit, makeKeys } from "./Keys.ts"
-import type { ApplyOptions, HistoryEntry, RemoveOptions, StoredInstance } from "./SpecStore.ts"
+import { txnBatches } from "./internal/txnBatches.ts"
+import type { ApplyDecision, ApplyItem, ApplyOptions, ApplyOutcome, HistoryEntry, RemoveOptions, StoredInstance } from "./SpecStore.ts"
 import type { Fence } from "./StatusStore.ts"
 import { CorruptSpecError, decideApply, parseStored, SpecConflictError, SpecStore, storedValue, withRevision } from "./SpecStore.ts"
 
@@ -71,55 +72,138 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
       return conflict(name, otherwise)
     })
 
+    type Write = Extract<ApplyDecision, { readonly _tag: "Create" | "Update" }>
+
+    // Revisions are sparse generations, so the history entries a new one pushes out are found by
+    // listing; the spec key's compare-and-swap serialises every writer of this history.
+    const droppedHistory = (name: InstanceName, decision: Write) =>
+      decision._tag === "Create" || decision.history === undefined
+        ? Effect.succeed<ReadonlyArray<string>>([])
+        : Effect.map(
+          etcd.callIdempotent("historyKeys", (client) => client.getAll().prefix(keys.history(name)).keys()),
+          (kept) => [...kept].sort().slice(0, Math.max(0, kept.length + 1 - historyLimit))
+        )
+
+    /** The spec's put and its history entry (with the entries it pushes out), as a transaction's operations. */
+    const writeOps = (client: EtcdClient["Service"]["client"], name: InstanceName, decision: Write, dropped: ReadonlyArray<string>) => {
+      const spec = client.put(keys.spec(name)).value(storedValue(decision.instance))
+      if (decision._tag === "Create") return [spec, client.put(keys.historyEntry(name, 1)).value(JSON.stringify(decision.history))]
+      const history = decision.history
+      return history === undefined
+        ? [spec]
+        : [
+          spec,
+          client.put(keys.historyEntry(name, history.generation)).value(JSON.stringify(history)),
+          ...dropped.map((old) => client.delete().key(old))
+        ]
+    }
+    const expectation = (decision: Write) =>
+      decision._tag === "Create" ? { column: "Create" as const, value: 0 } : { column: "Mod" as const, value: decision.expectedRevision }
+    const outcomeOf = (decision: Write, revision: string): ApplyOutcome => ({
+      action: decision._tag === "Create" ? "created" : "configured",
+      instance: withRevision(decision.instance, revision)
+    })
+    const refusedText = (decision: Write, name: string) =>
+      decision._tag === "Create"
+        ? `${name} was created by someone else meanwhile; re-read and retry`
+        : `the object has been modified since it was read; apply again to retry`
+
+    const decide = Effect.fnUntraced(function*(given: ServiceInstance, options: ApplyOptions) {
+      const current = options.current ?? (yield* get(given.metadata.name))
+      return decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), randomUUID)
+    })
+
     const apply = Effect.fn("SpecStore.apply")(function*(given: ServiceInstance, options: ApplyOptions = {}) {
       const name = given.metadata.name
-      const key = keys.spec(name)
-      const current = options.current ?? (yield* get(name))
-      const decision = decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), randomUUID)
-      switch (decision._tag) {
-        case "Conflict":
-          return yield* conflict(name, decision.message)
-        case "Unchanged":
-          return { action: "unchanged" as const, instance: decision.instance }
-        case "Create": {
-          if (options.dryRun === true) return { action: "created" as const, instance: decision.instance }
-          const result = yield* etcd.call("create", (client) =>
-            guard(client, key, "Create", 0, options.fences)
-              .then(
-                client.put(key).value(storedValue(decision.instance)),
-                client.put(keys.historyEntry(name, 1)).value(JSON.stringify(decision.history))
-              )
-              .commit())
-          if (!result.succeeded) {
-            return yield* (yield* refusal(name, options.fences, `${name} was created by someone else meanwhile; re-read and retry`))
+      const decision = yield* decide(given, options)
+      if (decision._tag === "Conflict") return yield* conflict(name, decision.message)
+      if (decision._tag === "Unchanged") return { action: "unchanged" as const, instance: decision.instance }
+      if (options.dryRun === true) return outcomeOf(decision, decision.instance.metadata.resourceVersion)
+      const dropped = yield* droppedHistory(name, decision)
+      const { column, value } = expectation(decision)
+      const result = yield* etcd.call(
+        decision._tag === "Create" ? "create" : "update",
+        (client) =>
+          guard(client, keys.spec(name), column, value, options.fences).then(...writeOps(client, name, decision, dropped)).commit()
+      )
+      if (!result.succeeded) return yield* (yield* refusal(name, options.fences, refusedText(decision, name)))
+      return outcomeOf(decision, result.header.revision)
+    })
+
+    const applyMany = Effect.fn("SpecStore.applyMany")(function*(items: ReadonlyArray<ApplyItem>) {
+      type Outcome = Result.Result<ApplyOutcome, SpecConflictError | CorruptSpecError>
+      const outcomes: Array<Outcome | undefined> = items.map(() => undefined)
+      const writes: Array<{
+        readonly index: number
+        readonly name: InstanceName
+        readonly decision: Write
+        readonly dropped: ReadonlyArray<string>
+        readonly options: ApplyOptions
+        readonly keys: ReadonlyArray<string>
+        readonly compares: number
+        readonly operations: number
+        readonly bytes: number
+        readonly group: string
+      }> = []
+      yield* Effect.forEach(items, ({ document, options = {} }, index) =>
+        Effect.gen(function*() {
+          const name = document.metadata.name
+          const decided = yield* Effect.result(decide(document, options))
+          if (Result.isFailure(decided)) {
+            if (decided.failure._tag === "StoreError") return yield* decided.failure
+            outcomes[index] = Result.fail(decided.failure)
+            return
           }
-          return { action: "created" as const, instance: withRevision(decision.instance, result.header.revision) }
+          const decision = decided.success
+          if (decision._tag === "Conflict") outcomes[index] = Result.fail(new SpecConflictError({ name, message: decision.message }))
+          else if (decision._tag === "Unchanged") outcomes[index] = Result.succeed({ action: "unchanged", instance: decision.instance })
+          else if (options.dryRun === true) {
+            outcomes[index] = Result.succeed(outcomeOf(decision, decision.instance.metadata.resourceVersion))
+          } else {
+            const dropped = yield* droppedHistory(name, decision)
+            const fences = options.fences ?? []
+            writes.push({
+              index,
+              name,
+              decision,
+              dropped,
+              options,
+              keys: [keys.spec(name)],
+              compares: 1 + fences.length,
+              operations: 2 + dropped.length,
+              bytes: storedValue(decision.instance).length * 2 + 512,
+              group: fences.map((fence) => `${fence.key}@${fence.createRevision}`).join(",")
+            })
+          }
+        }), { concurrency: 16, discard: true })
+      writes.sort((a, b) => a.index - b.index)
+      for (const batch of txnBatches(writes)) {
+        const result = yield* etcd.call("apply batch", (client) => {
+          const [first, ...rest] = batch
+          const head = expectation(first!.decision)
+          const comparison = guard(client, keys.spec(first!.name), head.column, head.value, first!.options.fences)
+          for (const write of rest) {
+            const { column, value } = expectation(write.decision)
+            comparison.and(keys.spec(write.name), column, "==", value)
+          }
+          return comparison.then(...batch.flatMap((write) => writeOps(client, write.name, write.decision, write.dropped))).commit()
+        })
+        if (result.succeeded) {
+          for (const write of batch) outcomes[write.index] = Result.succeed(outcomeOf(write.decision, result.header.revision))
+          continue
         }
-        case "Update": {
-          if (options.dryRun === true) return { action: "configured" as const, instance: decision.instance }
-          const history = decision.history
-          // Revisions are sparse generations, so the ones to drop are found by listing; the spec
-          // key's compare-and-swap below serialises every writer of this history.
-          const kept = history === undefined
-            ? []
-            : [...(yield* etcd.callIdempotent("historyKeys", (client) => client.getAll().prefix(keys.history(name)).keys()))].sort()
-          const dropped = kept.slice(0, Math.max(0, kept.length + 1 - historyLimit))
-          const result = yield* etcd.call("update", (client) => {
-            const writes = [client.put(key).value(storedValue(decision.instance))]
-            const historyOps = history === undefined
-              ? []
-              : [
-                client.put(keys.historyEntry(name, history.generation)).value(JSON.stringify(history)),
-                ...dropped.map((old) => client.delete().key(old))
-              ]
-            return guard(client, key, "Mod", decision.expectedRevision, options.fences).then(...writes, ...historyOps).commit()
-          })
-          if (!result.succeeded) {
-            return yield* (yield* refusal(name, options.fences, `the object has been modified since it was read; apply again to retry`))
-          }
-          return { action: "configured" as const, instance: withRevision(decision.instance, result.header.revision) }
+        // One of them moved (or a fence went): each alone, so only the one that moved fails.
+        for (const write of batch) {
+          outcomes[write.index] = yield* Effect.result(apply(items[write.index]!.document, write.options)).pipe(
+            Effect.flatMap((outcome) =>
+              Result.isFailure(outcome) && outcome.failure._tag === "StoreError" ? Effect.fail(outcome.failure) : Effect.succeed(
+                outcome as Outcome
+              )
+            )
+          )
         }
       }
+      return outcomes as ReadonlyArray<Outcome>
     })
 
     const remove = Effect.fn("SpecStore.remove")(function*(
@@ -180,6 +264,6 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
       return { removed: found.map((entry) => entry.name), missing }
     })
 
-    return SpecStore.of({ get, list, apply, remove, removeAll, history })
+    return SpecStore.of({ get, list, apply, applyMany, remove, removeAll, history })
   })
 )

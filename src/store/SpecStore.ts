@@ -4,7 +4,7 @@
 // what runs changes — the Marathon app id (domain/Revision.ts) — not on pause, resume or scale, so
 // toggling those can never push the real rollouts out of the history. Status lives in its own keys
 // (StatusStore) and is never written here.
-import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Result, Schema } from "effect"
 import { canonicalJson } from "../domain/CanonicalJson.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import { mergeApplied } from "../domain/LastApplied.ts"
@@ -35,6 +35,17 @@ export interface HistoryEntry {
 }
 
 export type ApplyAction = "created" | "configured" | "unchanged"
+
+export interface ApplyOutcome {
+  readonly action: ApplyAction
+  readonly instance: StoredInstance
+}
+
+/** One document of `applyMany`, with its own options. */
+export interface ApplyItem {
+  readonly document: ServiceInstance
+  readonly options?: ApplyOptions
+}
 
 export interface ApplyOptions {
   /** Fail with a conflict unless the stored resourceVersion equals this one. */
@@ -123,7 +134,17 @@ export class SpecStore extends Context.Service<SpecStore, {
   readonly apply: (
     document: ServiceInstance,
     options?: ApplyOptions
-  ) => Effect.Effect<{ readonly action: ApplyAction; readonly instance: StoredInstance }, StoreError | SpecConflictError | CorruptSpecError>
+  ) => Effect.Effect<ApplyOutcome, StoreError | SpecConflictError | CorruptSpecError>
+  /**
+   * `apply` of many documents, each decided and guarded exactly as `apply` alone would be, with
+   * its own outcome in the order given; the writes travel many to a transaction, so a thousand
+   * specs cost tens of round trips, not a thousand. A transaction refused as a whole (one of its
+   * specs moved) is retried spec by spec, so one conflict never fails the others. Fails only on
+   * a store error, which may come after earlier transactions were written.
+   */
+  readonly applyMany: (
+    items: ReadonlyArray<ApplyItem>
+  ) => Effect.Effect<ReadonlyArray<Result.Result<ApplyOutcome, SpecConflictError | CorruptSpecError>>, StoreError>
   /**
    * Delete several instances and their histories in one etcd transaction, each guarded by the
    * revision just read: all go, or (on a concurrent change) none. Names without a spec are returned
@@ -249,6 +270,24 @@ const makeMemorySpecStore = () => {
       return found instanceof CorruptSpecError ? Effect.fail(found) : Effect.succeed(found)
     })
   const conflict = (name: string, message: string) => Effect.fail(new SpecConflictError({ name, message }))
+  const apply = (given: ServiceInstance, options: ApplyOptions = {}) =>
+    Effect.gen(function*() {
+      const name = given.metadata.name
+      const current = options.current ?? (yield* get(name as InstanceName))
+      const decision = decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), () => `uid-${next()}`)
+      if (decision._tag === "Conflict") return yield* conflict(name, decision.message)
+      if (decision._tag === "Unchanged") return { action: "unchanged" as const, instance: decision.instance }
+      const action = decision._tag === "Create" ? "created" as const : "configured" as const
+      if (options.dryRun === true) return { action, instance: decision.instance }
+      const stored = values.get(name)
+      if (decision._tag === "Create" ? stored !== undefined : stored?.revision !== decision.expectedRevision) {
+        return yield* conflict(name, `the object has been modified since it was read; apply again to retry`)
+      }
+      const written = next()
+      values.set(name, { value: storedValue(decision.instance), revision: written })
+      if (decision.history !== undefined) histories.set(name, [...(histories.get(name) ?? []), decision.history].slice(-historyLimit))
+      return { action, instance: withRevision(decision.instance, written) }
+    })
   return SpecStore.of({
     get,
     list: () =>
@@ -262,24 +301,8 @@ const makeMemorySpecStore = () => {
         }
         return { items, corrupt, revision: String(revision) }
       }),
-    apply: (given, options = {}) =>
-      Effect.gen(function*() {
-        const name = given.metadata.name
-        const current = options.current ?? (yield* get(name as InstanceName))
-        const decision = decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), () => `uid-${next()}`)
-        if (decision._tag === "Conflict") return yield* conflict(name, decision.message)
-        if (decision._tag === "Unchanged") return { action: "unchanged" as const, instance: decision.instance }
-        const action = decision._tag === "Create" ? "created" as const : "configured" as const
-        if (options.dryRun === true) return { action, instance: decision.instance }
-        const stored = values.get(name)
-        if (decision._tag === "Create" ? stored !== undefined : stored?.revision !== decision.expectedRevision) {
-          return yield* conflict(name, `the object has been modified since it was read; apply again to retry`)
-        }
-        const written = next()
-        values.set(name, { value: storedValue(decision.instance), revision: written })
-        if (decision.history !== undefined) histories.set(name, [...(histories.get(name) ?? []), decision.history].slice(-historyLimit))
-        return { action, instance: withRevision(decision.instance, written) }
-      }),
+    apply,
+    applyMany: (items) => Effect.forEach(items, ({ document, options }) => Effect.result(apply(document, options))),
     remove: (name, options = {}) =>
       Effect.gen(function*() {
         const current = yield* get(name)

@@ -233,6 +233,7 @@ const racingStore = (conflicts: number) => {
       list: () => Effect.die("unused"),
       remove: () => Effect.die("unused"),
       removeAll: () => Effect.die("unused"),
+      applyMany: () => Effect.die("unused"),
       history: () => Effect.succeed([]),
       apply: (document) =>
         Effect.suspend(() =>

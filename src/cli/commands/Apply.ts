@@ -15,8 +15,9 @@ import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
 import type { ServiceInstance } from "../../domain/ServiceInstance.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
 import { NotifierStore } from "../../store/NotifierStore.ts"
-import type { StoredInstance } from "../../store/SpecStore.ts"
+import type { ApplyOutcome, CorruptSpecError, StoredInstance } from "../../store/SpecStore.ts"
 import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
+import type { StoreError } from "../../store/StoreError.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
@@ -119,7 +120,8 @@ export const apply = Command.make(
           }
         }
       }
-      const attempt = (given: ServiceInstance, useSnapshot: boolean) =>
+      /** The document as written (its owner kept) with its options, or why it is refused. */
+      const prepare = (given: ServiceInstance, useSnapshot: boolean) =>
         Effect.gen(function*() {
           const current = useSnapshot ? yield* currentOf(given.metadata.name) : yield* store.get(given.metadata.name)
           const owner = ownerOf(current)
@@ -131,26 +133,40 @@ export const apply = Command.make(
             })
           }
           const document = withOwner(given, owner)
-          return yield* store.apply(document, {
-            expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-            dryRun: dryRun === "server",
-            lastApplied: true,
-            current
-          })
+          return {
+            document,
+            options: {
+              expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+              dryRun: dryRun === "server",
+              lastApplied: true,
+              current
+            }
+          }
         })
       // --force-conflicts: a lost race is retried from a fresh read, a few times.
-      const applyOne = (document: (typeof documents)[number]["document"]) =>
-        forceConflicts
-          ? attempt(document, true).pipe(
-            Effect.catchTag("SpecConflictError", () =>
-              attempt(document, false).pipe(Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })))
-          )
-          : attempt(document, true)
-      const outcomes = yield* Effect.forEach(
-        documents,
-        ({ document }) => Effect.result(applyOne(document)).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))),
-        { concurrency: writeConcurrency }
-      )
+      const retryFresh = (given: ServiceInstance) =>
+        Effect.flatMap(prepare(given, false), (item) => store.apply(item.document, item.options)).pipe(
+          Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })
+        )
+      const prepared = yield* Effect.forEach(documents, ({ document }) => Effect.result(prepare(document, true)), {
+        concurrency: writeConcurrency
+      })
+      // Every prepared document in one call: many specs to an etcd transaction.
+      const written = yield* Effect.result(store.applyMany(prepared.flatMap((item) => Result.isSuccess(item) ? [item.success] : [])))
+      let next = 0
+      const outcomes = yield* Effect.forEach(documents, ({ document }, index) =>
+        Effect.gen(function*() {
+          const item = prepared[index]!
+          const result: Result.Result<ApplyOutcome, SpecConflictError | CorruptSpecError | StoreError> = Result.isFailure(item)
+            ? Result.fail(item.failure)
+            : Result.isFailure(written)
+            ? Result.fail(written.failure)
+            : written.success[next++]!
+          const retried = forceConflicts && Result.isFailure(result) && result.failure._tag === "SpecConflictError"
+            ? yield* Effect.result(retryFresh(document))
+            : result
+          return { name: document.metadata.name, result: retried }
+        }))
       return { outcomes, sourceOutcomes, notifierOutcomes }
     }))
     const suffix = dryRun === "server" ? " (server dry run)" : ""
