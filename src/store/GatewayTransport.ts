@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import type { IncomingMessage } from "node:http"
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https"
 import { readFileSync } from "node:fs"
+import { X509Certificate } from "node:crypto"
 import type { EtcdOptions } from "./EtcdOptions.ts"
 import { defaultCallTimeoutMs, defaultDialTimeoutMs } from "./EtcdOptions.ts"
 import type { StoreFailure } from "./StoreError.ts"
@@ -148,6 +149,23 @@ const post = (
     })
     request.end(payload)
   })
+
+/**
+ * Whether etcd's gateway will take requests with these options. etcd (3.4.10 and later) refuses, with
+ * HTTP 400 "CommonName of client sending a request against gateway will be ignored", every gateway
+ * request whose verified client certificate has a common name: over gRPC that name is the etcd user,
+ * over the gateway it would be silently dropped. Such a client reads with etcd3 instead. A file that
+ * cannot be read is left to the gateway to report, in the words of every other failure.
+ */
+export const gatewayServes = (options: EtcdOptions): boolean => {
+  const certFile = options.tls?.certFile
+  if (certFile === undefined) return true
+  try {
+    return !/^CN=/m.test(new X509Certificate(readFileSync(certFile)).subject)
+  } catch {
+    return true
+  }
+}
 
 /**
  * One endpoint per URL, each with a keep-alive agent of its own (the token request and the reads

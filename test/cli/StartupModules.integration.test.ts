@@ -63,8 +63,11 @@ const loadedFiles = async (args: ReadonlyArray<string>, extraEnv: Record<string,
   return { bundled, files: expanded.map((file) => relative(repoRoot, file)), stdout: result.stdout }
 }
 
-// What `get` has no use for; each is a large part of some other command's start-up.
+// What `get` has no use for; each is a large part of some other command's start-up. It reads
+// etcd through the JSON gateway: the etcd3 client, gRPC and protobuf.js are for writes and watches.
 const notForGet = [
+  /node_modules\/(etcd3|@grpc\/[^/]+|protobufjs|@protobufjs\/[^/]+|cockatiel)\//,
+  /^src\/store\/Etcd3Errors\.ts$/,
   /^src\/(controller|gitops|sim|marathon|bounce|drain|cleanup|plan|events|paasta|ui)\//,
   /^src\/telemetry\/Telemetry\.ts$/,
   /^src\/cli\/commands\/(?!Get\.ts$)/,
