@@ -10,7 +10,6 @@ import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { Etcd3, IOptions } from "etcd3"
 import { readFileSync } from "node:fs"
-import { getCACertificates } from "node:tls"
 import type { EtcdOptions } from "./EtcdOptions.ts"
 import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry } from "./EtcdOptions.ts"
 import { StoreError, storeError } from "./StoreError.ts"
@@ -63,7 +62,9 @@ const toEtcd3Options = ([etcd3, cockatiel]: Libraries, options: EtcdOptions): IO
     ...(tls === undefined ? {} : {
       credentials: {
         // Without a CA file: Node's default CAs, NODE_EXTRA_CA_CERTS included.
-        rootCertificate: tls.caFile === undefined ? Buffer.from(getCACertificates("default").join("\n")) : readFileSync(tls.caFile),
+        rootCertificate: tls.caFile === undefined
+          ? Buffer.from(process.getBuiltinModule("node:tls").getCACertificates("default").join("\n"))
+          : readFileSync(tls.caFile),
         ...(tls.keyFile === undefined ? {} : { privateKey: readFileSync(tls.keyFile) }),
         ...(tls.certFile === undefined ? {} : { certChain: readFileSync(tls.certFile) })
       }

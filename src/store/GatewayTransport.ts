@@ -4,14 +4,19 @@
 // handshakes, dial and call deadlines, and the gRPC status codes etcd puts in its error bodies.
 // Read-only commands use it instead of etcd3: loading gRPC and protobuf.js costs more than the
 // rest of their start-up.
-import { Agent as HttpAgent, request as httpRequest } from "node:http"
-import type { IncomingMessage } from "node:http"
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https"
+import type { Agent as HttpAgent, IncomingMessage } from "node:http"
 import { readFileSync } from "node:fs"
 import { X509Certificate } from "node:crypto"
 import type { EtcdOptions } from "./EtcdOptions.ts"
 import { defaultCallTimeoutMs, defaultDialTimeoutMs } from "./EtcdOptions.ts"
 import type { StoreFailure } from "./StoreError.ts"
+
+// Taken as CommonJS modules when first needed, not imported: the ESM facade of node:http reads
+// every export, among them the lazy WebSocket and EventSource getters, which load Node's bundled
+// undici and zlib (a tenth of `get`'s start-up); node:https loads node:tls (another 25 ms), of no
+// use with http:// endpoints.
+const http = () => process.getBuiltinModule("node:http")
+const https = () => process.getBuiltinModule("node:https")
 
 /** A failed POST: the reason, and the error whose words StoreError turns into one line. */
 export class GatewayFailure {
@@ -100,7 +105,7 @@ const post = (
 ): Promise<unknown> =>
   new Promise((resolve, reject) => {
     const payload = JSON.stringify(body)
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest
+    const send = url.protocol === "https:" ? https().request : http().request
     const request = send({
       protocol: url.protocol,
       hostname: url.hostname,
@@ -195,8 +200,8 @@ export const gatewayEndpoints = (options: EtcdOptions): ReadonlyArray<GatewayEnd
     const url = urls[index]!
     // Without a CA file, Node's default CAs (NODE_EXTRA_CA_CERTS included), as EtcdClient does.
     const agent = url.protocol === "https:"
-      ? new HttpsAgent({ keepAlive: true, ...files })
-      : new HttpAgent({ keepAlive: true })
+      ? new (https().Agent)({ keepAlive: true, ...files })
+      : new (http().Agent)({ keepAlive: true })
     return {
       url: given,
       post: (path, body, token, signal) => post(url, agent, deadlines, path, body, token, signal),
