@@ -21,6 +21,7 @@ import { StatusStore } from "../../src/store/StatusStore.ts"
 import { StoreError } from "../../src/store/StoreError.ts"
 import type { TestCerts } from "../harness/certs.ts"
 import { makeTestCerts } from "../harness/certs.ts"
+import { runCli } from "../harness/cli.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
 import { rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 
@@ -222,6 +223,38 @@ describe("reads through the JSON gateway, TLS with client certificates and user/
       assert.deepStrictEqual(viaGateway, viaEtcd3)
       assert.strictEqual(viaGateway.list.items.length, 1)
     }))
+
+  it("mdeploy get, describe and rollout history read over TLS with a password, as apply wrote", async () => {
+    const prefix = uniquePrefix("gateway-tls-cli")
+    const env = {
+      MDEPLOY_ETCD_ENDPOINTS: secured.endpoints,
+      MDEPLOY_ETCD_PREFIX: prefix,
+      MDEPLOY_ETCD_CA: certs.caFile,
+      MDEPLOY_ETCD_CERT: certs.clientCertFile,
+      MDEPLOY_ETCD_KEY: certs.clientKeyFile,
+      MDEPLOY_ETCD_USER: "root",
+      MDEPLOY_ETCD_PASSWORD: password,
+      MDEPLOY_MARATHON_URLS: "http://127.0.0.1:9"
+    }
+    const stdin = "apiVersion: mdeploy.dev/v1\nkind: ServiceInstance\nmetadata:\n  name: web.main\nspec:\n  image: web:1\n  instances: 2\n"
+    const applied = await runCli(["apply", "-f", "-"], { env, stdin })
+    assert.strictEqual(applied.code, 0, applied.stderr)
+    const listed = await runCli(["get", "-o", "json"], { env })
+    assert.strictEqual(listed.code, 0, listed.stderr)
+    assert.deepStrictEqual(JSON.parse(listed.stdout).items.map((item: any) => item.spec.image), ["web:1"])
+    const described = await runCli(["describe", "web.main"], { env })
+    assert.strictEqual(described.code, 0, described.stderr)
+    assert.include(described.stdout, "web:1")
+    const history = await runCli(["rollout", "history", "web.main"], { env })
+    assert.strictEqual(history.code, 0, history.stderr)
+    assert.include(history.stdout, "web:1")
+    const refused = await runCli(["get"], { env: { ...env, MDEPLOY_ETCD_PASSWORD: "nope" } })
+    assert.strictEqual(refused.code, 2)
+    assert.strictEqual(
+      refused.stderr,
+      `error: etcd ${secured.endpoints}: list: authentication failed or missing (check --etcd-user/--etcd-password)\n`
+    )
+  }, 60_000)
 
   it.live("fails as etcd3 fails: a wrong password, no password, no client certificate, no CA", () =>
     Effect.gen(function*() {
