@@ -41,13 +41,21 @@ interface Deadlines {
 }
 
 // gRPC status codes (google.golang.org/grpc/codes) that etcd's gateway reports in error bodies.
-const grpcCode = { canceled: 1, invalidArgument: 3, deadlineExceeded: 4, permissionDenied: 7, outOfRange: 11, unavailable: 14 } as const
-const unauthenticatedCode = 16
+const grpcCode = {
+  canceled: 1,
+  invalidArgument: 3,
+  deadlineExceeded: 4,
+  permissionDenied: 7,
+  outOfRange: 11,
+  unavailable: 14,
+  unauthenticated: 16
+} as const
 
 /** The reason for an error body `{ code, message }`, worded as etcd3 would classify the same answer. */
 export const reasonOfAnswer = (code: number, message: string): StoreFailure => {
   if (
-    code === unauthenticatedCode || /user name is empty|invalid auth token|authentication failed|invalid user ID or password/.test(message)
+    code === grpcCode.unauthenticated ||
+    /user name is empty|invalid auth token|authentication failed|invalid user ID or password/.test(message)
   ) {
     return "Unauthenticated"
   }
