@@ -6,49 +6,38 @@
 // (`callTimeoutMs`, 5 s): a member that accepts connections but never answers (frozen, partitioned
 // from its peers by a dead disk) fails the call instead of hanging it, and the breaker puts that
 // member aside, so the retry goes to another one.
-import { ConsecutiveBreaker, circuitBreaker, handleWhen, noop } from "cockatiel"
-import { Context, Effect, Layer, Schedule } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
-import { Etcd3, isRecoverableError } from "etcd3"
-import type { IOptions } from "etcd3"
+import type { Etcd3, IOptions } from "etcd3"
 import { readFileSync } from "node:fs"
-import { getCACertificates } from "node:tls"
-import { fromEtcd, StoreError } from "./StoreError.ts"
+import type { EtcdOptions } from "./EtcdOptions.ts"
+import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry } from "./EtcdOptions.ts"
+import { StoreError, storeError } from "./StoreError.ts"
 
-export interface EtcdOptions {
-  /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
-  readonly endpoints: ReadonlyArray<string>
-  /** Key prefix of every mdeploy key (design.md §3), without a trailing slash. */
-  readonly prefix: string
-  readonly callTimeoutMs?: number
-  readonly dialTimeoutMs?: number
-  /** TLS to etcd; also used, with the default CAs, when an endpoint is https:// and no CA file is given. */
-  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string }
-  readonly auth?: { readonly user: string; readonly password: string }
-  /** Retries of a failed idempotent call (default 8); the CLI uses fewer to fail fast. */
-  readonly retries?: number
-}
+export type { EtcdOptions } from "./EtcdOptions.ts"
+export { defaultCallTimeoutMs, defaultEndpoint, defaultPrefix, etcdRetry } from "./EtcdOptions.ts"
 
-export const defaultPrefix = "/mdeploy/v1"
-export const defaultEndpoint = "http://127.0.0.1:2379"
-export const defaultCallTimeoutMs = 5_000
+/**
+ * etcd3 (with gRPC and protobuf.js, about a quarter of a second to load), cockatiel and the error
+ * mapping, loaded when a layer is built rather than when this module is imported: a command that
+ * only names the store services (their interfaces live beside their etcd layers) and reads through
+ * the JSON gateway never pays for them.
+ */
+const loadEtcd3 = Effect.tryPromise({
+  try: () => Promise.all([import("etcd3"), import("cockatiel"), import("./Etcd3Errors.ts")]),
+  catch: (error) => storeError("Internal", "", "load etcd3", error)
+})
 
-/** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most `times` retries. */
-export const etcdRetry = (times: number) =>
-  Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]).pipe(
-    Schedule.jittered,
-    Schedule.upTo({ times }),
-    Schedule.setInputType<StoreError>(),
-    Schedule.while(({ input }) => input.retryable)
-  )
+type Libraries = Effect.Success<typeof loadEtcd3>
 
-const toEtcd3Options = (options: EtcdOptions): IOptions => {
+const toEtcd3Options = ([etcd3, cockatiel]: Libraries, options: EtcdOptions): IOptions => {
+  const { ConsecutiveBreaker, circuitBreaker, handleWhen, noop } = cockatiel
   const callTimeoutMs = options.callTimeoutMs ?? defaultCallTimeoutMs
   const hosts = options.endpoints.map((endpoint) => endpoint.replace(/^https?:\/\//, ""))
   const tls = options.tls ?? (options.endpoints.some((endpoint) => endpoint.startsWith("https://")) ? {} : undefined)
   return {
     hosts,
-    dialTimeout: options.dialTimeoutMs ?? 3_000,
+    dialTimeout: options.dialTimeoutMs ?? defaultDialTimeoutMs,
     // gRPC's own reconnect backoff grows to 120 s; after an etcd restart the controller must be
     // back within a second, and Effect schedules already pace the retries.
     grpcOptions: {
@@ -67,13 +56,15 @@ const toEtcd3Options = (options: EtcdOptions): IOptions => {
       // (a lost lease, a denied permission) say nothing about the member and do not count.
       host: () =>
         hosts.length > 1
-          ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(1) })
+          ? circuitBreaker(handleWhen(etcd3.isRecoverableError), { halfOpenAfter: 2_000, breaker: new ConsecutiveBreaker(1) })
           : noop
     },
     ...(tls === undefined ? {} : {
       credentials: {
         // Without a CA file: Node's default CAs, NODE_EXTRA_CA_CERTS included.
-        rootCertificate: tls.caFile === undefined ? Buffer.from(getCACertificates("default").join("\n")) : readFileSync(tls.caFile),
+        rootCertificate: tls.caFile === undefined
+          ? Buffer.from(process.getBuiltinModule("node:tls").getCACertificates("default").join("\n"))
+          : readFileSync(tls.caFile),
         ...(tls.keyFile === undefined ? {} : { privateKey: readFileSync(tls.keyFile) }),
         ...(tls.certFile === undefined ? {} : { certChain: readFileSync(tls.certFile) })
       }
@@ -103,9 +94,11 @@ export class EtcdClient extends Context.Service<EtcdClient, {
       EtcdClient,
       Effect.gen(function*() {
         const endpoints = options.endpoints.join(",")
+        const libraries = yield* loadEtcd3
+        const [{ Etcd3 }, , { fromEtcd }] = libraries
         const client = yield* Effect.acquireRelease(
           Effect.try({
-            try: () => new Etcd3(toEtcd3Options(options)),
+            try: () => new Etcd3(toEtcd3Options(libraries, options)),
             catch: (error) => fromEtcd(endpoints, "connect")(error)
           }),
           (client) => Effect.sync(() => client.close())
@@ -118,7 +111,7 @@ export class EtcdClient extends Context.Service<EtcdClient, {
           const endpoint = options.endpoints[attempt % Math.max(options.endpoints.length, 1)] ?? defaultEndpoint
           return Effect.acquireRelease(
             Effect.try({
-              try: () => new Etcd3(toEtcd3Options({ ...options, endpoints: [endpoint] })),
+              try: () => new Etcd3(toEtcd3Options(libraries, { ...options, endpoints: [endpoint] })),
               catch: (error) => fromEtcd(endpoint, "connect")(error)
             }),
             (client) => Effect.sync(() => client.close())

@@ -16,6 +16,18 @@ const eventTtlSeconds = 3_600
 const leaseReuseMs = 5 * 60_000
 const decode = Schema.decodeUnknownResult(Schema.fromJsonString(InstanceEvent))
 
+/** Events from their stored keys and values (under `eventsPrefix`, `<p>/events/`); unreadable ones are left out. */
+export const eventsOf = (eventsPrefix: string, entries: Iterable<readonly [string, string]>): ReadonlyArray<ListedEvent> => {
+  const listed: Array<ListedEvent> = []
+  for (const [key, value] of entries) {
+    const decoded = decode(value)
+    if (Result.isFailure(decoded)) continue
+    const rest = key.slice(eventsPrefix.length)
+    listed.push({ instance: rest.slice(0, rest.indexOf("/")), event: decoded.success })
+  }
+  return listed
+}
+
 export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClient> = Layer.effect(
   EventRecorder,
   Effect.gen(function*() {
@@ -74,14 +86,7 @@ export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClien
       Effect.gen(function*() {
         const prefix = instance === undefined ? keys.events : keys.eventsOf(instance)
         const values = yield* etcd.callIdempotent("list events", (client) => client.getAll().prefix(prefix).strings())
-        const listed: Array<ListedEvent> = []
-        for (const [key, value] of Object.entries(values)) {
-          const decoded = decode(value)
-          if (Result.isFailure(decoded)) continue
-          const rest = key.slice(keys.events.length)
-          listed.push({ instance: rest.slice(0, rest.indexOf("/")), event: decoded.success })
-        }
-        return listed as ReadonlyArray<ListedEvent>
+        return eventsOf(keys.events, Object.entries(values))
       })
 
     return EventRecorder.of({ record, list })

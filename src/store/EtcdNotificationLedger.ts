@@ -19,6 +19,18 @@ export const recordTtlSeconds = 2 * 3_600
 const leaseReuseMs = 5 * 60_000
 const decode = Schema.decodeUnknownResult(Schema.fromJsonString(DeliveryRecord))
 
+/** One notifier's delivery records from their stored keys and values (under `prefix`, the notifier's). */
+export const deliveriesOf = (prefix: string, entries: Iterable<readonly [string, string]>): ReadonlyArray<NotifierDelivery> => {
+  const found: Array<NotifierDelivery> = []
+  for (const [path, value] of entries) {
+    const [subject, generation, reason] = path.slice(prefix.length).split("/")
+    const decoded = decode(value)
+    if (subject === undefined || generation === undefined || reason === undefined || Result.isFailure(decoded)) continue
+    found.push({ subject, generation: Number(generation), reason, record: decoded.success })
+  }
+  return found
+}
+
 export const etcdNotificationLedgerLayer: Layer.Layer<NotificationLedger, never, EtcdClient> = Layer.effect(
   NotificationLedger,
   Effect.gen(function*() {
@@ -82,14 +94,7 @@ export const etcdNotificationLedgerLayer: Layer.Layer<NotificationLedger, never,
       Effect.gen(function*() {
         const prefix = `${keys.notifications}${notifier}/`
         const values = yield* etcd.callIdempotent("list notifications", (client) => client.getAll().prefix(prefix).strings())
-        const found: Array<NotifierDelivery> = []
-        for (const [path, value] of Object.entries(values)) {
-          const [subject, generation, reason] = path.slice(prefix.length).split("/")
-          const decoded = decode(value)
-          if (subject === undefined || generation === undefined || reason === undefined || Result.isFailure(decoded)) continue
-          found.push({ subject, generation: Number(generation), reason, record: decoded.success })
-        }
-        return found as ReadonlyArray<NotifierDelivery>
+        return deliveriesOf(prefix, Object.entries(values))
       })
 
     return NotificationLedger.of({ claim, settle, touch, list })

@@ -16,6 +16,16 @@ import { makeKeys } from "./Keys.ts"
 const cacheMs = 10_000
 const decode = Schema.decodeUnknownResult(Schema.fromJsonString(Rollout))
 
+/** An instance's rollouts from their stored values, newest first; unreadable ones are left out. */
+export const rolloutsOf = (values: Iterable<string>): ReadonlyArray<Rollout> => {
+  const rollouts: Array<Rollout> = []
+  for (const value of values) {
+    const decoded = decode(value)
+    if (Result.isSuccess(decoded)) rollouts.push(decoded.success)
+  }
+  return rollouts.sort((a, b) => b.generation - a.generation)
+}
+
 export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient> = Layer.effect(
   RolloutStore,
   Effect.gen(function*() {
@@ -25,12 +35,7 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
     const list = (instance: string) =>
       Effect.gen(function*() {
         const values = yield* etcd.callIdempotent("list rollouts", (client) => client.getAll().prefix(keys.rolloutsOf(instance)).strings())
-        const rollouts: Array<Rollout> = []
-        for (const value of Object.values(values)) {
-          const decoded = decode(value)
-          if (Result.isSuccess(decoded)) rollouts.push(decoded.success)
-        }
-        return rollouts.sort((a, b) => b.generation - a.generation) as ReadonlyArray<Rollout>
+        return rolloutsOf(Object.values(values))
       })
 
     const cache = new Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>()

@@ -45,6 +45,12 @@ export const parseStoredSource = (key: string, value: string, modRevision: strin
   return { ...decoded.success, metadata: { ...decoded.success.metadata, uid, generation, creationTimestamp, resourceVersion: modRevision } }
 }
 
+/** A stored GitSource status; none when it cannot be read (the leader writes it again). */
+export const parseSourceStatus = (value: string): Option.Option<GitSourceStatus> => {
+  const decoded = decodeStatus(jsonOf(value))
+  return decoded._tag === "Success" ? Option.some(decoded.success) : Option.none()
+}
+
 const storedValue = (source: StoredGitSource): string => {
   const { resourceVersion: _, ...metadata } = source.metadata
   return JSON.stringify({ apiVersion: source.apiVersion, kind: source.kind, metadata, spec: source.spec })
@@ -188,9 +194,7 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
 
       const status = Effect.fn("GitSourceStore.status")(function*(name: string) {
         const kv = (yield* etcd.callIdempotent("get status", (client) => client.get(keys.gitSourceStatus(name)).exec())).kvs[0]
-        if (kv === undefined) return Option.none<GitSourceStatus>()
-        const decoded = decodeStatus(jsonOf(kv.value.toString()))
-        return decoded._tag === "Success" ? Option.some(decoded.success) : Option.none<GitSourceStatus>()
+        return kv === undefined ? Option.none<GitSourceStatus>() : parseSourceStatus(kv.value.toString())
       })
 
       const statuses = Effect.fn("GitSourceStore.statuses")(function*() {
@@ -198,8 +202,8 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
         const response = yield* etcd.callIdempotent("list status", (client) => client.getAll().prefix(prefix).exec())
         const map = new Map<string, GitSourceStatus>()
         for (const kv of response.kvs) {
-          const decoded = decodeStatus(jsonOf(kv.value.toString()))
-          if (decoded._tag === "Success") map.set(kv.key.toString().slice(prefix.length), decoded.success)
+          const status = parseSourceStatus(kv.value.toString())
+          if (Option.isSome(status)) map.set(kv.key.toString().slice(prefix.length), status.value)
         }
         return map as ReadonlyMap<string, GitSourceStatus>
       })

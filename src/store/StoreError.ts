@@ -1,7 +1,9 @@
-// Typed failures of the etcd store. etcd3's exception classes are mapped here and nowhere else
-// (`fromEtcd`), so the rest of mdeploy sees one tagged error with a reason and `retryable`.
+// Typed failures of the etcd store: one tagged error with a reason and `retryable`, whichever client
+// failed. Each client maps its own failures to a reason (etcd3's exception classes in
+// Etcd3Errors.ts, the JSON gateway's in GatewayTransport.ts); the wording of the one line the CLI
+// prints is decided here, so both say the same. Loads no etcd client: read-only commands that never
+// load etcd3 (gRPC) still fail with these errors.
 import { Schema } from "effect"
-import * as Etcd from "etcd3"
 
 export const StoreFailure = Schema.Literals([
   "Unavailable",
@@ -30,24 +32,6 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   get oneLine(): string {
     return `etcd ${this.endpoint}: ${this.operation}: ${this.message}`
   }
-}
-
-const reasonOf = (error: unknown): StoreFailure => {
-  if (error instanceof Etcd.GRPCUnavailableError || error instanceof Etcd.GRPCCancelledError) return "Unavailable"
-  if (error instanceof Etcd.GRPCDeadlineExceededError) return "Timeout"
-  if (error instanceof Etcd.EtcdAuthenticationFailedError || error instanceof Etcd.GRPCUnauthenticatedError) {
-    return "Unauthenticated"
-  }
-  if (error instanceof Etcd.EtcdInvalidAuthTokenError) return "Unauthenticated"
-  // etcd with auth enabled, asked without credentials.
-  if (error instanceof Error && /user name is empty/.test(error.message)) return "Unauthenticated"
-  if (error instanceof Etcd.EtcdPermissionDeniedError) return "PermissionDenied"
-  if (error instanceof Etcd.GRPCOutOfRangeError) return "Compacted"
-  if (error instanceof Etcd.ClientClosedError) return "Closed"
-  if (error instanceof Error && /connect|ECONNREFUSED|No connection established|unavailable/i.test(error.message)) {
-    return "Unavailable"
-  }
-  return "Internal"
 }
 
 /** What went wrong in a TLS handshake, in the words of the flag that fixes it; undefined if not TLS. */
@@ -89,7 +73,6 @@ const describe = (reason: StoreFailure, error: unknown): string => {
   }
 }
 
-export const fromEtcd = (endpoint: string, operation: string) => (error: unknown): StoreError => {
-  const reason = reasonOf(error)
-  return new StoreError({ reason, endpoint, operation, message: describe(reason, error), cause: error })
-}
+/** A StoreError for `error`, already classified as `reason`, worded as the CLI prints it. */
+export const storeError = (reason: StoreFailure, endpoint: string, operation: string, error: unknown): StoreError =>
+  new StoreError({ reason, endpoint, operation, message: describe(reason, error), cause: error })

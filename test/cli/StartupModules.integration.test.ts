@@ -40,8 +40,8 @@ afterAll(async () => {
 })
 
 /** Repository-relative paths of the files a run loaded; a bundle chunk stands for the sources in its map. */
-const loadedFiles = async (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) => {
-  const list = join(dir, `modules-${args.join("-")}-${Object.keys(extraEnv).join("-")}.txt`)
+const loadedFiles = async (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}, code = 0) => {
+  const list = join(dir, `modules-${`${args.join("-")}-${Object.keys(extraEnv).join("-")}`.replace(/[^\w.-]+/g, "_")}.txt`)
   const result = await runCli(args, {
     env: {
       ...env,
@@ -50,7 +50,7 @@ const loadedFiles = async (args: ReadonlyArray<string>, extraEnv: Record<string,
       NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import=${pathToFileURL(join(dir, "hook.mjs")).href}`
     }
   })
-  assert.strictEqual(result.code, 0, result.stderr)
+  assert.strictEqual(result.code, code, result.stderr)
   const files = readFileSync(list, "utf8").split("\n").filter((url) => url.startsWith("file:")).map((url) => fileURLToPath(url))
   const bundled = files.some((file) => file.startsWith(join(repoRoot, "dist") + "/"))
   const expanded = files.flatMap((file) => {
@@ -63,8 +63,11 @@ const loadedFiles = async (args: ReadonlyArray<string>, extraEnv: Record<string,
   return { bundled, files: expanded.map((file) => relative(repoRoot, file)), stdout: result.stdout }
 }
 
-// What `get` has no use for; each is a large part of some other command's start-up.
+// What `get` has no use for; each is a large part of some other command's start-up. It reads
+// etcd through the JSON gateway: the etcd3 client, gRPC and protobuf.js are for writes and watches.
 const notForGet = [
+  /node_modules\/(etcd3|@grpc\/[^/]+|protobufjs|@protobufjs\/[^/]+|cockatiel)\//,
+  /^src\/store\/Etcd3Errors\.ts$/,
   /^src\/(controller|gitops|sim|marathon|bounce|drain|cleanup|plan|events|paasta|ui)\//,
   /^src\/telemetry\/Telemetry\.ts$/,
   /^src\/cli\/commands\/(?!Get\.ts$)/,
@@ -90,6 +93,27 @@ describe("start-up: a command loads what it needs", () => {
     assert.isFalse(run.bundled)
     assert.include(run.stdout, "web.main")
     assert.deepStrictEqual(offending(run.files, notForGet), [])
+  })
+
+  // The other read-only commands read through the gateway too; waiting (`rollout status` without
+  // --watch=false, `get -w`) and every write use etcd3.
+  const etcdClient = [/node_modules\/(etcd3|@grpc\/[^/]+|protobufjs|@protobufjs\/[^/]+)\//, /^src\/store\/Etcd3Errors\.ts$/]
+  it.each(
+    [
+      [["describe", "web.main"], 0],
+      [["rollout", "history", "web.main"], 0],
+      // Exit 1: not rolled out (no controller runs here).
+      [["rollout", "status", "web.main", "--watch=false"], 1]
+    ] as const
+  )("mdeploy %j loads no etcd client", async (args, code) => {
+    const run = await loadedFiles(args, { MDEPLOY_MARATHON_URLS: "http://127.0.0.1:9" }, code)
+    assert.match(run.stdout, /web\.main|nginx:1/)
+    assert.deepStrictEqual(offending(run.files, etcdClient), [])
+  })
+
+  it("mdeploy apply still loads etcd3 (the check above can fail)", async () => {
+    const run = await loadedFiles(["apply", "-f", join(dir, "web.yaml")])
+    assert.isNotEmpty(offending(run.files, etcdClient))
   })
 
   it("mdeploy --version loads no Effect", async () => {

@@ -55,7 +55,11 @@ const signed = (dir: string, name: string, subject: string, extensions: string):
   ])
 }
 
-/** A fresh CA with a server certificate (SAN IP:127.0.0.1, DNS:localhost) and a client certificate for `clientName`. */
+/**
+ * A fresh CA with a server certificate (SAN IP:127.0.0.1, DNS:localhost) and a client certificate for
+ * `clientName`; with "", a client certificate without a common name (etcd's JSON gateway refuses a
+ * client certificate that has one).
+ */
 export const makeTestCerts = (clientName = "root"): TestCerts => {
   assertOpensslInstalled()
   const dir = mkdtempSync(join(tmpdir(), "mdeploy-certs-"))
@@ -74,7 +78,7 @@ export const makeTestCerts = (clientName = "root"): TestCerts => {
   signed(
     dir,
     "client",
-    `/CN=${clientName}`,
+    clientName === "" ? "/O=mdeploy test client" : `/CN=${clientName}`,
     [
       "keyUsage = critical, digitalSignature, keyEncipherment",
       "extendedKeyUsage = clientAuth",

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Etcd from "etcd3"
-import { fromEtcd } from "../../src/store/StoreError.ts"
+import { fromEtcd } from "../../src/store/Etcd3Errors.ts"
 
 // grpc-js reports every failed TLS handshake as UNAVAILABLE; the message says which flag to check.
 const unavailable = (lastError: string) =>

@@ -1,20 +1,16 @@
 // `mdeploy describe NAME`: spec, status, conditions, the instance's Marathon apps and tasks, and
 // its revision history, its newest rollout's steps and its events of the last hour. Marathon being away costs a line, not the
 // command.
-import { Clock, Console, Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Console, Effect, Option, Schedule } from "effect"
 import { Argument, Command } from "effect/cli"
 import type { InstanceName } from "../../domain/InstanceName.ts"
 import { EventRecorder } from "../../events/EventRecorder.ts"
-import { EtcdClient } from "../../store/EtcdClient.ts"
-import { etcdEventRecorderLayer } from "../../store/EtcdEventRecorder.ts"
-import { etcdRolloutStoreLayer } from "../../store/EtcdRolloutStore.ts"
 import { RolloutStore } from "../../rollouts/RolloutStore.ts"
 import { SpecStore } from "../../store/SpecStore.ts"
 import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
 import { NotifierStore } from "../../store/NotifierStore.ts"
-import { etcdNotificationLedgerLayer } from "../../store/EtcdNotificationLedger.ts"
 import { NotificationLedger } from "../../notify/NotificationLedger.ts"
 import { describeView } from "../render/DescribeView.ts"
 import { eventTable } from "../render/EventTable.ts"
@@ -24,7 +20,7 @@ import { notifierDescription } from "../render/NotifierView.ts"
 import { marathonView } from "../render/MarathonView.ts"
 import { marathonUrls } from "../GlobalFlags.ts"
 import { root } from "../Root.ts"
-import { withStores } from "../Stores.ts"
+import { withReadRecords } from "../ReadRecords.ts"
 
 /** The instance's apps and tasks as Marathon has them now; a line saying why when it cannot tell. */
 const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMillis: number) {
@@ -54,13 +50,10 @@ export const describe = Command.make(
   },
   Effect.fn("Cli.describe")(function*({ name, sourceName }) {
     if (Option.isSome(sourceName) && (name === "notifier" || name === "notifiers")) {
-      const text = yield* withStores(Effect.gen(function*() {
+      const text = yield* withReadRecords(Effect.gen(function*() {
         const found = yield* (yield* NotifierStore).get(sourceName.value)
         if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: notifier "${sourceName.value}" not found`)
-        const etcd = yield* EtcdClient
-        const deliveries = yield* Effect.flatMap(NotificationLedger, (ledger) => ledger.list(sourceName.value)).pipe(
-          Effect.provide(etcdNotificationLedgerLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
-        )
+        const deliveries = yield* (yield* NotificationLedger).list(sourceName.value)
         return notifierDescription(found.value, [...deliveries].sort((a, b) => b.record.at.localeCompare(a.record.at)).slice(0, 20))
       }))
       return yield* Console.log(text)
@@ -69,7 +62,7 @@ export const describe = Command.make(
       if (name !== "gitsource" && name !== "gitsources") {
         return yield* exitWith(ExitCode.error, `error: describe takes one instance name, "gitsource NAME" or "notifier NAME"`)
       }
-      const text = yield* withStores(Effect.gen(function*() {
+      const text = yield* withReadRecords(Effect.gen(function*() {
         const store = yield* GitSourceStore
         const found = yield* store.get(sourceName.value)
         if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: gitsource "${sourceName.value}" not found`)
@@ -77,20 +70,15 @@ export const describe = Command.make(
       }))
       return yield* Console.log(text)
     }
-    const text = yield* withStores(Effect.gen(function*() {
+    const text = yield* withReadRecords(Effect.gen(function*() {
       const specs = yield* SpecStore
       const found = yield* specs.get(name as InstanceName)
       if (Option.isNone(found)) return yield* exitWith(ExitCode.notFound, `error: serviceinstance "${name}" not found`)
       const status = yield* (yield* StatusStore).get(name as InstanceName)
       const history = yield* specs.history(name as InstanceName)
       const nowMillis = yield* Clock.currentTimeMillis
-      const etcd = yield* EtcdClient
-      const told = yield* Effect.flatMap(EventRecorder, (recorder) => recorder.list(name)).pipe(
-        Effect.provide(etcdEventRecorderLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
-      )
-      const [newest] = yield* Effect.flatMap(RolloutStore, (store) => store.list(name)).pipe(
-        Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
-      )
+      const told = yield* (yield* EventRecorder).list(name)
+      const [newest] = yield* (yield* RolloutStore).list(name)
       return describeView({
         instance: found.value,
         status: Option.getOrUndefined(status),

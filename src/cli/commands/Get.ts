@@ -18,13 +18,13 @@ import { gitSourceTable } from "../render/GitSourceView.ts"
 import { instanceTable } from "../render/InstanceTable.ts"
 import { notifierTable, shownNotifier } from "../render/NotifierView.ts"
 import { root } from "../Root.ts"
-import { withStores } from "../Stores.ts"
+import { withReadStores } from "../ReadStores.ts"
 
 const gitSourceNouns = new Set(["gitsources", "gitsource", "gs"])
 
 const getGitSources = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
   const flags = yield* root
-  const { rows, missing } = yield* withStores(Effect.gen(function*() {
+  const { rows, missing } = yield* withReadStores(Effect.gen(function*() {
     const store = yield* GitSourceStore
     const sources = yield* store.list()
     const statuses = yield* store.statuses()
@@ -45,7 +45,7 @@ const notifierNouns = new Set(["notifiers", "notifier"])
 
 const getNotifiers = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
   const flags = yield* root
-  const all = yield* withStores(Effect.flatMap(NotifierStore, (store) => store.list()))
+  const all = yield* withReadStores(Effect.flatMap(NotifierStore, (store) => store.list()))
   const rows = names.length === 0 ? all : all.filter((notifier) => names.includes(notifier.metadata.name))
   const missing = names.filter((name) => !all.some((notifier) => notifier.metadata.name === name))
   if (flags.output === "yaml" || flags.output === "json") {
@@ -90,7 +90,7 @@ export const get = Command.make(
         showLabels
       })
     }
-    const { rows, missing, deleted } = yield* withStores(Effect.gen(function*() {
+    const { rows, missing, deleted } = yield* withReadStores(Effect.gen(function*() {
       const specs = yield* SpecStore
       const statuses = yield* StatusStore
       const missing: Array<string> = []

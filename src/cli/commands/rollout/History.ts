@@ -2,18 +2,16 @@
 // app that runs) with what changed at each; --revision N shows one in full; -o yaml|json prints
 // the entries, specs included. Revisions the controller rolled out show the rollout's outcome and
 // its steps with their durations.
-import { Console, Effect, Layer, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { appIdOf } from "../../../domain/Revision.ts"
 import { RolloutStore } from "../../../rollouts/RolloutStore.ts"
-import { EtcdClient } from "../../../store/EtcdClient.ts"
-import { etcdRolloutStoreLayer } from "../../../store/EtcdRolloutStore.ts"
 import { SpecStore } from "../../../store/SpecStore.ts"
 import { ExitCode, exitWith } from "../../CliExit.ts"
 import { toJson, toYaml } from "../../render/Documents.ts"
 import { historyDocuments, historyTable, revisionDetail, revisionViews } from "../../render/RolloutHistory.ts"
 import { root } from "../../Root.ts"
-import { withStores } from "../../Stores.ts"
+import { withReadRecords } from "../../ReadRecords.ts"
 import { notFound } from "./updateSpec.ts"
 
 export const history = Command.make(
@@ -24,7 +22,7 @@ export const history = Command.make(
   },
   Effect.fn("Cli.rollout.history")(function*({ name, revision }) {
     const flags = yield* root
-    const all = yield* withStores(Effect.gen(function*() {
+    const all = yield* withReadRecords(Effect.gen(function*() {
       const specs = yield* SpecStore
       const found = yield* specs.get(name)
       if (Option.isNone(found)) return yield* notFound(name)
@@ -33,10 +31,7 @@ export const history = Command.make(
       const running = appIdOf(name, found.value.spec)
       const current = kept.findLast((entry) => (entry.appId ?? appIdOf(name, entry.spec)) === running)
       // What the controller did for each revision, from its traces (design.md §13).
-      const etcd = yield* EtcdClient
-      const rollouts = yield* Effect.flatMap(RolloutStore, (store) => store.list(name)).pipe(
-        Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, etcd))))
-      )
+      const rollouts = yield* (yield* RolloutStore).list(name)
       return revisionViews(kept, current?.generation ?? 0, rollouts)
     }))
     const views = Option.isSome(revision) ? all.filter((view) => view.revision === revision.value) : all

@@ -4,25 +4,18 @@
 // and status keys through etcd watches until rolled out (0), stalled or invalid (1) or timed out (1),
 // or etcd is lost (2); on a terminal one progress line is redrawn in place, elsewhere each change
 // is a new line.
-import { Console, Duration, Effect, Option, Stdio, Stream, Terminal } from "effect"
+// The state once is read through etcd's JSON gateway (no etcd3 loaded); the wait (followRollout.ts,
+// loaded only then) uses etcd3's watches.
+import { Console, Duration, Effect, Option, Stdio, Terminal } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { EtcdClient } from "../../../store/EtcdClient.ts"
-import { makeKeys } from "../../../store/Keys.ts"
 import { SpecStore } from "../../../store/SpecStore.ts"
 import { StatusStore } from "../../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../../CliExit.ts"
-import type { RolloutState } from "../../render/RolloutProgress.ts"
 import { fitToWidth, rolloutProgress } from "../../render/RolloutProgress.ts"
-import { withStores } from "../../Stores.ts"
+import { withReadStores } from "../../ReadStores.ts"
+import type { Outcome, TimedOut } from "./followRollout.ts"
 import { parseDuration } from "./parseDuration.ts"
 import { notFound } from "./updateSpec.ts"
-import { watchInstance } from "./watchInstance.ts"
-
-type Outcome = RolloutState | { readonly _tag: "Deleted" } | { readonly _tag: "Corrupt"; readonly message: string }
-type TimedOut = { readonly _tag: "TimedOut" }
-
-/** How often --watch checks that etcd still answers. */
-const probeInterval = Duration.seconds(2)
 
 const finish = (name: string, outcome: Outcome) => {
   switch (outcome._tag) {
@@ -79,45 +72,18 @@ export const status = Command.make(
   Effect.fn("Cli.rollout.status")(function*({ name, watch, timeout }) {
     const display = yield* makeDisplay()
     const limit = Option.flatten(timeout)
-    const outcome = yield* withStores(
-      Effect.gen(function*() {
-        const found = yield* (yield* SpecStore).get(name)
-        if (Option.isNone(found)) return yield* notFound(name)
-        if (!watch && Option.isNone(timeout)) {
-          const current = yield* (yield* StatusStore).get(name)
-          const progress = rolloutProgress(found.value, Option.getOrUndefined(current))
-          yield* display.show(progress.line)
-          return progress.state as Outcome | TimedOut
-        }
-        const etcd = yield* EtcdClient
-        const keys = makeKeys(etcd.prefix)
-        const followed = watchInstance(etcd.prefix, name).pipe(
-          Stream.mapEffect((snapshot) =>
-            Effect.gen(function*() {
-              if (Option.isSome(snapshot.corrupt)) return Option.some<Outcome>({ _tag: "Corrupt", message: snapshot.corrupt.value })
-              if (Option.isNone(snapshot.instance)) return Option.some<Outcome>({ _tag: "Deleted" })
-              const progress = rolloutProgress(snapshot.instance.value, Option.getOrUndefined(snapshot.status))
-              yield* display.show(progress.line)
-              return progress.state._tag === "Progressing" ? Option.none<Outcome>() : Option.some<Outcome>(progress.state)
-            })
-          ),
-          Stream.filter(Option.isSome),
-          Stream.map((outcome) => outcome.value),
-          Stream.runHead
-        )
-        // The informers relist quietly for ever when etcd goes away; a read of the spec key every
-        // few seconds notices, so a lost etcd ends the wait with one line and exit 2, not a hang.
-        const probe = Effect.sleep(probeInterval).pipe(
-          Effect.andThen(etcd.callIdempotent("rollout status probe", (client) => client.get(keys.spec(name)).exec())),
-          Effect.forever,
-          Effect.mapError((error) => exitWith(ExitCode.error, `error: lost etcd while watching serviceinstance/${name}: ${error.oneLine}`))
-        )
-        const watched = Effect.raceFirst(followed, probe)
-        // The informers never end, so None means the time limit passed.
-        const ended = Option.isSome(limit) ? Option.flatten(yield* Effect.timeoutOption(watched, limit.value)) : yield* watched
-        return Option.getOrElse(ended, (): Outcome | TimedOut => ({ _tag: "TimedOut" }))
-      }).pipe(Effect.ensuring(display.end))
+    const once = withReadStores(Effect.gen(function*() {
+      const found = yield* (yield* SpecStore).get(name)
+      if (Option.isNone(found)) return yield* notFound(name)
+      const current = yield* (yield* StatusStore).get(name)
+      const progress = rolloutProgress(found.value, Option.getOrUndefined(current))
+      yield* display.show(progress.line)
+      return progress.state as Outcome | TimedOut
+    }))
+    const follow = Effect.promise(() => import("./followRollout.ts")).pipe(
+      Effect.flatMap(({ followRollout }) => followRollout(name, limit, display.show))
     )
+    const outcome = yield* (!watch && Option.isNone(timeout) ? once : follow).pipe(Effect.ensuring(display.end))
     if (outcome._tag === "TimedOut") {
       const after = Option.match(limit, { onNone: () => "", onSome: (duration) => ` after ${Duration.format(duration)}` })
       return yield* exitWith(ExitCode.invalid, `error: timed out waiting for serviceinstance/${name} to roll out${after}`)

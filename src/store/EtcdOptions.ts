@@ -1,0 +1,32 @@
+// How to reach etcd, whichever client reads it: etcd3 over gRPC (EtcdClient) or the JSON gateway
+// (EtcdGateway). Loads no client library, so a command can hold these before it picks one.
+import { Schedule } from "effect"
+import type { StoreError } from "./StoreError.ts"
+
+export interface EtcdOptions {
+  /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
+  readonly endpoints: ReadonlyArray<string>
+  /** Key prefix of every mdeploy key (design.md §3), without a trailing slash. */
+  readonly prefix: string
+  readonly callTimeoutMs?: number
+  readonly dialTimeoutMs?: number
+  /** TLS to etcd; also used, with the default CAs, when an endpoint is https:// and no CA file is given. */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string }
+  readonly auth?: { readonly user: string; readonly password: string }
+  /** Retries of a failed idempotent call (default 8); the CLI uses fewer to fail fast. */
+  readonly retries?: number
+}
+
+export const defaultPrefix = "/mdeploy/v1"
+export const defaultEndpoint = "http://127.0.0.1:2379"
+export const defaultCallTimeoutMs = 5_000
+export const defaultDialTimeoutMs = 3_000
+
+/** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most `times` retries. */
+export const etcdRetry = (times: number) =>
+  Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]).pipe(
+    Schedule.jittered,
+    Schedule.upTo({ times }),
+    Schedule.setInputType<StoreError>(),
+    Schedule.while(({ input }) => input.retryable)
+  )
