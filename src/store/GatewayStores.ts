@@ -57,7 +57,8 @@ const specStore = Layer.effect(
       history,
       apply: readOnly("SpecStore.apply"),
       remove: readOnly("SpecStore.remove"),
-      removeAll: readOnly("SpecStore.removeAll")
+      removeAll: readOnly("SpecStore.removeAll"),
+      applyMany: readOnly("SpecStore.applyMany")
     })
   })
 )
