@@ -27,7 +27,10 @@ describe("Marathon shard flags", () => {
   })
 
   it("the environment: ';' between shards, ',' between one shard's URLs; flags win over it", () => {
-    const env = { MDEPLOY_MARATHON_SHARDS: "a=http://h1:8080,http://h2:8080; b=http://h3:8080", MDEPLOY_PREVIOUS_MARATHON_SHARDS: "c=http://h5" }
+    const env = {
+      MDEPLOY_MARATHON_SHARDS: "a=http://h1:8080,http://h2:8080; b=http://h3:8080",
+      MDEPLOY_PREVIOUS_MARATHON_SHARDS: "c=http://h5"
+    }
     const parsed = parseShards({ marathonUrls: [], current: [], previous: [], env })
     assert.strictEqual(parsed._tag, "Shards")
     if (parsed._tag === "Shards") {
@@ -43,7 +46,9 @@ describe("Marathon shard flags", () => {
 
   it("previous shards alone retire onto the default shard", () => {
     const parsed = parseShards({ marathonUrls: ["http://m"], current: [], previous: ["b=http://h"] })
-    if (parsed._tag === "Shards") assert.deepStrictEqual(parsed.shards.map((shard) => [shard.name, shard.retiring]), [["default", false], ["b", true]])
+    if (parsed._tag === "Shards") {
+      assert.deepStrictEqual(parsed.shards.map((shard) => [shard.name, shard.retiring]), [["default", false], ["b", true]])
+    }
   })
 
   it("refuses bad names, missing URLs, non-http URLs and a shard given twice, each with a line", () => {
