@@ -107,6 +107,16 @@ const allConverged = async (
   }, { timeoutMs, intervalMs: 100 })
 }
 
+/** New tasks of `appId` on this emulator pass their checks only after `seconds`. */
+const slowHealth = async (sim: RunningSim, appId: string, seconds: number) => {
+  const scripted = await fetch(`${sim.url}/__sim/apps/${appId.slice(1)}/behaviour`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ health: "healthy", healthyAfterSeconds: seconds })
+  })
+  assert.isTrue(scripted.ok, await scripted.text())
+}
+
 const apply = async (stack: Stack, name: string, spec: Record<string, unknown>) => {
   const result = await stack.cli(["apply", "-f", "-"], manifest(name, spec))
   assert.strictEqual(result.code, 0, result.stderr)
@@ -152,11 +162,13 @@ describe("Marathon shards", () => {
       await Promise.all(names.map(async (name) => [name, await taskIdsOf(byName, name)] as const))
     )
 
-    // Added: the instances whose rendezvous winner is now c move there, and only those.
-    const watch = watchFloor(sims, names)
-    controller = await restart(stack, controller, shardArgs([["a", url("a")], ["b", url("b")], ["c", url("c")]]))
+    // Added: the instances whose rendezvous winner is now c move there, and only those; their
+    // tasks take a second to pass checks there, so only a crossover keeps them above the floor.
     const added = new Map(names.map((name) => [name, rendezvousShard(name, ["a", "b", "c"])!]))
     const moving = names.filter((name) => added.get(name) === "c")
+    for (const name of moving) await slowHealth(byName.get("c")!, (await stack.status(name)).appId, 1)
+    const watch = watchFloor(sims, names)
+    controller = await restart(stack, controller, shardArgs([["a", url("a")], ["b", url("b")], ["c", url("c")]]))
     assert.isAbove(moving.length, 0)
     assert.isBelow(moving.length, names.length / 2)
     for (const name of names) if (added.get(name) !== "c") assert.strictEqual(added.get(name), before.get(name))
@@ -184,6 +196,9 @@ describe("Marathon shards", () => {
     await apply(stack, name, web("web:1"))
     await allConverged(stack, byName, new Map([[name, hashed]]))
 
+    // The moved app's tasks take 2 s to pass their checks on the new shard: anything but a
+    // crossover (old tasks going before new ones are healthy) would dip below the floor.
+    await slowHealth(byName.get(other)!, (await stack.status(name)).appId, 2)
     const watch = watchFloor(sims, [name])
     await apply(stack, name, web("web:1", { marathonShard: other }))
     await allConverged(stack, byName, new Map([[name, other]]))
