@@ -130,6 +130,9 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
     })
 
     const get = Effect.fn("MarathonSnapshot.get")(function*(notBefore: number) {
+      // Every shard's list is fresh enough already: nothing to ask, Mesos included.
+      const known = yield* latest
+      if (known !== undefined && known.unavailable.size === 0 && known.startedAt >= notBefore) return known
       const startedAt = yield* Clock.currentTimeMillis
       const [hosts, results] = yield* Effect.all([
         maintenance.drainingHosts,
