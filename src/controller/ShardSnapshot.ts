@@ -84,7 +84,8 @@ export const makeShardSnapshot = (options: {
     let current: ShardList | undefined
     let fetches = 0
     let targetedFetches = 0
-    let down: { readonly until: number; readonly message: string } | undefined
+    // Set by a failed read: until when the shard rests, and when it failed. Cleared by a good read.
+    let down: { readonly at: number; readonly until: number; readonly message: string } | undefined
     // A shrunken list is believed once the same count came back this many times in a row.
     let shrunk = { owned: -1, times: 0 }
     // Per instance: whether its last read here (full list or its own) showed apps of it.
@@ -111,7 +112,8 @@ export const makeShardSnapshot = (options: {
             Effect.gen(function*() {
               // An untrusted answer is the shard's problem too, but it is not a reason to rest it.
               if (error._tag === "MarathonError") {
-                down = { until: (yield* Clock.currentTimeMillis) + downRetryMs, message: messageOf(error) }
+                const at = yield* Clock.currentTimeMillis
+                down = { at, until: at + downRetryMs, message: messageOf(error) }
               }
             })
           )
@@ -147,13 +149,24 @@ export const makeShardSnapshot = (options: {
       return current
     })
 
-    /** A full list whose fetch started at or after `notBefore`. */
-    const get = (notBefore: number): Effect.Effect<ShardList, ShardReadError> =>
-      current !== undefined && current.startedAt >= notBefore ? Effect.succeed(current) : guarded(lock.withPermits(1)(refresh(notBefore)))
+    // Only a shard that rests after failures (several shards) waits for a good read before its
+    // old list is served again; a lone shard is asked as it always was.
+    const awaitingGoodRead = () => down !== undefined && downRetryMs > 0
+
+    /**
+     * A full list whose fetch started at or after `notBefore`. After a failed read, the list from
+     * before it is not served again: the shard has to answer first.
+     */
+    const get = (notBefore: number): Effect.Effect<ShardList, ShardReadError> => {
+      const after = !awaitingGoodRead() ? notBefore : Math.max(notBefore, down!.at + 1)
+      return current !== undefined && current.startedAt >= after
+        ? Effect.succeed(current)
+        : guarded(lock.withPermits(1)(refresh(after)))
+    }
 
     /** One instance's apps on this shard as of `notBefore` or later (0: any list, fetched if there is none). */
     const forInstance = (name: string, notBefore: number): Effect.Effect<ReadonlyArray<ObservedApp>, ShardReadError> => {
-      if (notBefore === 0 || (current !== undefined && current.startedAt >= notBefore)) {
+      if (awaitingGoodRead() || notBefore === 0 || (current !== undefined && current.startedAt >= notBefore)) {
         return Effect.map(get(0), (list) => list.byInstance.get(name) ?? [])
       }
       return guarded(Effect.gen(function*() {

@@ -184,7 +184,7 @@ describe("Marathon shards", () => {
     const seen = await watch.stop()
     assert.deepStrictEqual(seen.violations, [])
     assert.isAbove(seen.polls, 20)
-  })
+  }, 150_000)
 
   it("an instance pinned with spec.marathonShard moves by crossover; a pin to no current shard is Invalid and nothing is written", async () => {
     const { stack, sims } = await startShards("shards-pin", 2)
@@ -214,54 +214,58 @@ describe("Marathon shards", () => {
     assert.deepStrictEqual(await Promise.all(sims.map(trueApps)), appsBefore, "no Marathon write for an invalid pin")
   })
 
-  it("one shard unreachable: the other shard's instances keep converging; the unreachable one's wait, say why, and lose nothing", async () => {
-    const { stack, sims } = await startShards("shards-down", 2)
-    const gate: TcpGate = await startTcpGate(sims[1]!.url)
-    closers.push(() => gate.close())
-    const byName = new Map([["a", sims[0]!], ["b", sims[1]!]])
-    await stack.startController(["--resync", "2", ...shardArgs([["a", sims[0]!.url], ["b", gate.url]])])
-    const sample = names.slice(0, 8)
-    for (const name of sample) await apply(stack, name, web("web:1"))
-    const expected = new Map(sample.map((name) => [name, rendezvousShard(name, ["a", "b"])!]))
-    await allConverged(stack, byName, expected)
-    const onA = sample.filter((name) => expected.get(name) === "a")
-    const onB = sample.filter((name) => expected.get(name) === "b")
-    assert.isAbove(onA.length, 0)
-    assert.isAbove(onB.length, 0)
-    const bBefore = await trueApps(sims[1]!)
+  it(
+    "one shard unreachable: the other shard's instances keep converging; the unreachable one's wait, say why, and lose nothing",
+    async () => {
+      const { stack, sims } = await startShards("shards-down", 2)
+      const gate: TcpGate = await startTcpGate(sims[1]!.url)
+      closers.push(() => gate.close())
+      const byName = new Map([["a", sims[0]!], ["b", sims[1]!]])
+      await stack.startController(["--resync", "2", ...shardArgs([["a", sims[0]!.url], ["b", gate.url]])])
+      const sample = names.slice(0, 8)
+      for (const name of sample) await apply(stack, name, web("web:1"))
+      const expected = new Map(sample.map((name) => [name, rendezvousShard(name, ["a", "b"])!]))
+      await allConverged(stack, byName, expected)
+      const onA = sample.filter((name) => expected.get(name) === "a")
+      const onB = sample.filter((name) => expected.get(name) === "b")
+      assert.isAbove(onA.length, 0)
+      assert.isAbove(onB.length, 0)
+      const bBefore = await trueApps(sims[1]!)
 
-    gate.cut()
-    // New images everywhere, and one instance on b deleted: only a's instances may move.
-    for (const name of sample) await apply(stack, name, web("web:2"))
-    assert.strictEqual((await stack.cli(["delete", onB[0]!])).code, 0)
-    for (const name of onA) {
-      await waitUntil(`${name} rolled out on a while b is unreachable`, async () => {
-        const status = await stack.status(name)
-        return status?.observedGeneration === 2 && status.phase === "Running"
-      }, { timeoutMs: 60_000, intervalMs: 50 })
-    }
-    for (const name of onB.slice(1)) {
-      const status = await waitUntil(`${name} says why it waits`, async () => {
-        const current = await stack.status(name)
-        return current?.lastReconcile?.error?.includes("shard b") === true ? current : undefined
-      }, { timeoutMs: 30_000, intervalMs: 100 })
-      assert.include(status.lastReconcile.error, "cannot be read")
-    }
-    assert.isAbove(gate.refused(), 0)
-    assert.deepStrictEqual(await trueApps(sims[1]!), bBefore, "nothing on the unreachable shard was changed or deleted")
+      gate.cut()
+      // New images everywhere, and one instance on b deleted: only a's instances may move.
+      for (const name of sample) await apply(stack, name, web("web:2"))
+      assert.strictEqual((await stack.cli(["delete", onB[0]!])).code, 0)
+      for (const name of onA) {
+        await waitUntil(`${name} rolled out on a while b is unreachable`, async () => {
+          const status = await stack.status(name)
+          return status?.observedGeneration === 2 && status.phase === "Running"
+        }, { timeoutMs: 60_000, intervalMs: 50 })
+      }
+      for (const name of onB.slice(1)) {
+        const status = await waitUntil(`${name} says why it waits`, async () => {
+          const current = await stack.status(name)
+          return current?.lastReconcile?.error?.includes("shard b") === true ? current : undefined
+        }, { timeoutMs: 30_000, intervalMs: 100 })
+        assert.include(status.lastReconcile.error, "cannot be read")
+      }
+      assert.isAbove(gate.refused(), 0)
+      assert.deepStrictEqual(await trueApps(sims[1]!), bBefore, "nothing on the unreachable shard was changed or deleted")
 
-    // Back: b's instances roll out, and the deleted one is torn down.
-    gate.reconnect()
-    for (const name of onB.slice(1)) {
-      await waitUntil(`${name} rolled out once b is back`, async () => {
-        const status = await stack.status(name)
-        return status?.observedGeneration === 2 && status.phase === "Running" && status.shard === "b"
-      }, { timeoutMs: 60_000, intervalMs: 50 })
-    }
-    await waitUntil(`${onB[0]} torn down`, async () => appsOf(await trueApps(sims[1]!), onB[0]!).length === 0, {
-      timeoutMs: 60_000
-    })
-  })
+      // Back: b's instances roll out, and the deleted one is torn down.
+      gate.reconnect()
+      for (const name of onB.slice(1)) {
+        await waitUntil(`${name} rolled out once b is back`, async () => {
+          const status = await stack.status(name)
+          return status?.observedGeneration === 2 && status.phase === "Running" && status.shard === "b"
+        }, { timeoutMs: 60_000, intervalMs: 50 })
+      }
+      await waitUntil(`${onB[0]} torn down`, async () => appsOf(await trueApps(sims[1]!), onB[0]!).length === 0, {
+        timeoutMs: 60_000
+      })
+    },
+    150_000
+  )
 })
 
 const taskIdsOf = async (sims: ReadonlyMap<string, RunningSim>, name: string) => {
