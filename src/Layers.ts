@@ -3,7 +3,7 @@
 // front of every Marathon write so a mass rollout cannot flood Marathon.
 import { NodeHttpClient } from "@effect/platform-node"
 import { hostname } from "node:os"
-import { Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import * as TokenBucket from "./controller/TokenBucket.ts"
 import { Executor } from "./controller/Executor.ts"
 import { Owner } from "./controller/Owner.ts"
@@ -14,6 +14,10 @@ import { defaultMarathonFieldPolicy } from "./domain/MarathonFieldPolicy.ts"
 import { DrainMethods } from "./drain/DrainMethods.ts"
 import { MarathonClient } from "./marathon/MarathonClient.ts"
 import type { MarathonClientConfig } from "./marathon/MarathonClient.ts"
+import type { Shard } from "./marathon/MarathonShards.ts"
+import { MarathonShards } from "./marathon/MarathonShards.ts"
+import type { ShardSpec } from "./marathon/ShardConfig.ts"
+import { defaultShard } from "./domain/ShardPlacement.ts"
 import { MesosMaintenance } from "./marathon/MesosMaintenance.ts"
 import type { EtcdOptions } from "./store/EtcdClient.ts"
 import { EtcdClient } from "./store/EtcdClient.ts"
@@ -30,12 +34,15 @@ import { StatusStore } from "./store/StatusStore.ts"
 import { etcdSpecStoreLayer } from "./store/EtcdSpecStore.ts"
 
 export interface MarathonOptions {
+  /** The default shard's URLs, used when `shards` is absent. */
   readonly urls: ReadonlyArray<string>
+  /** Marathon shards (ShardConfig.ts); absent: one shard, "default", on `urls`. */
+  readonly shards?: ReadonlyArray<ShardSpec> | undefined
   readonly username?: string | undefined
   readonly password?: string | undefined
   /** Mesos master for maintenance (at-risk hosts); none = no host is ever draining. */
   readonly mesosUrl?: string | undefined
-  /** Global limit on Marathon writes (create, scale, delete, kill). */
+  /** Limit on Marathon writes (create, scale, delete, kill), per shard: each Marathon has its own. */
   readonly writeQps?: number
   readonly writeBurst?: number
   /** Replaces the client's retry policy (short-lived commands retry less). */
@@ -59,17 +66,36 @@ const rateLimitedMarathon = (options: MarathonOptions) =>
     })
   )
 
-/** HttpClient, MarathonClient (rate-limited), MesosMaintenance and DrainMethods. */
+/**
+ * One rate-limited client per shard (its own URLs, fail-over and token bucket: a flood of writes to
+ * one Marathon never slows another), MarathonShards over them, and MarathonClient as the first
+ * current shard's client for what speaks to one Marathon (describe, diff).
+ */
+const shardsLayer = (options: MarathonOptions) =>
+  Layer.effectContext(Effect.gen(function*() {
+    const specs = options.shards ?? [{ name: defaultShard, urls: options.urls, retiring: false }]
+    const shards: Array<Shard> = []
+    for (const spec of specs) {
+      const built = yield* Layer.build(
+        rateLimitedMarathon(options).pipe(
+          Layer.provide(MarathonClient.layerNoDeps({
+            urls: spec.urls,
+            username: options.username,
+            password: options.password === undefined ? undefined : Redacted.make(options.password),
+            ...(options.retrySchedule === undefined ? {} : { retrySchedule: options.retrySchedule })
+          }))
+        )
+      )
+      shards.push({ name: spec.name, retiring: spec.retiring, client: Context.get(built, MarathonClient) })
+    }
+    const first = shards.find((shard) => !shard.retiring) ?? shards[0]!
+    return Context.make(MarathonShards, MarathonShards.make(shards)).pipe(Context.add(MarathonClient, first.client))
+  }))
+
+/** HttpClient, MarathonShards and MarathonClient (rate-limited), MesosMaintenance and DrainMethods. */
 export const marathonLayer = (options: MarathonOptions) => {
   const http = NodeHttpClient.layerUndici
-  const client = rateLimitedMarathon(options).pipe(
-    Layer.provide(MarathonClient.layerNoDeps({
-      urls: options.urls,
-      username: options.username,
-      password: options.password === undefined ? undefined : Redacted.make(options.password),
-      ...(options.retrySchedule === undefined ? {} : { retrySchedule: options.retrySchedule })
-    }))
-  )
+  const client = shardsLayer(options)
   const maintenance = options.mesosUrl === undefined
     ? MesosMaintenance.layerNone
     : MesosMaintenance.layerNoDeps({ url: options.mesosUrl })

@@ -7,6 +7,7 @@ import type { HttpClient } from "effect/http"
 import { instanceNameOf } from "../domain/AppIdentity.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { MarathonClient } from "../marathon/MarathonClient.ts"
+import { MarathonShards } from "../marathon/MarathonShards.ts"
 import type { MarathonEventsConfig } from "../marathon/MarathonEvents.ts"
 import { marathonEvents } from "../marathon/MarathonEvents.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
@@ -44,7 +45,10 @@ export interface ControllerConfig {
   /** The deletion budget's window and share (design.md §11); the force flag above overrides it. */
   readonly cleanupWindow?: Duration.Duration
   readonly cleanupMaxFraction?: number
+  /** The event stream's settings; its URLs are the default shard's, unless `eventShards` is given. */
   readonly events: MarathonEventsConfig
+  /** One event stream per Marathon shard (its own URLs, reconnects and silence timeout). */
+  readonly eventShards?: ReadonlyArray<{ readonly name: string; readonly urls: ReadonlyArray<string> }>
   /** Minimum gap between two Marathon list calls. */
   readonly snapshotMinIntervalMs?: number
   /** GitSource syncing (design.md §12); absent: this controller syncs no GitSources. */
@@ -118,8 +122,12 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       // Its passes read specs and statuses from the watch-fed cache, and write through it.
     }).pipe(Effect.provide(cachedStores(state)))
 
-    // Observed state: a task or deployment change requeues its instance at once.
-    yield* marathonEvents(config.events).pipe(
+    // Observed state: a task or deployment change requeues its instance at once. One stream per
+    // shard: a shard that is down reconnects on its own and holds up no other shard's events.
+    const streams = (config.eventShards ?? [{ name: "default", urls: config.events.urls }]).map((shard) =>
+      marathonEvents({ ...config.events, urls: shard.urls })
+    )
+    yield* Stream.mergeAll(streams, { concurrency: "unbounded" }).pipe(
       Stream.runForEach((event) =>
         Effect.gen(function*() {
           if (event._tag === "Reconnected") return yield* resyncAll
@@ -170,6 +178,7 @@ export type ControllerServices =
   | SpecStore
   | StatusStore
   | MarathonClient
+  | MarathonShards
   | MesosMaintenance
   | Executor
   | DrainRecords

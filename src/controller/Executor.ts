@@ -13,8 +13,9 @@ import type { DrainMethod } from "../drain/DrainMethod.ts"
 import { DrainMethods } from "../drain/DrainMethods.ts"
 import type { DrainRecordsError } from "../drain/DrainRecords.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
-import { MarathonClient } from "../marathon/MarathonClient.ts"
+import type { MarathonClient } from "../marathon/MarathonClient.ts"
 import type { MarathonError } from "../marathon/MarathonError.ts"
+import { MarathonShards } from "../marathon/MarathonShards.ts"
 import type { Action, ActionType, TaskRef } from "../plan/Action.ts"
 import { goingAway } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
@@ -69,20 +70,20 @@ export class Executor extends Context.Service<Executor, {
   static readonly layerNoDeps = Layer.effect(
     Executor,
     Effect.gen(function*() {
-      const marathon = yield* MarathonClient
+      const shards = yield* MarathonShards
       const methods = yield* DrainMethods
       const records = yield* DrainRecords
       const ownership = yield* Owner
-      return Executor.of({ run: (plan, gate) => run(plan, { marathon, methods, records, ownership, gate: gate ?? openGate }) })
+      return Executor.of({ run: (plan, gate) => run(plan, { shards, methods, records, ownership, gate: gate ?? openGate }) })
     })
   )
 
-  /** Needs MarathonClient, DrainMethods, DrainRecords and Owner. */
+  /** Needs MarathonShards, DrainMethods, DrainRecords and Owner. */
   static readonly layer = Executor.layerNoDeps
 }
 
 interface Deps {
-  readonly marathon: MarathonClient["Service"]
+  readonly shards: MarathonShards["Service"]
   readonly methods: DrainMethods["Service"]
   readonly records: DrainRecords["Service"]
   readonly ownership: Owner["Service"]
@@ -101,11 +102,21 @@ const gated = <A, E, R>(deps: Deps, plan: Plan, what: string, write: Effect.Effe
     )
 
 /**
- * Reads the app again and checks that it is ours and that Marathon's answer is plausible; the
- * reason it is not, or "gone" when Marathon no longer has it.
+ * The client of the shard an action is about. Plans name only shards the snapshot listed, so an
+ * unknown one is a defect, never a reason to send the write to some other Marathon.
  */
-const confirmApp = (deps: Deps, appId: string) =>
-  deps.marathon.getApp(appId).pipe(
+const marathonOf = (deps: Deps, shard: string | undefined): MarathonClient["Service"] => {
+  const client = deps.shards.client(shard)
+  if (client === undefined) throw new Error(`no Marathon client for shard ${shard ?? "default"}`)
+  return client
+}
+
+/**
+ * Reads the app again (on its own shard) and checks that it is ours and that Marathon's answer is
+ * plausible; the reason it is not, or "gone" when Marathon no longer has it.
+ */
+const confirmApp = (deps: Deps, shard: string | undefined, appId: string) =>
+  Effect.suspend(() => marathonOf(deps, shard).getApp(appId)).pipe(
     Effect.map((app) => {
       if (!owns(deps.ownership, app.labels)) return { problem: `${appId} is not this installation's app` } as const
       const implausible = appAnswerProblem(app)
@@ -122,15 +133,29 @@ const confirmApp = (deps: Deps, appId: string) =>
 const confirmTasks = (deps: Deps, action: Action, tasks: ReadonlyArray<TaskRef>) =>
   Effect.gen(function*() {
     const kept: Array<TaskRef> = []
-    for (const appId of new Set(tasks.map((task) => task.appId))) {
-      const found = yield* confirmApp(deps, appId)
+    // An app is (shard, id): while an instance moves, one id may live on two shards.
+    const apps = new Map(tasks.map((task) => [`${task.shard ?? ""} ${task.appId}`, task]))
+    for (const { appId, shard } of apps.values()) {
+      const found = yield* confirmApp(deps, shard, appId)
       if ("gone" in found) continue
       if ("problem" in found) return (yield* unconfirmed(action, appId, found.problem)) as { readonly interrupted: Interruption }
       const live = new Set(found.app.tasks.filter((task) => !goingAway.has(task.state)).map((task) => task.id))
-      for (const task of tasks) if (task.appId === appId && live.has(task.id)) kept.push(task)
+      for (const task of tasks) if (task.appId === appId && task.shard === shard && live.has(task.id)) kept.push(task)
     }
     return { tasks: kept }
   })
+
+/** One kill-and-scale per shard, each sent to the Marathon that runs those tasks. */
+const killOnShards = (deps: Deps, plan: Plan, tasks: ReadonlyArray<TaskRef>) =>
+  Effect.forEach(
+    [...new Set(tasks.map((task) => task.shard))],
+    (shard) => {
+      const ids = tasks.filter((task) => task.shard === shard).map((task) => task.id)
+      const where = shard === undefined ? "" : ` on shard ${shard}`
+      return gated(deps, plan, `kill ${ids.join(",")}${where}`, Effect.suspend(() => marathonOf(deps, shard).killTasks(ids)))
+    },
+    { discard: true }
+  )
 
 const unconfirmed = (action: Action, appId: string | undefined, message: string) =>
   recordUntrustedAnswer("unconfirmed").pipe(
@@ -162,12 +187,12 @@ const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Pl
     deps,
     plan,
     `create ${action.appId}`,
-    deps.marathon.createApp(withOwner(action.definition, deps.ownership.owner))
+    Effect.suspend(() => marathonOf(deps, action.shard).createApp(withOwner(action.definition, deps.ownership.owner)))
   )
   if (result === "AlreadyExists") {
     // Our own earlier create (a retried request, a pass cut short) is adopted, not retried blindly;
     // an app of that id that is not ours is never touched.
-    const found = yield* confirmApp(deps, action.appId)
+    const found = yield* confirmApp(deps, action.shard, action.appId)
     if ("app" in found) {
       yield* Effect.logInfo(`${plan.name}: ${action.appId} already exists and is ours; adopting it`)
       return { interrupted: { action: action.type, reason: "Adopted", appId: action.appId } } satisfies Step
@@ -183,10 +208,15 @@ const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Pl
 
 const scaleApp = Effect.fn("Executor.scaleApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "scaleApp" }>) {
   yield* Effect.annotateCurrentSpan({ ...attributes(plan, action), "mdeploy.scale.reason": action.reason })
-  const found = yield* confirmApp(deps, action.appId)
+  const found = yield* confirmApp(deps, action.shard, action.appId)
   if ("gone" in found) return {} satisfies Step
   if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
-  yield* gated(deps, plan, `scale ${action.appId} to ${action.instances}`, deps.marathon.scaleApp(action.appId, action.instances))
+  yield* gated(
+    deps,
+    plan,
+    `scale ${action.appId} to ${action.instances}`,
+    marathonOf(deps, action.shard).scaleApp(action.appId, action.instances)
+  )
   return {} satisfies Step
 })
 
@@ -213,9 +243,8 @@ const drainTasks = Effect.fn("Executor.drainTasks")(
     // PaaSTA's choice, when asked for: a task that cannot be drained is killed right away.
     const confirmed = yield* confirmTasks(deps, action, action.tasks.filter((task) => failed.some((failure) => failure.taskId === task.id)))
     if ("interrupted" in confirmed) return { ...confirmed, failures: failed } satisfies Step
-    const ids = confirmed.tasks.map((task) => task.id)
-    if (ids.length > 0) yield* gated(deps, plan, `kill ${ids.join(",")}`, deps.marathon.killTasks(ids))
-    return { failures: failed, killed: ids } satisfies Step
+    yield* killOnShards(deps, plan, confirmed.tasks)
+    return { failures: failed, killed: confirmed.tasks.map((task) => task.id) } satisfies Step
   }
 )
 
@@ -238,17 +267,14 @@ const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Pl
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
   const confirmed = yield* confirmTasks(deps, action, action.tasks)
   if ("interrupted" in confirmed) return confirmed
-  if (confirmed.tasks.length > 0) {
-    const ids = confirmed.tasks.map((task: TaskRef) => task.id)
-    yield* gated(deps, plan, `kill ${ids.join(",")}`, deps.marathon.killTasks(ids))
-  }
+  yield* killOnShards(deps, plan, confirmed.tasks)
   yield* Effect.forEach(action.tasks, (task) => deps.records.remove(plan.name, task.id), { concurrency: 16, discard: true })
   return {} satisfies Step
 })
 
 const deleteApp = Effect.fn("Executor.deleteApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "deleteApp" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
-  const found = yield* confirmApp(deps, action.appId)
+  const found = yield* confirmApp(deps, action.shard, action.appId)
   if ("gone" in found) return {} satisfies Step
   if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
   // The plan deletes an app once every task of it is being killed; a task it did not see means the
@@ -262,7 +288,7 @@ const deleteApp = Effect.fn("Executor.deleteApp")(function*(deps: Deps, plan: Pl
       `${action.appId} still has ${unseen.length} task(s) the plan did not mean to kill (${unseen[0]?.id ?? ""})`
     )
   }
-  yield* gated(deps, plan, `delete ${action.appId}`, deps.marathon.deleteApp(action.appId))
+  yield* gated(deps, plan, `delete ${action.appId}`, marathonOf(deps, action.shard).deleteApp(action.appId))
   return {} satisfies Step
 })
 

@@ -3,6 +3,10 @@
 // process's clock from first sighting (never Marathon's clock against ours, design.md §11), and
 // the plan the drain answers make of it. Keeps, per instance, when each task was first seen and
 // whether the last create met an app that is not ours.
+//
+// Shards: the instance lives on its pinned shard or the rendezvous winner (ShardPlacement.ts); its
+// apps on every other shard are old apps. A shard that cannot be read is never taken for "no apps"
+// (design.md §11): an instance that lives there, or may have apps there, waits and says why.
 import { Clock, Effect, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
@@ -10,7 +14,8 @@ import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
-import { MarathonClient } from "../marathon/MarathonClient.ts"
+import { defaultShard, placeInstance } from "../domain/ShardPlacement.ts"
+import { MarathonShards } from "../marathon/MarathonShards.ts"
 import { observedInstance } from "../plan/Observed.ts"
 import type { ObservedApp, ObservedInstance } from "../plan/Observed.ts"
 import type { Sightings } from "../plan/ObservedAge.ts"
@@ -18,12 +23,13 @@ import { withObservedStarts } from "../plan/ObservedAge.ts"
 import type { Desired } from "./DesiredState.ts"
 import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { Owner } from "./Owner.ts"
+import { ShardUnavailable } from "./ShardSnapshot.ts"
 import { planStep } from "./PlanStep.ts"
 import { progressFromStatus } from "./StatusUpdate.ts"
 
 export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
   Effect.gen(function*() {
-    const marathon = yield* MarathonClient
+    const shards = yield* MarathonShards
     const ownership = yield* Owner
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
@@ -47,6 +53,10 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
         ...(records === undefined ? {} : { records })
       })
 
+    /** Where the instance lives: a spec's pin or the rendezvous winner; a deleted spec lives nowhere. */
+    const placement = (name: InstanceName, desired: Desired) =>
+      desired._tag === "Spec" ? placeInstance(name, shards.current, desired.spec.marathonShard) : undefined
+
     /** Marathon as of `notBefore` or later, the drain answers, and the plan they make. */
     const observeAndPlan = Effect.fnUntraced(function*(
       name: InstanceName,
@@ -55,14 +65,29 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       notBefore: number,
       records?: ReadonlyMap<string, DrainRecord>
     ) {
+      const placed = placement(name, desired)
+      // The Reconciler never plans an instance whose pin is invalid; this is the guard of last resort.
+      const shard = placed?._tag === "Placed" ? placed.shard : undefined
       const view = yield* snapshot.forInstance(name, notBefore)
+      const blocking = view.unavailable.find((down) => down.shard === shard || down.mayHaveApps)
+      if (blocking !== undefined) {
+        // One Marathon: its own error, as always. Several: which shard holds the instance up, and why.
+        if (shards.shards.length === 1) return yield* Effect.fail(blocking.error)
+        const why = blocking.shard === shard ? "it lives there" : "it may have apps there"
+        return yield* new ShardUnavailable({
+          shard: blocking.shard,
+          message: `Marathon shard ${blocking.shard} cannot be read (${blocking.error.message}) and ${why}: waiting for it`
+        })
+      }
       let apps: ReadonlyArray<ObservedApp> = view.apps
-      if (lookForUnmanaged.has(name)) {
-        const all = yield* marathon.listAppsById(appIdPrefix(name))
-        apps = [...apps, ...all.filter((app) => !apps.some((known) => known.id === app.id))]
+      const target = shards.client(shard)
+      if (lookForUnmanaged.has(name) && target !== undefined) {
+        const all = yield* target.listAppsById(appIdPrefix(name))
+        const tagged = shard === undefined || shard === defaultShard ? all : all.map((app) => ({ ...app, shard }))
+        apps = [...apps, ...tagged.filter((app) => !apps.some((known) => known.id === app.id && known.shard === app.shard))]
       }
       const aged = withObservedStarts(
-        observedInstance(name, apps, view.drainingHosts, isForeign),
+        observedInstance(name, apps, view.drainingHosts, isForeign, shard),
         sightings.get(name) ?? new Map(),
         yield* Clock.currentTimeMillis
       )
@@ -79,5 +104,5 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       else lookForUnmanaged.delete(name)
     }
 
-    return { planFor, observeAndPlan, createMetUnmanaged }
+    return { planFor, observeAndPlan, createMetUnmanaged, placement }
   })

@@ -1,33 +1,44 @@
-// The controller's view of Marathon (the seed's cached master state). Resync work — thousands of
-// keys at once — is served from one shared `GET /v2/apps?embed=apps.tasks` snapshot; concurrent
-// askers wait for one fetch, and fetches are spaced at least `minIntervalMs` apart. Work caused by
-// an event or an edit needs state newer than the snapshot: it fetches just its own instance's apps
-// (`?id=<prefix>`), a few milliseconds instead of a full list of every app. Either view may be
-// slightly stale by design: every write is checked again by Marathon and by the next reconcile.
-import { Clock, Duration, Effect, Semaphore } from "effect"
-import { appIdPrefix, belongsTo, instanceNameOf } from "../domain/AppIdentity.ts"
-import type { InstanceName } from "../domain/InstanceName.ts"
-import type { Ownership } from "../domain/Ownership.ts"
-import { owns } from "../domain/Ownership.ts"
+// The controller's view of Marathon (the seed's cached master state), over every shard it talks to
+// (ShardSnapshot.ts: one full list, plausibility memory and health per shard). Resync work —
+// thousands of keys at once — is served from the shards' shared `GET /v2/apps?embed=apps.tasks`
+// lists; concurrent askers wait for one fetch per shard, spaced at least `minIntervalMs` apart.
+// Work caused by an event or an edit needs state newer than that: it fetches just its own
+// instance's apps (`?id=<prefix>`) from each shard. Either view may be slightly stale by design:
+// every write is checked again by Marathon and by the next reconcile.
+//
+// A shard that cannot be read is never taken for a shard without apps (design.md §11): a view
+// names it, with whether the instance may have apps there, and the observer decides whether the
+// instance can go on without it (InstanceObserver.ts). Other shards' instances are not held up.
+import { Clock, Effect, Result } from "effect"
 import type { MarathonError } from "../marathon/MarathonError.ts"
-import { MarathonClient } from "../marathon/MarathonClient.ts"
+import { MarathonShards } from "../marathon/MarathonShards.ts"
 import { MesosMaintenance } from "../marathon/MesosMaintenance.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
-import { recordUntrustedAnswer } from "../telemetry/ControllerMetrics.ts"
 import { Owner } from "./Owner.ts"
-import { appsAnswerProblem, listShrinkProblem, shrinkConfirmations } from "./Plausibility.ts"
-import { UntrustedAnswer } from "./UntrustedAnswer.ts"
+import type { ShardList, ShardReadError } from "./ShardSnapshot.ts"
+import { makeShardSnapshot } from "./ShardSnapshot.ts"
+import type { UntrustedAnswer } from "./UntrustedAnswer.ts"
 
 export interface Snapshot {
+  /** Every app of every shard that could be listed, tagged with its shard. */
   readonly apps: ReadonlyArray<ObservedApp>
-  /** When the fetch that produced it started (ms): it reflects everything before this. */
+  /** The oldest of the shard lists it is made of (ms): it reflects everything before this. */
   readonly startedAt: number
-  /** This installation's apps by instance name (other owners' and unmanaged apps are left out). */
+  /** This installation's apps by instance name, all shards (other owners' and unmanaged apps are left out). */
   readonly byInstance: ReadonlyMap<string, ReadonlyArray<ObservedApp>>
   /** Instance names of the apps each in-flight deployment touches. */
   readonly deployments: ReadonlyMap<string, ReadonlyArray<string>>
   /** Agents Mesos maintenance is draining, read with the same fetch. */
   readonly drainingHosts: ReadonlySet<string>
+  /** Shards with no list (never listed, or failing now): why. Their apps are unknown, not absent. */
+  readonly unavailable: ReadonlyMap<string, string>
+}
+
+/** A shard a view could not read, and whether the instance may have apps there. */
+export interface UnavailableShard {
+  readonly shard: string
+  readonly error: ShardReadError
+  readonly mayHaveApps: boolean
 }
 
 /** What one reconcile sees of Marathon. */
@@ -35,17 +46,22 @@ export interface InstanceView {
   /** The instance's apps (managed ones; also unmanaged ones under its prefix when fetched alone). */
   readonly apps: ReadonlyArray<ObservedApp>
   readonly drainingHosts: ReadonlySet<string>
+  /** Shards that could not be read for this view. */
+  readonly unavailable: ReadonlyArray<UnavailableShard>
 }
 
 export interface MarathonSnapshot {
-  /** A snapshot whose fetch started at or after `notBefore` (ms, the Effect clock). */
-  readonly get: (notBefore: number) => Effect.Effect<Snapshot, MarathonError | UntrustedAnswer>
   /**
-   * One instance's apps as of `notBefore` or later: from the shared snapshot when it is fresh
-   * enough, else fetched alone. `notBefore` 0 takes any snapshot (fetching one if there is none).
+   * A snapshot whose shard lists were fetched at or after `notBefore` (ms, the Effect clock); a
+   * shard that fails is left out and named. Fails only when no shard could be listed.
    */
-  readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError | UntrustedAnswer>
-  /** The last snapshot taken, if any, without fetching. */
+  readonly get: (notBefore: number) => Effect.Effect<Snapshot, MarathonError | UntrustedAnswer | ShardReadError>
+  /**
+   * One instance's apps as of `notBefore` or later, from every shard: from the shared lists when
+   * fresh enough, else fetched alone. `notBefore` 0 takes any list (fetching one if there is none).
+   */
+  readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError>
+  /** The last lists taken, if any, without fetching. */
   readonly latest: Effect.Effect<Snapshot | undefined>
   /** Full list calls made so far (for the steady-state benchmark). */
   readonly fetches: Effect.Effect<number>
@@ -56,120 +72,121 @@ export interface MarathonSnapshot {
 /** Maintenance answers older than this are asked again on a single-instance fetch. */
 const maintenanceMaxAgeMs = 10_000
 
-export const indexSnapshot = (
-  apps: ReadonlyArray<ObservedApp>,
-  startedAt: number,
-  ownership: Ownership,
-  drainingHosts: ReadonlySet<string> = new Set()
+const combine = (
+  lists: ReadonlyArray<ShardList>,
+  unavailable: ReadonlyMap<string, string>,
+  drainingHosts: ReadonlySet<string>
 ): Snapshot => {
+  if (lists.length === 1 && unavailable.size === 0) {
+    const [only] = lists
+    return { ...only!, drainingHosts, unavailable }
+  }
   const byInstance = new Map<string, Array<ObservedApp>>()
   const deployments = new Map<string, Array<string>>()
-  for (const app of apps) {
-    const name = instanceNameOf(app.id)
-    if (name === undefined || !owns(ownership, app.labels)) continue
-    const list = byInstance.get(name) ?? []
-    list.push(app)
-    byInstance.set(name, list)
-    for (const deployment of app.deployments) {
-      const names = deployments.get(deployment) ?? []
-      if (!names.includes(name)) names.push(name)
-      deployments.set(deployment, names)
-    }
+  for (const list of lists) {
+    for (const [name, apps] of list.byInstance) byInstance.set(name, [...(byInstance.get(name) ?? []), ...apps])
+    for (const [id, names] of list.deployments) deployments.set(id, [...(deployments.get(id) ?? []), ...names])
   }
-  return { apps, startedAt, byInstance, deployments, drainingHosts }
+  return {
+    apps: lists.flatMap((list) => list.apps),
+    startedAt: Math.min(...lists.map((list) => list.startedAt)),
+    byInstance,
+    deployments,
+    drainingHosts,
+    unavailable
+  }
 }
 
-export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number } = {}) =>
+export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number; readonly downRetryMs?: number } = {}) =>
   Effect.gen(function*() {
-    const marathon = yield* MarathonClient
+    const { shards } = yield* MarathonShards
     const maintenance = yield* MesosMaintenance
     const ownership = yield* Owner
     const minIntervalMs = options.minIntervalMs ?? 100
-    const lock = yield* Semaphore.make(1)
-    let current: Snapshot | undefined
-    let fetches = 0
-    let targetedFetches = 0
+    // Resting a failed shard spares the other shards' instances its retries; with one shard there
+    // is no one to spare, and every pass asks Marathon again as it always did.
+    const downRetryMs = shards.length === 1 ? 0 : options.downRetryMs
+    const parts = yield* Effect.forEach(shards, (shard) =>
+      makeShardSnapshot({
+        shard: shard.name,
+        client: shard.client,
+        ownership,
+        minIntervalMs,
+        ...(downRetryMs === undefined ? {} : { downRetryMs })
+      }))
     let maintenanceAt = 0
     let drainingHosts: ReadonlySet<string> = new Set()
-    // A shrunken list is believed once the same count came back this many times in a row.
-    let shrunk = { owned: -1, times: 0 }
+    // The last combined snapshot, rebuilt when any shard's list changed.
+    let combined: { readonly from: ReadonlyArray<ShardList | undefined>; readonly snapshot: Snapshot } | undefined
 
-    const untrusted = (problem: { readonly reason: string; readonly message: string }) =>
-      recordUntrustedAnswer(problem.reason).pipe(
-        Effect.andThen(
-          Effect.logWarning("Marathon answer not trusted; retrying").pipe(
-            Effect.annotateLogs({ reason: problem.reason, detail: problem.message })
-          )
-        ),
-        Effect.andThen(Effect.fail(new UntrustedAnswer({ reason: problem.reason, message: problem.message })))
-      )
-
-    const refresh = Effect.fnUntraced(function*(notBefore: number) {
-      // Someone else's fetch, finished while we waited for the lock, may already be fresh enough.
-      if (current !== undefined && current.startedAt >= notBefore) return current
-      const now = yield* Clock.currentTimeMillis
-      if (current !== undefined && now - current.startedAt < minIntervalMs) {
-        yield* Effect.sleep(Duration.millis(minIntervalMs - (now - current.startedAt)))
-      }
-      const startedAt = yield* Clock.currentTimeMillis
-      const [apps, hosts] = yield* Effect.all([marathon.listApps, maintenance.drainingHosts], {
-        concurrency: 2
-      })
-      fetches++
-      const next = indexSnapshot(apps, startedAt, ownership, hosts)
-      const ownedApps = (snapshot: Snapshot) => {
-        let count = 0
-        for (const list of snapshot.byInstance.values()) count += list.length
-        return count
-      }
-      const problem = appsAnswerProblem([...next.byInstance.values()].flat())
-      if (problem !== undefined) return yield* untrusted(problem)
-      const shrink = current === undefined ? undefined : listShrinkProblem(ownedApps(current), ownedApps(next))
-      if (shrink !== undefined) {
-        shrunk = shrunk.owned === ownedApps(next) ? { owned: shrunk.owned, times: shrunk.times + 1 } : { owned: ownedApps(next), times: 1 }
-        if (shrunk.times < shrinkConfirmations) return yield* untrusted(shrink)
-      }
-      shrunk = { owned: -1, times: 0 }
-      drainingHosts = hosts
-      maintenanceAt = startedAt
-      current = next
-      return current
+    const latest = Effect.gen(function*() {
+      const from = yield* Effect.forEach(parts, (part) => part.latest)
+      if (combined !== undefined && from.every((list, i) => list === combined!.from[i])) return combined.snapshot
+      const lists = from.filter((list): list is ShardList => list !== undefined)
+      if (lists.length === 0) return undefined
+      const unavailable = new Map(parts.filter((_, i) => from[i] === undefined).map((part) => [part.shard, "not listed yet"]))
+      combined = { from, snapshot: combine(lists, unavailable, drainingHosts) }
+      return combined.snapshot
     })
 
     const get = Effect.fn("MarathonSnapshot.get")(function*(notBefore: number) {
-      if (current !== undefined && current.startedAt >= notBefore) return current
-      return yield* lock.withPermits(1)(refresh(notBefore))
+      // Every shard's list is fresh enough already: nothing to ask, Mesos included.
+      const known = yield* latest
+      if (known !== undefined && known.unavailable.size === 0 && known.startedAt >= notBefore) return known
+      const startedAt = yield* Clock.currentTimeMillis
+      const [hosts, results] = yield* Effect.all([
+        maintenance.drainingHosts,
+        Effect.forEach(parts, (part) => Effect.result(part.get(notBefore)), { concurrency: "unbounded" })
+      ], { concurrency: 2 })
+      drainingHosts = hosts
+      maintenanceAt = startedAt
+      const lists: Array<ShardList> = []
+      const unavailable = new Map<string, string>()
+      let firstError: ShardReadError | undefined
+      results.forEach((result, i) => {
+        if (Result.isSuccess(result)) lists.push(result.success)
+        else {
+          firstError ??= result.failure
+          unavailable.set(parts[i]!.shard, result.failure.message)
+        }
+      })
+      // One shard down is no reason to stop the others; all of them down is Marathon down.
+      if (lists.length === 0 && firstError !== undefined) return yield* Effect.fail(firstError)
+      const snapshot = combine(lists, unavailable, hosts)
+      if (unavailable.size === 0) combined = { from: lists, snapshot }
+      return snapshot
     })
 
     const forInstance = Effect.fn("MarathonSnapshot.forInstance")(function*(name: string, notBefore: number) {
-      if (notBefore === 0 || (current !== undefined && current.startedAt >= notBefore)) {
-        const snapshot = current !== undefined ? current : yield* get(0)
-        return { apps: snapshot.byInstance.get(name) ?? [], drainingHosts: snapshot.drainingHosts }
-      }
       const now = yield* Clock.currentTimeMillis
-      const [apps, hosts] = yield* Effect.all([
-        marathon.listAppsById(appIdPrefix(name as InstanceName)),
-        now - maintenanceAt > maintenanceMaxAgeMs
+      const [hosts, results] = yield* Effect.all([
+        maintenanceAt === 0 || (notBefore !== 0 && now - maintenanceAt > maintenanceMaxAgeMs)
           ? Effect.tap(maintenance.drainingHosts, (fresh) =>
             Effect.sync(() => {
               drainingHosts = fresh
               maintenanceAt = now
             }))
-          : Effect.succeed(drainingHosts)
+          : Effect.sync(() => drainingHosts),
+        Effect.forEach(parts, (part) => Effect.result(part.forInstance(name, notBefore)), { concurrency: "unbounded" })
       ], { concurrency: 2 })
-      targetedFetches++
-      // Marathon's id filter matches anywhere in the id: keep only this instance's own apps.
-      const own = apps.filter((app) => belongsTo(app.id, name as InstanceName))
-      const problem = appsAnswerProblem(own)
-      if (problem !== undefined) return yield* untrusted(problem)
-      return { apps: own, drainingHosts: hosts }
+      const apps: Array<ObservedApp> = []
+      const unavailable: Array<UnavailableShard> = []
+      results.forEach((result, i) => {
+        const part = parts[i]!
+        if (Result.isSuccess(result)) apps.push(...result.success)
+        else unavailable.push({ shard: part.shard, error: result.failure, mayHaveApps: part.mayHaveApps(name) })
+      })
+      return { apps, drainingHosts: hosts, unavailable } satisfies InstanceView
     })
+
+    const sum = (pick: (part: (typeof parts)[number]) => Effect.Effect<number>) =>
+      Effect.map(Effect.forEach(parts, pick), (counts) => counts.reduce((a, b) => a + b, 0))
 
     return {
       get,
       forInstance,
-      latest: Effect.sync(() => current),
-      fetches: Effect.sync(() => fetches),
-      targetedFetches: Effect.sync(() => targetedFetches)
+      latest,
+      fetches: sum((part) => part.fetches),
+      targetedFetches: sum((part) => part.targetedFetches)
     } satisfies MarathonSnapshot
   })

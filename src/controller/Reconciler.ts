@@ -103,7 +103,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       deps.rollouts,
       readDesired
     )
-    const { planFor, observeAndPlan, createMetUnmanaged } = yield* makeInstanceObserver(deps.snapshot)
+    const { planFor, observeAndPlan, createMetUnmanaged, placement } = yield* makeInstanceObserver(deps.snapshot)
 
     const pass = Effect.fnUntraced(function*(
       name: InstanceName,
@@ -115,6 +115,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const desired = yield* readDesired(name)
       const previous = yield* readStatus(name)
       if (desired._tag === "Unreadable") return yield* markUnreadable(name, desired.message, previous, fences, dryRun)
+      // A pin to a shard that is not current: say so, and touch none of its apps anywhere.
+      const placed = placement(name, desired)
+      if (placed?._tag === "Invalid") return yield* markUnreadable(name, placed.message, previous, fences, dryRun)
       const tearDown = desired._tag === "Deleted"
 
       // What the lock-free look saw of Marathon stands while spec and status are what it read (same
@@ -240,7 +243,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
      */
     const peek = Effect.fnUntraced(function*(name: InstanceName, notBefore: number) {
       const desired = yield* readDesired(name)
-      if (desired._tag !== "Spec") return { _tag: "Busy", peeked: undefined } as const
+      if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return { _tag: "Busy", peeked: undefined } as const
       const previous = yield* readStatus(name)
       const records = deps.drainRecords?.(name)
       const seen = yield* observeAndPlan(name, desired, previous, notBefore, records)

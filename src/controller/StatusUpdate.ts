@@ -70,6 +70,7 @@ export const nextStatus = (facts: PassFacts): InstanceStatus => {
   return {
     observedGeneration: facts.generation,
     ...(plan.appId === undefined ? {} : { appId: plan.appId }),
+    ...(plan.shard === undefined ? {} : { shard: plan.shard }),
     phase: plan.phase,
     conditions: mergeConditions(previous.conditions ?? [], plan.conditions, nowIso),
     tasks: plan.tasks,

@@ -52,6 +52,8 @@ export type ProgressMarkStatus = typeof ProgressMarkStatus.Type
 export const InstanceStatus = Schema.Struct({
   observedGeneration: Schema.optionalKey(Schema.Int),
   appId: Schema.optionalKey(Schema.String),
+  /** The Marathon shard the instance lives on (absent: the default shard of an installation without shards). */
+  shard: Schema.optionalKey(Schema.String),
   phase: Schema.optionalKey(Phase),
   conditions: Schema.optionalKey(Schema.Array(Condition)),
   tasks: Schema.optionalKey(TaskCounts),

@@ -50,6 +50,8 @@ export interface ResolvedSpec {
   readonly desiredState: "start" | "stop"
   readonly forceBounce: string
   readonly paused: boolean
+  /** The shard asked for; undefined: placed by rendezvous hashing (ShardPlacement.ts). Not in the app id. */
+  readonly marathonShard: string | undefined
   readonly marathon: Readonly<Record<string, unknown>>
 }
 
@@ -106,6 +108,7 @@ export const resolveSpec = (name: InstanceName, spec: ServiceInstanceSpec): Reso
     desiredState,
     forceBounce: spec.forceBounce ?? "",
     paused: spec.paused ?? false,
+    marathonShard: spec.marathonShard,
     marathon: spec.marathon ?? {}
   }
 }

@@ -5,6 +5,7 @@ import { Schema } from "effect"
 import { Bounce } from "./Bounce.ts"
 import { Drain } from "./Drain.ts"
 import { HealthCheck } from "./HealthCheck.ts"
+import { shardNamePattern } from "./ShardPlacement.ts"
 
 export const ConstraintOperator = Schema.Literals(["UNIQUE", "CLUSTER", "GROUP_BY", "LIKE", "UNLIKE", "MAX_PER", "IS"])
 
@@ -70,6 +71,15 @@ export const ServiceInstanceSpec = Schema.Struct({
   ),
   paused: Schema.optionalKey(
     Schema.Boolean.annotate({ description: "the controller observes but takes no action", default: false })
+  ),
+  marathonShard: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isPattern(shardNamePattern, { message: "a Marathon shard name: [a-z0-9]([a-z0-9_-]*[a-z0-9])?" })
+    ).annotate({
+      description: "the Marathon shard to run on, one of the controller's current shards (--marathon-shard); " +
+        "default: chosen by rendezvous hashing of the instance name. Changing it moves the app (a crossover), " +
+        "it is not part of the app id"
+    })
   ),
   marathon: Schema.optionalKey(
     Schema.Record(Schema.String, Schema.Unknown).annotate({

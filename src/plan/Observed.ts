@@ -5,6 +5,7 @@
 import type { DateTime } from "effect"
 import { belongsTo } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
+import { defaultShard } from "../domain/ShardPlacement.ts"
 
 export interface HealthResult {
   readonly alive: boolean
@@ -38,6 +39,11 @@ export interface ObservedHealthCheck {
 export interface ObservedApp {
   /** Canonical absolute id, e.g. `/web.main.git9f2c1e7a.config1a2b3c4d`. */
   readonly id: string
+  /**
+   * The Marathon shard the app was listed on; absent: the default shard. One app id may live on two
+   * shards while an instance moves: (shard, id) is an app's identity, never the id alone.
+   */
+  readonly shard?: string
   /** Target instance count Marathon was asked for (may exceed the tasks listed: unlaunched slots). */
   readonly instances: number
   readonly labels: Readonly<Record<string, string>>
@@ -69,7 +75,15 @@ export interface ObservedInstance {
   readonly apps: ReadonlyArray<ObservedApp>
   /** Agents that Mesos maintenance marks as draining: their tasks are at risk. */
   readonly drainingHosts: ReadonlySet<string>
+  /**
+   * The shard the instance lives on (ShardPlacement.ts); absent: the default shard. Only the desired
+   * app on this shard is the new app: the same id on any other shard is an old app, bounced away.
+   */
+  readonly shard?: string
 }
+
+/** Same Marathon shard: absent and "default" are one. */
+export const sameShard = (a: string | undefined, b: string | undefined): boolean => (a ?? defaultShard) === (b ?? defaultShard)
 
 /** Selects one instance's apps from a snapshot of many (exact `/<svc>.<inst>.` prefix match). */
 /**
@@ -87,8 +101,10 @@ export const observedInstance = (
   name: InstanceName,
   apps: ReadonlyArray<ObservedApp>,
   drainingHosts: Iterable<string> = [],
-  isForeign: (app: ObservedApp) => boolean = () => false
+  isForeign: (app: ObservedApp) => boolean = () => false,
+  shard?: string
 ): ObservedInstance => ({
+  ...(shard === undefined || shard === defaultShard ? {} : { shard }),
   name,
   apps: apps
     .filter((app) => belongsTo(app.id, name) && !isForeign(app))

@@ -7,6 +7,7 @@ import type { Bucket, ClassifyContext } from "../bounce/Classify.ts"
 import { classifyTask, drainingAnswer, isHappy } from "../bounce/Classify.ts"
 import type { ScaleReason } from "./Action.ts"
 import type { ObservedApp, ObservedTask } from "./Observed.ts"
+import { sameShard } from "./Observed.ts"
 
 export interface ClassifiedTask {
   readonly task: ObservedTask
@@ -71,9 +72,11 @@ export const partition = (
   apps: ReadonlyArray<ObservedApp>,
   newAppId: string | undefined,
   instances: number,
-  context: ClassifyContext
+  context: ClassifyContext,
+  /** The instance's shard: the desired id on another shard is an old app (moved away from). */
+  shard?: string
 ): Partition => {
-  const newApp = newAppId === undefined ? undefined : apps.find((app) => app.id === newAppId)
+  const newApp = newAppId === undefined ? undefined : apps.find((app) => app.id === newAppId && sameShard(app.shard, shard))
   const oldApps = apps.filter((app) => app !== newApp).sort(byVersion)
   const old: Array<ClassifiedTask> = oldApps.flatMap((app, rank) =>
     [...app.tasks].sort(byId).map((task) => ({ task, app, bucket: classifyTask(task, app, context), rank }))

@@ -14,6 +14,7 @@ import type { Action, ActionDocument, TaskRef } from "./Action.ts"
 import { taskRef, toActionDocument } from "./Action.ts"
 import type { DrainConfig, DrainState, ProgressMark } from "./DrainState.ts"
 import type { ObservedInstance, ObservedTask } from "./Observed.ts"
+import { sameShard } from "./Observed.ts"
 import type { ClassifiedTask, Partition } from "./Partition.ts"
 import { orderOldNonDraining, partition } from "./Partition.ts"
 import type { PlanCondition } from "./PlanStatus.ts"
@@ -33,6 +34,8 @@ export interface Plan {
   readonly name: InstanceName
   /** The desired app id; undefined when the instance was deleted (tear-down). */
   readonly appId: string | undefined
+  /** The shard the instance lives on; absent: the default shard (an installation without shards). */
+  readonly shard?: string
   readonly method: BounceMethod
   readonly observed: ObservedCounts
   readonly actions: ReadonlyArray<Action>
@@ -52,6 +55,8 @@ export interface Plan {
 export interface PlanDocument {
   readonly name: string
   readonly appId: string | null
+  /** Only on an installation with shards. */
+  readonly shard?: string
   readonly method: BounceMethod
   readonly observed: ObservedCounts
   readonly actions: ReadonlyArray<ActionDocument>
@@ -67,10 +72,18 @@ export const bounceAgainSeconds = 60
 
 const isRunning = (task: ObservedTask | TaskRef) => task.state === "TASK_RUNNING"
 
-const group = (tasks: ReadonlyArray<ObservedTask>): Map<string, Array<TaskRef>> => {
-  const byApp = new Map<string, Array<TaskRef>>()
-  for (const task of tasks) byApp.set(task.appId, [...(byApp.get(task.appId) ?? []), taskRef(task)])
-  return byApp
+const shardOf = (shard: string | undefined) => shard === undefined ? {} : { shard }
+
+/** Tasks by app, an app being (shard, id): one app id may live on two shards while an instance moves. */
+const group = (entries: ReadonlyArray<ClassifiedTask>) => {
+  const byApp = new Map<string, { appId: string; shard: string | undefined; tasks: Array<TaskRef> }>()
+  for (const { app, task } of entries) {
+    const key = `${app.shard ?? ""} ${task.appId}`
+    const found = byApp.get(key) ?? { appId: task.appId, shard: app.shard, tasks: [] }
+    found.tasks.push(taskRef(task, app.shard))
+    byApp.set(key, found)
+  }
+  return [...byApp.values()]
 }
 
 /**
@@ -103,14 +116,15 @@ export const make = (
   const ours = observed.apps.filter((app) => belongsTo(app.id, observed.name))
   // The one filter every action below derives from: unlabelled apps are invisible to the plan.
   const managed = ours.filter((app) => isManaged(app.labels))
-  const blocked = target !== undefined && ours.some((app) => app.id === target.id && !isManaged(app.labels))
+  const blocked = target !== undefined &&
+    ours.some((app) => app.id === target.id && sameShard(app.shard, observed.shard) && !isManaged(app.labels))
 
   const parts = partition(managed, target?.id, instances, {
     now,
     minTaskUptimeSeconds: spec?.bounce.minTaskUptimeSeconds ?? 0,
     drainingHosts: observed.drainingHosts,
     drain: drainState
-  })
+  }, observed.shard)
   const { newApp, oldApps, old, victims } = parts
   const ordered = orderOldNonDraining(old)
   const decision = planners[method]({
@@ -125,7 +139,7 @@ export const make = (
   const drainIds = new Set(toDrain.map((entry) => entry.task.id))
 
   // Kills: the draining set (already draining, at risk, drained now) minus what must wait.
-  const kills: Array<ObservedTask> = []
+  const kills: Array<ClassifiedTask> = []
   for (const entry of old) {
     const { task, bucket } = entry
     const drainedNow = drainIds.has(task.id)
@@ -136,9 +150,9 @@ export const make = (
         ? answer === true || (answer === "error" && drainState.drain.onError === "kill") ||
           (answer === undefined && drainState.safeOnDrain)
         : drainState.safeOnDrain)
-    if (safe) kills.push(task)
+    if (safe) kills.push(entry)
   }
-  const killed = new Set(kills.map((task) => task.id))
+  const killed = new Set(kills.map((entry) => entry.task.id))
   const deleted = oldApps.filter((app) => app.tasks.every((task) => killed.has(task.id)))
 
   const actions: Array<Action> = []
@@ -147,20 +161,27 @@ export const make = (
   // waiting to launch, so that scale would kill undrained tasks and launch the waiting ones in
   // their place. Waiting instances launch, are drained like any task, and go with their app.
   if (newApp !== undefined && parts.newAppScale !== undefined) {
-    actions.push({ type: "scaleApp", appId: newApp.id, ...parts.newAppScale })
+    actions.push({ type: "scaleApp", appId: newApp.id, ...shardOf(newApp.shard), ...parts.newAppScale })
   }
   if (parts.undrain.length > 0 && newApp !== undefined) {
-    actions.push({ type: "stopDraining", appId: newApp.id, tasks: parts.undrain.map(taskRef) })
+    actions.push({
+      type: "stopDraining",
+      appId: newApp.id,
+      ...shardOf(newApp.shard),
+      tasks: parts.undrain.map((task) => taskRef(task, newApp.shard))
+    })
   }
   if (decision.createApp && newApp === undefined && target !== undefined && !blocked) {
-    actions.push({ type: "createApp", appId: target.id, definition: target.definition })
+    actions.push({ type: "createApp", appId: target.id, ...shardOf(observed.shard), definition: target.definition })
   }
   // TASK_UNREACHABLE tasks cannot be reached to drain; being not RUNNING they are killed instead.
-  for (const [appId, tasks] of group(toDrain.map((entry) => entry.task).filter((task) => task.state !== "TASK_UNREACHABLE"))) {
-    actions.push({ type: "drainTasks", appId, tasks })
+  for (const { appId, shard, tasks } of group(toDrain.filter((entry) => entry.task.state !== "TASK_UNREACHABLE"))) {
+    actions.push({ type: "drainTasks", appId, ...shardOf(shard), tasks })
   }
-  if (kills.length > 0) actions.push({ type: "killTasks", tasks: kills.map(taskRef), scale: true })
-  for (const app of deleted) actions.push({ type: "deleteApp", appId: app.id })
+  if (kills.length > 0) {
+    actions.push({ type: "killTasks", tasks: kills.map((entry) => taskRef(entry.task, entry.app.shard)), scale: true })
+  }
+  for (const app of deleted) actions.push({ type: "deleteApp", appId: app.id, ...shardOf(app.shard) })
 
   const count = (bucket: ClassifiedTask["bucket"]) => old.filter((entry) => entry.bucket === bucket).length
   const tasks: TaskCounts = {
@@ -202,6 +223,7 @@ export const make = (
   return {
     name: observed.name,
     appId: target?.id,
+    ...shardOf(spec === undefined ? undefined : observed.shard),
     method,
     observed: {
       newApp: newApp !== undefined,
@@ -269,6 +291,7 @@ const requeueAfter = (
 export const toDocument = (plan: Plan): PlanDocument => ({
   name: plan.name,
   appId: plan.appId ?? null,
+  ...shardOf(plan.shard),
   method: plan.method,
   observed: plan.observed,
   actions: plan.actions.map(toActionDocument),

@@ -54,7 +54,7 @@ describe("kubectl habits (real processes, real etcd)", () => {
       assert.strictEqual(result.code, 0, `${args.join(" ")}: ${result.stderr}`)
       assert.match(
         result.stdout,
-        /^NAME\s+METHOD\s+DESIRED\s+READY\s+PHASE\s+AGE\s+GEN\s+OBSERVED\s+IMAGE\s+APP\s+SOURCE\n/,
+        /^NAME\s+METHOD\s+DESIRED\s+READY\s+PHASE\s+AGE\s+GEN\s+OBSERVED\s+IMAGE\s+APP\s+SHARD\s+SOURCE\n/,
         args.join(" ")
       )
       assert.strictEqual(result.stdout.trimEnd().split("\n").length, 4, args.join(" "))

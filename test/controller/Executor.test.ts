@@ -6,6 +6,7 @@ import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { DeploymentLocked, Unavailable } from "../../src/marathon/MarathonError.ts"
 import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
+import { MarathonShards } from "../../src/marathon/MarathonShards.ts"
 import type { DrainConfig } from "../../src/plan/DrainState.ts"
 import * as Plan from "../../src/plan/Plan.ts"
 import { fakeHttpLayer } from "../marathon/FakeHttp.ts"
@@ -17,7 +18,7 @@ import { app, at, drainState, name, newId, observed, oldId, spec, task, tasks } 
 const layer = Executor.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(
     Owner.layer({ owner: "test", adoptUnowned: true }),
-    MarathonMemory.layer,
+    MarathonShards.layerSingle.pipe(Layer.provideMerge(MarathonMemory.layer)),
     DrainRecords.layerMemory,
     DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer((r) => (r.url.includes("agent-bad") ? { status: 500 } : { status: 200 }))))
   ))

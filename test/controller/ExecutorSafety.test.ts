@@ -6,6 +6,7 @@ import { leaseGate } from "../../src/controller/WriteGate.ts"
 import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
+import { MarathonShards } from "../../src/marathon/MarathonShards.ts"
 import type { ObservedApp } from "../../src/plan/Observed.ts"
 import * as Plan from "../../src/plan/Plan.ts"
 import { fakeHttpLayer } from "../marathon/FakeHttp.ts"
@@ -16,7 +17,7 @@ import { app, at, drainState, newId, observed, oldId, spec, tasks } from "../pla
 const layer = Executor.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(
     Owner.layer({ owner: "us", adoptUnowned: false }),
-    MarathonMemory.layer,
+    MarathonShards.layerSingle.pipe(Layer.provideMerge(MarathonMemory.layer)),
     DrainRecords.layerMemory,
     DrainMethods.layerNoDeps().pipe(Layer.provide(fakeHttpLayer(() => ({ status: 200 }))))
   ))

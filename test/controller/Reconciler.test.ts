@@ -19,6 +19,7 @@ import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { MarathonError, Unavailable } from "../../src/marathon/MarathonError.ts"
 import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
+import { MarathonShards } from "../../src/marathon/MarathonShards.ts"
 import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import type { EtcdSession } from "../../src/store/EtcdSession.ts"
 import { EventRecorder } from "../../src/events/EventRecorder.ts"
@@ -35,7 +36,7 @@ const owner = "us"
 const layer = Executor.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(
     Owner.layer({ owner, adoptUnowned: false }),
-    MarathonMemory.layer,
+    MarathonShards.layerSingle.pipe(Layer.provideMerge(MarathonMemory.layer)),
     MesosMaintenance.layerNone,
     MarathonFields.layerDefault,
     DrainRecords.layerMemory,

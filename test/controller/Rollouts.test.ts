@@ -17,6 +17,7 @@ import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { EventRecorder } from "../../src/events/EventRecorder.ts"
 import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
+import { MarathonShards } from "../../src/marathon/MarathonShards.ts"
 import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import { Locks } from "../../src/store/Locks.ts"
 import { SpecStore } from "../../src/store/SpecStore.ts"
@@ -77,7 +78,7 @@ describe("rolloutStep (pure)", () => {
 const layer = Executor.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(
     Owner.layer({ owner: "us", adoptUnowned: false }),
-    MarathonMemory.layer,
+    MarathonShards.layerSingle.pipe(Layer.provideMerge(MarathonMemory.layer)),
     MesosMaintenance.layerNone,
     MarathonFields.layerDefault,
     DrainRecords.layerMemory,

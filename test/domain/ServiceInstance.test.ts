@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Result, Schema } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { desiredApp } from "../../src/domain/AppIdentity.ts"
 import { resolveSpec } from "../../src/domain/ResolvedSpec.ts"
 import { ServiceInstance } from "../../src/domain/ServiceInstance.ts"
 import { serviceInstanceJsonSchemaText } from "../../src/domain/ServiceInstanceJsonSchema.ts"
@@ -94,5 +95,23 @@ describe("ServiceInstance schema", () => {
       [0.25, 512, 0, 4, 0, "crossover", "noop", "retry"]
     )
     assert.deepStrictEqual(Object.keys(spec).sort(), ["desiredState", "image", "instances"])
+  })
+
+  it("spec.marathonShard: a shard name, kept out of the app id", () => {
+    assert.deepStrictEqual(problemsOf(manifest("  image: web:1\n  marathonShard: b\n")), [])
+    const [problem] = problemsOf(manifest("  image: web:1\n  marathonShard: Not_A_Shard\n"))
+    assert.match(problem ?? "", /spec\.marathonShard: a Marathon shard name/)
+    const decode = (shard?: string) =>
+      resolveSpec(
+        "web.main" as never,
+        Schema.decodeUnknownSync(ServiceInstance)({
+          apiVersion: "mdeploy.dev/v1",
+          kind: "ServiceInstance",
+          metadata: { name: "web.main" },
+          spec: { image: "web:1", ...(shard === undefined ? {} : { marathonShard: shard }) }
+        }).spec
+      )
+    assert.strictEqual(decode("b").marathonShard, "b")
+    assert.strictEqual(desiredApp(decode("b")).id, desiredApp(decode()).id, "moving an instance keeps its app id")
   })
 })

@@ -9,6 +9,7 @@ import type { ResolvedSpec } from "../../src/domain/ResolvedSpec.ts"
 import { DrainMethods } from "../../src/drain/DrainMethods.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { MarathonClient } from "../../src/marathon/MarathonClient.ts"
+import { MarathonShards } from "../../src/marathon/MarathonShards.ts"
 import { MesosMaintenance } from "../../src/marathon/MesosMaintenance.ts"
 import type { MarathonError } from "../../src/marathon/MarathonError.ts"
 import type { ProgressMark } from "../../src/plan/DrainState.ts"
@@ -57,11 +58,11 @@ export const harness = (
   Effect.gen(function*() {
     const sim = yield* makeSim({ clock: "virtual", agents: 12, ...options })
     const base = yield* Clock.Clock
-    const marathon = MarathonClient.layerNoDeps({
+    const marathon = MarathonShards.layerSingle.pipe(Layer.provideMerge(MarathonClient.layerNoDeps({
       urls: [sim.url],
       retrySchedule: fastRetry,
       requestTimeout: client.requestTimeout ?? "5 seconds"
-    })
+    })))
     const drains = Layer.mergeAll(DrainMethods.layer, DrainRecords.layerMemory)
     const maintenance = MesosMaintenance.layerNoDeps({ url: sim.url })
     const layer = Executor.layer.pipe(

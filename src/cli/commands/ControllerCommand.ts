@@ -11,6 +11,7 @@ import * as LazyTelemetry from "../../telemetry/LazyTelemetry.ts"
 import { CliExit, ExitCode } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
+import { shardFlags, shardsFromFlags } from "../ShardFlags.ts"
 import { root } from "../Root.ts"
 
 export const mesosFlag = Flag.String("mesos").pipe(
@@ -72,7 +73,7 @@ export const controllerCommand = Command.make(
     ),
     mesos: mesosFlag,
     writeQps: Flag.Int("marathon-write-qps").pipe(
-      Flag.withDescription("Marathon writes (create, scale, delete, kill) per second, all instances together"),
+      Flag.withDescription("Marathon writes (create, scale, delete, kill) per second, all instances together, per Marathon shard"),
       Flag.withDefault(50)
     ),
     etcdCallTimeout: Flag.Int("etcd-call-timeout").pipe(
@@ -87,7 +88,8 @@ export const controllerCommand = Command.make(
       Flag.withDescription("Marathon writes allowed at once after a quiet period"),
       Flag.withDefault(100)
     ),
-    marathonFieldPolicy: marathonFieldPolicyFlag
+    marathonFieldPolicy: marathonFieldPolicyFlag,
+    ...shardFlags
   },
   Effect.fn("Cli.controller")(
     function*(
@@ -108,7 +110,9 @@ export const controllerCommand = Command.make(
         writeBurst,
         marathonFieldPolicy,
         eventsSilence,
-        etcdCallTimeout
+        etcdCallTimeout,
+        marathonShard,
+        previousMarathonShard
       }
     ) {
       const flags = yield* root
@@ -117,6 +121,7 @@ export const controllerCommand = Command.make(
       const { runController } = yield* Effect.promise(() => import("../../controller/Controller.ts"))
       const { marathonOptionsFromEnv, processIdentity, reconcileLayer } = yield* Effect.promise(() => import("../../Layers.ts"))
       const urls = marathonUrls(flags)
+      const shards = yield* shardsFromFlags({ marathonShard, previousMarathonShard }, urls)
       const mesosUrl = Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]
       const identity = processIdentity("controller")
       if (!(cleanupMaxFraction > 0 && cleanupMaxFraction <= 1)) {
@@ -126,7 +131,7 @@ export const controllerCommand = Command.make(
       }
       const services = reconcileLayer(
         { ...etcdOptions(flags), retries: 8, callTimeoutMs: Math.max(1, etcdCallTimeout) * 1000 },
-        { ...marathonOptionsFromEnv(urls, mesosUrl), writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
+        { ...marathonOptionsFromEnv(urls, mesosUrl), shards, writeQps: Math.max(1, writeQps), writeBurst: Math.max(1, writeBurst) },
         { owner: Option.getOrUndefined(flags.owner), adoptUnowned },
         fieldPolicy
       )
@@ -168,7 +173,7 @@ export const controllerCommand = Command.make(
             workers,
             owner: ownership.owner,
             adoptUnowned: ownership.adoptUnowned,
-            marathon: urls.join(","),
+            marathon: shards.map((shard) => `${shard.retiring ? "previous " : ""}${shard.name}=${shard.urls.join(",")}`).join("; "),
             etcd: flags.etcd,
             marathonFieldPolicy: Option.getOrElse(marathonFieldPolicy, () => "built-in")
           })
@@ -190,6 +195,7 @@ export const controllerCommand = Command.make(
               password: Option.getOrUndefined(Option.map(Option.fromUndefinedOr(process.env["MDEPLOY_MARATHON_PASSWORD"]), Redacted.make)),
               silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
             },
+            eventShards: shards,
             notify: { env: process.env, statusUrl: externalUrl, holder: identity },
             gitops: makeSyncContext({
               cacheRoot,

@@ -11,6 +11,7 @@ import { ExitCode, exitWith } from "../CliExit.ts"
 import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { root } from "../Root.ts"
+import { shardFlags, shardsFromFlags } from "../ShardFlags.ts"
 import { storeFailure } from "../Stores.ts"
 import { mesosFlag } from "./ControllerCommand.ts"
 
@@ -21,9 +22,11 @@ export const reconcile = Command.make(
     dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("print the plan, change nothing"), Flag.withDefault(false)),
     mesos: mesosFlag,
     // The controller's policy, so a pass by hand judges an instance as the controller does.
-    marathonFieldPolicy: marathonFieldPolicyFlag
+    marathonFieldPolicy: marathonFieldPolicyFlag,
+    // The controller's shards: a pass by hand must place the instance where the controller would.
+    ...shardFlags
   },
-  Effect.fn("Cli.reconcile")(function*({ name, dryRun, mesos, marathonFieldPolicy }) {
+  Effect.fn("Cli.reconcile")(function*({ name, dryRun, mesos, marathonFieldPolicy, marathonShard, previousMarathonShard }) {
     const flags = yield* root
     const fieldPolicy = yield* readMarathonFieldPolicy(marathonFieldPolicy)
     // Loaded on use: the Marathon client, planner and executor are not needed by other commands.
@@ -35,6 +38,7 @@ export const reconcile = Command.make(
     const Plan = yield* Effect.promise(() => import("../../plan/Plan.ts"))
     const { makeSession } = yield* Effect.promise(() => import("../../store/EtcdSession.ts"))
     const urls = marathonUrls(flags)
+    const shards = yield* shardsFromFlags({ marathonShard, previousMarathonShard }, urls)
     const holder = processIdentity("mdeploy-reconcile")
     const outcome = yield* Effect.gen(function*() {
       const specs = yield* SpecStore
@@ -69,7 +73,7 @@ export const reconcile = Command.make(
       Effect.scoped,
       Effect.provide(reconcileLayer(
         etcdOptions(flags),
-        marathonOptionsFromEnv(urls, Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]),
+        { ...marathonOptionsFromEnv(urls, Option.getOrUndefined(mesos) ?? process.env["MDEPLOY_MESOS_URL"]), shards },
         { owner: Option.getOrUndefined(flags.owner) },
         fieldPolicy
       )),

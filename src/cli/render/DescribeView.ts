@@ -1,5 +1,6 @@
 // Pure: the text of `mdeploy describe NAME`, kubectl style — aligned "Key:  value" lines, the spec
 // as YAML, status conditions as a table, and the revision history.
+import { defaultShard } from "../../domain/ShardPlacement.ts"
 import { stringify } from "yaml"
 import type { InstanceStatus } from "../../domain/InstanceStatus.ts"
 import type { HistoryEntry, StoredInstance } from "../../store/SpecStore.ts"
@@ -48,6 +49,7 @@ export const describeView = ({ instance, status, history, extra = [], nowMillis 
         ["Phase", status.phase ?? "Pending"],
         ["Observed generation", status.observedGeneration === undefined ? "-" : String(status.observedGeneration)],
         ["App", status.appId ?? "-"],
+        ["Shard", status.appId === undefined ? "-" : status.shard ?? defaultShard],
         [
           "Tasks",
           tasks === undefined ?

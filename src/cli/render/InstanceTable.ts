@@ -1,5 +1,6 @@
 // Pure: the `mdeploy get` table. Phase and readiness come from status; an instance the controller
 // has not reconciled yet (no status, or status of an older generation) shows as Pending.
+import { defaultShard } from "../../domain/ShardPlacement.ts"
 import { sourceAnnotation } from "../../domain/GitSource.ts"
 import type { InstanceStatus } from "../../domain/InstanceStatus.ts"
 import type { StoredInstance } from "../../store/SpecStore.ts"
@@ -24,13 +25,21 @@ export const instanceTable = (
 ): string => {
   const headers = ["NAME", "METHOD", "DESIRED", "READY", "PHASE", "AGE"]
   // SOURCE: the GitSource that owns the spec (design.md §12), "-" when it was applied by hand.
-  if (wide) headers.push("GEN", "OBSERVED", "IMAGE", "APP", "SOURCE")
+  // SHARD: the Marathon shard the instance lives on, as its status last recorded it.
+  if (wide) headers.push("GEN", "OBSERVED", "IMAGE", "APP", "SHARD", "SOURCE")
   if (showLabels) headers.push("LABELS")
   const gone = deleted.map(({ name, status }) => {
     const phase = status.phase === "CleanupRefused" ? "CleanupRefused" : "Deleting"
     const cells = [name, "-", "0", status.tasks === undefined ? "-" : `${status.tasks.oldHappy}/0`, phase, "-"]
     if (wide) {
-      cells.push("-", status.observedGeneration === undefined ? "-" : String(status.observedGeneration), "-", status.appId ?? "-", "-")
+      cells.push(
+        "-",
+        status.observedGeneration === undefined ? "-" : String(status.observedGeneration),
+        "-",
+        status.appId ?? "-",
+        shardOf(status),
+        "-"
+      )
     }
     if (showLabels) cells.push("<none>")
     return cells
@@ -55,6 +64,7 @@ export const instanceTable = (
           status?.observedGeneration === undefined ? "-" : String(status.observedGeneration),
           spec.image ?? "-",
           status?.appId ?? "-",
+          status === undefined ? "-" : shardOf(status),
           instance.metadata.annotations?.[sourceAnnotation] ?? "-"
         )
       }
@@ -64,3 +74,6 @@ export const instanceTable = (
     ...gone
   ])
 }
+
+/** A status without a shard is from an installation without shards: its one shard is "default". */
+const shardOf = (status: InstanceStatus): string => status.appId === undefined ? "-" : status.shard ?? defaultShard
