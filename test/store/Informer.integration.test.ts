@@ -162,36 +162,51 @@ describe("Informer against a real etcd", () => {
     await put(`${prefix}a`, "1")
     const watch = follow(etcd, etcd.endpoints, prefix)
     await waitUntil("initial list", () => watch.state.get(`${prefix}a`) === "1")
-    // The member the informer's watch stream is on: the only one with a watcher.
-    const host = await waitUntil("the watch's member", async () => {
-      const counts = await Promise.all(etcd.members.map(async (member) => {
-        const text = await (await fetch(`${member.clientUrl}/metrics`)).text()
-        return Number(/^etcd_debugging_mvcc_watcher_total (\S+)$/m.exec(text)?.[1] ?? "0")
-      }))
-      const index = counts.findIndex((count) => count > 0)
-      return index >= 0 && counts.filter((count) => count > 0).length === 1 ? index + 1 : undefined
-    })
-    etcd.freeze(host - 1)
+    // The member the informer's watch stream is on: the only one with a watcher. Read off etcd's
+    // metrics, which a loaded machine can leave behind a watch that has just moved; an attempt
+    // whose frozen member turns out not to have held the watch (the value arrives with no relist)
+    // proves nothing and is made again, at most three times.
+    const watchHost = () =>
+      waitUntil("the watch's member", async () => {
+        const counts = await Promise.all(etcd.members.map(async (member) => {
+          const text = await (await fetch(`${member.clientUrl}/metrics`)).text()
+          return Number(/^etcd_debugging_mvcc_watcher_total (\S+)$/m.exec(text)?.[1] ?? "0")
+        }))
+        const index = counts.findIndex((count) => count > 0)
+        return index >= 0 && counts.filter((count) => count > 0).length === 1 ? index + 1 : undefined
+      })
+    let conclusive = false
     try {
-      const started = performance.now()
-      await put(`${prefix}a`, "2")
-      // A call that went to the frozen member fails at its 2 s deadline; the retry goes elsewhere.
-      const putSeconds = (performance.now() - started) / 1000
-      assert.isBelow(putSeconds, 5, `the put took ${putSeconds.toFixed(1)} s`)
-      const violations: Array<string> = []
-      await waitUntil("the put seen past the frozen member", () => {
-        // Invariant on every poll: the informer shows one of the two values, never a gap.
-        const value = watch.state.get(`${prefix}a`)
-        if (value !== "1" && value !== "2") violations.push(`value ${value}`)
-        return value === "2"
-      }, { timeoutMs: 15_000 })
-      assert.deepStrictEqual(violations, [])
-      const seconds = (performance.now() - started) / 1000
-      assert.isAtLeast(watch.relists(), 1)
-      // About 3 s: two failed 1 s probes, then a list and a watch on the next member.
-      assert.isBelow(seconds, 10, `took ${seconds.toFixed(1)} s`)
+      for (let attempt = 2; attempt <= 4 && !conclusive; attempt++) {
+        const value = String(attempt)
+        const host = await watchHost()
+        const relistsBefore = watch.relists()
+        etcd.freeze(host - 1)
+        try {
+          const started = performance.now()
+          await put(`${prefix}a`, value)
+          // A call that went to the frozen member fails at its 2 s deadline; the retry goes elsewhere.
+          const putSeconds = (performance.now() - started) / 1000
+          assert.isBelow(putSeconds, 5, `the put took ${putSeconds.toFixed(1)} s`)
+          const violations: Array<string> = []
+          const previous = String(attempt - 1)
+          await waitUntil("the put seen past the frozen member", () => {
+            // Invariant on every poll: the informer shows one of the two values, never a gap.
+            const seen = watch.state.get(`${prefix}a`)
+            if (seen !== previous && seen !== value) violations.push(`value ${seen}`)
+            return seen === value
+          }, { timeoutMs: 15_000 })
+          assert.deepStrictEqual(violations, [])
+          const seconds = (performance.now() - started) / 1000
+          conclusive = watch.relists() > relistsBefore
+          // About 3 s: two failed 1 s probes, then a list and a watch on the next member.
+          if (conclusive) assert.isBelow(seconds, 10, `took ${seconds.toFixed(1)} s`)
+        } finally {
+          etcd.thaw(host - 1)
+        }
+      }
+      assert.isTrue(conclusive, "in three attempts the watch was never on the member frozen")
     } finally {
-      etcd.thaw(host - 1)
       await watch.stop()
     }
   })
