@@ -173,4 +173,16 @@ describe("Marathon 1.10 parity", () => {
       ])
     }
   })
+
+  it("a task is never staged before the version it runs, even when virtual time has barely moved since it was written", async () => {
+    // Three writes in one virtual millisecond: the versions run 2 ms ahead of the clock.
+    await api.post("/v2/apps", { ...web, instances: 1 })
+    for (const instances of [2, 3]) assert.strictEqual((await api.put("/v2/apps/c/web?force=true", { instances })).status, 200)
+    // One virtual millisecond on: the tasks are staged while the clock still reads before v3.
+    await advanceUntil(api, "3 tasks staged", async () => (await app()).tasks.length === 3, 0.001)
+    const current = await app("?embed=app.taskStats")
+    for (const task of current.tasks) {
+      assert.isAtLeast(Date.parse(task.stagedAt), Date.parse(task.version), `${task.id} staged ${task.stagedAt}, version ${task.version}`)
+    }
+  })
 })

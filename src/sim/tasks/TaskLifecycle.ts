@@ -41,7 +41,7 @@ export class TaskLifecycle {
       def: app.def,
       agent: undefined,
       hostPorts: [],
-      stagedAt: now,
+      stagedAt: stagedTime(now, app.def),
       startedAt: undefined,
       stateSince: now,
       message: "",
@@ -94,7 +94,7 @@ export class TaskLifecycle {
     inst.agent = agent
     agent.tasks++
     inst.hostPorts = this.ctx.agents.ports(agent, hostPortCount(def), def["requirePorts"] === true ? servicePortsOf(def) : undefined)
-    inst.stagedAt = now
+    inst.stagedAt = stagedTime(now, def)
     inst.startedAt = undefined
     inst.health = undefined
     inst.healthTicks = 0
@@ -262,3 +262,11 @@ const hostPortCount = (def: JsonObject): number => {
   if (mappings !== undefined) return mappings.filter((m) => isObject(m) && m["hostPort"] !== undefined).length
   return servicePortsOf(def).length
 }
+
+/**
+ * A task is staged after the definition it runs was written, as on Marathon, where both times
+ * come from one wall clock. The emulator hands out distinct, increasing versions, which run ahead
+ * of a clock that has not moved (virtual time, or several writes in one millisecond), so a task
+ * staged "now" could read as older than its own version: never before it.
+ */
+const stagedTime = (now: number, def: { readonly version: string }): number => Math.max(now, Date.parse(def.version))
