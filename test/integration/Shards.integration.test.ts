@@ -148,6 +148,18 @@ describe("Marathon shards", () => {
     const [first, shard] = [...expected][0]!
     const described = await stack.cli(["describe", first])
     assert.match(described.stdout, new RegExp(`Shard:\\s+${shard}\\b`))
+    // Given the shards, describe reads each one: the instance's app under the shard it lives on.
+    const other = shard === "a" ? "b" : "a"
+    const everywhere = await stack.cli(["describe", first, ...shardArgs([["a", sims[0]!.url], ["b", sims[1]!.url]])])
+    assert.strictEqual(everywhere.code, 0, everywhere.stderr)
+    const section = (title: string) => everywhere.stdout.split(title)[1]?.split(/\n(?=\S)/)[0] ?? ""
+    assert.match(
+      section(`Marathon shard ${shard} (lives here)`),
+      new RegExp(first.replace(".", "\\.")),
+      everywhere.stdout
+    )
+    assert.notInclude(everywhere.stdout, `Marathon shard ${other} (lives here)`)
+    assert.include(everywhere.stdout, `Marathon shard ${other}`)
   })
 
   it("a shard added, then retired: only its instances move, each as a crossover above the floor on every poll", async () => {

@@ -19,16 +19,17 @@ import { gitSourceDescription } from "../render/GitSourceView.ts"
 import { notifierDescription } from "../render/NotifierView.ts"
 import { marathonView } from "../render/MarathonView.ts"
 import { marathonUrls } from "../GlobalFlags.ts"
+import type { ShardSpec } from "../../marathon/ShardConfig.ts"
+import { shardFlags, shardsFromFlags } from "../ShardFlags.ts"
 import { root } from "../Root.ts"
 import { withReadRecords } from "../ReadRecords.ts"
 
-/** The instance's apps and tasks as Marathon has them now; a line saying why when it cannot tell. */
-const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMillis: number) {
-  const flags = yield* root
+/** The instance's apps and tasks as one Marathon has them now; a line saying why when it cannot tell. */
+const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMillis: number, urls: ReadonlyArray<string>) {
   const { marathonLayer, marathonOptionsFromEnv } = yield* Effect.promise(() => import("../../Layers.ts"))
   const { observeInstance } = yield* Effect.promise(() => import("../../controller/PlanPreview.ts"))
   const options = {
-    ...marathonOptionsFromEnv(marathonUrls(flags), process.env["MDEPLOY_MESOS_URL"]),
+    ...marathonOptionsFromEnv(urls, process.env["MDEPLOY_MESOS_URL"]),
     retrySchedule: Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 1 }))
   }
   return yield* observeInstance(name).pipe(
@@ -39,6 +40,26 @@ const marathonSection = Effect.fnUntraced(function*(name: InstanceName, nowMilli
   )
 })
 
+/**
+ * One section for `--marathon`; with shards, one per shard, read side by side: an instance moving
+ * between shards has apps on both, and the one it lives on is named.
+ */
+const marathonSections = Effect.fnUntraced(function*(
+  name: InstanceName,
+  nowMillis: number,
+  shards: ReadonlyArray<ShardSpec>,
+  livesOn: string | undefined
+) {
+  if (shards.length === 1 && shards[0]!.name === "default") {
+    return [{ title: "Marathon", body: yield* marathonSection(name, nowMillis, shards[0]!.urls) }]
+  }
+  return yield* Effect.forEach(shards, (shard) =>
+    Effect.map(marathonSection(name, nowMillis, shard.urls), (body) => ({
+      title: `Marathon shard ${shard.name}${shard.retiring ? " (previous)" : ""}${shard.name === livesOn ? " (lives here)" : ""}`,
+      body
+    })), { concurrency: "unbounded" })
+})
+
 export const describe = Command.make(
   "describe",
   {
@@ -46,9 +67,10 @@ export const describe = Command.make(
     sourceName: Argument.String("resource-name").pipe(
       Argument.withDescription("with `gitsource` or `notifier`: its name"),
       Argument.optional
-    )
+    ),
+    ...shardFlags
   },
-  Effect.fn("Cli.describe")(function*({ name, sourceName }) {
+  Effect.fn("Cli.describe")(function*({ name, sourceName, marathonShard, previousMarathonShard }) {
     if (Option.isSome(sourceName) && (name === "notifier" || name === "notifiers")) {
       const text = yield* withReadRecords(Effect.gen(function*() {
         const found = yield* (yield* NotifierStore).get(sourceName.value)
@@ -70,6 +92,7 @@ export const describe = Command.make(
       }))
       return yield* Console.log(text)
     }
+    const shards = yield* shardsFromFlags({ marathonShard, previousMarathonShard }, marathonUrls(yield* root))
     const text = yield* withReadRecords(Effect.gen(function*() {
       const specs = yield* SpecStore
       const found = yield* specs.get(name as InstanceName)
@@ -84,7 +107,7 @@ export const describe = Command.make(
         status: Option.getOrUndefined(status),
         history,
         extra: [
-          { title: "Marathon", body: yield* marathonSection(name as InstanceName, nowMillis) },
+          ...(yield* marathonSections(name as InstanceName, nowMillis, shards, Option.getOrUndefined(status)?.shard)),
           { title: "Rollout", body: newest === undefined ? "<none recorded>" : stepsTable(newest, nowMillis) },
           { title: "Events", body: told.length === 0 ? "<none in the last hour>" : eventTable(told, nowMillis) }
         ],
