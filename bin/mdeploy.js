@@ -39,6 +39,7 @@ if (major < 22) {
 
 /** The first word that is not a flag or a flag's value: the command. */
 function commandOf(args) {
+  const booleanFlags = new Set(["--help", "-h", "--version", "--verbose", "--force", "--dry-run"])
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]
     if (arg === "--") return args[index + 1]
@@ -48,7 +49,6 @@ function commandOf(args) {
   }
   return undefined
 }
-const booleanFlags = new Set(["--help", "-h", "--version", "--verbose", "--force", "--dry-run"])
 
 /**
  * The controller is long-lived and its live heap small (about 55 MB at 2,000 instances), but V8
