@@ -42,20 +42,7 @@ const keyGone = (key: string, createRevision: string | undefined) =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const gone = yield* Deferred.make<void>()
-    const watcher = yield* Effect.acquireRelease(
-      etcd.call("watch leader", (client) => client.watch().key(key).create()),
-      (watcher: Watcher) =>
-        // cancel() waits for the server's answer, which never comes on a dead stream.
-        Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
-    )
     const finish = () => Deferred.doneUnsafe(gone, Effect.void)
-    watcher.on("delete", finish)
-    watcher.on("put", (kv) => {
-      if (createRevision !== undefined && kv.create_revision !== createRevision) finish()
-    })
-    // A broken watch must not leave a standby waiting forever, nor a leader acting blind.
-    watcher.on("disconnected", finish)
-    watcher.on("error", finish)
     // The key may have gone between the campaign and the watch; and a watch on a frozen member
     // (SIGSTOP, a hung disk) neither delivers nor breaks, so the key is also read once a second
     // (each read has a deadline and skips a member that failed to answer), as the informers probe.
@@ -66,6 +53,34 @@ const keyGone = (key: string, createRevision: string | undefined) =>
     })
     yield* look
     yield* look.pipe(Effect.ignore, Effect.delay(keyProbeInterval), Effect.forever, Effect.forkScoped)
+    // The watch tells the moment the key goes. It is set up beside the reads, never before them:
+    // creating a watch on a frozen member neither completes nor fails, and a campaign waiting on
+    // it (or a race that must interrupt it) would wait for ever. A watch created after this wait
+    // was given up is cancelled at once; one created in time is cancelled with the scope.
+    yield* Effect.uninterruptibleMask((restore) =>
+      restore(Effect.callback<Watcher | undefined>((resume, signal) => {
+        etcd.client.watch().key(key).create().then(
+          (created) => {
+            if (signal.aborted) created.cancel().catch(() => undefined)
+            else resume(Effect.succeed(created))
+          },
+          () => resume(Effect.succeed(undefined))
+        )
+      })).pipe(Effect.flatMap((watcher) => {
+        if (watcher === undefined) return Effect.void
+        watcher.on("delete", finish)
+        watcher.on("put", (kv) => {
+          if (createRevision !== undefined && kv.create_revision !== createRevision) finish()
+        })
+        // A broken watch must not leave a standby waiting forever, nor a leader acting blind.
+        watcher.on("disconnected", finish)
+        watcher.on("error", finish)
+        // cancel() waits for the server's answer, which never comes on a dead stream.
+        return Effect.addFinalizer(() =>
+          Effect.promise(() => watcher.cancel().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
+        )
+      }))
+    ).pipe(Effect.forkScoped)
     yield* Deferred.await(gone)
   }).pipe(Effect.scoped)
 
