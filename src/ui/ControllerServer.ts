@@ -25,9 +25,27 @@ export const maxWebhookBytes = 1024 * 1024
 
 const hookPath = /^\/hooks\/git\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)$/
 
-/** Refuses an oversized body and closes the connection once the answer is out, reading no more of it. */
+/** After a 413, how much more of the body is read and thrown away, and for how long, before the connection is cut. */
+const drainAfterRefusal = { bytes: 64 * 1024 * 1024, ms: 2_000 }
+
+/**
+ * Refuses an oversized body and closes the connection once the answer is out. A client still
+ * sending meets a reset if the socket is cut at once, and may lose the 413 with it; so what
+ * follows is read and dropped, for a bounded time and size (as Go's net/http does), then cut.
+ */
 const refuseBody = (request: IncomingMessage, response: ServerResponse) => {
-  response.once("finish", () => request.destroy())
+  response.once("finish", () => {
+    let drained = 0
+    const cut = setTimeout(() => request.destroy(), drainAfterRefusal.ms)
+    cut.unref()
+    request.removeAllListeners("data")
+    request.on("data", (chunk: Buffer) => {
+      drained += chunk.length
+      if (drained > drainAfterRefusal.bytes) request.destroy()
+    })
+    request.once("close", () => clearTimeout(cut))
+    request.resume()
+  })
   reply(response, 413, "body over the 1 MiB limit")
 }
 
