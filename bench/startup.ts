@@ -102,12 +102,27 @@ const bench: Bench = async () => {
       // the part of `get` no change to mdeploy's own code can remove.
       etcd3: ["-e", "require('node:module').enableCompileCache(); require('etcd3')"],
       get: [bin, "get"],
+      // The same command through the full command-line parser (MDEPLOY_QUICK_GET=0): what the
+      // quick path (src/cli/QuickGet.ts) saves, measured under the same load.
+      getFullParser: [bin, "get"],
       // The same command run from the TypeScript sources (what bin/mdeploy.js does while dist/ is
       // stale or missing): what the bundle saves, measured under the same load.
       getFromSource: [bin, "get"]
     } as const
-    const samples: Record<keyof typeof commands, Array<Sample>> = { node: [], version: [], etcd3: [], get: [], getFromSource: [] }
-    const envOf = (name: string) => name === "getFromSource" ? { ...env, MDEPLOY_FROM_SOURCE: "1" } : env
+    const samples: Record<keyof typeof commands, Array<Sample>> = {
+      node: [],
+      version: [],
+      etcd3: [],
+      get: [],
+      getFullParser: [],
+      getFromSource: []
+    }
+    const envOf = (name: string) =>
+      name === "getFromSource"
+        ? { ...env, MDEPLOY_FROM_SOURCE: "1" }
+        : name === "getFullParser"
+        ? { ...env, MDEPLOY_QUICK_GET: "0" }
+        : env
     for (const [name, args] of Object.entries(commands)) await timed(args, envOf(name), scratch)
     const load = [loadavg()[0]!]
     for (let run = 0; run < runs; run++) {
@@ -173,14 +188,16 @@ const bench: Bench = async () => {
           met: wall("get") <= wallFloor,
           note: note("get")
         },
+        // The issue's goal is time to answer (wall); CPU is shown beside twice node's, no goal.
+        { metric: `mdeploy get, ${specs} specs (cpu)`, value: cpu("get"), unit: "ms", floor: cpuFloor },
         {
-          metric: `mdeploy get, ${specs} specs (cpu)`,
-          value: cpu("get"),
+          metric: "mdeploy get through the full parser (wall)",
+          value: wall("getFullParser"),
           unit: "ms",
-          floor: cpuFloor,
-          goal: "<= 2x node -e 0",
-          met: cpu("get") <= cpuFloor
+          floor: wallFloor,
+          note: note("getFullParser")
         },
+        { metric: "mdeploy get through the full parser (cpu)", value: cpu("getFullParser"), unit: "ms", floor: cpuFloor },
         {
           metric: "mdeploy get from the sources, no bundle (wall)",
           value: wall("getFromSource"),

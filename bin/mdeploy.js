@@ -3,11 +3,13 @@
 // the TypeScript sources by Node's type stripping; both need Node >= 22: when an older Node starts
 // this file (a bare `./bin/mdeploy.js` on a machine whose system Node is older), re-run it under
 // the Node pinned in node_modules.
-import { spawnSync } from "node:child_process"
-import { existsSync, readFileSync, statSync } from "node:fs"
 import { homedir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+
+// An import of node:fs evaluates every export, fs/promises and readline with them (a few ms of
+// every run); getBuiltinModule (Node >= 22.3) hands over the module as it is.
+const { existsSync, readFileSync, statSync } = process.getBuiltinModule?.("node:fs") ?? (await import("node:fs"))
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const major = Number(process.versions.node.split(".")[0])
@@ -17,6 +19,7 @@ if (major < 22) {
     process.stderr.write(`mdeploy: needs Node >= 22 (found ${process.version}); run \`npm ci\` in ${root} first\n`)
     process.exit(2)
   }
+  const { spawnSync } = await import("node:child_process")
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" })
   process.exit(result.status ?? 1)
 } else {

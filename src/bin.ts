@@ -1,18 +1,11 @@
-// Composition root of the `mdeploy` binary: the command tree, Node's platform services, and the
-// mapping of every way a command can end to a documented exit code with one-line messages.
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
+// Composition root of the `mdeploy` binary: the context, then either the quick `get` (the most
+// typed command, answered without the command-line module: QuickGetArgs.ts) or the full parser
+// (RunCommand.ts). Both are loaded on demand, so neither pays for the other.
 import { homedir } from "node:os"
-import { Cause, ConfigProvider, Effect, Exit, Layer, Runtime } from "effect"
-import { Command } from "effect/cli"
-import { loadCli } from "./cli/Cli.ts"
-import { CliExit, ExitCode } from "./cli/CliExit.ts"
+import { ExitCode } from "./cli/CliExit.ts"
 import { activeContext } from "./cli/config/ActiveContext.ts"
-import { commandName, normalizeArgs } from "./cli/KubectlArgs.ts"
-import { interruptedExitCode } from "./cli/SignalStop.ts"
-import * as UsagePresenter from "./cli/UsagePresenter.ts"
-import { version } from "./cli/Version.ts"
-import * as TraceLogger from "./telemetry/TraceLogger.ts"
+import { normalizeArgs } from "./cli/KubectlArgs.ts"
+import { quickGet } from "./cli/QuickGetArgs.ts"
 
 // grpc-js names an etcd endpoint given by IP address in the TLS handshake's SNI, which Node
 // answers with a deprecation warning on stderr (DEP0123) on every TLS run; Node ignores such a
@@ -24,38 +17,7 @@ process.emitWarning = ((warning: string | Error, ...rest: Array<unknown>) => {
   ;(emitWarning as (...args: Array<unknown>) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const exitCodeOf = (cause: Cause.Cause<unknown>): { code: number; lines: ReadonlyArray<string> } => {
-  const failure = Cause.findErrorOption(cause)
-  if (failure._tag === "Some") {
-    const error = failure.value
-    if (error instanceof CliExit) return { code: error.code, lines: error.lines }
-    const tagged = error as { _tag?: string; message?: string; oneLine?: unknown }
-    // Parse and usage errors were already rendered, one line, by UsagePresenter.
-    if (
-      typeof tagged._tag === "string" &&
-      /^(MissingOption|MissingArgument|InvalidValue|UnrecognizedOption|DuplicateOption|UnknownSubcommand|ShowHelp|UserError)/.test(
-        tagged._tag
-      )
-    ) {
-      return { code: ExitCode.error, lines: [] }
-    }
-    // A store error names its endpoint and operation in `oneLine`.
-    const line = typeof tagged.oneLine === "string" ? tagged.oneLine : tagged.message ?? String(error)
-    return { code: ExitCode.error, lines: [`error: ${line}`] }
-  }
-  if (Cause.hasInterruptsOnly(cause)) return { code: interruptedExitCode(), lines: [] }
-  return { code: ExitCode.error, lines: [`error: unexpected failure: ${Cause.pretty(cause).split("\n")[0]}`] }
-}
-
-/** A signal ends the main fiber by interruption; SignalStop says whether that is success. */
-const teardown: Runtime.Teardown = (exit, onExit) =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
-    ? onExit(interruptedExitCode())
-    : Runtime.defaultTeardown(exit, onExit)
-
 const args = normalizeArgs(process.argv.slice(2))
-const name = commandName(args)
-const cli = await loadCli(name, name === undefined && args.includes("--version"))
 // A context stands in for the MDEPLOY_* variables it sets, after the real environment: flags win,
 // then environment variables, then the context, then the built-in defaults.
 const context = await activeContext(args, process.env, homedir())
@@ -64,20 +26,9 @@ if (context.problems.length > 0) {
   process.exit(ExitCode.error)
 }
 
-cli.pipe(
-  (command) => Command.runWith(command, { version })(args),
-  // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
-  // stderr, so stdout carries only what was asked for.
-  Effect.provide(
-    Layer.mergeAll(TraceLogger.layerFromEnv(), UsagePresenter.layer, ConfigProvider.layerAdd(ConfigProvider.fromUnknown(context.env)))
-  ),
-  Effect.catchCause((cause) =>
-    Effect.sync(() => {
-      const { code, lines } = exitCodeOf(cause)
-      for (const line of lines) process.stderr.write(`${line}\n`)
-      process.exitCode = code
-    })
-  ),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true, teardown })
-)
+// MDEPLOY_QUICK_GET=0 sends every `get` through the full parser (the tests compare the two).
+const quick = process.env["MDEPLOY_QUICK_GET"] === "0"
+  ? undefined
+  : quickGet(args, (name) => process.env[name] ?? context.env[name])
+if (quick !== undefined) await (await import("./cli/QuickGet.ts")).runQuickGet(quick, context.env)
+else await (await import("./cli/RunCommand.ts")).runCommand(args, context.env)

@@ -3,6 +3,7 @@
 import { Config, Option } from "effect"
 import { Flag } from "effect/cli"
 import type { EtcdOptions } from "../store/EtcdClient.ts"
+import { connectionOptions } from "./ConnectionOptions.ts"
 
 // EtcdClient's defaults, repeated so that parsing flags does not load the etcd client (gRPC):
 // `--version` and `--help` stay fast. A test keeps the two in step.
@@ -67,25 +68,16 @@ export interface GlobalOptions {
   readonly output: "table" | "yaml" | "json" | "wide" | "name"
 }
 
-export const etcdOptions = (flags: GlobalOptions): EtcdOptions => {
-  const ca = Option.getOrUndefined(flags.etcdCa)
-  const cert = Option.getOrUndefined(flags.etcdCert)
-  const key = Option.getOrUndefined(flags.etcdKey)
-  const user = Option.getOrUndefined(flags.etcdUser)
-  return {
-    endpoints: flags.etcd.split(",").map((endpoint) => endpoint.trim()).filter((endpoint) => endpoint !== ""),
-    prefix: flags.etcdPrefix,
-    retries: 2,
-    ...(ca === undefined && cert === undefined && key === undefined ? {} : {
-      tls: {
-        ...(ca === undefined ? {} : { caFile: ca }),
-        ...(cert === undefined ? {} : { certFile: cert }),
-        ...(key === undefined ? {} : { keyFile: key })
-      }
-    }),
-    ...(user === undefined ? {} : { auth: { user, password: Option.getOrElse(flags.etcdPassword, () => "") } })
-  }
-}
+export const etcdOptions = (flags: GlobalOptions): EtcdOptions =>
+  connectionOptions({
+    etcd: flags.etcd,
+    etcdPrefix: flags.etcdPrefix,
+    etcdCa: Option.getOrUndefined(flags.etcdCa),
+    etcdCert: Option.getOrUndefined(flags.etcdCert),
+    etcdKey: Option.getOrUndefined(flags.etcdKey),
+    etcdUser: Option.getOrUndefined(flags.etcdUser),
+    etcdPassword: Option.getOrUndefined(flags.etcdPassword)
+  })
 
 export const marathonUrls = (flags: GlobalOptions): ReadonlyArray<string> =>
   flags.marathon.split(",").map((url) => url.trim()).filter((url) => url !== "")

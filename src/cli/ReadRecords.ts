@@ -12,9 +12,9 @@ import { gatewayRecordsLayer } from "../store/GatewayRecords.ts"
 import { gatewayStoreLayer } from "../store/GatewayStores.ts"
 import { gatewayServes } from "../store/GatewayTransport.ts"
 import type { StoreError } from "../store/StoreError.ts"
-import type { ReadStores } from "./ReadStores.ts"
+import type { ReadStores } from "./StoreLayers.ts"
 import { readingWith } from "./ReadStores.ts"
-import { storeLayer } from "./Stores.ts"
+import { storeLayer } from "./StoreLayers.ts"
 
 export const readRecordsLayer = (
   options: EtcdOptions

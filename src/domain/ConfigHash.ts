@@ -1,10 +1,10 @@
 // The config hash of an app definition (design.md §2, CONTRACT): first 8 hex chars of a SHA-256
 // digest of canonical JSON (object keys sorted, no whitespace) followed by spec.forceBounce.
-// THE ONE PLACE THAT IMPORTS node:crypto — kept pure (same input, same output, no I/O).
+// Pure (same input, same output, no I/O).
 // Changing anything here changes every app id, i.e. bounces every service in every cluster.
-import { createHash } from "node:crypto"
 import { canonicalJson } from "./CanonicalJson.ts"
+import { nodeCrypto } from "./NodeCrypto.ts"
 
 /** `hash8` of the app id: the first 8 lowercase hex chars of sha256(canonicalJson(value) + forceBounce). */
 export const configHash = (value: unknown, forceBounce: string): string =>
-  createHash("sha256").update(canonicalJson(value) + forceBounce, "utf8").digest("hex").slice(0, 8)
+  nodeCrypto().createHash("sha256").update(canonicalJson(value) + forceBounce, "utf8").digest("hex").slice(0, 8)

@@ -2,9 +2,9 @@
 // MDEPLOY_OWNER; a controller reads, changes, cleans up and counts only apps that carry its own
 // owner id. Apps made by 0.1 (MDEPLOY_MANAGED without an owner) are somebody's, but whose cannot be
 // told: they are adopted only when the operator says so (--adopt-unowned). Pure.
-import { createHash } from "node:crypto"
 import type { AppDefinition } from "./AppDefinition.ts"
 import { ManagedLabel } from "./AppDefinition.ts"
+import { nodeCrypto } from "./NodeCrypto.ts"
 
 export const OwnerLabel = "MDEPLOY_OWNER"
 
@@ -23,7 +23,7 @@ export const ownerPattern = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/
  * that share a Marathon (two prefixes on one etcd, or two etcd clusters).
  */
 export const defaultOwnerId = (etcdClusterId: string, prefix: string): string =>
-  `mdeploy-${createHash("sha256").update(`${etcdClusterId}\u0000${prefix}`).digest("hex").slice(0, 12)}`
+  `mdeploy-${nodeCrypto().createHash("sha256").update(`${etcdClusterId}\u0000${prefix}`).digest("hex").slice(0, 12)}`
 
 /** True when the app is this installation's: managed, and labelled with our owner (or adoptable). */
 export const owns = (ownership: Ownership, labels: Readonly<Record<string, string>> | undefined): boolean => {

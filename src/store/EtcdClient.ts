@@ -9,10 +9,12 @@
 import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { Etcd3, IOptions } from "etcd3"
-import { readFileSync } from "node:fs"
 import type { EtcdOptions } from "./EtcdOptions.ts"
 import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry } from "./EtcdOptions.ts"
 import { StoreError, storeError } from "./StoreError.ts"
+
+// Not an import: importing node:fs evaluates every export (fs/promises, readline) on each CLI start.
+const { readFileSync } = process.getBuiltinModule("node:fs")
 
 export type { EtcdOptions } from "./EtcdOptions.ts"
 export { defaultCallTimeoutMs, defaultEndpoint, defaultPrefix, etcdRetry } from "./EtcdOptions.ts"

@@ -3,7 +3,6 @@
 // the same transaction. What to write is decided by SpecStore's pure `decideApply`, which the
 // memory layer shares.
 import { DateTime, Effect, Layer, Option, Result } from "effect"
-import { randomUUID } from "node:crypto"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 import { EtcdClient } from "./EtcdClient.ts"
@@ -110,7 +109,7 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
 
     const decide = Effect.fnUntraced(function*(given: ServiceInstance, options: ApplyOptions) {
       const current = options.current ?? (yield* get(given.metadata.name))
-      return decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), randomUUID)
+      return decideApply(current, given, options, DateTime.formatIso(yield* DateTime.now), () => crypto.randomUUID())
     })
 
     const apply = Effect.fn("SpecStore.apply")(function*(given: ServiceInstance, options: ApplyOptions = {}) {

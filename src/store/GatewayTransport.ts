@@ -5,11 +5,13 @@
 // Read-only commands use it instead of etcd3: loading gRPC and protobuf.js costs more than the
 // rest of their start-up.
 import type { Agent as HttpAgent, IncomingMessage } from "node:http"
-import { readFileSync } from "node:fs"
-import { X509Certificate } from "node:crypto"
+import { nodeCrypto } from "../domain/NodeCrypto.ts"
 import type { EtcdOptions } from "./EtcdOptions.ts"
 import { defaultCallTimeoutMs, defaultDialTimeoutMs } from "./EtcdOptions.ts"
 import type { StoreFailure } from "./StoreError.ts"
+
+// Not an import: importing node:fs evaluates every export (fs/promises, readline) on each CLI start.
+const { readFileSync } = process.getBuiltinModule("node:fs")
 
 // Taken as CommonJS modules when first needed, not imported: the ESM facade of node:http reads
 // every export, among them the lazy WebSocket and EventSource getters, which load Node's bundled
@@ -174,7 +176,7 @@ export const gatewayServes = (options: EtcdOptions): boolean => {
   const certFile = options.tls?.certFile
   if (certFile === undefined) return true
   try {
-    return !/^CN=/m.test(new X509Certificate(readFileSync(certFile)).subject)
+    return !/^CN=/m.test(new (nodeCrypto().X509Certificate)(readFileSync(certFile)).subject)
   } catch {
     return true
   }

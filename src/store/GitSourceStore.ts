@@ -4,7 +4,6 @@
 // <p>/gitsource-requests/<name> may come from any replica or the CLI and is cleared by the leader
 // with a compare-and-swap, so a request that arrives during a sync is never lost.
 import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import { canonicalJson } from "../domain/CanonicalJson.ts"
 import type { GitSourceStatus, SyncRequest } from "../domain/GitSource.ts"
 import { GitSource, GitSourceStatus as StatusSchema, SyncRequest as RequestSchema } from "../domain/GitSource.ts"
@@ -127,7 +126,7 @@ export class GitSourceStore extends Context.Service<GitSourceStore, {
           const created: StoredGitSource = {
             apiVersion: document.apiVersion,
             kind: document.kind,
-            metadata: metadataOf({ uid: randomUUID(), generation: 1, creationTimestamp: now, resourceVersion: "0" }),
+            metadata: metadataOf({ uid: crypto.randomUUID(), generation: 1, creationTimestamp: now, resourceVersion: "0" }),
             spec: document.spec
           }
           if (options.dryRun === true) return { action: "created" as const, source: created }

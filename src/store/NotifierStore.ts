@@ -2,7 +2,6 @@
 // compare-and-swap on absence, update on the mod revision read, `generation` bumped only when
 // `spec` changes. Nothing secret is stored: the spec names environment variables of the controller.
 import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import { canonicalJson } from "../domain/CanonicalJson.ts"
 import { Notifier } from "../domain/Notifier.ts"
 import { EtcdClient } from "./EtcdClient.ts"
@@ -107,7 +106,7 @@ export class NotifierStore extends Context.Service<NotifierStore, {
           const created: StoredNotifier = {
             apiVersion: document.apiVersion,
             kind: document.kind,
-            metadata: metadataOf({ uid: randomUUID(), generation: 1, creationTimestamp: now, resourceVersion: "0" }),
+            metadata: metadataOf({ uid: crypto.randomUUID(), generation: 1, creationTimestamp: now, resourceVersion: "0" }),
             spec: document.spec
           }
           if (options.dryRun === true) return { action: "created" as const, notifier: created }

@@ -70,7 +70,10 @@ const notForGet = [
   /^src\/store\/Etcd3Errors\.ts$/,
   /^src\/(controller|gitops|sim|marathon|bounce|drain|cleanup|plan|events|paasta|ui)\//,
   /^src\/telemetry\/Telemetry\.ts$/,
-  /^src\/cli\/commands\/(?!Get\.ts$)/,
+  /^src\/cli\/commands\/(?!get\/)/,
+  // A plain `get` is answered without the command-line module (src/cli/QuickGet.ts).
+  /node_modules\/effect\/dist\/cli\//,
+  /^src\/cli\/(Cli|Root|GlobalFlags|RunCommand)\.ts$/,
   /^src\/cli\/render\/Documents\.ts$/,
   /node_modules\/@opentelemetry\/(sdk|exporter)/,
   /node_modules\/(yaml|undici)\//
@@ -84,8 +87,16 @@ describe("start-up: a command loads what it needs", () => {
     const run = await loadedFiles(["get"])
     assert.isTrue(run.bundled, "bin/mdeploy.js ran the sources: the test set-up builds dist/ first")
     assert.include(run.stdout, "web.main")
-    assert.include(run.files, "src/cli/commands/Get.ts")
+    assert.include(run.files, "src/cli/QuickGet.ts")
+    assert.include(run.files, "src/cli/commands/get/InstanceListing.ts")
     assert.deepStrictEqual(offending(run.files, notForGet), [])
+  })
+
+  it("mdeploy get through the full parser loads it (the check above can fail)", async () => {
+    const run = await loadedFiles(["get"], { MDEPLOY_QUICK_GET: "0" })
+    assert.include(run.stdout, "web.main")
+    assert.include(run.files, "src/cli/commands/Get.ts")
+    assert.isTrue(run.files.some((file) => file.startsWith("node_modules/effect/dist/cli/")), "the CLI module")
   })
 
   it("mdeploy get, from the sources", async () => {

@@ -5,22 +5,17 @@
 // the Notifiers (§15), their endpoints shown as `$VAR` or redacted, never a secret.
 import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { InstanceName } from "../../domain/InstanceName.ts"
-import { matchesSelector, parseLabelSelector } from "../../domain/LabelSelector.ts"
+import { parseLabelSelector } from "../../domain/LabelSelector.ts"
 import { GitSourceStore } from "../../store/GitSourceStore.ts"
 import { NotifierStore } from "../../store/NotifierStore.ts"
-import type { StoredInstance } from "../../store/SpecStore.ts"
-import { SpecStore } from "../../store/SpecStore.ts"
-import { StatusStore } from "../../store/StatusStore.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { getWatch } from "../GetWatchCommand.ts"
+import { listInstances } from "./get/InstanceListing.ts"
+import { otherKinds } from "./get/ResourceNouns.ts"
 import { gitSourceTable } from "../render/GitSourceView.ts"
-import { instanceTable } from "../render/InstanceTable.ts"
 import { notifierTable, shownNotifier } from "../render/NotifierView.ts"
 import { root } from "../Root.ts"
 import { withReadStores } from "../ReadStores.ts"
-
-const gitSourceNouns = new Set(["gitsources", "gitsource", "gs"])
 
 const getGitSources = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
   const flags = yield* root
@@ -40,8 +35,6 @@ const getGitSources = Effect.fnUntraced(function*(names: ReadonlyArray<string>) 
   else if (missing.length === 0) yield* Console.error("No GitSources found.")
   if (missing.length > 0) return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: gitsource "${name}" not found`))
 })
-
-const notifierNouns = new Set(["notifiers", "notifier"])
 
 const getNotifiers = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
   const flags = yield* root
@@ -77,8 +70,8 @@ export const get = Command.make(
   },
   Effect.fn("Cli.get")(function*({ names, selector, showLabels, watch }) {
     const flags = yield* root
-    if (gitSourceNouns.has(names[0] ?? "")) return yield* getGitSources(names.slice(1))
-    if (notifierNouns.has(names[0] ?? "")) return yield* getNotifiers(names.slice(1))
+    if (otherKinds.gitSources.has(names[0] ?? "")) return yield* getGitSources(names.slice(1))
+    if (otherKinds.notifiers.has(names[0] ?? "")) return yield* getNotifiers(names.slice(1))
     const parsedSelector = Option.isSome(selector) ? parseLabelSelector(selector.value) : Result.succeed([])
     if (Result.isFailure(parsedSelector)) return yield* exitWith(ExitCode.error, `error: ${parsedSelector.failure}`)
     if (watch) {
@@ -90,46 +83,13 @@ export const get = Command.make(
         showLabels
       })
     }
-    const { rows, missing, deleted } = yield* withReadStores(Effect.gen(function*() {
-      const specs = yield* SpecStore
-      const statuses = yield* StatusStore
-      const missing: Array<string> = []
-      let instances: Array<StoredInstance>
-      if (names.length === 0) instances = [...(yield* specs.list()).items]
-      else {
-        instances = []
-        for (const name of names) {
-          const found = yield* specs.get(name as InstanceName)
-          if (Option.isSome(found)) instances.push(found.value)
-          else missing.push(name)
-        }
-      }
-      const selected = instances.filter((instance) => matchesSelector(parsedSelector.success, instance.metadata.labels ?? {}))
-      const statusMap = yield* statuses.list()
-      // Apps of deleted specs are still running until the controller tears them down: list them.
-      const specNames = new Set(instances.map((instance) => instance.metadata.name))
-      const deleted = names.length > 0 || Option.isSome(selector)
-        ? []
-        : [...statusMap].filter(([name]) => !specNames.has(name)).map(([name, status]) => ({ name, status }))
-      return { rows: selected.map((instance) => ({ instance, status: statusMap.get(instance.metadata.name) })), missing, deleted }
+    return yield* withReadStores(listInstances({
+      names,
+      selector: parsedSelector.success,
+      selectorGiven: Option.isSome(selector),
+      showLabels,
+      output: flags.output
     }))
-    if (flags.output === "name") {
-      for (const row of rows) yield* Console.log(`serviceinstance/${row.instance.metadata.name}`)
-    } else if (flags.output === "yaml") {
-      // Loaded only here: the YAML library is most of a plain `get`'s start-up otherwise.
-      const { toDocument, toYaml } = yield* Effect.promise(() => import("../render/Documents.ts"))
-      if (rows.length > 0) yield* Console.log(toYaml(rows.map((row) => toDocument(row.instance, row.status))).trimEnd())
-    } else if (flags.output === "json") {
-      const { toDocument, toJson } = yield* Effect.promise(() => import("../render/Documents.ts"))
-      yield* Console.log(toJson(rows.map((row) => toDocument(row.instance, row.status)), names.length === 1 && rows.length === 1).trimEnd())
-    } else if (rows.length > 0 || deleted.length > 0) {
-      yield* Console.log(instanceTable(rows, flags.output === "wide", yield* Clock.currentTimeMillis, deleted, showLabels))
-    } else if (missing.length === 0) {
-      yield* Console.error("No ServiceInstances found.")
-    }
-    if (missing.length > 0) {
-      return yield* exitWith(ExitCode.notFound, ...missing.map((name) => `error: serviceinstance "${name}" not found`))
-    }
   })
 ).pipe(
   Command.withDescription("List ServiceInstances with their rollout status"),

@@ -12,7 +12,7 @@ import { etcdOptions, marathonUrls } from "../GlobalFlags.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { root } from "../Root.ts"
 import { shardFlags, shardsFromFlags } from "../ShardFlags.ts"
-import { storeFailure } from "../Stores.ts"
+import { storeFailure } from "../StoreLayers.ts"
 import { mesosFlag } from "./ControllerCommand.ts"
 
 export const reconcile = Command.make(

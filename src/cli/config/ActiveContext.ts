@@ -2,8 +2,10 @@
 // else `$MDEPLOY_CONTEXT`, else the file's current-context. Read before the command line is parsed,
 // because the flags fall back to those variables; the YAML parser is loaded only when there is a
 // file, so a run without one pays nothing for contexts.
-import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
+
+// Not an import: importing node:fs evaluates every export (fs/promises, readline) on each CLI start.
+const { readFileSync } = process.getBuiltinModule("node:fs")
 
 /** Where the config file is, from the environment and the home directory. */
 export const configPath = (env: Readonly<Record<string, string | undefined>>, home: string): string => {
