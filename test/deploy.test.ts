@@ -60,7 +60,8 @@ describe("deploy/", () => {
       // A rollout and the spans of a pass (the span processor is on: metrics are exported).
       yield* RolloutMetrics.initialize
       yield* RolloutMetrics.setInProgress(1)
-      yield* RolloutMetrics.recordRollout("web.main", "Succeeded", 42)
+      yield* RolloutMetrics.recordRollout("Succeeded", 42)
+      yield* RolloutMetrics.showSlowest({ set: [["web.main", 42]], removed: [] })
       for (const name of ["Reconciler.reconcile", "Plan.make", "Executor.createApp", "MarathonClient.createApp"]) {
         yield* Effect.void.pipe(Effect.withSpan(name))
       }

@@ -14,6 +14,7 @@
 import { Clock, DateTime, Effect } from "effect"
 import type { InstanceStatus, Phase } from "../domain/InstanceStatus.ts"
 import * as RolloutMetrics from "../telemetry/RolloutMetrics.ts"
+import { SlowestRollouts } from "../telemetry/SlowestRollouts.ts"
 import type { RolloutResult } from "../telemetry/RolloutMetrics.ts"
 
 /** A rollout that has begun and not ended: its generation and when it began (epoch ms). */
@@ -75,18 +76,34 @@ export interface Rollouts {
 }
 
 /**
+ * How many instances `mdeploy_rollout_last_duration_seconds` shows: ten times what the dashboard's
+ * topk(10) reads, so a longer or filtered query still finds its instances; a bound that does not
+ * grow with the fleet, so neither does a scrape.
+ */
+export const slowestShown = 100
+
+/**
  * The rollouts of one leadership term. The in-progress gauge counts this term's rollouts and
  * goes back to 0 when the scope closes: a standby reports none.
  */
 export const makeRollouts = Effect.gen(function*() {
   const running = new Map<string, InFlight>()
+  const slowest = new SlowestRollouts(slowestShown)
   yield* RolloutMetrics.initialize
-  yield* Effect.addFinalizer(() => RolloutMetrics.setInProgress(0))
+  yield* Effect.addFinalizer(() =>
+    Effect.andThen(
+      RolloutMetrics.setInProgress(0),
+      RolloutMetrics.showSlowest({ set: [], removed: slowest.current().map(([name]) => name) })
+    )
+  )
 
   const apply = Effect.fnUntraced(function*(name: string, step: RolloutStep) {
     if (step.inFlight === undefined) running.delete(name)
     else running.set(name, step.inFlight)
-    for (const end of step.ended) yield* RolloutMetrics.recordRollout(name, end.result, end.seconds)
+    for (const end of step.ended) {
+      yield* RolloutMetrics.recordRollout(end.result, end.seconds)
+      if (end.result === "Succeeded" && end.seconds !== undefined) yield* RolloutMetrics.showSlowest(slowest.record(name, end.seconds))
+    }
     yield* RolloutMetrics.setInProgress(running.size)
   })
 
@@ -98,7 +115,7 @@ export const makeRollouts = Effect.gen(function*() {
     statusRemoved: Effect.fnUntraced(function*(name) {
       const ended = running.has(name) ? [{ result: "Superseded" as const, seconds: undefined }] : []
       yield* apply(name, { inFlight: undefined, ended })
-      yield* RolloutMetrics.forgetInstance(name)
+      yield* RolloutMetrics.showSlowest(slowest.forget(name))
     }),
     inFlight: () => new Map(running)
   }

@@ -4,6 +4,7 @@
 // Running (Rollouts.ts and the README's controller section have the exact definition).
 // This module must never import `@opentelemetry/*`: the controller records these on every pass.
 import { Effect, Metric } from "effect"
+import type { SeriesChanges } from "./SlowestRollouts.ts"
 
 /** How a rollout ended; the `result` label of `mdeploy_rollouts_total`. */
 export type RolloutResult = "Succeeded" | "Failed" | "Superseded"
@@ -25,30 +26,29 @@ export const rolloutDuration = Metric.histogram("mdeploy_rollout_duration_second
 export const rolloutsInProgress = Metric.gauge("mdeploy_rollouts_in_progress", {
   description: "Rollouts this leader saw begin that have not ended yet"
 })
-// One series per ServiceInstance (the unit operators already count; the spec store is its bound),
-// removed when the instance is deleted: it names the slowest instances, which no label of the
-// histogram above may (an instance label there would multiply its ~16 series per instance).
+// One series for each of the slowest instances (SlowestRollouts.ts chooses them; the per-term
+// state is in controller/Rollouts.ts): it names them, which no label of the histogram above may
+// (an instance label there would multiply its ~16 series per instance).
 // `mdeploy_instance`, not `instance`, which Prometheus sets to the scrape target.
 export const rolloutLastDuration = Metric.gauge("mdeploy_rollout_last_duration_seconds", {
-  description: "Seconds the instance's last successful rollout took, by instance (label mdeploy_instance)"
+  description: "Seconds the last successful rollout took, for the slowest instances (label mdeploy_instance)"
 })
 
 /** Counts one ended rollout; a successful one also counts its duration. */
-export const recordRollout = (
-  instance: string,
-  result: RolloutResult,
-  seconds: number | undefined
-): Effect.Effect<void> =>
+export const recordRollout = (result: RolloutResult, seconds: number | undefined): Effect.Effect<void> =>
   Effect.gen(function*() {
     yield* Metric.update(Metric.withAttributes(rolloutsTotal, { result }), 1)
-    if (seconds === undefined) return
-    yield* Metric.update(rolloutDuration, seconds)
-    yield* Metric.update(Metric.withAttributes(rolloutLastDuration, { mdeploy_instance: instance }), seconds)
+    if (seconds !== undefined) yield* Metric.update(rolloutDuration, seconds)
   })
 
-/** Forgets a deleted instance's per-instance series. */
-export const forgetInstance = (instance: string): Effect.Effect<void> =>
-  Metric.remove(Metric.withAttributes(rolloutLastDuration, { mdeploy_instance: instance }))
+/** Applies SlowestRollouts' changes to the per-instance series. */
+export const showSlowest = (changes: SeriesChanges): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    for (const name of changes.removed) yield* Metric.remove(Metric.withAttributes(rolloutLastDuration, { mdeploy_instance: name }))
+    for (const [name, seconds] of changes.set) {
+      yield* Metric.update(Metric.withAttributes(rolloutLastDuration, { mdeploy_instance: name }), seconds)
+    }
+  })
 
 /** Sets the in-progress gauge. */
 export const setInProgress = (count: number): Effect.Effect<void> => Metric.update(rolloutsInProgress, count)
