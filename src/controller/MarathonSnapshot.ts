@@ -157,18 +157,23 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       return snapshot
     })
 
-    const forInstance = Effect.fn("MarathonSnapshot.forInstance")(function*(name: string, notBefore: number) {
+    const forInstanceUntraced = Effect.fnUntraced(function*(name: string, notBefore: number) {
       const now = yield* Clock.currentTimeMillis
+      const askMesos = maintenanceAt === 0 || (notBefore !== 0 && now - maintenanceAt > maintenanceMaxAgeMs)
+      // Fibers only where there is waiting to overlap: an idle pass of a resync reads one shard's
+      // list from memory, and forking for it was a visible part of every such pass.
       const [hosts, results] = yield* Effect.all([
-        maintenanceAt === 0 || (notBefore !== 0 && now - maintenanceAt > maintenanceMaxAgeMs)
+        askMesos
           ? Effect.tap(maintenance.drainingHosts, (fresh) =>
             Effect.sync(() => {
               drainingHosts = fresh
               maintenanceAt = now
             }))
           : Effect.sync(() => drainingHosts),
-        Effect.forEach(parts, (part) => Effect.result(part.forInstance(name, notBefore)), { concurrency: "unbounded" })
-      ], { concurrency: 2 })
+        Effect.forEach(parts, (part) => Effect.result(part.forInstance(name, notBefore)), {
+          concurrency: parts.length > 1 ? "unbounded" : 1
+        })
+      ], { concurrency: askMesos ? 2 : 1 })
       const apps: Array<ObservedApp> = []
       const unavailable: Array<UnavailableShard> = []
       results.forEach((result, i) => {
@@ -178,6 +183,9 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       })
       return { apps, drainingHosts: hosts, unavailable } satisfies InstanceView
     })
+    // A span without a captured stack (an Error per call otherwise): every pass asks.
+    const forInstance = (name: string, notBefore: number) =>
+      Effect.withSpan(forInstanceUntraced(name, notBefore), "MarathonSnapshot.forInstance", { captureStackTrace: false })
 
     const sum = (pick: (part: (typeof parts)[number]) => Effect.Effect<number>) =>
       Effect.map(Effect.forEach(parts, pick), (counts) => counts.reduce((a, b) => a + b, 0))

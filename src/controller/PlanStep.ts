@@ -28,8 +28,10 @@ export const planStep = Effect.fnUntraced(function*(input: PlanStepInput) {
   const drain = Option.match(input.spec, { onNone: () => resolveDrain(input.lastDrain), onSome: (spec) => spec.drain })
   const drainState = yield* probe(input.observed, drain, input.progress, input.records)
   const now = DateTime.toUtc(yield* DateTime.now)
-  const plan = yield* Effect.sync(() => Plan.make(input.spec, input.observed, drainState, now)).pipe(
-    Effect.withSpan("Plan.make", { attributes: { "mdeploy.instance": input.observed.name } })
-  )
+  // Given first, withSpan takes the options as they are: no stack captured for the span, on every pass.
+  const plan = yield* Effect.withSpan(Effect.sync(() => Plan.make(input.spec, input.observed, drainState, now)), "Plan.make", {
+    attributes: { "mdeploy.instance": input.observed.name },
+    captureStackTrace: false
+  })
   return { plan, now }
 })

@@ -8,15 +8,37 @@
  * non-finite numbers become null.
  */
 export const canonicalJson = (value: unknown): string => {
+  // Written as a loop of string appends, not entries/filter/sort/map/join: it hashes every app
+  // definition a controller meets, and the intermediate arrays were most of its cost.
   if (value === null || value === undefined) return "null"
-  if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : "null"
-  if (typeof value === "string" || typeof value === "boolean") return JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, member]) => member !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(",")}}`
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value) ? JSON.stringify(value) : "null"
+    case "string":
+      return JSON.stringify(value)
+    case "boolean":
+      return value ? "true" : "false"
+    case "object": {
+      if (Array.isArray(value)) {
+        let text = "["
+        for (let index = 0; index < value.length; index++) {
+          if (index > 0) text += ","
+          text += canonicalJson(value[index])
+        }
+        return `${text}]`
+      }
+      const record = value as Record<string, unknown>
+      // Default sort: by UTF-16 code unit, as the comparison of strings with < does.
+      const keys = Object.keys(record).sort()
+      let text = "{"
+      for (const key of keys) {
+        const member = record[key]
+        if (member === undefined) continue
+        if (text.length > 1) text += ","
+        text += `${JSON.stringify(key)}:${canonicalJson(member)}`
+      }
+      return `${text}}`
+    }
   }
   // Functions, symbols and bigints have no JSON form; they never come out of a decoded spec.
   return "null"

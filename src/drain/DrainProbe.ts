@@ -30,7 +30,7 @@ export const hasStaleRecords = (observed: ObservedInstance, records: ReadonlyMap
  * `cached`: the records as a watch-fed cache holds them, for a lock-free look — then nothing is
  * read from etcd and no stale record is removed (only a pass under the instance lock writes).
  */
-export const probe = Effect.fn("DrainProbe.probe")(function*(
+const probeTasks = Effect.fnUntraced(function*(
   observed: ObservedInstance,
   drain: DrainConfig,
   progress: ProgressMark | undefined,
@@ -81,3 +81,14 @@ export const probe = Effect.fn("DrainProbe.probe")(function*(
     progress
   } satisfies DrainState as DrainState
 })
+
+/**
+ * The span without a captured stack: `Effect.fn` (and `withSpan` given last) make an Error per
+ * call for the span's source location, and every pass, idle ones included, probes.
+ */
+export const probe = (
+  observed: ObservedInstance,
+  drain: DrainConfig,
+  progress: ProgressMark | undefined,
+  cached?: ReadonlyMap<string, DrainRecord>
+) => Effect.withSpan(probeTasks(observed, drain, progress, cached), "DrainProbe.probe", { captureStackTrace: false })
