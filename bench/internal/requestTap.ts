@@ -21,6 +21,8 @@ const routeOf = (method: string, path: string, query: string) => {
  */
 export const tapRequests = (port: number) => {
   const counts = new Map<string, number>()
+  // Paths of the writes, in order: a benchmark tells its own edits' writes from the controller's.
+  const writePaths: Array<string> = []
   let lastAt = performance.now()
   const waiters = new Set<
     { readonly match: (method: string, path: string, route: string) => boolean; readonly resolve: (at: number) => void }
@@ -36,6 +38,7 @@ export const tapRequests = (port: number) => {
     lastAt = at
     const route = routeOf(method, path, query)
     counts.set(route, (counts.get(route) ?? 0) + 1)
+    if (method !== "GET") writePaths.push(path)
     for (const waiter of waiters) {
       if (!waiter.match(method, path, route)) continue
       waiters.delete(waiter)
@@ -49,6 +52,8 @@ export const tapRequests = (port: number) => {
     count: (route: string) => counts.get(route) ?? 0,
     /** Requests so far that are not GETs: Marathon writes. */
     writes: () => [...counts].reduce((sum, [route, n]) => (route.startsWith("GET ") ? sum : sum + n), 0),
+    /** Paths of the writes so far, in arrival order. */
+    writePaths: writePaths as ReadonlyArray<string>,
     /** Arrival time of the next matching request, or undefined after `timeoutMs`. */
     next: (match: (method: string, path: string, route: string) => boolean, timeoutMs: number) =>
       new Promise<number | undefined>((resolve) => {

@@ -12,6 +12,7 @@ import { type EtcdCluster, startLocalEtcd } from "../../src/store/LocalEtcd.ts"
 import { type ControllerChild, type ControllerOptions, startController } from "./controllerChild.ts"
 import { type RequestTap, tapRequests } from "./requestTap.ts"
 import { benchOwner, call, pool, waitFor } from "./util.ts"
+import { pagedRange } from "./pagedRange.ts"
 
 export * from "./controllerChild.ts"
 export * from "./requestTap.ts"
@@ -89,14 +90,10 @@ export const seedApps = (simUrl: string, count: number, specOf: (index: number) 
 
 /** Instances whose status is Running at the spec generation they are checked against. */
 export const runningStatuses = async (etcd: Etcd3, prefix: string, generation: (name: string) => number): Promise<number> => {
-  // One range per leading digit: 10,000 statuses in one answer exceed gRPC's 4 MiB default.
   let running = 0
-  for (let digit = 0; digit < 10; digit++) {
-    const all = await etcd.getAll().prefix(`${prefix}/status/svc${digit}`).strings()
-    for (const [key, value] of Object.entries(all)) {
-      const status = JSON.parse(value) as { phase?: string; observedGeneration?: number }
-      if (status.phase === "Running" && status.observedGeneration === generation(key.slice(prefix.length + "/status/".length))) running++
-    }
+  for (const [key, value] of await pagedRange(etcd, `${prefix}/status/`)) {
+    const status = JSON.parse(value) as { phase?: string; observedGeneration?: number }
+    if (status.phase === "Running" && status.observedGeneration === generation(key.slice(prefix.length + "/status/".length))) running++
   }
   return running
 }

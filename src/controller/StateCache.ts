@@ -2,7 +2,7 @@
 // informer cache), so a steady reconcile reads nothing from etcd. Every entry carries the etcd
 // revision it reflects: a watch event older than what a write-through already put is ignored, so
 // the cache never goes back in time. Until a prefix has been listed once, reads fall through to etcd.
-import { Effect, Option, Schema, Stream } from "effect"
+import { Deferred, Effect, Option, Schema, Stream } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
@@ -28,6 +28,8 @@ export interface StateCache {
   /** Names with a status; meaningful once `statusesSynced`. */
   readonly statusNames: () => ReadonlyArray<string>
   readonly statusesSynced: () => boolean
+  /** Completes once specs and statuses have both been listed (client-go's WaitForCacheSync). */
+  readonly synced: Effect.Effect<void>
   /** The cached spec, or None; undefined when the cache cannot answer yet (read etcd). */
   readonly spec: (name: InstanceName) => Option.Option<StoredInstance> | undefined
   /** The cached status (undefined value: none); `false` when the cache cannot answer yet. */
@@ -56,6 +58,8 @@ export const makeStateCache = (events: StateCacheEvents) =>
     const specs = new RevisionedMap<StoredInstance>()
     const statuses = new RevisionedMap<InstanceStatus>()
     const invalid = new Map<string, string>()
+    const specsListed = yield* Deferred.make<void>()
+    const statusesListed = yield* Deferred.make<void>()
 
     yield* informer<StoredInstance>({ prefix: keys.specs, parse: parseStored }).pipe(
       Stream.runForEach((event) => {
@@ -72,7 +76,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
           }
           case "Synced":
             specs.synced = true
-            return events.onSpecsListed(event.relists)
+            return Effect.andThen(Deferred.succeed(specsListed, undefined), events.onSpecsListed(event.relists))
           case "Invalid": {
             // Unreadable is not deleted: a newer writer or a hand edit must not tear anything down.
             const name = event.key.slice(keys.specs.length)
@@ -92,16 +96,16 @@ export const makeStateCache = (events: StateCacheEvents) =>
       prefix: keys.statuses,
       parse: (_key, value) => Option.getOrElse(parseStatus(value), () => new Error("unreadable status"))
     }).pipe(
-      Stream.runForEach((event) =>
-        Effect.sync(() => {
+      Stream.runForEach((event) => {
+        if (event._tag === "Synced") {
+          statuses.synced = true
+          return Deferred.succeed(statusesListed, undefined)
+        }
+        return Effect.sync(() => {
           if (event._tag === "Upsert") statuses.set(event.key.slice(keys.statuses.length), event.value, event.modRevision)
-          else if (event._tag === "Delete" || event._tag === "Invalid") {
-            statuses.set(event.key.slice(keys.statuses.length), undefined, event.modRevision)
-          } else if (event._tag === "Synced") {
-            statuses.synced = true
-          }
+          else statuses.set(event.key.slice(keys.statuses.length), undefined, event.modRevision)
         })
-      ),
+      }),
       Effect.forkScoped
     )
 
@@ -147,6 +151,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
       invalidNames: () => [...invalid.keys()],
       statusNames: () => statuses.keys(),
       statusesSynced: () => statuses.synced,
+      synced: Effect.asVoid(Effect.all([Deferred.await(specsListed), Deferred.await(statusesListed)])),
       spec: (name) => (specs.synced ? Option.fromUndefinedOr(specs.get(name)) : undefined),
       status: (name) => (statuses.synced ? statuses.get(name) : false),
       drainRecords: (name) => (drainsSynced ? (drains.get(name) as ReadonlyMap<string, DrainRecord> | undefined) ?? noRecords : undefined),

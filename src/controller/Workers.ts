@@ -18,6 +18,11 @@ export interface WorkersConfig {
    * events and edits, and by the workers when a key comes back later.
    */
   readonly freshAfter: Map<string, number>
+  /**
+   * Completes when passes may begin: the controller's is its caches having listed specs and
+   * statuses (client-go's WaitForCacheSync). Until then keys wait in the queue.
+   */
+  readonly ready?: Effect.Effect<void>
 }
 
 /** How long passes in flight may run on once the workers are told to stop. */
@@ -59,6 +64,7 @@ export const runWorkers = (config: WorkersConfig) =>
     for (let worker = 0; worker < config.workers; worker++) {
       yield* config.queue.processNext((name) => ControllerMetrics.withActiveWorker(handle(name))).pipe(
         Effect.repeat({ while: Option.isSome }),
+        (work) => config.ready === undefined ? work : Effect.andThen(config.ready, work),
         Effect.forkScoped
       )
     }

@@ -22,6 +22,7 @@ const cache = (
   invalidNames: () => [...state.invalid.keys()],
   statusNames: () => [...state.statuses.keys()],
   statusesSynced: () => state.synced,
+  synced: Effect.void,
   spec: (name) => (state.synced ? Option.fromUndefinedOr(state.specs.get(name)) : undefined),
   status: (name) => (state.synced ? state.statuses.get(name) : false),
   drainRecords: () => undefined,

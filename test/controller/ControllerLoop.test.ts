@@ -66,6 +66,24 @@ const advanceUntil = (ready: () => boolean, what: string, limit: Duration.Input 
 const timesOf = (calls: ReadonlyArray<Call>, name: string) => calls.filter((call) => call.name === name).map((call) => call.at)
 
 describe("the controller's workers (Reconciler stand-in, real WorkQueue, TestClock)", () => {
+  it.effect("no pass before the workers are ready (the caches listed): queued keys wait, then run", () =>
+    Effect.gen(function*() {
+      const calls: Array<Call> = []
+      const queue = yield* WorkQueue.make({ name: "ready" })
+      const ready = yield* Deferred.make<void>()
+      yield* runWorkers({ queue, workers: 3, freshAfter: new Map(), ready: Deferred.await(ready) }).pipe(
+        Effect.provideService(Reconciler, scripted({}, calls))
+      )
+      for (const name of ["a", "b", "c", "d"]) yield* queue.add(name)
+      for (let turn = 0; turn < 200; turn++) yield* Effect.yieldNow
+      yield* TestClock.adjust("10 seconds")
+      for (let turn = 0; turn < 200; turn++) yield* Effect.yieldNow
+      assert.deepStrictEqual(calls, [], "a pass ran before the caches were listed")
+      yield* Deferred.succeed(ready, undefined)
+      yield* settle(() => calls.length === 4, "every queued key once ready")
+      assert.deepStrictEqual(calls.map((call) => call.name).sort(), ["a", "b", "c", "d"])
+    }).pipe(Effect.scoped))
+
   it.effect("each outcome decides when the key runs again: forget, requeue after, fixed delay, doubling backoff, never", () =>
     Effect.gen(function*() {
       const calls: Array<Call> = []

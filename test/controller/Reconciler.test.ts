@@ -101,6 +101,7 @@ const cacheOf = (specs: Map<string, StoredInstance>): StateCache => {
     invalidNames: () => [],
     statusNames: () => [...statuses.keys()],
     statusesSynced: () => true,
+    synced: Effect.void,
     spec: (name) => Option.fromNullishOr(specs.get(name)),
     status: (name) => statuses.get(name),
     // No drain record seen by the watch: a look that would drain again is decided under the lock.
