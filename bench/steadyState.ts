@@ -292,7 +292,11 @@ export const run = async (options: Options): Promise<BenchReport> => {
         met: result.takeoverSeconds <= 3 * result.floorWallSeconds && result.takeoverWrites === 0,
         note:
           `from its /metrics answering (Node started) to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s); CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes besides the edits below; floor: wall time of the bare resync (Node start excluded)`
-      },
+      }
+    )
+    // At a small size the sync can end before an edit could be made during it: then no row.
+    if (result.takeoverEditMs.length === 0) continue
+    rows.push(
       {
         metric: `edit during that initial sync → first Marathon write, slowest of ${result.takeoverEditMs.length} (${n} instances)`,
         value: Math.max(...result.takeoverEditMs),
