@@ -24,6 +24,11 @@ import {
   waitFor
 } from "./internal/stack.ts"
 
+/** The controller's default Marathon write limit (TokenBucket.ts) and the allowance over its arithmetic. */
+const defaultWriteQps = 50
+const defaultWriteBurst = 100
+const limitConstantMs = 2_000
+
 export interface Options {
   readonly instances: number
   readonly tasks: number
@@ -117,16 +122,23 @@ export const run = async (options: Options): Promise<BenchReport> => {
   const rows: Array<BenchRow> = []
   for (const [label, result] of [["", shipped], [`, --marathon-write-qps ${options.liftedQps}`, lifted]] as const) {
     if (result === undefined) continue
+    // The issue's goals. Shipped limit: the limit's own arithmetic (the burst at once, the rest at
+    // the rate) after the apply, plus a small constant. Lifted: within twice the bare work, the
+    // apply (which costs what a bare client's writes do) plus a bare client's creates.
+    const limitSeconds = Math.max(0, instances - defaultWriteBurst) / defaultWriteQps
+    const goalMs = label === "" ? result.applyMs + limitSeconds * 1000 + limitConstantMs : 2 * (result.applyMs + result.floorMs)
     rows.push(
       {
         metric: `apply of a new image → all ${size} new apps created${label}`,
         value: round(result.createdMs / 1000, 2),
         unit: "s",
         floor: round(result.floorMs / 1000, 2),
-        goal: "<= 1.5x floor",
-        met: result.createdMs <= 1.5 * result.floorMs,
+        goal: label === ""
+          ? `<= apply + (N - burst) / rate + ${limitConstantMs / 1000} s = ${round(goalMs / 1000, 2)} s`
+          : `<= 2x (apply + floor) = ${round(goalMs / 1000, 2)} s`,
+        met: result.createdMs <= goalMs,
         note: `mdeploy apply itself took ${round(result.applyMs / 1000, 2)} s (process wall); floor: bare client, ${workers} in flight${
-          label === "" ? "; the controller's default Marathon write limit: 50/s, burst 100" : ""
+          label === "" ? `; the controller's default Marathon write limit: ${defaultWriteQps}/s, burst ${defaultWriteBurst}` : ""
         }`
       },
       {
