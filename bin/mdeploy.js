@@ -3,13 +3,13 @@
 // the TypeScript sources by Node's type stripping; both need Node >= 22: when an older Node starts
 // this file (a bare `./bin/mdeploy.js` on a machine whose system Node is older), re-run it under
 // the Node pinned in node_modules.
-import { homedir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
-// An import of node:fs evaluates every export, fs/promises and readline with them (a few ms of
-// every run); getBuiltinModule (Node >= 22.3) hands over the module as it is.
-const { existsSync, readFileSync, statSync } = process.getBuiltinModule?.("node:fs") ?? (await import("node:fs"))
+// An import of a built-in module evaluates every export (node:fs: fs/promises and readline with
+// them), a few ms of every run; getBuiltinModule (Node >= 22.3) hands over the module as it is.
+const builtin = async (name) => process.getBuiltinModule?.(name) ?? (await import(name))
+const { existsSync, readFileSync, statSync } = await builtin("node:fs")
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const major = Number(process.versions.node.split(".")[0])
@@ -25,8 +25,8 @@ if (major < 22) {
 } else {
   // Cache compiled code between runs, under the user's cache directory (NODE_COMPILE_CACHE
   // chooses another): a CLI pays its start-up on every invocation.
-  const { enableCompileCache } = await import("node:module")
-  const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), ".cache")
+  const { enableCompileCache } = await builtin("node:module")
+  const cacheHome = process.env.XDG_CACHE_HOME || join((await builtin("node:os")).homedir(), ".cache")
   enableCompileCache?.(process.env.NODE_COMPILE_CACHE || join(cacheHome, "mdeploy", "node-compile-cache"))
   // A bare version query needs none of the CLI: answer it before loading Effect (most of the
   // start-up of every other command).

@@ -1,10 +1,11 @@
 // Composition root of the `mdeploy` binary: the context, then either the quick `get` (the most
 // typed command, answered without the command-line module: QuickGetArgs.ts) or the full parser
-// (RunCommand.ts). Both are loaded on demand, so neither pays for the other.
+// (RunCommand.ts, loaded on demand, so that the quick path never pays for it).
 import { homedir } from "node:os"
 import { ExitCode } from "./cli/CliExit.ts"
 import { activeContext } from "./cli/config/ActiveContext.ts"
 import { normalizeArgs } from "./cli/KubectlArgs.ts"
+import { runQuickGet } from "./cli/QuickGet.ts"
 import { quickGet } from "./cli/QuickGetArgs.ts"
 
 // grpc-js names an etcd endpoint given by IP address in the TLS handshake's SNI, which Node
@@ -30,5 +31,7 @@ if (context.problems.length > 0) {
 const quick = process.env["MDEPLOY_QUICK_GET"] === "0"
   ? undefined
   : quickGet(args, (name) => process.env[name] ?? context.env[name])
-if (quick !== undefined) await (await import("./cli/QuickGet.ts")).runQuickGet(quick, context.env)
+// The quick path is imported, not loaded on demand: its modules share the one chunk (Effect's core
+// and Schema, the stores) every command loads anyway, and a chunk of its own would cost a file.
+if (quick !== undefined) await runQuickGet(quick, context.env)
 else await (await import("./cli/RunCommand.ts")).runCommand(args, context.env)
