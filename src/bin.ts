@@ -33,5 +33,5 @@ const quick = process.env["MDEPLOY_QUICK_GET"] === "0"
   : quickGet(args, (name) => process.env[name] ?? context.env[name])
 // The quick path is imported, not loaded on demand: its modules share the one chunk (Effect's core
 // and Schema, the stores) every command loads anyway, and a chunk of its own would cost a file.
-if (quick !== undefined) await runQuickGet(quick, context.env)
+if (quick !== undefined) await runQuickGet(quick)
 else await (await import("./cli/RunCommand.ts")).runCommand(args, context.env)

@@ -1,7 +1,7 @@
 // The quick `mdeploy get` (QuickGetArgs.ts says which command lines): the same listing, stores,
 // logger and exit codes as the parsed command, without the command-line module. A signal ends it
 // as Node ends any process, as the parsed `get` would end (130).
-import { ConfigProvider, Effect, Exit, Layer, Result } from "effect"
+import { Effect, Exit, Result } from "effect"
 import { parseLabelSelector } from "../domain/LabelSelector.ts"
 import * as TraceLogger from "../telemetry/TraceLogger.ts"
 import { ExitCode, exitWith } from "./CliExit.ts"
@@ -11,7 +11,7 @@ import { exitStatusOf, reportExit } from "./ExitStatus.ts"
 import type { QuickGet } from "./QuickGetArgs.ts"
 import { providingStores, readStoreLayer } from "./StoreLayers.ts"
 
-export const runQuickGet = async (request: QuickGet, contextEnv: Record<string, string>): Promise<void> => {
+export const runQuickGet = async (request: QuickGet): Promise<void> => {
   const program = Effect.gen(function*() {
     const selector = request.selector === undefined ? Result.succeed([]) : parseLabelSelector(request.selector)
     if (Result.isFailure(selector)) return yield* exitWith(ExitCode.error, `error: ${selector.failure}`)
@@ -23,8 +23,6 @@ export const runQuickGet = async (request: QuickGet, contextEnv: Record<string, 
       output: request.output
     }))
   })
-  const exit = await Effect.runPromiseExit(program.pipe(
-    Effect.provide(Layer.mergeAll(TraceLogger.layerFromEnv(), ConfigProvider.layerAdd(ConfigProvider.fromUnknown(contextEnv))))
-  ))
+  const exit = await Effect.runPromiseExit(program.pipe(Effect.provide(TraceLogger.layer(request.log))))
   if (Exit.isFailure(exit)) reportExit(exitStatusOf(exit.cause))
 }

@@ -9,6 +9,8 @@ import { defaultEndpoint, defaultPrefix } from "../store/EtcdOptions.ts"
 import type { EtcdSettings } from "./ConnectionOptions.ts"
 import { namesOtherKind } from "./commands/get/ResourceNouns.ts"
 import type { OutputFormat } from "./OutputFormats.ts"
+import type { LogSettings } from "../telemetry/LogSettings.ts"
+import { logSettingsOf } from "../telemetry/LogSettings.ts"
 
 export interface QuickGet {
   readonly names: ReadonlyArray<string>
@@ -16,6 +18,8 @@ export interface QuickGet {
   readonly showLabels: boolean
   readonly output: OutputFormat
   readonly settings: EtcdSettings
+  /** From MDEPLOY_LOG_FORMAT and MDEPLOY_LOG_LEVEL (a value the quick path does not accept: not quick). */
+  readonly log: LogSettings
 }
 
 const outputs: ReadonlyArray<OutputFormat> = ["table", "yaml", "json", "wide", "name"]
@@ -85,11 +89,14 @@ export const quickGet = (args: ReadonlyArray<string>, env: (name: string) => str
     etcdUser: given.get("etcdUser"),
     etcdPassword: given.get("etcdPassword")
   }
+  const log = logSettingsOf(env)
+  if (log === undefined) return undefined
   return {
     names: words.slice(1),
     selector: values.get("selector"),
     showLabels,
     output: output as OutputFormat,
-    settings
+    settings,
+    log
   }
 }

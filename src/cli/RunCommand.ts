@@ -4,7 +4,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, ConfigProvider, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
-import * as TraceLogger from "../telemetry/TraceLogger.ts"
+import * as LogConfig from "../telemetry/LogConfig.ts"
 import { loadCli } from "./Cli.ts"
 import { exitStatusOf, reportExit } from "./ExitStatus.ts"
 import { commandName } from "./KubectlArgs.ts"
@@ -31,7 +31,7 @@ export const runCommand = async (args: ReadonlyArray<string>, contextEnv: Record
     // Every command logs the same way: one logfmt (or MDEPLOY_LOG_FORMAT=json) line per record, on
     // stderr, so stdout carries only what was asked for.
     Effect.provide(
-      Layer.mergeAll(TraceLogger.layerFromEnv(), UsagePresenter.layer, ConfigProvider.layerAdd(ConfigProvider.fromUnknown(contextEnv)))
+      Layer.mergeAll(LogConfig.layerFromEnv(), UsagePresenter.layer, ConfigProvider.layerAdd(ConfigProvider.fromUnknown(contextEnv)))
     ),
     Effect.catchCause((cause) => Effect.sync(() => reportExit(exitStatusOf(cause)))),
     Effect.provide(NodeServices.layer),

@@ -20,7 +20,8 @@ import { createServer } from "node:http"
 import type { ListenAddress } from "./internal/exportSettings.ts"
 import { exportSettings, metricsUrl, parseListenAddress } from "./internal/exportSettings.ts"
 import { SpanMetrics } from "./SpanMetrics.ts"
-import type { LogFormat } from "./TraceLogger.ts"
+import type { LogFormat } from "./LogSettings.ts"
+import * as LogConfig from "./LogConfig.ts"
 import * as TraceLogger from "./TraceLogger.ts"
 
 export interface TelemetryOptions {
@@ -210,7 +211,7 @@ export class Telemetry extends Context.Service<Telemetry, TelemetryInfo>()("mdep
       )
 
       const logging = options.installLogger === false ? Layer.empty : TraceLogger.layer(
-        yield* TraceLogger.settingsFromEnv({ format: options.logFormat, level: options.logLevel }).pipe(
+        yield* LogConfig.settingsFromEnv({ format: options.logFormat, level: options.logLevel }).pipe(
           Effect.mapError((error) => new TelemetryError({ message: `log settings: ${error.message}` }))
         )
       )

@@ -2,16 +2,8 @@
 // `trace_id` and `span_id` of the span it was logged in, so a line leads to its trace and a
 // trace to its lines. Reads the span from Effect's own context, never from OpenTelemetry, so
 // commands that load no telemetry SDK can use it too (ids then come from Effect's tracer).
-import { Cause, Config, Context, Effect, Formatter, Layer, Logger, Option, References, Tracer } from "effect"
-import type { LogLevel } from "effect"
-
-export type LogFormat = "logfmt" | "json"
-export const logFormats: ReadonlyArray<LogFormat> = ["logfmt", "json"]
-
-/** `MDEPLOY_LOG_FORMAT`, default logfmt. */
-export const logFormatConfig = Config.Literals(logFormats, "MDEPLOY_LOG_FORMAT").pipe(
-  Config.withDefault<LogFormat>("logfmt")
-)
+import { Cause, Context, Formatter, Layer, Logger, References, Tracer } from "effect"
+import type { LogFormat, LogSettings } from "./LogSettings.ts"
 
 // Keys the logger writes itself; annotations by these names are dropped rather than doubled.
 const reserved = new Set(["time", "level", "msg", "cause", "trace_id", "span_id"])
@@ -71,39 +63,6 @@ const writeStderr = (line: string): void => {
 export const make = (format: LogFormat, write: (line: string) => void = writeStderr): Logger.Logger<unknown, void> =>
   Logger.make((options) => write(render(format, collect(options))))
 
-export interface LogSettings {
-  readonly format: LogFormat
-  /** Undefined: keep the current minimum level (Effect's default is Info). */
-  readonly level?: LogLevel.LogLevel | undefined
-  /** Where lines go; default stderr. */
-  readonly write?: ((line: string) => void) | undefined
-}
-
-export interface LogOptions {
-  readonly format?: LogFormat | undefined
-  readonly level?: LogLevel.LogLevel | undefined
-  readonly write?: ((line: string) => void) | undefined
-}
-
-const logLevels = ["All", "Fatal", "Error", "Warn", "Info", "Debug", "Trace", "None"] as const
-
-const logLevelOf = (text: string): LogLevel.LogLevel | undefined => {
-  const wanted = text.trim().toLowerCase() === "warning" ? "warn" : text.trim().toLowerCase()
-  return logLevels.find((level) => level.toLowerCase() === wanted)
-}
-
-/** Fills what `options` leaves open from `MDEPLOY_LOG_FORMAT` (default logfmt) and `MDEPLOY_LOG_LEVEL`. */
-export const settingsFromEnv = (options: LogOptions = {}): Effect.Effect<LogSettings, Config.ConfigError> =>
-  Effect.gen(function*() {
-    const format = options.format ?? (yield* logFormatConfig)
-    // Case-insensitive, as people write it: debug, DEBUG and Debug all mean Debug.
-    const raw = Option.getOrUndefined(yield* Config.option(Config.String("MDEPLOY_LOG_LEVEL")))
-    // An unknown name falls through to the strict reader, whose error lists the valid ones.
-    const level = options.level ??
-      (raw === undefined ? undefined : logLevelOf(raw) ?? (yield* Config.LogLevel("MDEPLOY_LOG_LEVEL")))
-    return { format, level, write: options.write }
-  })
-
 /**
  * Replaces the program's loggers with this one, plus Effect's tracer logger, which records each
  * log line as an event on the current span.
@@ -114,7 +73,3 @@ export const layer = (settings: LogSettings): Layer.Layer<never> => {
     ? loggers
     : Layer.merge(loggers, Layer.succeed(References.MinimumLogLevel, settings.level))
 }
-
-/** `layer` with the settings `options` leaves open read from the environment. */
-export const layerFromEnv = (options: LogOptions = {}): Layer.Layer<never, Config.ConfigError> =>
-  Layer.unwrap(Effect.map(settingsFromEnv(options), layer))

@@ -24,7 +24,8 @@ describe("quickGet", () => {
         etcdKey: undefined,
         etcdUser: undefined,
         etcdPassword: undefined
-      }
+      },
+      log: { format: "logfmt", level: undefined }
     })
     const full = parse("--etcd http://a:1,http://b:2 get web.main -owide -l team=x --show-labels db.main --etcd-prefix=/p")
     assert.deepStrictEqual(full?.names, ["web.main", "db.main"])
@@ -46,6 +47,10 @@ describe("quickGet", () => {
     assert.strictEqual(fromEnv?.settings.etcdPassword, "pw")
     assert.strictEqual(fromEnv?.settings.etcdCa, "/ca")
     assert.strictEqual(parse("get --etcd http://flag:1", env)?.settings.etcd, "http://flag:1")
+    assert.deepStrictEqual(parse("get", { MDEPLOY_LOG_FORMAT: "json", MDEPLOY_LOG_LEVEL: "WARNING" })?.log, {
+      format: "json",
+      level: "Warn"
+    })
   })
 
   it("leaves every other line to the parser", () => {
@@ -80,6 +85,9 @@ describe("quickGet", () => {
       assert.isUndefined(parse(line), line)
     }
     assert.isUndefined(quickGet(["get"], (name) => (name === "MDEPLOY_ETCD_PREFIX" ? "" : undefined)), "an empty variable")
+    // Log settings the quick path does not accept: the parser's Config names the variable and the values.
+    assert.isUndefined(parse("get", { MDEPLOY_LOG_FORMAT: "yaml" }))
+    assert.isUndefined(parse("get", { MDEPLOY_LOG_LEVEL: "loud" }))
     assert.isDefined(quickGet(["get"], noEnv))
   })
 })
