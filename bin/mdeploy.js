@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry shim for the `mdeploy` binary. It runs the bundle in dist/ when fresh (see entry()), else
+// Entry shim for the `mdeploy` binary. It runs the bundle in dist/ when fresh (see load()), else
 // the TypeScript sources by Node's type stripping; both need Node >= 22: when an older Node starts
 // this file (a bare `./bin/mdeploy.js` on a machine whose system Node is older), re-run it under
 // the Node pinned in node_modules.
@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 // An import of a built-in module evaluates every export (node:fs: fs/promises and readline with
 // them), a few ms of every run; getBuiltinModule (Node >= 22.3) hands over the module as it is.
 const builtin = async (name) => process.getBuiltinModule?.(name) ?? (await import(name))
-const { existsSync, readFileSync, statSync } = await builtin("node:fs")
+const { existsSync, readFileSync, stat, statSync } = await builtin("node:fs")
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const major = Number(process.versions.node.split(".")[0])
@@ -36,7 +36,7 @@ if (major < 22) {
     process.stdout.write(`mdeploy v${version}\n`)
   } else {
     if (commandOf(args) === "controller") withControllerHeapFlags(args)
-    await import(pathToFileURL(entry()).href)
+    await (await load()).main()
   }
 }
 
@@ -81,26 +81,39 @@ function withControllerHeapFlags(args) {
 /**
  * The bundle `npm run build` makes (scripts/build.ts says why it starts faster) while it is newer
  * than every file and directory under src/ it lists; the sources otherwise, so an edit since the
- * build is never run stale. MDEPLOY_FROM_SOURCE=1 always runs the sources.
+ * build is never run stale. MDEPLOY_FROM_SOURCE=1 always runs the sources. The bundle is loaded
+ * while its sources are checked (loading runs nothing: the program starts in `main`), so the
+ * check costs a fresh process no time of its own.
  */
-function entry() {
-  const source = join(root, "src", "bin.ts")
-  if (process.env.MDEPLOY_FROM_SOURCE === "1") return source
-  const bundle = join(root, "dist", "mdeploy.js")
-  const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs
-  if (built === undefined) return source
+async function load() {
+  const fromSource = () => import(pathToFileURL(join(root, "src", "bin.ts")).href)
+  if (process.env.MDEPLOY_FROM_SOURCE === "1") return fromSource()
+  // Plain repository-relative names: concatenated, not path.join()ed, whose normalisation of some
+  // 350 paths cost a fresh process about 5 ms.
+  const prefix = `${root}/`
+  const built = statSync(`${prefix}dist/mdeploy.js`, { throwIfNoEntry: false })?.mtimeMs
+  if (built === undefined) return fromSource()
   // A list written by the build, not a walk of src/: a recursive readdir costs a fresh process
-  // tens of milliseconds, a stat per listed path a few.
+  // tens of milliseconds.
   let listed
   try {
-    listed = readFileSync(join(root, "dist", "sources.txt"), "utf8").split("\n")
+    listed = readFileSync(`${prefix}dist/sources.txt`, "utf8").split("\n").filter((path) => path !== "")
   } catch {
-    return source
+    return fromSource()
   }
-  for (const path of listed) {
-    if (path === "") continue
-    const modified = statSync(join(root, path), { throwIfNoEntry: false })?.mtimeMs
-    if (modified === undefined || modified > built) return source
-  }
-  return bundle
+  const loading = import(pathToFileURL(`${prefix}dist/mdeploy.js`).href).then((module) => ({ module }), (error) => ({ error }))
+  const fresh = await new Promise((resolve) => {
+    let pending = listed.length
+    if (pending === 0) return resolve(true)
+    for (const path of listed) {
+      stat(prefix + path, (error, stats) => {
+        if (error !== null || stats.mtimeMs > built) resolve(false)
+        else if (--pending === 0) resolve(true)
+      })
+    }
+  })
+  const loaded = await loading
+  if (!fresh) return fromSource()
+  if ("error" in loaded) throw loaded.error
+  return loaded.module
 }

@@ -13,11 +13,8 @@ import type { StoreFailure } from "./StoreError.ts"
 // Not an import: importing node:fs evaluates every export (fs/promises, readline) on each CLI start.
 const { readFileSync } = process.getBuiltinModule("node:fs")
 
-// Taken as CommonJS modules when first needed, not imported: the ESM facade of node:http reads
-// every export, among them the lazy WebSocket and EventSource getters, which load Node's bundled
-// undici and zlib (a tenth of `get`'s start-up); node:https loads node:tls (another 25 ms), of no
-// use with http:// endpoints.
-const http = () => process.getBuiltinModule("node:http")
+// Taken as a CommonJS module when first needed, not imported: node:https loads node:tls (25 ms),
+// of no use with http:// endpoints, and its ESM facade reads every export of node:http.
 const https = () => process.getBuiltinModule("node:https")
 
 /** A failed POST: the reason, and the error whose words StoreError turns into one line. */
@@ -104,18 +101,107 @@ class CallTimeout extends Error {
   override readonly name = "CallTimeout"
 }
 
+/**
+ * The answer of an HTTP/1.1 response read whole from a connection the server closes: status and
+ * body, the body de-chunked when the server sent it in chunks (etcd's gateway does for long
+ * lists). Undefined while the bytes do not yet hold a complete response.
+ */
+export const parsePlainResponse = (bytes: Buffer, closed: boolean): { readonly status: number; readonly body: string } | undefined => {
+  const headEnd = bytes.indexOf("\r\n\r\n")
+  if (headEnd < 0) return undefined
+  const head = bytes.subarray(0, headEnd).toString("latin1").split("\r\n")
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? "")?.[1])
+  if (!Number.isInteger(status)) return undefined
+  const header = (name: string) =>
+    head.slice(1).find((line) => line.slice(0, line.indexOf(":")).trim().toLowerCase() === name)?.replace(/^[^:]*:\s*/, "")
+  const rest = bytes.subarray(headEnd + 4)
+  if (/chunked/i.test(header("transfer-encoding") ?? "")) {
+    const parts: Array<Buffer> = []
+    let at = 0
+    for (;;) {
+      const lineEnd = rest.indexOf("\r\n", at)
+      if (lineEnd < 0) return undefined
+      const size = Number.parseInt(rest.subarray(at, lineEnd).toString("latin1"), 16)
+      if (!Number.isFinite(size)) return undefined
+      if (size === 0) return { status, body: Buffer.concat(parts).toString("utf8") }
+      if (rest.length < lineEnd + 2 + size + 2) return undefined
+      parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size))
+      at = lineEnd + 2 + size + 2
+    }
+  }
+  const length = header("content-length")
+  // Neither length nor chunks: the body ends when the server closes the connection.
+  if (length === undefined ? !closed : rest.length < Number(length)) return undefined
+  return { status, body: rest.subarray(0, length === undefined ? rest.length : Number(length)).toString("utf8") }
+}
+
+/**
+ * A POST to an http:// endpoint straight over a TCP connection, closed after the answer: node:http
+ * costs a fresh process about 8 ms to load, a twentieth of `mdeploy get`'s start-up (bench
+ * startup), for two requests. https:// endpoints go through node:https (TLS needs it anyway).
+ */
+const postPlain = (url: URL, deadlines: Deadlines, path: string, payload: string, token: string | undefined, signal: AbortSignal) =>
+  new Promise<unknown>((resolve, reject) => {
+    const socket = process.getBuiltinModule("node:net").connect({
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 80)
+    })
+    const chunks: Array<Buffer> = []
+    let settled = false
+    const finish = (outcome: () => unknown) => {
+      if (settled) return
+      settled = true
+      clearTimeout(dial)
+      clearTimeout(call)
+      signal.removeEventListener("abort", abort)
+      socket.destroy()
+      try {
+        resolve(outcome())
+      } catch (failure) {
+        reject(failure)
+      }
+    }
+    const fail = (failure: GatewayFailure) =>
+      finish(() => {
+        throw failure
+      })
+    const dial = setTimeout(() => fail(new GatewayFailure("Unavailable", new DialTimeout("connect timed out"))), deadlines.dialTimeoutMs)
+    const call = setTimeout(() => fail(new GatewayFailure("Timeout", new CallTimeout("no answer in time"))), deadlines.callTimeoutMs)
+    const abort = () => fail(new GatewayFailure("Unavailable", new Error("interrupted")))
+    signal.addEventListener("abort", abort, { once: true })
+    socket.once("connect", () => clearTimeout(dial))
+    socket.on("error", (error) => fail(new GatewayFailure("Unavailable", error)))
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk)
+      const answer = parsePlainResponse(Buffer.concat(chunks), false)
+      if (answer !== undefined) finish(() => answerOf(answer.status, answer.body))
+    })
+    socket.once("end", () => {
+      const answer = parsePlainResponse(Buffer.concat(chunks), true)
+      if (answer === undefined) fail(new GatewayFailure("Unavailable", new Error("connection closed before a whole answer")))
+      else finish(() => answerOf(answer.status, answer.body))
+    })
+    const host = url.port === "" ? url.hostname : `${url.hostname}:${url.port}`
+    // Written, not ended: Go's server reads a half-closed connection as a cancelled request.
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n${
+        token === undefined ? "" : `Authorization: ${token}\r\n`
+      }Connection: close\r\n\r\n${payload}`
+    )
+  })
+
 const post = (
   url: URL,
-  agent: HttpAgent,
+  agent: HttpAgent | undefined,
   deadlines: Deadlines,
   path: string,
   body: unknown,
   token: string | undefined,
   signal: AbortSignal
 ): Promise<unknown> =>
-  new Promise((resolve, reject) => {
+  url.protocol === "http:" ? postPlain(url, deadlines, path, JSON.stringify(body), token, signal) : new Promise((resolve, reject) => {
     const payload = JSON.stringify(body)
-    const send = url.protocol === "https:" ? https().request : http().request
+    const send = https().request
     const request = send({
       protocol: url.protocol,
       hostname: url.hostname,
@@ -209,13 +295,12 @@ export const gatewayEndpoints = (options: EtcdOptions): ReadonlyArray<GatewayEnd
   return options.endpoints.map((given, index) => {
     const url = urls[index]!
     // Without a CA file, Node's default CAs (NODE_EXTRA_CA_CERTS included), as EtcdClient does.
-    const agent = url.protocol === "https:"
-      ? new (https().Agent)({ keepAlive: true, ...files })
-      : new (http().Agent)({ keepAlive: true })
+    // http:// endpoints need no agent: postPlain opens a connection per request.
+    const agent = url.protocol === "https:" ? new (https().Agent)({ keepAlive: true, ...files }) : undefined
     return {
       url: given,
       post: (path, body, token, signal) => post(url, agent, deadlines, path, body, token, signal),
-      close: () => agent.destroy()
+      close: () => agent?.destroy()
     }
   })
 }
