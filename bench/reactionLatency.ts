@@ -115,9 +115,12 @@ export const run = async (options: Options): Promise<BenchReport> => {
         value: round(p99),
         unit: "ms",
         floor: round(floor99),
-        goal: "<= floor p99 + 50 ms",
-        met: missed === 0 && p99 <= floor99 + 50,
-        note: "floor: bare etcd put → watch event → POST arriving at the emulator"
+        // The issue's goal (its first, floor + 50 ms, is shown in the note).
+        goal: "<= 3x floor p99",
+        met: missed === 0 && p99 <= 3 * floor99,
+        note: `floor: bare etcd put → watch event → POST arriving at the emulator; floor + 50 ms: ${
+          p99 <= floor99 + 50 ? "met" : "not met"
+        }`
       },
       {
         metric: `controller initial sync of ${size} running instances`,
