@@ -171,11 +171,9 @@ const postPlain = (url: URL, deadlines: Deadlines, path: string, payload: string
     signal.addEventListener("abort", abort, { once: true })
     socket.once("connect", () => clearTimeout(dial))
     socket.on("error", (error) => fail(new GatewayFailure("Unavailable", error)))
-    socket.on("data", (chunk: Buffer) => {
-      chunks.push(chunk)
-      const answer = parsePlainResponse(Buffer.concat(chunks), false)
-      if (answer !== undefined) finish(() => answerOf(answer.status, answer.body))
-    })
+    // Read once, when the server closes: it does after answering a `Connection: close` request,
+    // and trying to read a whole answer at each piece of a long list would copy it over and over.
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
     socket.once("end", () => {
       const answer = parsePlainResponse(Buffer.concat(chunks), true)
       if (answer === undefined) fail(new GatewayFailure("Unavailable", new Error("connection closed before a whole answer")))
