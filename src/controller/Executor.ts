@@ -208,9 +208,14 @@ const createApp = Effect.fn("Executor.createApp")(function*(deps: Deps, plan: Pl
 
 const scaleApp = Effect.fn("Executor.scaleApp")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "scaleApp" }>) {
   yield* Effect.annotateCurrentSpan({ ...attributes(plan, action), "mdeploy.scale.reason": action.reason })
-  const found = yield* confirmApp(deps, action.shard, action.appId)
-  if ("gone" in found) return {} satisfies Step
-  if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
+  // A scale-up starts tasks and stops none; the pass planned it on its own fresh read of this
+  // instance, which saw the app as ours, so it is not read a third time. Taking slots away
+  // ("slack") is confirmed first, like every other removal.
+  if (action.reason === "slack") {
+    const found = yield* confirmApp(deps, action.shard, action.appId)
+    if ("gone" in found) return {} satisfies Step
+    if ("problem" in found) return yield* unconfirmed(action, action.appId, found.problem)
+  }
   yield* gated(
     deps,
     plan,

@@ -57,7 +57,7 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
     const placement = (name: InstanceName, desired: Desired) =>
       desired._tag === "Spec" ? placeInstance(name, shards.current, desired.spec.marathonShard) : undefined
 
-    /** Marathon as of `notBefore` or later, the drain answers, and the plan they make. */
+    /** Marathon as of `notBefore` or later (and when that read started), the drain answers, and the plan they make. */
     const observeAndPlan = Effect.fnUntraced(function*(
       name: InstanceName,
       desired: Desired,
@@ -95,7 +95,7 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
       const { plan, now } = yield* planFor(observed, desired, previous, records)
-      return { plan, observed, now }
+      return { plan, observed, now, readAt: view.readAt }
     })
 
     /** After a create: whether it met an app of that id that is not ours (look for it next time). */

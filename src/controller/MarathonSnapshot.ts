@@ -48,6 +48,8 @@ export interface InstanceView {
   readonly drainingHosts: ReadonlySet<string>
   /** Shards that could not be read for this view. */
   readonly unavailable: ReadonlyArray<UnavailableShard>
+  /** When the oldest read this view is made of started (ms, the Effect clock). */
+  readonly readAt: number
 }
 
 export interface MarathonSnapshot {
@@ -176,12 +178,15 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       ], { concurrency: askMesos ? 2 : 1 })
       const apps: Array<ObservedApp> = []
       const unavailable: Array<UnavailableShard> = []
+      let readAt = Number.POSITIVE_INFINITY
       results.forEach((result, i) => {
         const part = parts[i]!
-        if (Result.isSuccess(result)) apps.push(...result.success)
-        else unavailable.push({ shard: part.shard, error: result.failure, mayHaveApps: part.mayHaveApps(name) })
+        if (Result.isSuccess(result)) {
+          apps.push(...result.success.apps)
+          readAt = Math.min(readAt, result.success.readAt)
+        } else unavailable.push({ shard: part.shard, error: result.failure, mayHaveApps: part.mayHaveApps(name) })
       })
-      return { apps, drainingHosts: hosts, unavailable } satisfies InstanceView
+      return { apps, drainingHosts: hosts, unavailable, readAt } satisfies InstanceView
     })
     // A span without a captured stack (an Error per call otherwise): every pass asks.
     const forInstance = (name: string, notBefore: number) =>

@@ -80,6 +80,10 @@ const messageOf = (error: unknown): string => {
   return `${tag}${reason === undefined ? "" : `(${reason})`}: ${tagged.message ?? String(error)}`
 }
 
+/** Whether a plan does anything but create apps: that is decided on a fresh read of the instance. */
+const beyondCreate = (plan: Plan) => plan.actions.some((action) => action.type !== "createApp")
+const creates = (plan: Plan) => plan.actions.some((action) => action.type === "createApp")
+
 /** What a lock-free look at an instance saw, handed to the pass under the lock. */
 interface Peeked {
   readonly stored: StoredInstance
@@ -124,9 +128,17 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       // objects from the caches): Marathon is not asked twice for one pass. The drain records it
       // planned with came from the watch, so the plan is made again on a fresh read of them.
       const unchanged = peeked !== undefined && desired._tag === "Spec" && peeked.stored === desired.stored && peeked.previous === previous
-      let { observed, plan, now } = unchanged
-        ? { observed: peeked.seen.observed, ...(yield* planFor(peeked.seen.observed, desired, previous)) }
-        : yield* observeAndPlan(name, desired, previous, notBefore)
+      // A read of Marathon that started after the lock was taken is fresh enough for any action
+      // (an edit's pass reads its own instance then): it is not read a second time below.
+      const lockedAt = yield* Clock.currentTimeMillis
+      const first = !unchanged
+        ? yield* observeAndPlan(name, desired, previous, notBefore)
+        : beyondCreate(peeked.seen.plan)
+        // Read again below anyway: the look's plan only chooses the locks.
+        ? { ...peeked.seen, readAt: Number.NEGATIVE_INFINITY }
+        : { observed: peeked.seen.observed, readAt: Number.NEGATIVE_INFINITY, ...(yield* planFor(peeked.seen.observed, desired, previous)) }
+      const readUnderLock = first.readAt >= lockedAt
+      let { observed, plan, now } = first
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,
@@ -148,11 +160,17 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       let refusal: string | undefined
       if (plan.actions.length > 0) {
         // Creates and tear-downs never interleave (PaaSTA's second lock, against cleanup).
+        let shared = false
         if (tearDown) yield* locks.appLifecycleExclusive(deps.holder, deps.session, exclusiveWaitMs)
-        else if (plan.actions.some((action) => action.type === "createApp")) yield* locks.appLifecycleShared(deps.holder, deps.session)
+        else if (creates(plan)) {
+          yield* locks.appLifecycleShared(deps.holder, deps.session)
+          shared = true
+        }
         // Anything beyond a create is decided on a fresh read of this instance, not the shared list.
-        if (plan.actions.some((action) => action.type !== "createApp")) {
+        if (!readUnderLock && beyondCreate(plan)) {
           ;({ observed, plan, now } = yield* observeAndPlan(name, desired, previous, yield* Clock.currentTimeMillis))
+          // The fresh read may call for a create the first plan did not have.
+          if (!tearDown && !shared && creates(plan)) yield* locks.appLifecycleShared(deps.holder, deps.session)
         }
         if (tearDown && plan.actions.length > 0) {
           const input = yield* deps.cleanupInput
@@ -245,6 +263,9 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const desired = yield* readDesired(name)
       if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return { _tag: "Busy", peeked: undefined } as const
       const previous = yield* readStatus(name)
+      // An edit not yet acted on changes status whatever Marathon says: nothing to look at here;
+      // the pass reads Marathon once, under the lock.
+      if (previous?.observedGeneration !== desired.stored.metadata.generation) return { _tag: "Busy", peeked: undefined } as const
       const records = deps.drainRecords?.(name)
       const seen = yield* observeAndPlan(name, desired, previous, notBefore, records)
       const busy = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } } as const

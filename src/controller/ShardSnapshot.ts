@@ -17,6 +17,12 @@ import { recordUntrustedAnswer } from "../telemetry/ControllerMetrics.ts"
 import { appsAnswerProblem, listShrinkProblem, shrinkConfirmations } from "./Plausibility.ts"
 import { UntrustedAnswer } from "./UntrustedAnswer.ts"
 
+/** One instance's apps on one shard, and when the read they come from started (ms, the Effect clock). */
+export interface InstanceRead {
+  readonly apps: ReadonlyArray<ObservedApp>
+  readonly readAt: number
+}
+
 /** One shard's last full list, indexed. */
 export interface ShardList {
   readonly shard: string
@@ -164,12 +170,16 @@ export const makeShardSnapshot = (options: {
         : guarded(lock.withPermits(1)(refresh(after)))
     }
 
-    /** One instance's apps on this shard as of `notBefore` or later (0: any list, fetched if there is none). */
-    const forInstance = (name: string, notBefore: number): Effect.Effect<ReadonlyArray<ObservedApp>, ShardReadError> => {
+    /**
+     * One instance's apps on this shard as of `notBefore` or later (0: any list, fetched if there is
+     * none), and when the read they come from started.
+     */
+    const forInstance = (name: string, notBefore: number): Effect.Effect<InstanceRead, ShardReadError> => {
       if (awaitingGoodRead() || notBefore === 0 || (current !== undefined && current.startedAt >= notBefore)) {
-        return Effect.map(get(0), (list) => list.byInstance.get(name) ?? [])
+        return Effect.map(get(0), (list) => ({ apps: list.byInstance.get(name) ?? [], readAt: list.startedAt }))
       }
       return guarded(Effect.gen(function*() {
+        const readAt = yield* Clock.currentTimeMillis
         const apps = yield* client.listAppsById(appIdPrefix(name as InstanceName))
         targetedFetches++
         // Marathon's id filter matches anywhere in the id: keep only this instance's own apps.
@@ -177,7 +187,7 @@ export const makeShardSnapshot = (options: {
         const problem = appsAnswerProblem(own)
         if (problem !== undefined) return yield* untrusted(problem)
         seen.set(name, own.some((app) => owns(ownership, app.labels)))
-        return own
+        return { apps: own, readAt }
       }))
     }
 

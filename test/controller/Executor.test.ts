@@ -117,6 +117,28 @@ describe("Executor (paasta-behaviour §1.8.1, §8 SMJ 33–36, examples 4 and 12
       assert.deepStrictEqual(operations(yield* memory.calls), ["scaleApp"])
     }).pipe(Effect.provide(layer)))
 
+  it.effect("a scale-up is sent without a confirming read; slots taken away (slack) are confirmed first", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const desired = spec({ cmd: "serve", instances: 3 })
+      const current = app(newId(desired), tasks(newId(desired), "n", 2))
+      yield* memory.seed(current)
+      const up = Plan.make(Option.some(desired), observed([current]), drainState(), at(0))
+      assert.deepStrictEqual(up.actions, [{ type: "scaleApp", appId: newId(desired), instances: 3, reason: "scaleUp" }])
+      yield* (yield* Executor).run(up)
+      assert.deepStrictEqual((yield* memory.calls).map((call) => call.operation), ["scaleApp"])
+
+      // One instance wanted, three slots and no task: the slots go, once a fresh read says the app is ours.
+      const fewer = spec({ cmd: "serve", instances: 1 })
+      const empty = app(newId(fewer), [], { instances: 3 })
+      const slack = Plan.make(Option.some(fewer), observed([empty]), drainState(), at(0))
+      assert.deepStrictEqual(slack.actions, [{ type: "scaleApp", appId: newId(fewer), instances: 1, reason: "slack" }])
+      yield* memory.seed({ ...empty, labels: { ...empty.labels, MDEPLOY_OWNER: "another-installation" } })
+      const refused = yield* (yield* Executor).run(slack)
+      assert.strictEqual(refused.interrupted?.reason, "Unconfirmed")
+      assert.deepStrictEqual((yield* memory.calls).map((call) => call.operation), ["scaleApp", "getApp"])
+    }).pipe(Effect.provide(layer)))
+
   it.effect("example 4: a drain that fails kills the task with onError kill, and is retried later with retry", () =>
     Effect.gen(function*() {
       const memory = yield* MarathonMemory

@@ -159,6 +159,38 @@ describe("Reconciler (memory layers, TestClock)", () => {
       yield* Scope.close(scope, Exit.void)
     }).pipe(Effect.provide(layer)))
 
+  it.effect("an edit's pass reads Marathon once, after taking the lock; a scale-up is sent without reading the app again", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const stored = yield* (yield* SpecStore).apply(document("web.main", {}))
+      const specs = new Map([["web.main", stored.instance]])
+      const reconciler = yield* reconcilerWith({ cache: cacheOf(specs) })
+      yield* reconciler.reconcile(web)
+      const [created] = yield* memory.apps
+      yield* memory.addTasks(created!.id, tasks(created!.id, "n", 2))
+      for (let pass = 0; pass < 3; pass++) {
+        yield* TestClock.adjust("1 second")
+        yield* reconciler.reconcile(web)
+      }
+      assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "Running")
+      const edited = yield* (yield* SpecStore).apply(document("web.main", { instances: 3 }))
+      specs.set("web.main", edited.instance)
+      const since = (yield* memory.calls).length
+      const callsSince = Effect.map(memory.calls, (calls) => calls.slice(since).map((call) => call.operation))
+      // The lock held elsewhere: an edit is known to be work without a look at Marathon.
+      const scope = yield* Scope.make()
+      yield* (yield* Locks).instance(web, "someone-else", session()).pipe(Scope.provide(scope))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* reconciler.reconcile(web))._tag, "LockHeld")
+      assert.deepStrictEqual(yield* callsSince, [])
+      yield* Scope.close(scope, Exit.void)
+      // Free again: one read of the instance under the lock, then the scale-up.
+      yield* TestClock.adjust("1 second")
+      yield* reconciler.reconcile(web)
+      assert.deepStrictEqual(yield* callsSince, ["listApps", "scaleApp"])
+      assert.strictEqual((yield* memory.apps)[0]!.instances, 3)
+    }).pipe(Effect.provide(layer)))
+
   it.effect("a new spec: the app is created with its owner, status records the generation, the pass comes back", () =>
     Effect.gen(function*() {
       yield* (yield* SpecStore).apply(document("web.main", {}))
