@@ -14,6 +14,7 @@ import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
+import { DrainRecords } from "../drain/DrainRecords.ts"
 import { defaultShard, placeInstance } from "../domain/ShardPlacement.ts"
 import { MarathonShards } from "../marathon/MarathonShards.ts"
 import { observedInstance } from "../plan/Observed.ts"
@@ -31,6 +32,7 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
   Effect.gen(function*() {
     const shards = yield* MarathonShards
     const ownership = yield* Owner
+    const drainRecords = yield* DrainRecords
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
     // When each running task was first seen, per instance: task ages on this process's clock.
@@ -43,14 +45,16 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       observed: ObservedInstance,
       desired: Desired,
       previous: InstanceStatus | undefined,
-      records?: ReadonlyMap<string, DrainRecord>
+      records?: ReadonlyMap<string, DrainRecord>,
+      readRecords?: ReadonlyMap<string, DrainRecord>
     ) =>
       planStep({
         observed,
         spec: desired._tag === "Spec" ? Option.some(desired.spec) : Option.none<ResolvedSpec>(),
         lastDrain: previous?.drain,
         progress: progressFromStatus(previous),
-        ...(records === undefined ? {} : { records })
+        ...(records === undefined ? {} : { records }),
+        ...(readRecords === undefined ? {} : { readRecords })
       })
 
     /** Where the instance lives: a spec's pin or the rendezvous winner; a deleted spec lives nowhere. */
@@ -68,7 +72,10 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       const placed = placement(name, desired)
       // The Reconciler never plans an instance whose pin is invalid; this is the guard of last resort.
       const shard = placed?._tag === "Placed" ? placed.shard : undefined
-      const view = yield* snapshot.forInstance(name, notBefore)
+      // Under the lock the drain records are read from etcd too: beside Marathon, not after it.
+      const [view, readRecords] = records === undefined && snapshot.wouldFetch(notBefore)
+        ? yield* Effect.all([snapshot.forInstance(name, notBefore), drainRecords.list(name)], { concurrency: 2 })
+        : [yield* snapshot.forInstance(name, notBefore), undefined]
       const blocking = view.unavailable.find((down) => down.shard === shard || down.mayHaveApps)
       if (blocking !== undefined) {
         // One Marathon: its own error, as always. Several: which shard holds the instance up, and why.
@@ -94,7 +101,7 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       if (aged.sightings.size === 0) sightings.delete(name)
       else sightings.set(name, aged.sightings)
       const observed = aged.observed
-      const { plan, now } = yield* planFor(observed, desired, previous, records)
+      const { plan, now } = yield* planFor(observed, desired, previous, records, readRecords)
       return { plan, observed, now, readAt: view.readAt }
     })
 

@@ -22,11 +22,13 @@ export interface PlanStepInput {
   readonly progress: ProgressMark | undefined
   /** The drain records as a watch-fed cache holds them (a lock-free look); absent: read etcd. */
   readonly records?: ReadonlyMap<string, DrainRecord>
+  /** The drain records just read from etcd by the caller (alongside Marathon); stale ones are removed. */
+  readonly readRecords?: ReadonlyMap<string, DrainRecord>
 }
 
 export const planStep = Effect.fnUntraced(function*(input: PlanStepInput) {
   const drain = Option.match(input.spec, { onNone: () => resolveDrain(input.lastDrain), onSome: (spec) => spec.drain })
-  const drainState = yield* probe(input.observed, drain, input.progress, input.records)
+  const drainState = yield* probe(input.observed, drain, input.progress, input.records, input.readRecords)
   const now = DateTime.toUtc(yield* DateTime.now)
   // Given first, withSpan takes the options as they are: no stack captured for the span, on every pass.
   const plan = yield* Effect.withSpan(Effect.sync(() => Plan.make(input.spec, input.observed, drainState, now)), "Plan.make", {

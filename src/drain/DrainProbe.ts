@@ -29,16 +29,18 @@ export const hasStaleRecords = (observed: ObservedInstance, records: ReadonlyMap
  * config the caller falls back to (`noopDrain`); `progress` is the mark persisted by the last pass.
  * `cached`: the records as a watch-fed cache holds them, for a lock-free look — then nothing is
  * read from etcd and no stale record is removed (only a pass under the instance lock writes).
+ * `read`: the records the caller just read from etcd (beside Marathon, under the lock).
  */
 const probeTasks = Effect.fnUntraced(function*(
   observed: ObservedInstance,
   drain: DrainConfig,
   progress: ProgressMark | undefined,
-  cached?: ReadonlyMap<string, DrainRecord>
+  cached?: ReadonlyMap<string, DrainRecord>,
+  read?: ReadonlyMap<string, DrainRecord>
 ) {
   const records = yield* DrainRecords
   const method = (yield* DrainMethods).forInstance(observed.name, drain)
-  const stored = cached ?? (yield* records.list(observed.name))
+  const stored = cached ?? read ?? (yield* records.list(observed.name))
   const tasks = drainableTasks(observed)
 
   const answers = new Map<string, TaskDrainAnswer>()
@@ -90,5 +92,6 @@ export const probe = (
   observed: ObservedInstance,
   drain: DrainConfig,
   progress: ProgressMark | undefined,
-  cached?: ReadonlyMap<string, DrainRecord>
-) => Effect.withSpan(probeTasks(observed, drain, progress, cached), "DrainProbe.probe", { captureStackTrace: false })
+  cached?: ReadonlyMap<string, DrainRecord>,
+  read?: ReadonlyMap<string, DrainRecord>
+) => Effect.withSpan(probeTasks(observed, drain, progress, cached, read), "DrainProbe.probe", { captureStackTrace: false })

@@ -52,7 +52,8 @@ export class ListViews {
     write("{\"apps\":[")
     for (const record of this.ctx.apps.values()) {
       const def = record.def
-      if (id !== undefined && !def.id.toLowerCase().includes(id)) continue
+      // App ids are lower case (AppFields' id pattern): only the filter needs lowering.
+      if (id !== undefined && !def.id.includes(id)) continue
       if (cmd !== undefined && !(typeof def.cmd === "string" && def.cmd.toLowerCase().includes(cmd))) continue
       if (select !== undefined && !select(def)) continue
       if (!first) write(",")
