@@ -166,7 +166,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           yield* locks.appLifecycleShared(deps.holder, deps.session)
           shared = true
         }
-        // Anything beyond a create is decided on a fresh read of this instance, not the shared list.
+        // Anything beyond a create is decided on Marathon as read after the lock was taken, not on
+        // a list or a look from before it: this instance is read alone now, unless it just was.
         if (!readUnderLock && beyondCreate(plan)) {
           ;({ observed, plan, now } = yield* observeAndPlan(name, desired, previous, yield* Clock.currentTimeMillis))
           // The fresh read may call for a create the first plan did not have.

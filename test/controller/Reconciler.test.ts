@@ -127,23 +127,31 @@ const running = (name: string, count: number) => {
   }
 }
 
+/**
+ * web.main created and run to Running (two healthy tasks) by a reconciler on a watch-fed cache;
+ * `specs` is that cache's spec map, for edits.
+ */
+const runningWeb = Effect.gen(function*() {
+  const memory = yield* MarathonMemory
+  const stored = yield* (yield* SpecStore).apply(document("web.main", {}))
+  const specs = new Map([["web.main", stored.instance]])
+  const reconciler = yield* reconcilerWith({ cache: cacheOf(specs) })
+  yield* reconciler.reconcile(web)
+  const [created] = yield* memory.apps
+  yield* memory.addTasks(created!.id, tasks(created!.id, "n", 2))
+  // Passes until Running: status settles.
+  for (let pass = 0; pass < 3; pass++) {
+    yield* TestClock.adjust("1 second")
+    yield* reconciler.reconcile(web)
+  }
+  assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "Running")
+  return { specs, reconciler }
+})
+
 describe("Reconciler (memory layers, TestClock)", () => {
   it.effect("an idle pass of a settled instance takes no lock and writes nothing; an edit takes the lock again", () =>
     Effect.gen(function*() {
-      const memory = yield* MarathonMemory
-      const stored = yield* (yield* SpecStore).apply(document("web.main", {}))
-      const specs = new Map([["web.main", stored.instance]])
-      const reconciler = yield* reconcilerWith({ cache: cacheOf(specs) })
-      yield* reconciler.reconcile(web)
-      const [created] = yield* memory.apps
-      yield* memory.addTasks(created!.id, tasks(created!.id, "n", 2))
-      // Passes until Running: status settles.
-      for (let pass = 0; pass < 3; pass++) {
-        yield* TestClock.adjust("1 second")
-        yield* reconciler.reconcile(web)
-      }
-      const settled = Option.getOrThrow(yield* (yield* StatusStore).get(web))
-      assert.strictEqual(settled.phase, "Running")
+      const { specs, reconciler } = yield* runningWeb
       // Someone holds the instance lock: an idle pass does not need it.
       const scope = yield* Scope.make()
       yield* (yield* Locks).instance(web, "someone-else", session()).pipe(Scope.provide(scope))
@@ -162,17 +170,7 @@ describe("Reconciler (memory layers, TestClock)", () => {
   it.effect("an edit's pass reads Marathon once, after taking the lock; a scale-up is sent without reading the app again", () =>
     Effect.gen(function*() {
       const memory = yield* MarathonMemory
-      const stored = yield* (yield* SpecStore).apply(document("web.main", {}))
-      const specs = new Map([["web.main", stored.instance]])
-      const reconciler = yield* reconcilerWith({ cache: cacheOf(specs) })
-      yield* reconciler.reconcile(web)
-      const [created] = yield* memory.apps
-      yield* memory.addTasks(created!.id, tasks(created!.id, "n", 2))
-      for (let pass = 0; pass < 3; pass++) {
-        yield* TestClock.adjust("1 second")
-        yield* reconciler.reconcile(web)
-      }
-      assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "Running")
+      const { specs, reconciler } = yield* runningWeb
       const edited = yield* (yield* SpecStore).apply(document("web.main", { instances: 3 }))
       specs.set("web.main", edited.instance)
       const since = (yield* memory.calls).length
