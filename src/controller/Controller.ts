@@ -161,10 +161,11 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     // Notifications are sent by the leader only, behind a queue: a reconcile never waits on one.
     if (config.notify !== undefined) yield* runNotifications(config.notify, leader.session.leaseId).pipe(Effect.forkScoped)
 
-    // No pass before specs and statuses are listed. A pass before that reads etcd directly, at its
-    // newest revision, while the list still being taken is of an older one: a later pass answered
-    // from the list could then act on a spec older than the one an earlier pass acted on (seen: a
-    // new leader scaled an edited instance up, then killed the task it had just started).
+    // No pass before specs, statuses and drain records are listed. A pass before that reads etcd
+    // directly, at its newest revision, while the list still being taken is of an older one: a
+    // later pass answered from the list could then act on a spec older than the one an earlier pass
+    // acted on (seen: a new leader scaled an edited instance up, then killed the task it had just
+    // started). A look before the drain records are in reads them from etcd without the lock.
     yield* runWorkers({ queue, workers: config.workers, freshAfter, ready: state.synced }).pipe(
       Effect.provideService(Reconciler, reconciler)
     )

@@ -28,7 +28,10 @@ export interface StateCache {
   /** Names with a status; meaningful once `statusesSynced`. */
   readonly statusNames: () => ReadonlyArray<string>
   readonly statusesSynced: () => boolean
-  /** Completes once specs and statuses have both been listed (client-go's WaitForCacheSync). */
+  /**
+   * Completes once specs, statuses and drain records have all been listed (client-go's
+   * WaitForCacheSync): from then on a lock-free look reads nothing from etcd.
+   */
   readonly synced: Effect.Effect<void>
   /** The cached spec, or None; undefined when the cache cannot answer yet (read etcd). */
   readonly spec: (name: InstanceName) => Option.Option<StoredInstance> | undefined
@@ -60,6 +63,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
     const invalid = new Map<string, string>()
     const specsListed = yield* Deferred.make<void>()
     const statusesListed = yield* Deferred.make<void>()
+    const drainsListed = yield* Deferred.make<void>()
 
     yield* informer<StoredInstance>({ prefix: keys.specs, parse: parseStored }).pipe(
       Stream.runForEach((event) => {
@@ -126,6 +130,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
         Effect.sync(() => {
           if (event._tag === "Synced") {
             drainsSynced = true
+            Deferred.doneUnsafe(drainsListed, Effect.void)
             return
           }
           const at = drainKey(event.key)
@@ -151,7 +156,7 @@ export const makeStateCache = (events: StateCacheEvents) =>
       invalidNames: () => [...invalid.keys()],
       statusNames: () => statuses.keys(),
       statusesSynced: () => statuses.synced,
-      synced: Effect.asVoid(Effect.all([Deferred.await(specsListed), Deferred.await(statusesListed)])),
+      synced: Effect.asVoid(Effect.all([Deferred.await(specsListed), Deferred.await(statusesListed), Deferred.await(drainsListed)])),
       spec: (name) => (specs.synced ? Option.fromUndefinedOr(specs.get(name)) : undefined),
       status: (name) => (statuses.synced ? statuses.get(name) : false),
       drainRecords: (name) => (drainsSynced ? (drains.get(name) as ReadonlyMap<string, DrainRecord> | undefined) ?? noRecords : undefined),

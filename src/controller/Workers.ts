@@ -19,8 +19,8 @@ export interface WorkersConfig {
    */
   readonly freshAfter: Map<string, number>
   /**
-   * Completes when passes may begin: the controller's is its caches having listed specs and
-   * statuses (client-go's WaitForCacheSync). Until then keys wait in the queue.
+   * Completes when passes may begin: the controller's is its caches having listed specs,
+   * statuses and drain records (client-go's WaitForCacheSync). Until then keys wait in the queue.
    */
   readonly ready?: Effect.Effect<void>
 }
