@@ -72,8 +72,9 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       const placed = placement(name, desired)
       // The Reconciler never plans an instance whose pin is invalid; this is the guard of last resort.
       const shard = placed?._tag === "Placed" ? placed.shard : undefined
-      // Under the lock the drain records are read from etcd too: beside Marathon, not after it.
-      const [view, readRecords] = records === undefined && snapshot.wouldFetch(notBefore)
+      // Without the watch's records (under the lock) they are read from etcd: beside Marathon, not
+      // after it. A lock-free look has them, and forks nothing.
+      const [view, readRecords] = records === undefined
         ? yield* Effect.all([snapshot.forInstance(name, notBefore), drainRecords.list(name)], { concurrency: 2 })
         : [yield* snapshot.forInstance(name, notBefore), undefined]
       const blocking = view.unavailable.find((down) => down.shard === shard || down.mayHaveApps)

@@ -63,8 +63,6 @@ export interface MarathonSnapshot {
    * fresh enough, else fetched alone. `notBefore` 0 takes any list (fetching one if there is none).
    */
   readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError>
-  /** Whether `forInstance(_, notBefore)` would ask Marathon (else it answers from memory). */
-  readonly wouldFetch: (notBefore: number) => boolean
   /** The last lists taken, if any, without fetching. */
   readonly latest: Effect.Effect<Snapshot | undefined>
   /** Full list calls made so far (for the steady-state benchmark). */
@@ -200,7 +198,6 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
     return {
       get,
       forInstance,
-      wouldFetch: (notBefore) => parts.some((part) => !part.inMemory(notBefore)),
       latest,
       fetches: sum((part) => part.fetches),
       targetedFetches: sum((part) => part.targetedFetches)

@@ -197,15 +197,10 @@ export const makeShardSnapshot = (options: {
      */
     const mayHaveApps = (name: string): boolean => seen.get(name) ?? (current === undefined ? true : current.byInstance.has(name))
 
-    /** Whether `forInstance(_, notBefore)` is answered from the list in memory, without asking Marathon. */
-    const inMemory = (notBefore: number) =>
-      !awaitingGoodRead() && current !== undefined && (notBefore === 0 || current.startedAt >= notBefore)
-
     return {
       shard,
       get,
       forInstance,
-      inMemory,
       mayHaveApps,
       latest: Effect.sync(() => current),
       fetches: Effect.sync(() => fetches),
