@@ -1,5 +1,5 @@
 // The controller's queue of instance keys, with client-go's contract. Fair: FIFO within a priority,
-// every high key before any low one. Stingy: a key is never handed to two workers at once, and
+// every high key before any low one, and while a high key runs, low keys wait (up to `lowHold`). Stingy: a key is never handed to two workers at once, and
 // adding a key that is already waiting does nothing. Lossless: a key added while it is being
 // processed is queued again, exactly once, when that run is `done`. Also delayed and rate-limited
 // re-adds, a drainable shutdown and client-go's metric set. Time only through Clock, so TestClock
@@ -53,6 +53,7 @@ export const make = Effect.fnUntraced(function*(
     ratePerSecond: options?.retryQps ?? defaults.retryQps,
     burst: options?.retryBurst ?? defaults.retryBurst
   })
+  const lowHoldMillis = toMillis(options?.lowHold ?? defaults.lowHold)
   const clock = yield* Clock.Clock
   // Metrics are updated synchronously from inside the queue's critical sections, against the
   // registry and attributes current when the queue was made.
@@ -79,6 +80,9 @@ export const make = Effect.fnUntraced(function*(
   const waiters = new Set<() => void>()
   let bucket = Bucket.full(bucketConfig, clock.currentTimeMillisUnsafe())
   let seq = 0
+  // Runs in processing per priority, and when the last low run started: see `lowHeldFor`.
+  let highRuns = 0
+  let lowStartedAt = Number.NEGATIVE_INFINITY
   let shuttingDown = false
   let drained: Deferred.Deferred<void> | undefined
   let addsTotal = 0
@@ -120,14 +124,22 @@ export const make = Effect.fnUntraced(function*(
     wakeOne()
   }
 
+  // How long a waiting low key must still wait (0: it may start now). While an edit or an event is
+  // being processed, resync work would share the event loop with it: every round trip of the
+  // edit's pass would wait behind other passes. So lows start at most once per hold meanwhile;
+  // they still move when highs never stop coming (a mass rollout's events).
+  const lowHeldFor = (now: number): number => shuttingDown || highRuns === 0 ? 0 : Math.max(0, lowStartedAt + lowHoldMillis - now)
+
   // undefined: nothing to take yet; null: shut down and empty.
   const tryTake = (): string | null | undefined => {
-    const key = dequeue(high) ?? dequeue(low)
-    if (key === undefined) return shuttingDown ? null : undefined
     const now = clock.currentTimeMillisUnsafe()
+    const key = dequeue(high) ?? (lowHeldFor(now) > 0 ? undefined : dequeue(low))
+    if (key === undefined) return shuttingDown ? null : undefined
     const pending = dirty.get(key)!
     dirty.delete(key)
     processing.set(key, { priority: pending.priority, startedAt: now })
+    if (pending.priority === "high") highRuns++
+    else lowStartedAt = now
     queueDuration.updateUnsafe((now - pending.addedAt) / 1000, context)
     depthGauge.updateUnsafe(dirty.size, context)
     return key
@@ -139,6 +151,10 @@ export const make = Effect.fnUntraced(function*(
     // waiting a second time, which client-go's Done would do.
     if (run === undefined) return
     processing.delete(key)
+    // The last high run over: every low key held back may go.
+    if (run.priority === "high" && --highRuns === 0) {
+      for (let held = low.live.size; held > 0 && waiters.size > 0; held--) wakeOne()
+    }
     workDuration.updateUnsafe((clock.currentTimeMillisUnsafe() - run.startedAt) / 1000, context)
     // Added during the run: this is the one extra run that makes edits during reconcile safe.
     const pending = dirty.get(key)
@@ -261,7 +277,11 @@ export const make = Effect.fnUntraced(function*(
     Effect.uninterruptibleMask((restore) => {
       const loop: Effect.Effect<A, E, R> = Effect.suspend(() => {
         const key = tryTake()
-        return key === undefined ? Effect.flatMap(restore(awaitWork), () => loop) : use(key, restore)
+        if (key !== undefined) return use(key, restore)
+        // Low keys held back: look again when the hold ends, if no wake-up comes first.
+        const held = low.live.size === 0 ? 0 : lowHeldFor(clock.currentTimeMillisUnsafe())
+        const wait = held === 0 ? awaitWork : Effect.raceFirst(awaitWork, Effect.sleep(Duration.millis(held)))
+        return Effect.flatMap(restore(wait), () => loop)
       })
       return Effect.onInterrupt(loop, passWakeOn)
     })

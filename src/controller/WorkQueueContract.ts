@@ -3,7 +3,10 @@
 import { Duration } from "effect"
 import type { Effect, Option } from "effect"
 
-/** "high": user edits (spec watch, Marathon task events). "low": initial list and resync. */
+/**
+ * "high": user edits (spec watch, Marathon task events). "low": initial list and resync. High keys
+ * are handed out first, and while one is being processed, low keys are held back (`lowHold`).
+ */
 export type Priority = "high" | "low"
 
 export interface WorkQueueOptions {
@@ -17,6 +20,11 @@ export interface WorkQueueOptions {
   readonly retryQps?: number | undefined
   /** Global retry burst. Default 100. */
   readonly retryBurst?: number | undefined
+  /**
+   * While a high key is being processed, low keys start at most once per this long. Default
+   * 100 ms. A user's edit then has the process to itself, not a share of it beside a resync.
+   */
+  readonly lowHold?: Duration.Input | undefined
 }
 
 export const defaults = {
@@ -24,7 +32,8 @@ export const defaults = {
   baseDelay: Duration.millis(5),
   maxDelay: Duration.seconds(1000),
   retryQps: 10,
-  retryBurst: 100
+  retryBurst: 100,
+  lowHold: Duration.millis(100)
 } as const
 
 export interface WorkQueueSnapshot {

@@ -161,6 +161,59 @@ describe("WorkQueue: priorities", () => {
     }))
 })
 
+describe("WorkQueue: low keys wait while a high key runs", () => {
+  /** A queue that has just run one low key (at virtual time 0) and is now running high key "h". */
+  const runningHigh = Effect.gen(function*() {
+    const queue = yield* WorkQueue.make()
+    yield* addAll(queue, ["l1", "l2"], "low")
+    yield* queue.done(yield* take(queue))
+    yield* queue.add("h", "high")
+    assert.strictEqual(yield* take(queue), "h")
+    return queue
+  })
+
+  it.effect("a low key waits for the high run to be done, then goes at once", () =>
+    Effect.gen(function*() {
+      const queue = yield* runningHigh
+      const getter = yield* Effect.forkChild(take(queue))
+      yield* settle
+      assert.isUndefined(getter.pollUnsafe())
+      yield* queue.done("h")
+      assert.strictEqual(yield* Fiber.join(getter), "l2")
+    }))
+
+  it.effect("a high key added meanwhile goes first; the low key still waits", () =>
+    Effect.gen(function*() {
+      const queue = yield* runningHigh
+      yield* queue.add("h2", "high")
+      assert.strictEqual(yield* take(queue), "h2")
+      yield* queue.done("h")
+      const getter = yield* Effect.forkChild(take(queue))
+      yield* settle
+      assert.isUndefined(getter.pollUnsafe())
+      yield* queue.done("h2")
+      assert.strictEqual(yield* Fiber.join(getter), "l2")
+    }))
+
+  it.effect("while highs never stop, a low key starts once the hold (100 ms) since the last low start is over", () =>
+    Effect.gen(function*() {
+      const queue = yield* runningHigh
+      const getter = yield* Effect.forkChild(take(queue))
+      yield* TestClock.adjust(99)
+      yield* settle
+      assert.isUndefined(getter.pollUnsafe())
+      yield* TestClock.adjust(1)
+      assert.strictEqual(yield* Fiber.join(getter), "l2")
+    }))
+
+  it.effect("with no high run in processing, low keys go one after another", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* addAll(queue, ["a", "b", "c"], "low")
+      assert.deepStrictEqual([yield* take(queue), yield* take(queue), yield* take(queue)], ["a", "b", "c"])
+    }))
+})
+
 describe("WorkQueue: delayed adds", () => {
   it.effect("adds the key only once the delay has passed", () =>
     Effect.gen(function*() {
