@@ -88,6 +88,16 @@ export const routeTemplate = (method: string, url: string): string => {
 }
 
 const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(Payload.ErrorBody))
+// Built once: a decoder made per answer compiles its parser again for every Marathon call.
+type AnswerDecoder<A> = (text: string) => Effect.Effect<A, Schema.SchemaError>
+const decodeAppList: AnswerDecoder<typeof Payload.AppList.Type> = Schema.decodeUnknownEffect(Schema.fromJsonString(Payload.AppList))
+const decodeAppEnvelope: AnswerDecoder<typeof Payload.AppEnvelope.Type> = Schema.decodeUnknownEffect(
+  Schema.fromJsonString(Payload.AppEnvelope)
+)
+const decodeDeploymentResult: AnswerDecoder<DeploymentResult> = Schema.decodeUnknownEffect(Schema.fromJsonString(Payload.DeploymentResult))
+const decodeDeploymentList: AnswerDecoder<ReadonlyArray<MarathonDeployment>> = Schema.decodeUnknownEffect(
+  Schema.fromJsonString(Payload.DeploymentList)
+)
 
 /** Maps a non-2xx answer to its reason (spec/marathon-emulator.md §2). */
 export const reasonFor = (answer: Answer): MarathonErrorReason => {
@@ -159,22 +169,20 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     return Effect.retry(attempt, retrySchedule)
   }
 
-  const decode =
-    <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, request: HttpClientRequest.HttpClientRequest) =>
-    (answer: Answer) =>
-      Schema.decodeUnknownEffect(Schema.fromJsonString(schema))(answer.text).pipe(
-        Effect.mapError((issue) =>
-          new MarathonError({
-            reason: new Unavailable({ message: `unreadable answer: ${issue.message}`, status: answer.status }),
-            method: request.method,
-            path: request.url
-          })
-        )
+  const decode = <A>(decoder: AnswerDecoder<A>, request: HttpClientRequest.HttpClientRequest) => (answer: Answer) =>
+    decoder(answer.text).pipe(
+      Effect.mapError((issue) =>
+        new MarathonError({
+          reason: new Unavailable({ message: `unreadable answer: ${issue.message}`, status: answer.status }),
+          method: request.method,
+          path: request.url
+        })
       )
+    )
 
   const fetchApps = (request: HttpClientRequest.HttpClientRequest) =>
     call(request).pipe(
-      Effect.flatMap(decode(Payload.AppList, request)),
+      Effect.flatMap(decode(decodeAppList, request)),
       Effect.map((list) => list.apps.map(Payload.toObservedApp))
     )
 
@@ -192,7 +200,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
   const getApp = Effect.fn("MarathonClient.getApp")(function*(appId: string) {
     yield* Effect.annotateCurrentSpan({ "mdeploy.app_id": appId })
     const request = HttpClientRequest.get(appPath(appId), { urlParams: { embed: "app.tasks" } })
-    const envelope = yield* call(request).pipe(Effect.flatMap(decode(Payload.AppEnvelope, request)))
+    const envelope = yield* call(request).pipe(Effect.flatMap(decode(decodeAppEnvelope, request)))
     return Payload.toObservedApp(envelope.app)
   })
 
@@ -209,7 +217,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     const request = HttpClientRequest.patch(appPath(appId), { urlParams: { force: "true" } }).pipe(
       HttpClientRequest.bodyJsonUnsafe({ instances })
     )
-    return yield* call(request).pipe(Effect.flatMap(decode(Payload.DeploymentResult, request)))
+    return yield* call(request).pipe(Effect.flatMap(decode(decodeDeploymentResult, request)))
   })
 
   const deleteApp = Effect.fn("MarathonClient.deleteApp")(function*(appId: string) {
@@ -244,7 +252,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
 
   const listDeployments = Effect.gen(function*() {
     const request = HttpClientRequest.get("/v2/deployments")
-    return yield* call(request).pipe(Effect.flatMap(decode(Payload.DeploymentList, request)))
+    return yield* call(request).pipe(Effect.flatMap(decode(decodeDeploymentList, request)))
   }).pipe(Effect.withSpan("MarathonClient.listDeployments"))
 
   return MarathonClient.of({ listApps, listAppsById, getApp, createApp, scaleApp, deleteApp, killTasks, listDeployments })
