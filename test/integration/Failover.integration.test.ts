@@ -99,10 +99,12 @@ describe("failover", () => {
       }
       assert.strictEqual(applied.code, 0, applied.stderr)
       const appliedAfter = (performance.now() - frozenAt) / 1000
-      await rolledOut(stack, "web.main", 2, 40_000)
+      await rolledOut(stack, "web.main", 2, 80_000)
       const seconds = (performance.now() - frozenAt) / 1000
-      // The bounce itself takes ~3–4 s of drains; a frozen member must cost seconds, not the resync.
-      assert.isBelow(seconds - appliedAfter, 20, `rolled out ${(seconds - appliedAfter).toFixed(1)} s after the apply`)
+      // The bounce itself takes ~3–4 s of drains; a frozen member must cost seconds, not the
+      // resync (120 s). Each etcd call that lands on it costs its whole deadline (5 s), and a few
+      // can, one after another (seen: a campaign, a new term's list, a lock: 20 s in all).
+      assert.isBelow(seconds - appliedAfter, 60, `rolled out ${(seconds - appliedAfter).toFixed(1)} s after the apply`)
       assertNoDuplicates(stack)
     } finally {
       stack.etcd.thaw(frozen)
