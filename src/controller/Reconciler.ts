@@ -283,6 +283,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       return { _tag: "Idle", outcome: settled.outcome } as const
     })
 
+    const leaderFence = deps.fences[0]
     // A root span: one trace per pass that may act, not one per leadership term.
     const tracedPass = Effect.fn("Reconciler.reconcile", { root: true })(function*(
       name: InstanceName,
@@ -291,6 +292,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       peeked: Peeked | undefined
     ) {
       yield* Effect.annotateCurrentSpan({ "mdeploy.instance": name })
+      // The leader key this pass runs under: its rollout is recorded only while that key holds.
+      if (leaderFence !== undefined) {
+        yield* Effect.annotateCurrentSpan({ "mdeploy.fence.key": leaderFence.key, "mdeploy.fence.revision": leaderFence.createRevision })
+      }
       // Status writes hold while the leader key (controller) and this pass's lock both do.
       const guarded = dryRun
         ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)

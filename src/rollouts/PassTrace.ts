@@ -1,6 +1,7 @@
 // Reads one reconcile pass from its finished spans: the root `Reconciler.reconcile` span carries the
 // instance, generation, phase and app the pass settled on (annotated by the reconciler), and each
-// `Executor.<action>` span below it is one thing the pass did. Pure.
+// `Executor.<action>` span below it is one thing the pass did; the leader key it ran under is on the
+// root too. Pure.
 import type { AttributeValue, RecordedSpan } from "../telemetry/SpanRecorder.ts"
 import type { PassAction, PassTrace } from "./Rollout.ts"
 
@@ -49,6 +50,8 @@ export const passOf = (spans: ReadonlyArray<RecordedSpan>): PassTrace | undefine
   const generation = count(root.attributes["mdeploy.generation"])
   const phase = text(root.attributes["mdeploy.phase"])
   if (instance === undefined || generation === undefined || phase === undefined) return undefined
+  const fenceKey = text(root.attributes["mdeploy.fence.key"])
+  const fenceRevision = text(root.attributes["mdeploy.fence.revision"])
   const actions: Array<PassAction> = spans
     .filter((span) => span.traceId === root.traceId && isPassSpan(span.name) && span.name !== passRootName)
     .sort((a, b) => a.startTimeMs - b.startTimeMs || a.startOrder - b.startOrder)
@@ -77,6 +80,7 @@ export const passOf = (spans: ReadonlyArray<RecordedSpan>): PassTrace | undefine
     source: text(root.attributes["mdeploy.source"]),
     revision: text(root.attributes["mdeploy.revision"]),
     draining: count(root.attributes["mdeploy.draining"]) ?? 0,
-    actions
+    actions,
+    ...(fenceKey === undefined || fenceRevision === undefined ? {} : { fence: { key: fenceKey, createRevision: fenceRevision } })
   }
 }

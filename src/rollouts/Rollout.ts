@@ -56,6 +56,11 @@ export interface PassTrace {
   /** Tasks draining when the pass planned: what a wait after it waits for. */
   readonly draining: number
   readonly actions: ReadonlyArray<PassAction>
+  /**
+   * The leader key the pass ran under (its create revision): the pass is written into the history
+   * only while that key still holds, so a deposed leader's queued passes write nothing.
+   */
+  readonly fence?: { readonly key: string; readonly createRevision: string } | undefined
 }
 
 export interface PassAction {

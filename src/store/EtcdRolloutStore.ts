@@ -2,6 +2,7 @@
 // Recording only queues the pass: one fiber folds passes in order into the instance's history and
 // writes what changed, so a pass never waits on etcd (an election would otherwise hold it for the
 // retries); a full queue drops the newest, a failed write is logged and the history read again.
+// A pass's writes hold only while the leader key it ran under does (a deposed leader writes none).
 // Only the leader's passes reach it (standbys run none). The history it folds into is re-read when
 // older than `cacheMs` — another replica may have led meanwhile — and a steady pass of a generation
 // already finished costs no read at all, so idle resync passes reach etcd never.
@@ -50,12 +51,24 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
         const cached = cache.get(pass.instance)
         const history = cached !== undefined && now - cached.readAt < cacheMs ? cached.history : yield* list(pass.instance)
         const folded = foldPass(history, pass)
-        for (const rollout of folded.changed) {
-          const value = JSON.stringify(rollout)
-          yield* etcd.call("write rollout", (client) => client.put(keys.rollout(pass.instance, rollout.generation)).value(value).exec())
-        }
-        for (const generation of folded.dropped) {
-          yield* etcd.call("delete rollout", (client) => client.delete().key(keys.rollout(pass.instance, generation)).exec())
+        // One transaction, held by the leader key the pass ran under: a pass queued by a term
+        // that is over (this process was deposed, or stopped) writes nothing.
+        const held = yield* etcd.call("write rollout", (client) => {
+          const writes = [
+            ...folded.changed.map((rollout) => client.put(keys.rollout(pass.instance, rollout.generation)).value(JSON.stringify(rollout))),
+            ...folded.dropped.map((generation) => client.delete().key(keys.rollout(pass.instance, generation)))
+          ]
+          const fence = pass.fence
+          if (writes.length === 0) return Promise.resolve(true)
+          // A pass from outside a term (none is recorded today but by tests) is written as is.
+          if (fence === undefined) return Promise.all(writes.map((write) => write.exec())).then(() => true)
+          return client.if(fence.key, "Create", "==", fence.createRevision).then(...writes).commit().then((result) => result.succeeded)
+        })
+        if (!held) {
+          cache.delete(pass.instance)
+          return yield* Effect.logInfo("rollout not recorded: the leadership term of its pass is over").pipe(
+            Effect.annotateLogs({ instance: pass.instance, generation: pass.generation })
+          )
         }
         cache.set(pass.instance, {
           history: folded.history,

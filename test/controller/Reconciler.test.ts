@@ -29,6 +29,10 @@ import type { StoredInstance } from "../../src/store/SpecStore.ts"
 import { StatusStore } from "../../src/store/StatusStore.ts"
 import type { InstanceStatus } from "../../src/domain/InstanceStatus.ts"
 import type { StateCache } from "../../src/controller/StateCache.ts"
+import type { Fence } from "../../src/store/StatusStore.ts"
+import { isPassSpan, passOf, passRootName } from "../../src/rollouts/PassTrace.ts"
+import type { RecordedSpan } from "../../src/telemetry/SpanRecorder.ts"
+import { TraceTap } from "../../src/telemetry/TraceTap.ts"
 import { fakeHttpLayer } from "../marathon/FakeHttp.ts"
 import { app, tasks } from "../plan/Fixtures.ts"
 
@@ -75,7 +79,12 @@ const cleanup = (input: Partial<CleanupInput> = {}) =>
   })
 
 const reconcilerWith = (
-  options: { readonly remainingMs?: number; readonly cleanupInput?: Effect.Effect<CleanupInput>; readonly cache?: StateCache } = {}
+  options: {
+    readonly remainingMs?: number
+    readonly cleanupInput?: Effect.Effect<CleanupInput>
+    readonly cache?: StateCache
+    readonly fences?: ReadonlyArray<Fence>
+  } = {}
 ) =>
   Effect.gen(function*() {
     const snapshot = yield* makeMarathonSnapshot({ minIntervalMs: 0 })
@@ -83,7 +92,7 @@ const reconcilerWith = (
       snapshot,
       session: session(options.remainingMs),
       holder: "test",
-      fences: [],
+      fences: options.fences ?? [],
       cleanupInput: options.cleanupInput ?? cleanup(),
       peekFirst: options.cache !== undefined,
       ...(options.cache === undefined ? {} : { drainRecords: options.cache.drainRecords })
@@ -187,6 +196,18 @@ describe("Reconciler (memory layers, TestClock)", () => {
       yield* reconciler.reconcile(web)
       assert.deepStrictEqual(yield* callsSince, ["listApps", "scaleApp"])
       assert.strictEqual((yield* memory.apps)[0]!.instances, 3)
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a pass's root span names the leader key it ran under, which its rollout record is held by", () =>
+    Effect.gen(function*() {
+      yield* (yield* SpecStore).apply(document("web.main", {}))
+      const leader: Fence = { key: "/mdeploy/v1/leader", createRevision: "41" }
+      const reconciler = yield* reconcilerWith({ fences: [leader] })
+      const tap = new TraceTap({ root: passRootName, keep: isPassSpan })
+      const heard: Array<ReadonlyArray<RecordedSpan>> = []
+      tap.listen((spans) => heard.push(spans))
+      yield* Effect.withTracer(reconciler.reconcile(web), tap.wrap(yield* Effect.tracer))
+      assert.deepStrictEqual(heard.map((spans) => passOf(spans)?.fence), [leader])
     }).pipe(Effect.provide(layer)))
 
   it.effect("a new spec: the app is created with its owner, status records the generation, the pass comes back", () =>

@@ -60,6 +60,12 @@ export const rawGet = async (cluster: EtcdCluster, key: string): Promise<string 
   return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")
 }
 
+/** The create revision of one key ("0": no such key), as a Fence carries it. */
+export const rawCreateRevision = async (cluster: EtcdCluster, key: string): Promise<string> => {
+  const body = await gateway(cluster, "/v3/kv/range", { key: Buffer.from(key).toString("base64") })
+  return String(body.kvs?.[0]?.create_revision ?? "0")
+}
+
 /** How many keys start with `prefix`. */
 export const rawCount = async (cluster: EtcdCluster, prefix: string): Promise<number> => {
   const start = Buffer.from(prefix)

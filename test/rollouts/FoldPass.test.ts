@@ -152,7 +152,9 @@ describe("a pass read from its spans", () => {
           "mdeploy.app_id": "/web.main.gitnew.config2",
           "mdeploy.draining": 1,
           "mdeploy.source": "prod",
-          "mdeploy.revision": "9f2c1e7a3b4c bump web to 2"
+          "mdeploy.revision": "9f2c1e7a3b4c bump web to 2",
+          "mdeploy.fence.key": "/mdeploy/v1/leader",
+          "mdeploy.fence.revision": "41"
         }
       })
     ])
@@ -170,7 +172,8 @@ describe("a pass read from its spans", () => {
       actions: [["scale to 3", true, { "mdeploy.instances": 3 }], ["kill 2", false, {
         "mdeploy.app_id": "/web.main.gitold.config1",
         "mdeploy.task_count": 2
-      }]]
+      }]],
+      fence: { key: "/mdeploy/v1/leader", createRevision: "41" }
     })
   })
 

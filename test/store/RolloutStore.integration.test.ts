@@ -8,7 +8,7 @@ import { RolloutStore } from "../../src/rollouts/RolloutStore.ts"
 import { EtcdClient } from "../../src/store/EtcdClient.ts"
 import { etcdRolloutStoreLayer } from "../../src/store/EtcdRolloutStore.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { etcdLayer, rawCount, rawGet, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { etcdLayer, rawCount, rawCreateRevision, rawDeletePrefix, rawGet, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 
 // The rollout store on etcd behaves like the memory layer, keeps the newest 20 per instance under
 // `<p>/rollouts/<name>/<generation>`, and recording never waits on etcd: with etcd out of reach a
@@ -88,6 +88,30 @@ describe("RolloutStore", () => {
     )
     assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/web.main/`), rolloutLimit)
   }, 60_000)
+
+  it("a pass is written only while the leader key it ran under holds: a deposed leader's queued passes write nothing", async () => {
+    const prefix = uniquePrefix("rollout-fence")
+    const leaderKey = `${prefix}/leader`
+    await rawPut(etcd, leaderKey, "controller-a")
+    const termA = { key: leaderKey, createRevision: await rawCreateRevision(etcd, leaderKey) }
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        yield* store.record({ ...pass(1, "Bouncing", true), fence: termA })
+        yield* waitFor(store.list("web.main"), (rollouts) => rollouts.length === 1)
+        // The term ends (the key is deleted) and another begins: passes of the old term write nothing.
+        yield* Effect.promise(() => rawDeletePrefix(etcd, leaderKey))
+        yield* Effect.promise(() => rawPut(etcd, leaderKey, "controller-b"))
+        const termB = { key: leaderKey, createRevision: yield* Effect.promise(() => rawCreateRevision(etcd, leaderKey)) }
+        yield* store.record({ ...pass(1, "Running", false), fence: termA })
+        yield* store.record({ ...pass(2, "Bouncing", true), fence: termA })
+        yield* store.record({ ...pass(3, "Bouncing", true), fence: termB })
+        const listed = yield* waitFor(store.list("web.main"), (rollouts) => rollouts.some((rollout) => rollout.generation === 3))
+        // Neither the old term's Running pass (gen 1 would be Succeeded) nor its gen 2 is in.
+        assert.deepStrictEqual(listed.map((rollout) => [rollout.generation, rollout.result]), [[3, "InProgress"], [1, "Superseded"]])
+      }).pipe(Effect.scoped, Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))))
+    )
+  }, 30_000)
 
   it("recording never waits on etcd: with no member reachable it returns at once", async () => {
     const unreachable = EtcdClient.layer({
