@@ -1,9 +1,10 @@
 // The controller's queue of instance keys, with client-go's contract. Fair: FIFO within a priority,
-// every high key before any low one, and while a high key runs, low keys wait (up to `lowHold`). Stingy: a key is never handed to two workers at once, and
-// adding a key that is already waiting does nothing. Lossless: a key added while it is being
-// processed is queued again, exactly once, when that run is `done`. Also delayed and rate-limited
-// re-adds, a drainable shutdown and client-go's metric set. Time only through Clock, so TestClock
-// drives every delay; backoff and token-bucket arithmetic are pure, in internal/.
+// every high key before any low one, and while a high key runs, low keys wait (up to `lowHold`).
+// Stingy: a key is never handed to two workers at once, and adding a key that is already waiting
+// does nothing. Lossless: a key added while it is being processed is queued again, exactly once,
+// when that run is `done`. Also delayed and rate-limited re-adds, a drainable shutdown and
+// client-go's metric set. Time only through Clock, so TestClock drives every delay; backoff and
+// token-bucket arithmetic are pure, in internal/.
 //
 //   make(options?) → Effect<WorkQueue, never, Scope>   (shut down when the scope closes)
 //   add · addAfter · addRateLimited · forget · numRequeues       producers and retry policy

@@ -33,7 +33,7 @@ const loadEtcd3 = Effect.tryPromise({
 type Libraries = Effect.Success<typeof loadEtcd3>
 
 const toEtcd3Options = ([etcd3, cockatiel]: Libraries, options: EtcdOptions): IOptions => {
-  const { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, noop } = cockatiel
+  const { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, noJitterGenerator, noop } = cockatiel
   const callTimeoutMs = options.callTimeoutMs ?? defaultCallTimeoutMs
   const hosts = options.endpoints.map((endpoint) => endpoint.replace(/^https?:\/\//, ""))
   const tls = options.tls ?? (options.endpoints.some((endpoint) => endpoint.startsWith("https://")) ? {} : undefined)
@@ -56,13 +56,13 @@ const toEtcd3Options = ([etcd3, cockatiel]: Libraries, options: EtcdOptions): IO
       // One transport failure (deadline, unavailable) puts a member aside for 2 s, so the retry of
       // the call that failed goes to another member instead of a random one; answers etcd gave
       // (a lost lease, a denied permission) say nothing about the member and do not count. A
-      // member that fails again when tried after that stays aside twice as long each time, up to
-      // 30 s: a frozen member costs each call that tries it a whole deadline (5 s), and a campaign,
-      // a lock and a status write that all tried it in turn added up to a quarter of a minute.
+      // member that fails again when tried after that stays aside twice as long each time (4, 8,
+      // 16, then 30 s): a frozen member costs each call that tries it a whole deadline (5 s), and a
+      // campaign and a lock that tried it in turn, each after its 2 s aside, cost 10 s of an edit.
       host: () =>
         hosts.length > 1
           ? circuitBreaker(handleWhen(etcd3.isRecoverableError), {
-            halfOpenAfter: new ExponentialBackoff({ initialDelay: 2_000, maxDelay: 30_000 }),
+            halfOpenAfter: new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: 2_000, maxDelay: 30_000 }),
             breaker: new ConsecutiveBreaker(1)
           })
           : noop
