@@ -15,6 +15,7 @@ import type { Outcome } from "./Outcome.ts"
 import { InvalidSpec } from "./Outcome.ts"
 import type { Rollouts } from "./Rollouts.ts"
 import { nextStatus, statusChanged } from "./StatusUpdate.ts"
+import { currentSpan } from "../telemetry/CurrentSpan.ts"
 
 export const makePassRecords = <E, R>(
   rollouts: Rollouts | undefined,
@@ -48,8 +49,8 @@ export const makePassRecords = <E, R>(
         yield* rollouts.statusRemoved(name)
       }
     })
-    const traceId = Effect.map(Effect.option(Effect.currentSpan), (span) =>
-      Option.getOrUndefined(Option.map(span, (s) => s.traceId)))
+    const traceId = Effect.map(currentSpan, (span) =>
+      span?.traceId)
 
     /** Phase Invalid, written once; nothing of the instance is read from or written to Marathon. */
     const markUnreadable = Effect.fnUntraced(function*(

@@ -13,6 +13,7 @@ import { AlreadyExists, AppNotFound, DeploymentLocked, MarathonError, Rejected, 
 import { recordMarathonRequest } from "../telemetry/ControllerMetrics.ts"
 import type { DeploymentResult, MarathonDeployment } from "./MarathonSchema.ts"
 import * as Payload from "./MarathonSchema.ts"
+import { currentSpan } from "../telemetry/CurrentSpan.ts"
 
 export interface MarathonClientConfig {
   /** Marathon base URLs, tried in turn when one is unreachable or answers 5xx. */
@@ -261,9 +262,9 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
 /** Each retry becomes an event on the span of the client call that retries. */
 const recordRetry = (attempt: number, error: MarathonError) =>
   Effect.gen(function*() {
-    const span = yield* Effect.option(Effect.currentSpan)
-    if (Option.isNone(span)) return
-    span.value.event("marathon.retry", yield* Clock.currentTimeNanos, {
+    const span = yield* currentSpan
+    if (span === undefined) return
+    span.event("marathon.retry", yield* Clock.currentTimeNanos, {
       "mdeploy.retry.attempt": attempt,
       "error.type": error.reason._tag,
       "error.message": error.message

@@ -5,12 +5,13 @@
 // Recording only queues the event: a pass never waits on etcd for one (an etcd election would
 // otherwise hold every pass for its retries). One fiber writes them in order; a full queue drops
 // the newest, and at shutdown what is left gets two seconds to be written.
-import { DateTime, Duration, Effect, Layer, Option, Queue, Result, Schema } from "effect"
+import { DateTime, Duration, Effect, Layer, Queue, Result, Schema } from "effect"
 import { EventRecorder } from "../events/EventRecorder.ts"
 import type { ListedEvent } from "../events/InstanceEvent.ts"
 import { eventId, InstanceEvent, observe } from "../events/InstanceEvent.ts"
 import { EtcdClient } from "./EtcdClient.ts"
 import { makeKeys } from "./Keys.ts"
+import { currentSpan } from "../telemetry/CurrentSpan.ts"
 
 const eventTtlSeconds = 3_600
 const leaseReuseMs = 5 * 60_000
@@ -78,7 +79,7 @@ export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClien
 
     const record = (instance: string, note: Note) =>
       Effect.gen(function*() {
-        const traceId = Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => span.traceId))
+        const traceId = (yield* currentSpan)?.traceId
         yield* Queue.offer(pending, { instance, note, at: DateTime.formatIso(yield* DateTime.now), traceId })
       })
 
