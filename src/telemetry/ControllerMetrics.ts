@@ -4,6 +4,7 @@
 // The work-queue set lives with the queue (controller/WorkQueue.ts) and is not repeated here.
 // This module must never import `@opentelemetry/*`: the CLI loads it on every command.
 import { Effect, Metric } from "effect"
+import { attributedMetric } from "./internal/attributedMetric.ts"
 
 /** How a reconcile ended; the `result` label of `mdeploy_reconcile_total`. */
 export type ReconcileResult = "success" | "error" | "requeue_after" | "lock_held"
@@ -67,6 +68,14 @@ export const leaderStatus = Metric.gauge("leader_election_master_status", {
   description: "1 while this process is the mdeploy controller leader"
 })
 
+// Instances of the labelled series, made once per label set: every reconcile and Marathon call
+// updates them (internal/attributedMetric.ts).
+const reconcileTotalOf = attributedMetric(reconcileTotal)
+const reconcileDurationOf = attributedMetric(reconcileDuration)
+const marathonRequestsOf = attributedMetric(marathonRequests)
+const marathonRequestDurationOf = attributedMetric(marathonRequestDuration)
+const marathonRequestRetriesOf = attributedMetric(marathonRequestRetries)
+
 /** Counts one finished reconcile and its duration; errors also count in the error totals. */
 export const recordReconcile = (
   result: ReconcileResult,
@@ -75,8 +84,8 @@ export const recordReconcile = (
 ): Effect.Effect<void> =>
   Effect.gen(function*() {
     const attributes = { result }
-    yield* Metric.update(Metric.withAttributes(reconcileTotal, attributes), 1)
-    yield* Metric.update(Metric.withAttributes(reconcileDuration, attributes), seconds)
+    yield* Metric.update(reconcileTotalOf(attributes), 1)
+    yield* Metric.update(reconcileDurationOf(attributes), seconds)
     if (result !== "error") return
     yield* Metric.update(reconcileErrors, 1)
     if (options.terminal === true) yield* Metric.update(terminalReconcileErrors, 1)
@@ -93,13 +102,12 @@ export const recordMarathonRequest = (
   seconds: number
 ): Effect.Effect<void> =>
   Effect.gen(function*() {
-    yield* Metric.update(Metric.withAttributes(marathonRequests, { route, status: String(status) }), 1)
-    yield* Metric.update(Metric.withAttributes(marathonRequestDuration, { route }), seconds)
+    yield* Metric.update(marathonRequestsOf({ route, status: String(status) }), 1)
+    yield* Metric.update(marathonRequestDurationOf({ route }), seconds)
   })
 
 /** Counts one retry of a Marathon call (the retry itself is a span event on the call). */
-export const recordMarathonRetry = (route: string): Effect.Effect<void> =>
-  Metric.update(Metric.withAttributes(marathonRequestRetries, { route }), 1)
+export const recordMarathonRetry = (route: string): Effect.Effect<void> => Metric.update(marathonRequestRetriesOf({ route }), 1)
 
 /**
  * Why an event-stream connection is reopened: it went silent past the silence timeout, broke

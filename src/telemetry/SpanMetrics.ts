@@ -10,6 +10,7 @@
 // Loads no OpenTelemetry code.
 import { Cause, Effect, Layer, Metric, Tracer } from "effect"
 import type { Context, Exit } from "effect"
+import { attributedMetric } from "./internal/attributedMetric.ts"
 
 // Seconds, 5 ms to 30 min: a Marathon call and a reconcile sit at the low end, a drain wait or a
 // whole bounce step at the high end.
@@ -19,6 +20,8 @@ export const spanDuration = Metric.histogram("mdeploy_span_duration_seconds", {
   description: "Seconds per finished span, by span name and status (ok or error)",
   boundaries: spanDurationBoundaries
 })
+
+const spanDurationOf = attributedMetric(spanDuration)
 
 /** The `status` label: "error" as OpenTelemetry's error status is set (a failure, not an interruption alone). */
 export type SpanMetricStatus = "ok" | "error"
@@ -48,7 +51,7 @@ export class SpanMetrics {
       if (this.#names.size >= maxSpanNames) name = otherSpanName
       else this.#names.add(name)
     }
-    Metric.withAttributes(spanDuration, { span_name: name, status }).updateUnsafe(seconds, this.#context)
+    spanDurationOf({ span_name: name, status }).updateUnsafe(seconds, this.#context)
   }
 
   /** `inner` with every span it makes recorded once, when it ends. */
