@@ -58,9 +58,9 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
             ...folded.changed.map((rollout) => client.put(keys.rollout(pass.instance, rollout.generation)).value(JSON.stringify(rollout))),
             ...folded.dropped.map((generation) => client.delete().key(keys.rollout(pass.instance, generation)))
           ]
-          const fence = pass.fence
           if (writes.length === 0) return Promise.resolve(true)
-          // A pass from outside a term (none is recorded today but by tests) is written as is.
+          const fence = pass.fence
+          // A pass recorded outside a leadership term (only tests record one) is written unconditionally.
           if (fence === undefined) return Promise.all(writes.map((write) => write.exec())).then(() => true)
           return client.if(fence.key, "Create", "==", fence.createRevision).then(...writes).commit().then((result) => result.succeeded)
         })
