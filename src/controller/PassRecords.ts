@@ -49,7 +49,8 @@ export const makePassRecords = <E, R>(
         yield* rollouts.statusRemoved(name)
       }
     })
-    const traceId = Effect.map(currentSpan, (span) => span?.traceId)
+    const traceId = Effect.map(currentSpan, (span) =>
+      span?.traceId)
 
     /** Phase Invalid, written once; nothing of the instance is read from or written to Marathon. */
     const markUnreadable = Effect.fnUntraced(function*(
