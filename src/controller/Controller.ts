@@ -102,8 +102,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       session: leader.session,
       holder: config.identity,
       fences: [leader.fence],
-      peekFirst: true,
-      drainRecords: state.drainRecords,
+      watched: state,
       budget: {
         windowMs: Duration.toMillis(config.cleanupWindow ?? Duration.minutes(10)),
         maxFraction: config.cleanupMaxFraction ?? 0.5,

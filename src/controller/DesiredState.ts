@@ -22,16 +22,8 @@ export const makeDesiredReader = Effect.gen(function*() {
   // object until the key changes, so a resync resolves nothing again. A spec read from etcd is a
   // new object each time and simply misses.
   const decided = new WeakMap<StoredInstance, Desired>()
-  return Effect.fnUntraced(function*(name: InstanceName) {
-    const read = yield* Effect.result(specs.get(name))
-    if (Result.isFailure(read)) {
-      if (read.failure._tag === "CorruptSpecError") {
-        return { _tag: "Unreadable", message: read.failure.message } satisfies Desired as Desired
-      }
-      return yield* Effect.fail(read.failure)
-    }
-    if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired as Desired
-    const stored = read.success.value
+  /** What a stored spec resolves to, without a fiber (a lock-free look has the cached object). */
+  const resolve = (name: InstanceName, stored: StoredInstance): Desired => {
     const known = decided.get(stored)
     if (known !== undefined) return known
     // A spec stored before the policy tightened, or written without `apply`, still stops here.
@@ -41,5 +33,17 @@ export const makeDesiredReader = Effect.gen(function*() {
       : { _tag: "Spec", stored, spec: resolveSpec(name, stored.spec) }
     decided.set(stored, desired)
     return desired
+  }
+  const read = Effect.fnUntraced(function*(name: InstanceName) {
+    const read = yield* Effect.result(specs.get(name))
+    if (Result.isFailure(read)) {
+      if (read.failure._tag === "CorruptSpecError") {
+        return { _tag: "Unreadable", message: read.failure.message } satisfies Desired as Desired
+      }
+      return yield* Effect.fail(read.failure)
+    }
+    if (Option.isNone(read.success)) return { _tag: "Deleted" } satisfies Desired as Desired
+    return resolve(name, read.success.value)
   })
+  return { read, resolve }
 })

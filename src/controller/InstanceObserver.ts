@@ -7,32 +7,39 @@
 // Shards: the instance lives on its pinned shard or the rendezvous winner (ShardPlacement.ts); its
 // apps on every other shard are old apps. A shard that cannot be read is never taken for "no apps"
 // (design.md §11): an instance that lives there, or may have apps there, waits and says why.
-import { Clock, Effect, Option } from "effect"
+import { Clock, DateTime, Effect, Option } from "effect"
 import { appIdPrefix, isManaged } from "../domain/AppIdentity.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
+import { DrainMethods } from "../drain/DrainMethods.ts"
+import { probeFromRecords } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import { defaultShard, placeInstance } from "../domain/ShardPlacement.ts"
 import { MarathonShards } from "../marathon/MarathonShards.ts"
 import { observedInstance } from "../plan/Observed.ts"
 import type { ObservedApp, ObservedInstance } from "../plan/Observed.ts"
+import * as Plan from "../plan/Plan.ts"
 import type { Sightings } from "../plan/ObservedAge.ts"
 import { withObservedStarts } from "../plan/ObservedAge.ts"
 import type { Desired } from "./DesiredState.ts"
-import type { MarathonSnapshot } from "./MarathonSnapshot.ts"
+import type { InstanceView, MarathonSnapshot } from "./MarathonSnapshot.ts"
 import { Owner } from "./Owner.ts"
 import { ShardUnavailable } from "./ShardSnapshot.ts"
 import { planStep } from "./PlanStep.ts"
 import { progressFromStatus } from "./StatusUpdate.ts"
+
+const noSightings: Sightings = new Map()
 
 export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
   Effect.gen(function*() {
     const shards = yield* MarathonShards
     const ownership = yield* Owner
     const drainRecords = yield* DrainRecords
+    const drainMethods = yield* DrainMethods
+    const clock = yield* Clock.Clock
     // Managed apps of another installation are out of sight; unlabelled ones stay in view (never touched).
     const isForeign = (app: ObservedApp) => isManaged(app.labels) && !owns(ownership, app.labels)
     // When each running task was first seen, per instance: task ages on this process's clock.
@@ -94,17 +101,47 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
         const tagged = shard === undefined || shard === defaultShard ? all : all.map((app) => ({ ...app, shard }))
         apps = [...apps, ...tagged.filter((app) => !apps.some((known) => known.id === app.id && known.shard === app.shard))]
       }
-      const aged = withObservedStarts(
-        observedInstance(name, apps, view.drainingHosts, isForeign, shard),
-        sightings.get(name) ?? new Map(),
-        yield* Clock.currentTimeMillis
-      )
-      if (aged.sightings.size === 0) sightings.delete(name)
-      else sightings.set(name, aged.sightings)
-      const observed = aged.observed
+      const observed = observe(name, { ...view, apps }, shard, yield* Clock.currentTimeMillis)
       const { plan, now } = yield* planFor(observed, desired, previous, records, readRecords)
       return { plan, observed, now, readAt: view.readAt }
     })
+
+    /** The instance as `view` shows it, its tasks aged from their first sighting (kept for the next pass). */
+    const observe = (name: InstanceName, view: Pick<InstanceView, "apps" | "drainingHosts">, shard: string | undefined, nowMs: number) => {
+      const aged = withObservedStarts(
+        observedInstance(name, view.apps, view.drainingHosts, isForeign, shard),
+        sightings.get(name) ?? noSightings,
+        nowMs
+      )
+      if (aged.sightings.size === 0) sightings.delete(name)
+      else sightings.set(name, aged.sightings)
+      return aged.observed
+    }
+
+    /**
+     * `observeAndPlan` of a usable spec without a fiber, for a lock-free look: from the shared list
+     * and the watch's drain records alone. Undefined when that is not enough (a read to make, a
+     * drain backend to ask, a task draining): then `observeAndPlan` decides.
+     */
+    const observeAndPlanNow = (
+      name: InstanceName,
+      desired: Extract<Desired, { readonly _tag: "Spec" }>,
+      previous: InstanceStatus | undefined,
+      notBefore: number,
+      records: ReadonlyMap<string, DrainRecord>
+    ) => {
+      if (lookForUnmanaged.has(name)) return undefined
+      const view = snapshot.forInstanceNow(name, notBefore)
+      if (view === undefined) return undefined
+      const placed = placement(name, desired)
+      const nowMs = clock.currentTimeMillisUnsafe()
+      const observed = observe(name, view, placed?._tag === "Placed" ? placed.shard : undefined, nowMs)
+      const drain = desired.spec.drain
+      const drainState = probeFromRecords(observed, drain, drainMethods.forInstance(name, drain), progressFromStatus(previous), records)
+      if (drainState === undefined) return undefined
+      const now = DateTime.toUtc(DateTime.makeUnsafe(nowMs))
+      return { observed, plan: Plan.make(Option.some(desired.spec), observed, drainState, now), now, readAt: view.readAt }
+    }
 
     /** After a create: whether it met an app of that id that is not ours (look for it next time). */
     const createMetUnmanaged = (name: InstanceName, met: boolean) => {
@@ -112,5 +149,5 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       else lookForUnmanaged.delete(name)
     }
 
-    return { planFor, observeAndPlan, createMetUnmanaged, placement }
+    return { planFor, observeAndPlan, observeAndPlanNow, createMetUnmanaged, placement }
   })

@@ -63,6 +63,11 @@ export interface MarathonSnapshot {
    * fresh enough, else fetched alone. `notBefore` 0 takes any list (fetching one if there is none).
    */
   readonly forInstance: (name: string, notBefore: number) => Effect.Effect<InstanceView, MarathonError>
+  /**
+   * What `forInstance` would answer without asking anyone (every shard's list fresh enough and
+   * readable, Mesos maintenance known), without a fiber; else undefined.
+   */
+  readonly forInstanceNow: (name: string, notBefore: number) => InstanceView | undefined
   /** The last lists taken, if any, without fetching. */
   readonly latest: Effect.Effect<Snapshot | undefined>
   /** Full list calls made so far (for the steady-state benchmark). */
@@ -102,6 +107,7 @@ const combine = (
 export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number; readonly downRetryMs?: number } = {}) =>
   Effect.gen(function*() {
     const { shards } = yield* MarathonShards
+    const clock = yield* Clock.Clock
     const maintenance = yield* MesosMaintenance
     const ownership = yield* Owner
     const minIntervalMs = options.minIntervalMs ?? 100
@@ -188,6 +194,25 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       })
       return { apps, drainingHosts: hosts, unavailable, readAt } satisfies InstanceView
     })
+    const forInstanceNow = (name: string, notBefore: number): InstanceView | undefined => {
+      if (maintenanceAt === 0 || (notBefore !== 0 && clock.currentTimeMillisUnsafe() - maintenanceAt > maintenanceMaxAgeMs)) {
+        return undefined
+      }
+      if (parts.length === 1) {
+        const read = parts[0]!.forInstanceNow(name, notBefore)
+        return read === undefined ? undefined : { apps: read.apps, drainingHosts, unavailable: [], readAt: read.readAt }
+      }
+      const apps: Array<ObservedApp> = []
+      let readAt = Number.POSITIVE_INFINITY
+      for (const part of parts) {
+        const read = part.forInstanceNow(name, notBefore)
+        if (read === undefined) return undefined
+        apps.push(...read.apps)
+        readAt = Math.min(readAt, read.readAt)
+      }
+      return { apps, drainingHosts, unavailable: [], readAt }
+    }
+
     // A span without a captured stack (an Error per call otherwise): every pass asks.
     const forInstance = (name: string, notBefore: number) =>
       Effect.withSpan(forInstanceUntraced(name, notBefore), "MarathonSnapshot.forInstance", { captureStackTrace: false })
@@ -198,6 +223,7 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
     return {
       get,
       forInstance,
+      forInstanceNow,
       latest,
       fetches: sum((part) => part.fetches),
       targetedFetches: sum((part) => part.targetedFetches)

@@ -8,7 +8,7 @@
 // Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
 // planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
-import { Clock, Context, DateTime, Effect, Layer } from "effect"
+import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { revisionAnnotation, sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
@@ -42,6 +42,7 @@ import { makeDesiredReader } from "./DesiredState.ts"
 import { makeInstanceObserver } from "./InstanceObserver.ts"
 import { makePassRecords } from "./PassRecords.ts"
 import { resultOf } from "./Outcome.ts"
+import type { StateCache } from "./StateCache.ts"
 
 export interface ReconcilerDeps {
   readonly snapshot: MarathonSnapshot
@@ -55,15 +56,16 @@ export interface ReconcilerDeps {
   /** The deletion budget (window, fraction, --force); the defaults of design.md §11 when absent. */
   readonly budget?: BudgetConfig
   /**
-   * Look before locking: the stores answer from memory (the controller's watch-fed cache, see
+   * Look before locking: the watch-fed cache the stores answer from (the controller's, see
    * CachedStores.ts), so a lock-free look costs no etcd request and an idle pass ends there.
    */
-  readonly peekFirst?: boolean
-  /** The watch-fed drain records of an instance (undefined until listed), for the lock-free look. */
-  readonly drainRecords?: (name: InstanceName) => ReadonlyMap<string, DrainRecord> | undefined
+  readonly watched?: WatchedState
   /** The leader's rollout bookkeeping (deploy metrics); absent for `mdeploy reconcile`. */
   readonly rollouts?: Rollouts
 }
+
+/** What a lock-free look reads from the watch-fed cache, without a fiber. */
+export type WatchedState = Pick<StateCache, "spec" | "invalidSpec" | "status" | "drainRecords">
 
 /** A held lock is usually free again within one pass of its holder. */
 export const lockHeldRequeueSeconds = 2
@@ -91,6 +93,13 @@ interface Peeked {
   readonly seen: { readonly observed: ObservedInstance; readonly plan: Plan; readonly now: DateTime.Utc }
 }
 
+/** How a lock-free look ends: nothing to do (the outcome), or a pass under the lock (with what it saw). */
+type Looked =
+  | { readonly _tag: "Idle"; readonly outcome: Outcome<never> }
+  | { readonly _tag: "Busy"; readonly peeked: Peeked | undefined }
+
+const busyUnseen: Looked = { _tag: "Busy", peeked: undefined }
+
 export const makeReconciler = (deps: ReconcilerDeps) =>
   Effect.gen(function*() {
     const executor = yield* Executor
@@ -102,12 +111,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // for most of each renewal period.
     const gate = leaseGate(deps.session.remainingMs, Math.min(defaultMinSpareMs, (deps.session.ttlSeconds * 1000) / 6))
 
-    const readDesired = yield* makeDesiredReader
+    const { read: readDesired, resolve: resolveDesired } = yield* makeDesiredReader
     const { readStatus, writeStatus, removeStatus, traceId, tell, markUnreadable, recordFailure } = yield* makePassRecords(
       deps.rollouts,
       readDesired
     )
-    const { planFor, observeAndPlan, createMetUnmanaged, placement } = yield* makeInstanceObserver(deps.snapshot)
+    const { planFor, observeAndPlan, observeAndPlanNow, createMetUnmanaged, placement } = yield* makeInstanceObserver(deps.snapshot)
 
     const pass = Effect.fnUntraced(function*(
       name: InstanceName,
@@ -257,31 +266,70 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     /**
      * An idle pass costs no etcd request (design.md §11 still holds: nothing is written): planned
      * from the watch-fed caches, it ends here when there is nothing to do and status would not
-     * change. Anything else — an action, a status to write, an unusable or deleted spec — returns
-     * undefined and is decided again under the instance lock.
+     * change. Anything else — an action, a status to write, an unusable or deleted spec — is Busy
+     * and decided again under the instance lock.
      */
     const peek = Effect.fnUntraced(function*(name: InstanceName, notBefore: number) {
       const desired = yield* readDesired(name)
-      if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return { _tag: "Busy", peeked: undefined } as const
+      if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return busyUnseen
       const previous = yield* readStatus(name)
       // An edit not yet acted on changes status whatever Marathon says: nothing to look at here;
       // the pass reads Marathon once, under the lock.
-      if (previous?.observedGeneration !== desired.stored.metadata.generation) return { _tag: "Busy", peeked: undefined } as const
-      const records = deps.drainRecords?.(name)
+      if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyUnseen
+      const records = deps.watched?.drainRecords(name)
       const seen = yield* observeAndPlan(name, desired, previous, notBefore, records)
-      const busy = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } } as const
+      return verdict(name, desired, previous, seen, records)
+    })
+
+    /**
+     * `peek` without a fiber, when everything it needs is in memory: the cached spec, status and
+     * drain records, a shared list fresh enough, a drain method that answers from the records. An
+     * idle resync is thousands of these; undefined leaves the look to `peek`.
+     */
+    const peekNow = (watched: WatchedState, name: InstanceName, notBefore: number): Looked | undefined => {
+      if (watched.invalidSpec(name) !== undefined) return busyUnseen
+      const cached = watched.spec(name)
+      if (cached === undefined) return undefined
+      if (Option.isNone(cached)) return busyUnseen
+      const desired = resolveDesired(name, cached.value)
+      if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return busyUnseen
+      const previous = watched.status(name)
+      if (previous === false) return undefined
+      if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyUnseen
+      const records = watched.drainRecords(name)
+      if (records === undefined) return undefined
+      const seen = observeAndPlanNow(name, desired, previous, notBefore, records)
+      return seen === undefined ? undefined : verdict(name, desired, previous, seen, records)
+    }
+
+    /** Idle when the look's plan does nothing and leaves status as it is; Busy otherwise. */
+    const verdict = (
+      name: InstanceName,
+      desired: Extract<Desired, { readonly _tag: "Spec" }>,
+      previous: InstanceStatus | undefined,
+      seen: Peeked["seen"],
+      records: ReadonlyMap<string, DrainRecord> | undefined
+    ): Looked => {
+      const busy: Looked = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } }
       if (seen.plan.actions.length > 0) return busy
       // A record of a task that is gone is removed by a pass under the lock.
       if (records !== undefined && hasStaleRecords(seen.observed, records)) return busy
-      const settled = yield* settle(desired, previous, seen.plan, seen.observed, seen.now, {
-        requeueAfterSeconds: seen.plan.requeueAfterSeconds,
-        drainFailures: [],
-        interrupted: undefined
+      // The same end a pass under the lock would come to (settle), minus its span attributes and
+      // trace id: a look is not traced, and lastReconcile's trace id is not a change.
+      const ended = passEnd({
+        previous,
+        plan: seen.plan,
+        observed: seen.observed,
+        generation: desired.stored.metadata.generation,
+        drain: desired.stored.spec.drain,
+        executed: { requeueAfterSeconds: seen.plan.requeueAfterSeconds, drainFailures: [], interrupted: undefined },
+        now: seen.now,
+        traceId: undefined
       })
-      if (statusChanged(previous, settled.status)) return busy
+      if (statusChanged(previous, ended.status)) return busy
       createMetUnmanaged(name, false)
-      return { _tag: "Idle", outcome: settled.outcome } as const
-    })
+      return { _tag: "Idle", outcome: ended.outcome }
+    }
 
     const leaderFence = deps.fences[0]
     // A root span: one trace per pass that may act, not one per leadership term.
@@ -328,14 +376,15 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
       const dryRun = options.dryRun === true
       // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
-      if (dryRun || deps.peekFirst !== true) return yield* tracedPass(name, notBefore, dryRun, undefined)
+      const watched = deps.watched
+      if (dryRun || watched === undefined) return yield* tracedPass(name, notBefore, dryRun, undefined)
       // The look is not traced: at every resync it would add a trace per instance that says only
       // "nothing to do". A look that fails (Marathon down) is retried under the lock, where the
       // failure is recorded.
-      const looked = yield* peek(name, notBefore).pipe(
+      const looked = peekNow(watched, name, notBefore) ?? (yield* peek(name, notBefore).pipe(
         Effect.withTracerEnabled(false),
-        Effect.orElseSucceed(() => ({ _tag: "Busy", peeked: undefined }) as const)
-      )
+        Effect.orElseSucceed(() => busyUnseen)
+      ))
       if (looked._tag === "Idle") return looked.outcome
       return yield* tracedPass(name, notBefore, false, looked.peeked)
     })

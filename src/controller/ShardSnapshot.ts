@@ -75,6 +75,7 @@ export const indexShardList = (shard: string, apps: ReadonlyArray<ObservedApp>, 
 }
 
 const messageOf = (error: MarathonError | UntrustedAnswer) => error.message
+const noApps: ReadonlyArray<ObservedApp> = []
 
 export const makeShardSnapshot = (options: {
   readonly shard: string
@@ -192,6 +193,15 @@ export const makeShardSnapshot = (options: {
     }
 
     /**
+     * What `forInstance` would answer from memory, without a fiber: the current list when it is
+     * fresh enough and the shard is not waiting for a good read; else undefined (ask `forInstance`).
+     */
+    const forInstanceNow = (name: string, notBefore: number): InstanceRead | undefined =>
+      current === undefined || awaitingGoodRead() || current.startedAt < notBefore
+        ? undefined
+        : { apps: current.byInstance.get(name) ?? noApps, readAt: current.startedAt }
+
+    /**
      * Whether the instance may have apps here, as far as anything read before says: its own last
      * read, else the last full list; never read at all: it may.
      */
@@ -201,6 +211,7 @@ export const makeShardSnapshot = (options: {
       shard,
       get,
       forInstance,
+      forInstanceNow,
       mayHaveApps,
       latest: Effect.sync(() => current),
       fetches: Effect.sync(() => fetches),

@@ -33,6 +33,11 @@ export interface DrainMethod {
   readonly drain: (task: TaskRef) => Effect.Effect<void, DrainError>
   /** Put the task back into the load balancer. Idempotent. */
   readonly stopDraining: (task: TaskRef) => Effect.Effect<void, DrainError>
+  /**
+   * `isDraining`'s answer when the method needs no backend to give it (noop, test): a lock-free
+   * look can then plan without leaving the thread. Absent: only `isDraining` can tell.
+   */
+  readonly drainingFromRecord?: (record: DrainRecord | undefined) => boolean
   /** Has a drain been requested and not reverted? `record` is mdeploy's own note of the request. */
   readonly isDraining: (task: TaskRef, record: DrainRecord | undefined) => Effect.Effect<boolean, DrainError>
   /** Drained long enough, or confirmed drained. */

@@ -141,6 +141,8 @@ const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, m
   return {
     name: method.name,
     safeOnDrain: method.safeOnDrain,
+    // No call, so nothing to limit or time out.
+    ...(method.drainingFromRecord === undefined ? {} : { drainingFromRecord: method.drainingFromRecord }),
     drain: (task) => guard("drain", task, method.drain(task)),
     stopDraining: (task) => guard("stopDraining", task, method.stopDraining(task)),
     isDraining: (task, record) => guard("isDraining", task, method.isDraining(task, record)),

@@ -6,6 +6,7 @@ import { belongsTo, isManaged } from "../domain/AppIdentity.ts"
 import { taskRef } from "../plan/Action.ts"
 import type { DrainConfig, DrainState, ProgressMark, TaskDrainAnswer } from "../plan/DrainState.ts"
 import type { ObservedInstance } from "../plan/Observed.ts"
+import type { DrainMethod } from "./DrainMethod.ts"
 import type { DrainRecord } from "./DrainRecord.ts"
 import { DrainMethods } from "./DrainMethods.ts"
 import { DrainRecords } from "./DrainRecords.ts"
@@ -95,3 +96,28 @@ export const probe = (
   cached?: ReadonlyMap<string, DrainRecord>,
   read?: ReadonlyMap<string, DrainRecord>
 ) => Effect.withSpan(probeTasks(observed, drain, progress, cached, read), "DrainProbe.probe", { captureStackTrace: false })
+
+/**
+ * `probe` without a fiber, for a lock-free look: the DrainState when the method answers from the
+ * watch's records alone and no task is draining. Anything else — a backend to ask, a task that is
+ * draining — is undefined, and `probe` decides it.
+ */
+export const probeFromRecords = (
+  observed: ObservedInstance,
+  drain: DrainConfig,
+  method: DrainMethod,
+  progress: ProgressMark | undefined,
+  cached: ReadonlyMap<string, DrainRecord>
+): DrainState | undefined => {
+  const fromRecord = method.drainingFromRecord
+  if (fromRecord === undefined) return undefined
+  const answers = new Map<string, TaskDrainAnswer>()
+  const current = new Map<string, DrainRecord>()
+  for (const task of drainableTasks(observed)) {
+    const record = cached.get(task.id)
+    if (fromRecord(record)) return undefined
+    answers.set(task.id, { draining: false })
+    if (record !== undefined) current.set(task.id, record)
+  }
+  return { drain, safeOnDrain: method.safeOnDrain, answers, records: current, progress }
+}

@@ -8,6 +8,7 @@ export const makeNoopDrain = (): DrainMethod => ({
   safeOnDrain: true,
   drain: () => Effect.void,
   stopDraining: () => Effect.void,
+  drainingFromRecord: () => false,
   isDraining: () => Effect.succeed(false),
   isSafeToKill: () => Effect.succeed({ safe: true })
 })

@@ -12,6 +12,7 @@ export const makeTestDrain = (delaySeconds: number = testDrainDefaultDelaySecond
   // The executor writes and removes the record; there is no backend to tell.
   drain: () => Effect.void,
   stopDraining: () => Effect.void,
+  drainingFromRecord: (record) => record !== undefined,
   isDraining: (_task, record) => Effect.succeed(record !== undefined),
   isSafeToKill: (_task, record) =>
     Effect.gen(function*() {

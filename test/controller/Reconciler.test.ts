@@ -1,7 +1,7 @@
 // The reconciler as a service, on memory layers and TestClock: every way a pass can end, and what
 // it writes (or, more to the point, does not write) to Marathon and status on the way.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option, Scope } from "effect"
+import { Clock, DateTime, Effect, Exit, Layer, Option, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { CleanupLedger } from "../../src/cleanup/CleanupLedger.ts"
 import type { CleanupInput } from "../../src/controller/CleanupGuard.ts"
@@ -16,6 +16,7 @@ import type { InstanceName } from "../../src/domain/InstanceName.ts"
 import type { ServiceInstance } from "../../src/domain/ServiceInstance.ts"
 import type { ServiceInstanceSpec } from "../../src/domain/ServiceInstanceSpec.ts"
 import { DrainMethods } from "../../src/drain/DrainMethods.ts"
+import type { DrainRecord } from "../../src/drain/DrainRecord.ts"
 import { DrainRecords } from "../../src/drain/DrainRecords.ts"
 import { MarathonError, Unavailable } from "../../src/marathon/MarathonError.ts"
 import { MarathonMemory } from "../../src/marathon/MarathonMemory.ts"
@@ -94,14 +95,20 @@ const reconcilerWith = (
       holder: "test",
       fences: options.fences ?? [],
       cleanupInput: options.cleanupInput ?? cleanup(),
-      peekFirst: options.cache !== undefined,
-      ...(options.cache === undefined ? {} : { drainRecords: options.cache.drainRecords })
+      ...(options.cache === undefined ? {} : { watched: options.cache })
     })
-    return yield* (options.cache === undefined ? made : made.pipe(Effect.provide(cachedStores(options.cache))))
+    const reconciler = yield* (options.cache === undefined ? made : made.pipe(Effect.provide(cachedStores(options.cache))))
+    return { ...reconciler, snapshot }
   })
 
-/** A watch-fed cache as the controller keeps one, filled here by hand from the memory stores. */
-const cacheOf = (specs: Map<string, StoredInstance>): StateCache => {
+/**
+ * A watch-fed cache as the controller keeps one, filled here by hand from the memory stores;
+ * `records`: the drain records its watch shows, per instance.
+ */
+const cacheOf = (
+  specs: Map<string, StoredInstance>,
+  records: ReadonlyMap<string, ReadonlyMap<string, DrainRecord>> = new Map()
+): StateCache => {
   const statuses = new Map<string, InstanceStatus>()
   return {
     specNames: () => [...specs.keys()],
@@ -113,8 +120,7 @@ const cacheOf = (specs: Map<string, StoredInstance>): StateCache => {
     synced: Effect.void,
     spec: (name) => Option.fromNullishOr(specs.get(name)),
     status: (name) => statuses.get(name),
-    // No drain record seen by the watch: a look that would drain again is decided under the lock.
-    drainRecords: () => new Map(),
+    drainRecords: (name) => records.get(name) ?? new Map(),
     wroteStatus: (name, status) => {
       if (status === undefined) statuses.delete(name)
       else statuses.set(name, status)
@@ -140,11 +146,14 @@ const running = (name: string, count: number) => {
  * web.main created and run to Running (two healthy tasks) by a reconciler on a watch-fed cache;
  * `specs` is that cache's spec map, for edits.
  */
-const runningWeb = Effect.gen(function*() {
+const runningWebWith = Effect.fnUntraced(function*(
+  spec: Partial<ServiceInstanceSpec> = {},
+  records: ReadonlyMap<string, ReadonlyMap<string, DrainRecord>> = new Map()
+) {
   const memory = yield* MarathonMemory
-  const stored = yield* (yield* SpecStore).apply(document("web.main", {}))
+  const stored = yield* (yield* SpecStore).apply(document("web.main", spec as ServiceInstanceSpec))
   const specs = new Map([["web.main", stored.instance]])
-  const reconciler = yield* reconcilerWith({ cache: cacheOf(specs) })
+  const reconciler = yield* reconcilerWith({ cache: cacheOf(specs, records) })
   yield* reconciler.reconcile(web)
   const [created] = yield* memory.apps
   yield* memory.addTasks(created!.id, tasks(created!.id, "n", 2))
@@ -154,7 +163,15 @@ const runningWeb = Effect.gen(function*() {
     yield* reconciler.reconcile(web)
   }
   assert.strictEqual(Option.getOrThrow(yield* (yield* StatusStore).get(web)).phase, "Running")
-  return { specs, reconciler }
+  return { specs, reconciler, snapshot: reconciler.snapshot }
+})
+const runningWeb = runningWebWith()
+
+/** Someone else holds web.main's lock until the returned scope closes: a pass that needs it is LockHeld. */
+const lockHeldElsewhere = Effect.gen(function*() {
+  const scope = yield* Scope.make()
+  yield* (yield* Locks).instance(web, "someone-else", session()).pipe(Scope.provide(scope))
+  return scope
 })
 
 describe("Reconciler (memory layers, TestClock)", () => {
@@ -313,5 +330,55 @@ describe("Reconciler (memory layers, TestClock)", () => {
       assert.isTrue(Option.isNone(yield* (yield* StatusStore).get(web)))
       const reasons = (yield* (yield* EventRecorder).list("web.main")).map((listed) => listed.event.reason)
       assert.includeMembers(reasons, ["TasksKilled", "AppDeleted"])
+    }).pipe(Effect.provide(layer)))
+})
+
+// A resync's look (notBefore 0) at a settled instance runs without a fiber when every answer is in
+// memory: the shared list, the watch's spec, status and drain records, a drain method that needs
+// no backend. These are the cases where that look must not say "idle".
+describe("Reconciler: the lock-free look from memory", () => {
+  it.effect("a resync's look reads nothing; an event's look reads Marathon after the event, not the list from before it", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const { reconciler, snapshot } = yield* runningWeb
+      const held = yield* lockHeldElsewhere
+      yield* TestClock.adjust("1 second")
+      // A resync takes a fresh list first; its looks answer from memory.
+      yield* snapshot.get(yield* Clock.currentTimeMillis)
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "Done")
+      const since = (yield* memory.calls).length
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "Done")
+      assert.deepStrictEqual((yield* memory.calls).slice(since), [])
+      // A task lost out of band: a resync may go by the list from before (drift waits for the next
+      // list), an event's look may not: there is work, so the lock is needed.
+      const [running] = yield* memory.apps
+      yield* memory.seed({ ...running!, tasks: running!.tasks.slice(1) })
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "Done")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* reconciler.reconcile(web))._tag, "LockHeld")
+      yield* Scope.close(held, Exit.void)
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a task the watch shows draining, or a record of a task that is gone, is decided under the lock", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const records = new Map<string, ReadonlyMap<string, DrainRecord>>()
+      // The test method answers "draining?" from the record alone, without a call.
+      const { reconciler, snapshot } = yield* runningWebWith({ drain: { method: "test", params: { delay: 60 } } }, records)
+      const held = yield* lockHeldElsewhere
+      yield* TestClock.adjust("1 second")
+      yield* snapshot.get(yield* Clock.currentTimeMillis)
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "Done")
+      const [running] = yield* memory.apps
+      const record = (taskId: string) => [taskId, { requestedAt: DateTime.makeUnsafe(0), method: "test", appId: running!.id }] as const
+      // One of the new app's tasks draining: it is put back (stopDraining), under the lock.
+      records.set("web.main", new Map([record(running!.tasks[0]!.id)]))
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "LockHeld")
+      // A record of a task Marathon no longer lists: removed by a pass under the lock.
+      records.set("web.main", new Map([record("web.main.gone-task")]))
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "LockHeld")
+      records.delete("web.main")
+      assert.strictEqual((yield* reconciler.reconcile(web, { notBefore: 0 }))._tag, "Done")
+      yield* Scope.close(held, Exit.void)
     }).pipe(Effect.provide(layer)))
 })

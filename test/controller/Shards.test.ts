@@ -4,6 +4,7 @@
 // needs nothing from it goes on.
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option, Result } from "effect"
+import { TestClock } from "effect/testing"
 import type { Desired } from "../../src/controller/DesiredState.ts"
 import { Executor } from "../../src/controller/Executor.ts"
 import { makeInstanceObserver } from "../../src/controller/InstanceObserver.ts"
@@ -133,6 +134,23 @@ describe("observer over shards", () => {
       const waiting = yield* Effect.result(run(onA, 1))
       assert.isTrue(Result.isFailure(waiting) && waiting.failure._tag === "ShardUnavailable")
       if (Result.isFailure(waiting)) assert.include(waiting.failure.message, "it lives there")
+    }).pipe(Effect.provide(services)))
+
+  it.effect("a view from memory (a resync's look) needs every shard's list, fresh enough, and no shard failing since", () =>
+    Effect.gen(function*() {
+      const { a, shards } = yield* twoShards
+      const { snapshot } = yield* observe(shards)
+      assert.isUndefined(snapshot.forInstanceNow(onB, 0), "nothing listed yet")
+      yield* TestClock.adjust("1 second")
+      yield* snapshot.get(1_000)
+      assert.isDefined(snapshot.forInstanceNow(onB, 0))
+      assert.isDefined(snapshot.forInstanceNow(onB, 1_000))
+      assert.isUndefined(snapshot.forInstanceNow(onB, 1_001), "state from after the list needs a read")
+      // a fails to answer a read of its own: its old list is not served from memory any more.
+      yield* down(a)
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual((yield* snapshot.forInstance(onA, 2_000)).unavailable.map((shard) => shard.shard), ["a"])
+      assert.isUndefined(snapshot.forInstanceNow(onB, 0))
     }).pipe(Effect.provide(services)))
 
   it.effect("an instance with apps on the unreadable shard waits even though it lives elsewhere", () =>
