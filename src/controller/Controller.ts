@@ -1,8 +1,9 @@
 // The running controller (design.md §4): while this process leads, spec changes from the etcd
-// informer, Marathon events and a periodic drift resync feed keys into one work queue; N workers
-// take keys and run one reconcile pass each, under the instance lock. Leadership loss interrupts
-// everything at once (before the lease could pass to a successor); a standby does nothing but wait.
-import { Clock, Duration, Effect, Stream } from "effect"
+// informer, Marathon events and a periodic drift resync feed keys into one work queue (a resync
+// settles idle keys itself, ResyncSweep.ts); N workers take keys and run one reconcile pass each,
+// under the instance lock. Leadership loss interrupts everything at once (before the lease could
+// pass to a successor); a standby does nothing but wait.
+import { Clock, Duration, Effect, Queue, Stream } from "effect"
 import type { HttpClient } from "effect/http"
 import { instanceNameOf } from "../domain/AppIdentity.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
@@ -29,7 +30,8 @@ import { cachedStores } from "./CachedStores.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
 import { Reconciler } from "./Reconciler.ts"
-import { runWorkers } from "./Workers.ts"
+import { makeAfterPass, runWorkers } from "./Workers.ts"
+import { sweepResync } from "./ResyncSweep.ts"
 import { makeRollouts } from "./Rollouts.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
@@ -83,9 +85,9 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       const latest = yield* snapshot.latest
       return new Set<string>([...(cache?.specNames() ?? []), ...(latest?.byInstance.keys() ?? [])])
     })
-    const resyncAll = Effect.gen(function*() {
-      for (const name of yield* allKeys) yield* enqueue(name, "low")
-    })
+    // Asks for a resync sweep (below): one runs at a time, and asks made meanwhile are one more.
+    const resyncs = yield* Queue.sliding<void>(1)
+    const resyncAll = Effect.asVoid(Queue.offer(resyncs, undefined))
 
     // Desired state and status, watched: every spec change is a user edit, ahead of resync work;
     // after the first list and after every relist, everything is looked at again.
@@ -167,6 +169,16 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     // started). A look before the drain records are in reads them from etcd without the lock.
     yield* runWorkers({ queue, workers: config.workers, freshAfter, ready: state.synced }).pipe(
       Effect.provideService(Reconciler, reconciler)
+    )
+    // A resync settles idle keys itself and queues the rest (ResyncSweep.ts). Its looks need the
+    // caches listed, as passes do; until then asks wait here.
+    const sweep = { queue, freshAfter, lookNow: reconciler.lookNow, afterPass: makeAfterPass({ queue, freshAfter }) }
+    yield* Queue.take(resyncs).pipe(
+      Effect.andThen(allKeys),
+      Effect.flatMap((names) => sweepResync(sweep, names)),
+      Effect.forever,
+      (sweeps) => Effect.andThen(state.synced, sweeps),
+      Effect.forkScoped
     )
     yield* Effect.logInfo("controller leading").pipe(Effect.annotateLogs({ identity: config.identity, workers: config.workers }))
     return yield* Effect.never

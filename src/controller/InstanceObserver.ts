@@ -14,6 +14,7 @@ import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import { owns } from "../domain/Ownership.ts"
 import type { ResolvedSpec } from "../domain/ResolvedSpec.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
+import type { DrainMethod } from "../drain/DrainMethod.ts"
 import { DrainMethods } from "../drain/DrainMethods.ts"
 import { probeFromRecords } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
@@ -118,6 +119,18 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       return aged.observed
     }
 
+    // The drain method of each resolved spec, made once (a resync looks at every instance: a
+    // method made per look was a visible part of its allocations). Dropped with the spec.
+    const methods = new WeakMap<ResolvedSpec, DrainMethod>()
+    const methodOf = (spec: ResolvedSpec) => {
+      let method = methods.get(spec)
+      if (method === undefined) {
+        method = drainMethods.forInstance(spec.name, spec.drain)
+        methods.set(spec, method)
+      }
+      return method
+    }
+
     /**
      * `observeAndPlan` of a usable spec without a fiber, for a lock-free look: from the shared list
      * and the watch's drain records alone. Undefined when that is not enough (a read to make, a
@@ -137,7 +150,7 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
       const nowMs = clock.currentTimeMillisUnsafe()
       const observed = observe(name, view, placed?._tag === "Placed" ? placed.shard : undefined, nowMs)
       const drain = desired.spec.drain
-      const drainState = probeFromRecords(observed, drain, drainMethods.forInstance(name, drain), progressFromStatus(previous), records)
+      const drainState = probeFromRecords(observed, drain, methodOf(desired.spec), progressFromStatus(previous), records)
       if (drainState === undefined) return undefined
       const now = DateTime.toUtc(DateTime.makeUnsafe(nowMs))
       return { observed, plan: Plan.make(Option.some(desired.spec), observed, drainState, now), now, readAt: view.readAt }

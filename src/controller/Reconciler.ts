@@ -389,7 +389,14 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       return yield* tracedPass(name, notBefore, false, looked.peeked)
     })
 
-    return { reconcile }
+    /** An idle look's outcome when it can be decided in memory, without a fiber (see `peekNow`). */
+    const lookNow = (name: InstanceName, notBefore: number): Outcome<never> | undefined => {
+      if (deps.watched === undefined) return undefined
+      const looked = peekNow(deps.watched, name, notBefore)
+      return looked?._tag === "Idle" ? looked.outcome : undefined
+    }
+
+    return { reconcile, lookNow }
   })
 
 export interface ReconcileOptions {
@@ -405,13 +412,22 @@ export interface ReconcileOptions {
  */
 export class Reconciler extends Context.Service<Reconciler, {
   readonly reconcile: (name: InstanceName, options?: ReconcileOptions) => Effect.Effect<Outcome>
+  /**
+   * The outcome of a pass over an idle instance, when a lock-free look can tell from memory
+   * alone, without a fiber (a resync settles such keys without the queue); undefined otherwise:
+   * then only `reconcile` can tell.
+   */
+  readonly lookNow: (name: InstanceName, notBefore: number) => Outcome | undefined
 }>()("mdeploy/controller/Reconciler") {
   /** The service over a fresh reconciler; the drain methods, records and ledger a pass uses are the maker's. */
   static readonly make = (deps: ReconcilerDeps) =>
     Effect.gen(function*() {
       const made = yield* makeReconciler(deps)
       const context = yield* Effect.context<CleanupLedger | DrainMethods | DrainRecords>()
-      return Reconciler.of({ reconcile: (name, options) => Effect.provideContext(made.reconcile(name, options), context) })
+      return Reconciler.of({
+        reconcile: (name, options) => Effect.provideContext(made.reconcile(name, options), context),
+        lookNow: made.lookNow
+      })
     })
 
   static readonly layer = (deps: ReconcilerDeps) => Layer.effect(Reconciler, Reconciler.make(deps))

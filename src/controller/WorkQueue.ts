@@ -354,6 +354,7 @@ export const make = Effect.fnUntraced(function*(
     shutdown: Effect.sync(shutdownNow),
     shutdownWithDrain,
     isShuttingDown: Effect.sync(() => shuttingDown),
+    pendingUnsafe: (key) => dirty.has(key) || processing.has(key),
     len: Effect.sync(waiting),
     snapshot: Effect.sync(() => {
       const ages = refreshGauges()

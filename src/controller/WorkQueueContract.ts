@@ -91,6 +91,11 @@ export interface WorkQueue {
   /** `shutdown`, then waits for no key to be in processing: true if that happened within `timeout`. */
   readonly shutdownWithDrain: (timeout: Duration.Input) => Effect.Effect<boolean>
   readonly isShuttingDown: Effect.Effect<boolean>
+  /**
+   * Whether `key` is marked for a run or being processed, read without a fiber: a resync that
+   * settles idle keys itself leaves these to the queue.
+   */
+  readonly pendingUnsafe: (key: string) => boolean
   /** Keys waiting to be handed out now (client-go's Len): parked and delayed keys are not counted. */
   readonly len: Effect.Effect<number>
   /** Counts and ages, after refreshing the two age gauges. */

@@ -41,23 +41,32 @@ const outcomeMetric = (outcome: Outcome): ControllerMetrics.ReconcileResult => {
   }
 }
 
+/**
+ * What follows a pass, whoever ran it (a worker, or a resync settling an idle key itself): its
+ * metrics, a log line for a retryable failure, and the queue told what comes next.
+ */
+export const makeAfterPass = (config: Pick<WorkersConfig, "queue" | "freshAfter">) =>
+  Effect.fnUntraced(function*(name: string, outcome: Outcome, seconds: number) {
+    const terminal = outcome._tag === "Failed" && outcome.terminal
+    yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds, { terminal })
+    if (outcome._tag === "Failed" && !terminal) {
+      yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.message }))
+    }
+    // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
+    const dueAt = yield* requeue(config.queue, name, outcome)
+    if (dueAt !== undefined) config.freshAfter.set(name, Math.max(config.freshAfter.get(name) ?? 0, dueAt))
+  })
+
 /** Forks `workers` fibers into the caller's scope; they run until the queue shuts down or the scope closes. */
 export const runWorkers = (config: WorkersConfig) =>
   Effect.gen(function*() {
     const reconciler = yield* Reconciler
+    const afterPass = makeAfterPass(config)
     const handle = (name: string) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         const outcome = yield* reconciler.reconcile(name as InstanceName, { notBefore: config.freshAfter.get(name) ?? 0 })
-        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
-        const terminal = outcome._tag === "Failed" && outcome.terminal
-        yield* ControllerMetrics.recordReconcile(outcomeMetric(outcome), seconds, { terminal })
-        if (outcome._tag === "Failed" && !terminal) {
-          yield* Effect.logWarning("reconcile failed").pipe(Effect.annotateLogs({ instance: name, error: outcome.message }))
-        }
-        // A pass that comes back looks at Marathon as it is then, not at the snapshot it left.
-        const dueAt = yield* requeue(config.queue, name, outcome)
-        if (dueAt !== undefined) config.freshAfter.set(name, Math.max(config.freshAfter.get(name) ?? 0, dueAt))
+        yield* afterPass(name, outcome, ((yield* Clock.currentTimeMillis) - started) / 1000)
       })
 
     yield* ControllerMetrics.initialize(config.workers)

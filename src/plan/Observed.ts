@@ -113,5 +113,6 @@ export const observedInstance = (
         ? { ...app, tasks: app.tasks.filter((task) => !goingAway.has(task.state)) }
         : app
     ),
-  drainingHosts: new Set(drainingHosts)
+  // A set is kept as it is (the snapshot's, shared by every instance's view): read, never changed.
+  drainingHosts: drainingHosts instanceof Set ? drainingHosts : new Set(drainingHosts)
 })

@@ -38,7 +38,9 @@ const scripted = (script: Record<string, ReadonlyArray<Outcome>>, calls: Array<C
         const answers = script[name] ?? [done]
         const made = calls.filter((call) => call.name === name).length
         return answers[Math.min(made, answers.length) - 1]!
-      })
+      }),
+    // Every key goes through the queue: these tests are about the workers' handling of outcomes.
+    lookNow: () => undefined
   })
 
 /** Lets forked fibers run until `ready` holds, without moving the clock. */
@@ -163,7 +165,8 @@ describe("the controller under lost leadership (memory election, TestClock)", ()
                 if (name !== "slow") return done
                 yield* Deferred.succeed(slowStarted, identity)
                 return yield* Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => interrupted.push(`${identity}/${term}`))))
-              })
+              }),
+            lookNow: () => undefined
           })
           const queue = yield* WorkQueue.make({ name: `loop-${identity}`, baseDelay: "1 second", maxDelay: "1 minute" })
           yield* runWorkers({ queue, workers: 2, freshAfter: new Map() }).pipe(Effect.provideService(Reconciler, reconciler))

@@ -1,0 +1,94 @@
+// The resync sweep over a real work queue, with a scripted look: idle keys are settled without the
+// queue (and counted as a worker would count them), the others are queued at low priority, a key
+// the queue already has is never looked at, and the event loop turns while a sweep runs.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import type { Outcome } from "../../src/controller/Outcome.ts"
+import { sliceMs, sweepResync } from "../../src/controller/ResyncSweep.ts"
+import * as WorkQueue from "../../src/controller/WorkQueue.ts"
+
+const done: Outcome = { _tag: "Done" }
+
+/** A sweep whose look says "idle" for `idle` keys only, recording every look and every settled key. */
+const sweepWith = (queue: WorkQueue.WorkQueue, idle: ReadonlySet<string>, freshAfter: ReadonlyMap<string, number> = new Map()) => {
+  const looked: Array<{ readonly name: string; readonly notBefore: number }> = []
+  const settled: Array<string> = []
+  const config = {
+    queue,
+    freshAfter,
+    lookNow: (name: string, notBefore: number) => {
+      looked.push({ name, notBefore })
+      return idle.has(name) ? done : undefined
+    },
+    afterPass: (name: string) => Effect.sync(() => void settled.push(name))
+  }
+  return { looked, settled, run: (names: Iterable<string>) => sweepResync(config, names) }
+}
+
+const takeAll = (queue: WorkQueue.WorkQueue) =>
+  Effect.gen(function*() {
+    const keys: Array<string> = []
+    while ((yield* queue.len) > 0) {
+      const key = Option.getOrThrow(yield* queue.get)
+      keys.push(key)
+      yield* queue.done(key)
+    }
+    return keys
+  })
+
+describe("ResyncSweep", () => {
+  it.effect("settles idle keys without the queue and queues the others at low priority", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      const sweep = sweepWith(queue, new Set(["a", "c"]), new Map([["b", 42]]))
+      assert.strictEqual(yield* sweep.run(["a", "b", "c", "d"]), 2)
+      assert.deepStrictEqual(sweep.settled, ["a", "c"])
+      // Each look asks for Marathon as fresh as the key needs (an event's key: after the event).
+      assert.deepStrictEqual(sweep.looked, [{ name: "a", notBefore: 0 }, { name: "b", notBefore: 42 }, { name: "c", notBefore: 0 }, {
+        name: "d",
+        notBefore: 0
+      }])
+      // Low: an edit added now goes first.
+      yield* queue.add("edit", "high")
+      assert.deepStrictEqual(yield* takeAll(queue), ["edit", "b", "d"])
+    }))
+
+  it.effect("never looks at a key the queue has: waiting, or in a pass (it runs once more after that pass)", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* queue.add("waiting", "high")
+      yield* queue.add("running", "low")
+      const inPass = Option.getOrThrow(yield* queue.get)
+      assert.strictEqual(inPass, "waiting")
+      const sweep = sweepWith(queue, new Set(["waiting", "running", "idle"]))
+      yield* sweep.run(["waiting", "running", "idle"])
+      assert.deepStrictEqual(sweep.looked.map((look) => look.name), ["idle"])
+      assert.deepStrictEqual(sweep.settled, ["idle"])
+      // The key in its pass was added again: handed out once that pass is done, not before.
+      assert.deepStrictEqual(yield* takeAll(queue), ["running"])
+      yield* queue.done(inPass)
+      assert.deepStrictEqual(yield* takeAll(queue), ["waiting"])
+    }))
+
+  it.effect("lets the event loop turn between slices of looks", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      const keys = Array.from({ length: 50 }, (_, i) => `k${i}`)
+      let looksWhenTurned: number | undefined
+      const sweep = sweepWith(queue, new Set(keys))
+      // Each key holds the thread for half a slice before its look.
+      const slowly = function*() {
+        for (const key of keys) {
+          const until = performance.now() + sliceMs / 2
+          while (performance.now() < until) { /* busy */ }
+          yield key
+        }
+      }
+      const slowLook = sweep.run(slowly())
+      // Without turns, this callback would run only after the whole sweep.
+      setImmediate(() => (looksWhenTurned = sweep.looked.length))
+      yield* slowLook
+      assert.isDefined(looksWhenTurned)
+      assert.isBelow(looksWhenTurned!, 10)
+    }))
+})
