@@ -57,9 +57,10 @@ function commandOf(args) {
  * The controller is long-lived and its live heap small (about 55 MB at 2,000 instances), but V8
  * sizes a heap for throughput alone: a young generation of up to 3 × 32 MB and an old generation
  * allowed to grow to several times what is live, so RSS settles near 8× the live heap (about
- * 750 MB at 10,000 instances). Smaller semi-spaces and a heap limit 50 % over what is live after
+ * 750 MB at 10,000 instances). Smaller semi-spaces and a heap limit 25 % over what is live after
  * each full collection keep it near 2×, for a CPU cost lost in the measurement noise (bench
- * README). V8 takes heap sizes only when it starts, so the process replaces itself once with
+ * README). 25 %, not 50: a resync that settles idle keys in memory allocates too little to force
+ * a full collection, and each new Marathon list then came on top of the dead previous one. V8 takes heap sizes only when it starts, so the process replaces itself once with
  * the flags (execve: same pid, signals and exit code). MDEPLOY_CONTROLLER_NODE_FLAGS sets other
  * flags ("" none); heap flags of the caller's own (NODE_OPTIONS, node's arguments) are kept.
  */
@@ -69,7 +70,7 @@ function withControllerHeapFlags(args) {
   if (/--(max-semi-space-size|heap-growing-percent|max-old-space-size|max-heap-size|optimize-for-size)\b/.test(given)) return
   const configured = process.env.MDEPLOY_CONTROLLER_NODE_FLAGS
   const flags = configured === undefined
-    ? ["--max-semi-space-size=8", "--heap-growing-percent=50"]
+    ? ["--max-semi-space-size=8", "--heap-growing-percent=25"]
     : configured.split(" ").filter((flag) => flag !== "")
   if (flags.length === 0) return
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...args], {

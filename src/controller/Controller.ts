@@ -30,7 +30,7 @@ import { cachedStores } from "./CachedStores.ts"
 import type { StateCache } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
 import { Reconciler } from "./Reconciler.ts"
-import { makeAfterPass, runWorkers } from "./Workers.ts"
+import { makeAfterDonePasses, makeAfterPass, runWorkers } from "./Workers.ts"
 import { sweepResync } from "./ResyncSweep.ts"
 import { makeRollouts } from "./Rollouts.ts"
 import * as WorkQueue from "./WorkQueue.ts"
@@ -172,7 +172,13 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     )
     // A resync settles idle keys itself and queues the rest (ResyncSweep.ts). Its looks need the
     // caches listed, as passes do; until then asks wait here.
-    const sweep = { queue, freshAfter, lookNow: reconciler.lookNow, afterPass: makeAfterPass({ queue, freshAfter }) }
+    const sweep = {
+      queue,
+      freshAfter,
+      lookNow: reconciler.lookNow,
+      afterPass: makeAfterPass({ queue, freshAfter }),
+      afterDonePasses: makeAfterDonePasses({ queue })
+    }
     yield* Queue.take(resyncs).pipe(
       Effect.andThen(allKeys),
       Effect.flatMap((names) => sweepResync(sweep, names)),

@@ -20,6 +20,8 @@ export interface ResyncSweepConfig {
   readonly lookNow: Reconciler["Service"]["lookNow"]
   /** What follows a pass (metrics, the queue told what comes next): the workers' own. */
   readonly afterPass: (name: string, outcome: Outcome, seconds: number) => Effect.Effect<void>
+  /** The same for passes that ended Done, many at once (the most common end of a look). */
+  readonly afterDonePasses: (names: ReadonlyArray<string>, seconds: ReadonlyArray<number>) => Effect.Effect<void>
 }
 
 /** The longest run of looks between two turns of the event loop (real time: it shares the loop). */
@@ -37,6 +39,16 @@ export const sweepResync = (config: ResyncSweepConfig, names: Iterable<string>) 
     const clock = yield* Clock.Clock
     let settled = 0
     let sliceStart = performance.now()
+    // The slice's looks that ended Done, settled together at the slice's end.
+    let done: Array<string> = []
+    let doneSeconds: Array<number> = []
+    const settleDone = Effect.suspend(() => {
+      const names = done
+      const seconds = doneSeconds
+      done = []
+      doneSeconds = []
+      return config.afterDonePasses(names, seconds)
+    })
     for (const name of names) {
       const started = clock.currentTimeMillisUnsafe()
       const outcome = config.queue.pendingUnsafe(name)
@@ -44,13 +56,19 @@ export const sweepResync = (config: ResyncSweepConfig, names: Iterable<string>) 
         : config.lookNow(name as InstanceName, config.freshAfter.get(name) ?? 0)
       if (outcome === undefined) yield* config.queue.add(name, "low")
       else {
-        yield* config.afterPass(name, outcome, (clock.currentTimeMillisUnsafe() - started) / 1000)
+        const seconds = (clock.currentTimeMillisUnsafe() - started) / 1000
+        if (outcome._tag === "Done") {
+          done.push(name)
+          doneSeconds.push(seconds)
+        } else yield* config.afterPass(name, outcome, seconds)
         settled++
       }
       if (performance.now() - sliceStart >= sliceMs) {
+        yield* settleDone
         yield* nextTurn
         sliceStart = performance.now()
       }
     }
+    yield* settleDone
     return settled
   })

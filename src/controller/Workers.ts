@@ -57,6 +57,17 @@ export const makeAfterPass = (config: Pick<WorkersConfig, "queue" | "freshAfter"
     if (dueAt !== undefined) config.freshAfter.set(name, Math.max(config.freshAfter.get(name) ?? 0, dueAt))
   })
 
+/**
+ * `makeAfterPass` for many passes that ended Done (a resync's idle keys), in one go: counted as
+ * successes, their backoffs forgotten; nothing is queued (they wait for the next event).
+ */
+export const makeAfterDonePasses =
+  (config: Pick<WorkersConfig, "queue">) => (names: ReadonlyArray<string>, seconds: ReadonlyArray<number>) =>
+    Effect.andThen(
+      ControllerMetrics.recordDoneReconciles(seconds),
+      Effect.forEach(names, (name) => config.queue.forget(name), { discard: true })
+    )
+
 /** Forks `workers` fibers into the caller's scope; they run until the queue shuts down or the scope closes. */
 export const runWorkers = (config: WorkersConfig) =>
   Effect.gen(function*() {

@@ -3,6 +3,7 @@
 // (spec/controller-anchors.md §1.5) with an `mdeploy_` prefix so existing panels carry over.
 // The work-queue set lives with the queue (controller/WorkQueue.ts) and is not repeated here.
 // This module must never import `@opentelemetry/*`: the CLI loads it on every command.
+import type { Context } from "effect"
 import { Effect, Metric } from "effect"
 import { attributedMetric } from "./internal/attributedMetric.ts"
 
@@ -90,6 +91,21 @@ export const recordReconcile = (
     yield* Metric.update(reconcileErrors, 1)
     if (options.terminal === true) yield* Metric.update(terminalReconcileErrors, 1)
   })
+
+/**
+ * Counts passes that ended Done, each with its duration, in one go: a resync settles thousands of
+ * idle keys at once, and one `recordReconcile` effect per key was a visible part of its cost.
+ */
+export const recordDoneReconciles = (seconds: ReadonlyArray<number>): Effect.Effect<void> =>
+  Effect.contextWith((context: Context.Context<never>) =>
+    Effect.sync(() => {
+      if (seconds.length === 0) return
+      const attributes = { result: "success" }
+      reconcileTotalOf(attributes).updateUnsafe(seconds.length, context)
+      const duration = reconcileDurationOf(attributes)
+      for (const each of seconds) duration.updateUnsafe(each, context)
+    })
+  )
 
 /**
  * Counts one Marathon HTTP call. `route` is the method and path template

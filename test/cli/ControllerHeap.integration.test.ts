@@ -30,7 +30,7 @@ const runController = async (env: Record<string, string>) => {
 describe("the controller's heap flags", () => {
   it("are set by default, in the same process, which still stops with exit 0", async () => {
     const { args, code, logs } = await runController({})
-    assert.includeMembers(args, ["--max-semi-space-size=8", "--heap-growing-percent=50"], args.join(" "))
+    assert.includeMembers(args, ["--max-semi-space-size=8", "--heap-growing-percent=25"], args.join(" "))
     assert.include(args, "controller")
     assert.strictEqual(code, 0, logs)
   })
@@ -38,7 +38,7 @@ describe("the controller's heap flags", () => {
   it("give way to MDEPLOY_CONTROLLER_NODE_FLAGS, and to heap flags in NODE_OPTIONS", async () => {
     const chosen = await runController({ MDEPLOY_CONTROLLER_NODE_FLAGS: "--max-semi-space-size=4" })
     assert.include(chosen.args, "--max-semi-space-size=4")
-    assert.notInclude(chosen.args, "--heap-growing-percent=50")
+    assert.notInclude(chosen.args, "--heap-growing-percent=25")
     const none = await runController({ MDEPLOY_CONTROLLER_NODE_FLAGS: "" })
     assert.isFalse(
       none.args.some((arg) => arg.startsWith("--max-semi-space-size") || arg.startsWith("--heap-growing")),

@@ -8,9 +8,17 @@ import { sliceMs, sweepResync } from "../../src/controller/ResyncSweep.ts"
 import * as WorkQueue from "../../src/controller/WorkQueue.ts"
 
 const done: Outcome = { _tag: "Done" }
+const later: Outcome = { _tag: "RequeueAfter", seconds: 30, reason: "idle, but come back" }
 
-/** A sweep whose look says "idle" for `idle` keys only, recording every look and every settled key. */
-const sweepWith = (queue: WorkQueue.WorkQueue, idle: ReadonlySet<string>, freshAfter: ReadonlyMap<string, number> = new Map()) => {
+/**
+ * A sweep whose look says "idle" for `idle` keys only (Done, or what `idle` maps them to),
+ * recording every look and how each settled key was handed on.
+ */
+const sweepWith = (
+  queue: WorkQueue.WorkQueue,
+  idle: ReadonlySet<string> | ReadonlyMap<string, Outcome>,
+  freshAfter: ReadonlyMap<string, number> = new Map()
+) => {
   const looked: Array<{ readonly name: string; readonly notBefore: number }> = []
   const settled: Array<string> = []
   const config = {
@@ -18,9 +26,11 @@ const sweepWith = (queue: WorkQueue.WorkQueue, idle: ReadonlySet<string>, freshA
     freshAfter,
     lookNow: (name: string, notBefore: number) => {
       looked.push({ name, notBefore })
-      return idle.has(name) ? done : undefined
+      return idle instanceof Map ? idle.get(name) : idle.has(name) ? done : undefined
     },
-    afterPass: (name: string) => Effect.sync(() => void settled.push(name))
+    afterPass: (name: string, outcome: Outcome) => Effect.sync(() => void settled.push(`${name}: ${outcome._tag}`)),
+    afterDonePasses: (names: ReadonlyArray<string>) =>
+      Effect.sync(() => void settled.push(...names.map((name) => `${name}: Done, batched`)))
   }
   return { looked, settled, run: (names: Iterable<string>) => sweepResync(config, names) }
 }
@@ -40,9 +50,10 @@ describe("ResyncSweep", () => {
   it.effect("settles idle keys without the queue and queues the others at low priority", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make()
-      const sweep = sweepWith(queue, new Set(["a", "c"]), new Map([["b", 42]]))
+      const sweep = sweepWith(queue, new Map<string, Outcome>([["a", done], ["c", later]]), new Map([["b", 42]]))
       assert.strictEqual(yield* sweep.run(["a", "b", "c", "d"]), 2)
-      assert.deepStrictEqual(sweep.settled, ["a", "c"])
+      // A Done is handed on with the slice's others; any other end as a worker's pass would be.
+      assert.deepStrictEqual(sweep.settled, ["c: RequeueAfter", "a: Done, batched"])
       // Each look asks for Marathon as fresh as the key needs (an event's key: after the event).
       assert.deepStrictEqual(sweep.looked, [{ name: "a", notBefore: 0 }, { name: "b", notBefore: 42 }, { name: "c", notBefore: 0 }, {
         name: "d",
@@ -63,7 +74,7 @@ describe("ResyncSweep", () => {
       const sweep = sweepWith(queue, new Set(["waiting", "running", "idle"]))
       yield* sweep.run(["waiting", "running", "idle"])
       assert.deepStrictEqual(sweep.looked.map((look) => look.name), ["idle"])
-      assert.deepStrictEqual(sweep.settled, ["idle"])
+      assert.deepStrictEqual(sweep.settled, ["idle: Done, batched"])
       // The key in its pass was added again: handed out once that pass is done, not before.
       assert.deepStrictEqual(yield* takeAll(queue), ["running"])
       yield* queue.done(inPass)

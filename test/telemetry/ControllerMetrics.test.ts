@@ -20,6 +20,17 @@ describe("ControllerMetrics", () => {
       assert.closeTo(histogram.sum, 0.5, 1e-9)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 
+  it.effect("recordDoneReconciles counts as many successes as durations it is given, each in the histogram", () =>
+    Effect.gen(function*() {
+      yield* ControllerMetrics.recordReconcile("success", 0.5)
+      yield* ControllerMetrics.recordDoneReconciles([0.001, 0.002, 0.003])
+      yield* ControllerMetrics.recordDoneReconciles([])
+      assert.strictEqual(yield* count(ControllerMetrics.reconcileTotal, { result: "success" }), 4)
+      const histogram = yield* Metric.value(Metric.withAttributes(ControllerMetrics.reconcileDuration, { result: "success" }))
+      assert.strictEqual(histogram.count, 4)
+      assert.closeTo(histogram.sum, 0.506, 1e-9)
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
   it.effect("withActiveWorker counts a running worker and uncounts it however it ends", () =>
     Effect.gen(function*() {
       const inside = yield* ControllerMetrics.withActiveWorker(Metric.value(ControllerMetrics.activeWorkers))
