@@ -5,8 +5,9 @@
 // worker's pass would leave (Workers.makeAfterPass). Only the keys it cannot settle go to the
 // queue, at low priority: work to do, a read to make, a key the queue already has (queued or in a
 // pass: never two passes of one key at once). The looks run in short slices with a turn of the
-// event loop between them, so an edit's pass and the etcd and Marathon answers it waits for are
-// not held behind a whole resync.
+// event loop between them, and while an edit's or an event's pass runs, a slice starts only as a
+// low key would (WorkQueue's hold): that pass and the etcd and Marathon answers it waits for are
+// not held behind a resync.
 import { Clock, Effect } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { Outcome } from "./Outcome.ts"
@@ -65,6 +66,8 @@ export const sweepResync = (config: ResyncSweepConfig, names: Iterable<string>) 
       }
       if (performance.now() - sliceStart >= sliceMs) {
         yield* settleDone
+        // While an edit's or an event's pass runs, the sweep holds back as low keys do.
+        yield* config.queue.lowTurn
         yield* nextTurn
         sliceStart = performance.now()
       }

@@ -91,6 +91,9 @@ export const make = Effect.fnUntraced(function*(
   let timerDeadline = Infinity
   let wakeTimer: (() => void) | undefined
 
+  // Resync work done beside the queue (ResyncSweep.ts) waiting in `lowTurn` for the last high run.
+  const lowTurnWaiters = new Set<() => void>()
+
   const queueOf = (priority: Priority) => (priority === "high" ? high : low)
   const waiting = () => high.live.size + low.live.size
 
@@ -131,6 +134,23 @@ export const make = Effect.fnUntraced(function*(
   // they still move when highs never stop coming (a mass rollout's events).
   const lowHeldFor = (now: number): number => shuttingDown || highRuns === 0 ? 0 : Math.max(0, lowStartedAt + lowHoldMillis - now)
 
+  const noHighRun = Effect.callback<void>((resume) => {
+    const wake = () => resume(Effect.void)
+    lowTurnWaiters.add(wake)
+    return Effect.sync(() => void lowTurnWaiters.delete(wake))
+  })
+
+  // A turn of low work outside the queue counts as a low start, so it shares the hold with low keys.
+  const lowTurn: Effect.Effect<void> = Effect.suspend(() => {
+    const now = clock.currentTimeMillisUnsafe()
+    const held = lowHeldFor(now)
+    if (held === 0) {
+      lowStartedAt = now
+      return Effect.void
+    }
+    return Effect.andThen(Effect.raceFirst(noHighRun, Effect.sleep(held)), lowTurn)
+  })
+
   // undefined: nothing to take yet; null: shut down and empty.
   const tryTake = (): string | null | undefined => {
     const now = clock.currentTimeMillisUnsafe()
@@ -155,6 +175,8 @@ export const make = Effect.fnUntraced(function*(
     // The last high run over: every low key held back may go.
     if (run.priority === "high" && --highRuns === 0) {
       for (let held = low.live.size; held > 0 && waiters.size > 0; held--) wakeOne()
+      for (const wake of lowTurnWaiters) wake()
+      lowTurnWaiters.clear()
     }
     workDuration.updateUnsafe((clock.currentTimeMillisUnsafe() - run.startedAt) / 1000, context)
     // Added during the run: this is the one extra run that makes edits during reconcile safe.
@@ -355,6 +377,7 @@ export const make = Effect.fnUntraced(function*(
     shutdownWithDrain,
     isShuttingDown: Effect.sync(() => shuttingDown),
     pendingUnsafe: (key) => dirty.has(key) || processing.has(key),
+    lowTurn,
     len: Effect.sync(waiting),
     snapshot: Effect.sync(() => {
       const ages = refreshGauges()

@@ -96,6 +96,12 @@ export interface WorkQueue {
    * settles idle keys itself leaves these to the queue.
    */
   readonly pendingUnsafe: (key: string) => boolean
+  /**
+   * Waits until low-priority work done beside the queue may go on, as a low key would start: at
+   * once while no high key is in processing; else when the last high run ends, or once the hold
+   * since the last low start is over. Going on counts as a low start.
+   */
+  readonly lowTurn: Effect.Effect<void>
   /** Keys waiting to be handed out now (client-go's Len): parked and delayed keys are not counted. */
   readonly len: Effect.Effect<number>
   /** Counts and ages, after refreshing the two age gauges. */

@@ -2,7 +2,7 @@
 // queue (and counted as a worker would count them), the others are queued at low priority, a key
 // the queue already has is never looked at, and the event loop turns while a sweep runs.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
 import type { Outcome } from "../../src/controller/Outcome.ts"
 import { sliceMs, sweepResync } from "../../src/controller/ResyncSweep.ts"
 import * as WorkQueue from "../../src/controller/WorkQueue.ts"
@@ -35,6 +35,21 @@ const sweepWith = (
   return { looked, settled, run: (names: Iterable<string>) => sweepResync(config, names) }
 }
 
+/** The keys, each holding the thread for half a slice before its look: the sweep's slices end every few keys. */
+const slowly = function*(keys: ReadonlyArray<string>) {
+  for (const key of keys) {
+    const until = performance.now() + sliceMs / 2
+    while (performance.now() < until) { /* busy */ }
+    yield key
+  }
+}
+
+/** `count` turns of the event loop (not time): each lets a waiting setImmediate callback run. */
+const turns = (count: number) =>
+  Effect.forEach(Array.from({ length: count }), () => Effect.callback<void>((resume) => void setImmediate(() => resume(Effect.void))), {
+    discard: true
+  })
+
 const takeAll = (queue: WorkQueue.WorkQueue) =>
   Effect.gen(function*() {
     const keys: Array<string> = []
@@ -53,7 +68,7 @@ describe("ResyncSweep", () => {
       const sweep = sweepWith(queue, new Map<string, Outcome>([["a", done], ["c", later]]), new Map([["b", 42]]))
       assert.strictEqual(yield* sweep.run(["a", "b", "c", "d"]), 2)
       // A Done is handed on with the slice's others; any other end as a worker's pass would be.
-      assert.deepStrictEqual(sweep.settled, ["c: RequeueAfter", "a: Done, batched"])
+      assert.sameMembers(sweep.settled, ["c: RequeueAfter", "a: Done, batched"])
       // Each look asks for Marathon as fresh as the key needs (an event's key: after the event).
       assert.deepStrictEqual(sweep.looked, [{ name: "a", notBefore: 0 }, { name: "b", notBefore: 42 }, { name: "c", notBefore: 0 }, {
         name: "d",
@@ -87,19 +102,30 @@ describe("ResyncSweep", () => {
       const keys = Array.from({ length: 50 }, (_, i) => `k${i}`)
       let looksWhenTurned: number | undefined
       const sweep = sweepWith(queue, new Set(keys))
-      // Each key holds the thread for half a slice before its look.
-      const slowly = function*() {
-        for (const key of keys) {
-          const until = performance.now() + sliceMs / 2
-          while (performance.now() < until) { /* busy */ }
-          yield key
-        }
-      }
-      const slowLook = sweep.run(slowly())
+      const slowLook = sweep.run(slowly(keys))
       // Without turns, this callback would run only after the whole sweep.
       setImmediate(() => (looksWhenTurned = sweep.looked.length))
       yield* slowLook
       assert.isDefined(looksWhenTurned)
       assert.isBelow(looksWhenTurned!, 10)
+    }))
+
+  it.effect("holds back while an edit's pass is in processing, and goes on when it is done", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* queue.add("edit", "high")
+      const edit = Option.getOrThrow(yield* queue.get)
+      const keys = Array.from({ length: 20 }, (_, i) => `k${i}`)
+      const sweep = sweepWith(queue, new Set(keys))
+      const sweeping = yield* Effect.forkChild(sweep.run(slowly(keys)))
+      // Enough turns of the event loop for the whole sweep, were it not held back.
+      yield* turns(100)
+      assert.isAbove(sweep.looked.length, 0)
+      assert.isBelow(sweep.looked.length, keys.length)
+      const paused = sweep.looked.length
+      yield* turns(100)
+      assert.strictEqual(sweep.looked.length, paused)
+      yield* queue.done(edit)
+      assert.strictEqual(yield* Fiber.join(sweeping), keys.length)
     }))
 })

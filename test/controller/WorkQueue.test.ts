@@ -206,6 +206,27 @@ describe("WorkQueue: low keys wait while a high key runs", () => {
       assert.strictEqual(yield* Fiber.join(getter), "l2")
     }))
 
+  it.effect("low work beside the queue (lowTurn) waits as a low key does: for the high run, or the hold", () =>
+    Effect.gen(function*() {
+      const queue = yield* runningHigh
+      const turn = yield* Effect.forkChild(queue.lowTurn)
+      yield* settle
+      assert.isUndefined(turn.pollUnsafe())
+      yield* queue.done("h")
+      yield* Fiber.join(turn)
+      // No high run in processing: at once.
+      yield* queue.lowTurn
+      // Highs that never stop: once the hold since the last low start (that turn) is over.
+      yield* queue.add("h2", "high")
+      assert.strictEqual(yield* take(queue), "h2")
+      const held = yield* Effect.forkChild(queue.lowTurn)
+      yield* TestClock.adjust(99)
+      yield* settle
+      assert.isUndefined(held.pollUnsafe())
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(held)
+    }))
+
   it.effect("with no high run in processing, low keys go one after another", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make()
