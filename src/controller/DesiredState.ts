@@ -47,3 +47,6 @@ export const makeDesiredReader = Effect.gen(function*() {
   })
   return { read, resolve }
 })
+
+/** The reader and resolver of desired state one reconciler uses. */
+export type DesiredReader = Effect.Success<typeof makeDesiredReader>

@@ -164,3 +164,6 @@ export const makeInstanceObserver = (snapshot: MarathonSnapshot) =>
 
     return { planFor, observeAndPlan, observeAndPlanNow, createMetUnmanaged, placement }
   })
+
+/** One reconciler's view of Marathon per instance. */
+export type InstanceObserver = Effect.Success<ReturnType<typeof makeInstanceObserver>>

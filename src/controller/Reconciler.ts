@@ -8,20 +8,17 @@
 // Invalid, nothing touched); only this installation's apps are seen; anything beyond a create is
 // planned again on a fresh read of the instance; a tear-down needs the deletion budget and holds
 // app-lifecycle exclusively (a create holds it shared); every write goes through the lease gate.
-import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
+import { Clock, Context, DateTime, Effect, Layer } from "effect"
 import { revisionAnnotation, sourceAnnotation } from "../domain/GitSource.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"
 import type { DrainMethods } from "../drain/DrainMethods.ts"
-import type { DrainRecord } from "../drain/DrainRecord.ts"
-import { hasStaleRecords } from "../drain/DrainProbe.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
 import type { ObservedInstance } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { passEvents } from "../events/PassEvents.ts"
 import { Locks } from "../store/Locks.ts"
-import type { StoredInstance } from "../store/SpecStore.ts"
 import type { Fence } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
@@ -42,7 +39,8 @@ import { makeDesiredReader } from "./DesiredState.ts"
 import { makeInstanceObserver } from "./InstanceObserver.ts"
 import { makePassRecords } from "./PassRecords.ts"
 import { resultOf } from "./Outcome.ts"
-import type { StateCache } from "./StateCache.ts"
+import type { Peeked, WatchedState } from "./LockFreeLook.ts"
+import { makeLockFreeLook } from "./LockFreeLook.ts"
 
 export interface ReconcilerDeps {
   readonly snapshot: MarathonSnapshot
@@ -64,9 +62,6 @@ export interface ReconcilerDeps {
   readonly rollouts?: Rollouts
 }
 
-/** What a lock-free look reads from the watch-fed cache, without a fiber. */
-export type WatchedState = Pick<StateCache, "spec" | "invalidSpec" | "status" | "drainRecords">
-
 /** A held lock is usually free again within one pass of its holder. */
 export const lockHeldRequeueSeconds = 2
 /** Come back to a refused tear-down now and then: specs may reappear, or an operator may approve. */
@@ -86,20 +81,6 @@ const messageOf = (error: unknown): string => {
 const beyondCreate = (plan: Plan) => plan.actions.some((action) => action.type !== "createApp")
 const creates = (plan: Plan) => plan.actions.some((action) => action.type === "createApp")
 
-/** What a lock-free look at an instance saw, handed to the pass under the lock. */
-interface Peeked {
-  readonly stored: StoredInstance
-  readonly previous: InstanceStatus | undefined
-  readonly seen: { readonly observed: ObservedInstance; readonly plan: Plan; readonly now: DateTime.Utc }
-}
-
-/** How a lock-free look ends: nothing to do (the outcome), or a pass under the lock (with what it saw). */
-type Looked =
-  | { readonly _tag: "Idle"; readonly outcome: Outcome<never> }
-  | { readonly _tag: "Busy"; readonly peeked: Peeked | undefined }
-
-const busyUnseen: Looked = { _tag: "Busy", peeked: undefined }
-
 export const makeReconciler = (deps: ReconcilerDeps) =>
   Effect.gen(function*() {
     const executor = yield* Executor
@@ -111,12 +92,18 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     // for most of each renewal period.
     const gate = leaseGate(deps.session.remainingMs, Math.min(defaultMinSpareMs, (deps.session.ttlSeconds * 1000) / 6))
 
-    const { read: readDesired, resolve: resolveDesired } = yield* makeDesiredReader
+    const desiredReader = yield* makeDesiredReader
+    const readDesired = desiredReader.read
     const { readStatus, writeStatus, removeStatus, traceId, tell, markUnreadable, recordFailure } = yield* makePassRecords(
       deps.rollouts,
       readDesired
     )
-    const { planFor, observeAndPlan, observeAndPlanNow, createMetUnmanaged, placement } = yield* makeInstanceObserver(deps.snapshot)
+    const observer = yield* makeInstanceObserver(deps.snapshot)
+    const { planFor, observeAndPlan, createMetUnmanaged, placement } = observer
+    // Only the controller (watch-fed caches) looks first: without them the look itself reads etcd.
+    const look = deps.watched === undefined
+      ? undefined
+      : makeLockFreeLook({ watched: deps.watched, desired: desiredReader, readStatus, observer })
 
     const pass = Effect.fnUntraced(function*(
       name: InstanceName,
@@ -263,74 +250,6 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       return ended
     })
 
-    /**
-     * An idle pass costs no etcd request (design.md §11 still holds: nothing is written): planned
-     * from the watch-fed caches, it ends here when there is nothing to do and status would not
-     * change. Anything else — an action, a status to write, an unusable or deleted spec — is Busy
-     * and decided again under the instance lock.
-     */
-    const peek = Effect.fnUntraced(function*(name: InstanceName, notBefore: number) {
-      const desired = yield* readDesired(name)
-      if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return busyUnseen
-      const previous = yield* readStatus(name)
-      // An edit not yet acted on changes status whatever Marathon says: nothing to look at here;
-      // the pass reads Marathon once, under the lock.
-      if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyUnseen
-      const records = deps.watched?.drainRecords(name)
-      const seen = yield* observeAndPlan(name, desired, previous, notBefore, records)
-      return verdict(name, desired, previous, seen, records)
-    })
-
-    /**
-     * `peek` without a fiber, when everything it needs is in memory: the cached spec, status and
-     * drain records, a shared list fresh enough, a drain method that answers from the records. An
-     * idle resync is thousands of these; undefined leaves the look to `peek`.
-     */
-    const peekNow = (watched: WatchedState, name: InstanceName, notBefore: number): Looked | undefined => {
-      if (watched.invalidSpec(name) !== undefined) return busyUnseen
-      const cached = watched.spec(name)
-      if (cached === undefined) return undefined
-      if (Option.isNone(cached)) return busyUnseen
-      const desired = resolveDesired(name, cached.value)
-      if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return busyUnseen
-      const previous = watched.status(name)
-      if (previous === false) return undefined
-      if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyUnseen
-      const records = watched.drainRecords(name)
-      if (records === undefined) return undefined
-      const seen = observeAndPlanNow(name, desired, previous, notBefore, records)
-      return seen === undefined ? undefined : verdict(name, desired, previous, seen, records)
-    }
-
-    /** Idle when the look's plan does nothing and leaves status as it is; Busy otherwise. */
-    const verdict = (
-      name: InstanceName,
-      desired: Extract<Desired, { readonly _tag: "Spec" }>,
-      previous: InstanceStatus | undefined,
-      seen: Peeked["seen"],
-      records: ReadonlyMap<string, DrainRecord> | undefined
-    ): Looked => {
-      const busy: Looked = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } }
-      if (seen.plan.actions.length > 0) return busy
-      // A record of a task that is gone is removed by a pass under the lock.
-      if (records !== undefined && hasStaleRecords(seen.observed, records)) return busy
-      // The same end a pass under the lock would come to (settle), minus its span attributes and
-      // trace id: a look is not traced, and lastReconcile's trace id is not a change.
-      const ended = passEnd({
-        previous,
-        plan: seen.plan,
-        observed: seen.observed,
-        generation: desired.stored.metadata.generation,
-        drain: desired.stored.spec.drain,
-        executed: { requeueAfterSeconds: seen.plan.requeueAfterSeconds, drainFailures: [], interrupted: undefined },
-        now: seen.now,
-        traceId: undefined
-      })
-      if (statusChanged(previous, ended.status)) return busy
-      createMetUnmanaged(name, false)
-      return { _tag: "Idle", outcome: ended.outcome }
-    }
-
     const leaderFence = deps.fences[0]
     // A root span: one trace per pass that may act, not one per leadership term.
     const tracedPass = Effect.fn("Reconciler.reconcile", { root: true })(function*(
@@ -375,26 +294,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     ) {
       const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
       const dryRun = options.dryRun === true
-      // Only the controller (watch-fed caches) peeks: without them the peek itself reads etcd.
-      const watched = deps.watched
-      if (dryRun || watched === undefined) return yield* tracedPass(name, notBefore, dryRun, undefined)
-      // The look is not traced: at every resync it would add a trace per instance that says only
-      // "nothing to do". A look that fails (Marathon down) is retried under the lock, where the
-      // failure is recorded.
-      const looked = peekNow(watched, name, notBefore) ?? (yield* peek(name, notBefore).pipe(
-        Effect.withTracerEnabled(false),
-        Effect.orElseSucceed(() => busyUnseen)
-      ))
+      if (dryRun || look === undefined) return yield* tracedPass(name, notBefore, dryRun, undefined)
+      const looked = yield* look.look(name, notBefore)
       if (looked._tag === "Idle") return looked.outcome
       return yield* tracedPass(name, notBefore, false, looked.peeked)
     })
 
-    /** An idle look's outcome when it can be decided in memory, without a fiber (see `peekNow`). */
-    const lookNow = (name: InstanceName, notBefore: number): Outcome<never> | undefined => {
-      if (deps.watched === undefined) return undefined
-      const looked = peekNow(deps.watched, name, notBefore)
-      return looked?._tag === "Idle" ? looked.outcome : undefined
-    }
+    const lookNow = (name: InstanceName, notBefore: number): Outcome<never> | undefined => look?.lookNow(name, notBefore)
 
     return { reconcile, lookNow }
   })
