@@ -57,24 +57,28 @@ function commandOf(args) {
  * The controller is long-lived and its live heap small (about 55 MB at 2,000 instances), but V8
  * sizes a heap for throughput alone: a young generation of up to 3 × 32 MB and an old generation
  * allowed to grow to several times what is live, so RSS settles near 8× the live heap (about
- * 750 MB at 10,000 instances). Smaller semi-spaces and a heap limit 25 % over what is live after
- * each full collection keep it near 2×, for a CPU cost lost in the measurement noise (bench
- * README). 25 %, not 50: a resync that settles idle keys in memory allocates too little to force
- * a full collection, and each new Marathon list then came on top of the dead previous one. V8 takes heap sizes only when it starts, so the process replaces itself once with
- * the flags (execve: same pid, signals and exit code). MDEPLOY_CONTROLLER_NODE_FLAGS sets other
- * flags ("" none); heap flags of the caller's own (NODE_OPTIONS, node's arguments) are kept.
+ * 750 MB at 10,000 instances). Smaller semi-spaces, and a heap limit 25 % over what is live after
+ * each full collection once the leader is in sync, keep it near 2×, for a CPU cost lost in the
+ * measurement noise (bench README). 25 %, not 50: a resync that settles idle keys in memory
+ * allocates too little to force a full collection, and each new Marathon list then came on top of
+ * the dead previous one. The limit waits for the sync (src/cli/ControllerHeap.ts says why) and is
+ * passed in MDEPLOY_CONTROLLER_HEAP_GROWTH, with --expose-gc for the one full collection asked for
+ * then; V8 takes semi-space sizes only when it starts, so the process replaces itself once with
+ * these flags (execve: same pid, signals and exit code).
+ * MDEPLOY_CONTROLLER_NODE_FLAGS sets other flags ("" none, and no limit); heap flags of the
+ * caller's own (NODE_OPTIONS, node's arguments) are kept, and then no limit is set either.
  */
 function withControllerHeapFlags(args) {
   if (process.env.MDEPLOY_CONTROLLER_HEAP === "set" || typeof process.execve !== "function") return
   const given = `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`
   if (/--(max-semi-space-size|heap-growing-percent|max-old-space-size|max-heap-size|optimize-for-size)\b/.test(given)) return
   const configured = process.env.MDEPLOY_CONTROLLER_NODE_FLAGS
-  const flags = configured === undefined
-    ? ["--max-semi-space-size=8", "--heap-growing-percent=25"]
-    : configured.split(" ").filter((flag) => flag !== "")
+  const flags = configured === undefined ? ["--max-semi-space-size=8", "--expose-gc"] : configured.split(" ").filter((flag) => flag !== "")
   if (flags.length === 0) return
+  const growth = configured === undefined ? { MDEPLOY_CONTROLLER_HEAP_GROWTH: process.env.MDEPLOY_CONTROLLER_HEAP_GROWTH ?? "25" } : {}
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...args], {
     ...process.env,
+    ...growth,
     MDEPLOY_CONTROLLER_HEAP: "set"
   })
 }

@@ -57,6 +57,11 @@ export interface ControllerConfig {
   readonly gitops?: SyncContext
   /** Notifier deliveries (design.md §15); absent: this controller sends no notifications. */
   readonly notify?: NotifyConfig
+  /**
+   * Told `false` when a leadership term starts filling its caches and `true` once that term's
+   * first resync sweep is over: the composition root tunes the heap for each phase (ControllerHeap.ts).
+   */
+  readonly onInSync?: (inSync: boolean) => Effect.Effect<void>
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
@@ -64,6 +69,8 @@ export const defaultResyncEvery = Duration.minutes(3)
 /** What one leadership term runs: informers, event stream, resync timer and workers. */
 const lead = (config: ControllerConfig, leader: Leader) =>
   Effect.gen(function*() {
+    const inSync = config.onInSync ?? (() => Effect.void)
+    yield* inSync(false)
     const queue = yield* WorkQueue.make({ name: "mdeploy" })
     const snapshot = yield* makeMarathonSnapshot(
       config.snapshotMinIntervalMs === undefined ? {} : { minIntervalMs: config.snapshotMinIntervalMs }
@@ -179,11 +186,14 @@ const lead = (config: ControllerConfig, leader: Leader) =>
       afterPass: makeAfterPass({ queue, freshAfter }),
       afterDonePasses: makeAfterDonePasses({ queue })
     }
-    yield* Queue.take(resyncs).pipe(
+    const nextSweep = Queue.take(resyncs).pipe(
       Effect.andThen(allKeys),
-      Effect.flatMap((names) => sweepResync(sweep, names)),
-      Effect.forever,
-      (sweeps) => Effect.andThen(state.synced, sweeps),
+      Effect.flatMap((names) => sweepResync(sweep, names))
+    )
+    yield* state.synced.pipe(
+      Effect.andThen(nextSweep),
+      Effect.andThen(inSync(true)),
+      Effect.andThen(Effect.forever(nextSweep)),
       Effect.forkScoped
     )
     yield* Effect.logInfo("controller leading").pipe(Effect.annotateLogs({ identity: config.identity, workers: config.workers }))
