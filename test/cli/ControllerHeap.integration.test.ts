@@ -28,14 +28,19 @@ const inSyncLine = "caches in sync: heap growth limited"
 const runController = async (env: Record<string, string>) => {
   const controller = await stack.startController([], env)
   const pid = controller.process.pid!
-  await waitUntil("the controller to lead", () => controller.logs().includes("controller leading"), { timeoutMs: 20_000 })
-  const args = nulSeparated(`/proc/${pid}/cmdline`)
-  const environment = nulSeparated(`/proc/${pid}/environ`)
-  const expectsLimit = environment.some((entry) => entry.startsWith("MDEPLOY_CONTROLLER_HEAP_GROWTH="))
-  if (expectsLimit) await waitUntil("the heap limit once in sync", () => controller.logs().includes(inSyncLine), { timeoutMs: 20_000 })
   const exited = new Promise<number | null>((resolve) => controller.process.once("exit", (code) => resolve(code)))
-  controller.process.kill("SIGTERM")
-  return { args, environment, code: await exited, logs: controller.logs() }
+  try {
+    await waitUntil("the controller to lead", () => controller.logs().includes("controller leading"), { timeoutMs: 20_000 })
+    const args = nulSeparated(`/proc/${pid}/cmdline`)
+    const environment = nulSeparated(`/proc/${pid}/environ`)
+    const expectsLimit = environment.some((entry) => entry.startsWith("MDEPLOY_CONTROLLER_HEAP_GROWTH="))
+    if (expectsLimit) await waitUntil("the heap limit once in sync", () => controller.logs().includes(inSyncLine), { timeoutMs: 20_000 })
+    controller.process.kill("SIGTERM")
+    return { args, environment, code: await exited, logs: controller.logs() }
+  } finally {
+    // A failed wait must not leave a leader behind for the next test.
+    await controller.kill("SIGKILL")
+  }
 }
 
 describe("the controller's heap flags", () => {
@@ -44,7 +49,7 @@ describe("the controller's heap flags", () => {
     assert.includeMembers(args, ["--max-semi-space-size=8", "--expose-gc"], args.join(" "))
     // The growth limit is not a start-up flag: a new leader filling its caches grows as V8 chooses.
     assert.isFalse(args.some((arg) => arg.startsWith("--heap-growing")), args.join(" "))
-    assert.include(environment, "MDEPLOY_CONTROLLER_HEAP_GROWTH=25")
+    assert.includeMembers(environment, ["MDEPLOY_CONTROLLER_HEAP_GROWTH=25", "MALLOC_MMAP_THRESHOLD_=131072"], environment.join(" "))
     assert.include(args, "controller")
     const limited = logs.split("\n").find((line) => line.includes(inSyncLine))
     assert.isDefined(limited, logs)
@@ -56,7 +61,12 @@ describe("the controller's heap flags", () => {
   it("give way to MDEPLOY_CONTROLLER_NODE_FLAGS, and to heap flags in NODE_OPTIONS", async () => {
     const chosen = await runController({ MDEPLOY_CONTROLLER_NODE_FLAGS: "--max-semi-space-size=4" })
     assert.include(chosen.args, "--max-semi-space-size=4")
-    assert.isFalse(chosen.environment.some((entry) => entry.startsWith("MDEPLOY_CONTROLLER_HEAP_GROWTH=")), chosen.environment.join(" "))
+    assert.isFalse(
+      chosen.environment.some((entry) =>
+        entry.startsWith("MDEPLOY_CONTROLLER_HEAP_GROWTH=") || entry.startsWith("MALLOC_MMAP_THRESHOLD_=")
+      ),
+      chosen.environment.join(" ")
+    )
     const none = await runController({ MDEPLOY_CONTROLLER_NODE_FLAGS: "" })
     assert.isFalse(
       none.args.some((arg) => arg.startsWith("--max-semi-space-size") || arg.startsWith("--heap-growing")),
