@@ -12,7 +12,7 @@
 import { Effect } from "effect"
 import { setFlagsFromString } from "node:v8"
 
-export const heapGrowthVariable = "MDEPLOY_CONTROLLER_HEAP_GROWTH"
+const heapGrowthVariable = "MDEPLOY_CONTROLLER_HEAP_GROWTH"
 
 /**
  * The controller's `onInSync` for the growth percentage in `env` (a whole number from 1 to 1000),

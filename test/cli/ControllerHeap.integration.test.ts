@@ -21,9 +21,8 @@ const nulSeparated = (path: string) => readFileSync(path, "utf8").split("\u0000"
 const inSyncLine = "caches in sync: heap growth limited"
 
 /**
- * The controller's command line and environment once it leads and its first sweep is over (the
- * log says so whether or not a limit is set: the next line after the sweep is the limit's, or none
- * comes), and its exit code after SIGTERM.
+ * The controller's command line and environment once it leads (and, when a growth limit is in its
+ * environment, once it has set it), its log, and its exit code after SIGTERM.
  */
 const runController = async (env: Record<string, string>) => {
   const controller = await stack.startController([], env)
