@@ -70,7 +70,8 @@ function commandOf(args) {
  * freed (up to 32 MB): after the first Marathon list, later multi-MB bodies and gRPC buffers were
  * carved from malloc's heap, whose freed memory stays in RSS (about 230 MB beside a 160 MB JS heap
  * at 10,000 instances). A fixed threshold (glibc's own default, 128 KiB, set: no longer moved)
- * keeps such blocks mapped and returns them when freed: RSS 367–373 MB against 397–430 without.
+ * keeps such blocks mapped and returns them when freed: RSS 341–373 MB against 397–430 without.
+ *
  * MDEPLOY_CONTROLLER_NODE_FLAGS sets other flags ("" none, and neither the limit nor the
  * threshold); heap flags of the caller's own (NODE_OPTIONS, node's arguments) are kept, and then
  * none of these is set either.

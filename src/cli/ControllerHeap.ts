@@ -4,11 +4,11 @@
 // and app, listed) its live heap grows by a hundred MB at 10,000 instances: with that limit from
 // the start, V8 ran a full collection at every quarter of growth, about ten in a sync of three
 // seconds, whose pauses (up to 30 ms) made the sync a third slower and held up users' edits made
-// during it. So the limit is set once the first resync sweep is over, and lifted again (V8's own growth)
-// when a new term starts to fill its caches. V8 reads the flag at each full collection, and one
-// is asked for then (when the process may: bin/mdeploy.js starts it with --expose-gc): a resync
-// settled in memory allocates too little to force one soon, and the heap grown while filling
-// would otherwise stay (RSS at 10,000 instances 434 MB without it).
+// during it. So the limit is set once the first resync sweep is over, and lifted again (V8's own
+// growth) when a new term starts to fill its caches. V8 reads the flag at each full collection,
+// and one is asked for then (when the process may: bin/mdeploy.js starts it with --expose-gc): a
+// resync settled in memory allocates too little to force one soon, and the heap grown while
+// filling would otherwise stay (RSS at 10,000 instances 434 MB without it).
 import { Effect } from "effect"
 import { setFlagsFromString } from "node:v8"
 
