@@ -46,7 +46,7 @@ const manifest = (index: number, image: string, tasks: number) =>
     spec: benchSpec(index, image, tasks)
   })
 
-const rollout = async (options: Options, writeQps: number | undefined) => {
+export const rollout = async (options: Options, writeQps: number | undefined) => {
   const { instances, tasks, workers } = options
   const stack = await startStack()
   const dir = mkdtempSync(join(tmpdir(), "mdeploy-bench-rollout-"))

@@ -3,8 +3,9 @@
 // events written within five minutes of its grant (an event lives 55–60 minutes after its last
 // sighting); it is never kept alive, and never revoked: events outlive the process that wrote them.
 // Recording only queues the event: a pass never waits on etcd for one (an etcd election would
-// otherwise hold every pass for its retries). One fiber writes them in order; a full queue drops
-// the newest, and at shutdown what is left gets two seconds to be written.
+// otherwise hold every pass for its retries). One fiber writes them in order, what has queued up
+// in one transaction; a full queue drops the newest, and at shutdown what is left gets two
+// seconds to be written.
 import { DateTime, Duration, Effect, Layer, Queue, Result, Schema } from "effect"
 import { EventRecorder } from "../events/EventRecorder.ts"
 import type { ListedEvent } from "../events/InstanceEvent.ts"
@@ -15,6 +16,12 @@ import { currentSpan } from "../telemetry/CurrentSpan.ts"
 
 const eventTtlSeconds = 3_600
 const leaseReuseMs = 5 * 60_000
+/** Sightings written in one transaction: a compare and a put each, within etcd's 128 operations. */
+const batchLimit = 64
+/** Keys whose last write the recorder remembers (about 300 bytes each). */
+const rememberedKeys = 10_000
+/** Transactions a batch gets when other writers keep changing its keys; then it is dropped, logged. */
+const writeAttempts = 3
 const decode = Schema.decodeUnknownResult(Schema.fromJsonString(InstanceEvent))
 
 /** Events from their stored keys and values (under `eventsPrefix`, `<p>/events/`); unreadable ones are left out. */
@@ -52,26 +59,84 @@ export const etcdEventRecorderLayer: Layer.Layer<EventRecorder, never, EtcdClien
       readonly traceId: string | undefined
     }
 
-    const write = ({ instance, note, at, traceId }: Pending) =>
+    // What this recorder last wrote of each key, with the key's mod revision: the next sighting is
+    // one transaction (put if the key is still as written, else read it) instead of a read and a
+    // put. Bounded: a key it forgot is read back by the transaction that finds it there. An event
+    // of undefined is a key whose stored value is unreadable: it is overwritten as a first sighting.
+    const written = new Map<string, { readonly mod: string; readonly event: InstanceEvent | undefined }>()
+    const remember = (key: string, mod: string, event: InstanceEvent | undefined) => {
+      written.delete(key)
+      written.set(key, { mod, event })
+      if (written.size > rememberedKeys) written.delete(written.keys().next().value!)
+    }
+
+    /**
+     * Writes a batch of sightings as one transaction: each key's compare is what this recorder
+     * believes is stored (absent, or its last write); the puts follow when all hold, and when one
+     * does not the keys are read back, to try again on what etcd holds.
+     */
+    const writeBatch = (batch: ReadonlyArray<Pending>) =>
       Effect.gen(function*() {
-        const key = keys.event(instance, eventId(note))
-        const stored = yield* etcd.callIdempotent("read event", (client) => client.get(key).string())
-        const previous = stored === null ? undefined : Result.getOrUndefined(decode(stored))
-        const event = observe(previous, note, at, traceId)
-        const id = yield* leaseId
-        yield* etcd.call("write event", (client) => client.put(key).value(JSON.stringify(event)).lease(id).exec())
+        const byKey = new Map<string, Array<Pending>>()
+        for (const sighting of batch) {
+          const key = keys.event(sighting.instance, eventId(sighting.note))
+          const same = byKey.get(key)
+          if (same === undefined) byKey.set(key, [sighting])
+          else same.push(sighting)
+        }
+        for (let attempt = 1; attempt <= writeAttempts; attempt++) {
+          const id = yield* leaseId
+          const next = [...byKey].map(([key, sightings]) => {
+            const before = written.get(key)
+            let event = before?.event
+            for (const { note, at, traceId } of sightings) event = observe(event, note, at, traceId)
+            return { key, before, event, value: JSON.stringify(event) }
+          })
+          const result = yield* etcd.call("write events", (client) => {
+            const [first, ...rest] = next
+            const comparison = first!.before === undefined
+              ? client.if(first!.key, "Create", "==", 0)
+              : client.if(first!.key, "Mod", "==", first!.before.mod)
+            for (const { key, before } of rest) {
+              if (before === undefined) comparison.and(key, "Create", "==", 0)
+              else comparison.and(key, "Mod", "==", before.mod)
+            }
+            return comparison
+              .then(...next.map(({ key, value }) => client.put(key).value(value).lease(id)))
+              .else(...next.map(({ key }) => client.get(key)))
+              .commit()
+          })
+          if (result.succeeded) {
+            for (const { key, event } of next) remember(key, result.header.revision, event)
+            return
+          }
+          result.responses.forEach((response, index) => {
+            const key = next[index]!.key
+            const kv = response.response_range.kvs[0]
+            if (kv === undefined) written.delete(key)
+            else remember(key, kv.mod_revision, Result.getOrUndefined(decode(kv.value.toString())))
+          })
+        }
+        yield* Effect.logWarning("events not recorded: their keys kept changing under another writer").pipe(
+          Effect.annotateLogs({ instances: [...new Set(batch.map((sighting) => sighting.instance))].join(",") })
+        )
       }).pipe(
         // An event is worth less than the pass that made it: never fail anything over one.
         Effect.catch((error) =>
-          Effect.logWarning("event not recorded").pipe(Effect.annotateLogs({ instance, reason: note.reason, error: error.oneLine }))
+          Effect.logWarning("events not recorded").pipe(
+            Effect.annotateLogs({ instances: [...new Set(batch.map((sighting) => sighting.instance))].join(","), error: error.oneLine })
+          )
         )
       )
 
     const pending = yield* Queue.dropping<Pending>(1_024)
-    yield* Queue.take(pending).pipe(Effect.flatMap(write), Effect.forever, Effect.forkScoped)
+    yield* Queue.takeBetween(pending, 1, batchLimit).pipe(Effect.flatMap(writeBatch), Effect.forever, Effect.forkScoped)
     yield* Effect.addFinalizer(() =>
       Queue.clear(pending).pipe(
-        Effect.flatMap((left) => Effect.forEach(left, write, { discard: true })),
+        Effect.flatMap((left) =>
+          Effect.forEach(Array.from({ length: Math.ceil(left.length / batchLimit) }, (_, index) => index * batchLimit), (from) =>
+            writeBatch(left.slice(from, from + batchLimit)), { discard: true })
+        ),
         Effect.timeoutOption(Duration.seconds(2)),
         Effect.ignore
       )

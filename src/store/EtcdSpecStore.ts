@@ -2,7 +2,7 @@
 // spec key's mod revision, with its history entry (and the history trimmed to the newest 10) in
 // the same transaction. What to write is decided by SpecStore's pure `decideApply`, which the
 // memory layer shares.
-import { DateTime, Effect, Layer, Option, Result } from "effect"
+import { DateTime, Effect, Fiber, Layer, Option, Result } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 import { EtcdClient } from "./EtcdClient.ts"
@@ -11,6 +11,9 @@ import { txnBatches } from "./internal/txnBatches.ts"
 import type { ApplyDecision, ApplyItem, ApplyOptions, ApplyOutcome, HistoryEntry, RemoveOptions, StoredInstance } from "./SpecStore.ts"
 import type { Fence } from "./StatusStore.ts"
 import { CorruptSpecError, decideApply, parseStored, SpecConflictError, SpecStore, storedValue, withRevision } from "./SpecStore.ts"
+
+/** Documents decided ahead of the writes of `applyMany`: two of etcd's largest transactions of creates. */
+const applyRunLength = 128
 
 export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Layer.effect(
   SpecStore,
@@ -129,78 +132,105 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
       return outcomeOf(decision, result.header.revision)
     })
 
-    const applyMany = Effect.fn("SpecStore.applyMany")(function*(items: ReadonlyArray<ApplyItem>) {
-      type Outcome = Result.Result<ApplyOutcome, SpecConflictError | CorruptSpecError>
-      const outcomes: Array<Outcome | undefined> = items.map(() => undefined)
-      const writes: Array<{
-        readonly index: number
-        readonly name: InstanceName
-        readonly decision: Write
-        readonly dropped: ReadonlyArray<string>
-        readonly options: ApplyOptions
-        readonly keys: ReadonlyArray<string>
-        readonly compares: number
-        readonly operations: number
-        readonly bytes: number
-        readonly group: string
-      }> = []
-      yield* Effect.forEach(items, ({ document, options = {} }, index) =>
-        Effect.gen(function*() {
-          const name = document.metadata.name
-          const decided = yield* Effect.result(decide(document, options))
-          if (Result.isFailure(decided)) {
-            if (decided.failure._tag === "StoreError") return yield* decided.failure
-            outcomes[index] = Result.fail(decided.failure)
-            return
+    type Outcome = Result.Result<ApplyOutcome, SpecConflictError | CorruptSpecError>
+    interface PendingWrite {
+      readonly index: number
+      readonly name: InstanceName
+      readonly decision: Write
+      readonly dropped: ReadonlyArray<string>
+      readonly options: ApplyOptions
+      readonly keys: ReadonlyArray<string>
+      readonly compares: number
+      readonly operations: number
+      readonly bytes: number
+      readonly group: string
+    }
+
+    /** Decides items[from, to): sets the outcome of each that needs no write, returns the others' writes in order. */
+    const decideRun = (items: ReadonlyArray<ApplyItem>, from: number, to: number, outcomes: Array<Outcome | undefined>) =>
+      Effect.gen(function*() {
+        const writes: Array<PendingWrite> = []
+        yield* Effect.forEach(items.slice(from, to), ({ document, options = {} }, offset) =>
+          Effect.gen(function*() {
+            const index = from + offset
+            const name = document.metadata.name
+            const decided = yield* Effect.result(decide(document, options))
+            if (Result.isFailure(decided)) {
+              if (decided.failure._tag === "StoreError") return yield* decided.failure
+              outcomes[index] = Result.fail(decided.failure)
+              return
+            }
+            const decision = decided.success
+            if (decision._tag === "Conflict") outcomes[index] = Result.fail(new SpecConflictError({ name, message: decision.message }))
+            else if (decision._tag === "Unchanged") outcomes[index] = Result.succeed({ action: "unchanged", instance: decision.instance })
+            else if (options.dryRun === true) {
+              outcomes[index] = Result.succeed(outcomeOf(decision, decision.instance.metadata.resourceVersion))
+            } else {
+              const dropped = yield* droppedHistory(name, decision)
+              const fences = options.fences ?? []
+              writes.push({
+                index,
+                name,
+                decision,
+                dropped,
+                options,
+                keys: [keys.spec(name)],
+                compares: 1 + fences.length,
+                operations: 2 + dropped.length,
+                bytes: storedValue(decision.instance).length * 2 + 512,
+                group: fences.map((fence) => `${fence.key}@${fence.createRevision}`).join(",")
+              })
+            }
+          }), { concurrency: 16, discard: true })
+        return writes.sort((a, b) => a.index - b.index)
+      })
+
+    /** Writes as few transactions as etcd takes; when one is refused, its writes are tried alone. */
+    const writeRun = (items: ReadonlyArray<ApplyItem>, writes: ReadonlyArray<PendingWrite>, outcomes: Array<Outcome | undefined>) =>
+      Effect.gen(function*() {
+        for (const batch of txnBatches(writes)) {
+          const result = yield* etcd.call("apply batch", (client) => {
+            const [first, ...rest] = batch
+            const head = expectation(first!.decision)
+            const comparison = guard(client, keys.spec(first!.name), head.column, head.value, first!.options.fences)
+            for (const write of rest) {
+              const { column, value } = expectation(write.decision)
+              comparison.and(keys.spec(write.name), column, "==", value)
+            }
+            return comparison.then(...batch.flatMap((write) => writeOps(client, write.name, write.decision, write.dropped))).commit()
+          })
+          if (result.succeeded) {
+            for (const write of batch) outcomes[write.index] = Result.succeed(outcomeOf(write.decision, result.header.revision))
+            continue
           }
-          const decision = decided.success
-          if (decision._tag === "Conflict") outcomes[index] = Result.fail(new SpecConflictError({ name, message: decision.message }))
-          else if (decision._tag === "Unchanged") outcomes[index] = Result.succeed({ action: "unchanged", instance: decision.instance })
-          else if (options.dryRun === true) {
-            outcomes[index] = Result.succeed(outcomeOf(decision, decision.instance.metadata.resourceVersion))
-          } else {
-            const dropped = yield* droppedHistory(name, decision)
-            const fences = options.fences ?? []
-            writes.push({
-              index,
-              name,
-              decision,
-              dropped,
-              options,
-              keys: [keys.spec(name)],
-              compares: 1 + fences.length,
-              operations: 2 + dropped.length,
-              bytes: storedValue(decision.instance).length * 2 + 512,
-              group: fences.map((fence) => `${fence.key}@${fence.createRevision}`).join(",")
-            })
-          }
-        }), { concurrency: 16, discard: true })
-      writes.sort((a, b) => a.index - b.index)
-      for (const batch of txnBatches(writes)) {
-        const result = yield* etcd.call("apply batch", (client) => {
-          const [first, ...rest] = batch
-          const head = expectation(first!.decision)
-          const comparison = guard(client, keys.spec(first!.name), head.column, head.value, first!.options.fences)
-          for (const write of rest) {
-            const { column, value } = expectation(write.decision)
-            comparison.and(keys.spec(write.name), column, "==", value)
-          }
-          return comparison.then(...batch.flatMap((write) => writeOps(client, write.name, write.decision, write.dropped))).commit()
-        })
-        if (result.succeeded) {
-          for (const write of batch) outcomes[write.index] = Result.succeed(outcomeOf(write.decision, result.header.revision))
-          continue
-        }
-        // One of them moved (or a fence went): each alone, so only the one that moved fails.
-        for (const write of batch) {
-          outcomes[write.index] = yield* Effect.result(apply(items[write.index]!.document, write.options)).pipe(
-            Effect.flatMap((outcome) =>
-              Result.isFailure(outcome) && outcome.failure._tag === "StoreError" ? Effect.fail(outcome.failure) : Effect.succeed(
-                outcome as Outcome
+          // One of them moved (or a fence went): each alone, so only the one that moved fails.
+          for (const write of batch) {
+            outcomes[write.index] = yield* Effect.result(apply(items[write.index]!.document, write.options)).pipe(
+              Effect.flatMap((outcome) =>
+                Result.isFailure(outcome) && outcome.failure._tag === "StoreError" ? Effect.fail(outcome.failure) : Effect.succeed(
+                  outcome as Outcome
+                )
               )
             )
-          )
+          }
         }
+      })
+
+    // Decided a run at a time, each run written while the next one is decided: with many
+    // documents the first specs reach etcd (and the controller can start on them) before the last
+    // are read, instead of all at the very end. Runs are written in order, so a name given twice
+    // is still written in the order given. An etcd failure ends the call; what was written stays
+    // written (each spec whole, with its history), and applying again finds it unchanged.
+    const applyMany = Effect.fn("SpecStore.applyMany")(function*(items: ReadonlyArray<ApplyItem>) {
+      const outcomes: Array<Outcome | undefined> = items.map(() => undefined)
+      const runStarts = Array.from({ length: Math.ceil(items.length / applyRunLength) }, (_, run) => run * applyRunLength)
+      const decideFrom = (from: number) => decideRun(items, from, from + applyRunLength, outcomes)
+      let deciding = runStarts.length === 0 ? undefined : yield* Effect.forkChild(decideFrom(0))
+      for (let run = 0; run < runStarts.length; run++) {
+        const writes = yield* Fiber.join(deciding!)
+        const next = runStarts[run + 1]
+        deciding = next === undefined ? undefined : yield* Effect.forkChild(decideFrom(next))
+        yield* writeRun(items, writes, outcomes)
       }
       return outcomes as ReadonlyArray<Outcome>
     })
