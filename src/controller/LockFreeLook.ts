@@ -32,9 +32,18 @@ export interface Peeked {
 /** How a lock-free look ends: nothing to do (the outcome), or a pass under the lock (with what it saw). */
 export type Looked =
   | { readonly _tag: "Idle"; readonly outcome: Outcome<never> }
-  | { readonly _tag: "Busy"; readonly peeked: Peeked | undefined }
+  | {
+    readonly _tag: "Busy"
+    readonly peeked: Peeked | undefined
+    /**
+     * Whether the pass will likely create an app (the look's plan does, or an edit not yet acted
+     * on): it then takes an app-lifecycle reader with the instance lock, in one transaction.
+     */
+    readonly mayCreate: boolean
+  }
 
-const busyUnseen: Looked = { _tag: "Busy", peeked: undefined }
+const busyUnseen: Looked = { _tag: "Busy", peeked: undefined, mayCreate: false }
+const busyEdit: Looked = { _tag: "Busy", peeked: undefined, mayCreate: true }
 
 export const makeLockFreeLook = <E, R>(parts: {
   readonly watched: WatchedState
@@ -57,7 +66,7 @@ export const makeLockFreeLook = <E, R>(parts: {
     const previous = yield* readStatus(name)
     // An edit not yet acted on changes status whatever Marathon says: nothing to look at here;
     // the pass reads Marathon once, under the lock.
-    if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyUnseen
+    if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyEdit
     const records = watched.drainRecords(name)
     const seen = yield* observeAndPlan(name, desired, previous, notBefore, records)
     return verdict(name, desired, previous, seen, records)
@@ -77,7 +86,7 @@ export const makeLockFreeLook = <E, R>(parts: {
     if (desired._tag !== "Spec" || placement(name, desired)?._tag === "Invalid") return busyUnseen
     const previous = watched.status(name)
     if (previous === false) return undefined
-    if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyUnseen
+    if (previous?.observedGeneration !== desired.stored.metadata.generation) return busyEdit
     const records = watched.drainRecords(name)
     if (records === undefined) return undefined
     const seen = observeAndPlanNow(name, desired, previous, notBefore, records)
@@ -92,7 +101,11 @@ export const makeLockFreeLook = <E, R>(parts: {
     seen: Peeked["seen"],
     records: ReadonlyMap<string, DrainRecord> | undefined
   ): Looked => {
-    const busy: Looked = { _tag: "Busy", peeked: { stored: desired.stored, previous, seen } }
+    const busy: Looked = {
+      _tag: "Busy",
+      peeked: { stored: desired.stored, previous, seen },
+      mayCreate: seen.plan.actions.some((action) => action.type === "createApp")
+    }
     if (seen.plan.actions.length > 0) return busy
     // A record of a task that is gone is removed by a pass under the lock.
     if (records !== undefined && hasStaleRecords(seen.observed, records)) return busy

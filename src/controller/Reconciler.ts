@@ -18,6 +18,7 @@ import type { ObservedInstance } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { passEvents } from "../events/PassEvents.ts"
+import type { InstanceLocks } from "../store/Locks.ts"
 import { Locks } from "../store/Locks.ts"
 import type { Fence } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
@@ -110,7 +111,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       notBefore: number,
       dryRun: boolean,
       fences: ReadonlyArray<Fence>,
-      peeked?: Peeked
+      peeked?: Peeked,
+      held?: InstanceLocks
     ) {
       const desired = yield* readDesired(name)
       const previous = yield* readStatus(name)
@@ -156,9 +158,14 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       let refusal: string | undefined
       if (plan.actions.length > 0) {
         // Creates and tear-downs never interleave (PaaSTA's second lock, against cleanup).
-        let shared = false
-        if (tearDown) yield* locks.appLifecycleExclusive(deps.holder, deps.session, exclusiveWaitMs)
-        else if (creates(plan)) {
+        let shared = held?.shared !== undefined
+        if (tearDown) {
+          // A reader taken with the instance lock on the chance of a create would hold the
+          // tear-down up behind itself.
+          if (held !== undefined) yield* held.releaseShared
+          shared = false
+          yield* locks.appLifecycleExclusive(deps.holder, deps.session, exclusiveWaitMs)
+        } else if (creates(plan) && !shared) {
           yield* locks.appLifecycleShared(deps.holder, deps.session)
           shared = true
         }
@@ -256,7 +263,8 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       name: InstanceName,
       notBefore: number,
       dryRun: boolean,
-      peeked: Peeked | undefined
+      peeked: Peeked | undefined,
+      mayCreate: boolean
     ) {
       yield* Effect.annotateCurrentSpan({ "mdeploy.instance": name })
       // The leader key this pass runs under: its rollout is recorded only while that key holds.
@@ -267,10 +275,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       const guarded = dryRun
         ? pass(name, notBefore, true, deps.fences).pipe(Effect.scoped)
         : Effect.gen(function*() {
-          const lock = yield* locks.instance(name, deps.holder, deps.session)
-          const fences = [...deps.fences, lock]
+          // A pass that will likely create takes its app-lifecycle reader in the same transaction.
+          const held: InstanceLocks = mayCreate
+            ? yield* locks.instanceForCreate(name, deps.holder, deps.session)
+            : { instance: yield* locks.instance(name, deps.holder, deps.session), shared: undefined, releaseShared: Effect.void }
+          const fences = [...deps.fences, held.instance]
           // A failed pass is recorded in status while the lock is still ours.
-          return yield* pass(name, notBefore, false, fences, peeked).pipe(
+          return yield* pass(name, notBefore, false, fences, peeked, held).pipe(
             Effect.tapError((error) => recordFailure(name, messageOf(error), fences))
           )
         }).pipe(Effect.scoped)
@@ -294,10 +305,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
     ) {
       const notBefore = options.notBefore ?? (yield* Clock.currentTimeMillis)
       const dryRun = options.dryRun === true
-      if (dryRun || look === undefined) return yield* tracedPass(name, notBefore, dryRun, undefined)
+      if (dryRun || look === undefined) return yield* tracedPass(name, notBefore, dryRun, undefined, false)
       const looked = yield* look.look(name, notBefore)
       if (looked._tag === "Idle") return looked.outcome
-      return yield* tracedPass(name, notBefore, false, looked.peeked)
+      return yield* tracedPass(name, notBefore, false, looked.peeked, looked.mayCreate)
     })
 
     const lookNow = (name: InstanceName, notBefore: number): Outcome<never> | undefined => look?.lookNow(name, notBefore)

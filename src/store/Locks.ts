@@ -6,8 +6,8 @@
 // app-lifecycle is a readers–writer lock: reconciles take it shared (they may run in parallel),
 // cleanup takes it exclusive. A reader registers only while no writer key exists (one transaction);
 // a writer first claims the writer key, then waits for the readers registered before it to leave.
-import { Context, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
-import type { Scope } from "effect"
+// A pass that expects to create takes its instance lock and a reader in one transaction.
+import { Context, Duration, Effect, Exit, Layer, Option, Schedule, Schema, Scope } from "effect"
 import { EtcdClient } from "./EtcdClient.ts"
 import type { EtcdSession } from "./EtcdSession.ts"
 import { makeKeys } from "./Keys.ts"
@@ -89,6 +89,73 @@ export const acquireAppLifecycleShared = (
     )
   })
 
+/** The instance lock with, when it could be had in the same transaction, an app-lifecycle reader. */
+export interface InstanceLocks {
+  readonly instance: Fence
+  /** Undefined when a tear-down holds app-lifecycle: then a create must ask again (and be refused). */
+  readonly shared: Fence | undefined
+  /** Gives the reader back before the scope ends (a pass that turns out to tear down). */
+  readonly releaseShared: Effect.Effect<void>
+}
+
+/**
+ * The instance lock for a pass that expects to create apps: taken together with an app-lifecycle
+ * reader in one transaction (one round trip before the create instead of two), or alone while a
+ * tear-down holds app-lifecycle. Both are given back in one transaction at the end of the scope.
+ */
+export const acquireInstanceLockForCreate = (
+  name: string,
+  holder: string,
+  session: EtcdSession
+): Effect.Effect<InstanceLocks, LockHeldError | StoreError, EtcdClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const etcd = yield* EtcdClient
+    const keys = makeKeys(etcd.prefix)
+    const key = keys.instanceLock(name)
+    const readerKey = `${keys.appLifecycleLock}/readers/${session.leaseId}-${++readerSequence}`
+    // What is still held once the transaction succeeded; the reader may be given back early.
+    let reader: Fence | undefined
+    const both = yield* Effect.acquireRelease(
+      etcd.call("acquire locks", (client) =>
+        client.if(key, "Create", "==", 0).and(keys.appLifecycleLock, "Create", "==", 0)
+          .then(client.put(key).value(holder).lease(session.leaseId), client.put(readerKey).value(holder).lease(session.leaseId))
+          .else(client.get(key))
+          .commit()),
+      (result) => {
+        if (!result.succeeded) return Effect.void
+        const instance: Fence = { key, createRevision: result.header.revision }
+        const held = reader
+        if (held === undefined) return release(instance)
+        return etcd.call("release locks", (client) =>
+          client.if(key, "Create", "==", instance.createRevision).and(held.key, "Create", "==", held.createRevision)
+            .then(client.delete().key(key), client.delete().key(held.key)).commit()).pipe(
+            // One of them is no longer as taken (a lease lost, say): each alone, each still guarded.
+            Effect.flatMap((released) =>
+              released.succeeded ? Effect.void : Effect.andThen(release(instance), release(held))
+            ),
+            Effect.ignore
+          )
+      }
+    )
+    if (both.succeeded) {
+      reader = { key: readerKey, createRevision: both.header.revision }
+      return {
+        instance: { key, createRevision: both.header.revision },
+        shared: reader,
+        releaseShared: Effect.suspend(() => {
+          const held = reader
+          reader = undefined
+          return held === undefined ? Effect.void : Effect.provideService(release(held), EtcdClient, etcd)
+        })
+      }
+    }
+    // Someone holds the instance (its holder was read in the same transaction), or a tear-down
+    // holds app-lifecycle: then the instance lock alone.
+    const holderKv = both.responses[0]?.response_range.kvs[0]
+    if (holderKv !== undefined) return yield* new LockHeldError({ key, holder: holderKv.value.toString() })
+    return { instance: yield* acquireInstanceLock(name, holder, session), shared: undefined, releaseShared: Effect.void }
+  })
+
 /**
  * Holds app-lifecycle exclusively (cleanup): claims the writer key, then waits up to `drainTimeoutMs`
  * for shared holders that registered earlier to finish; gives the key back and fails if they don't.
@@ -128,6 +195,12 @@ export const acquireAppLifecycleExclusive = (
  */
 export class Locks extends Context.Service<Locks, {
   readonly instance: (name: string, holder: string, session: EtcdSession) => Effect.Effect<Fence, LockHeldError | StoreError, Scope.Scope>
+  /** The instance lock with an app-lifecycle reader when one can be had at once (a pass that expects to create). */
+  readonly instanceForCreate: (
+    name: string,
+    holder: string,
+    session: EtcdSession
+  ) => Effect.Effect<InstanceLocks, LockHeldError | StoreError, Scope.Scope>
   readonly appLifecycleShared: (holder: string, session: EtcdSession) => Effect.Effect<Fence, LockHeldError | StoreError, Scope.Scope>
   readonly appLifecycleExclusive: (
     holder: string,
@@ -140,6 +213,8 @@ export class Locks extends Context.Service<Locks, {
     Effect.map(EtcdClient, (etcd) =>
       Locks.of({
         instance: (name, holder, session) => Effect.provideService(acquireInstanceLock(name, holder, session), EtcdClient, etcd),
+        instanceForCreate: (name, holder, session) =>
+          Effect.provideService(acquireInstanceLockForCreate(name, holder, session), EtcdClient, etcd),
         appLifecycleShared: (holder, session) => Effect.provideService(acquireAppLifecycleShared(holder, session), EtcdClient, etcd),
         appLifecycleExclusive: (holder, session, drainTimeoutMs) =>
           Effect.provideService(acquireAppLifecycleExclusive(holder, session, drainTimeoutMs), EtcdClient, etcd)
@@ -155,28 +230,40 @@ const makeMemoryLocks = () => {
   let writer: string | undefined
   let revision = 0
   const fence = (key: string): Fence => ({ key, createRevision: String(++revision) })
+  const instance = (name: string, holder: string) =>
+    Effect.acquireRelease(
+      Effect.suspend(() => {
+        const key = `locks/instance/${name}`
+        const held = instances.get(name)
+        if (held !== undefined) return Effect.fail(new LockHeldError({ key, holder: held }))
+        instances.set(name, holder)
+        return Effect.succeed(fence(key))
+      }),
+      () => Effect.sync(() => instances.delete(name))
+    )
+  const shared = (holder: string) =>
+    Effect.acquireRelease(
+      Effect.suspend(() => {
+        if (writer !== undefined) return Effect.fail(new LockHeldError({ key: "locks/app-lifecycle", holder: writer }))
+        const id = ++revision
+        readers.set(id, holder)
+        return Effect.succeed({ key: `locks/app-lifecycle/readers/${id}`, createRevision: String(id) })
+      }),
+      (held) => Effect.sync(() => readers.delete(Number(held.createRevision)))
+    )
   return Locks.of({
-    instance: (name, holder) =>
-      Effect.acquireRelease(
-        Effect.suspend(() => {
-          const key = `locks/instance/${name}`
-          const held = instances.get(name)
-          if (held !== undefined) return Effect.fail(new LockHeldError({ key, holder: held }))
-          instances.set(name, holder)
-          return Effect.succeed(fence(key))
-        }),
-        () => Effect.sync(() => instances.delete(name))
-      ),
-    appLifecycleShared: (holder) =>
-      Effect.acquireRelease(
-        Effect.suspend(() => {
-          if (writer !== undefined) return Effect.fail(new LockHeldError({ key: "locks/app-lifecycle", holder: writer }))
-          const id = ++revision
-          readers.set(id, holder)
-          return Effect.succeed({ key: `locks/app-lifecycle/readers/${id}`, createRevision: String(id) })
-        }),
-        (held) => Effect.sync(() => readers.delete(Number(held.createRevision)))
-      ),
+    instance,
+    // The same outcome as the etcd layer's single transaction: the reader only when no tear-down holds app-lifecycle.
+    instanceForCreate: (name, holder) =>
+      Effect.gen(function*() {
+        const held = yield* instance(name, holder)
+        if (writer !== undefined) return { instance: held, shared: undefined, releaseShared: Effect.void } satisfies InstanceLocks
+        const readerScope = yield* Scope.make()
+        yield* Effect.addFinalizer(() => Scope.close(readerScope, Exit.void))
+        const reader = yield* shared(holder).pipe(Scope.provide(readerScope))
+        return { instance: held, shared: reader, releaseShared: Scope.close(readerScope, Exit.void) } satisfies InstanceLocks
+      }),
+    appLifecycleShared: shared,
     appLifecycleExclusive: (holder, _session, drainTimeoutMs = 10_000) =>
       Effect.acquireRelease(
         Effect.gen(function*() {

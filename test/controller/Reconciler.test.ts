@@ -174,6 +174,30 @@ const lockHeldElsewhere = Effect.gen(function*() {
   return scope
 })
 
+/**
+ * The memory locks, telling `seen` which ones a pass asks for; `afterTake` runs once the instance
+ * lock for a create is held (what may happen between a look and its pass).
+ */
+const recordingLocks = (seen: Array<string>, afterTake: () => void) =>
+  Layer.effect(
+    Locks,
+    Effect.map(Locks, (locks) =>
+      Locks.of({
+        instance: (...args) => Effect.andThen(Effect.sync(() => seen.push("instance")), locks.instance(...args)),
+        instanceForCreate: (...args) =>
+          Effect.gen(function*() {
+            seen.push("instanceForCreate")
+            const held = yield* locks.instanceForCreate(...args)
+            afterTake()
+            return { ...held, releaseShared: Effect.andThen(Effect.sync(() => seen.push("releaseShared")), held.releaseShared) }
+          }),
+        appLifecycleShared: (...args) =>
+          Effect.andThen(Effect.sync(() => seen.push("appLifecycleShared")), locks.appLifecycleShared(...args)),
+        appLifecycleExclusive: (...args) =>
+          Effect.andThen(Effect.sync(() => seen.push("appLifecycleExclusive")), locks.appLifecycleExclusive(...args))
+      }))
+  ).pipe(Layer.provide(Locks.layerMemory))
+
 describe("Reconciler (memory layers, TestClock)", () => {
   it.effect("an idle pass of a settled instance takes no lock and writes nothing; an edit takes the lock again", () =>
     Effect.gen(function*() {
@@ -192,6 +216,35 @@ describe("Reconciler (memory layers, TestClock)", () => {
       assert.strictEqual((yield* reconciler.reconcile(web))._tag, "LockHeld")
       yield* Scope.close(scope, Exit.void)
     }).pipe(Effect.provide(layer)))
+
+  it.effect("an edit that creates takes its app-lifecycle reader with the instance lock; a spec deleted meanwhile gives it back first", () => {
+    const seen: Array<string> = []
+    let afterTake = () => {}
+    return Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const { specs, reconciler } = yield* runningWeb
+      const edited = yield* (yield* SpecStore).apply(document("web.main", { image: "web.main:2" }))
+      specs.set("web.main", edited.instance)
+      seen.length = 0
+      yield* TestClock.adjust("1 second")
+      yield* reconciler.reconcile(web)
+      assert.deepStrictEqual(seen, ["instanceForCreate"], "one acquisition: the reader came with the instance lock")
+      assert.include(yield* writes, "createApp")
+
+      // The spec is deleted between the look (an edit: a create likely) and the pass: the pass
+      // tears down, and a reader of its own must not hold its tear-down up.
+      for (const name of ["api.main", "db.main", "cache.main"]) yield* memory.seed(running(name, 2))
+      const input = cleanup({ managedInstances: new Set(["web.main", "api.main", "db.main", "cache.main"]) })
+      const tearing = yield* reconcilerWith({ cache: cacheOf(specs), cleanupInput: input })
+      afterTake = () => specs.delete("web.main")
+      seen.length = 0
+      yield* TestClock.adjust("1 second")
+      const outcome = yield* tearing.reconcile(web)
+      assert.deepStrictEqual(seen, ["instanceForCreate", "releaseShared", "appLifecycleExclusive"])
+      assert.notStrictEqual(outcome._tag, "LockHeld")
+      assert.notStrictEqual(outcome._tag, "Failed")
+    }).pipe(Effect.provide(recordingLocks(seen, () => afterTake())), Effect.provide(layer))
+  })
 
   it.effect("an edit's pass reads Marathon once, after taking the lock; a scale-up is sent without reading the app again", () =>
     Effect.gen(function*() {

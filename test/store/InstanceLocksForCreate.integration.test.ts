@@ -1,0 +1,89 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Result, Scope } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import type { EtcdClient } from "../../src/store/EtcdClient.ts"
+import { makeSession } from "../../src/store/EtcdSession.ts"
+import { Locks } from "../../src/store/Locks.ts"
+import type { EtcdCluster } from "../harness/etcd.ts"
+import { currentRevision, etcdLayer, rawCount, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+
+// The instance lock for a pass that expects to create: with an app-lifecycle reader in the same
+// transaction, so a create waits on one etcd round trip instead of two, and the rules of the two
+// locks hold as when each is taken alone — on etcd and in the memory layer alike.
+
+let etcd: EtcdCluster
+beforeAll(async () => {
+  etcd = await startLocalEtcd()
+})
+afterAll(async () => {
+  await etcd?.close()
+})
+
+const onEtcd = (prefix: string) => Locks.layerEtcd.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
+
+/** The rules, through the service: the same for both layers. */
+const rules = (layer: Layer.Layer<Locks | EtcdClient, unknown>) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const context = yield* Layer.build(layer)
+    const locks = Context.get(context, Locks)
+    const session = yield* makeSession({ ttlSeconds: 5 }).pipe(Effect.provideContext(context))
+    const exclusiveRefused = Effect.map(
+      Effect.result(Effect.scoped(locks.appLifecycleExclusive("cleanup", session, 150))),
+      Result.isFailure
+    )
+
+    // Both held: a second holder of the instance is refused and named, a tear-down waits for the reader.
+    const pass = yield* Scope.make()
+    const held = yield* locks.instanceForCreate("web.main", "worker-a", session).pipe(Scope.provide(pass))
+    assert.isDefined(held.shared, "no tear-down holds app-lifecycle: the reader comes with the lock")
+    const second = yield* Effect.result(Effect.scoped(locks.instanceForCreate("web.main", "worker-b", session)))
+    assert.isTrue(Result.isFailure(second) && second.failure._tag === "LockHeldError" && second.failure.holder.includes("worker-a"))
+    assert.isTrue(yield* exclusiveRefused, "a tear-down must wait for the create's reader")
+
+    // The reader given back early: a tear-down may go ahead while the instance lock is still held.
+    yield* held.releaseShared
+    const alone = yield* Effect.result(Effect.scoped(locks.instance("web.main", "worker-b", session)))
+    assert.isTrue(Result.isFailure(alone), "the instance lock stays until the scope ends")
+    assert.isFalse(yield* exclusiveRefused, "no reader is left once it was given back")
+    yield* Scope.close(pass, Exit.void)
+    const free = yield* Effect.result(Effect.scoped(locks.instance("web.main", "worker-b", session)))
+    assert.isTrue(Result.isSuccess(free), "the scope's end frees the instance lock")
+
+    // While a tear-down holds app-lifecycle: the instance lock alone, and a create must still ask.
+    const teardown = yield* Scope.make()
+    yield* locks.appLifecycleExclusive("cleanup", session, 1_000).pipe(Scope.provide(teardown))
+    const during = yield* Effect.scoped(Effect.gen(function*() {
+      const locked = yield* locks.instanceForCreate("api.main", "worker-a", session)
+      const otherHolder = yield* Effect.result(Effect.scoped(locks.instance("api.main", "worker-b", session)))
+      const create = yield* Effect.result(Effect.scoped(locks.appLifecycleShared("worker-a", session)))
+      return { shared: locked.shared, instanceHeld: Result.isFailure(otherHolder), createRefused: Result.isFailure(create) }
+    }))
+    assert.deepStrictEqual(during, { shared: undefined, instanceHeld: true, createRefused: true })
+    yield* Scope.close(teardown, Exit.void)
+  })))
+
+describe("the instance lock for a create", () => {
+  it("keeps the rules of both locks on etcd", () => rules(onEtcd(uniquePrefix("locks-for-create"))))
+  it("keeps the same rules in the memory layer", () => rules(Layer.merge(Locks.layerMemory, etcdLayer(etcd, uniquePrefix("memory-locks")))))
+
+  it("takes both in one etcd transaction and gives both back in one", async () => {
+    const prefix = uniquePrefix("locks-one-txn")
+    await Effect.runPromise(Effect.scoped(
+      Effect.gen(function*() {
+        const locks = yield* Locks
+        const session = yield* makeSession({ ttlSeconds: 5 })
+        const before = yield* Effect.promise(() => currentRevision(etcd))
+        const pass = yield* Scope.make()
+        const held = yield* locks.instanceForCreate("web.main", "worker-a", session).pipe(Scope.provide(pass))
+        const taken = yield* Effect.promise(() => currentRevision(etcd))
+        assert.strictEqual(Number(taken - before), 1, "one transaction for both keys")
+        assert.strictEqual(held.shared?.createRevision, held.instance.createRevision)
+        assert.strictEqual(yield* Effect.promise(() => rawCount(etcd, `${prefix}/locks/`)), 2)
+        yield* Scope.close(pass, Exit.void)
+        const released = yield* Effect.promise(() => currentRevision(etcd))
+        assert.strictEqual(Number(released - taken), 1, "one transaction gives both back")
+        assert.strictEqual(yield* Effect.promise(() => rawCount(etcd, `${prefix}/locks/`)), 0)
+      }).pipe(Effect.provide(onEtcd(prefix)))
+    ))
+  })
+})
