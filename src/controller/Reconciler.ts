@@ -81,6 +81,7 @@ const messageOf = (error: unknown): string => {
 /** Whether a plan does anything but create apps: that is decided on a fresh read of the instance. */
 const beyondCreate = (plan: Plan) => plan.actions.some((action) => action.type !== "createApp")
 const creates = (plan: Plan) => plan.actions.some((action) => action.type === "createApp")
+const onlyCreates = (plan: Plan) => plan.actions.length > 0 && !beyondCreate(plan)
 
 export const makeReconciler = (deps: ReconcilerDeps) =>
   Effect.gen(function*() {
@@ -129,14 +130,22 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       // A read of Marathon that started after the lock was taken is fresh enough for any action
       // (an edit's pass reads its own instance then): it is not read a second time below.
       const lockedAt = yield* Clock.currentTimeMillis
+      // A pass expected to create plans on the watch's drain records, as a look does: a create
+      // kills nothing. A plan that does anything else is made again on records read now.
+      const watchedRecords = held?.shared === undefined ? undefined : deps.watched?.drainRecords(name)
       const first = !unchanged
-        ? yield* observeAndPlan(name, desired, previous, notBefore)
+        ? yield* observeAndPlan(name, desired, previous, notBefore, watchedRecords)
         : beyondCreate(peeked.seen.plan)
         // Read again below anyway: the look's plan only chooses the locks.
         ? { ...peeked.seen, readAt: Number.NEGATIVE_INFINITY }
-        : { observed: peeked.seen.observed, readAt: Number.NEGATIVE_INFINITY, ...(yield* planFor(peeked.seen.observed, desired, previous)) }
+        : {
+          observed: peeked.seen.observed,
+          readAt: Number.NEGATIVE_INFINITY,
+          ...(yield* planFor(peeked.seen.observed, desired, previous, watchedRecords))
+        }
       const readUnderLock = first.readAt >= lockedAt
       let { observed, plan, now } = first
+      if (watchedRecords !== undefined && !onlyCreates(plan)) ({ plan, now } = yield* planFor(observed, desired, previous))
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,

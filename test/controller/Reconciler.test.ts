@@ -198,6 +198,17 @@ const recordingLocks = (seen: Array<string>, afterTake: () => void) =>
       }))
   ).pipe(Layer.provide(Locks.layerMemory))
 
+/** The memory drain records, telling `seen` of every read. */
+const recordingDrainRecords = (seen: Array<string>) =>
+  Layer.effect(
+    DrainRecords,
+    Effect.map(DrainRecords, (records) =>
+      DrainRecords.of({
+        ...records,
+        list: (name) => Effect.andThen(Effect.sync(() => seen.push("records.list")), records.list(name))
+      }))
+  ).pipe(Layer.provide(DrainRecords.layerMemory))
+
 describe("Reconciler (memory layers, TestClock)", () => {
   it.effect("an idle pass of a settled instance takes no lock and writes nothing; an edit takes the lock again", () =>
     Effect.gen(function*() {
@@ -217,7 +228,7 @@ describe("Reconciler (memory layers, TestClock)", () => {
       yield* Scope.close(scope, Exit.void)
     }).pipe(Effect.provide(layer)))
 
-  it.effect("an edit that creates takes its app-lifecycle reader with the instance lock; a spec deleted meanwhile gives it back first", () => {
+  it.effect("an edit that creates takes its app-lifecycle reader with the instance lock and plans on the watch's drain records; a spec deleted meanwhile gives the reader back first", () => {
     const seen: Array<string> = []
     let afterTake = () => {}
     return Effect.gen(function*() {
@@ -228,7 +239,7 @@ describe("Reconciler (memory layers, TestClock)", () => {
       seen.length = 0
       yield* TestClock.adjust("1 second")
       yield* reconciler.reconcile(web)
-      assert.deepStrictEqual(seen, ["instanceForCreate"], "one acquisition: the reader came with the instance lock")
+      assert.deepStrictEqual(seen, ["instanceForCreate"], "one acquisition, the reader with it; the watch's drain records stand")
       assert.include(yield* writes, "createApp")
 
       // The spec is deleted between the look (an edit: a create likely) and the pass: the pass
@@ -240,10 +251,11 @@ describe("Reconciler (memory layers, TestClock)", () => {
       seen.length = 0
       yield* TestClock.adjust("1 second")
       const outcome = yield* tearing.reconcile(web)
-      assert.deepStrictEqual(seen, ["instanceForCreate", "releaseShared", "appLifecycleExclusive"])
+      // A tear-down is planned on drain records read under the lock, not on the watch's.
+      assert.deepStrictEqual(seen, ["instanceForCreate", "records.list", "releaseShared", "appLifecycleExclusive"])
       assert.notStrictEqual(outcome._tag, "LockHeld")
       assert.notStrictEqual(outcome._tag, "Failed")
-    }).pipe(Effect.provide(recordingLocks(seen, () => afterTake())), Effect.provide(layer))
+    }).pipe(Effect.provide(Layer.merge(recordingLocks(seen, () => afterTake()), recordingDrainRecords(seen))), Effect.provide(layer))
   })
 
   it.effect("an edit's pass reads Marathon once, after taking the lock; a scale-up is sent without reading the app again", () =>
