@@ -82,7 +82,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
 
     const enqueue = (name: string, priority: WorkQueue.Priority) =>
       Effect.gen(function*() {
-        if (priority === "high") needFresh(name, yield* Clock.currentTimeMillis)
+        if (priority !== "low") needFresh(name, yield* Clock.currentTimeMillis)
         yield* queue.add(name, priority)
       })
 
@@ -99,7 +99,7 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     // Desired state and status, watched: every spec change is a user edit, ahead of resync work;
     // after the first list and after every relist, everything is looked at again.
     cache = yield* makeStateCache({
-      onSpecChange: (name) => enqueue(name, "high"),
+      onSpecChange: (name) => enqueue(name, "edit"),
       onSpecsListed: () => resyncAll
     })
     const state = cache

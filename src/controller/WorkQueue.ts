@@ -1,5 +1,6 @@
 // The controller's queue of instance keys, with client-go's contract. Fair: FIFO within a priority,
-// every high key before any low one, and while a high key runs, low keys wait (up to `lowHold`).
+// every edit before any event, every event before any low key, and while an edit or an event
+// runs, low keys wait (up to `lowHold`).
 // Stingy: a key is never handed to two workers at once, and adding a key that is already waiting
 // does nothing. Lossless: a key added while it is being processed is queued again, exactly once,
 // when that run is `done`. Also delayed and rate-limited re-adds, a drainable shutdown and
@@ -19,7 +20,7 @@ import { heapPop, heapPush, type Timed } from "./internal/timerHeap.ts"
 import { metrics } from "./internal/workQueueMetrics.ts"
 
 import type { Priority, WorkQueue, WorkQueueOptions } from "./WorkQueueContract.ts"
-import { defaults } from "./WorkQueueContract.ts"
+import { defaults, priorityRank } from "./WorkQueueContract.ts"
 export type { Priority, WorkQueue, WorkQueueOptions, WorkQueueSnapshot } from "./WorkQueueContract.ts"
 export { defaults } from "./WorkQueueContract.ts"
 
@@ -69,8 +70,9 @@ export const make = Effect.fnUntraced(function*(
   const retriesCounter = Metric.withAttributes(metrics.retries, attributes)
 
   // All state is plain and mutated only inside synchronous sections, which fibers never
-  // interleave. Invariants: a queued key is in `dirty`; a key is in at most one of high, low and
-  // processing; a dirty key in processing ("parked") is in neither queue until its `done`.
+  // interleave. Invariants: a queued key is in `dirty`; a key is in at most one of edits, high, low
+  // and processing; a dirty key in processing ("parked") is in no queue until its `done`.
+  const edits = makeFifo()
   const high = makeFifo()
   const low = makeFifo()
   const dirty = new Map<string, Pending>()
@@ -81,7 +83,7 @@ export const make = Effect.fnUntraced(function*(
   const waiters = new Set<() => void>()
   let bucket = Bucket.full(bucketConfig, clock.currentTimeMillisUnsafe())
   let seq = 0
-  // Runs in processing per priority, and when the last low run started: see `lowHeldFor`.
+  // Runs of edits and events in processing, and when the last low run started: see `lowHeldFor`.
   let highRuns = 0
   let lowStartedAt = Number.NEGATIVE_INFINITY
   let shuttingDown = false
@@ -94,8 +96,8 @@ export const make = Effect.fnUntraced(function*(
   // Resync work done beside the queue (ResyncSweep.ts) waiting in `lowTurn` for the last high run.
   const lowTurnWaiters = new Set<() => void>()
 
-  const queueOf = (priority: Priority) => (priority === "high" ? high : low)
-  const waiting = () => high.live.size + low.live.size
+  const queueOf = (priority: Priority) => (priority === "edit" ? edits : priority === "high" ? high : low)
+  const waiting = () => edits.live.size + high.live.size + low.live.size
 
   // One wake-up per queued key; each woken getter looks again, so a stolen key costs nothing.
   const wakeOne = () => {
@@ -111,10 +113,10 @@ export const make = Effect.fnUntraced(function*(
     if (shuttingDown) return
     const pending = dirty.get(key)
     if (pending !== undefined) {
-      if (priority === "high" && pending.priority === "low") {
-        pending.priority = "high"
-        // Waiting at low: move to the back of the high queue. Parked: `done` will queue it high.
-        if (low.live.delete(key)) enqueue(high, key, ++seq)
+      if (priorityRank(priority) > priorityRank(pending.priority)) {
+        // Waiting lower: move to the back of its new queue. Parked: `done` will queue it there.
+        if (queueOf(pending.priority).live.delete(key)) enqueue(queueOf(priority), key, ++seq)
+        pending.priority = priority
       }
       return
     }
@@ -154,12 +156,12 @@ export const make = Effect.fnUntraced(function*(
   // undefined: nothing to take yet; null: shut down and empty.
   const tryTake = (): string | null | undefined => {
     const now = clock.currentTimeMillisUnsafe()
-    const key = dequeue(high) ?? (lowHeldFor(now) > 0 ? undefined : dequeue(low))
+    const key = dequeue(edits) ?? dequeue(high) ?? (lowHeldFor(now) > 0 ? undefined : dequeue(low))
     if (key === undefined) return shuttingDown ? null : undefined
     const pending = dirty.get(key)!
     dirty.delete(key)
     processing.set(key, { priority: pending.priority, startedAt: now })
-    if (pending.priority === "high") highRuns++
+    if (pending.priority !== "low") highRuns++
     else lowStartedAt = now
     queueDuration.updateUnsafe((now - pending.addedAt) / 1000, context)
     depthGauge.updateUnsafe(dirty.size, context)
@@ -173,7 +175,7 @@ export const make = Effect.fnUntraced(function*(
     if (run === undefined) return
     processing.delete(key)
     // The last high run over: every low key held back may go.
-    if (run.priority === "high" && --highRuns === 0) {
+    if (run.priority !== "low" && --highRuns === 0) {
       for (let held = low.live.size; held > 0 && waiters.size > 0; held--) wakeOne()
       for (const wake of lowTurnWaiters) wake()
       lowTurnWaiters.clear()
@@ -200,7 +202,7 @@ export const make = Effect.fnUntraced(function*(
     const readyAt = clock.currentTimeMillisUnsafe() + delayMillis
     const entry = delayed.get(key)
     if (entry !== undefined) {
-      if (priority === "high") entry.priority = "high"
+      if (priorityRank(priority) > priorityRank(entry.priority)) entry.priority = priority
       if (entry.readyAt <= readyAt) return
       entry.readyAt = readyAt
     } else {
@@ -384,6 +386,7 @@ export const make = Effect.fnUntraced(function*(
       return {
         name,
         depth: dirty.size,
+        waitingEdit: edits.live.size,
         waitingHigh: high.live.size,
         waitingLow: low.live.size,
         parked: dirty.size - waiting(),

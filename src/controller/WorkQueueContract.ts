@@ -4,10 +4,16 @@ import { Duration } from "effect"
 import type { Effect, Option } from "effect"
 
 /**
- * "high": user edits (spec watch, Marathon task events). "low": initial list and resync. High keys
- * are handed out first, and while one is being processed, low keys are held back (`lowHold`).
+ * "edit": a user's change (the spec watch). "high": Marathon's task and deployment events. "low":
+ * initial list and resync. Edits are handed out before events, events before low keys, and while
+ * an edit or an event is being processed, low keys are held back (`lowHold`). Edits go first
+ * because a rollout's own events (thousands while 1,000 apps are created) would otherwise share
+ * the workers with the edits that start it: every new app waited behind the progress of others.
  */
-export type Priority = "high" | "low"
+export type Priority = "edit" | "high" | "low"
+
+/** Which of two priorities is served first. */
+export const priorityRank = (priority: Priority): number => priority === "edit" ? 2 : priority === "high" ? 1 : 0
 
 export interface WorkQueueOptions {
   /** The `name` attribute of every metric; one name per queue in a process. Default "mdeploy". */
@@ -40,6 +46,7 @@ export interface WorkQueueSnapshot {
   readonly name: string
   /** Keys marked for a run and not yet handed out, parked ones included (`workqueue_depth`). */
   readonly depth: number
+  readonly waitingEdit: number
   readonly waitingHigh: number
   readonly waitingLow: number
   /** Keys added during their own run, to be queued again by `done`. */

@@ -161,6 +161,66 @@ describe("WorkQueue: priorities", () => {
     }))
 })
 
+describe("WorkQueue: a user's edit before Marathon's events", () => {
+  it.effect("takes edits before events and events before low keys, FIFO within each", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* addAll(queue, ["l1", "l2"], "low")
+      yield* addAll(queue, ["e1", "e2"], "high")
+      yield* addAll(queue, ["u1", "u2"], "edit")
+      assert.deepStrictEqual(yield* takeAll(queue), ["u1", "u2", "e1", "e2", "l1", "l2"])
+    }))
+
+  it.effect("an edit of a key waiting for an event moves it behind the waiting edits; nothing demotes an edit", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* addAll(queue, ["a", "b", "c"], "high")
+      yield* queue.add("u", "edit")
+      yield* queue.add("c", "edit")
+      yield* queue.add("u", "high")
+      yield* queue.add("u", "low")
+      assert.deepStrictEqual(yield* takeAll(queue), ["u", "c", "a", "b"])
+      const snapshot = yield* queue.snapshot
+      assert.strictEqual(snapshot.addsTotal, 4)
+    }))
+
+  it.effect("a parked key is queued again as an edit when an edit came during its run", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* queue.add("k", "high")
+      yield* take(queue)
+      yield* queue.add("k", "high")
+      yield* queue.add("k", "edit")
+      yield* queue.add("m", "high")
+      yield* queue.done("k")
+      assert.deepStrictEqual(yield* takeAll(queue), ["k", "m"])
+    }))
+
+  it.effect("an edit's run holds low keys back as an event's does", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* addAll(queue, ["l1", "l2"], "low")
+      yield* queue.done(yield* take(queue))
+      yield* queue.add("u", "edit")
+      assert.strictEqual(yield* take(queue), "u")
+      const getter = yield* Effect.forkChild(take(queue))
+      yield* settle
+      assert.isUndefined(getter.pollUnsafe(), "l2 waits while the edit runs")
+      yield* queue.done("u")
+      assert.strictEqual(yield* Fiber.join(getter), "l2")
+    }))
+
+  it.effect("a delayed key keeps the highest priority it was asked at", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* queue.addAfter("d", "10 millis", "high")
+      yield* queue.addAfter("d", "20 millis", "edit")
+      yield* queue.add("e", "high")
+      yield* TestClock.adjust("10 millis")
+      assert.deepStrictEqual(yield* takeAll(queue), ["d", "e"])
+    }))
+})
+
 describe("WorkQueue: low keys wait while a high key runs", () => {
   /** A queue that has just run one low key (at virtual time 0) and is now running high key "h". */
   const runningHigh = Effect.gen(function*() {
@@ -566,7 +626,7 @@ const interleaving = fc.record({
       fc.record({
         pause: fc.integer({ min: 0, max: 4 }),
         key: fc.constantFrom("a", "b", "c", "d"),
-        priority: fc.constantFrom<WorkQueue.Priority>("high", "low")
+        priority: fc.constantFrom<WorkQueue.Priority>("edit", "high", "low")
       }),
       { maxLength: 12 }
     ),
