@@ -7,7 +7,7 @@
 // single byte for `silenceTimeout` (30 s) is dead somewhere on the way (a half-open TCP
 // connection, a proxy that stopped forwarding) and is dropped and reopened like a broken one:
 // without this, the events would only come back with the next resync, minutes later.
-import { Array as Arr, Data, Duration, Effect, Predicate, Random, Redacted, Stream } from "effect"
+import { Data, Duration, Effect, Predicate, Random, Redacted, Stream } from "effect"
 import * as Sse from "effect/encoding/Sse"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import type { EventStreamReconnectReason } from "../telemetry/ControllerMetrics.ts"
@@ -125,9 +125,7 @@ const decodeEvents = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) =>
   bytes.pipe(
     Stream.decodeText,
     Stream.pipeThroughChannel(Sse.decode()),
-    // Per chunk, not a stream per event: a rollout of 1,000 apps brings about 15,000 events.
-    Stream.mapArray((events) => Arr.map(events, (event) => toMarathonEvents(event)[0])),
-    Stream.filter((event): event is MarathonEvent => event !== undefined)
+    Stream.flatMap((event) => Stream.fromIterable(toMarathonEvents(event)))
   )
 
 /** Follows the event bus forever; never fails. */
