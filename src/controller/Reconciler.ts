@@ -145,7 +145,10 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         }
       const readUnderLock = first.readAt >= lockedAt
       let { observed, plan, now } = first
-      if (watchedRecords !== undefined && !onlyCreates(plan)) ({ plan, now } = yield* planFor(observed, desired, previous))
+      // (A plan beyond create on a read from before the lock is read again whole below.)
+      if (watchedRecords !== undefined && !onlyCreates(plan) && (readUnderLock || !beyondCreate(plan))) {
+        ;({ plan, now } = yield* planFor(observed, desired, previous))
+      }
       yield* Effect.annotateCurrentSpan({
         "mdeploy.app_id": plan.appId ?? "",
         "mdeploy.bounce.method": plan.method,
