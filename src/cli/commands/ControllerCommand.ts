@@ -149,7 +149,7 @@ export const controllerCommand = Command.make(
       })
       const { Owner } = yield* Effect.promise(() => import("../../controller/Owner.ts"))
       const { heapGrowthByPhase } = yield* Effect.promise(() => import("../ControllerHeap.ts"))
-      const onInSync = heapGrowthByPhase(process.env)
+      const heap = heapGrowthByPhase(process.env)
       const { serveController } = yield* Effect.promise(() => import("../../ui/ControllerServer.ts"))
       const { makeSyncContext } = yield* Effect.promise(() => import("../../gitops/GitSync.ts"))
       const { statusBaseUrl } = yield* Effect.promise(() => import("../../notify/StatusUrl.ts"))
@@ -198,7 +198,7 @@ export const controllerCommand = Command.make(
               silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
             },
             eventShards: shards,
-            ...(onInSync === undefined ? {} : { onInSync }),
+            ...(heap === undefined ? {} : { onInSync: heap.onInSync, afterResyncList: heap.afterResyncList }),
             notify: { env: process.env, statusUrl: externalUrl, holder: identity },
             gitops: makeSyncContext({
               cacheRoot,
