@@ -5,7 +5,7 @@
 // trusted CA is given); /health is then read from a plain-HTTP metrics listener.
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -54,6 +54,24 @@ export interface LocalEtcdOptions {
   /** Parent folder of the data dirs; defaults to /dev/shm when present, else the OS temp dir. */
   readonly baseDir?: string
   readonly startTimeoutMs?: number
+  /** Where each member's ports come from (default: a port the kernel has free now). */
+  readonly freePort?: () => Promise<number>
+}
+
+// A port found free can be taken before etcd binds it (by another test's server, or as the local
+// port of any outgoing connection), and etcd then exits at once: the cluster is started again on
+// other ports, this many times at most.
+const startAttempts = 3
+
+/** A member exited while its cluster started; the message ends with the last lines of its log. */
+class MemberExited extends Error {}
+
+const logTail = (member: EtcdMember): string => {
+  try {
+    return readFileSync(join(member.dataDir, "..", `${member.name}.log`), "utf8").trim().split("\n").slice(-3).join("\n")
+  } catch {
+    return "(no log)"
+  }
 }
 
 /** Throws with an actionable message when the etcd binary is missing: tests must fail, not skip. */
@@ -132,7 +150,7 @@ const waitHealthy = async (members: ReadonlyArray<EtcdMember>, timeoutMs: number
   for (;;) {
     const dead = members.find((member) => member.process?.exitCode !== null && member.process?.exitCode !== undefined)
     if (dead !== undefined) {
-      throw new Error(`etcd member ${dead.name} exited with code ${dead.process?.exitCode}; see ${dead.dataDir}/../${dead.name}.log`)
+      throw new MemberExited(`etcd member ${dead.name} exited with code ${dead.process?.exitCode}:\n${logTail(dead)}`)
     }
     const states = await Promise.all(members.map((member) => healthy(member.healthUrl)))
     if (states.every(Boolean)) return
@@ -146,9 +164,23 @@ const waitExit = (child: ChildProcess | undefined): Promise<void> =>
     ? Promise.resolve()
     : new Promise((resolve) => child.once("exit", () => resolve()))
 
-/** Starts a fresh etcd cluster of `members` members (1 by default) and waits until all are healthy. */
+/**
+ * Starts a fresh etcd cluster of `members` members (1 by default) and waits until all are healthy;
+ * a member that exits while starting has the cluster started again on other ports.
+ */
 export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<EtcdCluster> => {
   assertEtcdInstalled()
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(options)
+    } catch (error) {
+      if (!(error instanceof MemberExited) || attempt >= startAttempts) throw error
+    }
+  }
+}
+
+const startOnce = async (options: LocalEtcdOptions): Promise<EtcdCluster> => {
+  const port = options.freePort ?? freePort
   const size = options.members ?? 1
   const base = options.baseDir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir())
   const root = mkdtempSync(join(base, "mdeploy-etcd-"))
@@ -156,12 +188,12 @@ export const startLocalEtcd = async (options: LocalEtcdOptions = {}): Promise<Et
   const members: Array<EtcdMember> = []
   for (let index = 0; index < size; index++) {
     const name = `m${index + 1}`
-    const clientUrl = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${await freePort()}`
+    const clientUrl = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${await port()}`
     members.push({
       name,
       clientUrl,
-      peerUrl: `http://127.0.0.1:${await freePort()}`,
-      healthUrl: options.tls === undefined ? clientUrl : `http://127.0.0.1:${await freePort()}`,
+      peerUrl: `http://127.0.0.1:${await port()}`,
+      healthUrl: options.tls === undefined ? clientUrl : `http://127.0.0.1:${await port()}`,
       dataDir: join(root, name),
       process: undefined
     })
