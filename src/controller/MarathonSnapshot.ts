@@ -2,9 +2,10 @@
 // (ShardSnapshot.ts: one full list, plausibility memory and health per shard). Resync work —
 // thousands of keys at once — is served from the shards' shared `GET /v2/apps?embed=apps.tasks`
 // lists; concurrent askers wait for one fetch per shard, spaced at least `minIntervalMs` apart.
-// Work caused by an event or an edit needs state newer than that: it fetches just its own
-// instance's apps (`?id=<prefix>`) from each shard. Either view may be slightly stale by design:
-// every write is checked again by Marathon and by the next reconcile.
+// Work that needs state newer than that (an event's, or a pass after this controller's own writes
+// to the instance) fetches just its own instance's apps (`?id=<prefix>`) from each shard. Either
+// view may be slightly stale by design: every write is checked again by Marathon and by the next
+// reconcile, and anything beyond a create is planned again on a read made under the lock.
 //
 // A shard that cannot be read is never taken for a shard without apps (design.md §11): a view
 // names it, with whether the instance may have apps there, and the observer decides whether the
@@ -68,6 +69,11 @@ export interface MarathonSnapshot {
    * readable, Mesos maintenance known), without a fiber; else undefined.
    */
   readonly forInstanceNow: (name: string, notBefore: number) => InstanceView | undefined
+  /**
+   * This controller's writes for `name` were answered (or failed) at `at`: no view of the instance
+   * from before then is served again (read-your-writes), whatever `notBefore` a pass asks for.
+   */
+  readonly written: (name: string, at: number) => void
   /** The last lists taken, if any, without fetching. */
   readonly latest: Effect.Effect<Snapshot | undefined>
   /** Full list calls made so far (for the steady-state benchmark). */
@@ -124,6 +130,17 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       }))
     let maintenanceAt = 0
     let drainingHosts: ReadonlySet<string> = new Set()
+    // Per instance, when this controller's last writes for it were answered (ms); dropped once every
+    // shard has been listed since. Marathon's own changes and other writers' come as events, whose
+    // passes ask for state newer than the event (Controller.ts).
+    const writtenAt = new Map<string, number>()
+    const viewAfter = (name: string, notBefore: number) => {
+      const written = writtenAt.get(name)
+      return written === undefined || written <= notBefore ? notBefore : written
+    }
+    const forgetWritesBefore = (startedAt: number) => {
+      for (const [name, at] of writtenAt) if (at < startedAt) writtenAt.delete(name)
+    }
     // The last combined snapshot, rebuilt when any shard's list changed.
     let combined: { readonly from: ReadonlyArray<ShardList | undefined>; readonly snapshot: Snapshot } | undefined
 
@@ -161,11 +178,15 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       // One shard down is no reason to stop the others; all of them down is Marathon down.
       if (lists.length === 0 && firstError !== undefined) return yield* Effect.fail(firstError)
       const snapshot = combine(lists, unavailable, hosts)
-      if (unavailable.size === 0) combined = { from: lists, snapshot }
+      if (unavailable.size === 0) {
+        combined = { from: lists, snapshot }
+        forgetWritesBefore(snapshot.startedAt)
+      }
       return snapshot
     })
 
-    const forInstanceUntraced = Effect.fnUntraced(function*(name: string, notBefore: number) {
+    const forInstanceUntraced = Effect.fnUntraced(function*(name: string, asked: number) {
+      const notBefore = viewAfter(name, asked)
       const now = yield* Clock.currentTimeMillis
       const askMesos = maintenanceAt === 0 || (notBefore !== 0 && now - maintenanceAt > maintenanceMaxAgeMs)
       // Fibers only where there is waiting to overlap: an idle pass of a resync reads one shard's
@@ -194,7 +215,8 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       })
       return { apps, drainingHosts: hosts, unavailable, readAt } satisfies InstanceView
     })
-    const forInstanceNow = (name: string, notBefore: number): InstanceView | undefined => {
+    const forInstanceNow = (name: string, asked: number): InstanceView | undefined => {
+      const notBefore = viewAfter(name, asked)
       if (maintenanceAt === 0 || (notBefore !== 0 && clock.currentTimeMillisUnsafe() - maintenanceAt > maintenanceMaxAgeMs)) {
         return undefined
       }
@@ -224,6 +246,9 @@ export const makeMarathonSnapshot = (options: { readonly minIntervalMs?: number;
       get,
       forInstance,
       forInstanceNow,
+      written: (name, at) => {
+        writtenAt.set(name, Math.max(at, writtenAt.get(name) ?? 0))
+      },
       latest,
       fetches: sum((part) => part.fetches),
       targetedFetches: sum((part) => part.targetedFetches)

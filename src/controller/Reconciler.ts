@@ -221,7 +221,13 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
         } satisfies Outcome
       }
 
-      const executed = yield* executor.run(plan, gate)
+      // Whatever came of them (a write can take effect and still fail here), the next view of the
+      // instance is read after these writes.
+      const executed = yield* executor.run(plan, gate).pipe(
+        Effect.ensuring(
+          plan.actions.length === 0 ? Effect.void : Effect.map(Clock.currentTimeMillis, (at) => deps.snapshot.written(name, at))
+        )
+      )
       createMetUnmanaged(name, executed.interrupted?.reason === "AlreadyExists")
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
       if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)

@@ -15,7 +15,7 @@ export interface WorkersConfig {
   readonly workers: number
   /**
    * Per key, the instant (epoch ms) Marathon's state must be from for its next pass: raised by
-   * events and edits, and by the workers when a key comes back later.
+   * Marathon's events, and by the workers when a key comes back later.
    */
   readonly freshAfter: Map<string, number>
   /**

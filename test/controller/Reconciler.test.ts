@@ -424,6 +424,34 @@ describe("Reconciler: the lock-free look from memory", () => {
       yield* Scope.close(held, Exit.void)
     }).pipe(Effect.provide(layer)))
 
+  it.effect("after its own writes, a pass reads the instance again even when any state would do: the list from before them is not used", () =>
+    Effect.gen(function*() {
+      const memory = yield* MarathonMemory
+      const { specs, reconciler, snapshot } = yield* runningWeb
+      yield* TestClock.adjust("1 second")
+      yield* snapshot.get(yield* Clock.currentTimeMillis)
+      // An edit planned on the shared list, as the controller plans its edits: the new app is
+      // created without a read of its own (a create that met the app would be told by Marathon).
+      const edited = yield* (yield* SpecStore).apply(document("web.main", { image: "web.main:2" }))
+      specs.set("web.main", edited.instance)
+      const since = (yield* memory.calls).length
+      const callsSince = Effect.map(memory.calls, (calls) => calls.slice(since).map((call) => call.operation))
+      yield* TestClock.adjust("1 second")
+      yield* reconciler.reconcile(web, { notBefore: 0 })
+      assert.deepStrictEqual(yield* callsSince, ["createApp"])
+      // The next pass, asked for any state: the list has no new app, but it is from before the create.
+      yield* TestClock.adjust("1 second")
+      yield* reconciler.reconcile(web, { notBefore: 0 })
+      assert.deepStrictEqual(yield* callsSince, ["createApp", "listApps"], "read again, not created a second time")
+      // A list taken after the write serves such passes from memory again.
+      yield* TestClock.adjust("1 second")
+      yield* snapshot.get(yield* Clock.currentTimeMillis)
+      const listed = (yield* memory.calls).length
+      yield* reconciler.reconcile(web, { notBefore: 0 })
+      assert.strictEqual((yield* memory.calls).length, listed)
+      assert.lengthOf(yield* memory.apps, 2)
+    }).pipe(Effect.provide(layer)))
+
   it.effect("a task the watch shows draining, or a record of a task that is gone, is decided under the lock", () =>
     Effect.gen(function*() {
       const memory = yield* MarathonMemory
