@@ -1,7 +1,8 @@
 // RolloutStore on etcd (design.md §13): `<p>/rollouts/<name>/<generation>`, newest 20 per instance.
-// Recording only queues the pass: one fiber folds passes in order into the instance's history and
-// writes what changed, so a pass never waits on etcd (an election would otherwise hold it for the
-// retries); a full queue drops the newest, a failed write is logged and the history read again.
+// Recording only queues the pass: one fiber folds the passes queued meanwhile, in order, into their
+// instances' histories and writes what changed in one transaction per leadership term, so a pass
+// never waits on etcd (an election would otherwise hold it for the retries); a full queue drops the
+// newest, a failed write is logged and the histories read again.
 // A pass's writes hold only while the leader key it ran under does (a deposed leader writes none).
 // Only the leader's passes reach it (standbys run none). The history it folds into is re-read when
 // older than `cacheMs` — another replica may have led meanwhile — and a steady pass of a generation
@@ -15,6 +16,10 @@ import { EtcdClient } from "./EtcdClient.ts"
 import { makeKeys } from "./Keys.ts"
 
 const cacheMs = 10_000
+/** Passes folded into one batch at most. */
+const batchPasses = 64
+/** Writes per transaction at most: etcd's default --max-txn-ops is 128. */
+const maxTxnOps = 100
 const decode = Schema.decodeUnknownResult(Schema.fromJsonString(Rollout))
 
 /** An instance's rollouts from their stored values, newest first; unreadable ones are left out. */
@@ -43,58 +48,113 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
     // The generation whose rollout is known finished (or that never needed one), per instance.
     const settled = new Map<string, number>()
 
-    const fold = (pass: PassTrace) =>
+    /** What a batch writes for one leadership term: the last value per key (undefined: delete). */
+    interface TermWrites {
+      readonly fence: PassTrace["fence"]
+      readonly values: Map<string, string | undefined>
+      /** Per instance, the history these writes leave and when its base was read. */
+      readonly histories: Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>
+      /** Per instance, the generation settled by its last pass in the batch, or undefined (unsettled). */
+      readonly settles: Map<string, number | undefined>
+    }
+
+    const forget = (instances: Iterable<string>) => {
+      for (const instance of instances) {
+        cache.delete(instance)
+        settled.delete(instance)
+      }
+    }
+
+    // Passes queued meanwhile are folded together and written in one transaction per leadership
+    // term: a mass rollout records a pass per create, and a transaction each was a visible share of
+    // the controller's etcd requests. The passes of a term are folded in order, each over the
+    // history the previous one left.
+    const foldBatch = (passes: ReadonlyArray<PassTrace>) =>
       Effect.gen(function*() {
-        const steady = pass.actions.length === 0 && pass.phase === "Running"
-        if (steady && settled.get(pass.instance) === pass.generation) return
         const now = yield* Clock.currentTimeMillis
-        const cached = cache.get(pass.instance)
-        const history = cached !== undefined && now - cached.readAt < cacheMs ? cached.history : yield* list(pass.instance)
-        const folded = foldPass(history, pass)
-        // One transaction, held by the leader key the pass ran under: a pass queued by a term
-        // that is over (this process was deposed, or stopped) writes nothing.
-        const held = yield* etcd.call("write rollout", (client) => {
-          const writes = [
-            ...folded.changed.map((rollout) => client.put(keys.rollout(pass.instance, rollout.generation)).value(JSON.stringify(rollout))),
-            ...folded.dropped.map((generation) => client.delete().key(keys.rollout(pass.instance, generation)))
-          ]
-          if (writes.length === 0) return Promise.resolve(true)
-          const fence = pass.fence
-          // A pass recorded outside a leadership term (only tests record one) is written unconditionally.
-          if (fence === undefined) return Promise.all(writes.map((write) => write.exec())).then(() => true)
-          return client.if(fence.key, "Create", "==", fence.createRevision).then(...writes).commit().then((result) => result.succeeded)
+        // What the batch's passes so far left of each instance's history (written or being written).
+        const folding = new Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>()
+        let term: TermWrites | undefined
+        // A term's writes go out before the next term's passes are folded: those must not build
+        // on a history its transaction did not write.
+        const flush = Effect.suspend(() => {
+          const done = term
+          term = undefined
+          if (done === undefined) return Effect.void
+          return Effect.tap(writeTerm(done), (held) =>
+            Effect.sync(() => {
+              if (!held) { for (const instance of done.histories.keys()) folding.delete(instance) }
+            }))
         })
-        if (!held) {
-          cache.delete(pass.instance)
-          return yield* Effect.logInfo("rollout not recorded: the leadership term of its pass is over").pipe(
-            Effect.annotateLogs({ instance: pass.instance, generation: pass.generation })
-          )
+        for (const pass of passes) {
+          const steady = pass.actions.length === 0 && pass.phase === "Running"
+          if (steady && settled.get(pass.instance) === pass.generation) continue
+          if (term !== undefined && (term.fence?.key !== pass.fence?.key || term.fence?.createRevision !== pass.fence?.createRevision)) {
+            yield* flush
+          }
+          const base = folding.get(pass.instance) ?? cache.get(pass.instance)
+          const fresh = base !== undefined && now - base.readAt < cacheMs
+          const history = fresh ? base.history : yield* list(pass.instance)
+          const folded = foldPass(history, pass)
+          if (term !== undefined && term.values.size + folded.changed.length + folded.dropped.length > maxTxnOps) yield* flush
+          term ??= { fence: pass.fence, values: new Map(), histories: new Map(), settles: new Map() }
+          for (const rollout of folded.changed) term.values.set(keys.rollout(pass.instance, rollout.generation), JSON.stringify(rollout))
+          for (const generation of folded.dropped) term.values.set(keys.rollout(pass.instance, generation), undefined)
+          const left = { history: folded.history, readAt: fresh ? base.readAt : now }
+          folding.set(pass.instance, left)
+          term.histories.set(pass.instance, left)
+          const current = folded.history.find((rollout) => rollout.generation === pass.generation)
+          const settles = current === undefined ? steady : current.result === "Succeeded"
+          term.settles.set(pass.instance, settles ? pass.generation : undefined)
         }
-        cache.set(pass.instance, {
-          history: folded.history,
-          readAt: cached?.readAt !== undefined && now - cached.readAt < cacheMs ? cached.readAt : now
-        })
-        const current = folded.history.find((rollout) => rollout.generation === pass.generation)
-        if (current === undefined ? steady : current.result === "Succeeded") settled.set(pass.instance, pass.generation)
-        else settled.delete(pass.instance)
+        yield* flush
       }).pipe(
         // A rollout is worth less than the pass it tells of: never fail anything over one.
         Effect.catch((error) =>
-          Effect.sync(() => cache.delete(pass.instance)).pipe(
+          Effect.sync(() => forget(passes.map((pass) => pass.instance))).pipe(
             Effect.andThen(
-              Effect.logWarning("rollout not recorded").pipe(
-                Effect.annotateLogs({ instance: pass.instance, generation: pass.generation, error: error.oneLine })
+              Effect.logWarning("rollouts not recorded").pipe(
+                Effect.annotateLogs({ instances: new Set(passes.map((pass) => pass.instance)).size, error: error.oneLine })
               )
             )
           )
         )
       )
 
+    // One transaction, held by the leader key the passes ran under: passes queued by a term that is
+    // over (this process was deposed, or stopped) write nothing.
+    const writeTerm = (term: TermWrites) =>
+      Effect.gen(function*() {
+        const held = yield* etcd.call("write rollouts", (client) => {
+          const writes = [...term.values].map(([key, value]) =>
+            value === undefined ? client.delete().key(key) : client.put(key).value(value)
+          )
+          if (writes.length === 0) return Promise.resolve(true)
+          const fence = term.fence
+          // Passes recorded outside a leadership term (only tests record one) are written unconditionally.
+          if (fence === undefined) return Promise.all(writes.map((write) => write.exec())).then(() => true)
+          return client.if(fence.key, "Create", "==", fence.createRevision).then(...writes).commit().then((result) => result.succeeded)
+        }).pipe(Effect.tapError(() => Effect.sync(() => forget(term.histories.keys()))))
+        if (!held) {
+          forget(term.histories.keys())
+          yield* Effect.logInfo("rollouts not recorded: the leadership term of their passes is over").pipe(
+            Effect.annotateLogs({ instances: term.histories.size })
+          )
+          return false
+        }
+        for (const [instance, history] of term.histories) cache.set(instance, history)
+        for (const [instance, generation] of term.settles) {
+          if (generation === undefined) settled.delete(instance)
+          else settled.set(instance, generation)
+        }
+        return true
+      })
+
     const pending = yield* Queue.dropping<PassTrace>(4_096)
-    yield* Queue.take(pending).pipe(Effect.flatMap(fold), Effect.forever, Effect.forkScoped)
+    yield* Queue.takeBetween(pending, 1, batchPasses).pipe(Effect.flatMap(foldBatch), Effect.forever, Effect.forkScoped)
     yield* Effect.addFinalizer(() =>
       Queue.clear(pending).pipe(
-        Effect.flatMap((left) => Effect.forEach(left, fold, { discard: true })),
+        Effect.flatMap(foldBatch),
         Effect.timeoutOption(Duration.seconds(2)),
         Effect.ignore
       )

@@ -89,6 +89,37 @@ describe("RolloutStore", () => {
     assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/web.main/`), rolloutLimit)
   }, 60_000)
 
+  it("passes queued together are folded in order and written in one transaction per leadership term", async () => {
+    const prefix = uniquePrefix("rollout-batch")
+    const leaderKey = `${prefix}/leader`
+    await rawPut(etcd, leaderKey, "controller-a")
+    const fence = { key: leaderKey, createRevision: await rawCreateRevision(etcd, leaderKey) }
+    const instances = Array.from({ length: 20 }, (_, i) => `svc${i}.main`)
+    // etcd's revision moves by one per transaction, however many keys it writes.
+    const revision = async (marker: string) => {
+      await rawPut(etcd, `${prefix}/marker/${marker}`, "x")
+      return Number(await rawCreateRevision(etcd, `${prefix}/marker/${marker}`))
+    }
+    const before = await revision("before")
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        // Each instance: a create, its rollout finished, then the next generation begun (60 passes).
+        for (const [step, phase, acted] of [[1, "Bouncing", true], [1, "Running", false], [2, "Bouncing", true]] as const) {
+          for (const instance of instances) yield* store.record({ ...pass(step, phase, acted), instance, fence })
+        }
+        for (const instance of instances) {
+          const listed = yield* waitFor(store.list(instance), (rollouts) => rollouts.length === 2)
+          assert.deepStrictEqual(listed.map((rollout) => [rollout.generation, rollout.result]), [[2, "InProgress"], [1, "Succeeded"]])
+        }
+      }).pipe(Effect.scoped, Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))))
+    )
+    const transactions = (await revision("after")) - before - 1
+    // The writer takes what has queued up: the first pass alone at most, then the rest together.
+    assert.isAtMost(transactions, 4, `60 passes written in ${transactions} transactions`)
+    assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/`), 40)
+  }, 30_000)
+
   it("a pass is written only while the leader key it ran under holds: a deposed leader's queued passes write nothing", async () => {
     const prefix = uniquePrefix("rollout-fence")
     const leaderKey = `${prefix}/leader`
