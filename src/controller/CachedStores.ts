@@ -33,8 +33,8 @@ const cachedStatuses = (cache: StateCache) =>
           const cached = cache.status(name)
           return cached === false ? base.get(name) : Effect.succeed(Option.fromUndefinedOr(cached))
         },
-        put: (name, status, fences) =>
-          Effect.tap(base.put(name, status, fences), (revision) => Effect.sync(() => cache.wroteStatus(name, status, revision))),
+        put: (name, status, fences, giveBack) =>
+          Effect.tap(base.put(name, status, fences, giveBack), (revision) => Effect.sync(() => cache.wroteStatus(name, status, revision))),
         remove: (name, fences) =>
           Effect.tap(base.remove(name, fences), (revision) => Effect.sync(() => cache.wroteStatus(name, undefined, revision)))
       }))

@@ -31,13 +31,15 @@ export const makePassRecords = <E, R>(
       })
     const readStatus = (name: InstanceName) =>
       Effect.map(statuses.get(name), Option.getOrUndefined)
+    /** `giveBack`: locks the same transaction deletes (the pass's last write; see StatusStore.put). */
     const writeStatus = Effect.fnUntraced(function*(
       name: InstanceName,
       previous: InstanceStatus | undefined,
       status: InstanceStatus,
-      fences: ReadonlyArray<Fence>
+      fences: ReadonlyArray<Fence>,
+      giveBack?: ReadonlyArray<Fence>
     ) {
-      yield* statuses.put(name, status, fences)
+      yield* statuses.put(name, status, fences, giveBack)
       // After the write held: a rollout counts only what etcd has.
       if (rollouts !== undefined) {
         yield* rollouts.statusWritten(name, previous, status)

@@ -19,7 +19,7 @@ import type { Plan } from "../plan/Plan.ts"
 import type { EtcdSession } from "../store/EtcdSession.ts"
 import { passEvents } from "../events/PassEvents.ts"
 import type { InstanceLocks } from "../store/Locks.ts"
-import { Locks } from "../store/Locks.ts"
+import { Locks, scopeReleased } from "../store/Locks.ts"
 import type { Fence } from "../store/StatusStore.ts"
 import type { BudgetConfig } from "../cleanup/DeletionBudget.ts"
 import { defaultBudget } from "../cleanup/DeletionBudget.ts"
@@ -230,7 +230,12 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
       )
       createMetUnmanaged(name, executed.interrupted?.reason === "AlreadyExists")
       const settled = yield* settle(desired, previous, plan, observed, now, executed)
-      if (statusChanged(previous, settled.status)) yield* writeStatus(name, previous, settled.status, fences)
+      if (statusChanged(previous, settled.status)) {
+        // The pass's last write under its locks: they are given back in the same transaction.
+        const giveBack = held?.keysToGiveBack() ?? []
+        yield* writeStatus(name, previous, settled.status, fences, giveBack)
+        if (giveBack.length > 0) yield* held!.givenBack
+      }
       yield* tell(
         name,
         passEvents({ previous, next: settled.status, done: plan.actions.slice(0, executed.completed), drainMethod: plan.drain.method }),
@@ -296,7 +301,7 @@ export const makeReconciler = (deps: ReconcilerDeps) =>
           // A pass that will likely create takes its app-lifecycle reader in the same transaction.
           const held: InstanceLocks = mayCreate
             ? yield* locks.instanceForCreate(name, deps.holder, deps.session)
-            : { instance: yield* locks.instance(name, deps.holder, deps.session), shared: undefined, releaseShared: Effect.void }
+            : scopeReleased(yield* locks.instance(name, deps.holder, deps.session))
           const fences = [...deps.fences, held.instance]
           // A failed pass is recorded in status while the lock is still ours.
           return yield* pass(name, notBefore, false, fences, peeked, held).pipe(

@@ -96,7 +96,24 @@ export interface InstanceLocks {
   readonly shared: Fence | undefined
   /** Gives the reader back before the scope ends (a pass that turns out to tear down). */
   readonly releaseShared: Effect.Effect<void>
+  /**
+   * The keys still held that the pass's last write may delete in its own transaction (the locks
+   * given back with the status, one round trip instead of two); empty when the scope must give
+   * them back itself.
+   */
+  readonly keysToGiveBack: () => ReadonlyArray<Fence>
+  /** That write held: the keys are gone, and the end of the scope gives back nothing. */
+  readonly givenBack: Effect.Effect<void>
 }
+
+/** Locks that only the end of their scope gives back. */
+export const scopeReleased = (instance: Fence): InstanceLocks => ({
+  instance,
+  shared: undefined,
+  releaseShared: Effect.void,
+  keysToGiveBack: () => [],
+  givenBack: Effect.void
+})
 
 /**
  * The instance lock for a pass that expects to create apps: taken together with an app-lifecycle
@@ -113,8 +130,10 @@ export const acquireInstanceLockForCreate = (
     const keys = makeKeys(etcd.prefix)
     const key = keys.instanceLock(name)
     const readerKey = `${keys.appLifecycleLock}/readers/${session.leaseId}-${++readerSequence}`
-    // What is still held once the transaction succeeded; the reader may be given back early.
+    // What is still held once the transaction succeeded; the reader may be given back early, and
+    // both with the pass's last status write.
     let reader: Fence | undefined
+    let givenBack = false
     const both = yield* Effect.acquireRelease(
       etcd.call("acquire locks", (client) =>
         client.if(key, "Create", "==", 0).and(keys.appLifecycleLock, "Create", "==", 0)
@@ -122,7 +141,7 @@ export const acquireInstanceLockForCreate = (
           .else(client.get(key))
           .commit()),
       (result) => {
-        if (!result.succeeded) return Effect.void
+        if (!result.succeeded || givenBack) return Effect.void
         const instance: Fence = { key, createRevision: result.header.revision }
         const held = reader
         if (held === undefined) return release(instance)
@@ -138,22 +157,28 @@ export const acquireInstanceLockForCreate = (
       }
     )
     if (both.succeeded) {
+      const instance: Fence = { key, createRevision: both.header.revision }
       reader = { key: readerKey, createRevision: both.header.revision }
       return {
-        instance: { key, createRevision: both.header.revision },
+        instance,
         shared: reader,
         releaseShared: Effect.suspend(() => {
           const held = reader
           reader = undefined
           return held === undefined ? Effect.void : Effect.provideService(release(held), EtcdClient, etcd)
+        }),
+        keysToGiveBack: () => givenBack ? [] : reader === undefined ? [instance] : [instance, reader],
+        givenBack: Effect.sync(() => {
+          givenBack = true
+          reader = undefined
         })
-      }
+      } satisfies InstanceLocks
     }
     // Someone holds the instance (its holder was read in the same transaction), or a tear-down
     // holds app-lifecycle: then the instance lock alone.
     const holderKv = both.responses[0]?.response_range.kvs[0]
     if (holderKv !== undefined) return yield* new LockHeldError({ key, holder: holderKv.value.toString() })
-    return { instance: yield* acquireInstanceLock(name, holder, session), shared: undefined, releaseShared: Effect.void }
+    return scopeReleased(yield* acquireInstanceLock(name, holder, session))
   })
 
 /**
@@ -254,14 +279,28 @@ const makeMemoryLocks = () => {
   return Locks.of({
     instance,
     // The same outcome as the etcd layer's single transaction: the reader only when no tear-down holds app-lifecycle.
+    // A status write cannot delete these keys: given back (givenBack) means released here at once.
     instanceForCreate: (name, holder) =>
       Effect.gen(function*() {
-        const held = yield* instance(name, holder)
-        if (writer !== undefined) return { instance: held, shared: undefined, releaseShared: Effect.void } satisfies InstanceLocks
+        const instanceScope = yield* Scope.make()
+        yield* Effect.addFinalizer(() => Scope.close(instanceScope, Exit.void))
+        const held = yield* instance(name, holder).pipe(Scope.provide(instanceScope))
+        if (writer !== undefined) return scopeReleased(held)
         const readerScope = yield* Scope.make()
         yield* Effect.addFinalizer(() => Scope.close(readerScope, Exit.void))
         const reader = yield* shared(holder).pipe(Scope.provide(readerScope))
-        return { instance: held, shared: reader, releaseShared: Scope.close(readerScope, Exit.void) } satisfies InstanceLocks
+        let readerHeld = true
+        let givenBack = false
+        return {
+          instance: held,
+          shared: reader,
+          releaseShared: Effect.andThen(Effect.sync(() => (readerHeld = false)), Scope.close(readerScope, Exit.void)),
+          keysToGiveBack: () => givenBack ? [] : readerHeld ? [held, reader] : [held],
+          givenBack: Effect.andThen(
+            Effect.sync(() => (givenBack = true)),
+            Effect.andThen(Scope.close(readerScope, Exit.void), Scope.close(instanceScope, Exit.void))
+          )
+        } satisfies InstanceLocks
       }),
     appLifecycleShared: shared,
     appLifecycleExclusive: (holder, _session, drainTimeoutMs = 10_000) =>

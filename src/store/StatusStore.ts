@@ -34,12 +34,17 @@ export class StatusStore extends Context.Service<StatusStore, {
   readonly get: (name: InstanceName) => Effect.Effect<Option.Option<InstanceStatus>, StoreError>
   /** Every status, by instance name. Unreadable values are skipped: status is rebuilt on the next reconcile. */
   readonly list: () => Effect.Effect<ReadonlyMap<string, InstanceStatus>, StoreError>
-  /** Writes status only while every fence still holds (leader key, instance lock). */
-  /** Returns the etcd revision of the write, to order it against watch events. */
+  /**
+   * Writes status only while every fence still holds (leader key, instance lock), and deletes the
+   * keys of `giveBack` in the same transaction (the pass's locks, given back with its last write;
+   * the memory layer leaves them to the locks' own layer). Returns the etcd revision of the
+   * write, to order it against watch events.
+   */
   readonly put: (
     name: InstanceName,
     status: InstanceStatus,
-    fences: ReadonlyArray<Fence>
+    fences: ReadonlyArray<Fence>,
+    giveBack?: ReadonlyArray<Fence>
   ) => Effect.Effect<string, StoreError | FenceLostError>
   readonly remove: (name: InstanceName, fences: ReadonlyArray<Fence>) => Effect.Effect<string, StoreError | FenceLostError>
 }>()("mdeploy/store/StatusStore") {
@@ -67,14 +72,15 @@ export class StatusStore extends Context.Service<StatusStore, {
       const fenced = Effect.fnUntraced(function*(
         operation: string,
         fences: ReadonlyArray<Fence>,
-        write: (client: EtcdClient["Service"]["client"]) => Parameters<ReturnType<EtcdClient["Service"]["client"]["if"]>["then"]>[0]
+        write: (client: EtcdClient["Service"]["client"]) => Parameters<ReturnType<EtcdClient["Service"]["client"]["if"]>["then"]>[0],
+        giveBack: ReadonlyArray<Fence> = []
       ) {
         const [first, ...rest] = fences
         if (first === undefined) return yield* Effect.die(new Error(`${operation} needs at least one fence`))
         const result = yield* etcd.call(operation, (client) => {
           const guard = client.if(first.key, "Create", "==", first.createRevision)
           for (const fence of rest) guard.and(fence.key, "Create", "==", fence.createRevision)
-          return guard.then(write(client)).commit()
+          return guard.then(write(client), ...giveBack.map((held) => client.delete().key(held.key))).commit()
         })
         if (!result.succeeded) {
           const keys = fences.map((fence) => fence.key).join(", ")
@@ -83,8 +89,13 @@ export class StatusStore extends Context.Service<StatusStore, {
         return result.header.revision
       })
 
-      const put = Effect.fn("StatusStore.put")(function*(name: InstanceName, status: InstanceStatus, fences: ReadonlyArray<Fence>) {
-        return yield* fenced("put status", fences, (client) => client.put(keys.status(name)).value(JSON.stringify(status)))
+      const put = Effect.fn("StatusStore.put")(function*(
+        name: InstanceName,
+        status: InstanceStatus,
+        fences: ReadonlyArray<Fence>,
+        giveBack?: ReadonlyArray<Fence>
+      ) {
+        return yield* fenced("put status", fences, (client) => client.put(keys.status(name)).value(JSON.stringify(status)), giveBack)
       })
 
       const remove = Effect.fn("StatusStore.remove")(function*(name: InstanceName, fences: ReadonlyArray<Fence>) {

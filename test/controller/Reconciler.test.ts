@@ -189,7 +189,11 @@ const recordingLocks = (seen: Array<string>, afterTake: () => void) =>
             seen.push("instanceForCreate")
             const held = yield* locks.instanceForCreate(...args)
             afterTake()
-            return { ...held, releaseShared: Effect.andThen(Effect.sync(() => seen.push("releaseShared")), held.releaseShared) }
+            return {
+              ...held,
+              releaseShared: Effect.andThen(Effect.sync(() => seen.push("releaseShared")), held.releaseShared),
+              givenBack: Effect.andThen(Effect.sync(() => seen.push("givenBack")), held.givenBack)
+            }
           }),
         appLifecycleShared: (...args) =>
           Effect.andThen(Effect.sync(() => seen.push("appLifecycleShared")), locks.appLifecycleShared(...args)),
@@ -239,7 +243,11 @@ describe("Reconciler (memory layers, TestClock)", () => {
       seen.length = 0
       yield* TestClock.adjust("1 second")
       yield* reconciler.reconcile(web)
-      assert.deepStrictEqual(seen, ["instanceForCreate"], "one acquisition, the reader with it; the watch's drain records stand")
+      assert.deepStrictEqual(
+        seen,
+        ["instanceForCreate", "givenBack"],
+        "one acquisition, the reader with it; the watch's drain records stand; both given back with the status"
+      )
       assert.include(yield* writes, "createApp")
 
       // The spec is deleted between the look (an edit: a create likely) and the pass: the pass
@@ -252,7 +260,7 @@ describe("Reconciler (memory layers, TestClock)", () => {
       yield* TestClock.adjust("1 second")
       const outcome = yield* tearing.reconcile(web)
       // A tear-down is planned on drain records read under the lock, not on the watch's.
-      assert.deepStrictEqual(seen, ["instanceForCreate", "records.list", "releaseShared", "appLifecycleExclusive"])
+      assert.deepStrictEqual(seen, ["instanceForCreate", "records.list", "releaseShared", "appLifecycleExclusive", "givenBack"])
       assert.notStrictEqual(outcome._tag, "LockHeld")
       assert.notStrictEqual(outcome._tag, "Failed")
     }).pipe(Effect.provide(Layer.merge(recordingLocks(seen, () => afterTake()), recordingDrainRecords(seen))), Effect.provide(layer))

@@ -4,8 +4,11 @@ import { afterAll, beforeAll } from "vitest"
 import type { EtcdClient } from "../../src/store/EtcdClient.ts"
 import { makeSession } from "../../src/store/EtcdSession.ts"
 import { Locks } from "../../src/store/Locks.ts"
+import { StatusStore } from "../../src/store/StatusStore.ts"
+import type { InstanceName } from "../../src/domain/InstanceName.ts"
+import type { InstanceStatus } from "../../src/domain/InstanceStatus.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { currentRevision, etcdLayer, rawCount, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { currentRevision, etcdLayer, rawCount, rawDeletePrefix, rawGet, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 
 // The instance lock for a pass that expects to create: with an app-lifecycle reader in the same
 // transaction, so a create waits on one etcd round trip instead of two, and the rules of the two
@@ -86,4 +89,75 @@ describe("the instance lock for a create", () => {
       }).pipe(Effect.provide(onEtcd(prefix)))
     ))
   })
+
+  it("the pass's last status write gives both back in its own transaction; the scope's end then asks etcd nothing", async () => {
+    const prefix = uniquePrefix("locks-given-back")
+    const status: InstanceStatus = { observedGeneration: 1, phase: "Running" }
+    const web = "web.main" as InstanceName
+    await Effect.runPromise(Effect.scoped(
+      Effect.gen(function*() {
+        const locks = yield* Locks
+        const statuses = yield* StatusStore
+        const session = yield* makeSession({ ttlSeconds: 5 })
+        const pass = yield* Scope.make()
+        const held = yield* locks.instanceForCreate("web.main", "worker-a", session).pipe(Scope.provide(pass))
+        const taken = yield* Effect.promise(() => currentRevision(etcd))
+        const giveBack = held.keysToGiveBack()
+        assert.deepStrictEqual(giveBack, [held.instance, held.shared!])
+        yield* statuses.put(web, status, [held.instance], giveBack)
+        assert.strictEqual(
+          Number((yield* Effect.promise(() => currentRevision(etcd))) - taken),
+          1,
+          "status and both locks: one transaction"
+        )
+        assert.strictEqual(yield* Effect.promise(() => rawCount(etcd, `${prefix}/locks/`)), 0)
+        assert.include(yield* Effect.promise(() => rawGet(etcd, `${prefix}/status/web.main`)), "Running")
+        yield* held.givenBack
+        assert.deepStrictEqual(held.keysToGiveBack(), [])
+        const txns = yield* Effect.promise(() => transactions(etcd))
+        yield* Scope.close(pass, Exit.void)
+        assert.strictEqual(yield* Effect.promise(() => transactions(etcd)), txns, "nothing left to give back")
+
+        // The instance lock lost before the write: nothing is written or deleted, and the scope's
+        // end gives back what is still held (the reader).
+        const again = yield* Scope.make()
+        const second = yield* locks.instanceForCreate("web.main", "worker-a", session).pipe(Scope.provide(again))
+        yield* Effect.promise(() => rawDeletePrefix(etcd, second.instance.key))
+        const lost = yield* Effect.result(statuses.put(web, { ...status, phase: "Bouncing" }, [second.instance], second.keysToGiveBack()))
+        assert.isTrue(Result.isFailure(lost) && lost.failure._tag === "FenceLostError")
+        assert.strictEqual(yield* Effect.promise(() => rawCount(etcd, `${prefix}/locks/`)), 1, "the reader is still held")
+        assert.include(yield* Effect.promise(() => rawGet(etcd, `${prefix}/status/web.main`)), "Running")
+        yield* Scope.close(again, Exit.void)
+        assert.strictEqual(yield* Effect.promise(() => rawCount(etcd, `${prefix}/locks/`)), 0)
+      }).pipe(Effect.provide(Layer.merge(Locks.layerEtcd, StatusStore.layerNoDeps).pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))))
+    ))
+  })
+
+  it("in the memory layer, given back frees both at once, before the scope's end", () =>
+    Effect.runPromise(Effect.scoped(
+      Effect.gen(function*() {
+        const locks = yield* Locks
+        const session = yield* makeSession({ ttlSeconds: 5 })
+        const pass = yield* Scope.make()
+        const held = yield* locks.instanceForCreate("web.main", "worker-a", session).pipe(Scope.provide(pass))
+        assert.lengthOf(held.keysToGiveBack(), 2)
+        yield* held.givenBack
+        const other = yield* Effect.result(Effect.scoped(locks.instance("web.main", "worker-b", session)))
+        assert.isTrue(Result.isSuccess(other), "the instance lock is free")
+        assert.isFalse(
+          yield* Effect.map(Effect.result(Effect.scoped(locks.appLifecycleExclusive("cleanup", session, 150))), Result.isFailure),
+          "no reader is left"
+        )
+        yield* Scope.close(pass, Exit.void)
+      }).pipe(Effect.provide(Layer.merge(Locks.layerMemory, etcdLayer(etcd, uniquePrefix("memory-given-back")))))
+    )))
 })
+
+/** Transactions etcd has answered so far (its own metrics). */
+const transactions = async (cluster: EtcdCluster): Promise<number> => {
+  const text = await (await fetch(`${cluster.endpoints.split(",")[0]}/metrics`)).text()
+  const line = text.split("\n").find((row) =>
+    row.startsWith("grpc_server_handled_total") && row.includes("grpc_method=\"Txn\"") && row.includes("grpc_code=\"OK\"")
+  )
+  return Number(line?.split(" ").pop() ?? Number.NaN)
+}
