@@ -5,7 +5,7 @@
 // does nothing. Lossless: a key added while it is being processed is queued again, exactly once,
 // when that run is `done`. Also delayed and rate-limited re-adds, a drainable shutdown and
 // client-go's metric set. Time only through Clock, so TestClock drives every delay; backoff and
-// token-bucket arithmetic are pure, in internal/.
+// token-bucket arithmetic are pure, in internal/, beside the delayed re-adds (delayedAdds.ts).
 //
 //   make(options?) → Effect<WorkQueue, never, Scope>   (shut down when the scope closes)
 //   add · addAfter · addRateLimited · forget · numRequeues       producers and retry policy
@@ -16,7 +16,7 @@ import { Clock, Deferred, Duration, Effect, Exit, Metric, Option } from "effect"
 import * as Backoff from "./internal/backoff.ts"
 import * as Bucket from "./internal/tokenBucket.ts"
 import { dequeue, enqueue, makeFifo } from "./internal/keyFifo.ts"
-import { heapPop, heapPush, type Timed } from "./internal/timerHeap.ts"
+import { makeDelayedAdds } from "./internal/delayedAdds.ts"
 import { metrics } from "./internal/workQueueMetrics.ts"
 
 import type { Priority, WorkQueue, WorkQueueOptions } from "./WorkQueueContract.ts"
@@ -36,11 +36,6 @@ interface InFlight {
   readonly priority: Priority
   readonly startedAt: number
 }
-interface Delayed {
-  readyAt: number
-  priority: Priority
-}
-
 const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
 
 export const make = Effect.fnUntraced(function*(
@@ -77,8 +72,6 @@ export const make = Effect.fnUntraced(function*(
   const low = makeFifo()
   const dirty = new Map<string, Pending>()
   const processing = new Map<string, InFlight>()
-  const delayed = new Map<string, Delayed>()
-  const timers: Array<Timed> = []
   const failures = new Map<string, number>()
   const waiters = new Set<() => void>()
   let bucket = Bucket.full(bucketConfig, clock.currentTimeMillisUnsafe())
@@ -90,8 +83,6 @@ export const make = Effect.fnUntraced(function*(
   let drained: Deferred.Deferred<void> | undefined
   let addsTotal = 0
   let retriesTotal = 0
-  let timerDeadline = Infinity
-  let wakeTimer: (() => void) | undefined
 
   // Resync work done beside the queue (ResyncSweep.ts) waiting in `lowTurn` for the last high run.
   const lowTurnWaiters = new Set<() => void>()
@@ -129,6 +120,8 @@ export const make = Effect.fnUntraced(function*(
     enqueue(queueOf(priority), key, ++seq)
     wakeOne()
   }
+
+  const delayed = makeDelayedAdds(clock, addNow)
 
   // How long a waiting low key must still wait (0: it may start now). While an edit or an event is
   // being processed, resync work would share the event loop with it: every round trip of the
@@ -199,57 +192,8 @@ export const make = Effect.fnUntraced(function*(
     if (!(delayMillis > 0)) return addNow(key, priority)
     // "Never" is not a delay; keeping it would hold the key in `delayed` forever.
     if (!Number.isFinite(delayMillis)) return
-    const readyAt = clock.currentTimeMillisUnsafe() + delayMillis
-    const entry = delayed.get(key)
-    if (entry !== undefined) {
-      if (priorityRank(priority) > priorityRank(entry.priority)) entry.priority = priority
-      if (entry.readyAt <= readyAt) return
-      entry.readyAt = readyAt
-    } else {
-      delayed.set(key, { readyAt, priority })
-    }
-    heapPush(timers, { key, readyAt, seq: ++seq })
-    // Only a new earliest deadline needs the timer fiber; later ones are found when it wakes.
-    if (readyAt < timerDeadline) {
-      timerDeadline = readyAt
-      wakeTimer?.()
-    }
+    delayed.schedule(key, clock.currentTimeMillisUnsafe() + delayMillis, priority)
   }
-
-  // Adds every delayed key that is due; returns when the next one will be.
-  const fireDue = (now: number): number => {
-    for (;;) {
-      const top = timers[0]
-      if (top === undefined) return Infinity
-      const entry = delayed.get(top.key)
-      if (entry !== undefined && entry.readyAt === top.readyAt) {
-        if (top.readyAt > now) return top.readyAt
-        delayed.delete(top.key)
-        addNow(top.key, entry.priority)
-      }
-      heapPop(timers)
-    }
-  }
-
-  // The loser of the sleep/wake race may be cancelled after the next round registered its own
-  // wake, so a canceller clears only its own.
-  const timerWake = Effect.callback<void>((resume) => {
-    const wake = () => {
-      if (wakeTimer === wake) wakeTimer = undefined
-      resume(Effect.void)
-    }
-    wakeTimer = wake
-    return Effect.sync(() => {
-      if (wakeTimer === wake) wakeTimer = undefined
-    })
-  })
-  const timerLoop = Effect.suspend(() => {
-    const now = clock.currentTimeMillisUnsafe()
-    const next = fireDue(now)
-    timerDeadline = next
-    if (next === Infinity) return timerWake
-    return Effect.raceFirst(Effect.sleep(Duration.millis(next - now)), timerWake)
-  }).pipe(Effect.forever)
 
   const refreshGauges = () => {
     const now = clock.currentTimeMillisUnsafe()
@@ -272,8 +216,6 @@ export const make = Effect.fnUntraced(function*(
     if (shuttingDown) return
     shuttingDown = true
     delayed.clear()
-    timers.length = 0
-    wakeTimer?.()
     const all = Array.from(waiters)
     waiters.clear()
     for (const waiter of all) waiter()
@@ -360,7 +302,7 @@ export const make = Effect.fnUntraced(function*(
     return Option.isSome(yield* Effect.timeoutOption(Deferred.await(drained), timeout))
   })
 
-  yield* Effect.forkScoped(timerLoop)
+  yield* Effect.forkScoped(delayed.run)
   yield* Effect.forkScoped(Effect.sleep(gaugeRefresh).pipe(Effect.andThen(Effect.sync(refreshGauges)), Effect.forever))
   // Closing the scope releases every worker blocked in `get`.
   yield* Effect.addFinalizer(() => Effect.sync(shutdownNow))
@@ -391,7 +333,7 @@ export const make = Effect.fnUntraced(function*(
         waitingLow: low.live.size,
         parked: dirty.size - waiting(),
         processing: processing.size,
-        delayed: delayed.size,
+        delayed: delayed.size(),
         addsTotal,
         retriesTotal,
         unfinishedWorkSeconds: ages.unfinished,
