@@ -80,8 +80,8 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     // How fresh each key's view of Marathon must be: an event says Marathon changed, so its pass
     // needs state from after it (fetched for that instance alone). An edit changes the spec, not
     // Marathon: the shared snapshot serves it unless an event or this controller's own writes
-    // (InstanceObserver.ts) came after that snapshot; anything beyond a create is read again under
-    // the lock anyway (Reconciler.ts). Resync work takes the shared snapshot (0 = any).
+    // (MarathonSnapshot.written) came after that snapshot; anything beyond a create is read again
+    // under the lock anyway (Reconciler.ts). Resync work takes the shared snapshot (0 = any).
     const freshAfter = new Map<string, number>()
     const needFresh = (name: string, at: number) => freshAfter.set(name, Math.max(freshAfter.get(name) ?? 0, at))
 
