@@ -13,6 +13,7 @@ import { AlreadyExists, AppNotFound, DeploymentLocked, MarathonError, Rejected, 
 import { recordMarathonRequest } from "../telemetry/ControllerMetrics.ts"
 import type { DeploymentResult, MarathonDeployment } from "./MarathonSchema.ts"
 import * as Payload from "./MarathonSchema.ts"
+import { decodeAppEnvelope, decodeAppList, UnreadableAnswer } from "./AppListDecoder.ts"
 import { currentSpan } from "../telemetry/CurrentSpan.ts"
 
 export interface MarathonClientConfig {
@@ -90,11 +91,12 @@ export const routeTemplate = (method: string, url: string): string => {
 
 const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(Payload.ErrorBody))
 // Built once: a decoder made per answer compiles its parser again for every Marathon call.
-type AnswerDecoder<A> = (text: string) => Effect.Effect<A, Schema.SchemaError>
-const decodeAppList: AnswerDecoder<typeof Payload.AppList.Type> = Schema.decodeUnknownEffect(Schema.fromJsonString(Payload.AppList))
-const decodeAppEnvelope: AnswerDecoder<typeof Payload.AppEnvelope.Type> = Schema.decodeUnknownEffect(
-  Schema.fromJsonString(Payload.AppEnvelope)
-)
+type AnswerDecoder<A> = (text: string) => Effect.Effect<A, { readonly message: string }>
+// Apps are read by AppListDecoder.ts, which builds the planner's apps in one walk (a resync lists them all).
+const appAnswer = <A>(decode: (text: string) => A): AnswerDecoder<A> => (text) =>
+  Effect.try({ try: () => decode(text), catch: (error) => error instanceof UnreadableAnswer ? error : new UnreadableAnswer(String(error)) })
+const decodeApps = appAnswer(decodeAppList)
+const decodeApp = appAnswer(decodeAppEnvelope)
 const decodeDeploymentResult: AnswerDecoder<DeploymentResult> = Schema.decodeUnknownEffect(Schema.fromJsonString(Payload.DeploymentResult))
 const decodeDeploymentList: AnswerDecoder<ReadonlyArray<MarathonDeployment>> = Schema.decodeUnknownEffect(
   Schema.fromJsonString(Payload.DeploymentList)
@@ -183,8 +185,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
 
   const fetchApps = (request: HttpClientRequest.HttpClientRequest) =>
     call(request).pipe(
-      Effect.flatMap(decode(decodeAppList, request)),
-      Effect.map((list) => list.apps.map(Payload.toObservedApp))
+      Effect.flatMap(decode(decodeApps, request))
     )
 
   const appPath = (appId: string) => `/v2/apps/${appId.replace(/^\/+/, "")}`
@@ -201,8 +202,7 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
   const getApp = Effect.fn("MarathonClient.getApp")(function*(appId: string) {
     yield* Effect.annotateCurrentSpan({ "mdeploy.app_id": appId })
     const request = HttpClientRequest.get(appPath(appId), { urlParams: { embed: "app.tasks" } })
-    const envelope = yield* call(request).pipe(Effect.flatMap(decode(decodeAppEnvelope, request)))
-    return Payload.toObservedApp(envelope.app)
+    return yield* call(request).pipe(Effect.flatMap(decode(decodeApp, request)))
   })
 
   const createApp = Effect.fn("MarathonClient.createApp")(function*(definition: AppDefinition) {

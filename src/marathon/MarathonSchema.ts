@@ -1,6 +1,8 @@
 // Marathon payloads, decoded with Schema — only the fields mdeploy reads. Optional fields accept
 // both "absent" (Marathon ≥ 1.5) and null (older Marathon), and unknown fields are ignored, so a
 // newer or older Marathon does not break decoding. Also maps apps to the planner's ObservedApp.
+// App answers are read by AppListDecoder.ts in one walk; MarathonApp and `toObservedApp` here are
+// the definition it is held to (test/marathon/AppListDecoder.test.ts).
 import { DateTime, Option, Schema } from "effect"
 import type { ObservedApp, ObservedTask } from "../plan/Observed.ts"
 
