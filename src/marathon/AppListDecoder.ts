@@ -97,7 +97,8 @@ const labels = (value: unknown, path: string): Readonly<Record<string, string>> 
   return raw as Record<string, string>
 }
 
-const app = (value: unknown, path: string): ObservedApp => {
+/** One app of an answer, already parsed, as the planner sees it; `path` names it in errors. */
+export const observedAppOf = (value: unknown, path: string): ObservedApp => {
   const raw = object(value, path)
   const id = string(raw.id, `${path}.id`)
   const instances = number(raw.instances, `${path}.instances`)
@@ -158,8 +159,8 @@ const parse = (text: string): unknown => {
 /** `GET /v2/apps` (with its embeds): every app listed, as the planner sees it; throws UnreadableAnswer. */
 export const decodeAppList = (text: string): Array<ObservedApp> => {
   const list = object(parse(text), "(answer)")
-  return each(array(list.apps, "apps"), "apps", app)
+  return each(array(list.apps, "apps"), "apps", observedAppOf)
 }
 
 /** `GET /v2/apps/{id}`: the app, as the planner sees it; throws UnreadableAnswer. */
-export const decodeAppEnvelope = (text: string): ObservedApp => app(object(parse(text), "(answer)").app, "app")
+export const decodeAppEnvelope = (text: string): ObservedApp => observedAppOf(object(parse(text), "(answer)").app, "app")

@@ -5,6 +5,7 @@
 // timeouts. Create and kill are idempotent; it never decides what to do, only how to call.
 import type { Duration } from "effect"
 import { Clock, Config, Context, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import type { HttpClientError } from "effect/http"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { AppDefinition } from "../domain/AppDefinition.ts"
 import type { ObservedApp } from "../plan/Observed.ts"
@@ -14,6 +15,7 @@ import { recordMarathonRequest } from "../telemetry/ControllerMetrics.ts"
 import type { DeploymentResult, MarathonDeployment } from "./MarathonSchema.ts"
 import * as Payload from "./MarathonSchema.ts"
 import { decodeAppEnvelope, decodeAppList, UnreadableAnswer } from "./AppListDecoder.ts"
+import { makeAppListReader } from "./AppListReader.ts"
 import { currentSpan } from "../telemetry/CurrentSpan.ts"
 
 export interface MarathonClientConfig {
@@ -75,7 +77,9 @@ export class MarathonClient extends Context.Service<MarathonClient, {
 
 interface Answer {
   readonly status: number
+  /** The body as text; empty when it was kept as `bytes`. */
   readonly text: string
+  readonly bytes?: Uint8Array
 }
 
 /** "GET /v2/apps/{id}": the route of a request without its ids, to keep metric series few. */
@@ -93,8 +97,11 @@ const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(Payload
 // Built once: a decoder made per answer compiles its parser again for every Marathon call.
 type AnswerDecoder<A> = (text: string) => Effect.Effect<A, { readonly message: string }>
 // Apps are read by AppListDecoder.ts, which builds the planner's apps in one walk (a resync lists them all).
-const appAnswer = <A>(decode: (text: string) => A): AnswerDecoder<A> => (text) =>
-  Effect.try({ try: () => decode(text), catch: (error) => error instanceof UnreadableAnswer ? error : new UnreadableAnswer(String(error)) })
+const appAnswer = <I, A>(decode: (answer: I) => A) => (answer: I): Effect.Effect<A, UnreadableAnswer> =>
+  Effect.try({
+    try: () => decode(answer),
+    catch: (error) => error instanceof UnreadableAnswer ? error : new UnreadableAnswer(String(error))
+  })
 const decodeApps = appAnswer(decodeAppList)
 const decodeApp = appAnswer(decodeAppEnvelope)
 const decodeDeploymentResult: AnswerDecoder<DeploymentResult> = Schema.decodeUnknownEffect(Schema.fromJsonString(Payload.DeploymentResult))
@@ -141,8 +148,11 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     ? (request: HttpClientRequest.HttpClientRequest) => request
     : HttpClientRequest.basicAuth(config.username, config.password ?? Redacted.make(""))
 
-  /** One call: the current URL, a timeout, then fail-over and retries on retryable errors. */
-  const call = (request: HttpClientRequest.HttpClientRequest) => {
+  /**
+   * One call: the current URL, a timeout, then fail-over and retries on retryable errors. With
+   * `bytes`, a successful answer's body is kept as bytes (AppListReader reads the app list so).
+   */
+  const call = (request: HttpClientRequest.HttpClientRequest, bytes = false) => {
     const route = routeTemplate(request.method, request.url)
     const attempt = Effect.gen(function*() {
       const index = yield* Ref.get(current)
@@ -150,7 +160,11 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
       const fail = (reason: MarathonErrorReason) => new MarathonError({ reason, method: request.method, path: request.url })
       const started = yield* Clock.currentTimeMillis
       const answer = yield* http.execute(authorize(HttpClientRequest.prependUrl(request, base))).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
+        Effect.flatMap((response): Effect.Effect<Answer, HttpClientError.HttpClientError> =>
+          bytes && response.status >= 200 && response.status < 300
+            ? Effect.map(response.arrayBuffer, (body) => ({ status: response.status, text: "", bytes: new Uint8Array(body) }))
+            : Effect.map(response.text, (text) => ({ status: response.status, text }))
+        ),
         Effect.mapError((error) => fail(new Unavailable({ message: error.message }))),
         Effect.timeoutOrElse({
           duration: timeout,
@@ -172,8 +186,12 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
     return Effect.retry(attempt, retrySchedule)
   }
 
-  const decode = <A>(decoder: AnswerDecoder<A>, request: HttpClientRequest.HttpClientRequest) => (answer: Answer) =>
-    decoder(answer.text).pipe(
+  const decodeAnswer = <A>(
+    decoder: (answer: Answer) => Effect.Effect<A, { readonly message: string }>,
+    request: HttpClientRequest.HttpClientRequest
+  ) =>
+  (answer: Answer) =>
+    decoder(answer).pipe(
       Effect.mapError((issue) =>
         new MarathonError({
           reason: new Unavailable({ message: `unreadable answer: ${issue.message}`, status: answer.status }),
@@ -182,18 +200,23 @@ const make = Effect.fnUntraced(function*(config: MarathonClientConfig) {
         })
       )
     )
+  const decode = <A>(decoder: AnswerDecoder<A>, request: HttpClientRequest.HttpClientRequest) =>
+    decodeAnswer((answer) => decoder(answer.text), request)
 
-  const fetchApps = (request: HttpClientRequest.HttpClientRequest) =>
-    call(request).pipe(
-      Effect.flatMap(decode(decodeApps, request))
-    )
+  const fetchApps = (request: HttpClientRequest.HttpClientRequest) => call(request).pipe(Effect.flatMap(decode(decodeApps, request)))
 
   const appPath = (appId: string) => `/v2/apps/${appId.replace(/^\/+/, "")}`
   const embeds = { embed: ["apps.tasks", "apps.deployments", "apps.lastTaskFailure"] }
 
-  const listApps = fetchApps(
-    HttpClientRequest.get("/v2/apps", { urlParams: { ...embeds, label: "MDEPLOY_MANAGED==true" } })
-  ).pipe(Effect.withSpan("MarathonClient.listApps"))
+  // The managed-app list, parsed only where an app changed since the last one (AppListReader.ts).
+  const managedList = makeAppListReader()
+  const readManagedBytes = appAnswer(managedList.read)
+  const readManaged = (answer: Answer) => answer.bytes === undefined ? decodeApps(answer.text) : readManagedBytes(answer.bytes)
+  const listRequest = HttpClientRequest.get("/v2/apps", { urlParams: { ...embeds, label: "MDEPLOY_MANAGED==true" } })
+  const listApps = call(listRequest, true).pipe(
+    Effect.flatMap(decodeAnswer(readManaged, listRequest)),
+    Effect.withSpan("MarathonClient.listApps")
+  )
 
   const listAppsById = Effect.fn("MarathonClient.listAppsById")(function*(fragment: string) {
     return yield* fetchApps(HttpClientRequest.get("/v2/apps", { urlParams: { ...embeds, id: fragment } }))

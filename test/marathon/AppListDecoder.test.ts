@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { decodeAppEnvelope, decodeAppList, UnreadableAnswer } from "../../src/marathon/AppListDecoder.ts"
 import * as Payload from "../../src/marathon/MarathonSchema.ts"
+import { app, required } from "./AppAnswers.ts"
 
 // The reference: Schema's decode of the same text, then toObservedApp (what the client did before).
 const schemaList = Schema.decodeUnknownOption(Schema.fromJsonString(Payload.AppList))
@@ -30,60 +31,6 @@ const agree = <A>(text: string, hand: (text: string) => Option.Option<A>, refere
   assert.strictEqual(Option.isSome(ours), Option.isSome(theirs), `accepted by one decoder only: ${text.slice(0, 300)}`)
   if (Option.isSome(ours) && Option.isSome(theirs)) assert.deepStrictEqual(ours.value, theirs.value)
 }
-
-// A field as Marathon sends it, or as an untrusted answer might: absent, null, or a value of another type.
-const wrong = fc.oneof(fc.constant(null), fc.integer(), fc.string(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant([1]))
-const field = <A>(valid: fc.Arbitrary<A>) =>
-  fc.option(fc.oneof({ weight: 6, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: wrong }), {
-    nil: undefined,
-    freq: 4
-  })
-const required = <A>(valid: fc.Arbitrary<A>) =>
-  fc.oneof({ weight: 12, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: wrong }, {
-    weight: 1,
-    arbitrary: fc.constant(undefined)
-  })
-const time = fc.oneof(
-  fc.constant("2026-12-04T10:00:00.000Z"),
-  fc.constant("2026-12-04T10:00:00"),
-  fc.constant("not a time"),
-  fc.date({ noInvalidDate: true }).map((d) => d.toISOString())
-)
-
-const task = fc.record({
-  id: required(fc.string()),
-  appId: required(fc.string()),
-  host: field(fc.string()),
-  state: field(fc.constantFrom("TASK_RUNNING", "TASK_STAGING", "TASK_KILLING")),
-  stagedAt: field(time),
-  startedAt: field(time),
-  ports: field(fc.array(required(fc.integer({ min: 0, max: 65535 })), { maxLength: 3 })),
-  healthCheckResults: field(fc.array(required(fc.record({ alive: required(fc.boolean()) })), { maxLength: 2 }))
-}, { requiredKeys: [] })
-
-const app = fc.record({
-  id: required(fc.string()),
-  instances: required(fc.integer({ min: 0, max: 10 })),
-  labels: field(fc.dictionary(fc.string(), required(fc.string()), { maxKeys: 3 })),
-  version: field(time),
-  versionInfo: field(fc.record({ lastConfigChangeAt: field(time) }, { requiredKeys: [] })),
-  healthChecks: field(
-    fc.array(required(fc.record({ gracePeriodSeconds: field(fc.integer()), intervalSeconds: field(fc.integer()) }, { requiredKeys: [] })), {
-      maxLength: 2
-    })
-  ),
-  tasks: field(fc.array(required(task), { maxLength: 3 })),
-  tasksRunning: field(fc.integer({ min: 0, max: 10 })),
-  deployments: field(fc.array(required(fc.record({ id: required(fc.string()) }, { requiredKeys: [] })), { maxLength: 2 })),
-  lastTaskFailure: field(fc.record({
-    taskId: required(fc.string()),
-    state: required(fc.string()),
-    message: required(fc.string()),
-    timestamp: required(time),
-    host: field(fc.string())
-  }, { requiredKeys: [] })),
-  cmd: fc.option(fc.string())
-}, { requiredKeys: [] })
 
 const examples = join(import.meta.dirname, "..", "fixtures", "marathon-api", "v2", "examples")
 
