@@ -62,8 +62,8 @@ function commandOf(args) {
  * measurement noise (bench README). 25 %, not 50: a resync that settles idle keys in memory
  * allocates too little to force a full collection, and each new Marathon list then came on top of
  * the dead previous one. The limit waits for the sync (src/cli/ControllerHeap.ts says why) and is
- * passed in MDEPLOY_CONTROLLER_HEAP_GROWTH, with --expose-gc for the full collections asked for
- * then and after each resync's Marathon list (ControllerHeap.ts's afterResyncList); V8 takes semi-space sizes only when it starts, so the process replaces itself once with
+ * passed in MDEPLOY_CONTROLLER_HEAP_GROWTH, with --expose-gc for the full collection asked for
+ * then (ControllerHeap.ts); V8 takes semi-space sizes only when it starts, so the process replaces itself once with
  * these flags (execve: same pid, signals and exit code).
  *
  * Outside the JS heap, glibc's malloc raises its mmap threshold to the size of each large block

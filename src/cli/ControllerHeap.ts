@@ -14,17 +14,9 @@ import { setFlagsFromString } from "node:v8"
 
 const heapGrowthVariable = "MDEPLOY_CONTROLLER_HEAP_GROWTH"
 
-/** The controller's hooks for its heap (ControllerConfig's `onInSync` and `afterResyncList`). */
+/** The controller's hook for its heap (ControllerConfig's `onInSync`). */
 export interface HeapPhases {
   readonly onInSync: (inSync: boolean) => Effect.Effect<void>
-  /**
-   * After each resync's full Marathon list is decoded. Its answer (about 21 MB of body at 10,000
-   * instances, held twice outside the JS heap: the bytes and the text) is garbage then, but a
-   * settled controller allocates too little for V8 to collect it before the next resync lists
-   * again, and each list left RSS higher until it settled about 100 MB up (over 400 MB at 10,000).
-   * One full collection per resync, once in sync, gives that memory back at once.
-   */
-  readonly afterResyncList: Effect.Effect<void>
 }
 
 /**
@@ -40,13 +32,10 @@ export const heapGrowthByPhase = (
   if (raw === undefined || !/^\d+$/.test(raw)) return undefined
   const percent = Number(raw)
   if (percent < 1 || percent > 1000) return undefined
-  // While a term fills its caches, a collection per list would only slow the sync down.
-  let synced = false
   return {
     // 0 is V8's default: the growth factor chosen from the measured collection speed.
     onInSync: (inSync) =>
       Effect.sync(() => {
-        synced = inSync
         setFlags(`--heap-growing-percent=${inSync ? percent : 0}`)
         if (inSync) collect()
       }).pipe(
@@ -55,12 +44,7 @@ export const heapGrowthByPhase = (
             ? Effect.logInfo("caches in sync: heap growth limited").pipe(Effect.annotateLogs({ heapGrowingPercent: percent }))
             : Effect.logDebug("filling caches: heap growth as V8 chooses")
         )
-      ),
-    afterResyncList: Effect.suspend(() => {
-      if (!synced) return Effect.void
-      collect()
-      return Effect.logDebug("resync list decoded: full collection asked")
-    })
+      )
   }
 }
 

@@ -62,8 +62,6 @@ export interface ControllerConfig {
    * first resync sweep is over: the composition root tunes the heap for each phase (ControllerHeap.ts).
    */
   readonly onInSync?: (inSync: boolean) => Effect.Effect<void>
-  /** Run after each resync's full Marathon list: its answer is garbage from then on (ControllerHeap.ts). */
-  readonly afterResyncList?: Effect.Effect<void>
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
@@ -162,7 +160,6 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     // Drift: every key, every resyncEvery, from one fresh snapshot (which also finds orphans).
     yield* Effect.gen(function*() {
       yield* snapshot.get(yield* Clock.currentTimeMillis).pipe(Effect.ignore)
-      if (config.afterResyncList !== undefined) yield* config.afterResyncList
       yield* resyncAll
     }).pipe(
       Effect.andThen(Effect.sleep(config.resyncEvery)),
