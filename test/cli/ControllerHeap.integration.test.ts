@@ -19,14 +19,13 @@ afterAll(async () => {
 
 const nulSeparated = (path: string) => readFileSync(path, "utf8").split("\u0000").filter((entry) => entry !== "")
 const inSyncLine = "caches in sync: heap growth limited"
-const afterListLine = "resync list decoded: full collection asked"
 
 /**
  * The controller's command line and environment once it leads (and, when a growth limit is in its
  * environment, once it has set it), its log, and its exit code after SIGTERM.
  */
-const runController = async (env: Record<string, string>, args: ReadonlyArray<string> = [], until?: (logs: string) => boolean) => {
-  const controller = await stack.startController(args, env)
+const runController = async (env: Record<string, string>) => {
+  const controller = await stack.startController([], env)
   const pid = controller.process.pid!
   const exited = new Promise<number | null>((resolve) => controller.process.once("exit", (code) => resolve(code)))
   try {
@@ -35,7 +34,6 @@ const runController = async (env: Record<string, string>, args: ReadonlyArray<st
     const environment = nulSeparated(`/proc/${pid}/environ`)
     const expectsLimit = environment.some((entry) => entry.startsWith("MDEPLOY_CONTROLLER_HEAP_GROWTH="))
     if (expectsLimit) await waitUntil("the heap limit once in sync", () => controller.logs().includes(inSyncLine), { timeoutMs: 20_000 })
-    if (until !== undefined) await waitUntil("the awaited log lines", () => until(controller.logs()), { timeoutMs: 20_000 })
     controller.process.kill("SIGTERM")
     return { args, environment, code: await exited, logs: controller.logs() }
   } finally {
@@ -59,19 +57,6 @@ describe("the controller's heap flags", () => {
     assert.strictEqual(code, 0, logs)
   })
 
-  it("ask for a full collection after each resync's Marathon list once in sync, and not while the caches fill", async () => {
-    const count = (logs: string, line: string) => logs.split("\n").filter((entry) => entry.includes(line)).length
-    const { code, logs } = await runController(
-      { MDEPLOY_LOG_LEVEL: "debug" },
-      ["--resync", "1"],
-      (logs) => count(logs.slice(Math.max(0, logs.indexOf(inSyncLine))), afterListLine) >= 2
-    )
-    // The term's first list, taken while its caches fill, is not followed by one.
-    assert.isBelow(logs.indexOf(inSyncLine), logs.indexOf(afterListLine), logs)
-    assert.isAtLeast(count(logs, afterListLine), 2, logs)
-    assert.strictEqual(code, 0, logs)
-  })
-
   it("give way to MDEPLOY_CONTROLLER_NODE_FLAGS, and to heap flags in NODE_OPTIONS", async () => {
     const chosen = await runController({ MDEPLOY_CONTROLLER_NODE_FLAGS: "--max-semi-space-size=4" })
     assert.include(chosen.args, "--max-semi-space-size=4")
@@ -90,7 +75,6 @@ describe("the controller's heap flags", () => {
     assert.isFalse(own.args.some((arg) => arg.startsWith("--max-semi-space-size")), own.args.join(" "))
     for (const run of [chosen, none, own]) {
       assert.notInclude(run.logs, inSyncLine)
-      assert.notInclude(run.logs, afterListLine)
       assert.strictEqual(run.code, 0, run.logs)
     }
   })
