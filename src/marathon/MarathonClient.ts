@@ -94,7 +94,6 @@ export const routeTemplate = (method: string, url: string): string => {
 }
 
 const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(Payload.ErrorBody))
-// Built once: a decoder made per answer compiles its parser again for every Marathon call.
 type AnswerDecoder<A> = (text: string) => Effect.Effect<A, { readonly message: string }>
 // Apps are read by AppListDecoder.ts, which builds the planner's apps in one walk (a resync lists them all).
 const appAnswer = <I, A>(decode: (answer: I) => A) => (answer: I): Effect.Effect<A, UnreadableAnswer> =>
@@ -104,6 +103,7 @@ const appAnswer = <I, A>(decode: (answer: I) => A) => (answer: I): Effect.Effect
   })
 const decodeApps = appAnswer(decodeAppList)
 const decodeApp = appAnswer(decodeAppEnvelope)
+// Built once: a decoder made per answer compiles its parser again for every Marathon call.
 const decodeDeploymentResult: AnswerDecoder<DeploymentResult> = Schema.decodeUnknownEffect(Schema.fromJsonString(Payload.DeploymentResult))
 const decodeDeploymentList: AnswerDecoder<ReadonlyArray<MarathonDeployment>> = Schema.decodeUnknownEffect(
   Schema.fromJsonString(Payload.DeploymentList)
