@@ -16,12 +16,13 @@ import { attributedMetric } from "./internal/attributedMetric.ts"
 // whole bounce step at the high end.
 export const spanDurationBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800]
 
-export const spanDuration = Metric.histogram("mdeploy_span_duration_seconds", {
+const spanDurationOptions = {
   description: "Seconds per finished span, by span name and status (ok or error)",
   boundaries: spanDurationBoundaries
-})
+}
+export const spanDuration = Metric.histogram("mdeploy_span_duration_seconds", spanDurationOptions)
 
-const spanDurationOf = attributedMetric(spanDuration)
+const spanDurationOf = attributedMetric((attributes) => Metric.histogram(spanDuration.id, { ...spanDurationOptions, attributes }))
 
 /** The `status` label: "error" as OpenTelemetry's error status is set (a failure, not an interruption alone). */
 export type SpanMetricStatus = "ok" | "error"
