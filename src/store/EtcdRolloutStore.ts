@@ -14,8 +14,8 @@ import type { PassTrace } from "../rollouts/Rollout.ts"
 import { Rollout } from "../rollouts/Rollout.ts"
 import { RolloutStore } from "../rollouts/RolloutStore.ts"
 import { EtcdClient } from "./EtcdClient.ts"
+import { prefixEnd } from "./EtcdGateway.ts"
 import { makeKeys } from "./Keys.ts"
-import { Range } from "etcd3"
 
 const cacheMs = 10_000
 /** Passes folded into one batch at most. */
@@ -65,8 +65,8 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
           const answer = yield* etcd.callIdempotent("list rollouts", (client) =>
             client.kv.txn({
               success: chunk.map((instance) => {
-                const range = Range.prefix(keys.rolloutsOf(instance))
-                return { request_range: { key: range.start, range_end: range.end } }
+                const start = Buffer.from(keys.rolloutsOf(instance))
+                return { request_range: { key: start, range_end: prefixEnd(start) } }
               })
             }))
           chunk.forEach((instance, index) => {
