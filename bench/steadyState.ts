@@ -174,28 +174,36 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
     const pollMs = Math.min(100, Math.max(10, floorWall * 100))
     let firstPassAt: number | undefined
     // Edits made while it walks the fleet, one at a time, each timed to its first Marathon write: a
-    // user's change jumps the queue (issue: within the reaction goal during the sync).
+    // user's change jumps the queue (issue: within the reaction goal during the sync). They run
+    // beside the polling, so that waiting for an edit's write never delays seeing the sync end.
     const editMs: Array<number> = []
     const edited: Array<string> = []
+    let editing: Promise<void> | undefined
+    const edit = async (index: number) => {
+      const name = instanceName(index)
+      const app = `/v2/apps/${name}.`
+      const wrote = stack.tap.next((method, path) => method !== "GET" && path.startsWith(app), 10_000)
+      const t0 = performance.now()
+      await stack.client.put(`${stack.prefix}/specs/${name}`).value(storedSpec(name, benchSpec(index, "v1", 2), 2))
+      const at = await wrote
+      editMs.push(at === undefined ? Number.POSITIVE_INFINITY : at - t0)
+      edited.push(app)
+    }
+    let editsStarted = 0
     await waitFor("the new leader's first full pass", 300_000, async () => {
       const done = await successor.metric("mdeploy_reconcile_total")
       if (done > 0) firstPassAt ??= performance.now()
-      if (done > 0 && done < instances * 0.8 && editMs.length < takeoverEdits) {
-        const index = (editMs.length * 7919 + 13) % instances
-        const name = instanceName(index)
-        const app = `/v2/apps/${name}.`
-        const wrote = stack.tap.next((method, path) => method !== "GET" && path.startsWith(app), 10_000)
-        const t0 = performance.now()
-        await stack.client.put(`${stack.prefix}/specs/${name}`).value(storedSpec(name, benchSpec(index, "v1", 2), 2))
-        const at = await wrote
-        editMs.push(at === undefined ? Number.POSITIVE_INFINITY : at - t0)
-        edited.push(app)
+      if (done >= instances) return true
+      if (done > 0 && done < instances * 0.8 && editing === undefined && editsStarted < takeoverEdits) {
+        editing = edit((editsStarted++ * 7919 + 13) % instances).finally(() => (editing = undefined))
       }
-      return done >= instances ? true : undefined
+      return undefined
     }, pollMs)
     const takeoverFirstSeconds = ((firstPassAt ?? performance.now()) - takeoverStart) / 1000
     const takeoverSeconds = (performance.now() - takeoverStart) / 1000
     const takeoverCpu = successor.cpuSeconds()
+    // An edit still waiting for its write (made just before the sync ended) is timed to the end.
+    await editing
     const takeoverOtherWrites = stack.tap.writePaths.slice(writesBefore).filter((path) => !edited.some((app) => path.startsWith(app)))
     const takeoverWrites = takeoverOtherWrites.length
     // The reaction floor of the same stack: a bare put → watch event → POST arriving at the emulator.
