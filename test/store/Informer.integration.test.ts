@@ -5,7 +5,7 @@ import { afterEach } from "vitest"
 import type { InformerEvent } from "../../src/store/Informer.ts"
 import { informer } from "../../src/store/Informer.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
-import { compact, etcdLayer, rawDeletePrefix, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { compact, etcdLayer, rawDeletePrefix, rawGet, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import type { TcpGate } from "../harness/tcpGate.ts"
 import { startTcpGate } from "../harness/tcpGate.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -56,6 +56,66 @@ describe("Informer against a real etcd", () => {
     await waitUntil("both keys", () => sameAs(watch.state, { [`${prefix}a`]: "3", [`${prefix}b`]: "2" }))
     assert.strictEqual(watch.events.filter((event) => event._tag === "Synced").length, 1)
     await watch.stop()
+  })
+
+  it("follows writes made while it lists: each told once, in order, none the list already showed", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const prefix = uniquePrefix("during-list") + "/specs/"
+    // Keys of one width, so that a key is no other key's prefix (rawDeletePrefix deletes one).
+    const keyOf = (index: number) => `${prefix}${String(index % 60).padStart(3, "0")}`
+    for (let index = 0; index < 60; index++) await rawPut(etcd, keyOf(index), "initial")
+    // A writer changes and deletes keys the whole time: the list, one key a page, takes 60 round trips.
+    let writing = true
+    let written = 0
+    const writer = (async () => {
+      for (; writing; written++) {
+        if (written % 7 === 3) await rawDeletePrefix(etcd, keyOf(written))
+        else await rawPut(etcd, keyOf(written), `write ${written}`)
+      }
+    })()
+    const state = new Map<string, string>()
+    const violations: Array<string> = []
+    const lastRevision = new Map<string, bigint>()
+    let syncedAt: bigint | undefined
+    let writtenAtSync = 0
+    // Checked on every event: a key's revisions only grow, and after the list nothing it showed comes again.
+    const check = (key: string, modRevision: string) => {
+      const revision = BigInt(modRevision)
+      if (revision <= (lastRevision.get(key) ?? 0n)) violations.push(`${key} told at ${revision} after ${lastRevision.get(key)}`)
+      if (syncedAt !== undefined && revision <= syncedAt) violations.push(`${key} at ${revision}, not after the list's ${syncedAt}`)
+      lastRevision.set(key, revision)
+    }
+    const fiber = Effect.runFork(
+      informer<string>({ prefix, parse: (_key, value) => value, pageSize: 1 }).pipe(
+        Stream.runForEach((event) =>
+          Effect.sync(() => {
+            if (event._tag === "Synced") {
+              syncedAt = BigInt(event.revision)
+              writtenAtSync = written
+              return
+            }
+            check(event.key, event.modRevision)
+            if (event._tag === "Upsert") state.set(event.key, event.value)
+            if (event._tag === "Delete") state.delete(event.key)
+          })
+        ),
+        Effect.provide(Layer.fresh(etcdLayer(etcd, "/unused")))
+      )
+    )
+    await waitUntil("listed", () => syncedAt !== undefined)
+    await waitUntil("writes after the list", () => written > writtenAtSync + 40)
+    writing = false
+    await writer
+    const stored: Record<string, string> = {}
+    for (let index = 0; index < 60; index++) {
+      const value = await rawGet(etcd, keyOf(index))
+      if (value !== undefined) stored[keyOf(index)] = value
+    }
+    await waitUntil("the informer shows what etcd holds", () => sameAs(state, stored))
+    assert.deepStrictEqual(violations, [])
+    assert.isAbove(writtenAtSync, 0, "writes were made while it listed")
+    await Effect.runPromise(Fiber.interrupt(fiber))
   })
 
   it("resumes after an etcd restart by relisting, and ends with exactly the stored state", async () => {
