@@ -145,8 +145,8 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
       await sleep(100)
     }
     await controller.stop()
-    // Polled every 100 ms: each poll is a /metrics answer, which costs the controller a few ms (at
-    // every 10 ms, a 1,000-instance sync took twice as long). The end is seen up to a poll late.
+    // Polled every 100 ms: each poll is a /metrics answer the controller renders while it syncs.
+    // The end is seen up to a poll late, which counts against the controller.
     const floorWall = percentile(floors.map((f) => f.wallSeconds), 50)
     const pollMs = 100
     // The sync, timed with one user's edit made during it (the case); each edit's pass holds
