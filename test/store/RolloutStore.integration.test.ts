@@ -56,6 +56,13 @@ const waitFor = <A, E>(effect: Effect.Effect<A, E>, done: (a: A) => boolean) =>
     }
   })
 
+/** A leadership term's fence: the leader key under `prefix`, as a controller would hold it. */
+const leaderTerm = async (prefix: string) => {
+  const key = `${prefix}/leader`
+  await rawPut(etcd, key, "controller-a")
+  return { key, createRevision: await rawCreateRevision(etcd, key) }
+}
+
 const conformance = (layer: LayerType.Layer<RolloutStore, unknown>) =>
   Effect.runPromise(
     Effect.gen(function*() {
@@ -91,9 +98,7 @@ describe("RolloutStore", () => {
 
   it("passes queued together are folded in order and written in one transaction per leadership term", async () => {
     const prefix = uniquePrefix("rollout-batch")
-    const leaderKey = `${prefix}/leader`
-    await rawPut(etcd, leaderKey, "controller-a")
-    const fence = { key: leaderKey, createRevision: await rawCreateRevision(etcd, leaderKey) }
+    const fence = await leaderTerm(prefix)
     const instances = Array.from({ length: 20 }, (_, i) => `svc${i}.main`)
     // etcd's revision moves by one per transaction, however many keys it writes.
     const revision = async (marker: string) => {
@@ -122,9 +127,7 @@ describe("RolloutStore", () => {
 
   it("the histories a batch needs are read together, in one transaction, and folded as read", async () => {
     const prefix = uniquePrefix("rollout-prefetch")
-    const leaderKey = `${prefix}/leader`
-    await rawPut(etcd, leaderKey, "controller-a")
-    const fence = { key: leaderKey, createRevision: await rawCreateRevision(etcd, leaderKey) }
+    const fence = await leaderTerm(prefix)
     const instances = Array.from({ length: 40 }, (_, i) => `svc${i}.main`)
     const layer = () => etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
     // Generation 1 begun for every instance, by one store.
