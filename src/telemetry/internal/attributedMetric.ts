@@ -5,7 +5,7 @@
 // attributes keeps its own key, and is the same series as `withAttributes` over a base of that
 // name and description (Effect keys a series by type, name, description and attributes).
 // Only for attributes from a small, fixed set of values.
-import type { Metric } from "effect"
+import { Metric } from "effect"
 
 export const attributedMetric = <M extends Metric.Metric<any, any>>(
   make: (attributes: Readonly<Record<string, string>>) => M
@@ -22,3 +22,18 @@ export const attributedMetric = <M extends Metric.Metric<any, any>>(
     return instance
   }
 }
+
+/** A counter and its series by label set: `metric` to read them, `of` to update one. */
+export const labelledCounter = (name: string, options: { readonly description: string; readonly incremental?: boolean }) => ({
+  metric: Metric.counter(name, options),
+  of: attributedMetric((attributes) => Metric.counter(name, { ...options, attributes }))
+})
+
+/** A histogram and its series by label set: `metric` to read them, `of` to update one. */
+export const labelledHistogram = (
+  name: string,
+  options: { readonly description: string; readonly boundaries: ReadonlyArray<number> }
+) => ({
+  metric: Metric.histogram(name, options),
+  of: attributedMetric((attributes) => Metric.histogram(name, { ...options, attributes }))
+})
