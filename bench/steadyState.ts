@@ -13,6 +13,11 @@ import { benchSpec, call, converge, percentile, round, sleep, startStack, waitFo
 
 /** Edits made during a second new leader's initial sync (after the one during the timed sync). */
 const takeoverEdits = 5
+/**
+ * How often a new leader's progress is polled: each poll is a /metrics answer the controller
+ * renders while it syncs. The end is seen up to a poll late, which counts against the controller.
+ */
+const takeoverPollMs = 100
 
 export interface Size {
   readonly instances: number
@@ -51,8 +56,6 @@ interface Measured {
   /** The first few Marathon writes of the takeover that were not the edits' (there should be none). */
   readonly takeoverOtherWrites: ReadonlyArray<string>
   readonly floorWallSeconds: number
-  /** How often the new leader's progress was polled. */
-  readonly takeoverPollMs: number
 }
 
 /** Sum of etcd's unary gRPC calls handled so far (its Prometheus endpoint). */
@@ -145,15 +148,11 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
       await sleep(100)
     }
     await controller.stop()
-    // Polled every 100 ms: each poll is a /metrics answer the controller renders while it syncs.
-    // The end is seen up to a poll late, which counts against the controller.
-    const floorWall = percentile(floors.map((f) => f.wallSeconds), 50)
-    const pollMs = 100
     // The sync, timed with one user's edit made during it (the issue's case); each edit's pass holds
     // resync work back while it runs. Then another new leader, for more edits to time.
-    const timed = await takeover(stack, { instances, edits: 1, firstEdit: 0, pollMs })
+    const timed = await takeover(stack, { instances, edits: 1, firstEdit: 0, pollMs: takeoverPollMs })
     await timed.successor.stop()
-    const edits = await takeover(stack, { instances, edits: takeoverEdits, firstEdit: timed.editMs.length, pollMs })
+    const edits = await takeover(stack, { instances, edits: takeoverEdits, firstEdit: timed.editMs.length, pollMs: takeoverPollMs })
     const takeoverEditMs = [...timed.editMs, ...edits.editMs]
     const takeoverOtherWrites = [...timed.otherWrites, ...edits.otherWrites]
     const takeoverWrites = takeoverOtherWrites.length
@@ -169,8 +168,7 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
       takeoverEditMs: takeoverEditMs.map((value) => round(value)),
       takeoverOtherWrites: takeoverOtherWrites.slice(0, 10),
       reactionFloorP99Ms: round(percentile(reactionFloor, 99)),
-      floorWallSeconds: round(floorWall, 3),
-      takeoverPollMs: round(pollMs),
+      floorWallSeconds: round(percentile(floors.map((f) => f.wallSeconds), 50), 3),
       seconds: round(seconds, 1),
       cycles,
       listsPerCycle: round(lists / cycles, 2),
@@ -257,7 +255,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
         goal: "<= 3x floor, no Marathon write",
         met: result.takeoverSeconds <= 3 * result.floorWallSeconds && result.takeoverWrites === 0,
         note:
-          `from its /metrics answering (Node started) to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s; polled every ${result.takeoverPollMs} ms), one user's edit made during it; CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes besides the edits below; floor: wall time of the bare resync (Node start excluded)`
+          `from its /metrics answering (Node started) to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s; polled every ${takeoverPollMs} ms), one user's edit made during it; CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes besides the edits below; floor: wall time of the bare resync (Node start excluded)`
       }
     )
     // At a small size the sync can end before an edit could be made during it: then no row.
