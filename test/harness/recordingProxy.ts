@@ -18,12 +18,19 @@ export interface RecordingProxy {
   readonly requests: Array<RecordedRequest>
   /** Writes only: POST/PUT/PATCH/DELETE on /v2. */
   readonly writes: () => ReadonlyArray<RecordedRequest>
+  /**
+   * Runs `act` once, on the first request `matches` accepts, before that request goes on to the
+   * emulator: what the caller does there (freeze the controller) happens while the request is in
+   * flight, before its sender can have seen an answer or sent anything after it.
+   */
+  readonly onceBeforeForward: (matches: (request: RecordedRequest) => boolean, act: () => void) => void
   readonly close: () => Promise<void>
 }
 
 export const startRecordingProxy = async (target: string): Promise<RecordingProxy> => {
   const upstream = new URL(target)
   const requests: Array<RecordedRequest> = []
+  const hooks: Array<{ readonly matches: (request: RecordedRequest) => boolean; readonly act: () => void }> = []
   const server = createServer((req, res) => {
     const chunks: Array<Buffer> = []
     req.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -36,6 +43,8 @@ export const startRecordingProxy = async (target: string): Promise<RecordingProx
         body: body.toString("utf8")
       }
       requests.push(record)
+      const hook = hooks.findIndex((candidate) => candidate.matches(record))
+      if (hook >= 0) hooks.splice(hook, 1)[0]!.act()
       const forward = httpRequest({
         host: upstream.hostname,
         port: upstream.port,
@@ -61,6 +70,9 @@ export const startRecordingProxy = async (target: string): Promise<RecordingProx
     url: `http://127.0.0.1:${port}`,
     requests,
     writes: () => requests.filter((r) => r.method !== "GET" && r.path.startsWith("/v2/")),
+    onceBeforeForward: (matches, act) => {
+      hooks.push({ matches, act })
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve())
@@ -69,13 +81,16 @@ export const startRecordingProxy = async (target: string): Promise<RecordingProx
   }
 }
 
-/** Task ids of every kill the emulator accepted (bulk POST /v2/tasks/delete and single DELETEs). */
+/** Task ids a request kills, answered or not: a bulk POST /v2/tasks/delete or a single DELETE. */
+export const taskIdsKilledBy = (r: RecordedRequest): Array<string> => {
+  if (r.method === "POST" && r.path.startsWith("/v2/tasks/delete")) return (JSON.parse(r.body) as { ids: Array<string> }).ids
+  const single = r.path.match(/^\/v2\/apps\/.+\/tasks\/([^/?]+)/)
+  return r.method === "DELETE" && single !== null ? [single[1]!] : []
+}
+
+/** Task ids of every kill the emulator accepted. */
 export const killedTaskIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>
-  writes.filter((r) => r.status !== undefined && r.status < 300).flatMap((r) => {
-    if (r.method === "POST" && r.path.startsWith("/v2/tasks/delete")) return (JSON.parse(r.body) as { ids: Array<string> }).ids
-    const single = r.path.match(/^\/v2\/apps\/.+\/tasks\/([^/?]+)/)
-    return r.method === "DELETE" && single !== null ? [single[1]!] : []
-  })
+  writes.filter((r) => r.status !== undefined && r.status < 300).flatMap(taskIdsKilledBy)
 
 /** Ids of the apps the emulator created (201) for these writes. */
 export const createdAppIds = (writes: ReadonlyArray<RecordedRequest>): Array<string> =>

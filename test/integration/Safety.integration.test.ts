@@ -6,7 +6,7 @@ import { runCli } from "../harness/cli.ts"
 import { rawCount, rawGet, rawPut, uniquePrefix } from "../harness/etcd.ts"
 import { watchInvariant } from "../harness/invariant.ts"
 import type { RecordedRequest, RecordingProxy } from "../harness/recordingProxy.ts"
-import { killedTaskIds, startRecordingProxy } from "../harness/recordingProxy.ts"
+import { killedTaskIds, startRecordingProxy, taskIdsKilledBy } from "../harness/recordingProxy.ts"
 import type { MarathonApp, Stack } from "../harness/stack.ts"
 import { appsOf, happyTasks, manifest, rolledOut, slowCrossover, startStack } from "../harness/stack.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -168,10 +168,17 @@ describe("leadership", () => {
     const second = await stack.startController(["--leader-ttl", "2"], { MDEPLOY_MARATHON_URLS: other.url })
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1", 4)))
     await rolledOut(stack, "web.main", 1)
+    // Freeze the leader with the first kill of its bounce in flight: the kill reaches Marathon, and
+    // its answer and whatever the leader would do next (kill more, delete the old app) wait for the
+    // resume, so the successor always has work left. Frozen once the kill had been answered, the
+    // leader could already have deleted the old app, leaving its successor nothing to write.
+    let frozen = false
+    stack.proxy.onceBeforeForward((request) => taskIdsKilledBy(request).length > 0, () => {
+      first.process.kill("SIGSTOP")
+      frozen = true
+    })
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2", 4)))
-    // Freeze the leader at its first drain-and-kill of the bounce.
-    await waitUntil("the leader kills", () => killedTaskIds(stack.proxy.writes()).length > 0, { timeoutMs: 30_000, intervalMs: 5 })
-    first.process.kill("SIGSTOP")
+    await waitUntil("the leader kills", () => frozen, { timeoutMs: 30_000 })
     await waitUntil("the standby leads", () => second.logs().includes("controller leading"), { timeoutMs: 20_000 })
     await waitUntil("the new leader writes", () => other.writes().length > 0, { timeoutMs: 20_000 })
     const resumedAt = performance.now()
