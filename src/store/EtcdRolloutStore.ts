@@ -6,13 +6,15 @@
 // A pass's writes hold only while the leader key it ran under does (a deposed leader writes none).
 // Only the leader's passes reach it (standbys run none). The history it folds into is re-read when
 // older than `cacheMs` — another replica may have led meanwhile — and a steady pass of a generation
-// already finished costs no read at all, so idle resync passes reach etcd never.
+// already finished costs no read at all, so idle resync passes reach etcd never. The histories a
+// batch needs are read together, in one transaction.
 import { Clock, Duration, Effect, Layer, Queue, Result, Schema } from "effect"
 import { foldPass } from "../rollouts/FoldPass.ts"
 import type { PassTrace } from "../rollouts/Rollout.ts"
 import { Rollout } from "../rollouts/Rollout.ts"
 import { RolloutStore } from "../rollouts/RolloutStore.ts"
 import { EtcdClient } from "./EtcdClient.ts"
+import { prefixEnd } from "./EtcdGateway.ts"
 import { makeKeys } from "./Keys.ts"
 
 const cacheMs = 10_000
@@ -21,6 +23,12 @@ const batchPasses = 64
 /** Writes per transaction at most: etcd's default --max-txn-ops is 128. */
 const maxTxnOps = 100
 const decode = Schema.decodeUnknownResult(Schema.fromJsonString(Rollout))
+
+/** An instance's history as read (or as this store's writes left it), and when it was read. */
+interface HistoryRead {
+  readonly history: ReadonlyArray<Rollout>
+  readonly readAt: number
+}
 
 /** An instance's rollouts from their stored values, newest first; unreadable ones are left out. */
 export const rolloutsOf = (values: Iterable<string>): ReadonlyArray<Rollout> => {
@@ -44,7 +52,32 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
         return rolloutsOf(Object.values(values))
       })
 
-    const cache = new Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>()
+    /**
+     * The histories of `instances`, read together: one read-only transaction of a range each, up
+     * to `maxTxnOps` ranges a transaction. A mass rollout's first passes each need their
+     * instance's history, and a read each was a fifth of the controller's etcd requests then.
+     */
+    const listMany = (instances: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const histories = new Map<string, ReadonlyArray<Rollout>>()
+        for (let from = 0; from < instances.length; from += maxTxnOps) {
+          const chunk = instances.slice(from, from + maxTxnOps)
+          const answer = yield* etcd.callIdempotent("list rollouts", (client) =>
+            client.kv.txn({
+              success: chunk.map((instance) => {
+                const start = Buffer.from(keys.rolloutsOf(instance))
+                return { request_range: { key: start, range_end: prefixEnd(start) } }
+              })
+            }))
+          chunk.forEach((instance, index) => {
+            const kvs = answer.responses[index]?.response_range?.kvs ?? []
+            histories.set(instance, rolloutsOf(kvs.map((kv) => kv.value.toString())))
+          })
+        }
+        return histories
+      })
+
+    const cache = new Map<string, HistoryRead>()
     // The generation whose rollout is known finished (or that never needed one), per instance.
     const settled = new Map<string, number>()
 
@@ -53,7 +86,7 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
       readonly fence: PassTrace["fence"]
       readonly values: Map<string, string | undefined>
       /** Per instance, the history these writes leave and when its base was read. */
-      readonly histories: Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>
+      readonly histories: Map<string, HistoryRead>
       /** Per instance, the generation settled by its last pass in the batch, or undefined (unsettled). */
       readonly settles: Map<string, number | undefined>
     }
@@ -73,7 +106,7 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         // What the batch's passes so far left of each instance's history (written or being written).
-        const folding = new Map<string, { readonly history: ReadonlyArray<Rollout>; readonly readAt: number }>()
+        const folding = new Map<string, HistoryRead>()
         let term: TermWrites | undefined
         // A term's writes go out before the next term's passes are folded: those must not build
         // on a history its transaction did not write.
@@ -86,15 +119,30 @@ export const etcdRolloutStoreLayer: Layer.Layer<RolloutStore, never, EtcdClient>
               if (!held) { for (const instance of done.histories.keys()) folding.delete(instance) }
             }))
         })
+        const isSettled = (pass: PassTrace) =>
+          pass.actions.length === 0 && pass.phase === "Running" && settled.get(pass.instance) === pass.generation
+        const isFresh = (base: HistoryRead | undefined): base is HistoryRead => base !== undefined && now - base.readAt < cacheMs
+        // Every history the batch will need a read of, read before folding, all together. Each is
+        // used once: an instance whose folding is set aside (its term's write did not hold) is
+        // read again on its own, as etcd may have changed meanwhile.
+        const unread = new Set<string>()
+        for (const pass of passes) if (!isSettled(pass) && !isFresh(cache.get(pass.instance))) unread.add(pass.instance)
+        const prefetched = unread.size > 1 ? yield* listMany([...unread]) : new Map<string, ReadonlyArray<Rollout>>()
+        const read = (instance: string) => {
+          const history = prefetched.get(instance)
+          if (history === undefined) return list(instance)
+          prefetched.delete(instance)
+          return Effect.succeed(history)
+        }
         for (const pass of passes) {
           const steady = pass.actions.length === 0 && pass.phase === "Running"
-          if (steady && settled.get(pass.instance) === pass.generation) continue
+          if (isSettled(pass)) continue
           if (term !== undefined && (term.fence?.key !== pass.fence?.key || term.fence?.createRevision !== pass.fence?.createRevision)) {
             yield* flush
           }
           const base = folding.get(pass.instance) ?? cache.get(pass.instance)
-          const fresh = base !== undefined && now - base.readAt < cacheMs
-          const history = fresh ? base.history : yield* list(pass.instance)
+          const fresh = isFresh(base)
+          const history = fresh ? base.history : yield* read(pass.instance)
           const folded = foldPass(history, pass)
           if (term !== undefined && term.values.size + folded.changed.length + folded.dropped.length > maxTxnOps) yield* flush
           term ??= { fence: pass.fence, values: new Map(), histories: new Map(), settles: new Map() }

@@ -5,7 +5,7 @@
 // This module must never import `@opentelemetry/*`: the CLI loads it on every command.
 import type { Context } from "effect"
 import { Effect, Metric } from "effect"
-import { attributedMetric } from "./internal/attributedMetric.ts"
+import { labelledCounter, labelledHistogram } from "./internal/attributedMetric.ts"
 
 /** How a reconcile ended; the `result` label of `mdeploy_reconcile_total`. */
 export type ReconcileResult = "success" | "error" | "requeue_after" | "lock_held"
@@ -16,10 +16,8 @@ export const reconcileResults: ReadonlyArray<ReconcileResult> = ["success", "err
 const reconcileBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 const requestBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
-export const reconcileTotal = Metric.counter("mdeploy_reconcile_total", {
-  description: "Reconciles by result",
-  incremental: true
-})
+const reconcileTotals = labelledCounter("mdeploy_reconcile_total", { description: "Reconciles by result", incremental: true })
+export const reconcileTotal = reconcileTotals.metric
 export const reconcileErrors = Metric.counter("mdeploy_reconcile_errors_total", {
   description: "Reconciles that ended in an error",
   incremental: true
@@ -28,22 +26,26 @@ export const terminalReconcileErrors = Metric.counter("mdeploy_terminal_reconcil
   description: "Reconciles that ended in an error retrying cannot fix (invalid spec)",
   incremental: true
 })
-export const reconcileDuration = Metric.histogram("mdeploy_reconcile_duration_seconds", {
+const reconcileDurations = labelledHistogram("mdeploy_reconcile_duration_seconds", {
   description: "Seconds per reconcile, by result",
   boundaries: reconcileBoundaries
 })
-export const marathonRequests = Metric.counter("mdeploy_marathon_requests_total", {
+export const reconcileDuration = reconcileDurations.metric
+const marathonRequestCounts = labelledCounter("mdeploy_marathon_requests_total", {
   description: "Marathon HTTP calls by route and status",
   incremental: true
 })
-export const marathonRequestDuration = Metric.histogram("mdeploy_marathon_request_duration_seconds", {
+export const marathonRequests = marathonRequestCounts.metric
+const marathonRequestDurations = labelledHistogram("mdeploy_marathon_request_duration_seconds", {
   description: "Seconds per Marathon HTTP call, by route",
   boundaries: requestBoundaries
 })
-export const marathonRequestRetries = Metric.counter("mdeploy_marathon_request_retries_total", {
+export const marathonRequestDuration = marathonRequestDurations.metric
+const marathonRequestRetryCounts = labelledCounter("mdeploy_marathon_request_retries_total", {
   description: "Retried Marathon HTTP calls by route",
   incremental: true
 })
+export const marathonRequestRetries = marathonRequestRetryCounts.metric
 export const marathonUntrustedAnswers = Metric.counter("mdeploy_marathon_untrusted_answers_total", {
   description:
     "Marathon answers not acted upon because they contradicted what was known (empty or shrunken lists, apps without their tasks, unconfirmed kills and deletes)"
@@ -71,11 +73,11 @@ export const leaderStatus = Metric.gauge("leader_election_master_status", {
 
 // Instances of the labelled series, made once per label set: every reconcile and Marathon call
 // updates them (internal/attributedMetric.ts).
-const reconcileTotalOf = attributedMetric(reconcileTotal)
-const reconcileDurationOf = attributedMetric(reconcileDuration)
-const marathonRequestsOf = attributedMetric(marathonRequests)
-const marathonRequestDurationOf = attributedMetric(marathonRequestDuration)
-const marathonRequestRetriesOf = attributedMetric(marathonRequestRetries)
+const reconcileTotalOf = reconcileTotals.of
+const reconcileDurationOf = reconcileDurations.of
+const marathonRequestsOf = marathonRequestCounts.of
+const marathonRequestDurationOf = marathonRequestDurations.of
+const marathonRequestRetriesOf = marathonRequestRetryCounts.of
 
 /** Counts one finished reconcile and its duration; errors also count in the error totals. */
 export const recordReconcile = (

@@ -8,20 +8,21 @@
 // would need the OpenTelemetry bridge running, which Telemetry.ts avoids when nothing exports spans
 // (it costs ~10–14% of a reconcile's CPU); scraping metrics must not switch it on.
 // Loads no OpenTelemetry code.
-import { Cause, Effect, Layer, Metric, Tracer } from "effect"
+import { Cause, Effect, Layer, Tracer } from "effect"
 import type { Context, Exit } from "effect"
-import { attributedMetric } from "./internal/attributedMetric.ts"
+import { labelledHistogram } from "./internal/attributedMetric.ts"
 
 // Seconds, 5 ms to 30 min: a Marathon call and a reconcile sit at the low end, a drain wait or a
 // whole bounce step at the high end.
 export const spanDurationBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800]
 
-export const spanDuration = Metric.histogram("mdeploy_span_duration_seconds", {
+const spanDurations = labelledHistogram("mdeploy_span_duration_seconds", {
   description: "Seconds per finished span, by span name and status (ok or error)",
   boundaries: spanDurationBoundaries
 })
+export const spanDuration = spanDurations.metric
 
-const spanDurationOf = attributedMetric(spanDuration)
+const spanDurationOf = spanDurations.of
 
 /** The `status` label: "error" as OpenTelemetry's error status is set (a failure, not an interruption alone). */
 export type SpanMetricStatus = "ok" | "error"

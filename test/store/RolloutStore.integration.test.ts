@@ -56,6 +56,13 @@ const waitFor = <A, E>(effect: Effect.Effect<A, E>, done: (a: A) => boolean) =>
     }
   })
 
+/** A leadership term's fence: the leader key under `prefix`, as a controller would hold it. */
+const leaderTerm = async (prefix: string) => {
+  const key = `${prefix}/leader`
+  await rawPut(etcd, key, "controller-a")
+  return { key, createRevision: await rawCreateRevision(etcd, key) }
+}
+
 const conformance = (layer: LayerType.Layer<RolloutStore, unknown>) =>
   Effect.runPromise(
     Effect.gen(function*() {
@@ -91,9 +98,7 @@ describe("RolloutStore", () => {
 
   it("passes queued together are folded in order and written in one transaction per leadership term", async () => {
     const prefix = uniquePrefix("rollout-batch")
-    const leaderKey = `${prefix}/leader`
-    await rawPut(etcd, leaderKey, "controller-a")
-    const fence = { key: leaderKey, createRevision: await rawCreateRevision(etcd, leaderKey) }
+    const fence = await leaderTerm(prefix)
     const instances = Array.from({ length: 20 }, (_, i) => `svc${i}.main`)
     // etcd's revision moves by one per transaction, however many keys it writes.
     const revision = async (marker: string) => {
@@ -118,6 +123,60 @@ describe("RolloutStore", () => {
     // The writer takes what has queued up: the first pass alone at most, then the rest together.
     assert.isAtMost(transactions, 4, `60 passes written in ${transactions} transactions`)
     assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/`), 40)
+  }, 30_000)
+
+  it("the histories a batch needs are read together, in one transaction, and folded as read", async () => {
+    const prefix = uniquePrefix("rollout-prefetch")
+    const fence = await leaderTerm(prefix)
+    const instances = Array.from({ length: 40 }, (_, i) => `svc${i}.main`)
+    const layer = () => etcdRolloutStoreLayer.pipe(Layer.provideMerge(etcdLayer(etcd, prefix)))
+    // Generation 1 begun for every instance, by one store.
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (const instance of instances) yield* store.record({ ...pass(1, "Bouncing", true), instance, fence })
+      }).pipe(Effect.scoped, Effect.provide(layer()))
+    )
+    assert.strictEqual(await rawCount(etcd, `${prefix}/rollouts/`), instances.length)
+    // A store that has read nothing yet (a new leader) records generation 2 for all of them: each
+    // pass needs its instance's history, and the etcd requests it makes for them are counted.
+    const reads: Array<string> = []
+    const counting = Layer.effect(
+      EtcdClient,
+      Effect.map(EtcdClient, (inner) =>
+        EtcdClient.of({
+          ...inner,
+          callIdempotent: (operation, f) => {
+            reads.push(operation)
+            return inner.callIdempotent(operation, f)
+          }
+        }))
+    ).pipe(Layer.provide(etcdLayer(etcd, prefix)))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (const instance of instances) yield* store.record({ ...pass(2, "Bouncing", true), instance, fence })
+        // Both generations of every instance stored: the writer is through.
+        yield* waitFor(Effect.promise(() => rawCount(etcd, `${prefix}/rollouts/`)), (count) => count === 2 * instances.length)
+      }).pipe(Effect.scoped, Effect.provide(etcdRolloutStoreLayer.pipe(Layer.provide(counting))))
+    )
+    // The writer takes what has queued up: the first pass alone at most, then the rest together.
+    const historyReads = reads.filter((operation) => operation === "list rollouts").length
+    assert.isAtMost(historyReads, 3, `40 histories read in ${historyReads} requests`)
+    // Folded over what was read: generation 1, begun, is superseded by 2 (an empty history would leave it in progress).
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* RolloutStore
+        for (const instance of instances) {
+          const listed = yield* store.list(instance)
+          assert.deepStrictEqual(
+            listed.map((rollout) => [rollout.generation, rollout.result]),
+            [[2, "InProgress"], [1, "Superseded"]],
+            instance
+          )
+        }
+      }).pipe(Effect.scoped, Effect.provide(layer()))
+    )
   }, 30_000)
 
   it("a pass is written only while the leader key it ran under holds: a deposed leader's queued passes write nothing", async () => {
