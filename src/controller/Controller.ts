@@ -2,8 +2,11 @@
 // informer, Marathon events and a periodic drift resync feed keys into one work queue (a resync
 // settles idle keys itself, ResyncSweep.ts); N workers take keys and run one reconcile pass each,
 // under the instance lock. Leadership loss interrupts everything at once (before the lease could
-// pass to a successor); a standby does nothing but wait.
+// pass to a successor). A standby only keeps its caches of specs, statuses and drain records
+// current (as controller-runtime's caches run outside leader election): a new leader starts with
+// them listed, and needs only Marathon's list before its first resync.
 import { Clock, Duration, Effect, Queue, Stream } from "effect"
+import type { Scope } from "effect"
 import type { HttpClient } from "effect/http"
 import { instanceNameOf } from "../domain/AppIdentity.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
@@ -27,7 +30,7 @@ import { Executor } from "./Executor.ts"
 import { makeManagedCount } from "./ManagedCount.ts"
 import { makeMarathonSnapshot } from "./MarathonSnapshot.ts"
 import { cachedStores } from "./CachedStores.ts"
-import type { StateCache } from "./StateCache.ts"
+import type { StateCache, StateCacheEvents } from "./StateCache.ts"
 import { makeStateCache } from "./StateCache.ts"
 import { Reconciler } from "./Reconciler.ts"
 import { makeAfterDonePasses, makeAfterPass, runWorkers } from "./Workers.ts"
@@ -58,16 +61,24 @@ export interface ControllerConfig {
   /** Notifier deliveries (design.md §15); absent: this controller sends no notifications. */
   readonly notify?: NotifyConfig
   /**
-   * Told `false` when a leadership term starts filling its caches and `true` once that term's
-   * first resync sweep is over: the composition root tunes the heap for each phase (ControllerHeap.ts).
+   * Told `false` when a leadership term starts (it lists Marathon, and its caches may still be
+   * filling) and `true` once that term's first resync sweep is over: the composition root tunes
+   * the heap for each phase (ControllerHeap.ts).
    */
   readonly onInSync?: (inSync: boolean) => Effect.Effect<void>
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
 
-/** What one leadership term runs: informers, event stream, resync timer and workers. */
-const lead = (config: ControllerConfig, leader: Leader) =>
+/** The process's caches, and where their events go: to the term that listens, if any. */
+interface SharedCaches {
+  readonly state: StateCache
+  /** Sends the caches' events to `events` until the scope closes (one term at a time). */
+  readonly listen: (events: StateCacheEvents) => Effect.Effect<void, never, Scope.Scope>
+}
+
+/** What one leadership term runs: event stream, resync timer and workers, over the shared caches. */
+const lead = (config: ControllerConfig, leader: Leader, caches: SharedCaches) =>
   Effect.gen(function*() {
     const inSync = config.onInSync ?? (() => Effect.void)
     yield* inSync(false)
@@ -89,23 +100,23 @@ const lead = (config: ControllerConfig, leader: Leader) =>
         yield* queue.add(name, priority)
       })
 
-    // Filled by the spec watch below; `resyncAll` may run before it has listed once.
-    let cache: StateCache | undefined
+    const state = caches.state
+    // The spec names are meaningful once listed; a resync asked for before then waits for them (below).
     const allKeys = Effect.gen(function*() {
       const latest = yield* snapshot.latest
-      return new Set<string>([...(cache?.specNames() ?? []), ...(latest?.byInstance.keys() ?? [])])
+      return new Set<string>([...state.specNames(), ...(latest?.byInstance.keys() ?? [])])
     })
     // Asks for a resync sweep (below): one runs at a time, and asks made meanwhile are one more.
     const resyncs = yield* Queue.sliding<void>(1)
     const resyncAll = Effect.asVoid(Queue.offer(resyncs, undefined))
 
     // Desired state and status, watched: every spec change is a user edit, ahead of resync work;
-    // after the first list and after every relist, everything is looked at again.
-    cache = yield* makeStateCache({
+    // after the first list and after every relist, everything is looked at again. Changes made
+    // before this term listened are covered by its first resync (after Marathon's list, below).
+    yield* caches.listen({
       onSpecChange: (name) => enqueue(name, "edit"),
       onSpecsListed: () => resyncAll
     })
-    const state = cache
 
     const managedNow = yield* makeManagedCount
     const reconciler = yield* Reconciler.make({
@@ -203,9 +214,28 @@ const lead = (config: ControllerConfig, leader: Leader) =>
     return yield* Effect.never
   }).pipe(Effect.scoped)
 
-/** Runs the controller: campaign, lead while elected, campaign again after losing. Never returns. */
+/**
+ * Runs the controller: fills its caches, campaigns, leads while elected, campaigns again after
+ * losing. Never returns.
+ */
 export const runController = (config: ControllerConfig) =>
-  runAsLeader({ identity: config.identity, ttlSeconds: config.leaderTtlSeconds }, (leader) => lead(config, leader))
+  Effect.gen(function*() {
+    let listener: StateCacheEvents | undefined
+    const state = yield* makeStateCache({
+      onSpecChange: (name) => listener?.onSpecChange(name) ?? Effect.void,
+      onSpecsListed: (relists) => listener?.onSpecsListed(relists) ?? Effect.void
+    })
+    const listen = (events: StateCacheEvents) =>
+      Effect.acquireRelease(Effect.sync(() => void (listener = events)), () =>
+        Effect.sync(() => {
+          if (listener === events) listener = undefined
+        }))
+    yield* state.synced.pipe(Effect.andThen(Effect.logInfo("caches listed")), Effect.forkScoped)
+    return yield* runAsLeader(
+      { identity: config.identity, ttlSeconds: config.leaderTtlSeconds },
+      (leader) => lead(config, leader, { state, listen })
+    )
+  }).pipe(Effect.scoped)
 
 /** The services the controller needs, for the composition root. */
 export type ControllerServices =

@@ -1,7 +1,9 @@
-// The leader's in-memory copy of specs, statuses and drain records, kept current by etcd watches (client-go's
-// informer cache), so a steady reconcile reads nothing from etcd. Every entry carries the etcd
-// revision it reflects: a watch event older than what a write-through already put is ignored, so
-// the cache never goes back in time. Until a prefix has been listed once, reads fall through to etcd.
+// The controller's in-memory copy of specs, statuses and drain records, kept current by etcd watches
+// (client-go's informer cache), so a steady reconcile reads nothing from etcd. Every replica keeps
+// one from its start, standby or not (Controller.ts): a new leader begins with it listed. Every
+// entry carries the etcd revision it reflects: a watch event older than what a write-through
+// already put is ignored, so the cache never goes back in time. Until a prefix has been listed
+// once, reads fall through to etcd.
 import { Deferred, Effect, Option, Schema, Stream } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { InstanceStatus } from "../domain/InstanceStatus.ts"

@@ -33,6 +33,8 @@ describe("failover", () => {
     const second = await stack.startController()
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:1")))
     await rolledOut(stack, "web.main", 1)
+    // A standby keeps its caches current, and nothing else: a new leader starts with them listed.
+    await waitUntil("the standby's caches listed", () => second.logs().includes("caches listed"))
     assert.notInclude(second.logs(), "controller leading", "the standby must not act while the leader lives")
 
     await stack.cli(["apply", "-f", "-"], manifest("web.main", slowCrossover("web:2")))
@@ -42,6 +44,12 @@ describe("failover", () => {
     }, { intervalMs: 10 })
     await first.kill("SIGKILL")
     await waitUntil("the standby takes over", () => second.logs().includes("controller leading"), { timeoutMs: 15_000 })
+    assert.isBelow(
+      second.logs().indexOf("caches listed"),
+      second.logs().indexOf("elected leader"),
+      "the standby listed its caches before it was elected"
+    )
+    // Its caches followed the edit made while it stood by: it finishes generation 2.
     await rolledOut(stack, "web.main", 2)
 
     const apps = appsOf(await stack.apps(), "web.main")
