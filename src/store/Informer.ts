@@ -1,12 +1,13 @@
-// A client-go style informer over one etcd prefix: list (in pages, all at one revision), then
-// watch from the list revision + 1, and relist (with backoff) whenever the watch breaks — compaction, a lost stream, an etcd restart.
+// A client-go style informer over one etcd prefix: watch, list (in pages, all at one revision) and
+// follow the watch from the list's revision on; list again (with backoff) whenever the watch breaks —
+// a lost stream, an etcd restart, a compaction while cut off.
 // A relist is diffed against what was already delivered, so consumers see only real changes: an
 // Upsert per new or changed key, a Delete per vanished key, then Synced. The stream never fails;
 // it retries until interrupted.
 //
 // A watch can also stall without breaking: a member that is frozen (SIGSTOP, a hung disk) keeps its
 // TCP connections open and answers nothing, and etcd's own progress notifications come every 10
-// minutes. So each session (list, then watch) runs on a connection of its own to one member, the
+// minutes. So each session (watch, list, follow) runs on a connection of its own to one member, the
 // next member after every failure, and while it watches, a probe asks that member every
 // `stallProbeInterval` (1 s) for the prefix's newest mod revision and key count (one key, with a
 // deadline of half the interval). The watch counts as broken when the member fails two probes in a
@@ -14,7 +15,7 @@
 // a change the watch has not delivered. Then the informer relists on the next member.
 import { Deferred, Duration, Effect, Queue, Random, Result, Stream } from "effect"
 import { Range } from "etcd3"
-import type { Etcd3, Watcher } from "etcd3"
+import type { Etcd3, IKeyValue, Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 
 export type InformerEvent<A> =
@@ -182,73 +183,91 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
           }
         })
 
-      // Watch from `revision + 1` until the stream breaks or stalls; fails with WatchBroken.
-      const watchFrom = (client: Etcd3, revision: string) =>
-        Effect.gen(function*() {
-          watched = BigInt(revision)
-          watchEvents = 0
-          // Once the session is over only the relist speaks: etcd3 may resume this watcher on its
-          // own while the connection is still being torn down.
-          let ended = false
-          // The watcher is built and every listener attached in one synchronous step: etcd3's
-          // create() resolves only once the watch is connected, so listeners attached after it would
-          // miss a disconnect while connecting (etcd3 then reconnects on its own and no relist
-          // happens) and any event delivered before the fiber resumed.
-          const watching = Effect.gen(function*() {
-            const broken = yield* Deferred.make<never, WatchBroken>()
-            const breakWith = (reason: string) => {
-              ended = true
-              Deferred.doneUnsafe(broken, Effect.fail(new WatchBroken(reason)))
-            }
-            yield* Effect.acquireRelease(
-              Effect.try({
-                try: () => {
-                  const watcher = client.watch().prefix(options.prefix).startRevision((BigInt(revision) + 1n).toString()).watcher()
-                  watcher.on("put", (kv) => {
-                    if (ended) {
-                      return
-                    }
-                    watchedEvent(kv.mod_revision)
-                    deliver(kv.key.toString(), kv.value.toString(), kv.mod_revision)
-                  })
-                  watcher.on("delete", (kv) => {
-                    if (ended) {
-                      return
-                    }
-                    watchedEvent(kv.mod_revision)
-                    const key = kv.key.toString()
-                    if (delivered.delete(key)) {
-                      emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
-                    }
-                  })
-                  // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
-                  // catches anything compacted away while disconnected.
-                  watcher.on("disconnected", (error) =>
-                    breakWith(`disconnected: ${error.message}`))
-                  watcher.on("error", (error) => breakWith(`error: ${error.message}`))
-                  watcher.on("end", () => breakWith("stream ended"))
-                  return watcher
-                },
-                catch: (error) => new WatchBroken(`watch not created: ${String(error)}`)
-              }),
-              (watcher: Watcher) =>
-                // Detach the watcher, so that closing the connection leaves etcd3 nothing to
-                // re-establish; its answer is not awaited, as it never comes on a dead stream.
-                Effect.sync(() => void watcher.cancel().catch(() => undefined))
-            )
-            return yield* Deferred.await(broken)
-          })
-          // Creating the watch can hang on a frozen member too: the probe runs from the start.
-          return yield* Effect.raceFirst(watching, stallProbe(client)).pipe(Effect.ensuring(Effect.sync(() => {
-            ended = true
-          })))
-        })
-
-      // List and watch through one member: a member that cannot answer the list is left at once.
+      // One session through one member: watch, then list, then follow until the watch breaks or
+      // stalls (fails with WatchBroken, or with the list's error). The watch is created first, at
+      // the member's newest revision, so etcd counts it as synced and sends each event as it
+      // happens. A watch started afterwards at the list's revision + 1 would, had anything been
+      // written in between, wait for etcd's own catch-up loop (every 100 ms) before sending
+      // anything, live events included. What the watch shows while the list is read is held back:
+      // events the list already reflects (its revision or older) are dropped, later ones go out
+      // in order once the list is delivered.
       const session = Effect.gen(function*() {
         const client = yield* etcd.dedicated(sessions++)
+        // Once the session is over only the relist speaks: etcd3 may resume this watcher on its
+        // own while the connection is still being torn down.
+        let ended = false
+        let listedAt: bigint | undefined
+        const held: Array<{ readonly deleted: boolean; readonly kv: IKeyValue }> = []
+        const follow = (deleted: boolean, kv: IKeyValue) => {
+          // Events the list already reflects are not told twice.
+          if (listedAt === undefined || BigInt(kv.mod_revision) <= listedAt) {
+            return
+          }
+          watchedEvent(kv.mod_revision)
+          const key = kv.key.toString()
+          if (!deleted) {
+            deliver(key, kv.value.toString(), kv.mod_revision)
+          } else if (delivered.delete(key)) {
+            emit({ _tag: "Delete", key, modRevision: kv.mod_revision })
+          }
+        }
+        const seen = (deleted: boolean, kv: IKeyValue) => {
+          if (ended) {
+            return
+          }
+          if (listedAt === undefined) {
+            held.push({ deleted, kv })
+          } else follow(deleted, kv)
+        }
+        const broken = yield* Deferred.make<never, WatchBroken>()
+        const created = yield* Deferred.make<void>()
+        const breakWith = (reason: string) => {
+          ended = true
+          Deferred.doneUnsafe(broken, Effect.fail(new WatchBroken(reason)))
+        }
+        // The watcher is built and every listener attached in one synchronous step: etcd3's
+        // create() resolves only once the watch is connected, so listeners attached after it would
+        // miss a disconnect while connecting (etcd3 then reconnects on its own and no relist
+        // happens) and any event delivered before the fiber resumed.
+        yield* Effect.acquireRelease(
+          Effect.try({
+            try: () => {
+              const watcher = client.watch().prefix(options.prefix).watcher()
+              watcher.on("connected", () =>
+                Deferred.doneUnsafe(created, Effect.void))
+              watcher.on("put", (kv) => seen(false, kv))
+              watcher.on("delete", (kv) => seen(true, kv))
+              // etcd3 would reconnect on its own; a relist instead keeps one retry owner and
+              // catches anything compacted away while disconnected.
+              watcher.on("disconnected", (error) => breakWith(`disconnected: ${error.message}`))
+              watcher.on("error", (error) => breakWith(`error: ${error.message}`))
+              watcher.on("end", () => breakWith("stream ended"))
+              return watcher
+            },
+            catch: (error) => new WatchBroken(`watch not created: ${String(error)}`)
+          }),
+          (watcher: Watcher) =>
+            // Detach the watcher, so that closing the connection leaves etcd3 nothing to
+            // re-establish; its answer is not awaited, as it never comes on a dead stream.
+            Effect.sync(() => void watcher.cancel().catch(() => undefined))
+        )
+        // However the session ends, what its watcher shows afterwards is not followed.
+        yield* Effect.addFinalizer(() => Effect.sync(() => void (ended = true)))
+        // Creating the watch can hang on a frozen member: it gets as long as two probes would.
+        yield* Effect.raceFirst(Deferred.await(created), Deferred.await(broken)).pipe(
+          Effect.timeoutOrElse({
+            duration: Duration.times(stallProbeInterval, 2),
+            orElse: () => Effect.fail(new WatchBroken("the watch was not created in time"))
+          })
+        )
+        // Listed after the watch was created, so at its revision or a newer one: nothing falls
+        // between the two.
         const revision = yield* relist(client)
-        return yield* watchFrom(client, revision)
+        listedAt = BigInt(revision)
+        watched = listedAt
+        watchEvents = 0
+        for (const event of held.splice(0)) follow(event.deleted, event.kv)
+        return yield* Effect.raceFirst(Deferred.await(broken), stallProbe(client))
       }).pipe(Effect.scoped)
 
       yield* session.pipe(
