@@ -159,6 +159,25 @@ const waitHealthy = async (members: ReadonlyArray<EtcdMember>, timeoutMs: number
   }
 }
 
+/** For a synchronous pause of a millisecond (Atomics.wait on a value nobody changes). */
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Whether the process is stopped (state T in /proc/<pid>/stat), or cannot be told: without /proc
+ * the signal's delivery is all there is to go by.
+ */
+export const processStopped = (pid: number): boolean => {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  } catch {
+    return true
+  }
+  // The state follows the command name, which is in parentheses and may itself hold ") ".
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+  return state === "T" || state === "t"
+}
+
 const waitExit = (child: ChildProcess | undefined): Promise<void> =>
   child === undefined || child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve()
@@ -218,6 +237,19 @@ const startOnce = async (options: LocalEtcdOptions): Promise<EtcdCluster> => {
     child.kill(name)
   }
 
+  // A signal is delivered, not obeyed, when kill(2) returns: a member is frozen once the kernel
+  // shows it stopped, so a caller never talks to a member it believes frozen that still answers.
+  const freeze = (index: number): void => {
+    signal(index, "SIGSTOP")
+    const pid = members[index]?.process?.pid
+    if (pid === undefined) return
+    const deadline = performance.now() + 5_000
+    while (!processStopped(pid)) {
+      if (performance.now() > deadline) throw new Error(`etcd member ${index} (pid ${pid}) did not stop within 5 s of SIGSTOP`)
+      Atomics.wait(pause, 0, 0, 1)
+    }
+  }
+
   const close = async (): Promise<void> => {
     await Promise.all(members.map((_, index) => stopMember(index, "SIGKILL")))
     rmSync(root, { recursive: true, force: true })
@@ -234,7 +266,7 @@ const startOnce = async (options: LocalEtcdOptions): Promise<EtcdCluster> => {
     members,
     endpoints: members.map((member) => member.clientUrl).join(","),
     kill: (index) => stopMember(index, "SIGKILL"),
-    freeze: (index) => signal(index, "SIGSTOP"),
+    freeze,
     thaw: (index) => signal(index, "SIGCONT"),
     stop: (index) => stopMember(index, "SIGTERM"),
     restart: async (index) => {

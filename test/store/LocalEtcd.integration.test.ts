@@ -4,7 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Server } from "node:net"
 import { createServer } from "node:net"
-import { freePort, startLocalEtcd } from "../../src/store/LocalEtcd.ts"
+import { freePort, processStopped, startLocalEtcd } from "../../src/store/LocalEtcd.ts"
 
 /** A port some other process holds: a listener on loopback, closed by the test. */
 const takenPort = () =>
@@ -60,6 +60,28 @@ describe("startLocalEtcd", () => {
       assert.strictEqual(handed, 6)
     } finally {
       taken.server.close()
+    }
+  }, 60_000)
+
+  it("freeze returns once the member is stopped, and it answers nothing until thawed", async () => {
+    const cluster = await startLocalEtcd()
+    try {
+      const pid = cluster.members[0]!.process!.pid!
+      assert.isFalse(processStopped(pid))
+      cluster.freeze(0)
+      // Read at once, not waited for: freeze itself must have waited for the stop.
+      assert.isTrue(processStopped(pid))
+      const frozen = await fetch(`${cluster.members[0]!.clientUrl}/health`, { signal: AbortSignal.timeout(500) }).then(
+        (response) => `answered ${response.status}`,
+        (error: unknown) => (error as Error).name
+      )
+      assert.strictEqual(frozen, "TimeoutError")
+      cluster.thaw(0)
+      const thawed = await fetch(`${cluster.members[0]!.clientUrl}/health`, { signal: AbortSignal.timeout(5_000) })
+      assert.strictEqual(thawed.status, 200)
+      assert.isFalse(processStopped(pid))
+    } finally {
+      await cluster.close()
     }
   }, 60_000)
 })
