@@ -5,7 +5,7 @@
 // trusted CA is given); /health is then read from a plain-HTTP metrics listener.
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -163,19 +163,29 @@ const waitHealthy = async (members: ReadonlyArray<EtcdMember>, timeoutMs: number
 const pause = new Int32Array(new SharedArrayBuffer(4))
 
 /**
- * Whether the process is stopped (state T in /proc/<pid>/stat), or cannot be told: without /proc
- * the signal's delivery is all there is to go by.
+ * Whether every thread of the process is stopped (state T in /proc/<pid>/task/<tid>/stat: a thread
+ * still running can still answer a request), or it cannot be told: without /proc the signal's
+ * delivery is all there is to go by.
  */
 export const processStopped = (pid: number): boolean => {
-  let stat: string
+  let threads: Array<string>
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    threads = readdirSync(`/proc/${pid}/task`)
   } catch {
     return true
   }
-  // The state follows the command name, which is in parentheses and may itself hold ") ".
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
-  return state === "T" || state === "t"
+  return threads.every((thread) => {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, "utf8")
+    } catch {
+      // The thread has exited since the listing.
+      return true
+    }
+    // The state follows the command name, which is in parentheses and may itself hold ") ".
+    const state = stat.charAt(stat.lastIndexOf(")") + 2)
+    return state === "T" || state === "t"
+  })
 }
 
 const waitExit = (child: ChildProcess | undefined): Promise<void> =>
