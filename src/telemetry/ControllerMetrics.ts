@@ -71,14 +71,6 @@ export const leaderStatus = Metric.gauge("leader_election_master_status", {
   description: "1 while this process is the mdeploy controller leader"
 })
 
-// Instances of the labelled series, made once per label set: every reconcile and Marathon call
-// updates them (internal/attributedMetric.ts).
-const reconcileTotalOf = reconcileTotals.of
-const reconcileDurationOf = reconcileDurations.of
-const marathonRequestsOf = marathonRequestCounts.of
-const marathonRequestDurationOf = marathonRequestDurations.of
-const marathonRequestRetriesOf = marathonRequestRetryCounts.of
-
 /** Counts one finished reconcile and its duration; errors also count in the error totals. */
 export const recordReconcile = (
   result: ReconcileResult,
@@ -87,8 +79,8 @@ export const recordReconcile = (
 ): Effect.Effect<void> =>
   Effect.gen(function*() {
     const attributes = { result }
-    yield* Metric.update(reconcileTotalOf(attributes), 1)
-    yield* Metric.update(reconcileDurationOf(attributes), seconds)
+    yield* Metric.update(reconcileTotals.of(attributes), 1)
+    yield* Metric.update(reconcileDurations.of(attributes), seconds)
     if (result !== "error") return
     yield* Metric.update(reconcileErrors, 1)
     if (options.terminal === true) yield* Metric.update(terminalReconcileErrors, 1)
@@ -103,8 +95,8 @@ export const recordDoneReconciles = (seconds: ReadonlyArray<number>): Effect.Eff
     Effect.sync(() => {
       if (seconds.length === 0) return
       const attributes = { result: "success" }
-      reconcileTotalOf(attributes).updateUnsafe(seconds.length, context)
-      const duration = reconcileDurationOf(attributes)
+      reconcileTotals.of(attributes).updateUnsafe(seconds.length, context)
+      const duration = reconcileDurations.of(attributes)
       for (const each of seconds) duration.updateUnsafe(each, context)
     })
   )
@@ -120,12 +112,12 @@ export const recordMarathonRequest = (
   seconds: number
 ): Effect.Effect<void> =>
   Effect.gen(function*() {
-    yield* Metric.update(marathonRequestsOf({ route, status: String(status) }), 1)
-    yield* Metric.update(marathonRequestDurationOf({ route }), seconds)
+    yield* Metric.update(marathonRequestCounts.of({ route, status: String(status) }), 1)
+    yield* Metric.update(marathonRequestDurations.of({ route }), seconds)
   })
 
 /** Counts one retry of a Marathon call (the retry itself is a span event on the call). */
-export const recordMarathonRetry = (route: string): Effect.Effect<void> => Metric.update(marathonRequestRetriesOf({ route }), 1)
+export const recordMarathonRetry = (route: string): Effect.Effect<void> => Metric.update(marathonRequestRetryCounts.of({ route }), 1)
 
 /**
  * Why an event-stream connection is reopened: it went silent past the silence timeout, broke

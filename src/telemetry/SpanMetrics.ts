@@ -22,8 +22,6 @@ const spanDurations = labelledHistogram("mdeploy_span_duration_seconds", {
 })
 export const spanDuration = spanDurations.metric
 
-const spanDurationOf = spanDurations.of
-
 /** The `status` label: "error" as OpenTelemetry's error status is set (a failure, not an interruption alone). */
 export type SpanMetricStatus = "ok" | "error"
 
@@ -52,7 +50,7 @@ export class SpanMetrics {
       if (this.#names.size >= maxSpanNames) name = otherSpanName
       else this.#names.add(name)
     }
-    spanDurationOf({ span_name: name, status }).updateUnsafe(seconds, this.#context)
+    spanDurations.of({ span_name: name, status }).updateUnsafe(seconds, this.#context)
   }
 
   /** `inner` with every span it makes recorded once, when it ends. */
