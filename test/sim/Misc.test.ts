@@ -35,6 +35,22 @@ describe("leader, info, headers", () => {
     }
   })
 
+  it("a list within Jetty's 32 KiB output buffer carries its length; a larger one is chunked", async () => {
+    const framing = async (path: string) => {
+      const r = await api.get(path)
+      assert.strictEqual(r.status, 200, path)
+      const length = r.headers.get("content-length")
+      if (length !== null) assert.strictEqual(Number(length), Buffer.byteLength(r.text), path)
+      return [length === null ? "unknown" : "known", r.headers.get("transfer-encoding")]
+    }
+    const padding = "x".repeat(4_000)
+    for (let k = 0; k < 10; k++) {
+      assert.strictEqual((await api.post("/v2/apps", { ...web, id: `/big/app${k}`, labels: { padding } })).status, 201)
+    }
+    assert.deepStrictEqual(await framing("/v2/apps?id=/big/app3"), ["known", null])
+    assert.deepStrictEqual(await framing("/v2/apps"), ["unknown", "chunked"])
+  })
+
   it("/ping answers by Accept header", async () => {
     const ping = async (accept?: string) => {
       const r = await api.get("/ping", accept === undefined ? {} : { Accept: accept })

@@ -79,6 +79,11 @@ export class Exchange {
     // Produce first: a failure (a bad label selector, say) still gets its error answer.
     const fragments: Array<string> = []
     produce((fragment) => void fragments.push(fragment))
+    // Jetty commits an answer whose whole body fits its output buffer (32 KiB) in one write, with
+    // a Content-Length; only a larger one goes out chunked.
+    let length = 0
+    for (let k = 0; k < fragments.length && length <= jettyOutputBuffer; k++) length += fragments[k]!.length
+    if (length <= jettyOutputBuffer) return this.send(status, fragments.join(""), "application/json")
     if (this.onAnswer !== undefined && this.onAnswer(status)) return
     // Doctored answers are for small test lists: the whole body is built once here.
     if (this.rewrite !== undefined && status < 300) fragments.splice(0, fragments.length, this.rewrite(fragments.join("")))
@@ -117,6 +122,9 @@ export class Exchange {
     this.send(status, jettyPage(status, reason, this.path), "text/html;charset=iso-8859-1", headers)
   }
 }
+
+/** Jetty's default output buffer (bytes): an answer that fits is sent whole, with its length. */
+const jettyOutputBuffer = 32_768
 
 const jettyPage = (status: number, reason: string, path: string): string =>
   `<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>\n<title>Error ${status} ${reason}</title>\n</head>\n<body><h2>HTTP ERROR ${status}</h2>\n<p>Problem accessing ${path}. Reason:\n<pre>    ${reason}</pre></p>\n</body>\n</html>\n`
