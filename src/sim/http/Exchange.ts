@@ -80,7 +80,8 @@ export class Exchange {
     const fragments: Array<string> = []
     produce((fragment) => void fragments.push(fragment))
     // Jetty commits an answer whose whole body fits its output buffer (32 KiB) in one write, with
-    // a Content-Length; only a larger one goes out chunked.
+    // a Content-Length; only a larger one goes out chunked. Counted in string length, which is
+    // the byte length for the ASCII that app JSON nearly always is; this only chooses the framing.
     let length = 0
     for (let k = 0; k < fragments.length && length <= jettyOutputBuffer; k++) length += fragments[k]!.length
     if (length <= jettyOutputBuffer) return this.send(status, fragments.join(""), "application/json")
