@@ -5,9 +5,9 @@
 // worker's pass would leave (Workers.makeAfterPass). Only the keys it cannot settle go to the
 // queue, at low priority: work to do, a read to make, a key the queue already has (queued or in a
 // pass: never two passes of one key at once). The looks run in short slices with a turn of the
-// event loop between them, and while an edit's or an event's pass runs, a slice starts only as a
-// low key would (WorkQueue's hold): that pass and the etcd and Marathon answers it waits for are
-// not held behind a resync.
+// event loop between them, and while an edit's or an event's pass is queued or runs, a slice
+// starts only as a low key would (WorkQueue's hold): that pass and the etcd and Marathon answers it
+// waits for are not held behind a resync.
 import { Clock, Effect } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { Outcome } from "./Outcome.ts"
@@ -66,9 +66,13 @@ export const sweepResync = (config: ResyncSweepConfig, names: Iterable<string>) 
       }
       if (performance.now() - sliceStart >= sliceMs) {
         yield* settleDone
-        // While an edit's or an event's pass runs, the sweep holds back as low keys do.
-        yield* config.queue.lowTurn
         yield* nextTurn
+        // The fibers that turn's callbacks woke (a watch event's consumer, a pass's answer) run
+        // before the next slice, not after it.
+        yield* Effect.yieldNow
+        // While an edit's or an event's pass is queued or runs, the sweep holds back as low keys
+        // do: checked last, so that an edit that came in during the turn is seen.
+        yield* config.queue.lowTurn
         sliceStart = performance.now()
       }
     }

@@ -126,8 +126,10 @@ export const make = Effect.fnUntraced(function*(
   // How long a waiting low key must still wait (0: it may start now). While an edit or an event is
   // being processed, resync work would share the event loop with it: every round trip of the
   // edit's pass would wait behind other passes. So lows start at most once per hold meanwhile;
-  // they still move when highs never stop coming (a mass rollout's events).
-  const lowHeldFor = (now: number): number => shuttingDown || highRuns === 0 ? 0 : Math.max(0, lowStartedAt + lowHoldMillis - now)
+  // they still move when highs never stop coming (a mass rollout's events). An edit or event
+  // queued and not yet taken counts too: its worker is woken, but runs only on a later turn.
+  const highWork = () => highRuns > 0 || edits.live.size > 0 || high.live.size > 0
+  const lowHeldFor = (now: number): number => shuttingDown || !highWork() ? 0 : Math.max(0, lowStartedAt + lowHoldMillis - now)
 
   const noHighRun = Effect.callback<void>((resume) => {
     const wake = () => resume(Effect.void)

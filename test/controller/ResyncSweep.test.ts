@@ -2,7 +2,7 @@
 // queue (and counted as a worker would count them), the others are queued at low priority, a key
 // the queue already has is never looked at, and the event loop turns while a sweep runs.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, Option, Queue } from "effect"
 import type { Outcome } from "../../src/controller/Outcome.ts"
 import { sliceMs, sweepResync } from "../../src/controller/ResyncSweep.ts"
 import * as WorkQueue from "../../src/controller/WorkQueue.ts"
@@ -108,6 +108,43 @@ describe("ResyncSweep", () => {
       yield* slowLook
       assert.isDefined(looksWhenTurned)
       assert.isBelow(looksWhenTurned!, 10)
+    }))
+
+  it.effect("an edit that a watch event queues during a slice is taken before the next slice starts", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      const keys = Array.from({ length: 20 }, (_, i) => `k${i}`)
+      const sweep = sweepWith(queue, new Set(keys))
+      // As the informer does: the watch's callback (an event-loop callback) hands the event to a
+      // fiber, which queues the edit.
+      const events = yield* Queue.unbounded<string>()
+      yield* Effect.forkChild(Effect.forever(Effect.flatMap(Queue.take(events), (name) => queue.add(name, "edit"))))
+      let looksAtEvent: number | undefined
+      // The event comes in during a later slice: a sweep's first turn may start one slice anyway
+      // (the hold lets low work start once per hold, even while edits keep coming).
+      const eventDuringASlice = function*() {
+        for (const [index, key] of keys.entries()) {
+          if (index === 6) {
+            setImmediate(() => {
+              looksAtEvent = sweep.looked.length
+              Queue.offerUnsafe(events, "edited")
+            })
+          }
+          yield* slowly([key])
+        }
+      }
+      const sweeping = yield* Effect.forkChild(sweep.run(eventDuringASlice()))
+      // The edit's worker, its pass a few turns of the event loop long.
+      const key = Option.getOrThrow(yield* queue.get)
+      const looksAtTake = sweep.looked.length
+      yield* turns(20)
+      const looksAtDone = sweep.looked.length
+      yield* queue.done(key)
+      assert.strictEqual(key, "edited")
+      assert.isAbove(looksAtEvent!, 6)
+      // No look between the event and the edit's pass, nor during that pass.
+      assert.deepStrictEqual([looksAtTake, looksAtDone], [looksAtEvent, looksAtEvent])
+      assert.strictEqual(yield* Fiber.join(sweeping), keys.length)
     }))
 
   it.effect("holds back while an edit's pass is in processing, and goes on when it is done", () =>

@@ -287,6 +287,22 @@ describe("WorkQueue: low keys wait while a high key runs", () => {
       yield* Fiber.join(held)
     }))
 
+  it.effect("low work beside the queue also waits for an edit that is queued and not yet taken", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make()
+      yield* queue.lowTurn
+      // Queued by a watch event; its worker is woken but has not run yet.
+      yield* queue.add("e", "edit")
+      const turn = yield* Effect.forkChild(queue.lowTurn)
+      yield* settle
+      assert.isUndefined(turn.pollUnsafe())
+      assert.strictEqual(yield* take(queue), "e")
+      yield* settle
+      assert.isUndefined(turn.pollUnsafe())
+      yield* queue.done("e")
+      yield* Fiber.join(turn)
+    }))
+
   it.effect("with no high run in processing, low keys go one after another", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make()
