@@ -36,6 +36,8 @@ import { Reconciler } from "./Reconciler.ts"
 import { makeAfterDonePasses, makeAfterPass, runWorkers } from "./Workers.ts"
 import { sweepResync } from "./ResyncSweep.ts"
 import { makeRollouts } from "./Rollouts.ts"
+import type { Workload } from "./Workload.ts"
+import { watchWorkload } from "./Workload.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
 export interface ControllerConfig {
@@ -61,11 +63,12 @@ export interface ControllerConfig {
   /** Notifier deliveries (design.md §15); absent: this controller sends no notifications. */
   readonly notify?: NotifyConfig
   /**
-   * Told `false` when a leadership term starts (it lists Marathon, and its caches may still be
-   * filling) and `true` once that term's first resync sweep is over: the composition root tunes
-   * the heap for each phase (ControllerHeap.ts).
+   * Told "filling" when a leadership term starts (it lists Marathon, and its caches may still be
+   * filling), "settled" once that term's first resync sweep is over, and then "busy" and
+   * "settled" as bursts of work come and go (Workload.ts): the composition root tunes the heap
+   * for each (ControllerHeap.ts).
    */
-  readonly onInSync?: (inSync: boolean) => Effect.Effect<void>
+  readonly onWorkload?: (workload: Workload) => Effect.Effect<void>
 }
 
 export const defaultResyncEvery = Duration.minutes(3)
@@ -80,8 +83,8 @@ interface SharedCaches {
 /** What one leadership term runs: event stream, resync timer and workers, over the shared caches. */
 const lead = (config: ControllerConfig, leader: Leader, caches: SharedCaches) =>
   Effect.gen(function*() {
-    const inSync = config.onInSync ?? (() => Effect.void)
-    yield* inSync(false)
+    const workload = config.onWorkload ?? (() => Effect.void)
+    yield* workload("filling")
     const queue = yield* WorkQueue.make({ name: "mdeploy" })
     const snapshot = yield* makeMarathonSnapshot(
       config.snapshotMinIntervalMs === undefined ? {} : { minIntervalMs: config.snapshotMinIntervalMs }
@@ -204,12 +207,14 @@ const lead = (config: ControllerConfig, leader: Leader, caches: SharedCaches) =>
       Effect.andThen(allKeys),
       Effect.flatMap((names) => sweepResync(sweep, names))
     )
-    yield* state.synced.pipe(
-      Effect.andThen(nextSweep),
-      Effect.andThen(inSync(true)),
-      Effect.andThen(Effect.forever(nextSweep)),
-      Effect.forkScoped
-    )
+    yield* Effect.gen(function*() {
+      yield* state.synced
+      yield* nextSweep
+      yield* workload("settled")
+      // From then on, bursts of work (a mass rollout; the first sweep's own queued keys).
+      if (config.onWorkload !== undefined) yield* watchWorkload(queue, config.onWorkload).pipe(Effect.forkScoped)
+      return yield* Effect.forever(nextSweep)
+    }).pipe(Effect.forkScoped)
     yield* Effect.logInfo("controller leading").pipe(Effect.annotateLogs({ identity: config.identity, workers: config.workers }))
     return yield* Effect.never
   }).pipe(Effect.scoped)

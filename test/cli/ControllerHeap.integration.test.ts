@@ -18,7 +18,7 @@ afterAll(async () => {
 })
 
 const nulSeparated = (path: string) => readFileSync(path, "utf8").split("\u0000").filter((entry) => entry !== "")
-const inSyncLine = "caches in sync: heap growth limited"
+const inSyncLine = "settled: heap growth limited"
 
 /**
  * The controller's command line and environment once it leads (and, when a growth limit is in its

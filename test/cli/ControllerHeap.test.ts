@@ -1,30 +1,47 @@
-// The heap hook by phase (src/cli/ControllerHeap.ts): V8's own growth while a leader fills its
-// caches, the configured limit once it is in sync (with one full collection then), and nothing at
-// all unless a limit is configured.
+// The heap hook by workload (src/cli/ControllerHeap.ts): V8's own growth while a leader fills its
+// caches, the configured limit once it is settled (with one full collection then), twice that
+// during a burst of work, and nothing at all unless a limit is configured.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { heapGrowthByPhase } from "../../src/cli/ControllerHeap.ts"
+import { burstGrowthPercent, heapGrowthByPhase } from "../../src/cli/ControllerHeap.ts"
 
 const recording = (env: Record<string, string>) => {
   const flags: Array<string> = []
-  return { flags, heap: heapGrowthByPhase(env, (flag) => flags.push(flag), () => flags.push("full collection")) }
+  return {
+    flags,
+    heap: heapGrowthByPhase(
+      env,
+      (flag) => flags.push(flag),
+      (reduceMemory) => flags.push(reduceMemory ? "memory-reducing collection" : "full collection")
+    )
+  }
 }
 
 describe("heapGrowthByPhase", () => {
-  it.effect("limits growth once in sync, with a full collection then, and lifts the limit when caches fill again", () =>
+  it.effect("limits growth once settled, with a full collection then; lifts it while caches fill; raises it for a burst", () =>
     Effect.gen(function*() {
       const { flags, heap } = recording({ MDEPLOY_CONTROLLER_HEAP_GROWTH: "25" })
       assert.isDefined(heap)
-      yield* heap!.onInSync(false)
-      yield* heap!.onInSync(true)
-      yield* heap!.onInSync(false)
+      for (const workload of ["filling", "settled", "busy", "settled", "filling", "settled"] as const) {
+        yield* heap!.onWorkload(workload)
+      }
       assert.deepStrictEqual(flags, [
         "--heap-growing-percent=0",
         "--heap-growing-percent=25",
         "full collection",
-        "--heap-growing-percent=0"
+        "--heap-growing-percent=50",
+        "--heap-growing-percent=25",
+        // What a burst grew is given back.
+        "memory-reducing collection",
+        "--heap-growing-percent=0",
+        "--heap-growing-percent=25",
+        "full collection"
       ])
     }))
+
+  it("gives a burst twice the settled limit, at most V8's 1000", () => {
+    assert.deepStrictEqual([1, 25, 200, 600].map(burstGrowthPercent), [2, 50, 400, 1000])
+  })
 
   it("sets nothing when no limit, or no valid one, is configured", () => {
     for (const value of [undefined, "", "0", "-5", "2.5", "25 --jitless", "1001"]) {

@@ -198,7 +198,7 @@ export const controllerCommand = Command.make(
               silenceTimeout: Duration.seconds(Math.max(1, eventsSilence))
             },
             eventShards: shards,
-            ...(heap === undefined ? {} : { onInSync: heap.onInSync }),
+            ...(heap === undefined ? {} : { onWorkload: heap.onWorkload }),
             notify: { env: process.env, statusUrl: externalUrl, holder: identity },
             gitops: makeSyncContext({
               cacheRoot,
