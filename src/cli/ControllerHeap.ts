@@ -65,8 +65,9 @@ export const heapGrowthByPhase = (
 /**
  * A full collection in a task of its own (the sweep that ends does not wait), where gc is exposed.
  * After a burst it is V8's memory-reducing one (a few collections in a row, pages given back):
- * the heap a burst grew would otherwise stay committed (RSS after a rollout of 1,000 instances:
- * 149 MB against 200; at 10,000 instances, settled after their creation: 293 MB against 353).
+ * the heap a burst grew would otherwise stay committed (RSS 5 s after a rollout of 1,000
+ * instances: 150–160 MB against 200; at 10,000 instances settled after their creation, 303 MB
+ * twice against 337 and 350 with a plain one, the CPU per resync alike).
  * After a new leader's sync, a plain one: no burst came before it, and the longer pause (about
  * twice a plain one's) would fall on the users' edits that follow a failover.
  */
