@@ -60,9 +60,8 @@ function commandOf(args) {
  * 750 MB at 10,000 instances). Smaller semi-spaces, and a heap limit 25 % over what is live after
  * each full collection once the leader is in sync (twice that during a burst of work), keep it
  * near 2×, for a CPU cost lost in the measurement noise (bench README). 25 %, not 50, while
- * settled: a resync that settles idle keys in memory
- * allocates too little to force a full collection, and each new Marathon list then came on top of
- * the dead previous one. The limit waits for the sync (src/cli/ControllerHeap.ts says why) and is
+ * settled: a resync that settles idle keys in memory allocates too little to force a full
+ * collection, and each new Marathon list then came on top of the dead previous one. The limit waits for the sync (src/cli/ControllerHeap.ts says why) and is
  * passed in MDEPLOY_CONTROLLER_HEAP_GROWTH, with --expose-gc for the full collection asked for
  * then (ControllerHeap.ts); V8 takes semi-space sizes only when it starts, so the process replaces itself once with
  * these flags (execve: same pid, signals and exit code).

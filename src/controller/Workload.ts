@@ -58,7 +58,6 @@ export const watchWorkload = (
         quietSince ??= now
         if (now - quietSince >= settleAfterMs) {
           busy = false
-          quietSince = undefined
           yield* onChange("settled")
         }
       }
