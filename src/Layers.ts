@@ -4,6 +4,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { hostname } from "node:os"
 import { Context, Effect, Layer, Redacted } from "effect"
+import { HttpClient } from "effect/http"
 import * as TokenBucket from "./controller/TokenBucket.ts"
 import { Executor } from "./controller/Executor.ts"
 import { Owner } from "./controller/Owner.ts"
@@ -94,7 +95,10 @@ const shardsLayer = (options: MarathonOptions) =>
 
 /** HttpClient, MarathonShards and MarathonClient (rate-limited), MesosMaintenance and DrainMethods. */
 export const marathonLayer = (options: MarathonOptions) => {
-  const http = NodeHttpClient.layerUndici
+  // undici's client without `layerUndici`'s merge of the layer's context into every response: the
+  // merge copies the caller's whole context, measured at about 12 KB per Marathon call in a
+  // controller's mass rollout, and reading an answer needs no service of its own.
+  const http = Layer.effect(HttpClient.HttpClient, NodeHttpClient.makeUndici).pipe(Layer.provide(NodeHttpClient.layerDispatcher))
   const client = shardsLayer(options)
   const maintenance = options.mesosUrl === undefined
     ? MesosMaintenance.layerNone
