@@ -1,0 +1,73 @@
+// What an informer's stall probe asks etcd for (src/store/Informer.ts): while the cluster stays at
+// the revision its watch is known complete at, one key (the member answers); once the cluster has
+// moved on, the prefix's newest revision and count, so that a change the watch missed is found.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Stream } from "effect"
+import { afterEach } from "vitest"
+import { EtcdClient } from "../../src/store/EtcdClient.ts"
+import { informer } from "../../src/store/Informer.ts"
+import type { EtcdCluster } from "../harness/etcd.ts"
+import { etcdLayer, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
+import { waitUntil } from "../harness/wait.ts"
+
+const clusters: Array<EtcdCluster> = []
+afterEach(async () => {
+  await Promise.all(clusters.splice(0).map((cluster) => cluster.close()))
+})
+
+/** The real client, with the name of every call it makes written down in order. */
+const recordingLayer = (cluster: EtcdCluster, calls: Array<string>) =>
+  Layer.effect(
+    EtcdClient,
+    Effect.gen(function*() {
+      const real = yield* EtcdClient
+      return EtcdClient.of({
+        ...real,
+        call: (operation, f) => Effect.suspend(() => (calls.push(operation), real.call(operation, f)))
+      })
+    })
+  ).pipe(Layer.provide(Layer.fresh(etcdLayer(cluster, "/unused"))))
+
+const probesOf = (calls: ReadonlyArray<string>) => calls.filter((call) => call.startsWith("informer probe"))
+
+describe("an informer's stall probe", () => {
+  it("asks for one key while the cluster stands still, and for the prefix once after it moved", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const prefix = uniquePrefix("probe") + "/specs/"
+    for (const key of ["a", "b", "c"]) await rawPut(etcd, `${prefix}${key}`, "1")
+    const calls: Array<string> = []
+    let synced = false
+    const fiber = Effect.runFork(
+      informer<string>({ prefix, parse: (_key, value) => value, stallProbeInterval: "100 millis" }).pipe(
+        Stream.runForEach((event) => Effect.sync(() => void (event._tag === "Synced" && (synced = true)))),
+        Effect.provide(recordingLayer(etcd, calls))
+      )
+    )
+    try {
+      await waitUntil("listed", () => synced)
+      // Standing still: every probe is the one-key read, however many are made.
+      const idle = calls.length
+      await waitUntil("eight probes", () => probesOf(calls.slice(idle)).length >= 8)
+      assert.deepStrictEqual([...new Set(probesOf(calls.slice(idle)))], ["informer probe"])
+
+      // A write outside the prefix moves the cluster on: the prefix is read (nothing is missing),
+      // read once more to see the cluster stand still, and then one-key reads follow again.
+      const moved = calls.length
+      await rawPut(etcd, "/elsewhere/key", "x")
+      await waitUntil("the prefix read, then four one-key probes", () => {
+        const probes = probesOf(calls.slice(moved))
+        const last = probes.lastIndexOf("informer probe prefix")
+        return last >= 0 && probes.slice(last + 1).length >= 4 ? true : undefined
+      })
+      const probes = probesOf(calls.slice(moved))
+      const prefixReads = probes.filter((probe) => probe === "informer probe prefix").length
+      assert.isAtLeast(prefixReads, 1)
+      assert.isAtMost(prefixReads, 2, probes.join(", "))
+      const last = probes.lastIndexOf("informer probe prefix")
+      assert.deepStrictEqual([...new Set(probes.slice(last + 1))], ["informer probe"])
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(fiber))
+    }
+  })
+})
