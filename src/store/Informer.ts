@@ -11,10 +11,11 @@
 // next member after every failure, and while it watches, a probe asks that member every
 // `stallProbeInterval` (1 s, with a deadline of half that) for the cluster's revision, and once the
 // cluster has moved past the revision the watch was last known complete at, for the prefix's newest
-// mod revision and key count. The watch counts as broken when the member fails two probes in a row
-// (frozen, or cut off from the quorum), or when it shows, twice with no watch event in between, a
-// change the watch has not delivered. Then the informer relists on the next member.
-import { Deferred, Duration, Effect, Queue, Random, Result, Stream } from "effect"
+// mod revision and key count (that, at most once per `fullProbeSpacing`: 10 s for 10,000 keys). The
+// watch counts as broken when the member fails two probes in a row (frozen, or cut off from the
+// quorum), or when it shows, twice with no watch event in between, a change the watch has not
+// delivered. Then the informer relists on the next member.
+import { Clock, Deferred, Duration, Effect, Queue, Random, Result, Stream } from "effect"
 import { Range } from "etcd3"
 import type { Etcd3, IKeyValue, Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
@@ -45,6 +46,14 @@ export interface InformerOptions<A> {
 }
 
 export const defaultStallProbeInterval = Duration.seconds(1)
+
+/**
+ * The least time between two probes that read the whole prefix: the probe interval, or a
+ * millisecond per key (10 s for 10,000), whichever is longer. etcd's cost of such a read grows with
+ * the prefix; a watch's member is still asked every interval whether it answers.
+ */
+export const fullProbeSpacing = (interval: Duration.Duration, keys: number): number => Math.max(Duration.toMillis(interval), keys)
+
 export const defaultListPageSize = 500
 /** Lists started over in one session after their revision was compacted between pages. */
 const maxListRestarts = 3
@@ -158,46 +167,52 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
 
       // Fails with WatchBroken once the watch's member stops answering, or the watch falls behind it.
       // `complete` is a cluster revision up to which the watch is known to have delivered all of the
-      // prefix (the list's, then each probe's that found nothing missing). While the cluster stays
-      // at it, nothing can be missing: the member is only asked for one key, which proves it
-      // answers. The prefix's newest revision and count are asked for only once the cluster has
-      // moved on: etcd reads every value of the prefix to sort them, at 10,000 statuses about 15 MB
-      // a probe, once a second per informer and per controller replica, for an idle fleet.
+      // prefix (the list's, then each full probe's that found nothing missing). While the cluster
+      // stays at it, nothing can be missing: the member is asked for one key, which proves it
+      // answers. Once the cluster has moved on, the prefix's newest revision and count are asked
+      // for, at most once per `fullProbeSpacing` while nothing looks wrong: etcd reads every value
+      // of a prefix to sort it (about 11 MB for 10,000 statuses), and a controller's every replica
+      // probes each of its informers.
       const stallProbe = (client: Etcd3, listedAt: bigint) =>
         Effect.gen(function*() {
           const probeTimeoutMs = Math.max(250, Duration.toMillis(stallProbeInterval) / 2)
+          const deadline = () => ({ deadline: Date.now() + probeTimeoutMs })
           let failures = 0
           let eventsWhenBehind: number | undefined
           let complete = listedAt
-          // After a probe that found the cluster moving, the next one asks for the prefix at once.
+          // The cluster has moved past `complete` since the last full probe.
           let moving = false
+          let lastFullAt = Number.NEGATIVE_INFINITY
           const unanswered = (error: StoreError) =>
             // One slow answer is forgiven; two in a row mean the member is gone for this watch.
             ++failures >= 2 ? Effect.fail(new WatchBroken(`its member does not answer: ${error.message}`)) : Effect.void
           for (;;) {
             yield* Effect.sleep(stallProbeInterval)
-            if (!moving) {
-              const asked = yield* Effect.result(
-                etcd.call("informer probe", () => client.get(options.prefix).options({ deadline: Date.now() + probeTimeoutMs }).exec())
-              )
+            const now = yield* Clock.currentTimeMillis
+            const fullDue = now - lastFullAt >= fullProbeSpacing(stallProbeInterval, delivered.size)
+            // A watch seen behind is looked at again at the next probe, spaced or not.
+            if (eventsWhenBehind === undefined && !(moving && fullDue)) {
+              const asked = yield* Effect.result(etcd.call("informer probe", () => client.get(options.prefix).options(deadline()).exec()))
               if (Result.isFailure(asked)) {
                 yield* unanswered(asked.failure)
                 continue
               }
               failures = 0
-              if (BigInt(asked.success.header.revision) <= complete) {
-                eventsWhenBehind = undefined
-                continue
-              }
+              moving = BigInt(asked.success.header.revision) > complete
+              if (!moving || !fullDue) continue
             }
-            const probed = yield* Effect.result(etcd.call("informer probe prefix", () =>
-              client.getAll().prefix(options.prefix).sort("Mod", "Descend").limit(1)
-                .options({ deadline: Date.now() + probeTimeoutMs }).exec()))
+            const probed = yield* Effect.result(
+              etcd.call(
+                "informer probe prefix",
+                () => client.getAll().prefix(options.prefix).sort("Mod", "Descend").limit(1).options(deadline()).exec()
+              )
+            )
             if (Result.isFailure(probed)) {
               yield* unanswered(probed.failure)
               continue
             }
             failures = 0
+            lastFullAt = now
             const { header, kvs, count } = probed.success
             const revision = BigInt(header.revision)
             moving = revision > complete

@@ -1,11 +1,12 @@
 // What an informer's stall probe asks etcd for (src/store/Informer.ts): while the cluster stays at
 // the revision its watch is known complete at, one key (the member answers); once the cluster has
-// moved on, the prefix's newest revision and count, so that a change the watch missed is found.
+// moved on, the prefix's newest revision and count, so that a change the watch missed is found —
+// spaced by the prefix's size (fullProbeSpacing) while the cluster keeps moving.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Stream } from "effect"
+import { Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { afterEach } from "vitest"
 import { EtcdClient } from "../../src/store/EtcdClient.ts"
-import { informer } from "../../src/store/Informer.ts"
+import { fullProbeSpacing, informer } from "../../src/store/Informer.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
 import { etcdLayer, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -30,22 +31,28 @@ const recordingLayer = (cluster: EtcdCluster, calls: Array<string>) =>
 
 const probesOf = (calls: ReadonlyArray<string>) => calls.filter((call) => call.startsWith("informer probe"))
 
+/** An informer over `prefix` probing every 100 ms, its calls recorded; resolves once it has listed. */
+const probing = async (cluster: EtcdCluster, prefix: string) => {
+  const calls: Array<string> = []
+  let synced = false
+  const fiber = Effect.runFork(
+    informer<string>({ prefix, parse: (_key, value) => value, stallProbeInterval: "100 millis" }).pipe(
+      Stream.runForEach((event) => Effect.sync(() => void (event._tag === "Synced" && (synced = true)))),
+      Effect.provide(recordingLayer(cluster, calls))
+    )
+  )
+  await waitUntil("listed", () => synced)
+  return { calls, stop: () => Effect.runPromise(Fiber.interrupt(fiber)) }
+}
+
 describe("an informer's stall probe", () => {
   it("asks for one key while the cluster stands still, and for the prefix once after it moved", async () => {
     const etcd = await startLocalEtcd()
     clusters.push(etcd)
     const prefix = uniquePrefix("probe") + "/specs/"
     for (const key of ["a", "b", "c"]) await rawPut(etcd, `${prefix}${key}`, "1")
-    const calls: Array<string> = []
-    let synced = false
-    const fiber = Effect.runFork(
-      informer<string>({ prefix, parse: (_key, value) => value, stallProbeInterval: "100 millis" }).pipe(
-        Stream.runForEach((event) => Effect.sync(() => void (event._tag === "Synced" && (synced = true)))),
-        Effect.provide(recordingLayer(etcd, calls))
-      )
-    )
+    const { calls, stop } = await probing(etcd, prefix)
     try {
-      await waitUntil("listed", () => synced)
       // Standing still: every probe is the one-key read, however many are made.
       const idle = calls.length
       await waitUntil("eight probes", () => probesOf(calls.slice(idle)).length >= 8)
@@ -67,7 +74,37 @@ describe("an informer's stall probe", () => {
       const last = probes.lastIndexOf("informer probe prefix")
       assert.deepStrictEqual([...new Set(probes.slice(last + 1))], ["informer probe"])
     } finally {
-      await Effect.runPromise(Fiber.interrupt(fiber))
+      await stop()
+    }
+  })
+
+  it("reads a large prefix at most once per its spacing while the cluster keeps moving, and asks every interval", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const prefix = uniquePrefix("spaced") + "/statuses/"
+    const keys = 800
+    await Promise.all(Array.from({ length: keys }, (_, index) => rawPut(etcd, `${prefix}${index}`, "1")))
+    const spacingMs = fullProbeSpacing(Duration.millis(100), keys)
+    assert.strictEqual(spacingMs, 800)
+    const { calls, stop } = await probing(etcd, prefix)
+    try {
+      // Writes elsewhere every 50 ms for 4 s: the cluster never stands still.
+      const from = calls.length
+      const started = performance.now()
+      while (performance.now() - started < 4_000) {
+        await rawPut(etcd, "/elsewhere/moving", String(performance.now()))
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const probes = probesOf(calls.slice(from))
+      const prefixReads = probes.filter((probe) => probe === "informer probe prefix").length
+      // 4 s at one read per 800 ms, plus the first one's pair; a probe each 100 ms would be 40.
+      assert.isAtLeast(prefixReads, 3, probes.join(", "))
+      assert.isAtMost(prefixReads, 8, probes.join(", "))
+      // The member is still asked every interval: about 40 in 4 s (a loaded machine makes fewer;
+      // were the one-key probes spaced too, there would be about 5).
+      assert.isAtLeast(probes.length, 15, probes.join(", "))
+    } finally {
+      await stop()
     }
   })
 })
