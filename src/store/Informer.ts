@@ -180,7 +180,8 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
           let failures = 0
           let eventsWhenBehind: number | undefined
           let complete = listedAt
-          // The cluster has moved past `complete` since the last full probe.
+          // The cluster was last seen past `complete`, or moving at the last full probe: the prefix
+          // is read once its spacing allows.
           let moving = false
           let lastFullAt = Number.NEGATIVE_INFINITY
           const unanswered = (error: StoreError) =>
