@@ -22,6 +22,7 @@ import { defaultShard } from "./domain/ShardPlacement.ts"
 import { MesosMaintenance } from "./marathon/MesosMaintenance.ts"
 import type { EtcdOptions } from "./store/EtcdClient.ts"
 import { EtcdClient } from "./store/EtcdClient.ts"
+import { MemberPulse } from "./store/MemberPulse.ts"
 import { etcdClusterId } from "./store/ClusterIdentity.ts"
 import { etcdCleanupLedgerLayer } from "./store/EtcdCleanupLedger.ts"
 import { etcdDrainRecordsLayer } from "./store/EtcdDrainRecords.ts"
@@ -153,6 +154,7 @@ export const reconcileLayer = (
     etcdRolloutStoreLayer,
     etcdDrainRecordsLayer,
     etcdCleanupLedgerLayer,
+    MemberPulse.layer,
     ownerLayer(owner)
   ).pipe(
     Layer.provideMerge(EtcdClient.layer(etcd))

@@ -9,16 +9,18 @@
 // TCP connections open and answers nothing, and etcd's own progress notifications come every 10
 // minutes. So each session (watch, list, follow) runs on a connection of its own to one member, the
 // next member after every failure, and while it watches, a probe asks that member every
-// `stallProbeInterval` (1 s, with a deadline of half that) for the cluster's revision, and once the
+// `stallProbeInterval` (1 s, with a deadline of half that) for the cluster's revision (one read for
+// all the informers on that member, where the process has a MemberPulse), and once the
 // cluster has moved past the revision the watch was last known complete at, for the prefix's newest
 // mod revision and key count (that, at most once per `fullProbeSpacing`: 10 s for 10,000 keys). The
 // watch counts as broken when the member fails two probes in a row (frozen, or cut off from the
 // quorum), or when it shows, twice with no watch event in between, a change the watch has not
 // delivered. Then the informer relists on the next member.
-import { Clock, Deferred, Duration, Effect, Queue, Random, Result, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Option, Queue, Random, Result, Stream } from "effect"
 import { Range } from "etcd3"
 import type { Etcd3, IKeyValue, Watcher } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
+import { MemberPulse } from "./MemberPulse.ts"
 import type { StoreError } from "./StoreError.ts"
 
 export type InformerEvent<A> =
@@ -72,6 +74,9 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
   Stream.callback<InformerEvent<A>, never, EtcdClient>((queue) =>
     Effect.gen(function*() {
       const etcd = yield* EtcdClient
+      // Informers that watch through one member share its probe reads where the process has a
+      // MemberPulse (the controller: seven informers); alone, each asks over its own connection.
+      const pulse = yield* Effect.serviceOption(MemberPulse)
       // key → mod revision of what consumers have been told exists.
       const delivered = new Map<string, string>()
       // Keys stored but unreadable: etcd counts them, `delivered` does not.
@@ -173,10 +178,19 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
       // for, at most once per `fullProbeSpacing` while nothing looks wrong: etcd reads every value
       // of a prefix to sort it (about 11 MB for 10,000 statuses), and a controller's every replica
       // probes each of its informers.
-      const stallProbe = (client: Etcd3, listedAt: bigint) =>
+      const stallProbe = (client: Etcd3, attempt: number, listedAt: bigint) =>
         Effect.gen(function*() {
           const probeTimeoutMs = Math.max(250, Duration.toMillis(stallProbeInterval) / 2)
           const deadline = () => ({ deadline: Date.now() + probeTimeoutMs })
+          // The time of the previous probe: a shared read is taken only when begun after it.
+          let probedAt = yield* Clock.currentTimeMillis
+          const clusterRevision = (since: number) =>
+            Option.isSome(pulse)
+              ? pulse.value.revision(attempt, since, probeTimeoutMs)
+              : Effect.map(
+                etcd.call("informer probe", () => client.get(options.prefix).options(deadline()).exec()),
+                (answer) => BigInt(answer.header.revision)
+              )
           let failures = 0
           let eventsWhenBehind: number | undefined
           let complete = listedAt
@@ -190,16 +204,18 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
           for (;;) {
             yield* Effect.sleep(stallProbeInterval)
             const now = yield* Clock.currentTimeMillis
+            const since = probedAt
+            probedAt = now
             const fullDue = now - lastFullAt >= fullProbeSpacing(stallProbeInterval, delivered.size)
             // A watch seen behind is looked at again at the next probe, spaced or not.
             if (eventsWhenBehind === undefined && !(moving && fullDue)) {
-              const asked = yield* Effect.result(etcd.call("informer probe", () => client.get(options.prefix).options(deadline()).exec()))
+              const asked = yield* Effect.result(clusterRevision(since))
               if (Result.isFailure(asked)) {
                 yield* unanswered(asked.failure)
                 continue
               }
               failures = 0
-              moving = BigInt(asked.success.header.revision) > complete
+              moving = asked.success > complete
               if (!moving || !fullDue) continue
             }
             const probed = yield* Effect.result(
@@ -238,7 +254,8 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
       // events the list already reflects (its revision or older) are dropped, later ones go out
       // in order once the list is delivered.
       const session = Effect.gen(function*() {
-        const client = yield* etcd.dedicated(sessions++)
+        const attempt = sessions++
+        const client = yield* etcd.dedicated(attempt)
         // Once the session is over only the relist speaks: etcd3 may resume this watcher on its
         // own while the connection is still being torn down.
         let ended = false
@@ -312,7 +329,7 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
         watched = listedAt
         watchEvents = 0
         for (const event of held.splice(0)) follow(event.deleted, event.kv)
-        return yield* Effect.raceFirst(Deferred.await(broken), stallProbe(client, listedAt))
+        return yield* Effect.raceFirst(Deferred.await(broken), stallProbe(client, attempt, listedAt))
       }).pipe(Effect.scoped)
 
       yield* session.pipe(

@@ -1,12 +1,14 @@
 // What an informer's stall probe asks etcd for (src/store/Informer.ts): while the cluster stays at
 // the revision its watch is known complete at, one key (the member answers); once the cluster has
 // moved on, the prefix's newest revision and count, so that a change the watch missed is found —
-// spaced by the prefix's size (fullProbeSpacing) while the cluster keeps moving.
+// spaced by the prefix's size (fullProbeSpacing) while the cluster keeps moving. Informers that
+// watch through one member share its one-key reads where a MemberPulse is provided.
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { afterEach } from "vitest"
 import { EtcdClient } from "../../src/store/EtcdClient.ts"
 import { fullProbeSpacing, informer } from "../../src/store/Informer.ts"
+import { MemberPulse } from "../../src/store/MemberPulse.ts"
 import type { EtcdCluster } from "../harness/etcd.ts"
 import { etcdLayer, rawPut, startLocalEtcd, uniquePrefix } from "../harness/etcd.ts"
 import { waitUntil } from "../harness/wait.ts"
@@ -105,6 +107,50 @@ describe("an informer's stall probe", () => {
       assert.isAtLeast(probes.length, 15, probes.join(", "))
     } finally {
       await stop()
+    }
+  })
+
+  it("asks a member once a probe interval for all the informers that watch through it", async () => {
+    const etcd = await startLocalEtcd()
+    clusters.push(etcd)
+    const root = uniquePrefix("shared")
+    const prefixes = ["specs", "status", "drain"].map((kind) => `${root}/${kind}/`)
+    const calls: Array<string> = []
+    const seen = new Map<string, string>()
+    const synced = new Set<string>()
+    const fiber = Effect.runFork(
+      Effect.forEach(
+        prefixes,
+        (prefix) =>
+          informer<string>({ prefix, parse: (_key, value) => value, stallProbeInterval: "100 millis" }).pipe(
+            Stream.runForEach((event) =>
+              Effect.sync(() => {
+                if (event._tag === "Synced") synced.add(prefix)
+                if (event._tag === "Upsert") seen.set(event.key, event.value)
+              })
+            )
+          ),
+        { concurrency: "unbounded", discard: true }
+      ).pipe(
+        Effect.provide(MemberPulse.layer.pipe(Layer.provideMerge(recordingLayer(etcd, calls))))
+      )
+    )
+    try {
+      await waitUntil("listed", () => synced.size === prefixes.length)
+      // Three informers probing every 100 ms, alone, make 30 reads a second: 20 would take about
+      // 0.7 s. Shared, 20 reads take 2 s (a slow machine only makes them slower).
+      const from = calls.length
+      const started = performance.now()
+      await waitUntil("twenty probes", () => probesOf(calls.slice(from)).length >= 20, { timeoutMs: 20_000 })
+      const seconds = (performance.now() - started) / 1000
+      const probes = probesOf(calls.slice(from))
+      assert.deepStrictEqual([...new Set(probes)], ["informer probe"])
+      assert.isAtLeast(seconds, 1.3, `${probes.length} probes in ${seconds.toFixed(2)} s`)
+      // Each informer still follows its prefix.
+      await rawPut(etcd, `${prefixes[2]}x`, "1")
+      await waitUntil("the put followed", () => seen.get(`${prefixes[2]}x`) === "1")
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(fiber))
     }
   })
 })
