@@ -6,12 +6,11 @@
 // parsed and decoded (AppListDecoder.ts). Decoding is a function of an app's bytes alone, so the
 // result is what decoding the whole answer gives (test/marathon/AppListReader.test.ts holds it so).
 import type { ObservedApp } from "../plan/Observed.ts"
+import type { SplitAnswer } from "./AppListSpans.ts"
 import { appListSpans } from "./AppListSpans.ts"
 import { decodeAppList, observedAppOf, UnreadableAnswer } from "./AppListDecoder.ts"
 
-interface Previous {
-  readonly bytes: Uint8Array
-  readonly spans: Int32Array
+interface Previous extends SplitAnswer {
   readonly apps: ReadonlyArray<ObservedApp>
 }
 
@@ -27,38 +26,23 @@ export const makeAppListReader = () => {
   let previous: Previous | undefined
   let counts: ReadCounts = { parsed: 0, reused: 0 }
 
-  const sameBytes = (bytes: Uint8Array, start: number, end: number, index: number) => {
-    if (previous === undefined || index < 0 || 2 * index + 1 >= previous.spans.length) return false
-    const from = previous.spans[2 * index]!
-    const to = previous.spans[2 * index + 1]!
-    if (to - from !== end - start) return false
-    return Buffer.compare(bytes.subarray(start, end), previous.bytes.subarray(from, to)) === 0
-  }
-
   /** The apps of a `GET /v2/apps` answer; throws UnreadableAnswer when it is not one. */
   const read = (bytes: Uint8Array): Array<ObservedApp> => {
-    const spans = appListSpans(bytes)
-    if (spans === undefined) {
+    const listed = appListSpans(bytes, previous)
+    if (listed === undefined) {
       // Not the shape Marathon sends: the whole-answer decoder says what is wrong, or reads it.
       previous = undefined
       const apps = decodeAppList(text.decode(bytes))
       counts = { parsed: apps.length, reused: 0 }
       return apps
     }
-    const apps = new Array<ObservedApp>(spans.length / 2)
+    const { spans, matches } = listed
+    const apps = new Array<ObservedApp>(matches.length)
     let parsed = 0
-    // Apps keep their order between answers; one added or removed shifts those after it by one.
-    let shift = 0
     for (let index = 0; index < apps.length; index++) {
       const start = spans[2 * index]!
       const end = spans[2 * index + 1]!
-      let match = index + shift
-      if (!sameBytes(bytes, start, end, match)) {
-        if (sameBytes(bytes, start, end, match + 1)) match++
-        else if (sameBytes(bytes, start, end, match - 1)) match--
-        else match = -1
-        if (match >= 0) shift = match - index
-      }
+      const match = matches[index]!
       if (match >= 0) apps[index] = previous!.apps[match]!
       else {
         let value: unknown

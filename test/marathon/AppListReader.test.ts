@@ -89,6 +89,10 @@ describe("AppListReader", () => {
     const removed = reader.read(answer([appN(0), { ...appN(2), instances: 2 }, appN(3)]))
     assert.deepStrictEqual(reader.counts(), { parsed: 0, reused: 3 })
     assert.strictEqual(removed[1], scaled[1])
+    // Two added apart: each shifts the apps after it by one more, and they are still found.
+    const spread = reader.read(answer([appN(7), appN(0), { ...appN(2), instances: 2 }, appN(8), appN(3)]))
+    assert.deepStrictEqual(reader.counts(), { parsed: 2, reused: 3 })
+    assert.strictEqual(spread[4], removed[2])
   })
 
   it("leaves an answer of another shape to the whole-answer decoder", () => {
