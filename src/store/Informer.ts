@@ -75,7 +75,7 @@ export const informer = <A>(options: InformerOptions<A>): Stream.Stream<Informer
     Effect.gen(function*() {
       const etcd = yield* EtcdClient
       // Informers that watch through one member share its probe reads where the process has a
-      // MemberPulse (the controller: seven informers); alone, each asks over its own connection.
+      // MemberPulse (the controller: six informers); alone, each asks over its own connection.
       const pulse = yield* Effect.serviceOption(MemberPulse)
       // key → mod revision of what consumers have been told exists.
       const delivered = new Map<string, string>()
