@@ -57,6 +57,7 @@ export const appListSpans = (bytes: Uint8Array, previous?: SplitAnswer): ListSpa
     const end = start + to - from
     return end <= length && current.compare(before, from, to, start, end) === 0 ? end : -1
   }
+  let spans = new Int32Array(1024)
   let matches = new Int32Array(512)
   // Apps keep their order between answers; one added or removed shifts those after it by one.
   let shift = 0
@@ -74,7 +75,6 @@ export const appListSpans = (bytes: Uint8Array, previous?: SplitAnswer): ListSpa
   skipSpace()
   for (const byte of appsKey) if (bytes[at++] !== byte) return undefined
   if (!take(colon) || !take(openBracket)) return undefined
-  let spans = new Int32Array(1024)
   let count = 0
   skipSpace()
   if (bytes[at] === closeBracket) at++
@@ -105,15 +105,14 @@ export const appListSpans = (bytes: Uint8Array, previous?: SplitAnswer): ListSpa
         if (at >= length) return undefined
         at++
       }
-      if (count + 2 > spans.length) {
-        const grown = new Int32Array(spans.length * 2)
-        grown.set(spans)
-        spans = grown
-      }
+      // Both grow together: two spans per match.
       if (index >= matches.length) {
-        const grown = new Int32Array(matches.length * 2)
-        grown.set(matches)
-        matches = grown
+        const grownSpans = new Int32Array(spans.length * 2)
+        grownSpans.set(spans)
+        spans = grownSpans
+        const grownMatches = new Int32Array(matches.length * 2)
+        grownMatches.set(matches)
+        matches = grownMatches
       }
       spans[count++] = start
       spans[count++] = at

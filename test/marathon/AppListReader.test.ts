@@ -95,6 +95,15 @@ describe("AppListReader", () => {
     assert.strictEqual(spread[4], removed[2])
   })
 
+  it("reads a list longer than the split's first buffers, and again with every app reused", () => {
+    const many = answer(Array.from({ length: 1_500 }, (_, n) => appN(n)))
+    const reader = makeAppListReader()
+    readsAsWhole(reader, many)
+    assert.deepStrictEqual(reader.counts(), { parsed: 1_500, reused: 0 })
+    readsAsWhole(reader, many)
+    assert.deepStrictEqual(reader.counts(), { parsed: 0, reused: 1_500 })
+  })
+
   it("leaves an answer of another shape to the whole-answer decoder", () => {
     const reader = makeAppListReader()
     const extra = encoder.encode(JSON.stringify({ apps: [appN(1)], more: true }))
