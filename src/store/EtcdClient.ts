@@ -10,7 +10,7 @@ import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { Etcd3, IOptions } from "etcd3"
 import type { EtcdOptions } from "./EtcdOptions.ts"
-import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry } from "./EtcdOptions.ts"
+import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry, memberOf } from "./EtcdOptions.ts"
 import { StoreError, storeError } from "./StoreError.ts"
 
 // Not an import: importing node:fs evaluates every export (fs/promises, readline) on each CLI start.
@@ -116,7 +116,7 @@ export class EtcdClient extends Context.Service<EtcdClient, {
         const retry = etcdRetry(options.retries ?? 8)
         const callIdempotent = <A>(operation: string, f: (client: Etcd3) => Promise<A>) => call(operation, f).pipe(Effect.retry(retry))
         const dedicated = (attempt: number) => {
-          const endpoint = options.endpoints[attempt % Math.max(options.endpoints.length, 1)] ?? defaultEndpoint
+          const endpoint = options.endpoints[memberOf(attempt, options.endpoints.length)] ?? defaultEndpoint
           return Effect.acquireRelease(
             Effect.try({
               try: () => new Etcd3(toEtcd3Options(libraries, { ...options, endpoints: [endpoint] })),

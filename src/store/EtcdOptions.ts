@@ -20,6 +20,12 @@ export interface EtcdOptions {
 export const defaultPrefix = "/mdeploy/v1"
 export const defaultEndpoint = "http://127.0.0.1:2379"
 export const defaultCallTimeoutMs = 5_000
+
+/**
+ * Which of `endpoints` members the `attempt`-th dedicated connection goes to (round robin): the
+ * informers' sessions move on with it, and the checks they share (MemberPulse) are kept per member.
+ */
+export const memberOf = (attempt: number, endpoints: number): number => attempt % Math.max(endpoints, 1)
 export const defaultDialTimeoutMs = 3_000
 
 /** Transient etcd failures: exponential from 50 ms, capped at 2 s, jittered, at most `times` retries. */

@@ -10,9 +10,9 @@
 // minutes. So each session (watch, list, follow) runs on a connection of its own to one member, the
 // next member after every failure, and while it watches, a probe asks that member every
 // `stallProbeInterval` (1 s, with a deadline of half that) for the cluster's revision (one read for
-// all the informers on that member, where the process has a MemberPulse), and once the
-// cluster has moved past the revision the watch was last known complete at, for the prefix's newest
-// mod revision and key count (that, at most once per `fullProbeSpacing`: 10 s for 10,000 keys). The
+// all the informers on that member, where the process has a MemberPulse), and once the cluster has
+// moved past the revision the watch was last known complete at, for the prefix's newest mod
+// revision and key count (that, at most once per `fullProbeSpacing`: 10 s for 10,000 keys). The
 // watch counts as broken when the member fails two probes in a row (frozen, or cut off from the
 // quorum), or when it shows, twice with no watch event in between, a change the watch has not
 // delivered. Then the informer relists on the next member.

@@ -14,6 +14,7 @@
 import { Clock, Context, Deferred, Effect, Layer, Scope } from "effect"
 import type { Etcd3 } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
+import { memberOf } from "./EtcdOptions.ts"
 import type { StoreError } from "./StoreError.ts"
 
 /** The last read of one member, answered or not yet. */
@@ -37,7 +38,7 @@ export class MemberPulse extends Context.Service<MemberPulse, {
       // Reads and their connections live as long as the layer: a read outlives the informer that
       // began it, as the others may be waiting for its answer.
       const scope = yield* Effect.scope
-      const members = Math.max(1, etcd.endpoints.split(",").length)
+      const members = etcd.endpoints.split(",").length
       const connections = new Map<number, Etcd3>()
       const beats = new Map<number, Beat>()
       // Any key answers with the cluster's revision; this one costs etcd a single lookup.
@@ -61,7 +62,7 @@ export class MemberPulse extends Context.Service<MemberPulse, {
 
       const revision = (attempt: number, after: number, timeoutMs: number) =>
         Effect.gen(function*() {
-          const member = attempt % members
+          const member = memberOf(attempt, members)
           const now = yield* Clock.currentTimeMillis
           const last = beats.get(member)
           if (last !== undefined && last.startedAt > after) return yield* Deferred.await(last.answer)
