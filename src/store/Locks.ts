@@ -12,6 +12,7 @@ import { EtcdClient } from "./EtcdClient.ts"
 import type { EtcdSession } from "./EtcdSession.ts"
 import { makeKeys } from "./Keys.ts"
 import type { Fence } from "./StatusStore.ts"
+import { isHeldHere, isLeftover, markTaking, unmarkTaking } from "./LockLeftovers.ts"
 import type { StoreError } from "./StoreError.ts"
 
 export class LockHeldError extends Schema.TaggedError<LockHeldError>()("LockHeldError", {
@@ -19,30 +20,82 @@ export class LockHeldError extends Schema.TaggedError<LockHeldError>()("LockHeld
   holder: Schema.String
 }) {}
 
-/** Puts `key` bound to the session's lease if nobody holds it; the fence proves the hold later. */
+/**
+ * Puts `key` bound to the session's lease if nobody holds it, or takes back what an earlier pass
+ * of this process left there (LockLeftovers); the fence proves the hold later. Refused while
+ * someone else holds `key`, or while `unlessExists` exists: the holder is read in the same
+ * transaction. Call it with `key` marked as taking.
+ */
 const tryPut = (key: string, holder: string, session: EtcdSession, unlessExists?: string) =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const result = yield* etcd.call("acquire lock", (client) => {
       const guard = client.if(key, "Create", "==", 0)
       if (unlessExists !== undefined) guard.and(unlessExists, "Create", "==", 0)
-      return guard.then(client.put(key).value(holder).lease(session.leaseId)).commit()
+      const reads = unlessExists === undefined ? [client.get(key)] : [client.get(key), client.get(unlessExists)]
+      return guard.then(client.put(key).value(holder).lease(session.leaseId)).else(...reads).commit()
     })
-    return result.succeeded ? Option.some<Fence>({ key, createRevision: result.header.revision }) : Option.none<Fence>()
+    if (result.succeeded) return { key, createRevision: result.header.revision } satisfies Fence
+    const [existing, blocking] = result.responses.map((response) => response.response_range.kvs[0])
+    if (existing !== undefined) return yield* takeBackOrRefuse(key, holder, session, existing)
+    return yield* new LockHeldError({ key: unlessExists ?? key, holder: blocking?.value.toString() ?? "nobody (just released)" })
   })
 
-const holderOf = (key: string) =>
+/** A lock found taken: ours again when it is this process's leftover, else refused with its holder. */
+const takeBackOrRefuse = (
+  key: string,
+  holder: string,
+  session: EtcdSession,
+  existing: { readonly value: Buffer; readonly lease: string; readonly create_revision: string }
+): Effect.Effect<Fence, LockHeldError, EtcdClient> => {
+  const value = existing.value.toString()
+  if (!isLeftover({ value, lease: existing.lease }, key, holder, session)) return Effect.fail(new LockHeldError({ key, holder: value }))
+  return Effect.logInfo("lock left by an earlier pass of this process taken back").pipe(
+    Effect.annotateLogs({ key, createRevision: existing.create_revision }),
+    // The transaction that left it may have left an app-lifecycle reader too.
+    Effect.andThen(dropLeftoverReaders(session)),
+    Effect.as({ key, createRevision: existing.create_revision } satisfies Fence)
+  )
+}
+
+/**
+ * Deletes the app-lifecycle readers of this session that none of its passes holds: puts whose
+ * answers were lost, which would otherwise hold every tear-down off until the session ends.
+ */
+const dropLeftoverReaders = (session: EtcdSession) =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
-    return (yield* etcd.call("read lock", (client) => client.get(key).string())) ?? "nobody (just released)"
-  })
+    const prefix = `${makeKeys(etcd.prefix).appLifecycleLock}/readers/${session.leaseId}-`
+    const found = yield* etcd.callIdempotent("list own lock readers", (client) => client.getAll().prefix(prefix).keys())
+    for (const key of found.filter((key) => !isHeldHere(session, key))) {
+      yield* etcd.callIdempotent("drop leftover lock reader", (client) =>
+        client.if(key, "Lease", "==", session.leaseId).then(client.delete().key(key)).commit())
+    }
+  }).pipe(Effect.ignore)
 
+/** Gives `fence` back, unless someone else holds its key by now; repeated when etcd does not answer. */
 const release = (fence: Fence) =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
-    yield* etcd.call("release lock", (client) =>
+    // A guarded delete can be sent again: a second one finds the key gone or someone else's.
+    yield* etcd.callIdempotent("release lock", (client) =>
       client.if(fence.key, "Create", "==", fence.createRevision).then(client.delete().key(fence.key)).commit())
   }).pipe(Effect.ignore)
+
+/** `take` with `key` counted as this process's from before its request until `give` ends. */
+const holding = <E, R>(
+  session: EtcdSession,
+  key: string,
+  take: Effect.Effect<Fence, E, R>,
+  give: (fence: Fence) => Effect.Effect<void, never, R>
+): Effect.Effect<Fence, E, R | Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.suspend(() => {
+      markTaking(session, key)
+      return take.pipe(Effect.onError(() => Effect.sync(() => unmarkTaking(session, key))))
+    }),
+    (fence) => give(fence).pipe(Effect.ensuring(Effect.sync(() => unmarkTaking(session, key))))
+  )
 
 /**
  * Holds `locks/instance/<name>` for the life of the scope, or fails with LockHeldError at once.
@@ -56,14 +109,7 @@ export const acquireInstanceLock = (
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     const key = makeKeys(etcd.prefix).instanceLock(name)
-    return yield* Effect.acquireRelease(
-      Effect.gen(function*() {
-        const fence = yield* tryPut(key, holder, session)
-        if (Option.isNone(fence)) return yield* new LockHeldError({ key, holder: yield* holderOf(key) })
-        return fence.value
-      }),
-      release
-    )
+    return yield* holding(session, key, tryPut(key, holder, session), release)
   })
 
 let readerSequence = 0
@@ -77,16 +123,7 @@ export const acquireAppLifecycleShared = (
     const etcd = yield* EtcdClient
     const keys = makeKeys(etcd.prefix)
     const readerKey = `${keys.appLifecycleLock}/readers/${session.leaseId}-${++readerSequence}`
-    return yield* Effect.acquireRelease(
-      Effect.gen(function*() {
-        const fence = yield* tryPut(readerKey, holder, session, keys.appLifecycleLock)
-        if (Option.isNone(fence)) {
-          return yield* new LockHeldError({ key: keys.appLifecycleLock, holder: yield* holderOf(keys.appLifecycleLock) })
-        }
-        return fence.value
-      }),
-      release
-    )
+    return yield* holding(session, readerKey, tryPut(readerKey, holder, session, keys.appLifecycleLock), release)
   })
 
 /** The instance lock with, when it could be had in the same transaction, an app-lifecycle reader. */
@@ -133,27 +170,51 @@ export const acquireInstanceLockForCreate = (
     // What is still held once the transaction succeeded; the reader may be given back early, and
     // both with the pass's last status write.
     let reader: Fence | undefined
+    let readerMarked = true
     let givenBack = false
+    const unmarkReader = () => {
+      if (readerMarked) unmarkTaking(session, readerKey)
+      readerMarked = false
+    }
     const both = yield* Effect.acquireRelease(
-      etcd.call("acquire locks", (client) =>
-        client.if(key, "Create", "==", 0).and(keys.appLifecycleLock, "Create", "==", 0)
-          .then(client.put(key).value(holder).lease(session.leaseId), client.put(readerKey).value(holder).lease(session.leaseId))
-          .else(client.get(key))
-          .commit()),
+      Effect.suspend(() => {
+        markTaking(session, key)
+        markTaking(session, readerKey)
+        return etcd.call("acquire locks", (client) =>
+          client.if(key, "Create", "==", 0).and(keys.appLifecycleLock, "Create", "==", 0)
+            .then(client.put(key).value(holder).lease(session.leaseId), client.put(readerKey).value(holder).lease(session.leaseId))
+            .else(client.get(key))
+            .commit()).pipe(
+            Effect.tap((result) => Effect.sync(() => result.succeeded ? undefined : unmarkReader())),
+            Effect.onError(() =>
+              Effect.sync(() => {
+                unmarkTaking(session, key)
+                unmarkReader()
+              })
+            )
+          )
+      }),
       (result) => {
-        if (!result.succeeded || givenBack) return Effect.void
+        if (!result.succeeded) return Effect.void
         const instance: Fence = { key, createRevision: result.header.revision }
         const held = reader
-        if (held === undefined) return release(instance)
-        return etcd.call("release locks", (client) =>
-          client.if(key, "Create", "==", instance.createRevision).and(held.key, "Create", "==", held.createRevision)
-            .then(client.delete().key(key), client.delete().key(held.key)).commit()).pipe(
-            // One of them is no longer as taken (a lease lost, say): each alone, each still guarded.
-            Effect.flatMap((released) =>
-              released.succeeded ? Effect.void : Effect.andThen(release(instance), release(held))
-            ),
-            Effect.ignore
-          )
+        const giveBack = givenBack
+          ? Effect.void
+          : held === undefined
+          ? release(instance)
+          : etcd.callIdempotent("release locks", (client) =>
+            client.if(key, "Create", "==", instance.createRevision).and(held.key, "Create", "==", held.createRevision)
+              .then(client.delete().key(key), client.delete().key(held.key)).commit()).pipe(
+              // One of them is no longer as taken (a lease lost, say): each alone, each still guarded.
+              Effect.flatMap((released) =>
+                released.succeeded ? Effect.void : Effect.andThen(release(instance), release(held))
+              ),
+              Effect.ignore
+            )
+        return giveBack.pipe(Effect.ensuring(Effect.sync(() => {
+          unmarkTaking(session, key)
+          unmarkReader()
+        })))
       }
     )
     if (both.succeeded) {
@@ -165,7 +226,9 @@ export const acquireInstanceLockForCreate = (
         releaseShared: Effect.suspend(() => {
           const held = reader
           reader = undefined
-          return held === undefined ? Effect.void : Effect.provideService(release(held), EtcdClient, etcd)
+          return held === undefined
+            ? Effect.void
+            : Effect.provideService(release(held), EtcdClient, etcd).pipe(Effect.ensuring(Effect.sync(unmarkReader)))
         }),
         keysToGiveBack: () => givenBack ? [] : reader === undefined ? [instance] : [instance, reader],
         givenBack: Effect.sync(() => {
@@ -174,11 +237,18 @@ export const acquireInstanceLockForCreate = (
         })
       } satisfies InstanceLocks
     }
-    // Someone holds the instance (its holder was read in the same transaction), or a tear-down
-    // holds app-lifecycle: then the instance lock alone.
+    // Someone holds the instance (its holder was read in the same transaction; or it is this
+    // process's leftover, taken back), or a tear-down holds app-lifecycle: then the instance lock alone.
     const holderKv = both.responses[0]?.response_range.kvs[0]
-    if (holderKv !== undefined) return yield* new LockHeldError({ key, holder: holderKv.value.toString() })
-    return scopeReleased(yield* acquireInstanceLock(name, holder, session))
+    if (holderKv === undefined) {
+      unmarkTaking(session, key)
+      return scopeReleased(yield* acquireInstanceLock(name, holder, session))
+    }
+    const taken = yield* Effect.acquireRelease(
+      takeBackOrRefuse(key, holder, session, holderKv).pipe(Effect.onError(() => Effect.sync(() => unmarkTaking(session, key)))),
+      (fence) => release(fence).pipe(Effect.ensuring(Effect.sync(() => unmarkTaking(session, key))))
+    )
+    return scopeReleased(taken)
   })
 
 /**
@@ -194,23 +264,21 @@ export const acquireAppLifecycleExclusive = (
     const etcd = yield* EtcdClient
     const key = makeKeys(etcd.prefix).appLifecycleLock
     const readers = `${key}/readers/`
-    return yield* Effect.acquireRelease(
-      Effect.gen(function*() {
-        const claimed = yield* tryPut(key, holder, session)
-        if (Option.isNone(claimed)) return yield* new LockHeldError({ key, holder: yield* holderOf(key) })
-        const fence = claimed.value
-        const drained = yield* etcd.call("count lock readers", (client) => client.getAll().prefix(readers).count()).pipe(
-          Effect.repeat({ until: (count) => count === 0, schedule: Schedule.spaced("50 millis") }),
-          Effect.timeoutOption(Duration.millis(drainTimeoutMs))
-        )
-        if (Option.isNone(drained)) {
-          yield* release(fence)
-          return yield* new LockHeldError({ key, holder: "reconciles still in progress" })
-        }
-        return fence
-      }),
-      release
-    )
+    const take = Effect.gen(function*() {
+      const fence = yield* tryPut(key, holder, session)
+      // Readers this process left behind would hold the tear-down off until its session ends.
+      yield* dropLeftoverReaders(session)
+      const drained = yield* etcd.call("count lock readers", (client) => client.getAll().prefix(readers).count()).pipe(
+        Effect.repeat({ until: (count) => count === 0, schedule: Schedule.spaced("50 millis") }),
+        Effect.timeoutOption(Duration.millis(drainTimeoutMs))
+      )
+      if (Option.isNone(drained)) {
+        yield* release(fence)
+        return yield* new LockHeldError({ key, holder: "reconciles still in progress" })
+      }
+      return fence
+    })
+    return yield* holding(session, key, take, release)
   })
 
 /**
