@@ -8,7 +8,7 @@
 // GitSource owns (annotation mdeploy.dev/source) is a conflict (exit 3) unless --force-conflicts,
 // and even then keeps its owner, so the source puts its own version back on its next sync.
 // Notifier documents (design.md §15) are stored the same way as GitSources.
-import { Console, Effect, Option, Result } from "effect"
+import { Console, Effect, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { sourceAnnotation } from "../../domain/GitSource.ts"
 import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
@@ -19,11 +19,15 @@ import type { ApplyOutcome, CorruptSpecError, StoredInstance } from "../../store
 import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
 import type { StoreError } from "../../store/StoreError.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
+import { actionAfterRetry } from "./apply/ActionAfterRetry.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { readManifests } from "../input/readManifests.ts"
 import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
+
+/** The writes failed on an etcd that did not answer, not on an answer: worth the same apply again. */
+const unanswered = (written: Result.Result<unknown, StoreError>): boolean => Result.isFailure(written) && written.failure.retryable
 
 /** Writes in flight at once: enough to hide etcd round trips, few enough to stay polite. */
 const writeConcurrency = 16
@@ -148,11 +152,33 @@ export const apply = Command.make(
         Effect.flatMap(prepare(given, false), (item) => store.apply(item.document, item.options)).pipe(
           Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })
         )
-      const prepared = yield* Effect.forEach(documents, ({ document }) => Effect.result(prepare(document, true)), {
-        concurrency: writeConcurrency
-      })
       // Every prepared document in one call: many specs to an etcd transaction.
-      const written = yield* Effect.result(store.applyMany(prepared.flatMap((item) => Result.isSuccess(item) ? [item.success] : [])))
+      const writeAll = (useSnapshot: boolean) =>
+        Effect.gen(function*() {
+          const prepared = yield* Effect.forEach(documents, ({ document }) => Effect.result(prepare(document, useSnapshot)), {
+            concurrency: writeConcurrency
+          })
+          const items = prepared.flatMap((item) => Result.isSuccess(item) ? [item.success] : [])
+          return { prepared, written: yield* Effect.result(store.applyMany(items)) }
+        })
+      const first = yield* writeAll(true)
+      // A write etcd did not answer (a member that froze, a deadline) may or may not have landed;
+      // either way each spec is stored whole or not at all, so the same apply from fresh reads
+      // finishes the job, every write still a compare-and-swap on what it read. A spec it finds
+      // unchanged although it moved since the first try's read was written by that first try.
+      const { prepared, written } = unanswered(first.written)
+        ? yield* writeAll(false).pipe(
+          Effect.repeat({
+            schedule: Schedule.exponential("200 millis").pipe(Schedule.upTo({ times: 2 })),
+            until: (again) => !unanswered(again.written)
+          })
+        )
+        : first
+      const reported = (index: number, outcome: ApplyOutcome): ApplyOutcome => {
+        const tried = first.prepared[index]
+        if (prepared === first.prepared || tried === undefined || Result.isFailure(tried)) return outcome
+        return actionAfterRetry(tried.success.options.current, outcome)
+      }
       let next = 0
       const outcomes = yield* Effect.forEach(documents, ({ document }, index) =>
         Effect.gen(function*() {
@@ -161,7 +187,7 @@ export const apply = Command.make(
             ? Result.fail(item.failure)
             : Result.isFailure(written)
             ? Result.fail(written.failure)
-            : written.success[next++]!
+            : Result.map(written.success[next++]!, (outcome) => reported(index, outcome))
           const retried = forceConflicts && Result.isFailure(result) && result.failure._tag === "SpecConflictError"
             ? yield* Effect.result(retryFresh(document))
             : result
