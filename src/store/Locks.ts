@@ -1,7 +1,9 @@
 // Lease-bound etcd locks (design.md §3): `locks/instance/<name>` so that one actor at a time
 // reconciles an instance, and `locks/app-lifecycle` so that app creation/deletion never races
 // cleanup. Acquiring never blocks — a held lock is an answer (requeue, or exit 5), not a wait.
-// Every lock key is bound to the holder's session lease, so a crashed holder frees it after the TTL.
+// Every lock key is bound to the holder's session lease, so a crashed holder frees it after the TTL;
+// a lock a live process left behind (its put answered too late, its release lost) is taken back
+// by that process's next pass of the instance (LockLeftovers.ts).
 //
 // app-lifecycle is a readers–writer lock: reconciles take it shared (they may run in parallel),
 // cleanup takes it exclusive. A reader registers only while no writer key exists (one transaction);
