@@ -25,7 +25,8 @@ export const scale = Command.make(
       updateSpec(
         name,
         (instance) =>
-          Effect.succeed(instance.spec.instances === replicas ? Option.none() : Option.some({ ...instance.spec, instances: replicas }))
+          Effect.succeed(instance.spec.instances === replicas ? Option.none() : Option.some({ ...instance.spec, instances: replicas })),
+        { repeatUnanswered: true }
       )
     )
     yield* Console.log(`serviceinstance/${name} ${update._tag === "Updated" ? "scaled" : "unchanged"} (instances: ${replicas})`)

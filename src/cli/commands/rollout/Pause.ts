@@ -12,7 +12,8 @@ export const pause = Command.make(
     const update = yield* withStores(
       updateSpec(
         name,
-        (instance) => Effect.succeed(instance.spec.paused === true ? Option.none() : Option.some({ ...instance.spec, paused: true }))
+        (instance) => Effect.succeed(instance.spec.paused === true ? Option.none() : Option.some({ ...instance.spec, paused: true })),
+        { repeatUnanswered: true }
       )
     )
     yield* Console.log(`serviceinstance/${name} ${update._tag === "Updated" ? "paused" : "already paused"}`)

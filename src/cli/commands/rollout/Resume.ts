@@ -12,7 +12,8 @@ export const resume = Command.make(
     const update = yield* withStores(
       updateSpec(
         name,
-        (instance) => Effect.succeed(instance.spec.paused === true ? Option.some({ ...instance.spec, paused: false }) : Option.none())
+        (instance) => Effect.succeed(instance.spec.paused === true ? Option.some({ ...instance.spec, paused: false }) : Option.none()),
+        { repeatUnanswered: true }
       )
     )
     yield* Console.log(`serviceinstance/${name} ${update._tag === "Updated" ? "resumed" : "already resumed (not paused)"}`)

@@ -1,12 +1,15 @@
 // Read-modify-write of one stored spec for the rollout verbs (restart, pause, resume, undo). The
 // write is a compare-and-swap on the revision that was read; a lost race re-reads and recomputes
-// the change, a few times, before giving up with exit 3. A missing instance is exit 4.
+// the change, a few times, before giving up with exit 3. A missing instance is exit 4. A change that
+// sets a value (pause, resume, scale) is also repeated when etcd did not answer its write: that
+// write may have landed, and setting the value again from a fresh read is harmless. Restart and
+// undo are not repeated so: a second restart would bounce twice, a second undo go back further.
 import { Effect, Option, Schedule } from "effect"
 import type { ServiceInstanceSpec } from "../../../domain/ServiceInstanceSpec.ts"
 import type { StoredInstance } from "../../../store/SpecStore.ts"
 import type { CorruptSpecError } from "../../../store/SpecStore.ts"
 import { SpecConflictError, SpecStore } from "../../../store/SpecStore.ts"
-import type { StoreError } from "../../../store/StoreError.ts"
+import { StoreError } from "../../../store/StoreError.ts"
 import type { CliExit } from "../../CliExit.ts"
 import { ExitCode, exitWith } from "../../CliExit.ts"
 
@@ -26,25 +29,37 @@ export const notFound = (name: string) => exitWith(ExitCode.notFound, `error: se
  */
 export const updateSpec = Effect.fn("Cli.rollout.updateSpec")(function*<E, R>(
   name: string,
-  change: (instance: StoredInstance) => Effect.Effect<Option.Option<ServiceInstanceSpec>, E, R>
+  change: (instance: StoredInstance) => Effect.Effect<Option.Option<ServiceInstanceSpec>, E, R>,
+  options: { readonly repeatUnanswered?: boolean } = {}
 ): Effect.fn.Return<SpecUpdate, E | CliExit | StoreError | CorruptSpecError, R | SpecStore> {
   const store = yield* SpecStore
+  // What the first try read: a repeat that finds the value set although the spec moved since
+  // reports the first try's write as this command's.
+  let firstRead: StoredInstance | undefined
+  let unanswered = false
   const attempt = Effect.gen(function*() {
     const found = yield* store.get(name)
     if (Option.isNone(found)) return yield* notFound(name)
     const before = found.value
+    firstRead ??= before
     const next = yield* change(before)
-    if (Option.isNone(next)) return { _tag: "Unchanged", instance: before } satisfies SpecUpdate
+    if (Option.isNone(next)) {
+      return unanswered && firstRead.metadata.resourceVersion !== before.metadata.resourceVersion
+        ? { _tag: "Updated", before: firstRead, after: before } satisfies SpecUpdate
+        : { _tag: "Unchanged", instance: before } satisfies SpecUpdate
+    }
     const { action, instance } = yield* store.apply(
       { ...before, spec: next.value },
       { expectedResourceVersion: before.metadata.resourceVersion, current: found }
-    )
+    ).pipe(Effect.tapError((error) => Effect.sync(() => (unanswered ||= error instanceof StoreError && error.retryable))))
     return action === "unchanged"
       ? { _tag: "Unchanged", instance } satisfies SpecUpdate
       : { _tag: "Updated", before, after: instance } satisfies SpecUpdate
   })
+  const worthRepeating = (error: unknown) =>
+    error instanceof SpecConflictError || (options.repeatUnanswered === true && error instanceof StoreError && error.retryable)
   return yield* attempt.pipe(
-    Effect.retry({ schedule: conflictRetry, times: conflictAttempts - 1, while: (error) => error instanceof SpecConflictError }),
+    Effect.retry({ schedule: conflictRetry, times: conflictAttempts - 1, while: worthRepeating }),
     Effect.catch((error) =>
       Effect.fail(
         error instanceof SpecConflictError
