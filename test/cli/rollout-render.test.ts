@@ -1,14 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Option } from "effect"
-import { CliExit } from "../../src/cli/CliExit.ts"
+import { Duration, Option } from "effect"
 import { parseDuration } from "../../src/cli/commands/rollout/parseDuration.ts"
-import { updateSpec } from "../../src/cli/commands/rollout/updateSpec.ts"
 import { historyDocuments, historyTable, revisionDetail, revisionViews, specChanges } from "../../src/cli/render/RolloutHistory.ts"
 import { fitToWidth, progressBar, rolloutProgress } from "../../src/cli/render/RolloutProgress.ts"
 import type { InstanceStatus } from "../../src/domain/InstanceStatus.ts"
 import type { ServiceInstanceSpec } from "../../src/domain/ServiceInstanceSpec.ts"
 import type { HistoryEntry, StoredInstance } from "../../src/store/SpecStore.ts"
-import { SpecConflictError, SpecStore } from "../../src/store/SpecStore.ts"
 
 const instance = (generation: number, spec: ServiceInstanceSpec = { image: "web:2", instances: 3 }): StoredInstance => ({
   apiVersion: "mdeploy.dev/v1",
@@ -220,50 +217,5 @@ describe("--timeout durations", () => {
   it("reads 0 as no limit and refuses other text", () => {
     assert.deepStrictEqual(parseDuration("0"), Option.some(Option.none()))
     for (const text of ["", "30", "5 minutes", "s", "1d", "-1s"]) assert.isTrue(Option.isNone(parseDuration(text)), text)
-  })
-})
-
-/** A store whose first `conflicts` writes lose the compare-and-swap race. */
-const racingStore = (conflicts: number) => {
-  const calls = { reads: 0, writes: 0 }
-  const layer = Layer.succeed(
-    SpecStore,
-    SpecStore.of({
-      get: () => Effect.sync(() => (calls.reads++, Option.some(instance(1)))),
-      list: () => Effect.die("unused"),
-      remove: () => Effect.die("unused"),
-      removeAll: () => Effect.die("unused"),
-      applyMany: () => Effect.die("unused"),
-      history: () => Effect.succeed([]),
-      apply: (document) =>
-        Effect.suspend(() =>
-          ++calls.writes <= conflicts
-            ? Effect.fail(new SpecConflictError({ name: "web.main", message: "modified meanwhile" }))
-            : Effect.succeed({ action: "configured" as const, instance: { ...instance(2), spec: document.spec } })
-        )
-    })
-  )
-  return { calls, layer }
-}
-
-describe("read-modify-write of a spec", () => {
-  it.live("re-reads and retries a lost race", () => {
-    const { calls, layer } = racingStore(2)
-    return Effect.gen(function*() {
-      const update = yield* updateSpec("web.main", (current) => Effect.succeed(Option.some({ ...current.spec, paused: true })))
-      assert.strictEqual(update._tag, "Updated")
-      assert.deepStrictEqual(calls, { reads: 3, writes: 3 })
-    }).pipe(Effect.provide(layer))
-  })
-
-  it.live("gives up with exit 3 when the race is lost five times", () => {
-    const { calls, layer } = racingStore(99)
-    return Effect.gen(function*() {
-      const exit = yield* Effect.exit(updateSpec("web.main", (current) => Effect.succeed(Option.some(current.spec))))
-      assert.isTrue(Exit.isFailure(exit))
-      const error = Exit.isFailure(exit) ? exit.cause.reasons[0] : undefined
-      assert.isTrue(error?._tag === "Fail" && error.error instanceof CliExit && error.error.code === 3)
-      assert.strictEqual(calls.writes, 5)
-    }).pipe(Effect.provide(layer))
   })
 })
