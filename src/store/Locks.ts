@@ -14,7 +14,8 @@ import { EtcdClient } from "./EtcdClient.ts"
 import type { EtcdSession } from "./EtcdSession.ts"
 import { makeKeys } from "./Keys.ts"
 import type { Fence } from "./StatusStore.ts"
-import { isHeldHere, isLeftover, markTaking, unmarkTaking } from "./LockLeftovers.ts"
+import type { StoredLockKv } from "./LockLeftovers.ts"
+import { dropLeftoverReaders, housekeepingRetry, markTaking, takeBackLeftover, unmarkTaking } from "./LockLeftovers.ts"
 import type { StoreError } from "./StoreError.ts"
 
 export class LockHeldError extends Schema.TaggedError<LockHeldError>()("LockHeldError", {
@@ -44,44 +45,24 @@ const tryPut = (key: string, holder: string, session: EtcdSession, unlessExists?
   })
 
 /** A lock found taken: ours again when it is this process's leftover, else refused with its holder. */
-const takeBackOrRefuse = (
-  key: string,
-  holder: string,
-  session: EtcdSession,
-  existing: { readonly value: Buffer; readonly lease: string; readonly create_revision: string }
-): Effect.Effect<Fence, LockHeldError, EtcdClient> => {
-  const value = existing.value.toString()
-  if (!isLeftover({ value, lease: existing.lease }, key, holder, session)) return Effect.fail(new LockHeldError({ key, holder: value }))
-  return Effect.logInfo("lock left by an earlier pass of this process taken back").pipe(
-    Effect.annotateLogs({ key, createRevision: existing.create_revision }),
-    // The transaction that left it may have left an app-lifecycle reader too.
-    Effect.andThen(dropLeftoverReaders(session)),
-    Effect.as({ key, createRevision: existing.create_revision } satisfies Fence)
+const takeBackOrRefuse = (key: string, holder: string, session: EtcdSession, existing: StoredLockKv) =>
+  Effect.flatMap(
+    takeBackLeftover(key, holder, session, existing),
+    Option.match({
+      onSome: Effect.succeed,
+      onNone: () => Effect.fail(new LockHeldError({ key, holder: existing.value.toString() }))
+    })
   )
-}
 
-/**
- * Deletes the app-lifecycle readers of this session that none of its passes holds: puts whose
- * answers were lost, which would otherwise hold every tear-down off until the session ends.
- */
-const dropLeftoverReaders = (session: EtcdSession) =>
-  Effect.gen(function*() {
-    const etcd = yield* EtcdClient
-    const prefix = `${makeKeys(etcd.prefix).appLifecycleLock}/readers/${session.leaseId}-`
-    const found = yield* etcd.callIdempotent("list own lock readers", (client) => client.getAll().prefix(prefix).keys())
-    for (const key of found.filter((key) => !isHeldHere(session, key))) {
-      yield* etcd.callIdempotent("drop leftover lock reader", (client) =>
-        client.if(key, "Lease", "==", session.leaseId).then(client.delete().key(key)).commit())
-    }
-  }).pipe(Effect.ignore)
-
-/** Gives `fence` back, unless someone else holds its key by now; repeated when etcd does not answer. */
+/** Gives `fence` back, unless someone else holds its key by now; sent again when etcd does not answer. */
 const release = (fence: Fence) =>
   Effect.gen(function*() {
     const etcd = yield* EtcdClient
     // A guarded delete can be sent again: a second one finds the key gone or someone else's.
-    yield* etcd.callIdempotent("release lock", (client) =>
-      client.if(fence.key, "Create", "==", fence.createRevision).then(client.delete().key(fence.key)).commit())
+    yield* etcd.call("release lock", (client) =>
+      client.if(fence.key, "Create", "==", fence.createRevision).then(client.delete().key(fence.key)).commit()).pipe(
+        Effect.retry(housekeepingRetry)
+      )
   }).pipe(Effect.ignore)
 
 /** `take` with `key` counted as this process's from before its request until `give` ends. */
@@ -204,9 +185,10 @@ export const acquireInstanceLockForCreate = (
           ? Effect.void
           : held === undefined
           ? release(instance)
-          : etcd.callIdempotent("release locks", (client) =>
+          : etcd.call("release locks", (client) =>
             client.if(key, "Create", "==", instance.createRevision).and(held.key, "Create", "==", held.createRevision)
               .then(client.delete().key(key), client.delete().key(held.key)).commit()).pipe(
+              Effect.retry(housekeepingRetry),
               // One of them is no longer as taken (a lease lost, say): each alone, each still guarded.
               Effect.flatMap((released) =>
                 released.succeeded ? Effect.void : Effect.andThen(release(instance), release(held))
