@@ -15,9 +15,10 @@ import { benchSpec, call, converge, percentile, round, sleep, startStack, waitFo
 const takeoverEdits = 5
 /**
  * How often a new leader's progress is polled: each poll is a /metrics answer the controller
- * renders while it syncs. The end is seen up to a poll late, which counts against the controller.
+ * renders while it syncs. The end is seen up to a poll late, which counts against the controller:
+ * a tenth of the bare resync's wall time (10 to 100 ms), so that the goal's 3x is not mostly that.
  */
-const takeoverPollMs = 100
+const takeoverPollMs = (floorWallSeconds: number) => Math.round(Math.min(100, Math.max(10, floorWallSeconds * 100)))
 
 export interface Size {
   readonly instances: number
@@ -50,6 +51,8 @@ interface Measured {
   readonly takeoverCpu: number
   readonly takeoverWrites: number
   readonly takeoverFirstSeconds: number
+  /** How often its progress was polled. */
+  readonly takeoverPollMs: number
   /** Edits made during the takeover: each one's time to its first Marathon write. */
   readonly takeoverEditMs: ReadonlyArray<number>
   readonly reactionFloorP99Ms: number
@@ -150,9 +153,10 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
     await controller.stop()
     // The sync, timed with one user's edit made during it (the issue's case); each edit's pass holds
     // resync work back while it runs. Then another new leader, for more edits to time.
-    const timed = await takeover(stack, { instances, edits: 1, firstEdit: 0, pollMs: takeoverPollMs })
+    const pollMs = takeoverPollMs(percentile(floors.map((f) => f.wallSeconds), 50))
+    const timed = await takeover(stack, { instances, edits: 1, firstEdit: 0, pollMs })
     await timed.successor.stop()
-    const edits = await takeover(stack, { instances, edits: takeoverEdits, firstEdit: timed.editMs.length, pollMs: takeoverPollMs })
+    const edits = await takeover(stack, { instances, edits: takeoverEdits, firstEdit: timed.editMs.length, pollMs })
     const takeoverEditMs = [...timed.editMs, ...edits.editMs]
     const takeoverOtherWrites = [...timed.otherWrites, ...edits.otherWrites]
     const takeoverWrites = takeoverOtherWrites.length
@@ -165,6 +169,7 @@ const measure = async (size: Size, cycles: number): Promise<Measured> => {
       takeoverCpu: round(timed.cpu, 2),
       takeoverWrites,
       takeoverFirstSeconds: round(timed.firstSeconds, 2),
+      takeoverPollMs: pollMs,
       takeoverEditMs: takeoverEditMs.map((value) => round(value)),
       takeoverOtherWrites: takeoverOtherWrites.slice(0, 10),
       reactionFloorP99Ms: round(percentile(reactionFloor, 99)),
@@ -255,7 +260,7 @@ export const run = async (options: Options): Promise<BenchReport> => {
         goal: "<= 3x floor, no Marathon write",
         met: result.takeoverSeconds <= 3 * result.floorWallSeconds && result.takeoverWrites === 0,
         note:
-          `from its /metrics answering (Node started) to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s; polled every ${takeoverPollMs} ms), one user's edit made during it; CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes besides the edits below; floor: wall time of the bare resync (Node start excluded)`
+          `from its /metrics answering (Node started) to every instance reconciled once (the first after ${result.takeoverFirstSeconds} s; polled every ${result.takeoverPollMs} ms), one user's edit made during it; CPU ${result.takeoverCpu} s (start-up included), ${result.takeoverWrites} Marathon writes besides the edits below; floor: wall time of the bare resync (Node start excluded)`
       }
     )
     // At a small size the sync can end before an edit could be made during it: then no row.

@@ -14,8 +14,10 @@
 // reads the flag at each full collection, and one is asked for on settling (when the process
 // may: bin/mdeploy.js starts it with --expose-gc): a resync settled in memory allocates too little
 // to force one soon, and the heap grown meanwhile would otherwise stay (RSS at 10,000 instances
-// 434 MB without it).
-import { Effect } from "effect"
+// 434 MB without it). After a new leader's sync it is asked for a little later, not on the spot:
+// its pause (19 ms at 1,000 instances) fell on the first moments of the term, when users' edits
+// held back by the failover come in, and on whoever was waiting to see the sync end.
+import { Duration, Effect } from "effect"
 import { setFlagsFromString } from "node:v8"
 import type { Workload } from "../controller/Workload.ts"
 
@@ -25,6 +27,9 @@ const heapGrowthVariable = "MDEPLOY_CONTROLLER_HEAP_GROWTH"
 export interface HeapPhases {
   readonly onWorkload: (workload: Workload) => Effect.Effect<void>
 }
+
+/** How long after a new leader's sync its full collection is asked for. */
+export const afterSyncCollection = Duration.seconds(2)
 
 /** The growth a burst of work may use, for a settled limit of `percent`: twice that limit. */
 export const burstGrowthPercent = (percent: number) => Math.min(2 * percent, 1000)
@@ -47,10 +52,14 @@ export const heapGrowthByPhase = (
   let previous: Workload | undefined
   return {
     onWorkload: (workload) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         setFlags(`--heap-growing-percent=${growth[workload]}`)
-        if (workload === "settled") collect(previous === "busy")
+        const afterBurst = previous === "busy"
         previous = workload
+        if (workload !== "settled") return Effect.void
+        if (afterBurst) return Effect.sync(() => collect(true))
+        // Detached: the sweep that settled does not wait, and a term that ends meanwhile loses nothing.
+        return Effect.sleep(afterSyncCollection).pipe(Effect.andThen(Effect.sync(() => collect(false))), Effect.forkDetach, Effect.asVoid)
       }).pipe(
         Effect.andThen(
           (workload === "settled"

@@ -1,6 +1,7 @@
 // The informer's list in pages of 10 over 57 keys against a real etcd: one snapshot at the first
-// page's revision, a write landing between two pages only through the watch, and a list whose
-// revision is compacted between two pages started over.
+// page's revision, each page asked for before the one before it is parsed, a write landing between
+// two pages only through the watch, and a list whose revision is compacted between two pages
+// started over.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Stream } from "effect"
 import { afterEach } from "vitest"
@@ -28,6 +29,8 @@ const follow = (cluster: EtcdCluster, prefix: string, beforePage: (page: number)
   const state = new Map<string, string>()
   const events: Array<InformerEvent<string>> = []
   let pages = 0
+  // Per value parsed, how many pages had been asked for by then.
+  const pagesAskedAtParse: Array<number> = []
   // The real client, with every list page call preceded by the test's action.
   const layer = Layer.effect(
     EtcdClient,
@@ -43,7 +46,7 @@ const follow = (cluster: EtcdCluster, prefix: string, beforePage: (page: number)
     })
   ).pipe(Layer.provide(Layer.fresh(etcdLayer(cluster, "/unused"))))
   const fiber = Effect.runFork(
-    informer<string>({ prefix, pageSize, parse: (_key, value) => value }).pipe(
+    informer<string>({ prefix, pageSize, parse: (_key, value) => (pagesAskedAtParse.push(pages), value) }).pipe(
       Stream.runForEach((event) =>
         Effect.sync(() => {
           events.push(event)
@@ -65,7 +68,15 @@ const follow = (cluster: EtcdCluster, prefix: string, beforePage: (page: number)
     }
     return snapshot
   }
-  return { state, events, synced, atFirstSync, pages: () => pages, stop: () => Effect.runPromise(Fiber.interrupt(fiber)) }
+  return {
+    state,
+    events,
+    synced,
+    atFirstSync,
+    pages: () => pages,
+    pagesAskedAtParse,
+    stop: () => Effect.runPromise(Fiber.interrupt(fiber))
+  }
 }
 
 const seed = async (cluster: EtcdCluster, prefix: string) => {
@@ -93,6 +104,12 @@ describe("Informer list in pages against a real etcd", () => {
     assert.isFalse(listed.has(`${prefix}zz-new`))
     // 57 keys in pages of 10: 6 pages, the last one short.
     assert.strictEqual(watch.pages(), 6)
+    // Each page after the first was asked for before the page before it was parsed (etcd reads it
+    // meanwhile).
+    assert.deepStrictEqual(
+      watch.pagesAskedAtParse.slice(0, keyCount),
+      Array.from({ length: keyCount }, (_, index) => Math.min(Math.floor(index / pageSize) + 2, 6))
+    )
 
     await waitUntil(
       "the writes between pages, through the watch",
