@@ -114,7 +114,7 @@ describe("AppListReader", () => {
       /apps\[0\]\.instances: expected a number/
     )
     assert.throws(() => reader.read(encoder.encode("{\"apps\":[{\"id\":\"/a\"")), UnreadableAnswer)
-    // After it, an answer of Marathon's shape is read whole, then split to be compared with the next.
+    // After it, an answer of Marathon's shape is split again, and compared with the next.
     reader.read(answer([appN(1), appN(2)]))
     assert.deepStrictEqual(reader.counts(), { parsed: 2, reused: 0 })
     reader.read(answer([appN(1), appN(2)]))
