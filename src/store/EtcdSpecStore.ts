@@ -8,6 +8,7 @@ import type { ServiceInstance } from "../domain/ServiceInstance.ts"
 import { EtcdClient } from "./EtcdClient.ts"
 import { historyLimit, makeKeys } from "./Keys.ts"
 import { txnBatches } from "./internal/txnBatches.ts"
+import { deleteRepeatingUnanswered } from "./internal/unansweredDelete.ts"
 import type { ApplyDecision, ApplyItem, ApplyOptions, ApplyOutcome, HistoryEntry, RemoveOptions, StoredInstance } from "./SpecStore.ts"
 import type { Fence } from "./StatusStore.ts"
 import { CorruptSpecError, decideApply, parseStored, SpecConflictError, SpecStore, storedValue, withRevision } from "./SpecStore.ts"
@@ -276,18 +277,34 @@ export const etcdSpecStoreLayer: Layer.Layer<SpecStore, never, EtcdClient> = Lay
         else found.push({ name, revision: kv.mod_revision })
       }
       if (found.length === 0) return { removed: [], missing }
-      const result = yield* etcd.call("delete", (client) => {
-        const [first, ...rest] = found
-        const guard = client.if(keys.spec(first!.name), "Mod", "==", first!.revision)
-        for (const entry of rest) guard.and(keys.spec(entry.name), "Mod", "==", entry.revision)
-        return guard.then(
-          ...found.flatMap(({ name }) => [client.delete().key(keys.spec(name)), client.delete().prefix(keys.history(name))])
-        ).commit()
+      const outcome = yield* deleteRepeatingUnanswered({
+        send: etcd.call("delete", (client) => {
+          const [first, ...rest] = found
+          const guard = client.if(keys.spec(first!.name), "Mod", "==", first!.revision)
+          for (const entry of rest) guard.and(keys.spec(entry.name), "Mod", "==", entry.revision)
+          return guard.then(
+            ...found.flatMap(({ name }) => [client.delete().key(keys.spec(name)), client.delete().prefix(keys.history(name))])
+          ).commit()
+        }).pipe(Effect.map((result) => result.succeeded)),
+        readRevisions: Effect.forEach(
+          found,
+          ({ name }) =>
+            etcd.callIdempotent("read spec", (client) => client.get(keys.spec(name)).exec()).pipe(
+              Effect.map((response) => response.kvs[0]?.mod_revision)
+            )
+        ),
+        revisions: found.map((entry) => entry.revision)
       })
-      if (!result.succeeded) {
+      if (outcome === "refused") {
         return yield* conflict(
           found[0]!.name,
           `one of ${found.length} specs was modified since it was read; nothing was deleted, delete again to retry`
+        )
+      }
+      if (outcome === "changed") {
+        return yield* conflict(
+          found[0]!.name,
+          `etcd did not answer the delete, and one of ${found.length} specs changed since it was read; run get to see what is left, and delete again`
         )
       }
       return { removed: found.map((entry) => entry.name), missing }
