@@ -1,7 +1,8 @@
 // `mdeploy delete NAME... | -f PATH | -l SELECTOR | --all [--ignore-not-found]`: remove specs; the
 // controller then drains and deletes their apps, within the deletion budget (design.md §11). All
 // targeted specs go in one etcd transaction, each compared with the revision just read: all or
-// none (one etcd did not answer is checked, then repeated: store/internal/unansweredDelete.ts). Exit 4 when a named instance is unknown (the others are still deleted), unless
+// none (one etcd did not answer is checked, then repeated: store/internal/unansweredDelete.ts).
+// Exit 4 when a named instance is unknown (the others are still deleted), unless
 // --ignore-not-found. A selector or --all that matches nothing is not an error (as in kubectl).
 // `delete gitsource NAME...` (or GitSource documents in `-f` files) deletes GitSources with their
 // status and pending request; the specs they wrote stay, now managed by hand. `delete notifier
