@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option } from "effect"
 import { CliExit } from "../../src/cli/CliExit.ts"
+import { forceBounceAt } from "../../src/cli/commands/rollout/forceBounce.ts"
 import { updateSpec } from "../../src/cli/commands/rollout/updateSpec.ts"
 import type { ApplyOutcome, StoredInstance } from "../../src/store/SpecStore.ts"
 import { SpecConflictError, SpecStore } from "../../src/store/SpecStore.ts"
@@ -9,7 +10,7 @@ import { storeError } from "../../src/store/StoreError.ts"
 
 // The read-modify-write of the rollout verbs and scale: a lost compare-and-swap race is re-read
 // and retried; a write etcd did not answer is repeated only by the verbs that set a value (pause,
-// resume, scale), which then report the first try's write as theirs.
+// resume, scale, restart's one stamp), which then report the first try's write as theirs.
 
 const stored = (resourceVersion: number, paused: boolean): StoredInstance => ({
   apiVersion: "mdeploy.dev/v1",
@@ -55,8 +56,10 @@ const scriptedStore = (
   return { calls, layer, current: () => current }
 }
 
-const written = (document: StoredInstance, current: StoredInstance) =>
-  stored(Number(current.metadata.resourceVersion) + 1, document.spec.paused === true)
+const written = (document: StoredInstance, current: StoredInstance): StoredInstance => ({
+  ...stored(Number(current.metadata.resourceVersion) + 1, document.spec.paused === true),
+  spec: document.spec
+})
 
 /** The first `conflicts` writes lose the compare-and-swap race. */
 const racingStore = (conflicts: number) =>
@@ -120,7 +123,21 @@ describe("a change etcd did not answer", () => {
     }).pipe(Effect.provide(store.layer))
   })
 
-  it.live("is not repeated unless the command asks (restart, undo): the error reaches the user", () => {
+  it.live("restart, one stamp for every try: a write that landed is one bounce, one that did not is written once more", () =>
+    Effect.gen(function*() {
+      const stamp = "2026-12-05T16:00:00.000Z"
+      for (const landed of [true, false]) {
+        const store = unansweredStore(landed)
+        const update = yield* updateSpec("web.main", forceBounceAt(stamp), { repeatUnanswered: true }).pipe(Effect.provide(store.layer))
+        assert.strictEqual(update._tag, "Updated")
+        assert.deepStrictEqual(store.calls, { reads: 2, writes: landed ? 1 : 2 })
+        assert.strictEqual(store.current().spec.forceBounce, stamp)
+        // One bounce: the generation moved once past the spec read first.
+        assert.strictEqual(store.current().metadata.resourceVersion, "11")
+      }
+    }))
+
+  it.live("is not repeated unless the command asks (undo): the error reaches the user", () => {
     const store = unansweredStore(true)
     return Effect.gen(function*() {
       const exit = yield* Effect.exit(updateSpec("web.main", pause))

@@ -1,9 +1,9 @@
 // Read-modify-write of one stored spec for the rollout verbs (restart, pause, resume, undo). The
 // write is a compare-and-swap on the revision that was read; a lost race re-reads and recomputes
 // the change, a few times, before giving up with exit 3. A missing instance is exit 4. A change that
-// sets a value (pause, resume, scale) is also repeated when etcd did not answer its write: that
-// write may have landed, and setting the value again from a fresh read is harmless. Restart and
-// undo are not repeated so: a second restart would bounce twice, a second undo go back further.
+// sets a value (pause, resume, scale, restart's one stamp) is also repeated when etcd did not
+// answer its write: that write may have landed, and setting the value again from a fresh read is
+// harmless. Undo is not repeated so: a second undo would go back one revision further.
 import { Effect, Option, Schedule } from "effect"
 import type { ServiceInstanceSpec } from "../../../domain/ServiceInstanceSpec.ts"
 import type { StoredInstance } from "../../../store/SpecStore.ts"
