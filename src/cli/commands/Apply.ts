@@ -20,6 +20,7 @@ import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
 import type { StoreError } from "../../store/StoreError.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { actionAfterRetry } from "./apply/ActionAfterRetry.ts"
+import { applyRepeatingUnanswered } from "./apply/repeatUnanswered.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { readManifests } from "../input/readManifests.ts"
@@ -84,17 +85,26 @@ export const apply = Command.make(
     const { outcomes, sourceOutcomes, notifierOutcomes } = yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
       const gitSources = yield* GitSourceStore
+      // A write etcd did not answer is repeated, as for specs (apply/repeatUnanswered.ts).
       const sourceOutcomes = yield* Effect.forEach(sourceDocuments, ({ document }) =>
-        Effect.result(gitSources.apply(document, {
-          expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-          dryRun: dryRun === "server"
-        })).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
+        applyRepeatingUnanswered({
+          read: gitSources.get(document.metadata.name),
+          apply: gitSources.apply(document, {
+            expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+            dryRun: dryRun === "server"
+          }),
+          stored: (outcome) => outcome.source
+        }).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
       const notifierStore = yield* NotifierStore
       const notifierOutcomes = yield* Effect.forEach(notifierDocuments, ({ document }) =>
-        Effect.result(notifierStore.apply(document, {
-          expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-          dryRun: dryRun === "server"
-        })).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
+        applyRepeatingUnanswered({
+          read: notifierStore.get(document.metadata.name),
+          apply: notifierStore.apply(document, {
+            expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+            dryRun: dryRun === "server"
+          }),
+          stored: (outcome) => outcome.notifier
+        }).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
       // Many documents: one range read instead of one get each; every write is still a CAS.
       const snapshot = documents.length > snapshotThreshold
         ? new Map((yield* store.list()).items.map((item) => [item.metadata.name, item]))
