@@ -8,7 +8,7 @@
 // GitSource owns (annotation mdeploy.dev/source) is a conflict (exit 3) unless --force-conflicts,
 // and even then keeps its owner, so the source puts its own version back on its next sync.
 // Notifier documents (design.md §15) are stored the same way as GitSources.
-import { Console, Effect, Option, Result, Schedule } from "effect"
+import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { sourceAnnotation } from "../../domain/GitSource.ts"
 import { marathonFieldViolations } from "../../domain/MarathonFieldPolicy.ts"
@@ -20,7 +20,7 @@ import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
 import type { StoreError } from "../../store/StoreError.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { actionAfterRetry } from "./apply/ActionAfterRetry.ts"
-import { applyRepeatingUnanswered } from "./apply/repeatUnanswered.ts"
+import { applyRepeatingUnanswered, unanswered, unansweredRepeats } from "./apply/repeatUnanswered.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
 import { readManifests } from "../input/readManifests.ts"
@@ -28,7 +28,7 @@ import { root } from "../Root.ts"
 import { withStores } from "../Stores.ts"
 
 /** The writes failed on an etcd that did not answer, not on an answer: worth the same apply again. */
-const unanswered = (written: Result.Result<unknown, StoreError>): boolean => Result.isFailure(written) && written.failure.retryable
+const writesUnanswered = (written: Result.Result<unknown, StoreError>): boolean => Result.isFailure(written) && unanswered(written.failure)
 
 /** Writes in flight at once: enough to hide etcd round trips, few enough to stay polite. */
 const writeConcurrency = 16
@@ -174,13 +174,8 @@ export const apply = Command.make(
       // either way each spec is stored whole or not at all, so the same apply from fresh reads
       // finishes the job, every write still a compare-and-swap on what it read. A spec it finds
       // unchanged although it moved since the first try's read was written by that first try.
-      const { prepared, written } = unanswered(first.written)
-        ? yield* writeAll(false).pipe(
-          Effect.repeat({
-            schedule: Schedule.exponential("200 millis").pipe(Schedule.upTo({ times: 2 })),
-            until: (again) => !unanswered(again.written)
-          })
-        )
+      const { prepared, written } = writesUnanswered(first.written)
+        ? yield* writeAll(false).pipe(Effect.repeat({ schedule: unansweredRepeats, until: (again) => !writesUnanswered(again.written) }))
         : first
       const reported = (index: number, outcome: ApplyOutcome): ApplyOutcome => {
         const tried = first.prepared[index]

@@ -2,16 +2,25 @@
 // repeat, reading afresh, then finds the spec as the manifest wants it and would say "unchanged"
 // although this apply changed it. The spec's revision before the first try tells the two apart.
 import { Option } from "effect"
-import type { ApplyOutcome, StoredInstance } from "../../../store/SpecStore.ts"
+import type { ApplyAction, ApplyOutcome, StoredInstance } from "../../../store/SpecStore.ts"
 
 /**
- * The outcome to report for a spec the repeat found `outcome`, given what the first try read
- * (`before`): "created" or "configured" when the spec moved since then, as the first try did it.
+ * The action to report for a document the repeat found `action` at revision `revisionNow`, given
+ * the revision the first try read (None: no document): "created" or "configured" when it moved
+ * since then, as the first try did it. For specs, GitSources and Notifiers alike.
  */
-export const actionAfterRetry = (before: Option.Option<StoredInstance>, outcome: ApplyOutcome): ApplyOutcome => {
-  if (outcome.action !== "unchanged") return outcome
-  if (Option.isNone(before)) return { ...outcome, action: "created" }
-  return before.value.metadata.resourceVersion === outcome.instance.metadata.resourceVersion
-    ? outcome
-    : { ...outcome, action: "configured" }
+export const actionAfterRepeat = (before: Option.Option<string>, action: ApplyAction, revisionNow: string): ApplyAction => {
+  if (action !== "unchanged") return action
+  if (Option.isNone(before)) return "created"
+  return before.value === revisionNow ? action : "configured"
 }
+
+/** The outcome to report for a spec the repeat found `outcome`, given what the first try read (`before`). */
+export const actionAfterRetry = (before: Option.Option<StoredInstance>, outcome: ApplyOutcome): ApplyOutcome => ({
+  ...outcome,
+  action: actionAfterRepeat(
+    Option.map(before, (instance) => instance.metadata.resourceVersion),
+    outcome.action,
+    outcome.instance.metadata.resourceVersion
+  )
+})

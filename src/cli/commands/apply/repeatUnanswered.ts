@@ -7,15 +7,17 @@
 import { Effect, Option, Result, Schedule } from "effect"
 import type { ApplyAction } from "../../../store/SpecStore.ts"
 import { StoreError } from "../../../store/StoreError.ts"
+import { actionAfterRepeat } from "./ActionAfterRetry.ts"
 
 interface Revisioned {
   readonly metadata: { readonly resourceVersion: string }
 }
 
-/** Repeats after a write etcd did not answer: 200 ms, then 400 ms; three tries more at most. */
-const repeatSchedule = Schedule.exponential("200 millis").pipe(Schedule.upTo({ times: 2 }))
+/** Repeats of an apply after a write etcd did not answer: 200 ms apart, doubling; three at most. */
+export const unansweredRepeats = Schedule.exponential("200 millis").pipe(Schedule.upTo({ times: 2 }))
 
-const unanswered = (error: unknown) => error instanceof StoreError && error.retryable
+/** A failure on an etcd that did not answer, not on an answer: worth the same apply again. */
+export const unanswered = (error: unknown): boolean => error instanceof StoreError && error.retryable
 
 /**
  * Runs `apply` (whose success names the stored document through `stored`), repeated while etcd
@@ -32,13 +34,11 @@ export const applyRepeatingUnanswered = <A extends { readonly action: ApplyActio
     const first = yield* Effect.result(options.apply)
     if (Result.isSuccess(first) || !unanswered(first.failure)) return first
     const again = yield* Effect.result(options.apply).pipe(
-      Effect.repeat({ schedule: repeatSchedule, until: (result) => Result.isSuccess(result) || !unanswered(result.failure) })
+      Effect.repeat({ schedule: unansweredRepeats, until: (result) => Result.isSuccess(result) || !unanswered(result.failure) })
     )
-    return Result.map(again, (outcome): A => {
-      if (outcome.action !== "unchanged") return outcome
-      if (Option.isNone(before.success)) return { ...outcome, action: "created" }
-      return before.success.value.metadata.resourceVersion === options.stored(outcome).metadata.resourceVersion
-        ? outcome
-        : { ...outcome, action: "configured" }
-    })
+    const revisionBefore = Option.map(before.success, (stored) => stored.metadata.resourceVersion)
+    return Result.map(again, (outcome): A => ({
+      ...outcome,
+      action: actionAfterRepeat(revisionBefore, outcome.action, options.stored(outcome).metadata.resourceVersion)
+    }))
   })
