@@ -7,6 +7,8 @@ import { Deferred, Duration, Effect, Schedule } from "effect"
 import type { Scope } from "effect"
 import type { Lease } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
+import type { Clocks, Stamp } from "./internal/renewalClock.ts"
+import { makeRenewalClock, systemClocks } from "./internal/renewalClock.ts"
 import type { StoreError } from "./StoreError.ts"
 
 export interface EtcdSession {
@@ -16,8 +18,9 @@ export interface EtcdSession {
   readonly isValid: Effect.Effect<boolean>
   /**
    * Milliseconds until the renew deadline, measured from when the last successful keep-alive was
-   * *sent*; 0 once lost. Read from the wall clock on every call, so a process that was frozen sees
-   * the truth the moment it runs again, before any timer of its own has fired.
+   * *sent*; 0 once lost. Read from the clocks on every call, so a process that was frozen sees the
+   * truth the moment it runs again, before any timer of its own has fired; a wall clock stepped
+   * back does not make the lease look younger (renewalClock.ts).
    */
   readonly remainingMs: Effect.Effect<number>
   /** Completes when the session stops being valid (it never becomes valid again). */
@@ -28,6 +31,8 @@ export interface SessionOptions {
   readonly ttlSeconds: number
   /** Stop trusting the lease this long after the last successful renewal (default 2/3 TTL). */
   readonly renewDeadline?: Duration.Duration
+  /** The clocks the renew deadline is read on; tests step them. */
+  readonly clocks?: Clocks
 }
 
 export const makeSession = (
@@ -38,33 +43,31 @@ export const makeSession = (
     const ttlSeconds = Math.max(2, Math.round(options.ttlSeconds))
     const renewDeadlineMs = Duration.toMillis(options.renewDeadline ?? Duration.millis((ttlSeconds * 2000) / 3))
     const lostSignal = yield* Deferred.make<void>()
-    // etcd3 reports renewals through callbacks, so the session keeps wall-clock time on both sides
-    // of the comparison (etcd's own TTL is wall-clock time too).
-    let lastRenewal = Date.now()
     let lost = false
-
     const lease: Lease = etcd.client.lease(ttlSeconds)
-    const grantSentAt = Date.now()
+    const clocks = options.clocks ?? systemClocks
+    const grantSentAt: Stamp = { wall: clocks.wall(), monotonic: clocks.monotonic() }
     const leaseId = yield* etcd.call("grant lease", () => lease.grant())
-    lastRenewal = grantSentAt
+    // etcd3 reports renewals through callbacks; the clock is read on both sides of the comparison.
+    const renewals = makeRenewalClock(grantSentAt, clocks)
     const markLost = () => {
       lost = true
       Deferred.doneUnsafe(lostSignal, Effect.void)
     }
     // A renewal counts from when its keep-alive was sent, not from when the answer was read: an
     // answer that sat in a socket while the process was stopped proves nothing about now.
-    const inFlight: Array<number> = []
+    const inFlight: Array<Stamp> = []
     lease.on("keepaliveEstablished", () => {
       inFlight.length = 0
     })
     lease.on("keepaliveFired", () => {
-      inFlight.push(Date.now())
+      inFlight.push(renewals.stamp())
     })
     lease.on("keepaliveSucceeded", (response) => {
       const sentAt = inFlight.shift()
       // A keep-alive answered with TTL <= 0 means etcd already expired the lease.
       if (Number(response.TTL) <= 0) markLost()
-      else if (!lost && sentAt !== undefined) lastRenewal = Math.max(lastRenewal, sentAt)
+      else if (!lost && sentAt !== undefined) renewals.renewed(sentAt)
     })
     lease.on("lost", markLost)
 
@@ -72,7 +75,7 @@ export const makeSession = (
 
     // Watch the renew deadline: losing it is losing the session, even before etcd says so.
     yield* Effect.sync(() => {
-      if (Date.now() - lastRenewal > renewDeadlineMs) markLost()
+      if (renewals.sinceRenewal() > renewDeadlineMs) markLost()
     }).pipe(
       Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, renewDeadlineMs / 8)))),
       Effect.forkScoped
@@ -84,7 +87,7 @@ export const makeSession = (
       isValid: Effect.sync(() => !lost),
       remainingMs: Effect.sync(() => {
         if (lost) return 0
-        const left = renewDeadlineMs - (Date.now() - lastRenewal)
+        const left = renewDeadlineMs - renewals.sinceRenewal()
         if (left <= 0) markLost()
         return Math.max(0, left)
       }),
