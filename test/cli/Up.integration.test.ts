@@ -8,8 +8,9 @@ import { binPath, repoRoot, runCli } from "../harness/cli.ts"
 import { waitUntil } from "../harness/wait.ts"
 
 // Fixed ports, as the demo uses, but away from the default so a running `make demo` is not in the
-// way; the config file is a temp one, never the user's.
-const portBase = 20_000 + (process.pid % 5_000) * 3
+// way, and below Linux's ephemeral range (32768+), where the free ports other tests' servers and
+// clients are given come from; the config file is a temp one, never the user's.
+const portBase = 20_000 + (process.pid % 4_000) * 3
 const configDir = mkdtempSync(join(tmpdir(), "mdeploy-up-"))
 const env = { ...process.env, MDEPLOY_CONFIG: join(configDir, "config.yaml") }
 
@@ -31,11 +32,20 @@ describe("mdeploy up", () => {
     child.stdout.on("data", (chunk) => (output += chunk))
     child.stderr.on("data", (chunk) => (output += chunk))
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
-    await waitUntil("every example rolled out", () =>
+    const rolledOut = waitUntil("every example rolled out", () =>
       /web\.main\s+crossover\s+3\s+3\/3\s+Running/.test(output) &&
       /worker\.batch\s+upthendown\s+2\s+2\/2\s+Running/.test(output) && /scheduler\.main\s+downthenup\s+1\s+1\/1\s+Running/.test(output), {
-      timeoutMs: 60_000
+      timeoutMs: 50_000
     })
+    // An early exit or a timeout fails at once, with what `up` printed.
+    const outcome = await Promise.race([
+      rolledOut.then(() => undefined, (error: Error) => error.message),
+      exited.then((code) => `mdeploy up exited ${code} before the examples were rolled out`)
+    ])
+    if (outcome !== undefined) {
+      child.kill("SIGKILL")
+      assert.fail(`${outcome}; its output:\n${output.slice(-8_000)}`)
+    }
     // The status page is up, at the URL it printed, with the examples on it.
     assert.include(output, `status page     http://127.0.0.1:${portBase + 3}/`)
     const page = await fetch(`http://127.0.0.1:${portBase + 3}/`)
