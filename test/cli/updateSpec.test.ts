@@ -10,7 +10,8 @@ import { storeError } from "../../src/store/StoreError.ts"
 
 // The read-modify-write of the rollout verbs and scale: a lost compare-and-swap race is re-read
 // and retried; a write etcd did not answer is repeated only by the verbs that set a value (pause,
-// resume, scale, restart's one stamp), which then report the first try's write as theirs.
+// resume, scale, restart's one stamp, undo's chosen revision), which then report the first try's
+// write as theirs.
 
 const stored = (resourceVersion: number, paused: boolean): StoredInstance => ({
   apiVersion: "mdeploy.dev/v1",
@@ -137,7 +138,7 @@ describe("a change etcd did not answer", () => {
       }
     }))
 
-  it.live("is not repeated unless the command asks (undo): the error reaches the user", () => {
+  it.live("is not repeated unless the command asks: the error reaches the user", () => {
     const store = unansweredStore(true)
     return Effect.gen(function*() {
       const exit = yield* Effect.exit(updateSpec("web.main", pause))

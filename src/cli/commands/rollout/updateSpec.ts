@@ -1,9 +1,10 @@
 // Read-modify-write of one stored spec for the rollout verbs (restart, pause, resume, undo). The
 // write is a compare-and-swap on the revision that was read; a lost race re-reads and recomputes
 // the change, a few times, before giving up with exit 3. A missing instance is exit 4. A change that
-// sets a value (pause, resume, scale, restart's one stamp) is also repeated when etcd did not
-// answer its write: that write may have landed, and setting the value again from a fresh read is
-// harmless. Undo is not repeated so: a second undo would go back one revision further.
+// sets a value (pause, resume, scale, restart's one stamp, undo's chosen revision) is also repeated
+// when etcd did not answer its write: that write may have landed, and setting the value again from
+// a fresh read is harmless. `change` is told when it runs after such a write, so that undo keeps
+// the revision it chose instead of going back one further.
 import { Effect, Option, Schedule } from "effect"
 import type { ServiceInstanceSpec } from "../../../domain/ServiceInstanceSpec.ts"
 import type { StoredInstance } from "../../../store/SpecStore.ts"
@@ -23,13 +24,18 @@ export type SpecUpdate =
 
 export const notFound = (name: string) => exitWith(ExitCode.notFound, `error: serviceinstance "${name}" not found`)
 
+/** What a try of `change` is told: whether an earlier try's write got no answer (and may have landed). */
+export interface UpdateTry {
+  readonly afterUnanswered: boolean
+}
+
 /**
  * Applies `change` to the stored spec of `name`. `change` returns the new spec, or None when there
  * is nothing to do; it runs again on every retry, against the freshly read instance.
  */
 export const updateSpec = Effect.fn("Cli.rollout.updateSpec")(function*<E, R>(
   name: string,
-  change: (instance: StoredInstance) => Effect.Effect<Option.Option<ServiceInstanceSpec>, E, R>,
+  change: (instance: StoredInstance, attempt: UpdateTry) => Effect.Effect<Option.Option<ServiceInstanceSpec>, E, R>,
   options: { readonly repeatUnanswered?: boolean } = {}
 ): Effect.fn.Return<SpecUpdate, E | CliExit | StoreError | CorruptSpecError, R | SpecStore> {
   const store = yield* SpecStore
@@ -42,7 +48,7 @@ export const updateSpec = Effect.fn("Cli.rollout.updateSpec")(function*<E, R>(
     if (Option.isNone(found)) return yield* notFound(name)
     const before = found.value
     firstRead ??= before
-    const next = yield* change(before)
+    const next = yield* change(before, { afterUnanswered: unanswered })
     if (Option.isNone(next)) {
       return unanswered && firstRead.metadata.resourceVersion !== before.metadata.resourceVersion
         ? { _tag: "Updated", before: firstRead, after: before } satisfies SpecUpdate
