@@ -8,7 +8,7 @@ import type { Scope } from "effect"
 import type { Lease } from "etcd3"
 import { EtcdClient } from "./EtcdClient.ts"
 import type { Clocks, Stamp } from "./internal/renewalClock.ts"
-import { makeRenewalClock, systemClocks } from "./internal/renewalClock.ts"
+import { makeRenewalClock, stampOf, systemClocks } from "./internal/renewalClock.ts"
 import type { StoreError } from "./StoreError.ts"
 
 export interface EtcdSession {
@@ -46,9 +46,9 @@ export const makeSession = (
     let lost = false
     const lease: Lease = etcd.client.lease(ttlSeconds)
     const clocks = options.clocks ?? systemClocks
-    const grantSentAt: Stamp = { wall: clocks.wall(), monotonic: clocks.monotonic() }
+    const grantSentAt = stampOf(clocks)
     const leaseId = yield* etcd.call("grant lease", () => lease.grant())
-    // etcd3 reports renewals through callbacks; the clock is read on both sides of the comparison.
+    // etcd3 reports renewals through callbacks; both clocks are read on both sides of the comparison.
     const renewals = makeRenewalClock(grantSentAt, clocks)
     const markLost = () => {
       lost = true

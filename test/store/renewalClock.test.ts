@@ -2,7 +2,7 @@
 // must not make a lease look younger than the monotonic clock says, and a wall clock stepped
 // forward (or a machine that slept) counts too, since a holder must stop before etcd expires it.
 import { assert, describe, it } from "@effect/vitest"
-import { makeRenewalClock } from "../../src/store/internal/renewalClock.ts"
+import { makeRenewalClock, stampOf } from "../../src/store/internal/renewalClock.ts"
 
 /** Two clocks a test moves by hand: `advance` moves both, `stepWall` only the wall clock. */
 const handClocks = () => {
@@ -23,7 +23,7 @@ const handClocks = () => {
 describe("renewalClock", () => {
   it("counts from the grant, and from each renewal's sending", () => {
     const hand = handClocks()
-    const renewals = makeRenewalClock({ wall: hand.clocks.wall(), monotonic: hand.clocks.monotonic() }, hand.clocks)
+    const renewals = makeRenewalClock(stampOf(hand.clocks), hand.clocks)
     hand.advance(400)
     assert.strictEqual(renewals.sinceRenewal(), 400)
     const sent = renewals.stamp()
@@ -34,7 +34,7 @@ describe("renewalClock", () => {
 
   it("a wall clock stepped back does not make the lease younger", () => {
     const hand = handClocks()
-    const renewals = makeRenewalClock(renewalsStart(hand), hand.clocks)
+    const renewals = makeRenewalClock(stampOf(hand.clocks), hand.clocks)
     hand.advance(1_500)
     hand.stepWall(-60_000)
     assert.strictEqual(renewals.sinceRenewal(), 1_500)
@@ -42,7 +42,7 @@ describe("renewalClock", () => {
 
   it("a wall clock stepped forward, as after a sleep the monotonic clock did not count, ages it", () => {
     const hand = handClocks()
-    const renewals = makeRenewalClock(renewalsStart(hand), hand.clocks)
+    const renewals = makeRenewalClock(stampOf(hand.clocks), hand.clocks)
     hand.advance(100)
     hand.stepWall(5_000)
     assert.strictEqual(renewals.sinceRenewal(), 5_100)
@@ -50,7 +50,7 @@ describe("renewalClock", () => {
 
   it("an answer to an older keep-alive than the last renewal changes nothing", () => {
     const hand = handClocks()
-    const renewals = makeRenewalClock(renewalsStart(hand), hand.clocks)
+    const renewals = makeRenewalClock(stampOf(hand.clocks), hand.clocks)
     const older = renewals.stamp()
     hand.advance(200)
     const newer = renewals.stamp()
@@ -60,5 +60,3 @@ describe("renewalClock", () => {
     assert.strictEqual(renewals.sinceRenewal(), 200)
   })
 })
-
-const renewalsStart = (hand: ReturnType<typeof handClocks>) => ({ wall: hand.clocks.wall(), monotonic: hand.clocks.monotonic() })

@@ -20,6 +20,9 @@ export interface Stamp {
   readonly monotonic: number
 }
 
+/** Now, on both clocks. */
+export const stampOf = (clocks: Clocks): Stamp => ({ wall: clocks.wall(), monotonic: clocks.monotonic() })
+
 export interface RenewalClock {
   /** Now, on both clocks: taken when a keep-alive is sent. */
   readonly stamp: () => Stamp
@@ -32,7 +35,7 @@ export interface RenewalClock {
 export const makeRenewalClock = (grantSentAt: Stamp, clocks: Clocks = systemClocks): RenewalClock => {
   let last = grantSentAt
   return {
-    stamp: () => ({ wall: clocks.wall(), monotonic: clocks.monotonic() }),
+    stamp: () => stampOf(clocks),
     renewed: (sentAt) => {
       if (sentAt.monotonic > last.monotonic) last = sentAt
     },
