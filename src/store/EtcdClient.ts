@@ -10,7 +10,7 @@ import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { Etcd3, IOptions } from "etcd3"
 import type { EtcdOptions } from "./EtcdOptions.ts"
-import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry, memberOf } from "./EtcdOptions.ts"
+import { defaultCallTimeoutMs, defaultDialTimeoutMs, defaultEndpoint, etcdRetry, grpcFlowControlWindow, memberOf } from "./EtcdOptions.ts"
 import { StoreError, storeError } from "./StoreError.ts"
 
 // Not an import: importing node:fs evaluates every export (fs/promises, readline) on each CLI start.
@@ -46,7 +46,8 @@ const toEtcd3Options = ([etcd3, cockatiel]: Libraries, options: EtcdOptions): IO
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1_000,
       // gRPC refuses answers over 4 MiB by default; listing 10,000 specs or statuses is more.
-      "grpc.max_receive_message_length": 512 * 1024 * 1024
+      "grpc.max_receive_message_length": 512 * 1024 * 1024,
+      "grpc-node.flow_control_window": grpcFlowControlWindow
     },
     // Streams (watches, keep-alives) must not have a deadline; unary calls must, or a call in
     // flight while the etcd leader dies stalls for the server's own ~7 s timeout.

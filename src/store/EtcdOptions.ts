@@ -17,6 +17,17 @@ export interface EtcdOptions {
   readonly retries?: number
 }
 
+/**
+ * The HTTP/2 flow-control window of every etcd connection, for the connection and for each call.
+ * gRPC's default (64 KiB) lets etcd send that much of an answer before this process has read it
+ * and said so: a list page of 500 statuses (about 570 KiB) then reaches the process in nine steps,
+ * each waiting for the event loop to come round. A new leader's event loop is busy parsing the
+ * Marathon list and the first pages while the next pages are being sent, so each step waited up to
+ * tens of milliseconds (its lists took 250–400 ms at 1,000 instances against 160–240 ms with this
+ * window). The window only allows etcd to send ahead; it reserves no memory.
+ */
+export const grpcFlowControlWindow = 16 * 1024 * 1024
+
 export const defaultPrefix = "/mdeploy/v1"
 export const defaultEndpoint = "http://127.0.0.1:2379"
 export const defaultCallTimeoutMs = 5_000
