@@ -1,5 +1,6 @@
 // The drain methods of all instances behind one service: picks the implementation for an
-// instance's drain config and wraps every call in a span, a per-call timeout (drain.timeoutSeconds, capped
+// instance's drain config, holds a delay's end back until this process's monotonic clock agrees
+// (DelayWitness.ts), and wraps every call in a span, a per-call timeout (drain.timeoutSeconds, capped
 // at 60 s even for specs stored before the schema enforced the cap)
 // and two concurrency caps, so a slow or hanging drain backend can neither stall other instances
 // nor flood hacheck with thousands of parallel calls (PaaSTA #1287, PR #1815). The process-wide
@@ -15,6 +16,8 @@ import { splitInstanceName } from "../domain/InstanceName.ts"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import type { TaskRef } from "../plan/Action.ts"
 import type { DrainConfig } from "../plan/DrainState.ts"
+import type { DelayWitness } from "./DelayWitness.ts"
+import { makeDelayWitness } from "./DelayWitness.ts"
 import type { DrainMethod, DrainOperation } from "./DrainMethod.ts"
 import { DrainError } from "./DrainMethod.ts"
 import { makeHacheckDrain } from "./HacheckDrain.ts"
@@ -49,8 +52,10 @@ export class DrainMethods extends Context.Service<DrainMethods, {
         const withPermit = (name: InstanceName): WithPermit => (use) =>
           // The instance's own permit first: a call waiting for it holds nothing shared.
           perInstance(name)((slot) => slot.stalled ? use(slot) : PartitionedSemaphore.withPermit(permits, name)(use(slot)))
+        // Shared by every instance: the delays this process has seen start, on its own clock.
+        const witness = makeDelayWitness()
         return DrainMethods.of({
-          forInstance: (name, drain) => limit(name, drain, withPermit(name), implementation(client, name, drain))
+          forInstance: (name, drain) => limit(name, drain, withPermit(name), witness, implementation(client, name, drain))
         })
       })
     )
@@ -114,7 +119,7 @@ const instanceSlots = (permitsEach: number) => {
 
 type WithPermit = <A, E, R>(use: (slot: InstanceSlot) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
-const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, method: DrainMethod): DrainMethod => {
+const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, witness: DelayWitness, method: DrainMethod): DrainMethod => {
   const seconds = Math.min(drain.timeoutSeconds, maxDrainTimeoutSeconds)
   const timeout = Duration.seconds(seconds)
   const guard = <A>(operation: DrainOperation, task: TaskRef, call: Effect.Effect<A, DrainError>) => {
@@ -146,6 +151,8 @@ const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, m
     drain: (task) => guard("drain", task, method.drain(task)),
     stopDraining: (task) => guard("stopDraining", task, method.stopDraining(task)),
     isDraining: (task, record) => guard("isDraining", task, method.isDraining(task, record)),
-    isSafeToKill: (task, record) => guard("isSafeToKill", task, method.isSafeToKill(task, record))
+    // A delay counted on a wall clock must also have passed on this process's own (DelayWitness.ts).
+    isSafeToKill: (task, record) =>
+      guard("isSafeToKill", task, method.isSafeToKill(task, record)).pipe(Effect.flatMap((answer) => witness.confirm(task.id, answer)))
   }
 }
