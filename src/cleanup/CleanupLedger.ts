@@ -7,7 +7,9 @@ import type { Ledger } from "./DeletionBudget.ts"
 import { emptyLedger } from "./DeletionBudget.ts"
 
 export class CleanupLedgerError extends Schema.TaggedError<CleanupLedgerError>()("CleanupLedgerError", {
-  message: Schema.String
+  message: Schema.String,
+  /** etcd did not answer (unavailable, deadline): a swap may or may not have landed. */
+  unanswered: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export interface VersionedLedger {

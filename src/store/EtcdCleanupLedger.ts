@@ -12,7 +12,9 @@ const decode = Schema.decodeUnknownResult(LedgerJson)
 const encode = Schema.encodeSync(LedgerJson)
 
 const wrap = <A>(effect: Effect.Effect<A, StoreError>) =>
-  effect.pipe(Effect.mapError((error) => new CleanupLedgerError({ message: error.oneLine })))
+  effect.pipe(
+    Effect.mapError((error) => new CleanupLedgerError({ message: error.oneLine, ...(error.retryable ? { unanswered: true } : {}) }))
+  )
 
 export const etcdCleanupLedgerLayer: Layer.Layer<CleanupLedger, never, EtcdClient> = Layer.effect(
   CleanupLedger,

@@ -1,11 +1,11 @@
 // `mdeploy cleanup approve [NAME...]`: releases tear-downs the deletion budget refused (design.md
 // §11), each once. Without names, every instance whose status says CleanupRefused. A name that
 // still has a spec has nothing to tear down and is refused (exit 4), so an approval cannot wait
-// in the ledger for a deletion nobody has made yet.
+// in the ledger for a deletion nobody has made yet. A write etcd did not answer is repeated
+// without approving twice (cleanup/ApproveTeardowns.ts).
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command } from "effect/cli"
-import { updateLedger } from "../../../cleanup/CleanupLedger.ts"
-import { approve as addApprovals } from "../../../cleanup/DeletionBudget.ts"
+import { approveTeardowns } from "../../../cleanup/ApproveTeardowns.ts"
 import type { InstanceName } from "../../../domain/InstanceName.ts"
 import { etcdCleanupLedgerLayer } from "../../../store/EtcdCleanupLedger.ts"
 import { EtcdClient } from "../../../store/EtcdClient.ts"
@@ -38,7 +38,7 @@ export const approve = Command.make(
       }
       const approved = targets.filter((name) => !withSpec.includes(name) && !unknown.includes(name))
       if (approved.length > 0) {
-        yield* updateLedger((ledger) => ({ next: addApprovals(ledger, approved), result: undefined })).pipe(
+        yield* approveTeardowns(approved).pipe(
           Effect.provide(etcdCleanupLedgerLayer.pipe(Layer.provide(Layer.succeed(EtcdClient, yield* EtcdClient))))
         )
       }
