@@ -20,6 +20,7 @@ import { SpecConflictError, SpecStore } from "../../store/SpecStore.ts"
 import type { StoreError } from "../../store/StoreError.ts"
 import { ExitCode, exitWith } from "../CliExit.ts"
 import { actionAfterRetry } from "./apply/ActionAfterRetry.ts"
+import { expectationOnRepeat } from "./apply/expectationOnRepeat.ts"
 import { applyRepeatingUnanswered, unanswered, unansweredRepeats } from "./apply/repeatUnanswered.ts"
 import { formatProblem } from "../input/parseManifests.ts"
 import { marathonFieldPolicyFlag, readMarathonFieldPolicy } from "../input/readFieldPolicy.ts"
@@ -133,7 +134,8 @@ export const apply = Command.make(
         }
       }
       /** The document as written (its owner kept) with its options, or why it is refused. */
-      const prepare = (given: ServiceInstance, useSnapshot: boolean) =>
+      // `firstRead`: for a repeat after a write etcd did not answer, what the first try read.
+      const prepare = (given: ServiceInstance, useSnapshot: boolean, firstRead?: Option.Option<StoredInstance>) =>
         Effect.gen(function*() {
           const current = useSnapshot ? yield* currentOf(given.metadata.name) : yield* store.get(given.metadata.name)
           const owner = ownerOf(current)
@@ -148,7 +150,11 @@ export const apply = Command.make(
           return {
             document,
             options: {
-              expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
+              expectedResourceVersion: forceConflicts
+                ? undefined
+                : firstRead === undefined
+                ? document.metadata.resourceVersion
+                : expectationOnRepeat(document, firstRead, current),
               dryRun: dryRun === "server",
               lastApplied: true,
               current
@@ -161,21 +167,29 @@ export const apply = Command.make(
           Effect.retry({ times: 3, while: (error) => error._tag === "SpecConflictError" })
         )
       // Every prepared document in one call: many specs to an etcd transaction.
-      const writeAll = (useSnapshot: boolean) =>
+      const writeAll = (
+        repeatOf?: ReadonlyArray<Result.Result<{ readonly options: { readonly current: Option.Option<StoredInstance> } }, unknown>>
+      ) =>
         Effect.gen(function*() {
-          const prepared = yield* Effect.forEach(documents, ({ document }) => Effect.result(prepare(document, useSnapshot)), {
+          const prepared = yield* Effect.forEach(documents, ({ document }, index) => {
+            const tried = repeatOf?.[index]
+            const firstRead = tried === undefined || Result.isFailure(tried) ? undefined : tried.success.options.current
+            return Effect.result(prepare(document, repeatOf === undefined, firstRead))
+          }, {
             concurrency: writeConcurrency
           })
           const items = prepared.flatMap((item) => Result.isSuccess(item) ? [item.success] : [])
           return { prepared, written: yield* Effect.result(store.applyMany(items)) }
         })
-      const first = yield* writeAll(true)
+      const first = yield* writeAll()
       // A write etcd did not answer (a member that froze, a deadline) may or may not have landed;
       // either way each spec is stored whole or not at all, so the same apply from fresh reads
       // finishes the job, every write still a compare-and-swap on what it read. A spec it finds
       // unchanged although it moved since the first try's read was written by that first try.
       const { prepared, written } = writesUnanswered(first.written)
-        ? yield* writeAll(false).pipe(Effect.repeat({ schedule: unansweredRepeats, until: (again) => !writesUnanswered(again.written) }))
+        ? yield* writeAll(first.prepared).pipe(
+          Effect.repeat({ schedule: unansweredRepeats, until: (again) => !writesUnanswered(again.written) })
+        )
         : first
       const reported = (index: number, outcome: ApplyOutcome): ApplyOutcome => {
         const tried = first.prepared[index]
