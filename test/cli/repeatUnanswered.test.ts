@@ -28,10 +28,12 @@ const scripted = (before: string | undefined, answers: ReadonlyArray<Outcome | S
         calls.reads++
         return before === undefined ? Option.none() : Option.some({ metadata: { resourceVersion: before } })
       }),
-      apply: Effect.suspend(() => {
-        const answer = answers[Math.min(calls.applies++, answers.length - 1)]!
-        return answer instanceof StoreError ? Effect.fail(answer) : Effect.succeed(answer)
-      }),
+      expected: undefined,
+      apply: () =>
+        Effect.suspend(() => {
+          const answer = answers[Math.min(calls.applies++, answers.length - 1)]!
+          return answer instanceof StoreError ? Effect.fail(answer) : Effect.succeed(answer)
+        }),
       stored: (answer: Outcome) => answer.doc
     }
   }

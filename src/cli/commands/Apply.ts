@@ -86,22 +86,26 @@ export const apply = Command.make(
     const { outcomes, sourceOutcomes, notifierOutcomes } = yield* withStores(Effect.gen(function*() {
       const store = yield* SpecStore
       const gitSources = yield* GitSourceStore
-      const writeOptions = (document: { readonly metadata: { readonly resourceVersion?: string | undefined } }) => ({
-        expectedResourceVersion: forceConflicts ? undefined : document.metadata.resourceVersion,
-        dryRun: dryRun === "server"
+      const expectedOf = (document: { readonly metadata: { readonly resourceVersion?: string | undefined } }) =>
+        forceConflicts ? undefined : document.metadata.resourceVersion
+      const writeOptions = (expectedResourceVersion: string | undefined, probe: boolean) => ({
+        expectedResourceVersion,
+        dryRun: dryRun === "server" || probe
       })
       // A write etcd did not answer is repeated, as for specs (apply/repeatUnanswered.ts).
       const sourceOutcomes = yield* Effect.forEach(sourceDocuments, ({ document }) =>
         applyRepeatingUnanswered({
           read: gitSources.get(document.metadata.name),
-          apply: gitSources.apply(document, writeOptions(document)),
+          expected: expectedOf(document),
+          apply: (expected, probe) => gitSources.apply(document, writeOptions(expected, probe)),
           stored: (outcome) => outcome.source
         }).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
       const notifierStore = yield* NotifierStore
       const notifierOutcomes = yield* Effect.forEach(notifierDocuments, ({ document }) =>
         applyRepeatingUnanswered({
           read: notifierStore.get(document.metadata.name),
-          apply: notifierStore.apply(document, writeOptions(document)),
+          expected: expectedOf(document),
+          apply: (expected, probe) => notifierStore.apply(document, writeOptions(expected, probe)),
           stored: (outcome) => outcome.notifier
         }).pipe(Effect.map((result) => ({ name: document.metadata.name, result }))))
       // Many documents: one range read instead of one get each; every write is still a CAS.
