@@ -10,10 +10,7 @@ import { Option } from "effect"
 import type { ServiceInstance } from "../../../domain/ServiceInstance.ts"
 import type { StoredInstance } from "../../../store/SpecStore.ts"
 import { decideApply } from "../../../store/SpecStore.ts"
-
-/** Whether `stored` is what the expectation names ("0": no spec). */
-const isAt = (stored: Option.Option<StoredInstance>, expected: string) =>
-  Option.isNone(stored) ? expected === "0" : stored.value.metadata.resourceVersion === expected
+import { isAt } from "./repeatUnanswered.ts"
 
 export const expectationOnRepeat = (
   document: ServiceInstance,

@@ -20,7 +20,7 @@ export const unansweredRepeats = Schedule.exponential("200 millis").pipe(Schedul
 export const unanswered = (error: unknown): boolean => error instanceof StoreError && error.retryable
 
 /** Whether `stored` is at the revision a document expects ("0": none). */
-const isAt = (stored: Option.Option<Revisioned>, expected: string) =>
+export const isAt = (stored: Option.Option<Revisioned>, expected: string) =>
   Option.isNone(stored) ? expected === "0" : stored.value.metadata.resourceVersion === expected
 
 /**
