@@ -5,16 +5,20 @@
 // paused machine) would end every delay at once, and tasks still serving traffic would be killed.
 // So a delay is also counted on the monotonic clock, from the first time this process asked about
 // it: what was left of the delay then must have passed on the monotonic clock before the task
-// counts as safe to kill. A step back of the wall clock needs nothing here: the method's own
-// answer is "not yet" for longer, which is safe. What this cannot catch is a clock that was
-// already ahead when the question was first asked (a new leader on a host whose clock runs
-// ahead): the wall clock is then all there is.
+// counts as safe to kill. A task this process drained itself is counted from its drain, so a step
+// between the drain and the first question changes nothing either. A step back of the wall clock
+// needs nothing here: the method's own answer is "not yet" for longer, which is safe. What this
+// cannot catch is a clock that was already ahead when a process first met a drain it did not
+// make (a new leader on a host whose clock runs ahead): the wall clock is then all there is.
 import { Clock, DateTime, Effect } from "effect"
 import type { SafeToKill } from "./DrainMethod.ts"
 
-/** The moment a delay was first asked about, on both clocks, and where it ended then. */
+/**
+ * The moment a delay began for this process, on both clocks (its drain, or the first question
+ * about it), and where it ends (undefined: drained, not asked about yet).
+ */
 interface Witnessed {
-  readonly safeAtMs: number
+  readonly safeAtMs: number | undefined
   readonly firstWallMs: number
   readonly firstMonotonicMs: number
 }
@@ -27,6 +31,8 @@ interface Witnessed {
 export const forgetAfterMs = 60 * 60 * 1000
 
 export interface DelayWitness {
+  /** This process drained `taskId` now: its delay is counted from here. */
+  readonly drained: (taskId: string) => Effect.Effect<void>
   /**
    * The method's answer for `taskId`, held back while what was left of its delay when first asked
    * about has not yet passed on the monotonic clock. Answers without a safeAt (a backend that
@@ -45,11 +51,19 @@ export const makeDelayWitness = (): DelayWitness => {
     if (nowMonotonicMs - prunedAt < forgetAfterMs / 60) return
     prunedAt = nowMonotonicMs
     for (const [taskId, seen] of witnessed) {
-      const owed = Math.max(0, seen.safeAtMs - seen.firstWallMs)
+      const owed = Math.max(0, (seen.safeAtMs ?? seen.firstWallMs) - seen.firstWallMs)
       if (nowMonotonicMs - seen.firstMonotonicMs > owed + forgetAfterMs) witnessed.delete(taskId)
     }
   }
   return {
+    drained: (taskId) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() => {
+          const firstMonotonicMs = monotonicMs(clock)
+          prune(firstMonotonicMs)
+          witnessed.set(taskId, { safeAtMs: undefined, firstWallMs: clock.currentTimeMillisUnsafe(), firstMonotonicMs })
+        })
+      ),
     confirm: (taskId, answer) =>
       Effect.clockWith((clock) =>
         Effect.sync(() => {
@@ -59,13 +73,17 @@ export const makeDelayWitness = (): DelayWitness => {
           const nowMonotonicMs = monotonicMs(clock)
           prune(nowMonotonicMs)
           let seen = witnessed.get(taskId)
-          // A new drain of the task (a new requestedAt, a new "down since") is a new delay.
-          if (seen === undefined || seen.safeAtMs !== safeAtMs) {
+          if (seen?.safeAtMs === undefined && seen !== undefined) {
+            // Drained here: the delay began at the drain.
+            seen = { ...seen, safeAtMs }
+            witnessed.set(taskId, seen)
+          } else if (seen === undefined || seen.safeAtMs !== safeAtMs) {
+            // Not drained here, or a new drain of the task (a new requestedAt, a new "down since").
             seen = { safeAtMs, firstWallMs: wallMs, firstMonotonicMs: nowMonotonicMs }
             witnessed.set(taskId, seen)
           }
           if (!answer.safe) return answer
-          const owed = seen.safeAtMs - seen.firstWallMs
+          const owed = safeAtMs - seen.firstWallMs
           const waited = nowMonotonicMs - seen.firstMonotonicMs
           if (waited >= owed) return answer
           // Not yet: the plan requeues for when the monotonic clock will have counted the rest.

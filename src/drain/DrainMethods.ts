@@ -148,7 +148,8 @@ const limit = (name: InstanceName, drain: DrainConfig, withPermit: WithPermit, w
     safeOnDrain: method.safeOnDrain,
     // No call, so nothing to limit or time out.
     ...(method.drainingFromRecord === undefined ? {} : { drainingFromRecord: method.drainingFromRecord }),
-    drain: (task) => guard("drain", task, method.drain(task)),
+    // Counted from now: a wall clock stepped before the first question cannot shorten the delay.
+    drain: (task) => Effect.andThen(witness.drained(task.id), guard("drain", task, method.drain(task))),
     stopDraining: (task) => guard("stopDraining", task, method.stopDraining(task)),
     isDraining: (task, record) => guard("isDraining", task, method.isDraining(task, record)),
     // A delay counted on a wall clock must also have passed on this process's own (DelayWitness.ts).

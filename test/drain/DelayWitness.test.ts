@@ -71,6 +71,24 @@ describe("DelayWitness (a drain delay is also counted on the monotonic clock)", 
     }).pipe(Effect.provideService(Clock.Clock, host.clock))
   })
 
+  it.effect("a task drained here is counted from its drain: a step before the first question changes nothing", () => {
+    const host = handClock(start)
+    const witness = makeDelayWitness()
+    return Effect.gen(function*() {
+      yield* witness.drained("task-1")
+      host.pass(5_000)
+      // The wall clock jumps before anyone asks; a method reading it says the 60 s are over.
+      host.step(600_000)
+      const first = yield* witness.confirm("task-1", { safe: true, safeAt: at(start + 60_000) })
+      assert.isFalse(first.safe)
+      assert.strictEqual(DateTime.toEpochMillis(first.safeAt!), start + 605_000 + 55_000)
+      host.pass(54_999)
+      assert.isFalse((yield* witness.confirm("task-1", { safe: true, safeAt: at(start + 60_000) })).safe)
+      host.pass(1)
+      assert.isTrue((yield* witness.confirm("task-1", { safe: true, safeAt: at(start + 60_000) })).safe)
+    }).pipe(Effect.provideService(Clock.Clock, host.clock))
+  })
+
   it.effect("a delay already over when first asked about (a new leader, an old drain) is owed nothing", () => {
     const host = handClock(start + 3_600_000)
     const witness = makeDelayWitness()
@@ -135,6 +153,22 @@ describe("DrainMethods (design.md §11: drained first)", () => {
       const verdict = yield* method.isSafeToKill(task, record)
       assert.isFalse(verdict.safe, "killed on a wall clock that jumped, 55 s before the drain delay ended")
       host.pass(55_000)
+      assert.isTrue((yield* method.isSafeToKill(task, record)).safe)
+    }).pipe(
+      Effect.provide(DrainMethods.layerNoDeps().pipe(Layer.provide(noHttp))),
+      Effect.provideService(Clock.Clock, host.clock)
+    )
+  })
+
+  it.effect("a task drained through it is counted from the drain, even when the clock jumps before the first question", () => {
+    const host = handClock(start)
+    return Effect.gen(function*() {
+      const method = (yield* DrainMethods).forInstance(name, drain)
+      yield* method.drain(task)
+      const record = { requestedAt: at(start), method: "test" as const, appId: task.appId }
+      host.step(600_000)
+      assert.isFalse((yield* method.isSafeToKill(task, record)).safe, "killed on a wall clock that jumped before the first question")
+      host.pass(60_000)
       assert.isTrue((yield* method.isSafeToKill(task, record)).safe)
     }).pipe(
       Effect.provide(DrainMethods.layerNoDeps().pipe(Layer.provide(noHttp))),
