@@ -29,7 +29,10 @@ export const fastRetry = Schedule.exponential("20 millis").pipe(
   Schedule.while(({ input }) => input.retryable)
 )
 
-/** The Effect clock reads the emulator's virtual time. */
+/**
+ * The Effect clock reads the emulator's virtual time, as wall and as monotonic clock: virtual time
+ * only moves forward, and a drain delay counted on both (DelayWitness.ts) must see them agree.
+ */
 const simClock = (running: RunningSim, base: Clock.Clock): Clock.Clock => {
   const millis = () => running.sim.ctx.clock.now()
   return {
@@ -37,8 +40,8 @@ const simClock = (running: RunningSim, base: Clock.Clock): Clock.Clock => {
     currentTimeMillis: Effect.sync(millis),
     currentTimeNanosUnsafe: () => BigInt(millis()) * 1_000_000n,
     currentTimeNanos: Effect.sync(() => BigInt(millis()) * 1_000_000n),
-    monotonicTimeNanosUnsafe: () => base.monotonicTimeNanosUnsafe(),
-    monotonicTimeNanos: base.monotonicTimeNanos,
+    monotonicTimeNanosUnsafe: () => BigInt(millis()) * 1_000_000n,
+    monotonicTimeNanos: Effect.sync(() => BigInt(millis()) * 1_000_000n),
     sleep: (duration) => base.sleep(duration)
   }
 }
