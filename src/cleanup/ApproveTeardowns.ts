@@ -6,14 +6,12 @@
 // ledger is read again, and a name it approves, or admitted since the first try, is done; only the
 // others are approved again, with a fresh compare-and-swap.
 import { Duration, Effect, Result } from "effect"
-import { CleanupLedger, CleanupLedgerError } from "./CleanupLedger.ts"
+import { updateLedger } from "./CleanupLedger.ts"
 import type { Ledger } from "./DeletionBudget.ts"
 import { approve } from "./DeletionBudget.ts"
 
 /** Times an unanswered swap is followed by another try, at most (as `apply` repeats a write). */
 export const defaultApprovalRepeats = 3
-/** Tries that found the ledger changed by someone else, at most, before giving up. */
-const maxContended = 8
 
 /** The names of `names` that `now` neither approves nor shows admitted since `before`. */
 export const unsettled = (before: Ledger, now: Ledger, names: ReadonlyArray<string>): Array<string> => {
@@ -24,26 +22,21 @@ export const unsettled = (before: Ledger, now: Ledger, names: ReadonlyArray<stri
 
 export const approveTeardowns = (names: ReadonlyArray<string>, repeats = defaultApprovalRepeats) =>
   Effect.gen(function*() {
-    const store = yield* CleanupLedger
     let pending = [...new Set(names)]
     // The ledger the first unanswered swap was made on: what was admitted after it counts as done.
     let basis: Ledger | undefined
-    let unanswered = 0
-    let contended = 0
-    for (;;) {
-      const { ledger, version } = yield* store.read
-      if (basis !== undefined) pending = unsettled(basis, ledger, pending)
-      if (pending.every((name) => ledger.approved.includes(name))) return
-      const swapped = yield* Effect.result(store.swap(approve(ledger, pending), version))
-      if (Result.isSuccess(swapped)) {
-        if (swapped.success) return
-        if (++contended >= maxContended) {
-          return yield* new CleanupLedgerError({ message: "the cleanup ledger kept changing under this update" })
-        }
-        continue
-      }
-      if (swapped.failure.unanswered !== true || unanswered >= repeats) return yield* Effect.fail(swapped.failure)
-      basis ??= ledger
-      yield* Effect.sleep(Duration.millis(200 * 2 ** unanswered++))
+    for (let unanswered = 0;; unanswered++) {
+      // The ledger the latest swap was made on (updateLedger swaps again while others write).
+      let swappedOn: Ledger | undefined
+      const written = yield* Effect.result(updateLedger((ledger) => {
+        swappedOn = ledger
+        if (basis !== undefined) pending = unsettled(basis, ledger, pending)
+        const done = pending.every((name) => ledger.approved.includes(name))
+        return { next: done ? undefined : approve(ledger, pending), result: undefined }
+      }))
+      if (Result.isSuccess(written)) return
+      if (written.failure.unanswered !== true || unanswered >= repeats) return yield* Effect.fail(written.failure)
+      basis ??= swappedOn
+      yield* Effect.sleep(Duration.millis(200 * 2 ** unanswered))
     }
   })
