@@ -73,7 +73,7 @@ export const makeDelayWitness = (): DelayWitness => {
           const nowMonotonicMs = monotonicMs(clock)
           prune(nowMonotonicMs)
           let seen = witnessed.get(taskId)
-          if (seen?.safeAtMs === undefined && seen !== undefined) {
+          if (seen !== undefined && seen.safeAtMs === undefined) {
             // Drained here: the delay began at the drain.
             seen = { ...seen, safeAtMs }
             witnessed.set(taskId, seen)
