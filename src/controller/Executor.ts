@@ -13,6 +13,7 @@ import type { DrainMethod } from "../drain/DrainMethod.ts"
 import { DrainMethods } from "../drain/DrainMethods.ts"
 import type { DrainRecordsError } from "../drain/DrainRecords.ts"
 import { DrainRecords } from "../drain/DrainRecords.ts"
+import { countdownSeconds } from "../drain/DelayCountdown.ts"
 import type { MarathonClient } from "../marathon/MarathonClient.ts"
 import type { MarathonError } from "../marathon/MarathonError.ts"
 import { MarathonShards } from "../marathon/MarathonShards.ts"
@@ -33,14 +34,17 @@ export const lockedRequeueSeconds = 15
 export const unconfirmedRequeueSeconds = 5
 /** An app of ours found by a create that met 409: look at it again at once. */
 export const adoptedRequeueSeconds = 1
+/** A kill held back by a drain delay still counting down on etcd: leases end on whole seconds. */
+export const delayCountingRequeueSeconds = 1
 
 export interface Interruption {
   readonly action: ActionType
   /**
    * AlreadyExists: the id is taken by an app that is not ours. Adopted: it is ours (an earlier
    * create went through). Unconfirmed: a fresh read of the app contradicted the plan.
+   * DelayCounting: a kill came before the drain delay's countdown on the store's clock ended.
    */
-  readonly reason: "AlreadyExists" | "Adopted" | "DeploymentLocked" | "Unconfirmed"
+  readonly reason: "AlreadyExists" | "Adopted" | "DeploymentLocked" | "Unconfirmed" | "DelayCounting"
   readonly appId: string | undefined
   readonly message?: string
 }
@@ -231,17 +235,23 @@ const drainTasks = Effect.fn("Executor.drainTasks")(
     const known = yield* deps.records.list(plan.name)
     const now = yield* DateTime.now
     const failed: Array<DrainFailure> = []
+    const drained: Array<TaskRef> = []
     yield* Effect.forEach(action.tasks, (task) =>
       method.drain(task).pipe(
-        // The record is written only once the backend accepted the drain; noop has nothing to remember.
-        Effect.andThen(
-          known.has(task.id) || method.name === "noop"
-            ? Effect.void
-            : deps.records.put(plan.name, task.id, { requestedAt: now, method: method.name, appId: task.appId })
-        ),
+        Effect.andThen(Effect.sync(() => drained.push(task))),
         Effect.catchTag("DrainError", (error) =>
           Effect.sync(() => failed.push({ taskId: task.id, operation: "drain", message: error.message })))
       ), { concurrency: 16, discard: true })
+    // The record is written only once the backend accepted the drain; noop has nothing to remember.
+    // The delay's countdown on the store's clock first: a record without one would never get it.
+    const recorded = method.name === "noop" ? [] : drained.filter((task) => !known.has(task.id))
+    const countdown = countdownSeconds(plan.drain)
+    if (countdown !== undefined) yield* deps.records.startDelay(plan.name, recorded.map((task) => task.id), countdown)
+    yield* Effect.forEach(
+      recorded,
+      (task) => deps.records.put(plan.name, task.id, { requestedAt: now, method: method.name, appId: task.appId }),
+      { concurrency: 16, discard: true }
+    )
     if (failed.length === 0) return {} satisfies Step
     yield* Effect.annotateCurrentSpan({ "mdeploy.drain.failures": failed.length })
     if (plan.drain.onError !== "kill") return { failures: failed } satisfies Step
@@ -270,6 +280,23 @@ const stopDraining = Effect.fn("Executor.stopDraining")(
 
 const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "killTasks" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
+  // A drain delay still counting down on the store's clock: the plan's "safe to kill" came from a
+  // wall clock (this host's, or the drain's maker's) that is ahead of it.
+  const counting = yield* deps.records.delaysRunning(plan.name)
+  const early = action.tasks.filter((task) => counting.has(task.id))
+  if (early.length > 0) {
+    yield* Effect.logWarning("kill held back: drain delay not over on etcd's clock").pipe(
+      Effect.annotateLogs({ instance: plan.name, tasks: early.map((task) => task.id).join(",") })
+    )
+    return {
+      interrupted: {
+        action: action.type,
+        reason: "DelayCounting",
+        appId: early[0]!.appId,
+        message: `kill of ${early.length} task(s) held back: their drain delay is not over on etcd's clock (a wall clock is ahead)`
+      }
+    } satisfies Step
+  }
   const confirmed = yield* confirmTasks(deps, action, action.tasks)
   if ("interrupted" in confirmed) return confirmed
   yield* killOnShards(deps, plan, confirmed.tasks)
@@ -307,6 +334,8 @@ const requeueFor = (interruption: Interruption): number => {
       return lockedRequeueSeconds
     case "Unconfirmed":
       return unconfirmedRequeueSeconds
+    case "DelayCounting":
+      return delayCountingRequeueSeconds
   }
 }
 

@@ -9,7 +9,8 @@
 // between the drain and the first question changes nothing either. A step back of the wall clock
 // needs nothing here: the method's own answer is "not yet" for longer, which is safe. What this
 // cannot catch is a clock that was already ahead when a process first met a drain it did not
-// make (a new leader on a host whose clock runs ahead): the wall clock is then all there is.
+// make (a new leader on a host whose clock runs ahead): the countdown on etcd's clock
+// (DelayCountdown.ts, held to by the Executor's kills) is there for that.
 import { Clock, DateTime, Effect } from "effect"
 import type { SafeToKill } from "./DrainMethod.ts"
 

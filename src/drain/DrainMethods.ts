@@ -23,7 +23,8 @@ import { DrainError } from "./DrainMethod.ts"
 import { makeHacheckDrain } from "./HacheckDrain.ts"
 import { makeHttpDrain } from "./HttpDrain.ts"
 import { makeNoopDrain } from "./NoopDrain.ts"
-import { makeTestDrain, testDrainDefaultDelaySeconds } from "./TestDrain.ts"
+import { makeTestDrain } from "./TestDrain.ts"
+import { drainDelaySeconds, hacheckDefaultDelaySeconds } from "./DelayCountdown.ts"
 
 export interface DrainMethodsOptions {
   /** Drain-backend calls in flight at once, across all instances. */
@@ -70,10 +71,10 @@ const implementation = (client: HttpClient.HttpClient, name: InstanceName, drain
     case "noop":
       return makeNoopDrain()
     case "test":
-      return makeTestDrain(drain.params?.delay ?? testDrainDefaultDelaySeconds)
+      return makeTestDrain(drainDelaySeconds(drain))
     case "hacheck":
       return makeHacheckDrain(client, {
-        delay: drain.params?.delay ?? 240,
+        delay: drainDelaySeconds(drain) ?? hacheckDefaultDelaySeconds,
         hacheckPort: drain.params?.hacheckPort ?? 6666,
         expiration: drain.params?.expiration ?? 0,
         registrations: drain.params?.registrations ?? [name]

@@ -15,6 +15,9 @@ export const makeKeys = (prefix: string) => ({
   drains: `${prefix}/drain/`,
   drainsOf: (name: InstanceName | string) => `${prefix}/drain/${name}/`,
   drain: (name: InstanceName | string, taskId: string) => `${prefix}/drain/${name}/${taskId}`,
+  /** A drain delay counted down on etcd's clock: the key lives on a lease that ends with the delay. */
+  drainDelaysOf: (name: InstanceName | string) => `${prefix}/drain-delay/${name}/`,
+  drainDelay: (name: InstanceName | string, taskId: string) => `${prefix}/drain-delay/${name}/${taskId}`,
   instanceLock: (name: InstanceName | string) => `${prefix}/locks/instance/${name}`,
   appLifecycleLock: `${prefix}/locks/app-lifecycle`,
   cleanupLedger: `${prefix}/cleanup/ledger`,
