@@ -34,8 +34,12 @@ export const lockedRequeueSeconds = 15
 export const unconfirmedRequeueSeconds = 5
 /** An app of ours found by a create that met 409: look at it again at once. */
 export const adoptedRequeueSeconds = 1
-/** A kill held back by a drain delay still counting down on etcd: leases end on whole seconds. */
-export const delayCountingRequeueSeconds = 1
+/**
+ * A kill held back by a drain delay still counting down on etcd. Not sooner: after an etcd leader
+ * election every countdown starts again in full, and each instance in a bounce would otherwise
+ * pass (and read etcd) every second until they end.
+ */
+export const delayCountingRequeueSeconds = 5
 
 export interface Interruption {
   readonly action: ActionType

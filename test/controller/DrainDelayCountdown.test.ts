@@ -4,7 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Executor } from "../../src/controller/Executor.ts"
+import { delayCountingRequeueSeconds, Executor } from "../../src/controller/Executor.ts"
 import { Owner } from "../../src/controller/Owner.ts"
 import { countdownSeconds, drainDelaySeconds } from "../../src/drain/DelayCountdown.ts"
 import { DrainMethods } from "../../src/drain/DrainMethods.ts"
@@ -62,7 +62,7 @@ describe("drain delay countdown on the store's clock (design.md §11)", () => {
         yield* TestClock.setTime(seconds * 1000)
         const held = yield* executor.run(early)
         assert.strictEqual(held.interrupted?.reason, "DelayCounting", `at ${seconds} s`)
-        assert.strictEqual(held.requeueAfterSeconds, 1)
+        assert.strictEqual(held.requeueAfterSeconds, delayCountingRequeueSeconds)
         assert.strictEqual(held.completed, 0)
         assert.match(held.interrupted?.message ?? "", /2 task\(s\) held back.*etcd's clock/)
         assert.deepStrictEqual(writes(yield* memory.calls), ["createApp"], `at ${seconds} s`)
