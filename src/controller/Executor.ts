@@ -284,10 +284,14 @@ const stopDraining = Effect.fn("Executor.stopDraining")(
 
 const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Plan, action: Extract<Action, { type: "killTasks" }>) {
   yield* Effect.annotateCurrentSpan(attributes(plan, action))
+  // The countdowns are read beside the fresh read of the apps: the kill waits for the slower one only.
+  const [counting, confirmed] = yield* Effect.all([deps.records.delaysRunning(plan.name), confirmTasks(deps, action, action.tasks)], {
+    concurrency: 2
+  })
+  if ("interrupted" in confirmed) return confirmed
   // A drain delay still counting down on the store's clock: the plan's "safe to kill" came from a
   // wall clock (this host's, or the drain's maker's) that is ahead of it.
-  const counting = yield* deps.records.delaysRunning(plan.name)
-  const early = action.tasks.filter((task) => counting.has(task.id))
+  const early = confirmed.tasks.filter((task) => counting.has(task.id))
   if (early.length > 0) {
     yield* Effect.logWarning("kill held back: drain delay not over on etcd's clock").pipe(
       Effect.annotateLogs({ instance: plan.name, tasks: early.map((task) => task.id).join(",") })
@@ -301,8 +305,6 @@ const killTasks = Effect.fn("Executor.killTasks")(function*(deps: Deps, plan: Pl
       }
     } satisfies Step
   }
-  const confirmed = yield* confirmTasks(deps, action, action.tasks)
-  if ("interrupted" in confirmed) return confirmed
   yield* killOnShards(deps, plan, confirmed.tasks)
   yield* Effect.forEach(action.tasks, (task) => deps.records.remove(plan.name, task.id), { concurrency: 16, discard: true })
   return {} satisfies Step
