@@ -17,59 +17,17 @@ import { countdownSeconds } from "../drain/DelayCountdown.ts"
 import type { MarathonClient } from "../marathon/MarathonClient.ts"
 import type { MarathonError } from "../marathon/MarathonError.ts"
 import { MarathonShards } from "../marathon/MarathonShards.ts"
-import type { Action, ActionType, TaskRef } from "../plan/Action.ts"
+import type { Action, TaskRef } from "../plan/Action.ts"
 import { goingAway } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
-import { bounceAgainSeconds } from "../plan/Plan.ts"
 import { recordUntrustedAnswer } from "../telemetry/ControllerMetrics.ts"
+import type { DrainFailure, ExecutionResult, Interruption } from "./ExecutionResult.ts"
+import { requeueFor } from "./ExecutionResult.ts"
 import { Owner } from "./Owner.ts"
 import { appAnswerProblem } from "./Plausibility.ts"
 import type { WriteGate } from "./WriteGate.ts"
 import { openGate } from "./WriteGate.ts"
 import type { WriteRefused } from "./WriteGate.ts"
-
-/** A locked app is usually free again within seconds (the deployment finishes or is replaced). */
-export const lockedRequeueSeconds = 15
-/** An unconfirmed destructive action is looked at again soon, with a fresh read. */
-export const unconfirmedRequeueSeconds = 5
-/** An app of ours found by a create that met 409: look at it again at once. */
-export const adoptedRequeueSeconds = 1
-/**
- * A kill held back by a drain delay still counting down on etcd. Not sooner: after an etcd leader
- * election every countdown starts again in full, and each instance in a bounce would otherwise
- * pass (and read etcd) every second until they end.
- */
-export const delayCountingRequeueSeconds = 5
-
-export interface Interruption {
-  readonly action: ActionType
-  /**
-   * AlreadyExists: the id is taken by an app that is not ours. Adopted: it is ours (an earlier
-   * create went through). Unconfirmed: a fresh read of the app contradicted the plan.
-   * DelayCounting: a kill came before the drain delay's countdown on the store's clock ended.
-   */
-  readonly reason: "AlreadyExists" | "Adopted" | "DeploymentLocked" | "Unconfirmed" | "DelayCounting"
-  readonly appId: string | undefined
-  readonly message?: string
-}
-
-export interface DrainFailure {
-  readonly taskId: string
-  readonly operation: "drain" | "stopDraining"
-  readonly message: string
-}
-
-export interface ExecutionResult {
-  /** The plan's requeue, or a forced one when the pass was interrupted. */
-  readonly requeueAfterSeconds: number | undefined
-  /** Set when the pass stopped early; the actions after it were not run. */
-  readonly interrupted: Interruption | undefined
-  /** Actions carried out (the interrupting one excluded). */
-  readonly completed: number
-  readonly drainFailures: ReadonlyArray<DrainFailure>
-  /** Tasks killed because their drain failed and spec.drain.onError is "kill". */
-  readonly killedOnDrainError: ReadonlyArray<string>
-}
 
 export class Executor extends Context.Service<Executor, {
   /** Runs the plan's actions in order; Marathon errors other than 409s fail the pass. */
@@ -329,21 +287,6 @@ const deleteApp = Effect.fn("Executor.deleteApp")(function*(deps: Deps, plan: Pl
   yield* gated(deps, plan, `delete ${action.appId}`, marathonOf(deps, action.shard).deleteApp(action.appId))
   return {} satisfies Step
 })
-
-const requeueFor = (interruption: Interruption): number => {
-  switch (interruption.reason) {
-    case "AlreadyExists":
-      return bounceAgainSeconds
-    case "Adopted":
-      return adoptedRequeueSeconds
-    case "DeploymentLocked":
-      return lockedRequeueSeconds
-    case "Unconfirmed":
-      return unconfirmedRequeueSeconds
-    case "DelayCounting":
-      return delayCountingRequeueSeconds
-  }
-}
 
 const run = Effect.fn("Executor.run")(
   function*(plan: Plan, deps: Deps): Effect.fn.Return<ExecutionResult, MarathonError | DrainRecordsError | WriteRefused> {

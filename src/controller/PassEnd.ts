@@ -6,7 +6,7 @@ import type { Drain } from "../domain/Drain.ts"
 import type { InstanceStatus, ReconcileResult } from "../domain/InstanceStatus.ts"
 import type { ObservedInstance } from "../plan/Observed.ts"
 import type { Plan } from "../plan/Plan.ts"
-import type { ExecutionResult } from "./Executor.ts"
+import type { ExecutionResult } from "./ExecutionResult.ts"
 import type { Outcome } from "./Outcome.ts"
 import { nextStatus } from "./StatusUpdate.ts"
 
