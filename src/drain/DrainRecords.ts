@@ -16,6 +16,9 @@ export class DrainRecordsError extends Schema.TaggedError<DrainRecordsError>()("
   cause: Schema.optional(Schema.Defect())
 }) {}
 
+/** A countdown's length as a store keeps it: etcd grants leases of whole seconds, at least one. */
+export const wholeSeconds = (seconds: number): number => Math.max(1, Math.floor(seconds))
+
 export class DrainRecords extends Context.Service<DrainRecords, {
   /** Every record of one instance, keyed by Marathon task id. */
   readonly list: (name: InstanceName) => Effect.Effect<ReadonlyMap<string, DrainRecord>, DrainRecordsError>
@@ -23,7 +26,7 @@ export class DrainRecords extends Context.Service<DrainRecords, {
   readonly put: (name: InstanceName, taskId: string, record: DrainRecord) => Effect.Effect<void, DrainRecordsError>
   /** Removes the record of one task, and its delay; removing an absent record succeeds. */
   readonly remove: (name: InstanceName, taskId: string) => Effect.Effect<void, DrainRecordsError>
-  /** Starts one countdown of `seconds` on the store's clock for these tasks (one etcd lease). */
+  /** Starts one countdown of `seconds` (whole, at least 1) on the store's clock for these tasks (one etcd lease). */
   readonly startDelay: (name: InstanceName, taskIds: ReadonlyArray<string>, seconds: number) => Effect.Effect<void, DrainRecordsError>
   /** The tasks of one instance whose countdown is still running. */
   readonly delaysRunning: (name: InstanceName) => Effect.Effect<ReadonlySet<string>, DrainRecordsError>
@@ -39,16 +42,18 @@ export class DrainRecords extends Context.Service<DrainRecords, {
         list: (name) => Effect.map(Ref.get(store), (all) => all.get(name) ?? new Map()),
         put: (name, taskId, record) => Ref.update(store, (all) => new Map(all).set(name, new Map(all.get(name) ?? []).set(taskId, record))),
         remove: (name, taskId) =>
-          Ref.update(store, (all) => {
-            delays.get(name)?.delete(taskId)
-            const records = new Map(all.get(name) ?? [])
-            records.delete(taskId)
-            return new Map(all).set(name, records)
-          }),
+          Effect.andThen(
+            Effect.sync(() => delays.get(name)?.delete(taskId)),
+            Ref.update(store, (all) => {
+              const records = new Map(all.get(name) ?? [])
+              records.delete(taskId)
+              return new Map(all).set(name, records)
+            })
+          ),
         startDelay: (name, taskIds, seconds) =>
           Effect.map(Clock.currentTimeMillis, (now) => {
             const ends = delays.get(name) ?? new Map<string, number>()
-            for (const taskId of taskIds) ends.set(taskId, now + seconds * 1000)
+            for (const taskId of taskIds) ends.set(taskId, now + wholeSeconds(seconds) * 1000)
             delays.set(name, ends)
           }),
         delaysRunning: (name) =>

@@ -1,13 +1,13 @@
 // DrainRecords on etcd: `<p>/drain/<name>/<taskId>` → DrainRecord JSON (design.md §3). Only the
 // holder of the instance lock writes these, so plain puts suffice; an unreadable record is
 // dropped from the listing (the next reconcile drains that task again, which is idempotent).
-// A drain delay is `<p>/drain-delay/<name>/<taskId>` on a lease of the delay's length: etcd
-// deletes the key when the lease ends, on its own clock.
+// A drain delay's countdown is `<p>/drain-delay/<name>/<taskId>` on a lease of the countdown's
+// length: etcd deletes the key when the lease ends, on its own clock.
 import { Effect, Layer, Result, Schema } from "effect"
 import type { InstanceName } from "../domain/InstanceName.ts"
 import { DrainRecordJson } from "../drain/DrainRecord.ts"
 import type { DrainRecord } from "../drain/DrainRecord.ts"
-import { DrainRecords, DrainRecordsError } from "../drain/DrainRecords.ts"
+import { DrainRecords, DrainRecordsError, wholeSeconds } from "../drain/DrainRecords.ts"
 import { EtcdClient } from "./EtcdClient.ts"
 import { makeKeys } from "./Keys.ts"
 import type { StoreError } from "./StoreError.ts"
@@ -47,7 +47,7 @@ export const etcdDrainRecordsLayer: Layer.Layer<DrainRecords, never, EtcdClient>
       }),
       startDelay: Effect.fn("DrainRecords.startDelay")(function*(name: InstanceName, taskIds: ReadonlyArray<string>, seconds: number) {
         if (taskIds.length === 0) return
-        const ttl = Math.max(1, Math.floor(seconds))
+        const ttl = wholeSeconds(seconds)
         const lease = yield* wrap(etcd.call("grant drain delay lease", (client) => client.lease(ttl, { autoKeepAlive: false }).grant()))
         const first = keys.drainDelay(name, taskIds[0]!)
         yield* wrap(etcd.call("start drain delay", (client) =>
